@@ -1,0 +1,165 @@
+# ptc — build, test, benchmark, install.
+#
+#   make                 build/libptc.a and build/ptc (native)
+#   make test            install missing Debian packages, build, run every ISA's tests
+#   make test-sanitize   the native tests under AddressSanitizer + UBSan
+#   make bench           the main job (kernel benchmark for now)
+#   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
+#   make install PREFIX=/usr/local DESTDIR=
+#   make deps            install the Debian packages the project needs
+#
+# ISA flags are set per source folder below (kernels/avx2/, kernels/avx512/);
+# nothing is built with -march, -ffast-math or -Ofast.
+
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+
+ifeq ($(ARCH),$(HOST_ARCH))
+  BUILD ?= build
+  CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
+  CXX := $(if $(filter default,$(origin CXX)),g++,$(CXX))
+else ifeq ($(ARCH),aarch64)
+  BUILD ?= build/aarch64
+  CC := aarch64-linux-gnu-gcc
+  CXX := aarch64-linux-gnu-g++
+else
+  $(error ARCH=$(ARCH): supported are x86_64 and aarch64)
+endif
+
+# Optional parts: hwloc and Google Benchmark are not available for cross builds.
+ifeq ($(ARCH),$(HOST_ARCH))
+  WITH_HWLOC ?= 1
+  WITH_BENCHMARK ?= 1
+else
+  WITH_HWLOC ?= 0
+  WITH_BENCHMARK ?= 0
+endif
+
+OPT ?= -O2
+CPPFLAGS += -Iinclude -MMD -MP -DPTC_WITH_HWLOC=$(WITH_HWLOC) -DPTC_WITH_BENCHMARK=$(WITH_BENCHMARK)
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread
+CXXFLAGS ?= $(OPT) -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -pthread
+LDLIBS += -lsleef -lm -fopenmp -pthread
+
+# ---- per-folder ISA flags ----------------------------------------------------
+REF_FLAGS    := -ffp-contract=off -fno-tree-vectorize
+AVX2_FLAGS   := -mavx2 -mfma
+AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma
+NEON_FLAGS   :=
+
+$(BUILD)/obj/kernels/ref/%.o:    ISA_FLAGS := $(REF_FLAGS)
+$(BUILD)/obj/kernels/avx2/%.o:   ISA_FLAGS := $(AVX2_FLAGS)
+$(BUILD)/obj/kernels/avx512/%.o: ISA_FLAGS := $(AVX512_FLAGS)
+$(BUILD)/obj/kernels/neon/%.o:   ISA_FLAGS := $(NEON_FLAGS)
+
+# ---- sources -------------------------------------------------------------------
+KERNEL_SRC := $(wildcard kernels/*.c) $(wildcard kernels/ref/*.c)
+ifeq ($(ARCH),x86_64)
+  KERNEL_SRC += $(wildcard kernels/avx2/*.c) $(wildcard kernels/avx512/*.c)
+else
+  KERNEL_SRC += $(wildcard kernels/neon/*.c)
+endif
+LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+HARNESS_C := $(filter-out harness/bench_kernels.c,$(wildcard harness/*.c))
+HARNESS_CXX := $(wildcard harness/*.cc)
+ifeq ($(WITH_BENCHMARK),0)
+  HARNESS_CXX :=
+endif
+HARNESS_OBJ := $(HARNESS_C:%.c=$(BUILD)/obj/%.o) $(HARNESS_CXX:%.cc=$(BUILD)/obj/%.o)
+
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+PTC_LDLIBS := $(LDLIBS)
+ifeq ($(WITH_HWLOC),1)
+  PTC_LDLIBS += -lhwloc
+endif
+ifeq ($(WITH_BENCHMARK),1)
+  PTC_LDLIBS += -lbenchmark -lstdc++
+endif
+
+LIB := $(BUILD)/libptc.a
+PTC := $(BUILD)/ptc
+TESTS := $(BUILD)/ptc_tests
+
+.PHONY: all deps test test-native test-sanitize bench install uninstall clean
+all: $(LIB) $(PTC)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_FLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(PTC): $(HARNESS_OBJ) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(HARNESS_OBJ) $(LIB) $(PTC_LDLIBS)
+
+$(TESTS): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
+
+# ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
+BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
+$(BENCH_KERNELS): $(BUILD)/obj/harness/bench_kernels.o $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas
+
+# ---- dependencies -------------------------------------------------------------
+deps:
+	@sh scripts/install-deps.sh
+
+# ---- tests -----------------------------------------------------------------------
+# `make test` runs every ISA the build contains: ref/avx2 natively, avx512 natively
+# or under Bochs, neon under qemu-aarch64 (scripts/run-tests.sh says which ran how).
+test: deps
+	@$(MAKE) --no-print-directory $(TESTS) $(PTC)
+	@$(MAKE) --no-print-directory ARCH=aarch64 build/aarch64/ptc_tests build/aarch64/ptc
+	@bash scripts/run-tests.sh
+
+test-native: $(TESTS)
+	$(TESTS)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1" \
+	    CFLAGS="-O1 -g $(SAN_FLAGS)" CXXFLAGS="-O1 -g $(SAN_FLAGS)" \
+	    LDFLAGS="$(SAN_FLAGS)" build/sanitize/ptc_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_tests --quick
+
+# ---- benchmark (the main job) ---------------------------------------------------
+bench: deps
+	@$(MAKE) --no-print-directory $(PTC) $(BENCH_KERNELS)
+	$(BENCH_KERNELS) --out results
+
+# ---- install ------------------------------------------------------------------------
+PREFIX ?= /usr/local
+DESTDIR ?=
+PC_FILE := $(BUILD)/ptc.pc
+$(PC_FILE): Makefile
+	@mkdir -p $(@D)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: 0.1.0\nLibs: -L$${libdir} -lptc -fopenmp\nLibs.private: -lsleef -lm -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+
+install: $(LIB) $(PTC) $(PC_FILE)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ptc $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/ptc/*.h $(DESTDIR)$(PREFIX)/include/ptc/
+	install -m 644 $(PC_FILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptc.pc
+	install -m 755 $(PTC) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libptc.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptc.pc $(DESTDIR)$(PREFIX)/bin/ptc
+	rm -rf $(DESTDIR)$(PREFIX)/include/ptc
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

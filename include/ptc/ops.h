@@ -1,0 +1,149 @@
+/*
+ * ptc/ops.h — the kernel operations table, one per instruction set.
+ *
+ * Contract
+ *   - Every op exists in every table. `kernels/ref/` is the specification: plain C,
+ *     compiled with -ffp-contract=off. Every other table must agree with it within
+ *     the tolerances of tests/ (element-wise |a-b| <= atol + rtol*|ref|, or NMSE for
+ *     whole attention outputs).
+ *   - Layout is row-major everywhere. A matrix argument `x` with leading dimension
+ *     `ldx` holds element (r, c) at x[r*ldx + c]; ldx >= number of columns.
+ *   - Kernels never allocate on the heap in their hot path and never read or write
+ *     outside the rows and columns described by their arguments (no over-read of
+ *     inputs past the last element, no write past the last output element).
+ *   - Kernels are single-threaded, except `sgemm`, which splits its output over
+ *     OpenMP threads when called outside a parallel region (omp_get_max_threads()),
+ *     and runs on the calling thread alone inside one. Every op gives bit-identical
+ *     results for any thread count.
+ *   - Token indices are int32_t row numbers.
+ *
+ * Adding an ISA: a folder kernels/<isa>/ with its kernels and a table
+ * `const ptc_ops ptc_ops_<isa>` (see kernels/<isa>/table_<isa>.c), and one line in
+ * kernels/dispatch.c. Entries an ISA does not specialise point at the ref kernels.
+ */
+#ifndef PTC_OPS_H
+#define PTC_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ptc_trans { PTC_NO_TRANS = 0, PTC_TRANS = 1 } ptc_trans;
+
+/*
+ * One attention head. Queries are all present; keys and values may be a subset
+ * ("kept" keys) given by an index list, so pruned keys are never copied.
+ *
+ *   kept key j (0 <= j < n_kv) is row r_j = kv_rows ? kv_rows[j] : j of k and v
+ *   s[i][j] = scale * dot(q_i, k_{r_j}) + (key_bias ? key_bias[r_j] : 0)
+ *   p[i][j] = exp(s[i][j] - lse[i]),  lse[i] = log(sum_j exp(s[i][j]))
+ *   o_i     = sum_j p[i][j] * v_{r_j}
+ *
+ * A query row whose every key is masked (-INFINITY bias) gets o_i = 0 and
+ * lse[i] = -INFINITY, never NaN. n_kv == 0 behaves the same for every row.
+ */
+typedef struct ptc_attention_args {
+    size_t n_q;             /* query rows */
+    size_t n_kv;            /* kept keys */
+    size_t d;               /* head dimension */
+    const float *q;         /* (n_q, d), leading dimension ldq */
+    size_t ldq;
+    const float *k;         /* key rows, leading dimension ldk */
+    size_t ldk;
+    const float *v;         /* value rows, leading dimension ldv */
+    size_t ldv;
+    const int32_t *kv_rows; /* (n_kv) row numbers of kept keys into k and v, or NULL */
+    const float *key_bias;  /* additive bias per key ROW (indexed by r_j), or NULL */
+    float scale;            /* usually 1/sqrt(d) */
+    float *o;               /* (n_q, d) output, leading dimension ldo */
+    size_t ldo;
+    float *lse;             /* (n_q) log-sum-exp per query row, or NULL */
+} ptc_attention_args;
+
+typedef struct ptc_ops {
+    const char *name;           /* "ref", "avx2", "avx512", "neon" */
+    uint32_t required_features; /* PTC_CPU_* bits (ptc/cpu.h) the CPU must have */
+    unsigned vector_floats;     /* floats per vector register (1 for ref): tests cover 1..2W+1 */
+
+    /* ---- sgemm -------------------------------------------------------------
+     * C (m, n) = alpha * op(A) * op(B) + beta * C
+     *   op(A) = A (m, k) when ta == PTC_NO_TRANS, else A^T with A stored (k, m)
+     *   op(B) = B (k, n) when tb == PTC_NO_TRANS, else B^T with B stored (n, k)
+     * beta == 0: C is written without being read (NaN/Inf in C are ignored).
+     * k == 0 or alpha == 0: C = beta * C. */
+    void (*sgemm)(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k,
+                  float alpha, const float *a, size_t lda,
+                  const float *b, size_t ldb,
+                  float beta, float *c, size_t ldc);
+
+    /* ---- attention ---------------------------------------------------------
+     * attention: o and lse as described at ptc_attention_args.
+     * attention_importance: the same, and also
+     *   importance[j] = sum_i w_i * p[i][j]  for every kept key j (length n_kv),
+     *   w_i = query_weight ? query_weight[i] : 1/n_q
+     * (the column mean of the attention probabilities: the pruning score of the
+     * paper), computed without materialising the (n_q, n_kv) matrix. */
+    void (*attention)(const ptc_attention_args *args);
+    void (*attention_importance)(const ptc_attention_args *args,
+                                 const float *query_weight, float *importance);
+
+    /* ---- row ops -----------------------------------------------------------
+     * softmax_rows: y[r][c] = exp(x[r][c] + bias[c] - max) / sum; bias may be NULL;
+     *   a row whose entries are all -INFINITY gives zeros. y may equal x.
+     * layernorm_fwd: y = (x - mean) * rstd * gamma + beta per row, biased variance,
+     *   rstd = 1/sqrt(var + eps); mean and rstd (rows) are written when not NULL.
+     * layernorm_bwd: dx from dy, x, gamma and the saved mean/rstd;
+     *   dgamma[c] += sum_r dy*xhat, dbeta[c] += sum_r dy (each may be NULL).
+     * gelu_fwd: y = 0.5 x (1 + erf(x / sqrt 2)); gelu_bwd: dx = dy * gelu'(x).
+     * vexp / verf / vtanh: element-wise. y may equal x in all element-wise ops. */
+    void (*softmax_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
+                         const float *bias, float *y, size_t ldy);
+    void (*layernorm_fwd)(size_t rows, size_t cols, const float *x, size_t ldx,
+                          const float *gamma, const float *beta, float eps,
+                          float *y, size_t ldy, float *mean, float *rstd);
+    void (*layernorm_bwd)(size_t rows, size_t cols, const float *dy, size_t lddy,
+                          const float *x, size_t ldx, const float *gamma,
+                          const float *mean, const float *rstd,
+                          float *dx, size_t lddx, float *dgamma, float *dbeta);
+    void (*gelu_fwd)(size_t n, const float *x, float *y);
+    void (*gelu_bwd)(size_t n, const float *x, const float *dy, float *dx);
+    void (*vexp)(size_t n, const float *x, float *y);
+    void (*verf)(size_t n, const float *x, float *y);
+    void (*vtanh)(size_t n, const float *x, float *y);
+
+    /* ---- token ops (pruning and token combining) ---------------------------
+     * gather_rows: dst[i] = src[rows[i]] for i < n_idx (cols floats each).
+     * col_sum: out[c] = sum_{r < rows} x[r][c], summed in row order (overwrites out).
+     * col_argmax: out[c] = the smallest r with x[r][c] maximal over r < rows
+     *   (NaN never wins; a column of NaN gives 0). rows >= 1.
+     * segment_sum_rows: dst[segment[r]] += src[r] for r < n; segment[r] < 0 skips
+     *   row r. Rows are added in increasing r. */
+    void (*gather_rows)(size_t n_idx, size_t cols, const float *src, size_t lds,
+                        const int32_t *rows, float *dst, size_t ldd);
+    void (*col_sum)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+    void (*col_argmax)(size_t rows, size_t cols, const float *x, size_t ldx, int32_t *out);
+    void (*segment_sum_rows)(size_t n, size_t cols, const float *src, size_t lds,
+                             const int32_t *segment, float *dst, size_t ldd);
+} ptc_ops;
+
+/* ---- dispatch (kernels/dispatch.c) ----------------------------------------- */
+
+/* Tables compiled into this build, best first. */
+const ptc_ops *const *ptc_ops_all(size_t *count);
+/* The table named `name`, or NULL if this build has none by that name. */
+const ptc_ops *ptc_ops_find(const char *name);
+/* Non-zero when the running CPU (and OS) support every feature the table needs. */
+int ptc_ops_supported(const ptc_ops *ops);
+/* The active table, resolved once (thread-safe): PTC_ISA=<name> when set, else
+ * the best supported table. Returns NULL when PTC_ISA names a table this build
+ * lacks or the CPU cannot run; ptc_ops_error() then says why in one line. */
+const ptc_ops *ptc_ops_active(void);
+const char *ptc_ops_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTC_OPS_H */

@@ -1,0 +1,44 @@
+/*
+ * kernels/ref/ref.h — the reference kernels: the specification of every op.
+ *
+ * Plain C, compiled with -ffp-contract=off -fno-tree-vectorize (see Makefile),
+ * so they are the scalar oracle every ISA table is tested against. Other tables
+ * may point entries they do not specialise at these functions. Contracts: the
+ * matching fields of ptc_ops in include/ptc/ops.h.
+ */
+#ifndef PTC_KERNELS_REF_H
+#define PTC_KERNELS_REF_H
+
+#include "ptc/ops.h"
+
+void ptc_sgemm_ref(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k,
+                   float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                   float beta, float *c, size_t ldc);
+
+void ptc_attention_ref(const ptc_attention_args *args);
+void ptc_attention_importance_ref(const ptc_attention_args *args,
+                                  const float *query_weight, float *importance);
+
+void ptc_softmax_rows_ref(size_t rows, size_t cols, const float *x, size_t ldx,
+                          const float *bias, float *y, size_t ldy);
+void ptc_layernorm_fwd_ref(size_t rows, size_t cols, const float *x, size_t ldx,
+                           const float *gamma, const float *beta, float eps,
+                           float *y, size_t ldy, float *mean, float *rstd);
+void ptc_layernorm_bwd_ref(size_t rows, size_t cols, const float *dy, size_t lddy,
+                           const float *x, size_t ldx, const float *gamma,
+                           const float *mean, const float *rstd,
+                           float *dx, size_t lddx, float *dgamma, float *dbeta);
+void ptc_gelu_fwd_ref(size_t n, const float *x, float *y);
+void ptc_gelu_bwd_ref(size_t n, const float *x, const float *dy, float *dx);
+void ptc_vexp_ref(size_t n, const float *x, float *y);
+void ptc_verf_ref(size_t n, const float *x, float *y);
+void ptc_vtanh_ref(size_t n, const float *x, float *y);
+
+void ptc_gather_rows_ref(size_t n_idx, size_t cols, const float *src, size_t lds,
+                         const int32_t *rows, float *dst, size_t ldd);
+void ptc_col_sum_ref(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+void ptc_col_argmax_ref(size_t rows, size_t cols, const float *x, size_t ldx, int32_t *out);
+void ptc_segment_sum_rows_ref(size_t n, size_t cols, const float *src, size_t lds,
+                              const int32_t *segment, float *dst, size_t ldd);
+
+#endif /* PTC_KERNELS_REF_H */
