@@ -1,0 +1,125 @@
+/*
+ * harness/main.c — the `ptc` program: subcommand dispatch.
+ *
+ *   ptc info            machine, CPU features, every ops table and the one chosen
+ *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
+ *
+ * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
+ * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
+ */
+#include "machine.h"
+#include "ptc/cpu.h"
+#include "ptc/ops.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void print_bytes(const char *label, size_t bytes)
+{
+    if (bytes == 0)
+        printf("  %-6s unknown\n", label);
+    else if (bytes >= 1024 * 1024)
+        printf("  %-6s %zu MiB\n", label, bytes / (1024 * 1024));
+    else
+        printf("  %-6s %zu KiB\n", label, bytes / 1024);
+}
+
+static int cmd_info(void)
+{
+    ptc_machine m;
+    char err[256];
+    if (ptc_machine_describe(&m, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc info: %s\n", err);
+        return 1;
+    }
+    char features[160];
+    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
+
+    printf("cpu:      %s\n", m.cpu_model);
+    printf("topology: %u package(s), %u core(s), %u hardware thread(s) (from %s)\n",
+           m.packages, m.cores, m.pus, m.source);
+    printf("caches:\n");
+    print_bytes("L1d", m.l1d_bytes);
+    print_bytes("L2", m.l2_bytes);
+    print_bytes("L3", m.l3_bytes);
+    printf("features: %s\n", features);
+    printf("tables (best first):\n");
+    size_t n;
+    const ptc_ops *const *tables = ptc_ops_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        char need[96];
+        ptc_cpu_feature_string(tables[i]->required_features, need, sizeof need);
+        if (ptc_ops_supported(tables[i])) {
+            printf("  %-7s runs       (needs %s)\n", tables[i]->name,
+                   tables[i]->required_features ? need : "nothing");
+        } else {
+            char missing[96];
+            ptc_cpu_feature_string(tables[i]->required_features & ~ptc_cpu_features(), missing,
+                                   sizeof missing);
+            printf("  %-7s cannot run (CPU lacks %s)\n", tables[i]->name, missing);
+        }
+    }
+    const ptc_ops *active = ptc_ops_active();
+    if (!active) {
+        fflush(stdout);
+        fprintf(stderr, "ptc: %s\n", ptc_ops_error());
+        return 1;
+    }
+    const char *forced = getenv("PTC_ISA");
+    printf("chosen:   %s%s\n", active->name, forced && *forced ? " (forced by PTC_ISA)" : "");
+    return 0;
+}
+
+/* Runs `ptc-bench-kernels` from the directory of this executable. */
+static int cmd_bench_kernels(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        fprintf(stderr, "ptc bench kernels: cannot locate this program: %s\n", strerror(errno));
+        return 1;
+    }
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%.*s/ptc-bench-kernels", (int)(slash ? slash - self : 0), self);
+    argv[0] = path;
+    execv(path, argv);
+    fprintf(stderr, "ptc bench kernels: cannot run %s: %s (build it with `make bench`)\n", path,
+            strerror(errno));
+    (void)argc;
+    return 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ptc <command> [options]\n"
+                 "commands:\n"
+                 "  info             machine, CPU features, ops tables and the one chosen\n"
+                 "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
+                 "environment:\n"
+                 "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info();
+    if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
+        return cmd_bench_kernels(argc - 2, argv + 2);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "ptc: unknown command '%s' (try `ptc --help`)\n", cmd);
+    return 2;
+}

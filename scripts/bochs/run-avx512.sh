@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# Run an x86-64 Linux binary inside the Bochs emulator on a CPU model with
+# AVX-512, so AVX-512 code paths can be tested on hosts without AVX-512.
+#
+# Usage: scripts/bochs/run-avx512.sh [--timeout SECONDS] [--workdir DIR]
+#                                    [--env NAME=VALUE]... [--file PATH]...
+#                                    [--] BINARY [ARGS...]
+#
+# Boots a Debian linux-image-*-amd64 kernel from an ISO (isolinux) with a
+# busybox initramfs whose /init runs BINARY ARGS..., streams the program's
+# stdout+stderr (read from the emulated serial port) to our stdout and exits
+# with the program's exit status.  Runner failures (timeout, emulator died,
+# kernel panic, no exit status reported) print one line starting with
+# "run-avx512:" to stderr and exit non-zero (124 on timeout).
+# See scripts/bochs/README.md.
+set -euo pipefail
+
+PROG=run-avx512
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd -- "$SCRIPT_DIR/../.." && pwd -P)
+
+die() { # die CODE MESSAGE
+    local code=$1; shift
+    printf '%s: %s\n' "$PROG" "$*" >&2
+    exit "$code"
+}
+note() { if [[ ${PTC_BOCHS_VERBOSE:-0} != 0 ]]; then printf '%s: %s\n' "$PROG" "$*" >&2; fi; }
+
+usage() {
+    cat <<'EOF'
+usage: run-avx512.sh [--timeout SECONDS] [--workdir DIR] [--env NAME=VALUE]...
+                     [--file PATH]... [--] BINARY [ARGS...]
+Runs BINARY under Bochs (cpu model corei7_skylake_x, AVX-512) and exits with
+its exit status.  124 = timeout; other runner failures print a reason to stderr.
+  --timeout SECONDS  hard wall-clock limit for boot + run (default 1200,
+                     or $PTC_BOCHS_TIMEOUT)
+  --workdir DIR      cache/scratch dir (default <repo>/build/bochs, or
+                     $PTC_BOCHS_WORKDIR)
+  --env NAME=VALUE   set an environment variable for the program (repeatable)
+  --file PATH        also copy PATH into the guest at the same absolute path
+EOF
+}
+
+# ---------------------------------------------------------------- arguments
+timeout_s=${PTC_BOCHS_TIMEOUT:-1200}
+workdir=${PTC_BOCHS_WORKDIR:-$REPO_ROOT/build/bochs}
+guest_env=()
+extra_files=()
+while (($#)); do
+    case $1 in
+        --timeout) (($# >= 2)) || die 2 "--timeout needs a value"; timeout_s=$2; shift 2 ;;
+        --timeout=*) timeout_s=${1#*=}; shift ;;
+        --workdir) (($# >= 2)) || die 2 "--workdir needs a value"; workdir=$2; shift 2 ;;
+        --workdir=*) workdir=${1#*=}; shift ;;
+        --env) (($# >= 2)) || die 2 "--env needs NAME=VALUE"; guest_env+=("$2"); shift 2 ;;
+        --env=*) guest_env+=("${1#*=}"); shift ;;
+        --file) (($# >= 2)) || die 2 "--file needs a path"; extra_files+=("$2"); shift 2 ;;
+        --file=*) extra_files+=("${1#*=}"); shift ;;
+        -h|--help) usage; exit 0 ;;
+        --) shift; break ;;
+        -*) usage >&2; die 2 "unknown option: $1" ;;
+        *) break ;;
+    esac
+done
+(($# >= 1)) || { usage >&2; die 2 "missing BINARY"; }
+[[ $timeout_s =~ ^[0-9]+$ && $timeout_s -gt 0 ]] || die 2 "--timeout must be a positive integer (seconds)"
+for e in ${guest_env[@]+"${guest_env[@]}"}; do
+    [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die 2 "--env wants NAME=VALUE, got: $e"
+done
+
+binary_arg=$1; shift
+prog_args=("$@")
+if [[ $binary_arg != */* ]] && [[ ! -e $binary_arg ]]; then
+    binary_arg=$(command -v -- "$binary_arg" 2>/dev/null) || die 2 "binary not found: $1"
+fi
+[[ -f $binary_arg && -x $binary_arg ]] || die 2 "not an executable file: $binary_arg"
+binary=$(realpath -e -- "$binary_arg")
+host_cwd=$(pwd -P)
+
+start_time=$SECONDS
+deadline=$((SECONDS + timeout_s))
+
+# ---------------------------------------------------------------- tools
+need() { command -v "$1" >/dev/null 2>&1 || die 2 "missing tool '$1' (install the packages in scripts/bochs/packages.txt)"; }
+for t in bochs-bin genisoimage cpio gzip script timeout ldd realpath; do need "$t"; done
+
+BOCHS_BIOS=${PTC_BOCHS_BIOS:-/usr/share/bochs/BIOS-bochs-latest}
+BOCHS_VGABIOS=${PTC_BOCHS_VGABIOS:-/usr/share/vgabios/vgabios.bin}
+ISOLINUX_BIN=${PTC_BOCHS_ISOLINUX:-/usr/lib/ISOLINUX/isolinux.bin}
+LDLINUX_C32=${PTC_BOCHS_LDLINUX:-/usr/lib/syslinux/modules/bios/ldlinux.c32}
+BUSYBOX=${PTC_BOCHS_BUSYBOX:-/bin/busybox}
+for f in "$BOCHS_BIOS" "$BOCHS_VGABIOS" "$ISOLINUX_BIN" "$LDLINUX_C32" "$BUSYBOX"; do
+    [[ -r $f ]] || die 2 "missing file $f (install the packages in scripts/bochs/packages.txt)"
+done
+if ! "$BUSYBOX" --help >/dev/null 2>&1 || ldd "$BUSYBOX" >/dev/null 2>&1; then
+    die 2 "$BUSYBOX is not a static busybox (install busybox-static)"
+fi
+
+mkdir -p -- "$workdir"
+workdir=$(cd -- "$workdir" && pwd -P)
+mkdir -p -- "$workdir/kernel" "$workdir/tmp"
+
+# Per-run scratch dir (initramfs tree, ISO, bochsrc, serial log); removed on exit.
+run_dir=$(mktemp -d "$workdir/tmp/run.XXXXXX")
+bochs_pid=
+tail_pid=
+cleanup() {
+    local rc=$?
+    if [[ -n $bochs_pid ]]; then
+        kill -KILL -- "-$bochs_pid" 2>/dev/null || kill -KILL "$bochs_pid" 2>/dev/null || true
+    fi
+    if [[ -n $tail_pid ]]; then kill "$tail_pid" 2>/dev/null || true; fi
+    if [[ ${PTC_BOCHS_KEEP:-0} != 0 ]]; then
+        printf '%s: kept %s\n' "$PROG" "$run_dir" >&2
+    else
+        rm -rf -- "$run_dir"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---------------------------------------------------------------- kernel
+# Debian's linux-image-<abi>-amd64 is downloaded (never installed) and only its
+# /boot/vmlinuz-* is kept, cached in $workdir/kernel/<package>/vmlinuz.
+find_cached_kernel() {
+    local k best=
+    for k in "$workdir"/kernel/*/vmlinuz; do
+        [[ -f $k ]] || continue
+        if [[ -z $best || $k -nt $best ]]; then best=$k; fi
+    done
+    [[ -n $best ]] && printf '%s\n' "$best"
+}
+
+fetch_kernel() { # fetch_kernel PKG -> prints path of cached vmlinuz
+    local pkg=$1 dest=$workdir/kernel/$1 dl
+    if [[ -f $dest/vmlinuz ]]; then printf '%s\n' "$dest/vmlinuz"; return 0; fi
+    dl=$(mktemp -d "$workdir/tmp/kernel.XXXXXX")
+    chmod 755 "$dl"   # lets apt's _apt user write there (avoids a warning)
+    note "downloading $pkg"
+    if ! (cd "$dl" && apt-get download -q "$pkg" >"$dl/apt.log" 2>&1); then
+        cat "$dl/apt.log" >&2 || true
+        rm -rf -- "$dl"
+        return 1
+    fi
+    local deb
+    deb=$(ls "$dl"/*.deb 2>/dev/null | head -n1)
+    mkdir -p "$dl/x"
+    if [[ -z $deb ]] || ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" --wildcards './boot/vmlinuz-*'; then
+        rm -rf -- "$dl"
+        return 1
+    fi
+    local vmlinuz
+    vmlinuz=$(ls "$dl"/x/boot/vmlinuz-* 2>/dev/null | head -n1)
+    [[ -n $vmlinuz ]] || { rm -rf -- "$dl"; return 1; }
+    mkdir -p "$dl/out"
+    mv "$vmlinuz" "$dl/out/vmlinuz"
+    printf '%s\n' "$(basename "$deb")" >"$dl/out/SOURCE"
+    # Atomic publish; a concurrent runner may have won the race, which is fine.
+    mv -T "$dl/out" "$dest" 2>/dev/null || true
+    rm -rf -- "$dl"
+    [[ -f $dest/vmlinuz ]] && printf '%s\n' "$dest/vmlinuz"
+}
+
+resolve_kernel() {
+    if [[ -n ${PTC_BOCHS_KERNEL:-} ]]; then
+        [[ -r $PTC_BOCHS_KERNEL ]] || die 2 "PTC_BOCHS_KERNEL=$PTC_BOCHS_KERNEL is not readable"
+        printf '%s\n' "$PTC_BOCHS_KERNEL"; return
+    fi
+    local pkg
+    pkg=${PTC_BOCHS_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ { print $2; exit }')}
+    if [[ -n $pkg ]]; then
+        if [[ -f $workdir/kernel/$pkg/vmlinuz ]]; then
+            printf '%s\n' "$workdir/kernel/$pkg/vmlinuz"; return
+        fi
+        fetch_kernel "$pkg" && return
+        printf '%s: warning: could not download %s\n' "$PROG" "$pkg" >&2
+    fi
+    find_cached_kernel && return
+    die 2 "no kernel: could not find/download Debian's linux-image-*-amd64 (is 'apt-get update' done?)"
+}
+kernel=$(resolve_kernel)
+note "kernel: $kernel"
+
+# ---------------------------------------------------------------- initramfs
+root=$run_dir/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,root}
+cp "$BUSYBOX" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+
+copy_in() { # copy_in HOSTPATH -> same absolute path in the guest (dereferenced)
+    local src=$1 dst=$root$1
+    [[ -e $dst ]] && return 0
+    mkdir -p -- "$(dirname -- "$dst")"
+    cp -L -- "$src" "$dst"
+}
+
+copy_in "$binary"
+lib_dirs=()
+add_lib_dir() {
+    local d=$1 x
+    for x in ${lib_dirs[@]+"${lib_dirs[@]}"}; do [[ $x == "$d" ]] && return 0; done
+    lib_dirs+=("$d")
+}
+# `ldd` prints "name => /path (0x...)", "/path (0x...)" or "statically linked" /
+# "not a dynamic executable" (exit status 1) for static binaries.
+if ldd_out=$(LC_ALL=C ldd -- "$binary" 2>&1); then
+    if grep -q 'not found' <<<"$ldd_out"; then
+        die 2 "ldd: missing shared libraries for $binary: $(grep 'not found' <<<"$ldd_out" | tr -s ' \t\n' ' ')"
+    fi
+    while read -r lib; do
+        [[ -n $lib && -e $lib ]] || continue
+        copy_in "$lib"
+        add_lib_dir "$(dirname -- "$lib")"
+    done < <(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' <<<"$ldd_out")
+    # glibc dlopen()s libgcc_s for pthread_cancel/backtrace; cheap to include.
+    for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
+        if [[ -e $lib ]]; then copy_in "$lib"; add_lib_dir "$(dirname -- "$lib")"; break; fi
+    done
+else
+    note "static binary (ldd: ${ldd_out//$'\n'/ })"
+fi
+for f in ${extra_files[@]+"${extra_files[@]}"}; do
+    [[ -e $f ]] || die 2 "--file $f: no such file"
+    f=$(realpath -e -- "$f")
+    if [[ -d $f ]]; then
+        mkdir -p -- "$root$(dirname -- "$f")"; cp -rL -- "$f" "$root$f"
+    else
+        copy_in "$f"
+    fi
+done
+mkdir -p -- "$root$host_cwd"
+
+# Quote for a POSIX (busybox ash) shell: '...' with ' -> '\''
+shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+
+nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+start_mark="@@PTC_START_${nonce}@@"
+exit_mark="@@PTC_EXIT_${nonce}="
+ld_path=$(IFS=:; printf '%s' "${lib_dirs[*]+${lib_dirs[*]}}")
+
+{
+    printf '#!/bin/sh\n'
+    printf 'export PATH=/bin HOME=/root TERM=dumb LD_BIND_NOW=1\n'
+    [[ -n $ld_path ]] && printf 'export LD_LIBRARY_PATH=%s\n' "$(shq "$ld_path")"
+    for e in ${guest_env[@]+"${guest_env[@]}"}; do
+        printf 'export %s=%s\n' "${e%%=*}" "$(shq "${e#*=}")"
+    done
+    cat <<'EOF'
+bb=/bin/busybox
+$bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sysfs /sys
+$bb mkdir -p /dev/shm /dev/pts
+$bb mount -t tmpfs tmpfs /dev/shm
+$bb mount -t tmpfs tmpfs /tmp
+[ -e /dev/ttyS0 ] || $bb mknod /dev/ttyS0 c 4 64
+[ -e /dev/null ] || $bb mknod /dev/null c 1 3
+$bb stty -F /dev/ttyS0 raw -echo -onlcr 2>/dev/null
+exec </dev/null >/dev/ttyS0 2>&1
+# Keep the kernel quiet on the console while the program runs.
+echo 1 > /proc/sys/kernel/printk
+EOF
+    printf 'echo %s\n' "$(shq "$start_mark")"
+    printf 'cd %s || cd /\n' "$(shq "$host_cwd")"
+    printf 'set --'
+    for a in ${prog_args[@]+"${prog_args[@]}"}; do printf ' %s' "$(shq "$a")"; done
+    printf '\n'
+    printf '%s "$@"\n' "$(shq "$binary")"
+    printf 'rc=$?\n'
+    printf 'echo\n'
+    printf 'echo "%s$rc@@"\n' "$exit_mark"
+    cat <<'EOF'
+$bb sync
+$bb poweroff -f
+$bb reboot -f
+while :; do $bb sleep 1000; done
+EOF
+} >"$root/init"
+chmod 755 "$root/init"
+
+iso_dir=$run_dir/iso
+mkdir -p "$iso_dir/isolinux" "$iso_dir/boot"
+cp "$ISOLINUX_BIN" "$LDLINUX_C32" "$iso_dir/isolinux/"
+cp "$kernel" "$iso_dir/boot/vmlinuz"
+# Uncompressed cpio by default: inflating gzip inside the emulator costs
+# more than reading the extra bytes from the emulated CD.
+case ${PTC_BOCHS_INITRD_COMPRESS:-none} in
+    none) (cd "$root" && find . -print0 | LC_ALL=C sort -z |
+           cpio --null -o -H newc --quiet) >"$iso_dir/boot/initrd.img" ;;
+    gzip) (cd "$root" && find . -print0 | LC_ALL=C sort -z |
+           cpio --null -o -H newc --quiet | gzip -1) >"$iso_dir/boot/initrd.img" ;;
+    *) die 2 "PTC_BOCHS_INITRD_COMPRESS must be none or gzip" ;;
+esac
+
+# Kernel command line.  clearcpuid=xsaves,xsavec is required: without it the
+# kernel disables XSAVE on Bochs' Skylake-X model and userspace sees no AVX.
+cmdline="console=ttyS0,115200 clearcpuid=xsaves,xsavec quiet loglevel=1"
+cmdline+=" ${PTC_BOCHS_CMDLINE_FAST-mitigations=off nokaslr}"
+cmdline+=" ${PTC_BOCHS_CMDLINE_EXTRA:-}"
+cat >"$iso_dir/isolinux/isolinux.cfg" <<EOF
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /boot/vmlinuz
+  INITRD /boot/initrd.img
+  APPEND $cmdline
+EOF
+iso=$run_dir/boot.iso
+genisoimage -quiet -o "$iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+    -no-emul-boot -boot-load-size 4 -boot-info-table -J -R "$iso_dir" ||
+    die 2 "genisoimage failed"
+rm -rf -- "$root" "$iso_dir"
+
+# ---------------------------------------------------------------- bochs
+serial=$run_dir/serial.log
+bochs_log=$run_dir/bochs.log
+: >"$serial"
+megs=${PTC_BOCHS_MEGS:-512}
+ips=${PTC_BOCHS_IPS:-50000000}
+cat >"$run_dir/bochsrc" <<EOF
+display_library: term
+config_interface: textconfig
+memory: guest=$megs, host=$megs
+romimage: file=$BOCHS_BIOS
+vgaromimage: file=$BOCHS_VGABIOS
+cpu: model=corei7_skylake_x, count=1, ips=$ips, reset_on_triple_fault=0
+clock: sync=none, time0=local
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$serial
+mouse: enabled=0
+vga: extension=vbe, update_freq=${PTC_BOCHS_VGA_HZ:-2}
+log: $bochs_log
+panic: action=fatal
+error: action=report
+info: action=ignore
+debug: action=ignore
+speaker: enabled=0
+EOF
+
+# The term display library needs a tty: give Bochs a private pty via script(1)
+# and throw the (VGA text) screen away.  script's stdin is a FIFO that we keep
+# open for writing, so it never sees EOF (on EOF it hangs up the pty and Bochs
+# quits on SIGHUP).  timeout(1) runs in its own process group and SIGKILLs the
+# whole group (Bochs ignores SIGTERM).
+remaining=$((deadline - SECONDS))
+((remaining > 0)) || remaining=1
+mkfifo "$run_dir/stdin"
+exec 4<>"$run_dir/stdin"
+screen_log=/dev/null
+if [[ ${PTC_BOCHS_KEEP:-0} != 0 ]]; then screen_log=$run_dir/screen.log; fi
+# Debian's Bochs is built with the internal debugger, which stops at the first
+# instruction; -rc feeds it a "continue".
+printf 'continue\n' >"$run_dir/debugger.rc"
+bochs_cmd=$(printf '%q ' bochs-bin -q -f "$run_dir/bochsrc" -rc "$run_dir/debugger.rc")
+timeout -s KILL "$remaining" script -qfec "exec $bochs_cmd" /dev/null \
+    <"$run_dir/stdin" >"$screen_log" 2>&1 &
+bochs_pid=$!
+boot_started=$SECONDS
+note "bochs started (pid $bochs_pid), timeout ${timeout_s}s"
+
+# ---------------------------------------------------------------- follow serial
+exec 3< <(exec tail -n +1 -f "$serial" 2>/dev/null)
+tail_pid=$!
+
+state=boot     # boot -> running -> done
+result=
+reason=
+partial=
+last_lines=()
+handle_line() { # handle_line LINE  (complete line, \r stripped)
+    local line=$1
+    if [[ $state == boot ]]; then
+        if [[ ${PTC_BOCHS_TRACE:-0} != 0 ]]; then printf '[%4ds] %s\n' "$((SECONDS - boot_started))" "$line" >&2; fi
+        if [[ $line == *"$start_mark"* ]]; then
+            state=running
+            note "booted in $((SECONDS - boot_started))s"
+            return
+        fi
+        last_lines+=("$line")
+        ((${#last_lines[@]} > 25)) && last_lines=("${last_lines[@]:1}")
+        if [[ $line == *"Kernel panic"* ]]; then reason="kernel panic during boot: ${line#*Kernel panic - }"; state=done; fi
+        return
+    fi
+    if [[ $line == *"$exit_mark"* ]]; then
+        local pre=${line%%"$exit_mark"*} rest=${line#*"$exit_mark"}
+        # /init prints an empty line before the marker (in case the program's
+        # output did not end in a newline); that line is not program output.
+        [[ -n $pre ]] && printf '%s\n' "$pre"
+        result=${rest%%@@*}
+        state=done
+        return
+    fi
+    if [[ -n ${pending_empty:-} ]]; then printf '\n'; fi
+    pending_empty=
+    if [[ -z $line ]]; then pending_empty=1; return; fi
+    printf '%s\n' "$line"
+    if [[ $line == *"Kernel panic"* ]]; then reason="kernel panic: ${line#*Kernel panic - }"; state=done; fi
+}
+
+bochs_dead_at=
+while [[ $state != done ]]; do
+    chunk=
+    IFS= read -r -t 1 -u 3 chunk && st=0 || st=$?
+    if ((st == 0)); then
+        line=$partial$chunk; partial=
+        handle_line "${line%$'\r'}"
+        continue
+    fi
+    if ((st > 128)); then
+        # timeout; bash keeps partial input in $chunk
+        partial+=$chunk
+    else
+        reason="serial reader ended unexpectedly"; break
+    fi
+    if ((SECONDS >= deadline)); then
+        reason="timeout after ${timeout_s}s ($state)"; result=timeout; break
+    fi
+    if ! kill -0 "$bochs_pid" 2>/dev/null; then
+        # Give tail a moment to deliver whatever Bochs wrote last.
+        if [[ -z $bochs_dead_at ]]; then bochs_dead_at=$SECONDS
+        elif ((SECONDS - bochs_dead_at >= 2)); then
+            wait "$bochs_pid" 2>/dev/null && brc=0 || brc=$?
+            if ((brc == 137)); then
+                reason="timeout after ${timeout_s}s ($state): emulator killed"; result=timeout
+            else
+                reason="emulator exited (status $brc) before the program reported an exit status ($state)"
+            fi
+            break
+        fi
+    fi
+done
+[[ -n $partial && $state == running ]] && printf '%s\n' "${partial%$'\r'}"
+[[ -n ${pending_empty:-} && $result != [0-9]* ]] && printf '\n'
+
+kill -KILL -- "-$bochs_pid" 2>/dev/null || kill -KILL "$bochs_pid" 2>/dev/null || true
+wait "$bochs_pid" 2>/dev/null || true
+bochs_pid=
+kill "$tail_pid" 2>/dev/null || true
+exec 3<&-
+note "total $((SECONDS - start_time))s"
+
+if [[ $result =~ ^[0-9]+$ ]]; then
+    rc=$result
+    if ((rc > 128 && rc < 160)); then
+        sig=$(kill -l "$((rc - 128))" 2>/dev/null || echo "?")
+        printf '%s: %s killed by signal %s (exit status %d)\n' "$PROG" "${binary##*/}" "SIG$sig" "$rc" >&2
+    fi
+    exit "$rc"
+fi
+if [[ $state == boot && ${#last_lines[@]} -gt 0 ]]; then
+    printf '%s: last serial output before failure:\n' "$PROG" >&2
+    printf '  | %s\n' "${last_lines[@]}" >&2
+fi
+if [[ -s $bochs_log ]] && grep -q '>>PANIC<<' "$bochs_log"; then
+    printf '%s: bochs: %s\n' "$PROG" "$(grep -m1 '>>PANIC<<' "$bochs_log")" >&2
+fi
+if [[ $result == timeout ]]; then
+    die 124 "$reason"
+fi
+die 125 "${reason:-no exit status reported by the program}"

@@ -1,0 +1,62 @@
+#!/bin/sh
+# scripts/install-deps.sh — install the Debian packages ptc needs, only those missing.
+#
+# Used by `make deps`, `make test`, `make bench` and .ci/run; on a machine that has
+# everything it only checks (dpkg-query) and returns. Needs root or sudo to install.
+#   --check   list what is missing and exit 1 if anything is, installing nothing
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+# build, kernels, harness
+BUILD_PKGS="gcc g++ make pkg-config libc6-dev libsleef-dev libbenchmark-dev libhwloc-dev libopenblas-dev gnuplot-nox"
+# tests: the NEON build runs under qemu-aarch64; AVX-512 under Bochs where the CPU lacks it
+TEST_PKGS="qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libgomp1:arm64"
+BOCHS_PKGS=""
+if [ -f "$here/bochs/packages.txt" ]; then
+    BOCHS_PKGS=$(grep -v '^#' "$here/bochs/packages.txt" | tr '\n' ' ')
+fi
+ALL="$BUILD_PKGS $TEST_PKGS $BOCHS_PKGS"
+
+native_arch=$(dpkg --print-architecture)
+missing=""
+for pkg in $ALL; do
+    case "$pkg" in
+        *:*) query="$pkg" ;;
+        *) query="$pkg:$native_arch" ;; # a bare name would also match foreign copies
+    esac
+    status=$(dpkg-query -W -f='${Status}' "$query" 2>/dev/null || true)
+    case "$status" in
+        "install ok installed") ;;
+        *) missing="$missing $pkg" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+    echo "missing Debian packages:$missing"
+    exit 1
+fi
+
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "install-deps: need root (or sudo) to install:$missing" >&2
+        exit 1
+    fi
+fi
+case "$missing" in
+    *:arm64*)
+        if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+            $SUDO dpkg --add-architecture arm64
+        fi ;;
+esac
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# scripts/run-tests.sh — run every ISA's tests the way this machine can, and say how.
+#
+# Called by `make test` after the native (build/) and aarch64 (build/aarch64/)
+# builds exist. For each ops table:
+#   ref, avx2        natively (the CPU must have AVX2 for avx2, else it is reported not run)
+#   avx512           natively when the CPU has AVX-512, else under Bochs
+#                    (scripts/bochs/run-avx512.sh); PTC_TEST_AVX512=emulated forces Bochs
+#   neon             the aarch64 build under qemu-aarch64-static
+# plus checks of the `ptc` program (dispatch, forced ISA, fallback without AVX2).
+# An ISA that should run and did not is a failure. The last line is the total:
+# "N passed, N failed".
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+NATIVE=build
+CROSS=build/aarch64
+LOG_DIR=build/test-logs
+mkdir -p "$LOG_DIR"
+
+total_passed=0
+total_failed=0
+declare -A how   # ISA -> how it ran (or why it did not)
+
+# Runs one test binary invocation; adds its "N passed, N failed" to the totals.
+#   run_suite LABEL LOGFILE COMMAND...
+run_suite() {
+    local label=$1 log=$2
+    shift 2
+    echo "== $label: $*"
+    "$@" >"$log" 2>&1
+    local rc=$?
+    grep -E '^(FAIL|# )' "$log" | head -40
+    local summary
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    if [ -z "$summary" ]; then
+        echo "   $label: no result line (exit $rc); last lines of $log:"
+        tail -5 "$log" | sed 's/^/   | /'
+        total_failed=$((total_failed + 1))
+        return 1
+    fi
+    local p f
+    p=${summary%% passed*}
+    f=${summary#*, }
+    f=${f%% failed}
+    echo "   $label: $summary (exit $rc)"
+    total_passed=$((total_passed + p))
+    total_failed=$((total_failed + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        total_failed=$((total_failed + 1))
+        return 1
+    fi
+    [ "$rc" -eq 0 ]
+}
+
+# A single program check: check LABEL EXPECTED_RC COMMAND... (stdout+stderr kept in the log)
+check() {
+    local label=$1 want=$2
+    shift 2
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        total_passed=$((total_passed + 1))
+        echo "ok - $label"
+    else
+        total_failed=$((total_failed + 1))
+        echo "FAIL - $label: exit $rc, wanted $want; output: $(echo "$out" | tail -2 | tr '\n' ' ')"
+    fi
+}
+check_output() { # check_output LABEL PATTERN COMMAND...
+    local label=$1 pattern=$2
+    shift 2
+    local out
+    out=$("$@" 2>&1)
+    if echo "$out" | grep -qE "$pattern"; then
+        total_passed=$((total_passed + 1))
+        echo "ok - $label"
+    else
+        total_failed=$((total_failed + 1))
+        echo "FAIL - $label: output lacks /$pattern/: $(echo "$out" | tail -3 | tr '\n' ' ')"
+    fi
+}
+
+# ---- native tables --------------------------------------------------------------
+tables_native=$("$NATIVE/ptc_tests" --list >/dev/null 2>&1 && "$NATIVE/ptc" info 2>/dev/null |
+    awk '/^  [a-z0-9]+ +runs/ {print $1}')
+force_emulated=${PTC_TEST_AVX512:-}
+for isa in $tables_native; do
+    if [ "$isa" = avx512 ] && [ "$force_emulated" = emulated ]; then
+        continue
+    fi
+    if run_suite "$isa (native)" "$LOG_DIR/$isa-native.log" env PTC_ISA="$isa" "$NATIVE/ptc_tests" --isa "$isa"; then
+        how[$isa]="native"
+    else
+        how[$isa]="native, FAILED"
+    fi
+done
+for isa in ref avx2; do
+    [ -n "${how[$isa]:-}" ] || how[$isa]="NOT RUN (CPU cannot run it natively)"
+done
+
+# ---- avx512: natively above, else under Bochs -----------------------------------------
+if [ -z "${how[avx512]:-}" ]; then
+    if [ -x scripts/bochs/run-avx512.sh ]; then
+        if run_suite "avx512 (Bochs)" "$LOG_DIR/avx512-bochs.log" \
+            scripts/bochs/run-avx512.sh --timeout 1500 "$NATIVE/ptc_tests" --isa avx512 --quick; then
+            how[avx512]="emulated (Bochs, quick shapes)"
+        else
+            how[avx512]="emulated (Bochs), FAILED"
+        fi
+    else
+        how[avx512]="NOT RUN (no Bochs runner)"
+        total_failed=$((total_failed + 1))
+    fi
+fi
+
+# ---- neon: the aarch64 build under qemu ------------------------------------------------
+QEMU_ARM="qemu-aarch64-static -L /"
+if [ -x "$CROSS/ptc_tests" ] && command -v qemu-aarch64-static >/dev/null; then
+    if run_suite "neon (qemu-aarch64)" "$LOG_DIR/neon-qemu.log" \
+        $QEMU_ARM "$CROSS/ptc_tests" --isa neon --quick; then
+        how[neon]="qemu-aarch64 (quick shapes)"
+    else
+        how[neon]="qemu-aarch64, FAILED"
+    fi
+    check_output "aarch64 ptc info chooses neon" '^chosen: +neon' $QEMU_ARM "$CROSS/ptc" info
+else
+    how[neon]="NOT RUN (no aarch64 build or no qemu-aarch64-static)"
+    total_failed=$((total_failed + 1))
+fi
+
+# ---- the ptc program: dispatch as a user sees it --------------------------------------
+echo "== ptc program checks"
+check "ptc info runs" 0 "$NATIVE/ptc" info
+check "PTC_ISA=ref ptc info" 0 env PTC_ISA=ref "$NATIVE/ptc" info
+check_output "PTC_ISA=ref is chosen" '^chosen: +ref \(forced' env PTC_ISA=ref "$NATIVE/ptc" info
+check "PTC_ISA=nosuch is refused" 1 env PTC_ISA=nosuch "$NATIVE/ptc" info
+check "unknown command is refused" 2 "$NATIVE/ptc" frobnicate
+if command -v qemu-x86_64-static >/dev/null; then
+    check_output "no AVX2 (qemu -cpu Nehalem): ref chosen" '^chosen: +ref$' \
+        qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info
+    check "no AVX2 (qemu -cpu Nehalem): PTC_ISA=avx2 refused" 1 \
+        env PTC_ISA=avx2 qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info
+    check "no AVX-512 (qemu -cpu Nehalem): PTC_ISA=avx512 refused" 1 \
+        env PTC_ISA=avx512 qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info
+    check_output "no AVX2 (qemu -cpu Nehalem): ref kernels pass" '^[0-9]+ passed, 0 failed$' \
+        qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
+fi
+
+# ---- summary ---------------------------------------------------------------------------
+echo
+echo "ISA tables and how they were tested:"
+for isa in ref avx2 avx512 neon; do
+    printf '  %-7s %s\n' "$isa" "${how[$isa]}"
+done
+echo "logs: $LOG_DIR/"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
