@@ -86,7 +86,8 @@ LIB := $(BUILD)/libptc.a
 PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 
-.PHONY: all deps test test-native test-sanitize bench install uninstall clean
+FORCE:
+.PHONY: FORCE all deps test test-native test-sanitize bench install uninstall clean
 all: $(LIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
@@ -144,7 +145,7 @@ bench: deps
 PREFIX ?= /usr/local
 DESTDIR ?=
 PC_FILE := $(BUILD)/ptc.pc
-$(PC_FILE): Makefile
+$(PC_FILE): FORCE
 	@mkdir -p $(@D)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: 0.1.0\nLibs: -L$${libdir} -lptc -fopenmp\nLibs.private: -lsleef -lm -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 

@@ -148,6 +148,26 @@ if command -v qemu-x86_64-static >/dev/null; then
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
 fi
 
+# ---- make install: a program builds against the installed library via pkg-config ----
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+if make --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/ptc >"$LOG_DIR/install.log" 2>&1; then
+    cat >"$stage/consumer.c" <<'EOC'
+#include <ptc/ops.h>
+#include <stdio.h>
+int main(void) { const ptc_ops *ops = ptc_ops_active(); float c = 0;
+    const float a = 2, b = 3; ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
+    printf("%s %g\n", ops->name, c); return c == 6.0f ? 0 : 1; }
+EOC
+    check "make install + pkg-config consumer builds and runs" 0 sh -c \
+        "cc \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --cflags ptc) \
+            '$stage/consumer.c' -o '$stage/consumer' \
+            \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --libs --static ptc) \
+         && '$stage/consumer'"
+else
+    check "make install into a staging DESTDIR" 0 false
+fi
+
 # ---- summary ---------------------------------------------------------------------------
 echo
 echo "ISA tables and how they were tested:"

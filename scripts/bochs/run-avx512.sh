@@ -256,7 +256,7 @@ $bb mount -t proc proc /proc
 $bb mount -t sysfs sysfs /sys
 $bb mkdir -p /dev/shm /dev/pts
 $bb mount -t tmpfs tmpfs /dev/shm
-$bb mount -t tmpfs tmpfs /tmp
+
 [ -e /dev/ttyS0 ] || $bb mknod /dev/ttyS0 c 4 64
 [ -e /dev/null ] || $bb mknod /dev/null c 1 3
 $bb stty -F /dev/ttyS0 raw -echo -onlcr 2>/dev/null
@@ -298,7 +298,8 @@ esac
 
 # Kernel command line.  clearcpuid=xsaves,xsavec is required: without it the
 # kernel disables XSAVE on Bochs' Skylake-X model and userspace sees no AVX.
-cmdline="console=ttyS0,115200 clearcpuid=xsaves,xsavec quiet loglevel=1"
+cmdline="console=ttyS0,115200 clearcpuid=xsaves,xsavec"
+[[ ${PTC_BOCHS_QUIET:-1} != 0 ]] && cmdline+=" quiet loglevel=1"
 cmdline+=" ${PTC_BOCHS_CMDLINE_FAST-mitigations=off nokaslr}"
 cmdline+=" ${PTC_BOCHS_CMDLINE_EXTRA:-}"
 cat >"$iso_dir/isolinux/isolinux.cfg" <<EOF
