@@ -14,9 +14,29 @@
 
 
 /* row ops family */
+void ptc_softmax_rows_avx2(size_t rows, size_t cols, const float *x, size_t ldx,
+                           const float *bias, float *y, size_t ldy);
+void ptc_layernorm_fwd_avx2(size_t rows, size_t cols, const float *x, size_t ldx,
+                            const float *gamma, const float *beta, float eps,
+                            float *y, size_t ldy, float *mean, float *rstd);
+void ptc_layernorm_bwd_avx2(size_t rows, size_t cols, const float *dy, size_t lddy,
+                            const float *x, size_t ldx, const float *gamma,
+                            const float *mean, const float *rstd,
+                            float *dx, size_t lddx, float *dgamma, float *dbeta);
+void ptc_gelu_fwd_avx2(size_t n, const float *x, float *y);
+void ptc_gelu_bwd_avx2(size_t n, const float *x, const float *dy, float *dx);
+void ptc_vexp_avx2(size_t n, const float *x, float *y);
+void ptc_verf_avx2(size_t n, const float *x, float *y);
+void ptc_vtanh_avx2(size_t n, const float *x, float *y);
 
 
 /* token ops family */
+void ptc_gather_rows_avx2(size_t n_idx, size_t cols, const float *src, size_t lds,
+                          const int32_t *rows, float *dst, size_t ldd);
+void ptc_col_sum_avx2(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+void ptc_col_argmax_avx2(size_t rows, size_t cols, const float *x, size_t ldx, int32_t *out);
+void ptc_segment_sum_rows_avx2(size_t n, size_t cols, const float *src, size_t lds,
+                               const int32_t *segment, float *dst, size_t ldd);
 
 
 #endif /* PTC_KERNELS_AVX2_H */

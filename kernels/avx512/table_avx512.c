@@ -28,19 +28,19 @@ const ptc_ops ptc_ops_avx512 = {
 
 
     /* row ops family */
-    .softmax_rows = ptc_softmax_rows_ref,
-    .layernorm_fwd = ptc_layernorm_fwd_ref,
-    .layernorm_bwd = ptc_layernorm_bwd_ref,
-    .gelu_fwd = ptc_gelu_fwd_ref,
-    .gelu_bwd = ptc_gelu_bwd_ref,
-    .vexp = ptc_vexp_ref,
-    .verf = ptc_verf_ref,
-    .vtanh = ptc_vtanh_ref,
+    .softmax_rows = ptc_softmax_rows_avx512,
+    .layernorm_fwd = ptc_layernorm_fwd_avx512,
+    .layernorm_bwd = ptc_layernorm_bwd_avx512,
+    .gelu_fwd = ptc_gelu_fwd_avx512,
+    .gelu_bwd = ptc_gelu_bwd_avx512,
+    .vexp = ptc_vexp_avx512,
+    .verf = ptc_verf_avx512,
+    .vtanh = ptc_vtanh_avx512,
 
 
     /* token ops family */
-    .gather_rows = ptc_gather_rows_ref,
-    .col_sum = ptc_col_sum_ref,
-    .col_argmax = ptc_col_argmax_ref,
-    .segment_sum_rows = ptc_segment_sum_rows_ref,
+    .gather_rows = ptc_gather_rows_avx512,
+    .col_sum = ptc_col_sum_avx512,
+    .col_argmax = ptc_col_argmax_avx512,
+    .segment_sum_rows = ptc_segment_sum_rows_avx512,
 };

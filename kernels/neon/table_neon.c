@@ -28,19 +28,19 @@ const ptc_ops ptc_ops_neon = {
 
 
     /* row ops family */
-    .softmax_rows = ptc_softmax_rows_ref,
-    .layernorm_fwd = ptc_layernorm_fwd_ref,
-    .layernorm_bwd = ptc_layernorm_bwd_ref,
-    .gelu_fwd = ptc_gelu_fwd_ref,
-    .gelu_bwd = ptc_gelu_bwd_ref,
-    .vexp = ptc_vexp_ref,
-    .verf = ptc_verf_ref,
-    .vtanh = ptc_vtanh_ref,
+    .softmax_rows = ptc_softmax_rows_neon,
+    .layernorm_fwd = ptc_layernorm_fwd_neon,
+    .layernorm_bwd = ptc_layernorm_bwd_neon,
+    .gelu_fwd = ptc_gelu_fwd_neon,
+    .gelu_bwd = ptc_gelu_bwd_neon,
+    .vexp = ptc_vexp_neon,
+    .verf = ptc_verf_neon,
+    .vtanh = ptc_vtanh_neon,
 
 
     /* token ops family */
-    .gather_rows = ptc_gather_rows_ref,
-    .col_sum = ptc_col_sum_ref,
-    .col_argmax = ptc_col_argmax_ref,
-    .segment_sum_rows = ptc_segment_sum_rows_ref,
+    .gather_rows = ptc_gather_rows_neon,
+    .col_sum = ptc_col_sum_neon,
+    .col_argmax = ptc_col_argmax_neon,
+    .segment_sum_rows = ptc_segment_sum_rows_neon,
 };

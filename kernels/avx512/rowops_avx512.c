@@ -1,0 +1,308 @@
+/*
+ * kernels/avx512/rowops_avx512.c — row and element-wise ops on AVX-512 (F, DQ).
+ *
+ * Contract: the row-op fields of ptc_ops (include/ptc/ops.h); the spec is
+ * kernels/ref/rowops_ref.c. Row-major, leading dimensions >= cols, y may equal x.
+ *
+ * Over-read policy: none. Rows are walked in 16-float vectors; the last partial
+ * vector is a masked load/store (__mmask16), which never touches memory past n:
+ * there is no scalar leftover loop. Masked-off lanes are 0, or -INFINITY where a
+ * max/exp needs them to vanish, and go through the same SLEEF call as the body.
+ * Horizontal sums and maxima use the in-register reductions
+ * (_mm512_reduce_add_ps/_pd, _mm512_reduce_max_ps).
+ *
+ * Math: SLEEF's 1.0-ulp vector functions (Sleef_expf16_u10avx512f,
+ * Sleef_erff16_u10avx512f, Sleef_tanhf16_u10avx512f). LayerNorm statistics are
+ * accumulated in double like the spec (two 8-double halves per vector).
+ * Differences from ref: lane-wise summation order, FMA, SLEEF vs libm.
+ *
+ * Threading: single-threaded, no allocation.
+ */
+#include "avx512.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <sleef.h>
+
+#if !defined(__AVX512F__) || !defined(__AVX512DQ__) || !defined(__AVX512BW__) || !defined(__AVX512VL__)
+#error "kernels/avx512/ must be compiled with -mavx512f -mavx512dq -mavx512bw -mavx512vl"
+#endif
+
+enum { W = 16 }; /* floats per __m512 */
+
+/* lanes 0..n-1 set; 0 <= n <= 16 */
+static inline __mmask16 tail_mask(size_t n)
+{
+    return (__mmask16)((1u << n) - 1u);
+}
+
+/* ---- softmax ------------------------------------------------------------------ */
+
+/* x + bias in the lanes of m, -INFINITY in the others (no memory touched there) */
+static inline __m512 load_logits(const float *x, const float *bias, __mmask16 m)
+{
+    const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
+    __m512 v = _mm512_mask_loadu_ps(minus_inf, m, x);
+    if (bias)
+        v = _mm512_mask_add_ps(minus_inf, m, v, _mm512_maskz_loadu_ps(m, bias));
+    return v;
+}
+
+/* x, y: (rows, cols); bias: (cols) or NULL */
+void ptc_softmax_rows_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
+                             const float *bias, float *y, size_t ldy)
+{
+    const size_t body = cols / W * W;
+    const __mmask16 all = 0xFFFF, m = tail_mask(cols - body);
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+
+        /* max over x + bias; max_ps returns its second operand when the first is
+         * NaN, so NaN never becomes the max (the ref's `v > max`) */
+        __m512 vmax = _mm512_set1_ps(-INFINITY);
+        for (size_t c = 0; c < body; c += W)
+            vmax = _mm512_max_ps(load_logits(xr + c, bias ? bias + c : NULL, all), vmax);
+        if (m)
+            vmax = _mm512_max_ps(load_logits(xr + body, bias ? bias + body : NULL, m), vmax);
+        const float max = _mm512_reduce_max_ps(vmax);
+
+        if (max == -INFINITY) { /* fully masked row (or cols == 0) */
+            for (size_t c = 0; c < body; c += W)
+                _mm512_storeu_ps(yr + c, _mm512_setzero_ps());
+            _mm512_mask_storeu_ps(yr + body, m, _mm512_setzero_ps());
+            continue;
+        }
+
+        /* e = exp(x + bias - max) into y, summed; masked-off lanes are exp(-inf) = 0 */
+        const __m512 vmax_b = _mm512_set1_ps(max);
+        __m512 vsum = _mm512_setzero_ps();
+        for (size_t c = 0; c < body; c += W) {
+            const __m512 e = Sleef_expf16_u10avx512f(
+                _mm512_sub_ps(load_logits(xr + c, bias ? bias + c : NULL, all), vmax_b));
+            _mm512_storeu_ps(yr + c, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        if (m) {
+            const __m512 e = Sleef_expf16_u10avx512f(
+                _mm512_sub_ps(load_logits(xr + body, bias ? bias + body : NULL, m), vmax_b));
+            _mm512_mask_storeu_ps(yr + body, m, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+
+        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+        for (size_t c = 0; c < body; c += W)
+            _mm512_storeu_ps(yr + c, _mm512_mul_ps(_mm512_loadu_ps(yr + c), inv));
+        _mm512_mask_storeu_ps(yr + body, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + body), inv));
+    }
+}
+
+/* ---- layernorm ----------------------------------------------------------------- */
+
+/* the 16 floats of x under m, as two 8-double halves (masked-off lanes 0) */
+static inline void load_widened(const float *x, __mmask16 m, __m512d *lo, __m512d *hi)
+{
+    const __m512 v = _mm512_maskz_loadu_ps(m, x);
+    *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    *hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+}
+
+/* x, y: (rows, cols); gamma, beta: (cols); mean, rstd: (rows) or NULL */
+void ptc_layernorm_fwd_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
+                              const float *gamma, const float *beta, float eps,
+                              float *y, size_t ldy, float *mean, float *rstd)
+{
+    const size_t body = cols / W * W;
+    const __mmask16 all = 0xFFFF, m = tail_mask(cols - body);
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        __m512d lo, hi;
+
+        /* mean, in double */
+        __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+        for (size_t c = 0; c < body; c += W) {
+            load_widened(xr + c, all, &lo, &hi);
+            s0 = _mm512_add_pd(s0, lo);
+            s1 = _mm512_add_pd(s1, hi);
+        }
+        load_widened(xr + body, m, &lo, &hi);
+        s0 = _mm512_add_pd(s0, lo);
+        s1 = _mm512_add_pd(s1, hi);
+        const double mu = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / (double)cols;
+
+        /* biased variance, in double, around the double mean */
+        const __m512d vmu = _mm512_set1_pd(mu);
+        __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
+        for (size_t c = 0; c < body; c += W) {
+            load_widened(xr + c, all, &lo, &hi);
+            const __m512d d0 = _mm512_sub_pd(lo, vmu), d1 = _mm512_sub_pd(hi, vmu);
+            q0 = _mm512_fmadd_pd(d0, d0, q0);
+            q1 = _mm512_fmadd_pd(d1, d1, q1);
+        }
+        if (m) { /* masked-off lanes must add 0, not mu^2 */
+            load_widened(xr + body, m, &lo, &hi);
+            const __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, lo, vmu);
+            const __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8), hi, vmu);
+            q0 = _mm512_fmadd_pd(d0, d0, q0);
+            q1 = _mm512_fmadd_pd(d1, d1, q1);
+        }
+        const double var = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1)) / (double)cols;
+        const float rs = (float)(1.0 / sqrt(var + eps));
+        const float mf = (float)mu;
+
+        /* y = (x - mean) * rstd * gamma + beta */
+        const __m512 vm = _mm512_set1_ps(mf), vrs = _mm512_set1_ps(rs);
+        for (size_t c = 0; c < body; c += W) {
+            const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + c), vm), vrs);
+            _mm512_storeu_ps(yr + c, _mm512_fmadd_ps(xhat, _mm512_loadu_ps(gamma + c),
+                                                     _mm512_loadu_ps(beta + c)));
+        }
+        if (m) {
+            const __m512 xhat =
+                _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + body), vm), vrs);
+            _mm512_mask_storeu_ps(yr + body, m,
+                                  _mm512_fmadd_ps(xhat, _mm512_maskz_loadu_ps(m, gamma + body),
+                                                  _mm512_maskz_loadu_ps(m, beta + body)));
+        }
+        if (mean)
+            mean[r] = mf;
+        if (rstd)
+            rstd[r] = rs;
+    }
+}
+
+/* adds the 16 floats of v, widened to double, into acc */
+static inline __m512d add_widened(__m512d acc, __m512 v)
+{
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+}
+
+/* One vector (lanes of m) of the first backward pass: accumulates sum(dxhat),
+ * sum(dxhat*xhat) (products rounded to float as in the spec, then widened) and
+ * dgamma/dbeta (read-modify-write under the mask). */
+static inline void layernorm_bwd_sums(const float *dy, const float *x, const float *g,
+                                      float *dgamma, float *dbeta, __mmask16 m, __m512 vm,
+                                      __m512 vrs, __m512d *s_dxhat, __m512d *s_dxhat_xhat)
+{
+    const __m512 vdy = _mm512_maskz_loadu_ps(m, dy);
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x), vm), vrs);
+    const __m512 dxhat = _mm512_mul_ps(vdy, _mm512_maskz_loadu_ps(m, g)); /* 0 off m */
+    *s_dxhat = add_widened(*s_dxhat, dxhat);
+    *s_dxhat_xhat = add_widened(*s_dxhat_xhat, _mm512_mul_ps(dxhat, xhat));
+    if (dgamma)
+        _mm512_mask_storeu_ps(dgamma, m,
+                              _mm512_fmadd_ps(vdy, xhat, _mm512_maskz_loadu_ps(m, dgamma)));
+    if (dbeta)
+        _mm512_mask_storeu_ps(dbeta, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dbeta), vdy));
+}
+
+/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), lanes of m */
+static inline void layernorm_bwd_dx(const float *dy, const float *x, const float *g, float *dx,
+                                    __mmask16 m, __m512 vm, __m512 vrs, __m512 mean_dxhat,
+                                    __m512 mean_dxhat_xhat)
+{
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x), vm), vrs);
+    const __m512 dxhat = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy), _mm512_maskz_loadu_ps(m, g));
+    const __m512 t = _mm512_fnmadd_ps(xhat, mean_dxhat_xhat, _mm512_sub_ps(dxhat, mean_dxhat));
+    _mm512_mask_storeu_ps(dx, m, _mm512_mul_ps(vrs, t));
+}
+
+/* dy, x, dx: (rows, cols); gamma, dgamma, dbeta: (cols); mean, rstd: (rows) */
+void ptc_layernorm_bwd_avx512(size_t rows, size_t cols, const float *dy, size_t lddy,
+                              const float *x, size_t ldx, const float *gamma,
+                              const float *mean, const float *rstd,
+                              float *dx, size_t lddx, float *dgamma, float *dbeta)
+{
+    const size_t body = cols / W * W;
+    const __mmask16 all = 0xFFFF, m = tail_mask(cols - body);
+    for (size_t r = 0; r < rows; r++) {
+        const float *dyr = dy + r * lddy, *xr = x + r * ldx;
+        float *dxr = dx + r * lddx;
+        const __m512 vm = _mm512_set1_ps(mean[r]), vrs = _mm512_set1_ps(rstd[r]);
+
+        __m512d s_dxhat = _mm512_setzero_pd(), s_dxhat_xhat = _mm512_setzero_pd();
+        for (size_t c = 0; c < body; c += W)
+            layernorm_bwd_sums(dyr + c, xr + c, gamma + c, dgamma ? dgamma + c : NULL,
+                               dbeta ? dbeta + c : NULL, all, vm, vrs, &s_dxhat, &s_dxhat_xhat);
+        if (m)
+            layernorm_bwd_sums(dyr + body, xr + body, gamma + body,
+                               dgamma ? dgamma + body : NULL, dbeta ? dbeta + body : NULL, m,
+                               vm, vrs, &s_dxhat, &s_dxhat_xhat);
+        const __m512 mean_dxhat =
+            _mm512_set1_ps((float)(_mm512_reduce_add_pd(s_dxhat) / (double)cols));
+        const __m512 mean_dxhat_xhat =
+            _mm512_set1_ps((float)(_mm512_reduce_add_pd(s_dxhat_xhat) / (double)cols));
+
+        for (size_t c = 0; c < body; c += W)
+            layernorm_bwd_dx(dyr + c, xr + c, gamma + c, dxr + c, all, vm, vrs, mean_dxhat,
+                             mean_dxhat_xhat);
+        if (m)
+            layernorm_bwd_dx(dyr + body, xr + body, gamma + body, dxr + body, m, vm, vrs,
+                             mean_dxhat, mean_dxhat_xhat);
+    }
+}
+
+/* ---- element-wise ----------------------------------------------------------------- */
+
+static inline __m512 gelu16(__m512 x)
+{
+    const __m512 e = Sleef_erff16_u10avx512f(_mm512_mul_ps(x, _mm512_set1_ps((float)M_SQRT1_2)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                         _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+/* gelu'(x) = Phi(x) + x * phi(x) */
+static inline __m512 gelu_grad16(__m512 x)
+{
+    const __m512 cdf = _mm512_mul_ps(
+        _mm512_set1_ps(0.5f),
+        _mm512_add_ps(_mm512_set1_ps(1.0f),
+                      Sleef_erff16_u10avx512f(_mm512_mul_ps(x, _mm512_set1_ps((float)M_SQRT1_2)))));
+    const __m512 e =
+        Sleef_expf16_u10avx512f(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), x), x));
+    return _mm512_fmadd_ps(x, _mm512_mul_ps(_mm512_set1_ps(0.3989422804014327f), e), cdf);
+}
+
+/* y[i] = f(x[i]) for i < n; the tail is f on a masked (zero-filled) vector */
+__attribute__((always_inline)) static inline void map_avx512(size_t n, const float *x, float *y,
+                                                             __m512 (*f)(__m512))
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W)
+        _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+
+/* x, y: (n) */
+void ptc_gelu_fwd_avx512(size_t n, const float *x, float *y) { map_avx512(n, x, y, gelu16); }
+void ptc_vexp_avx512(size_t n, const float *x, float *y)
+{
+    map_avx512(n, x, y, Sleef_expf16_u10avx512f);
+}
+void ptc_verf_avx512(size_t n, const float *x, float *y)
+{
+    map_avx512(n, x, y, Sleef_erff16_u10avx512f);
+}
+void ptc_vtanh_avx512(size_t n, const float *x, float *y)
+{
+    map_avx512(n, x, y, Sleef_tanhf16_u10avx512f);
+}
+
+/* x, dy, dx: (n) */
+void ptc_gelu_bwd_avx512(size_t n, const float *x, const float *dy, float *dx)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W)
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(dy + i),
+                                               gelu_grad16(_mm512_loadu_ps(x + i))));
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i),
+                                                       gelu_grad16(_mm512_maskz_loadu_ps(m, x + i))));
+    }
+}
