@@ -92,12 +92,16 @@ typedef struct ptc_ops {
 
     /* ---- row ops -----------------------------------------------------------
      * softmax_rows: y[r][c] = exp(x[r][c] + bias[c] - max) / sum; bias may be NULL;
-     *   a row whose entries are all -INFINITY gives zeros. y may equal x.
+     *   a row whose entries are all -INFINITY gives zeros; +INFINITY entries are not
+     *   supported (the row becomes NaN). y may equal x.
      * layernorm_fwd: y = (x - mean) * rstd * gamma + beta per row, biased variance,
      *   rstd = 1/sqrt(var + eps); mean and rstd (rows) are written when not NULL.
+     *   Statistics are accumulated in double, the mean is rounded to float before
+     *   it is subtracted (as PyTorch does): |mean| >> std loses relative precision.
      * layernorm_bwd: dx from dy, x, gamma and the saved mean/rstd;
      *   dgamma[c] += sum_r dy*xhat, dbeta[c] += sum_r dy (each may be NULL).
      * gelu_fwd: y = 0.5 x (1 + erf(x / sqrt 2)); gelu_bwd: dx = dy * gelu'(x).
+     *   Finite x only (gelu(-inf) is NaN in this form).
      * vexp / verf / vtanh: element-wise. y may equal x in all element-wise ops. */
     void (*softmax_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
                          const float *bias, float *y, size_t ldy);
@@ -115,12 +119,14 @@ typedef struct ptc_ops {
     void (*vtanh)(size_t n, const float *x, float *y);
 
     /* ---- token ops (pruning and token combining) ---------------------------
-     * gather_rows: dst[i] = src[rows[i]] for i < n_idx (cols floats each).
+     * gather_rows: dst[i] = src[rows[i]] for i < n_idx (cols floats each); every
+     *   rows[i] is a valid row of src (0 <= rows[i]).
      * col_sum: out[c] = sum_{r < rows} x[r][c], summed in row order (overwrites out).
      * col_argmax: out[c] = the smallest r with x[r][c] maximal over r < rows
      *   (NaN never wins; a column of NaN gives 0). rows >= 1.
      * segment_sum_rows: dst[segment[r]] += src[r] for r < n; segment[r] < 0 skips
-     *   row r. Rows are added in increasing r. */
+     *   row r, any other segment[r] is a valid row of dst. Rows are added in
+     *   increasing r. */
     void (*gather_rows)(size_t n_idx, size_t cols, const float *src, size_t lds,
                         const int32_t *rows, float *dst, size_t ldd);
     void (*col_sum)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);

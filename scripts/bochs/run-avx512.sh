@@ -303,6 +303,7 @@ cmdline="console=ttyS0,115200 clearcpuid=xsaves,xsavec"
 cmdline+=" ${PTC_BOCHS_CMDLINE_FAST-mitigations=off nokaslr}"
 cmdline+=" ${PTC_BOCHS_CMDLINE_EXTRA:-}"
 cat >"$iso_dir/isolinux/isolinux.cfg" <<EOF
+SERIAL 0 115200
 DEFAULT linux
 PROMPT 0
 TIMEOUT 0
