@@ -1,0 +1,152 @@
+/*
+ * kernels/avx2/gemm_avx2.c — sgemm for AVX2 + FMA: a 6x16 micro-kernel under
+ * the shared BLIS-style driver (kernels/gemm_driver.c).
+ *
+ * Micro-kernel 6x16: 6 rows x 2 ymm of C = 12 ymm accumulators; per k step two
+ * ymm loads of the packed B row and 6 broadcasts of packed A feed 12 FMAs.
+ * 12 + 2 + 1 (broadcast) = 15 of the 16 ymm registers. 12 independent FMA
+ * chains cover the 4-cycle FMA latency on 2 FMA pipes (Zen 4, Haswell and later
+ * need >= 8), and 8 loads per 12 FMAs stays under the 2-3 loads per cycle.
+ *
+ * Edge tiles: rows past m_eff are not stored; columns past n_eff are cut with
+ * _mm256_maskload_ps / _mm256_maskstore_ps (masked-off lanes are never
+ * accessed), the accumulators are the same, so edge and full tiles compute every
+ * element identically. C is read only when beta != 0.
+ *
+ * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
+ *   KC = 384: a B micro-panel is 384 x 16 floats = 24 KiB, kept in L1 while the
+ *             A micro-panels (6 x 384 floats = 9 KiB each) stream from L2;
+ *   MC = 120: the packed A block is 120 x 384 floats = 180 KiB of L2;
+ *   NC = 3072: the packed B panel is 384 x 3072 floats = 4.5 MiB of L3.
+ * Packing: the driver's generic C routines. Threading: see the driver.
+ */
+#include "avx2.h"
+#include "../gemm_driver.h"
+
+#include <immintrin.h>
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels/avx2/ must be compiled with -mavx2 -mfma"
+#endif
+
+enum { MR = 6, NR = 16 };
+
+/* mask lanes for n_eff columns of a ymm starting at column `col0` */
+static inline __m256i column_mask(size_t n_eff, size_t col0)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i limit = _mm256_set1_epi32((int)n_eff - (int)col0);
+    return _mm256_cmpgt_epi32(limit, lane); /* lane < n_eff - col0 */
+}
+
+/* c (m_eff x n_eff of a 6x16 tile, ldc) = alpha * A_panel(6 x kc) * B_panel(kc x 16) + beta * c */
+static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
+                                        const float *restrict b, float *c, size_t ldc,
+                                        size_t m_eff, size_t n_eff, float alpha, float beta)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+#define PTC_K_STEP(q)                                                                  \
+    do {                                                                               \
+        const __m256 b0 = _mm256_load_ps(b + (q) * NR);                                \
+        const __m256 b1 = _mm256_load_ps(b + (q) * NR + 8);                            \
+        __m256 ai = _mm256_broadcast_ss(a + (q) * MR + 0);                             \
+        c00 = _mm256_fmadd_ps(ai, b0, c00);                                            \
+        c01 = _mm256_fmadd_ps(ai, b1, c01);                                            \
+        ai = _mm256_broadcast_ss(a + (q) * MR + 1);                                    \
+        c10 = _mm256_fmadd_ps(ai, b0, c10);                                            \
+        c11 = _mm256_fmadd_ps(ai, b1, c11);                                            \
+        ai = _mm256_broadcast_ss(a + (q) * MR + 2);                                    \
+        c20 = _mm256_fmadd_ps(ai, b0, c20);                                            \
+        c21 = _mm256_fmadd_ps(ai, b1, c21);                                            \
+        ai = _mm256_broadcast_ss(a + (q) * MR + 3);                                    \
+        c30 = _mm256_fmadd_ps(ai, b0, c30);                                            \
+        c31 = _mm256_fmadd_ps(ai, b1, c31);                                            \
+        ai = _mm256_broadcast_ss(a + (q) * MR + 4);                                    \
+        c40 = _mm256_fmadd_ps(ai, b0, c40);                                            \
+        c41 = _mm256_fmadd_ps(ai, b1, c41);                                            \
+        ai = _mm256_broadcast_ss(a + (q) * MR + 5);                                    \
+        c50 = _mm256_fmadd_ps(ai, b0, c50);                                            \
+        c51 = _mm256_fmadd_ps(ai, b1, c51);                                            \
+    } while (0)
+
+    size_t q = 0;
+    for (; q + 4 <= kc; q += 4) {
+        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 16), _MM_HINT_T0);
+        PTC_K_STEP(0);
+        PTC_K_STEP(1);
+        PTC_K_STEP(2);
+        PTC_K_STEP(3);
+        a += 4 * MR;
+        b += 4 * NR;
+    }
+    for (; q < kc; q++) {
+        PTC_K_STEP(0);
+        a += MR;
+        b += NR;
+    }
+#undef PTC_K_STEP
+
+    /* store: t = alpha*acc; beta != 0: t = fma(beta, c, t) */
+    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    if (n_eff == NR) {
+#define PTC_STORE_ROW(i, lo, hi)                                                       \
+    do {                                                                               \
+        float *ci = c + (i) * ldc;                                                     \
+        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
+        if (beta != 0.0f) {                                                            \
+            t0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci), t0);                      \
+            t1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci + 8), t1);                  \
+        }                                                                              \
+        _mm256_storeu_ps(ci, t0);                                                      \
+        _mm256_storeu_ps(ci + 8, t1);                                                  \
+    } while (0)
+        PTC_STORE_ROW(0, c00, c01);
+        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
+        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
+        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
+        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
+        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
+#undef PTC_STORE_ROW
+    } else {
+        const __m256i mask0 = column_mask(n_eff, 0), mask1 = column_mask(n_eff, 8);
+#define PTC_STORE_ROW(i, lo, hi)                                                       \
+    do {                                                                               \
+        float *ci = c + (i) * ldc;                                                     \
+        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
+        if (beta != 0.0f) {                                                            \
+            t0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci, mask0), t0);            \
+            t1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci + 8, mask1), t1);        \
+        }                                                                              \
+        _mm256_maskstore_ps(ci, mask0, t0);                                            \
+        _mm256_maskstore_ps(ci + 8, mask1, t1);                                        \
+    } while (0)
+        PTC_STORE_ROW(0, c00, c01);
+        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
+        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
+        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
+        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
+        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
+#undef PTC_STORE_ROW
+    }
+}
+
+static const ptc_gemm_desc gemm_6x16_avx2 = {
+    .name = "6x16_avx2",
+    .mr = MR, .nr = NR,
+    .kc = 384, .mc = 120, .nc = 3072,
+    .ukernel = ptc_sgemm_ukernel_6x16_avx2,
+};
+
+void ptc_sgemm_avx2(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
+                    const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                    float *c, size_t ldc)
+{
+    ptc_gemm_drive(&gemm_6x16_avx2, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
