@@ -124,64 +124,82 @@ static float *workspace_get(size_t floats)
 
 /* ---- generic packing ----------------------------------------------------------- */
 
+/* Copies `len` floats and zero-fills the rest of a `width`-float panel row.
+ * Widths of the shipped tiles get a constant-size copy the compiler inlines. */
+static inline void copy_panel_row(float *restrict dst, const float *restrict src, size_t len,
+                                  size_t width)
+{
+    if (len == width) {
+        switch (width) {
+        case 6: memcpy(dst, src, 6 * sizeof(float)); return;
+        case 8: memcpy(dst, src, 8 * sizeof(float)); return;
+        case 12: memcpy(dst, src, 12 * sizeof(float)); return;
+        case 14: memcpy(dst, src, 14 * sizeof(float)); return;
+        case 16: memcpy(dst, src, 16 * sizeof(float)); return;
+        case 32: memcpy(dst, src, 32 * sizeof(float)); return;
+        default: break;
+        }
+    }
+    for (size_t s = 0; s < len; s++)
+        dst[s] = src[s];
+    for (size_t s = len; s < width; s++)
+        dst[s] = 0.0f;
+}
+
+/* Packing from a source whose panel rows are contiguous (op(B) = B, or op(A) = A^T):
+ * panel row q of panel t is src[(p0+q)*ld + x0 + t*width ..], `len` of them per panel
+ * over `total` columns. Source rows are taken 8 at a time across all panels, so
+ * each source line is used completely while it is in L1 even when ld is a
+ * multiple of 4 KiB (which maps every row to the same L1 set). */
+static void pack_rows_contiguous(const float *src, size_t ld, size_t p0, size_t kc, size_t x0,
+                                 size_t total, size_t width, float *dst)
+{
+    enum { ROW_BLOCK = 8 };
+    for (size_t q0 = 0; q0 < kc; q0 += ROW_BLOCK) {
+        const size_t q1 = q0 + ROW_BLOCK < kc ? q0 + ROW_BLOCK : kc;
+        float *panel = dst;
+        for (size_t x = 0; x < total; x += width, panel += width * kc) {
+            const size_t len = total - x < width ? total - x : width;
+            for (size_t q = q0; q < q1; q++)
+                copy_panel_row(panel + q * width, src + (p0 + q) * ld + x0 + x, len, width);
+        }
+    }
+}
+
+/* Packing from a source whose panel columns are contiguous (op(A) = A, or
+ * op(B) = B^T): panel t, element (q, r) = src[(x0 + t*width + r)*ld + p0 + q]. */
+static void pack_cols_contiguous(const float *src, size_t ld, size_t p0, size_t kc, size_t x0,
+                                 size_t total, size_t width, float *dst)
+{
+    for (size_t x = 0; x < total; x += width, dst += width * kc) {
+        const size_t len = total - x < width ? total - x : width;
+        for (size_t r = 0; r < len; r++) {
+            const float *line = src + (x0 + x + r) * ld + p0;
+            for (size_t q = 0; q < kc; q++)
+                dst[q * width + r] = line[q];
+        }
+        for (size_t r = len; r < width; r++)
+            for (size_t q = 0; q < kc; q++)
+                dst[q * width + r] = 0.0f;
+    }
+}
+
 void ptc_gemm_pack_a_generic(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,
                              size_t p0, size_t kc, size_t mr, float *dst)
 {
-    for (size_t ir = 0; ir < mc; ir += mr, dst += mr * kc) {
-        const size_t rows = mc - ir < mr ? mc - ir : mr;
-        const size_t i = i0 + ir;
-        if (ta == PTC_NO_TRANS) {
-            /* op(A)[i+r][p0+q] = a[(i+r)*lda + p0+q]: row r is a contiguous source */
-            for (size_t r = 0; r < rows; r++) {
-                const float *src = a + (i + r) * lda + p0;
-                for (size_t q = 0; q < kc; q++)
-                    dst[q * mr + r] = src[q];
-            }
-            for (size_t r = rows; r < mr; r++)
-                for (size_t q = 0; q < kc; q++)
-                    dst[q * mr + r] = 0.0f;
-        } else {
-            /* op(A)[i+r][p0+q] = a[(p0+q)*lda + i+r]: a k step is a contiguous source */
-            for (size_t q = 0; q < kc; q++) {
-                const float *src = a + (p0 + q) * lda + i;
-                float *d = dst + q * mr;
-                for (size_t r = 0; r < rows; r++)
-                    d[r] = src[r];
-                for (size_t r = rows; r < mr; r++)
-                    d[r] = 0.0f;
-            }
-        }
-    }
+    if (ta == PTC_NO_TRANS) /* op(A)[i][p] = a[i*lda + p] */
+        pack_cols_contiguous(a, lda, p0, kc, i0, mc, mr, dst);
+    else                    /* op(A)[i][p] = a[p*lda + i] */
+        pack_rows_contiguous(a, lda, p0, kc, i0, mc, mr, dst);
 }
 
 void ptc_gemm_pack_b_generic(ptc_trans tb, const float *b, size_t ldb, size_t p0, size_t kc,
                              size_t j0, size_t nc, size_t nr, float *dst)
 {
-    for (size_t jr = 0; jr < nc; jr += nr, dst += kc * nr) {
-        const size_t cols = nc - jr < nr ? nc - jr : nr;
-        const size_t j = j0 + jr;
-        if (tb == PTC_NO_TRANS) {
-            /* op(B)[p0+q][j+s] = b[(p0+q)*ldb + j+s] */
-            for (size_t q = 0; q < kc; q++) {
-                const float *src = b + (p0 + q) * ldb + j;
-                float *d = dst + q * nr;
-                for (size_t s = 0; s < cols; s++)
-                    d[s] = src[s];
-                for (size_t s = cols; s < nr; s++)
-                    d[s] = 0.0f;
-            }
-        } else {
-            /* op(B)[p0+q][j+s] = b[(j+s)*ldb + p0+q] */
-            for (size_t s = 0; s < cols; s++) {
-                const float *src = b + (j + s) * ldb + p0;
-                for (size_t q = 0; q < kc; q++)
-                    dst[q * nr + s] = src[q];
-            }
-            for (size_t s = cols; s < nr; s++)
-                for (size_t q = 0; q < kc; q++)
-                    dst[q * nr + s] = 0.0f;
-        }
-    }
+    if (tb == PTC_NO_TRANS) /* op(B)[p][j] = b[p*ldb + j] */
+        pack_rows_contiguous(b, ldb, p0, kc, j0, nc, nr, dst);
+    else                    /* op(B)[p][j] = b[j*ldb + p] */
+        pack_cols_contiguous(b, ldb, p0, kc, j0, nc, nr, dst);
 }
 
 /* ---- the blocked loops on one thread's rectangle ----------------------------- */
