@@ -83,6 +83,12 @@ static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
     [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),                \
     [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
 
+    /* fetch the C tile while the k loop runs (it is read or written at the end) */
+    for (size_t i = 0; i < m_eff; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
+    }
+
     size_t q = 0;
     for (; q + 4 <= kc; q += 4) {
         __asm__("prefetcht0 8*24(%[a])\n\t"

@@ -64,15 +64,24 @@ static void ptc_sgemm_ukernel_14x32_avx512(size_t kc, const float *restrict a,
     do {                                                                               \
         const __m512 b0 = _mm512_load_ps(b);                                           \
         const __m512 b1 = _mm512_load_ps(b + 16);                                      \
-        _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);                         \
-        _mm_prefetch((const char *)(b + 8 * NR + 16), _MM_HINT_T0);                    \
         PTC_ROWS(PTC_FMA_ROW)                                                          \
         a += MR;                                                                       \
         b += NR;                                                                       \
     } while (0)
 
+    /* fetch the C tile while the k loop runs (it is read or written at the end) */
+    for (size_t i = 0; i < m_eff; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
+    }
+
     size_t q = 0;
     for (; q + 4 <= kc; q += 4) {
+        /* the A micro-panel streams from L2: 4 k steps = 224 bytes, 8 steps ahead */
+        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 48), _MM_HINT_T0);
         PTC_K_STEP();
         PTC_K_STEP();
         PTC_K_STEP();
