@@ -229,8 +229,9 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     const size_t mc_max = min_size(d->mc, round_up(i1 - i0, mr));
     const size_t nc_max = min_size(d->nc, round_up(j1 - j0, nr));
     const size_t kc_max = g->kc_step;
-    const size_t a_floats = round_up(mc_max * kc_max, 16); /* keeps B 64-byte aligned */
-    float *a_pack = workspace_get(a_floats + nc_max * kc_max);
+    /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
+    const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
+    float *a_pack = workspace_get(a_floats + round_up(nc_max, nr) * kc_max);
     float *b_pack = a_pack + a_floats;
     ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
     ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;

@@ -23,9 +23,10 @@
  * same way. C is read only when beta != 0; masked-off lanes are never accessed.
  *
  * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
- *   KC = 256:  a B micro-panel is 256 x 32 floats = 32 KiB (L1/L2 border; the
- *              2 B lines per k step are also prefetched), an A micro-panel
- *              14 x 256 floats = 14 KiB;
+ *   KC = 256:  a B micro-panel is 256 x 32 floats = 32 KiB (L1/L2 border), an A
+ *              micro-panel 14 x 256 floats = 14 KiB, prefetched 8 k steps ahead
+ *              from L2; the C tile is prefetched before the k loop.
+ *              (KC 192/256/384 x MC 140/280/420 measured within noise here.)
  *   MC = 140:  the packed A block is 140 x 256 floats = 140 KiB of L2;
  *   NC = 3072: the packed B panel is 256 x 3072 floats = 3 MiB of L3.
  * Packing: op(A) = A by 8x8 register transposes (pack_a_14x_avx512), the rest by the
