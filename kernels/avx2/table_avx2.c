@@ -19,7 +19,7 @@ const ptc_ops ptc_ops_avx2 = {
     .vector_floats = 8,
 
     /* gemm family */
-    .sgemm = ptc_sgemm_ref,
+    .sgemm = ptc_sgemm_avx2,
 
 
     /* attention family */

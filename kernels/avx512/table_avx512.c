@@ -19,7 +19,7 @@ const ptc_ops ptc_ops_avx512 = {
     .vector_floats = 16,
 
     /* gemm family */
-    .sgemm = ptc_sgemm_ref,
+    .sgemm = ptc_sgemm_avx512,
 
 
     /* attention family */

@@ -8,6 +8,9 @@
 #include "ptc/ops.h"
 
 /* gemm family */
+void ptc_sgemm_neon(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
+                    const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                    float *c, size_t ldc);
 
 
 /* attention family */

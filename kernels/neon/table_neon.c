@@ -19,7 +19,7 @@ const ptc_ops ptc_ops_neon = {
     .vector_floats = 4,
 
     /* gemm family */
-    .sgemm = ptc_sgemm_ref,
+    .sgemm = ptc_sgemm_neon,
 
 
     /* attention family */

@@ -1,0 +1,245 @@
+/*
+ * kernels/avx2/gemm_avx2.c — sgemm for AVX2 + FMA: a 6x16 micro-kernel under
+ * the shared BLIS-style driver (kernels/gemm_driver.c).
+ *
+ * Micro-kernel 6x16: 6 rows x 2 ymm of C = 12 ymm accumulators; per k step two
+ * ymm loads of the packed B row and 6 broadcasts of packed A feed 12 FMAs.
+ * 12 + 2 + 1 (broadcast) = 15 of the 16 ymm registers. 12 independent FMA
+ * chains cover the 4-cycle FMA latency on 2 FMA pipes (Zen 4, Haswell and later
+ * need >= 8), and 8 loads per 12 FMAs stays under the 2-3 loads per cycle.
+ *
+ * Edge tiles: rows past m_eff are not stored; columns past n_eff are cut with
+ * _mm256_maskload_ps / _mm256_maskstore_ps (masked-off lanes are never
+ * accessed), the accumulators are the same, so edge and full tiles compute every
+ * element identically. C is read only when beta != 0.
+ *
+ * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
+ *   KC = 384: a B micro-panel is 384 x 16 floats = 24 KiB, kept in L1 while the
+ *             A micro-panels (6 x 384 floats = 9 KiB each) stream from L2;
+ *   MC = 120: the packed A block is 120 x 384 floats = 180 KiB of L2;
+ *   NC = 3072: the packed B panel is 384 x 3072 floats = 4.5 MiB of L3.
+ * Packing: op(A) = A by 8x8 register transposes (pack_a_6x_avx2), the rest by the
+ * driver's generic C routines. Threading: see the driver.
+ */
+#include "avx2.h"
+#include "../gemm_driver.h"
+
+#include <immintrin.h>
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels/avx2/ must be compiled with -mavx2 -mfma"
+#endif
+
+enum { MR = 6, NR = 16 };
+
+/* mask lanes for n_eff columns of a ymm starting at column `col0` */
+static inline __m256i column_mask(size_t n_eff, size_t col0)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i limit = _mm256_set1_epi32((int)n_eff - (int)col0);
+    return _mm256_cmpgt_epi32(limit, lane); /* lane < n_eff - col0 */
+}
+
+/* c (m_eff x n_eff of a 6x16 tile, ldc) = alpha * A_panel(6 x kc) * B_panel(kc x 16) + beta * c */
+static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
+                                        const float *restrict b, float *c, size_t ldc,
+                                        size_t m_eff, size_t n_eff, float alpha, float beta)
+{
+    _Static_assert(MR == 6 && NR == 16, "the asm below hard-codes 6x16 strides");
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+    /* The k loop is inline asm: with intrinsics gcc 12 rotates the 12
+     * accumulators through the stack (15 live ymm of 16 leaves it no slack).
+     * Here the accumulators are pinned in registers (operands), ymm13 holds the
+     * broadcast of A and ymm14/ymm15 the B row. One step: c_r += a[r] * b[0..15]. */
+#define PTC_K_STEP(q)                                                                  \
+    "vmovaps " #q "*64(%[b]), %%ymm14\n\t"                                             \
+    "vmovaps " #q "*64+32(%[b]), %%ymm15\n\t"                                          \
+    "vbroadcastss " #q "*24+0(%[a]), %%ymm13\n\t"                                      \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c00]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c01]\n\t"                                         \
+    "vbroadcastss " #q "*24+4(%[a]), %%ymm13\n\t"                                      \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c10]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c11]\n\t"                                         \
+    "vbroadcastss " #q "*24+8(%[a]), %%ymm13\n\t"                                      \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c20]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c21]\n\t"                                         \
+    "vbroadcastss " #q "*24+12(%[a]), %%ymm13\n\t"                                     \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c30]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c31]\n\t"                                         \
+    "vbroadcastss " #q "*24+16(%[a]), %%ymm13\n\t"                                     \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c40]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c41]\n\t"                                         \
+    "vbroadcastss " #q "*24+20(%[a]), %%ymm13\n\t"                                     \
+    "vfmadd231ps %%ymm14, %%ymm13, %[c50]\n\t"                                         \
+    "vfmadd231ps %%ymm15, %%ymm13, %[c51]\n\t"
+#define PTC_ACCUMULATORS                                                               \
+    [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),                \
+    [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),                \
+    [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+
+    /* fetch the C tile while the k loop runs (it is read or written at the end) */
+    for (size_t i = 0; i < m_eff; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
+    }
+
+    size_t q = 0;
+    for (; q + 4 <= kc; q += 4) {
+        __asm__("prefetcht0 8*24(%[a])\n\t"
+                "prefetcht0 8*24+64(%[a])\n\t"
+                PTC_K_STEP(0) PTC_K_STEP(1) PTC_K_STEP(2) PTC_K_STEP(3)
+                "add $4*24, %[a]\n\t"
+                "add $4*64, %[b]\n\t"
+                : PTC_ACCUMULATORS, [a] "+r"(a), [b] "+r"(b)
+                :
+                : "xmm13", "xmm14", "xmm15", "memory");
+    }
+    for (; q < kc; q++) {
+        __asm__(PTC_K_STEP(0)
+                "add $24, %[a]\n\t"
+                "add $64, %[b]\n\t"
+                : PTC_ACCUMULATORS, [a] "+r"(a), [b] "+r"(b)
+                :
+                : "xmm13", "xmm14", "xmm15", "memory");
+    }
+#undef PTC_ACCUMULATORS
+#undef PTC_K_STEP
+
+    /* store: t = alpha*acc; beta != 0: t = fma(beta, c, t) */
+    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    if (n_eff == NR) {
+#define PTC_STORE_ROW(i, lo, hi)                                                       \
+    do {                                                                               \
+        float *ci = c + (i) * ldc;                                                     \
+        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
+        if (beta != 0.0f) {                                                            \
+            t0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci), t0);                      \
+            t1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci + 8), t1);                  \
+        }                                                                              \
+        _mm256_storeu_ps(ci, t0);                                                      \
+        _mm256_storeu_ps(ci + 8, t1);                                                  \
+    } while (0)
+        PTC_STORE_ROW(0, c00, c01);
+        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
+        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
+        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
+        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
+        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
+#undef PTC_STORE_ROW
+    } else {
+        const __m256i mask0 = column_mask(n_eff, 0), mask1 = column_mask(n_eff, 8);
+#define PTC_STORE_ROW(i, lo, hi)                                                       \
+    do {                                                                               \
+        float *ci = c + (i) * ldc;                                                     \
+        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
+        if (beta != 0.0f) {                                                            \
+            t0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci, mask0), t0);            \
+            t1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci + 8, mask1), t1);        \
+        }                                                                              \
+        _mm256_maskstore_ps(ci, mask0, t0);                                            \
+        _mm256_maskstore_ps(ci + 8, mask1, t1);                                        \
+    } while (0)
+        PTC_STORE_ROW(0, c00, c01);
+        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
+        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
+        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
+        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
+        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
+#undef PTC_STORE_ROW
+    }
+}
+
+/* ---- packing A (no transpose) by 8x8 register transposes -----------------------
+ * op(A) = A is stored by rows, the A micro-panel wants k-major columns of MR: read
+ * 8 k values from each of up to 8 rows, transpose in registers, store 8 panel rows. */
+
+/* x[q] <- column q of the 8x8 matrix whose rows are x[0..7] */
+static inline void transpose_8x8(__m256 x[8])
+{
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    x[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    x[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    x[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    x[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    x[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    x[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    x[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    x[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* dst[q*stride + r] = src[r*ld + q] for r < rows (6 or 8), q < 8. Rows 6 and 7
+ * of an 6-row group are not stored: q < 7 stores 8 lanes whose last two are
+ * overwritten by the next q (stores go in increasing q), q = 7 stores exactly 6. */
+static inline void pack_8_columns(const float *src, size_t ld, size_t rows, float *dst,
+                                  size_t stride)
+{
+    __m256 x[8];
+    for (size_t r = 0; r < 8; r++)
+        x[r] = r < rows ? _mm256_loadu_ps(src + r * ld) : _mm256_setzero_ps();
+    transpose_8x8(x);
+    if (rows == 8) {
+        for (size_t q = 0; q < 8; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+    } else {
+        for (size_t q = 0; q < 7; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+        _mm_storeu_ps(dst + 7 * stride, _mm256_castps256_ps128(x[7]));
+        _mm_storel_pi((__m64 *)(dst + 7 * stride + 4), _mm256_extractf128_ps(x[7], 1));
+    }
+}
+
+/* ptc_gemm_pack_a_fn for MR = 6: full panels of op(A) = A by 8x8 transposes;
+ * partial panels and op(A) = A^T (already contiguous along MR) use the generic packer. */
+static void pack_a_6x_avx2(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
+                  size_t kc, size_t mr, float *dst)
+{
+    if (ta != PTC_NO_TRANS || mr != MR) {
+        ptc_gemm_pack_a_generic(ta, a, lda, i0, mc, p0, kc, mr, dst);
+        return;
+    }
+    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+        if (mc - ir < MR) {
+            ptc_gemm_pack_a_generic(ta, a, lda, i0 + ir, mc - ir, p0, kc, MR, dst);
+            continue;
+        }
+        const float *src = a + (i0 + ir) * lda + p0;
+        size_t q = 0;
+        for (; q + 8 <= kc; q += 8)
+            pack_8_columns(src + q, lda, 6, dst + q * MR, MR);
+        for (; q < kc; q++)
+            for (size_t r = 0; r < MR; r++)
+                dst[q * MR + r] = src[r * lda + q];
+    }
+}
+
+static const ptc_gemm_desc gemm_6x16_avx2 = {
+    .name = "6x16_avx2",
+    .mr = MR, .nr = NR,
+    .kc = 384, .mc = 120, .nc = 3072,
+    .pack_a = pack_a_6x_avx2,
+    .ukernel = ptc_sgemm_ukernel_6x16_avx2,
+};
+
+void ptc_sgemm_avx2(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
+                    const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                    float *c, size_t ldc)
+{
+    ptc_gemm_drive(&gemm_6x16_avx2, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,206 @@
+/*
+ * kernels/avx512/gemm_avx512.c — sgemm for AVX-512 (F): a 14x32 micro-kernel
+ * under the shared BLIS-style driver (kernels/gemm_driver.c).
+ *
+ * Why 14x32. The tile is sized by the 32 zmm registers: 14 rows x 2 zmm = 28
+ * accumulators, 2 zmm for the packed B row of the current k step, and the A
+ * values come in as broadcasts (vbroadcastss / the {1to16} embedded-broadcast
+ * memory operand of vfmadd231ps), which need at most 2 more registers: 32.
+ *   - 28 independent FMA chains: far more than the 4-cycle latency x 1 zmm FMA
+ *     per cycle (Zen 4 runs a 512-bit FMA as 2 x 256 on its 2 FMA pipes;
+ *     Intel server parts run 2 per cycle, which needs >= 8 chains) requires.
+ *   - Per k step 2 B loads + 14 broadcasts feed 28 FMAs: 0.57 loads per FMA,
+ *     against 0.67 for 6x16 AVX2, so the kernel is FMA-bound, not load-bound.
+ *     Taller tiles (28x16: 1 load per FMA) are load-heavy; wider ones (8x48,
+ *     6x64: 24 accumulators) reuse each broadcast more but hold fewer
+ *     accumulators and make n-edges wider (BERT widths 768 and 3072 are
+ *     multiples of 32 either way).
+ *   - NR = 32 keeps the column edge to two mask registers.
+ * Edge tiles use mask registers only: columns past n_eff are masked with
+ * __mmask16 (_mm512_maskz_loadu_ps for C when beta != 0, _mm512_mask_storeu_ps),
+ * rows past m_eff are skipped; no scalar leftovers, and full and edge tiles run
+ * the same instructions on the accumulators, so every element is computed the
+ * same way. C is read only when beta != 0; masked-off lanes are never accessed.
+ *
+ * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
+ *   KC = 256:  a B micro-panel is 256 x 32 floats = 32 KiB (L1/L2 border), an A
+ *              micro-panel 14 x 256 floats = 14 KiB, prefetched 8 k steps ahead
+ *              from L2; the C tile is prefetched before the k loop.
+ *              (KC 192/256/384 x MC 140/280/420 measured within noise here.)
+ *   MC = 140:  the packed A block is 140 x 256 floats = 140 KiB of L2;
+ *   NC = 3072: the packed B panel is 256 x 3072 floats = 3 MiB of L3.
+ * Packing: op(A) = A by 8x8 register transposes (pack_a_14x_avx512), the rest by the
+ * driver's generic C routines. Threading: see the driver.
+ */
+#include "avx512.h"
+#include "../gemm_driver.h"
+
+#include <immintrin.h>
+
+#if !defined(__AVX512F__) || !defined(__AVX512DQ__) || !defined(__AVX512BW__) || !defined(__AVX512VL__)
+#error "kernels/avx512/ must be compiled with -mavx512f -mavx512dq -mavx512bw -mavx512vl"
+#endif
+
+enum { MR = 14, NR = 32 };
+
+/* X(i) for each of the 14 rows */
+#define PTC_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+
+/* c (m_eff x n_eff of a 14x32 tile, ldc) = alpha * A_panel(14 x kc) * B_panel(kc x 32) + beta * c */
+static void ptc_sgemm_ukernel_14x32_avx512(size_t kc, const float *restrict a,
+                                           const float *restrict b, float *c, size_t ldc,
+                                           size_t m_eff, size_t n_eff, float alpha, float beta)
+{
+#define PTC_DECLARE(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps();
+    PTC_ROWS(PTC_DECLARE)
+#undef PTC_DECLARE
+
+#define PTC_FMA_ROW(i)                                                                 \
+    {                                                                                  \
+        const __m512 ai = _mm512_set1_ps(a[(i)]);                                      \
+        c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);                                  \
+        c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1);                                  \
+    }
+#define PTC_K_STEP()                                                                   \
+    do {                                                                               \
+        const __m512 b0 = _mm512_load_ps(b);                                           \
+        const __m512 b1 = _mm512_load_ps(b + 16);                                      \
+        PTC_ROWS(PTC_FMA_ROW)                                                          \
+        a += MR;                                                                       \
+        b += NR;                                                                       \
+    } while (0)
+
+    /* fetch the C tile while the k loop runs (it is read or written at the end) */
+    for (size_t i = 0; i < m_eff; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
+    }
+
+    size_t q = 0;
+    for (; q + 4 <= kc; q += 4) {
+        /* the A micro-panel streams from L2: 4 k steps = 224 bytes, 8 steps ahead */
+        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * MR + 48), _MM_HINT_T0);
+        PTC_K_STEP();
+        PTC_K_STEP();
+        PTC_K_STEP();
+        PTC_K_STEP();
+    }
+    for (; q < kc; q++)
+        PTC_K_STEP();
+#undef PTC_K_STEP
+#undef PTC_FMA_ROW
+
+    /* store: t = alpha*acc; beta != 0: t = fma(beta, c, t); columns by mask */
+    const __mmask16 mask0 = n_eff >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n_eff) - 1);
+    const __mmask16 mask1 = n_eff >= 32 ? (__mmask16)0xffff
+                          : n_eff <= 16 ? (__mmask16)0
+                                        : (__mmask16)((1u << (n_eff - 16)) - 1);
+    const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
+#define PTC_STORE_ROW(i)                                                               \
+    if ((i) < m_eff) {                                                                 \
+        float *ci = c + (i) * ldc;                                                     \
+        __m512 t0 = _mm512_mul_ps(valpha, c##i##_0), t1 = _mm512_mul_ps(valpha, c##i##_1); \
+        if (beta != 0.0f) {                                                            \
+            t0 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask0, ci), t0);         \
+            t1 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask1, ci + 16), t1);    \
+        }                                                                              \
+        _mm512_mask_storeu_ps(ci, mask0, t0);                                          \
+        _mm512_mask_storeu_ps(ci + 16, mask1, t1);                                     \
+    }
+    PTC_ROWS(PTC_STORE_ROW)
+#undef PTC_STORE_ROW
+}
+
+/* ---- packing A (no transpose) by 8x8 register transposes -----------------------
+ * op(A) = A is stored by rows, the A micro-panel wants k-major columns of MR: read
+ * 8 k values from each of up to 8 rows, transpose in registers, store 8 panel rows. */
+
+/* x[q] <- column q of the 8x8 matrix whose rows are x[0..7] */
+static inline void transpose_8x8(__m256 x[8])
+{
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    x[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    x[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    x[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    x[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    x[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    x[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    x[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    x[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* dst[q*stride + r] = src[r*ld + q] for r < rows (6 or 8), q < 8. Rows 6 and 7
+ * of an 6-row group are not stored: q < 7 stores 8 lanes whose last two are
+ * overwritten by the next q (stores go in increasing q), q = 7 stores exactly 6. */
+static inline void pack_8_columns(const float *src, size_t ld, size_t rows, float *dst,
+                                  size_t stride)
+{
+    __m256 x[8];
+    for (size_t r = 0; r < 8; r++)
+        x[r] = r < rows ? _mm256_loadu_ps(src + r * ld) : _mm256_setzero_ps();
+    transpose_8x8(x);
+    if (rows == 8) {
+        for (size_t q = 0; q < 8; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+    } else {
+        for (size_t q = 0; q < 7; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+        _mm_storeu_ps(dst + 7 * stride, _mm256_castps256_ps128(x[7]));
+        _mm_storel_pi((__m64 *)(dst + 7 * stride + 4), _mm256_extractf128_ps(x[7], 1));
+    }
+}
+
+/* ptc_gemm_pack_a_fn for MR = 14: full panels of op(A) = A by 8x8 transposes;
+ * partial panels and op(A) = A^T (already contiguous along MR) use the generic packer. */
+static void pack_a_14x_avx512(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
+                  size_t kc, size_t mr, float *dst)
+{
+    if (ta != PTC_NO_TRANS || mr != MR) {
+        ptc_gemm_pack_a_generic(ta, a, lda, i0, mc, p0, kc, mr, dst);
+        return;
+    }
+    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+        if (mc - ir < MR) {
+            ptc_gemm_pack_a_generic(ta, a, lda, i0 + ir, mc - ir, p0, kc, MR, dst);
+            continue;
+        }
+        const float *src = a + (i0 + ir) * lda + p0;
+        size_t q = 0;
+        for (; q + 8 <= kc; q += 8) {
+            pack_8_columns(src + 8 * lda + q, lda, 6, dst + q * MR + 8, MR); /* rows 8..13 first: */
+            pack_8_columns(src + q, lda, 8, dst + q * MR, MR);              /* rows 0..7 fix their spill */
+        }
+        for (; q < kc; q++)
+            for (size_t r = 0; r < MR; r++)
+                dst[q * MR + r] = src[r * lda + q];
+    }
+}
+
+static const ptc_gemm_desc gemm_14x32_avx512 = {
+    .name = "14x32_avx512",
+    .mr = MR, .nr = NR,
+    .kc = 256, .mc = 140, .nc = 3072,
+    .pack_a = pack_a_14x_avx512,
+    .ukernel = ptc_sgemm_ukernel_14x32_avx512,
+};
+
+void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                      float *c, size_t ldc)
+{
+    ptc_gemm_drive(&gemm_14x32_avx512, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

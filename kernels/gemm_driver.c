@@ -1,0 +1,359 @@
+/*
+ * kernels/gemm_driver.c — the ISA-free BLIS-style sgemm driver.
+ *
+ * C (m, n) = alpha * op(A) * op(B) + beta * C, row-major (include/ptc/ops.h),
+ * as loops around one MR x NR micro-kernel given by a ptc_gemm_desc
+ * (gemm_driver.h):
+ *
+ *   for jc in n, step NC                      B panel  (kc x nc)  -> L3
+ *     for pc in k, step kc (<= KC, balanced)  pack op(B)[pc.., jc..]
+ *       for ic in m, step MC                  A block  (mc x kc)  -> L2
+ *         pack op(A)[ic.., pc..]
+ *         for jr in nc, step NR               B micro-panel (kc x NR) -> L1
+ *           for ir in mc, step MR             micro-kernel on one C tile
+ *
+ * The first k block applies the caller's beta (beta == 0: C is never read), the
+ * later ones accumulate with beta = 1. Transposes are handled by packing.
+ * k == 0 or alpha == 0: C = beta * C (beta == 0 writes zeros without reading).
+ *
+ * Threading: outside an OpenMP parallel region the output is cut into a
+ * tm x tn grid of rectangles (whole MR x NR tiles; tm * tn = threads), one per
+ * thread; each thread packs what its rectangle needs and runs the loops above
+ * on it. Inside a parallel region everything runs on the calling thread. The k
+ * blocking depends on k alone and the micro-kernel computes every element the
+ * same way wherever tile borders fall, so every C element gets the same
+ * operations in the same order for any thread count: bit-identical results.
+ *
+ * Memory: packing buffers are per thread, 64-byte aligned, grown on demand and
+ * kept (no allocation in steady state). A thread's buffer is freed when the
+ * thread exits (pthread key destructor); what is left at process exit is freed
+ * by a destructor. Reads of A and B stay inside the described m x k / k x n
+ * (or transposed) elements; writes of C stay inside m x n.
+ */
+#include "gemm_driver.h"
+
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- per-thread packing workspace ------------------------------------------ */
+
+typedef struct gemm_workspace {
+    float *mem;                  /* 64-byte aligned */
+    size_t floats;
+    struct gemm_workspace *prev, *next;
+    int linked;
+} gemm_workspace;
+
+static _Thread_local gemm_workspace tl_workspace;
+static gemm_workspace *workspace_list; /* every thread's workspace that holds memory */
+static pthread_mutex_t workspace_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_key_once = PTHREAD_ONCE_INIT;
+
+static void workspace_release(gemm_workspace *w) /* caller holds workspace_lock */
+{
+    free(w->mem);
+    w->mem = NULL;
+    w->floats = 0;
+    if (w->linked) {
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            workspace_list = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+        w->linked = 0;
+    }
+}
+
+static void workspace_thread_exit(void *w)
+{
+    pthread_mutex_lock(&workspace_lock);
+    workspace_release(w);
+    pthread_mutex_unlock(&workspace_lock);
+}
+
+static void workspace_make_key(void)
+{
+    if (pthread_key_create(&workspace_key, workspace_thread_exit) != 0) {
+        fprintf(stderr, "ptc sgemm: pthread_key_create failed\n");
+        abort();
+    }
+}
+
+__attribute__((destructor)) static void workspace_free_all(void)
+{
+    pthread_mutex_lock(&workspace_lock);
+    while (workspace_list)
+        workspace_release(workspace_list);
+    pthread_mutex_unlock(&workspace_lock);
+}
+
+/* The calling thread's workspace, at least `floats` long. */
+static float *workspace_get(size_t floats)
+{
+    gemm_workspace *w = &tl_workspace;
+    if (w->floats >= floats)
+        return w->mem;
+    pthread_once(&workspace_key_once, workspace_make_key);
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    pthread_mutex_lock(&workspace_lock);
+    free(w->mem);
+    w->mem = aligned_alloc(64, bytes);
+    if (!w->mem) {
+        fprintf(stderr, "ptc sgemm: out of memory (%zu bytes of packing buffer)\n", bytes);
+        abort();
+    }
+    w->floats = bytes / sizeof(float);
+    if (!w->linked) {
+        w->prev = NULL;
+        w->next = workspace_list;
+        if (workspace_list)
+            workspace_list->prev = w;
+        workspace_list = w;
+        w->linked = 1;
+    }
+    pthread_mutex_unlock(&workspace_lock);
+    pthread_setspecific(workspace_key, w);
+    return w->mem;
+}
+
+/* ---- generic packing ----------------------------------------------------------- */
+
+/* Copies `len` floats and zero-fills the rest of a `width`-float panel row.
+ * Widths of the shipped tiles get a constant-size copy the compiler inlines. */
+static inline void copy_panel_row(float *restrict dst, const float *restrict src, size_t len,
+                                  size_t width)
+{
+    if (len == width) {
+        switch (width) {
+        case 6: memcpy(dst, src, 6 * sizeof(float)); return;
+        case 8: memcpy(dst, src, 8 * sizeof(float)); return;
+        case 12: memcpy(dst, src, 12 * sizeof(float)); return;
+        case 14: memcpy(dst, src, 14 * sizeof(float)); return;
+        case 16: memcpy(dst, src, 16 * sizeof(float)); return;
+        case 32: memcpy(dst, src, 32 * sizeof(float)); return;
+        default: break;
+        }
+    }
+    for (size_t s = 0; s < len; s++)
+        dst[s] = src[s];
+    for (size_t s = len; s < width; s++)
+        dst[s] = 0.0f;
+}
+
+/* Packing from a source whose panel rows are contiguous (op(B) = B, or op(A) = A^T):
+ * panel row q of panel t is src[(p0+q)*ld + x0 + t*width ..], `len` of them per panel
+ * over `total` columns. Source rows are taken 8 at a time across all panels, so
+ * each source line is used completely while it is in L1 even when ld is a
+ * multiple of 4 KiB (which maps every row to the same L1 set). */
+static void pack_rows_contiguous(const float *src, size_t ld, size_t p0, size_t kc, size_t x0,
+                                 size_t total, size_t width, float *dst)
+{
+    enum { ROW_BLOCK = 8 };
+    for (size_t q0 = 0; q0 < kc; q0 += ROW_BLOCK) {
+        const size_t q1 = q0 + ROW_BLOCK < kc ? q0 + ROW_BLOCK : kc;
+        float *panel = dst;
+        for (size_t x = 0; x < total; x += width, panel += width * kc) {
+            const size_t len = total - x < width ? total - x : width;
+            for (size_t q = q0; q < q1; q++)
+                copy_panel_row(panel + q * width, src + (p0 + q) * ld + x0 + x, len, width);
+        }
+    }
+}
+
+/* Packing from a source whose panel columns are contiguous (op(A) = A, or
+ * op(B) = B^T): panel t, element (q, r) = src[(x0 + t*width + r)*ld + p0 + q]. */
+static void pack_cols_contiguous(const float *src, size_t ld, size_t p0, size_t kc, size_t x0,
+                                 size_t total, size_t width, float *dst)
+{
+    for (size_t x = 0; x < total; x += width, dst += width * kc) {
+        const size_t len = total - x < width ? total - x : width;
+        for (size_t r = 0; r < len; r++) {
+            const float *line = src + (x0 + x + r) * ld + p0;
+            for (size_t q = 0; q < kc; q++)
+                dst[q * width + r] = line[q];
+        }
+        for (size_t r = len; r < width; r++)
+            for (size_t q = 0; q < kc; q++)
+                dst[q * width + r] = 0.0f;
+    }
+}
+
+void ptc_gemm_pack_a_generic(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,
+                             size_t p0, size_t kc, size_t mr, float *dst)
+{
+    if (ta == PTC_NO_TRANS) /* op(A)[i][p] = a[i*lda + p] */
+        pack_cols_contiguous(a, lda, p0, kc, i0, mc, mr, dst);
+    else                    /* op(A)[i][p] = a[p*lda + i] */
+        pack_rows_contiguous(a, lda, p0, kc, i0, mc, mr, dst);
+}
+
+void ptc_gemm_pack_b_generic(ptc_trans tb, const float *b, size_t ldb, size_t p0, size_t kc,
+                             size_t j0, size_t nc, size_t nr, float *dst)
+{
+    if (tb == PTC_NO_TRANS) /* op(B)[p][j] = b[p*ldb + j] */
+        pack_rows_contiguous(b, ldb, p0, kc, j0, nc, nr, dst);
+    else                    /* op(B)[p][j] = b[j*ldb + p] */
+        pack_cols_contiguous(b, ldb, p0, kc, j0, nc, nr, dst);
+}
+
+/* ---- the blocked loops on one thread's rectangle ----------------------------- */
+
+typedef struct gemm_problem {
+    const ptc_gemm_desc *d;
+    ptc_trans ta, tb;
+    size_t m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    size_t lda, ldb;
+    float *c;
+    size_t ldc;
+    size_t kc_step; /* k block length: depends on k and KC only */
+} gemm_problem;
+
+static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
+
+/* C rows [i0, i1) x cols [j0, j1) of problem `g`, on the calling thread. */
+static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    const ptc_gemm_desc *d = g->d;
+    if (i0 >= i1 || j0 >= j1)
+        return;
+    const size_t mr = d->mr, nr = d->nr;
+    const size_t mc_max = min_size(d->mc, round_up(i1 - i0, mr));
+    const size_t nc_max = min_size(d->nc, round_up(j1 - j0, nr));
+    const size_t kc_max = g->kc_step;
+    /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
+    const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
+    float *a_pack = workspace_get(a_floats + round_up(nc_max, nr) * kc_max);
+    float *b_pack = a_pack + a_floats;
+    ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
+    ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;
+
+    for (size_t jc = j0; jc < j1; jc += d->nc) {
+        const size_t nc = min_size(d->nc, j1 - jc);
+        for (size_t pc = 0; pc < g->k; pc += kc_max) {
+            const size_t kc = min_size(kc_max, g->k - pc);
+            const float beta = pc == 0 ? g->beta : 1.0f;
+            pack_b(g->tb, g->b, g->ldb, pc, kc, jc, nc, nr, b_pack);
+            for (size_t ic = i0; ic < i1; ic += d->mc) {
+                const size_t mc = min_size(d->mc, i1 - ic);
+                pack_a(g->ta, g->a, g->lda, ic, mc, pc, kc, mr, a_pack);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    const float *b_panel = b_pack + jr * kc;
+                    const size_t n_eff = min_size(nr, nc - jr);
+                    for (size_t ir = 0; ir < mc; ir += mr) {
+                        float *c_tile = g->c + (ic + ir) * g->ldc + jc + jr;
+                        d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc,
+                                   min_size(mr, mc - ir), n_eff, g->alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- splitting the output over threads --------------------------------------- */
+
+/* Rough per-thread time (in FMA-lane units) of a rectangle of rows x cols:
+ * the multiply-adds plus the packing copies it needs. */
+static double rectangle_cost(const gemm_problem *g, size_t rows, size_t cols)
+{
+    const double k = (double)g->k;
+    const double compute = (double)round_up(rows, g->d->mr) * (double)round_up(cols, g->d->nr) * k;
+    const double n_blocks = (double)((cols + g->d->nc - 1) / g->d->nc);
+    const double packing = (double)rows * k * n_blocks + (double)cols * k;
+    return compute / 16.0 + 2.0 * packing; /* ~16 FMA lanes per cycle vs ~0.5 float copied */
+}
+
+/* The tm x tn grid (tm * tn == threads) with the smallest largest rectangle cost. */
+static void choose_grid(const gemm_problem *g, int threads, int *tm_out, int *tn_out)
+{
+    const size_t m_tiles = (g->m + g->d->mr - 1) / g->d->mr;
+    const size_t n_tiles = (g->n + g->d->nr - 1) / g->d->nr;
+    double best = -1.0;
+    *tm_out = threads;
+    *tn_out = 1;
+    for (int tm = 1; tm <= threads; tm++) {
+        if (threads % tm)
+            continue;
+        const int tn = threads / tm;
+        const size_t rows = min_size(g->m, (m_tiles + tm - 1) / tm * g->d->mr);
+        const size_t cols = min_size(g->n, (n_tiles + tn - 1) / tn * g->d->nr);
+        const double cost = rectangle_cost(g, rows, cols);
+        if (best < 0.0 || cost < best) {
+            best = cost;
+            *tm_out = tm;
+            *tn_out = tn;
+        }
+    }
+}
+
+/* Part `part` of `parts` of `tiles` tiles of size `tile`, clipped to `len`. */
+static void split_range(size_t len, size_t tile, int part, int parts, size_t *lo, size_t *hi)
+{
+    const size_t tiles = (len + tile - 1) / tile;
+    *lo = min_size(len, tiles * (size_t)part / (size_t)parts * tile);
+    *hi = min_size(len, tiles * (size_t)(part + 1) / (size_t)parts * tile);
+}
+
+static void gemm_thread_part(const gemm_problem *g, int thread, int threads)
+{
+    int tm, tn;
+    choose_grid(g, threads, &tm, &tn);
+    size_t i0, i1, j0, j1;
+    split_range(g->m, g->d->mr, thread / tn, tm, &i0, &i1);
+    split_range(g->n, g->d->nr, thread % tn, tn, &j0, &j1);
+    gemm_rectangle(g, i0, i1, j0, j1);
+}
+
+/* C = beta * C (beta == 0: zeros, C not read). */
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f)
+            memset(row, 0, n * sizeof(float));
+        else if (beta != 1.0f)
+            for (size_t j = 0; j < n; j++)
+                row[j] *= beta;
+    }
+}
+
+void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
+                    size_t k, float alpha, const float *a, size_t lda, const float *b,
+                    size_t ldb, float beta, float *c, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    const size_t k_blocks = (k + d->kc - 1) / d->kc;
+    const gemm_problem g = {
+        .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
+        .kc_step = (k + k_blocks - 1) / k_blocks, /* equal blocks, none longer than KC */
+    };
+
+    /* Threads: only outside a parallel region, and only as many as have at least
+     * ~2 MFLOP and one tile each. The result does not depend on the count. */
+    int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    const double tiles = (double)((m + d->mr - 1) / d->mr) * (double)((n + d->nr - 1) / d->nr);
+    while (threads > 1 && (flops / threads < 2e6 || tiles < threads))
+        threads--;
+    if (threads <= 1) {
+        gemm_rectangle(&g, 0, m, 0, n);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    gemm_thread_part(&g, omp_get_thread_num(), omp_get_num_threads());
+}

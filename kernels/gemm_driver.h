@@ -1,0 +1,74 @@
+/*
+ * kernels/gemm_driver.h — the ISA-free BLIS-style sgemm driver and the
+ * descriptor an ISA fills in to use it.
+ *
+ * An ISA's sgemm is one register-blocked MR x NR micro-kernel (plus packing
+ * routines if it wants its own) and a `ptc_gemm_desc`; its table entry is a
+ * three-line function calling ptc_gemm_drive() with that descriptor.
+ *
+ * Packed formats (what the micro-kernel reads)
+ *   A micro-panel: op(A) rows [i, i+MR) x columns [p, p+kc), stored k-major:
+ *     a_panel[q*MR + r] = op(A)[i+r][p+q]; rows past m are zero.
+ *   B micro-panel: op(B) rows [p, p+kc) x columns [j, j+NR), stored k-major:
+ *     b_panel[q*NR + s] = op(B)[p+q][j+s]; columns past n are zero.
+ *   A pack buffer = consecutive A micro-panels (MR*kc floats each),
+ *   B pack buffer = consecutive B micro-panels (kc*NR floats each); both are
+ *   64-byte aligned.
+ *
+ * Micro-kernel contract
+ *   ukernel(kc, a_panel, b_panel, c, ldc, m_eff, n_eff, alpha, beta):
+ *     acc[r][s] = sum_{q < kc, in order} a_panel[q*MR + r] * b_panel[q*NR + s]
+ *     for r < m_eff, s < n_eff:  c[r*ldc + s] = alpha*acc[r][s] (+ beta*c[r*ldc + s])
+ *   computed as t = alpha*acc, then (beta != 0 only) t = fma(beta, c, t).
+ *   beta == 0: c is never read. 1 <= m_eff <= MR, 1 <= n_eff <= NR, kc >= 1.
+ *   The kernel owns its edge case: it touches no element of c outside
+ *   m_eff x n_eff, and computes every element the same way whatever m_eff and
+ *   n_eff are (so results do not depend on where tile borders fall).
+ *
+ * Threading and determinism: see gemm_driver.c. Every C element is computed by
+ * one thread, with the k dimension cut at the same KC borders and summed in the
+ * same order, so results are bit-identical for any thread count.
+ */
+#ifndef PTC_KERNELS_GEMM_DRIVER_H
+#define PTC_KERNELS_GEMM_DRIVER_H
+
+#include "ptc/ops.h"
+
+#include <stddef.h>
+
+typedef void (*ptc_gemm_ukernel_fn)(size_t kc, const float *a_panel, const float *b_panel,
+                                    float *c, size_t ldc, size_t m_eff, size_t n_eff,
+                                    float alpha, float beta);
+
+/* Packs op(A) rows [i0, i0+mc) x cols [p0, p0+kc) into ceil(mc/MR) A micro-panels
+ * at dst (zero-padded to MR rows). `a`, `lda`, `ta` describe A as passed to sgemm. */
+typedef void (*ptc_gemm_pack_a_fn)(ptc_trans ta, const float *a, size_t lda, size_t i0,
+                                   size_t mc, size_t p0, size_t kc, size_t mr, float *dst);
+/* Packs op(B) rows [p0, p0+kc) x cols [j0, j0+nc) into ceil(nc/NR) B micro-panels
+ * at dst (zero-padded to NR columns). */
+typedef void (*ptc_gemm_pack_b_fn)(ptc_trans tb, const float *b, size_t ldb, size_t p0,
+                                   size_t kc, size_t j0, size_t nc, size_t nr, float *dst);
+
+typedef struct ptc_gemm_desc {
+    const char *name;        /* e.g. "6x16_avx2" */
+    size_t mr, nr;           /* micro-tile */
+    size_t kc;               /* k block: a B micro-panel (kc x NR) stays in L1 */
+    size_t mc;               /* m block, multiple of MR: the packed A block (mc x kc) stays in L2 */
+    size_t nc;               /* n block, multiple of NR: the packed B panel (kc x nc) stays in L3 */
+    ptc_gemm_ukernel_fn ukernel;
+    ptc_gemm_pack_a_fn pack_a; /* NULL: ptc_gemm_pack_a_generic */
+    ptc_gemm_pack_b_fn pack_b; /* NULL: ptc_gemm_pack_b_generic */
+} ptc_gemm_desc;
+
+/* The sgemm of ops.h, driven by descriptor `d`. */
+void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
+                    size_t k, float alpha, const float *a, size_t lda, const float *b,
+                    size_t ldb, float beta, float *c, size_t ldc);
+
+/* Plain C packing, correct for any MR/NR (the defaults). */
+void ptc_gemm_pack_a_generic(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,
+                             size_t p0, size_t kc, size_t mr, float *dst);
+void ptc_gemm_pack_b_generic(ptc_trans tb, const float *b, size_t ldb, size_t p0, size_t kc,
+                             size_t j0, size_t nc, size_t nr, float *dst);
+
+#endif /* PTC_KERNELS_GEMM_DRIVER_H */
