@@ -341,7 +341,12 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
     /* attention: every (sample, head) pair is independent */
     const float scale = 1.0f / sqrtf((float)d);
     const long n_pairs = (long)(batch * n_heads);
-#pragma omp parallel for schedule(static)
+    /* threads only pay off above a few hundred thousand multiply-adds (the
+     * split does not change any result) */
+    double attn_work = 0.0;
+    for (size_t b = 0; b < batch; b++)
+        attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+#pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
         const seen_rows s = seen_of(tok, b);

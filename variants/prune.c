@@ -305,7 +305,7 @@ int ptc_prune_select(const ptc_prune_config *cfg, const ptc_tokens *tok,
     }
 
     double *sample_flops = ws.flops;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (batch > 1 && n_heads * n_rows * batch > 4096)
     for (size_t b = 0; b < batch; b++) {
         double f = 0.0;
         if (cfg->scope == PTC_QUANTILE_PER_SAMPLE) {
