@@ -323,3 +323,34 @@ PTC_TEST(variants_bad_params_rejected)
     EXPECT_REJECT(ptc_combine_forward(ops, &cw, 4, &tok, xbuf, ybuf, NULL, NULL, ws, sizeof ws,
                                       NULL, err, sizeof err), "m = 0");
 }
+
+PTC_TEST(variants_stats_accumulate)
+{
+    ptc_layer_stats total, l1, l2, comb;
+    memset(&total, 0, sizeof total);
+    memset(&l1, 0, sizeof l1);
+    memset(&l2, 0, sizeof l2);
+    memset(&comb, 0, sizeof comb);
+    l1.tokens = (ptc_stat3){8, 10, 12};
+    l1.keys = (ptc_stat3){4, 6, 8};
+    l1.n_tokens = l1.n_keys = 1;
+    l1.flops_linear = 100;
+    l1.bytes_workspace = 64;
+    l2.tokens = (ptc_stat3){6, 20, 30};
+    l2.keys = (ptc_stat3){2, 9, 9};
+    l2.n_tokens = l2.n_keys = 1;
+    l2.flops_attention = 50;
+    l2.bytes_workspace = 128;
+    comb.tokens = (ptc_stat3){40, 40, 40};
+    comb.n_tokens = 1; /* reports tokens, no keys */
+    comb.flops_combining = 7;
+    ptc_stats_accumulate(&total, &l1);
+    ptc_stats_accumulate(&total, &l2);
+    ptc_stats_accumulate(&total, &comb);
+    ptc_check(ctx, total.tokens.min == 6 && total.tokens.max == 40 && fabs(total.tokens.mean - 70.0 / 3) < 1e-12,
+              "tokens pooled: %g %g %g", total.tokens.min, total.tokens.mean, total.tokens.max);
+    ptc_check(ctx, total.keys.min == 2 && total.keys.max == 9 && total.keys.mean == 7.5 && total.n_keys == 2,
+              "keys pooled over the layers that report them: %g %g %g", total.keys.min, total.keys.mean,
+              total.keys.max);
+    ptc_check(ctx, ptc_stats_flops_total(&total) == 157 && total.bytes_workspace == 128, "sums");
+}

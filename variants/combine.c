@@ -181,6 +181,7 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
         for (size_t b = 0; b < tok->batch; b++)
             ptc_stat_add(&tokens, (double)(ptc_tok_len(tok, b) + m));
         stats->tokens = ptc_stat_end(&tokens);
+        stats->n_tokens = 1;
         stats->flops_combining = flops;
         stats->bytes_activations = (text_total * 2 + tok->batch * m * 7) * hidden * sizeof(float);
         stats->bytes_scores = tok->batch * (m * n_text) * sizeof(float) + text_total * sizeof(int32_t);

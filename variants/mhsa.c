@@ -80,21 +80,25 @@ double ptc_stats_flops_total(const ptc_layer_stats *s)
            s->flops_scoring + s->flops_selection + s->flops_combining;
 }
 
-static ptc_stat3 stat3_pool(ptc_stat3 a, ptc_stat3 b, bool a_empty)
+static void stat3_pool(ptc_stat3 *a, size_t *na, ptc_stat3 b, size_t nb)
 {
-    if (a_empty)
-        return b;
-    ptc_stat3 r = {a.min < b.min ? a.min : b.min, 0.5 * (a.mean + b.mean),
-                   a.max > b.max ? a.max : b.max};
-    return r;
+    if (nb == 0)
+        return;
+    if (*na == 0) {
+        *a = b;
+    } else {
+        a->min = a->min < b.min ? a->min : b.min;
+        a->max = a->max > b.max ? a->max : b.max;
+        a->mean = (a->mean * (double)*na + b.mean * (double)nb) / (double)(*na + nb);
+    }
+    *na += nb;
 }
 
 void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b)
 {
-    const bool empty = a->tokens.max == 0.0;
-    a->tokens = stat3_pool(a->tokens, b->tokens, empty);
-    a->keys = stat3_pool(a->keys, b->keys, empty);
-    a->keys_next = stat3_pool(a->keys_next, b->keys_next, empty);
+    stat3_pool(&a->tokens, &a->n_tokens, b->tokens, b->n_tokens);
+    stat3_pool(&a->keys, &a->n_keys, b->keys, b->n_keys);
+    stat3_pool(&a->keys_next, &a->n_keys_next, b->keys_next, b->n_keys_next);
     a->kv_rows += b->kv_rows;
     a->flops_linear += b->flops_linear;
     a->flops_attention += b->flops_attention;
@@ -411,6 +415,7 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
         stats->tokens = ptc_stat_end(&tokens);
         stats->keys = ptc_stat_end(&keys);
         stats->keys_next = stats->keys;
+        stats->n_tokens = stats->n_keys = stats->n_keys_next = 1;
         stats->kv_rows = kv_rows_total;
         stats->flops_linear = flops_linear;
         stats->flops_attention = attn;

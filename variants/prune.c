@@ -351,6 +351,7 @@ int ptc_prune_select(const ptc_prune_config *cfg, const ptc_tokens *tok,
         for (size_t i = 0; i < batch * n_heads; i++)
             ptc_stat_add(&keys_next, state->count[i]);
         stats->keys_next = ptc_stat_end(&keys_next);
+        stats->n_keys_next = 1;
         stats->flops_selection += flops;
         stats->bytes_scores += batch * (pool_stride * sizeof(float) +
                                         n_rows * (sizeof(uint64_t) + sizeof(int32_t) + 1));

@@ -98,11 +98,15 @@ typedef struct ptc_layer_stats {
     size_t bytes_kv;         /* K and V */
     size_t bytes_scores;     /* importance scores, quartile pools, index lists */
     size_t bytes_workspace;  /* the planned workspace (capacity, not use) */
+    /* layers pooled into tokens / keys / keys_next (1 after a forward; 0 when
+     * the step has no such quantity, e.g. keys of the combining module) */
+    size_t n_tokens, n_keys, n_keys_next;
 } ptc_layer_stats;
 
-double ptc_stats_flops_total(const ptc_layer_stats *s); /* every field above */
-/* a += b: sums counters, pools stat3 as (min of mins, mean of means weighted
- * equally per layer, max of maxes) */
+double ptc_stats_flops_total(const ptc_layer_stats *s); /* every FLOP field above */
+/* a += b over layers: sums the counters, keeps the largest workspace, pools each
+ * stat3 as min of mins, max of maxes and the mean of the per-layer means (each
+ * layer that reports it weighs the same). Start from a zeroed a. */
 void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b);
 
 /* ---- fuzzy token pruning ------------------------------------------------------------ */
@@ -202,7 +206,11 @@ typedef struct ptc_mhsa_weights {
 
 typedef struct ptc_mhsa_options {
     bool use_kept;        /* attend only over state->kept (needs state) */
-    bool want_importance; /* write state->importance (needs state) */
+    /* write state->importance (needs state and use_kept): per head, the column
+     * mean of the attention probabilities over every query row the layer sees
+     * (combination tokens included; pads too in padded mode, where pad keys
+     * score exactly 0), aligned with state->kept */
+    bool want_importance;
     /* K/V projected only for the union over heads of the kept rows of a sample
      * (true, default) or for every row the layer sees, as the paper did (false).
      * Same attention output, different FLOPs. The union is per sample, so a row
