@@ -1,0 +1,342 @@
+/*
+ * ptc/variants.h — the building blocks of the four encoder variants of
+ * Yun, Kim, Kim, "Focus on the Core: Efficient Attention via Pruned Token
+ * Compression for Document Classification", Findings of EMNLP 2023
+ * (spec: PAPER.md): baseline, pruning-only (P = top-k, PF = fuzzy),
+ * combining-only (C) and combined (PFC).
+ *
+ * Everything here is built from the ops table (include/ptc/ops.h) and plain C;
+ * nothing allocates: every forward takes a caller-owned workspace whose size a
+ * plan function computes once for (batch, max length, config).
+ *
+ * Conventions
+ *   - Weights are stored [out, in] row-major (Hugging Face / PyTorch nn.Linear),
+ *     so y = x W^T + b is sgemm(NO_TRANS, TRANS, ...) on the stored matrix.
+ *     Every projection of the attention layer and of the combining module is
+ *     (hidden, hidden); biases are (hidden) and may be NULL (zero).
+ *   - Hidden states of a batch are one array (batch, n_rows, hidden), leading
+ *     dimension hidden, n_rows = n_text + n_comb: sample b's rows
+ *       [0, len_b)                real tokens,
+ *       [len_b, n_text)           pads,
+ *       [n_text, n_text + n_comb) combination tokens (the module's m tokens).
+ *     After the combining module only the combination tokens continue: the
+ *     later layers see n_text = 0 and n_comb = m.
+ *   - Padding modes. LENGTH_AWARE (default): pad rows are never read, their
+ *     output rows are written as zero, they are no queries and no keys.
+ *     PADDED (the paper's measurements): pad rows are queries and keys like any
+ *     token, masked as keys with a -INFINITY bias (so their importance is 0 and
+ *     they are pruned first); pruning counts them in t.
+ *   - Layers are numbered from 1, as in the paper.
+ *   - Errors: functions that take parameters from a caller return 0 on success
+ *     or PTC_EINVAL and write one line into `err` (err_len bytes, may be NULL).
+ *     Nothing aborts.
+ *   - Threading: forwards run OpenMP parallel over (sample, head) pairs or over
+ *     samples; ops->sgemm runs multi-threaded outside those regions and single-
+ *     threaded inside them. Every result is bit-identical for any thread count.
+ */
+#ifndef PTC_VARIANTS_H
+#define PTC_VARIANTS_H
+
+#include "ptc/ops.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { PTC_OK = 0, PTC_EINVAL = -1 };
+enum { PTC_MAX_LAYERS = 64 };
+
+/* ---- tokens of a batch ---------------------------------------------------------- */
+typedef enum ptc_pad_mode { PTC_PAD_LENGTH_AWARE = 0, PTC_PAD_PADDED = 1 } ptc_pad_mode;
+
+typedef struct ptc_tokens {
+    size_t batch;            /* samples */
+    size_t n_text;           /* text rows per sample (the padded length) */
+    size_t n_comb;           /* combination tokens after the text rows (0: none) */
+    const int32_t *lengths;  /* (batch) real text lengths, 0..n_text; NULL: all n_text */
+    ptc_pad_mode pad_mode;
+} ptc_tokens;
+
+/* ---- layer dimensions and the workspace plan ------------------------------------ */
+typedef struct ptc_dims {
+    size_t batch;    /* max samples per forward */
+    size_t n_text;   /* max text rows per sample */
+    size_t n_comb;   /* combination tokens (0 if the variant has none) */
+    size_t hidden;   /* 768 for BERT-base */
+    size_t n_heads;  /* 12; hidden % n_heads == 0 */
+    size_t ffn;      /* FFN inner size (3072), for ptc_encoder_layer_forward; 0 if unused */
+} ptc_dims;
+
+/* Bytes of the one workspace every forward below needs for shapes up to `dims`
+ * (the largest of MHSA + selection, encoder layer, combining module). 0 when
+ * dims are invalid (the message says why). The workspace must be 64-byte aligned. */
+size_t ptc_workspace_bytes(const ptc_dims *dims, char *err, size_t err_len);
+
+/* ---- accounting ------------------------------------------------------------------- */
+typedef struct ptc_stat3 { double min, mean, max; } ptc_stat3;
+
+/* FLOPs count one multiply-add as 2. The attention products (Q K^T and P V) are
+ * kept apart so that both conventions (with and without them) can be reported.
+ * bytes_*: the buffers this forward touched at its actual shapes. */
+typedef struct ptc_layer_stats {
+    ptc_stat3 tokens;        /* query rows computed per sample */
+    ptc_stat3 keys;          /* keys attended per (sample, head) */
+    ptc_stat3 keys_next;     /* keys kept per (sample, head) after this layer's selection */
+    size_t kv_rows;          /* K/V rows projected, summed over samples */
+    double flops_linear;     /* projections (and FFN) incl. bias adds */
+    double flops_attention;  /* Q K^T + P V: 4 n_q n_kv d per head */
+    double flops_softmax;    /* 5 n_q n_kv per head (scale, max, subtract, exp, sum) + n_q d */
+    double flops_norm;       /* LayerNorm (8/elt), GELU (8/elt), residual adds */
+    double flops_scoring;    /* importance column means: 2 n_q n_kv per head */
+    double flops_selection;  /* comparisons of the quartile and per-head sorts (n log2 n) */
+    double flops_combining;  /* the combining module's logits, argmax, grouped sums, projections */
+    size_t bytes_activations;/* inputs read, outputs, Q, context, FFN inner */
+    size_t bytes_kv;         /* K and V */
+    size_t bytes_scores;     /* importance scores, quartile pools, index lists */
+    size_t bytes_workspace;  /* the planned workspace (capacity, not use) */
+    /* layers pooled into tokens / keys / keys_next (1 after a forward; 0 when
+     * the step has no such quantity, e.g. keys of the combining module) */
+    size_t n_tokens, n_keys, n_keys_next;
+} ptc_layer_stats;
+
+double ptc_stats_flops_total(const ptc_layer_stats *s); /* every FLOP field above */
+/* a += b over layers: sums the counters, keeps the largest workspace, pools each
+ * stat3 as min of mins, max of maxes and the mean of the per-layer means (each
+ * layer that reports it weighs the same). Start from a zeroed a. */
+void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b);
+
+/* ---- fuzzy token pruning ------------------------------------------------------------ */
+typedef enum ptc_prune_rule {
+    PTC_PRUNE_CLAMP = 0,  /* prune min(t - k, |candidates|) lowest candidates (default, PF) */
+    PTC_PRUNE_TOPK = 1,   /* keep exactly k by score, no fuzzy step (the paper's ours-P) */
+    PTC_PRUNE_WITHIN = 2, /* prune ceil((1 - p) |candidates|) lowest candidates */
+} ptc_prune_rule;
+
+typedef enum ptc_quantile_scope {
+    PTC_QUANTILE_PER_SAMPLE = 0, /* pool the scores of all heads of one sample (default) */
+    PTC_QUANTILE_PER_BATCH = 1,  /* pool all heads of all samples */
+} ptc_quantile_scope;
+
+typedef struct ptc_prune_config {
+    ptc_prune_rule rule;      /* PTC_PRUNE_CLAMP */
+    double p;                 /* preservation ratio, (0, 1]; 0.9 */
+    double alpha_important;   /* alpha-cut of Important, [0, 1]; 0.01 */
+    double alpha_unimportant; /* alpha-cut of Unimportant, (0, 1]; 0.9 */
+    double q_low, q_high;     /* quartiles a, b: 0.25, 0.75; 0 <= q_low <= q_high <= 1 */
+    ptc_quantile_scope scope; /* PTC_QUANTILE_PER_SAMPLE */
+    bool protect_cls;         /* never prune row 0 (false) */
+    bool protect_sep;         /* never prune row len_b - 1 (false) */
+} ptc_prune_config;
+
+void ptc_prune_config_default(ptc_prune_config *cfg);
+int ptc_prune_config_check(const ptc_prune_config *cfg, char *err, size_t err_len);
+
+/* numpy.quantile(x, q) with method "linear" of n >= 1 ascending values, in double:
+ * h = q (n - 1), lo = floor(h), f = h - lo,
+ * value = x[lo] + f (x[lo+1] - x[lo]) (f < 0.5) or x[lo+1] - (1 - f)(x[lo+1] - x[lo]). */
+double ptc_quantile_linear(const float *sorted, size_t n, double q);
+
+/* Candidate threshold test of the fuzzy step for quartiles a <= b: S is a pruning
+ * candidate when Unimportant(S) >= alpha_U or Important(S) < alpha_I, i.e.
+ *   S <= a + (1 - alpha_U)(b - a)  or  S < a + alpha_I (b - a).
+ * With the defaults the second set lies inside the first: thr = a + 0.1 (b - a).
+ * a == b: Important is 0 for S <= a and 1 above (its first branch wins, nothing
+ * is divided), so the candidates are exactly {S <= a}. */
+bool ptc_prune_is_candidate(const ptc_prune_config *cfg, double a, double b, float s);
+
+/* Keep count k = floor(t p) (computed in double with a 1e-9 guard so that a
+ * decimal p such as 0.9 gives the exact decimal count). */
+size_t ptc_prune_keep_count(double p, size_t t);
+
+/* One head's selection. `score` (t) are the importance of its kept keys,
+ * `protect` (t, may be NULL) marks keys that may not be pruned (combination
+ * tokens, protected [CLS]/[SEP]); those are kept on top of the rule and are not
+ * counted in t_eff = t - protected:
+ *   k = keep_count(p, t_eff);
+ *   clamp : prune min(t_eff - k, |C|) lowest-scored candidates C;
+ *   topk  : prune t_eff - k lowest-scored unprotected keys (keep exactly k);
+ *   within: prune ceil((1 - p) |C| - 1e-9) lowest-scored candidates.
+ * Among equal scores the higher position is pruned first (lower index kept).
+ * Writes the kept positions (ascending) to keep_pos and returns their number.
+ * scratch: t uint64 values. */
+size_t ptc_prune_head(const ptc_prune_config *cfg, double a, double b, size_t t,
+                      const float *score, const uint8_t *protect, int32_t *keep_pos,
+                      uint64_t *scratch);
+
+/* The pruning state that cascades across layers: per sample and head, the
+ * ascending list of kept key rows (row numbers within the sample, see
+ * ptc_tokens). Selection composes: kept_next = kept_now[selected], never a
+ * re-selection over the full sequence. Memory: ptc_prune_state_bytes(), owned by
+ * the caller, 64-byte aligned. */
+typedef struct ptc_prune_state {
+    size_t batch, n_heads, n_rows; /* capacity: n_rows = n_text + n_comb */
+    int32_t *kept;      /* (batch, n_heads, n_rows); first count[b*n_heads+h] valid */
+    int32_t *count;     /* (batch, n_heads) */
+    float *importance;  /* (batch, n_heads, n_rows), aligned with kept; set by ptc_mhsa_forward */
+    bool has_importance;
+    double *quartiles;  /* (batch, 2): a, b of the last selection (per-batch scope: all equal) */
+} ptc_prune_state;
+
+size_t ptc_prune_state_bytes(size_t batch, size_t n_heads, size_t n_rows);
+/* Every head keeps every key the layer can see: length-aware [0, len_b) and the
+ * combination rows; padded all n_text + n_comb rows. */
+int ptc_prune_state_init(ptc_prune_state *state, void *mem, size_t mem_bytes,
+                         const ptc_tokens *tok, size_t n_heads, char *err, size_t err_len);
+
+/* Selects the keys of the next layer from state->importance (written by the
+ * last ptc_mhsa_forward with want_importance): quartiles over the importance of
+ * every kept real token of every head (pads and combination tokens excluded),
+ * then ptc_prune_head per head; combination tokens are always kept. Fills
+ * stats->keys_next, flops_selection, bytes_scores (added to what is there). */
+int ptc_prune_select(const ptc_prune_config *cfg, const ptc_tokens *tok,
+                     ptc_prune_state *state, void *workspace, size_t workspace_bytes,
+                     ptc_layer_stats *stats, char *err, size_t err_len);
+
+/* ---- multi-head self-attention -------------------------------------------------------- */
+typedef struct ptc_mhsa_weights {
+    const float *wq, *bq;  /* (hidden, hidden) [out, in], (hidden) or NULL */
+    const float *wk, *bk;
+    const float *wv, *bv;
+    const float *wo, *bo;  /* output projection */
+} ptc_mhsa_weights;
+
+typedef struct ptc_mhsa_options {
+    bool use_kept;        /* attend only over state->kept (needs state) */
+    /* write state->importance (needs state and use_kept): per head, the column
+     * mean of the attention probabilities over every query row the layer sees
+     * (combination tokens included; pads too in padded mode, where pad keys
+     * score exactly 0), aligned with state->kept */
+    bool want_importance;
+    /* K/V projected only for the union over heads of the kept rows of a sample
+     * (true, default) or for every row the layer sees, as the paper did (false).
+     * Same attention output, different FLOPs. The union is per sample, so a row
+     * kept by one head is projected for all heads: stats count those FLOPs. */
+    bool project_kept;
+} ptc_mhsa_options;
+
+void ptc_mhsa_options_default(ptc_mhsa_options *opt); /* all kept, no importance, project_kept */
+
+/* y (batch, n_rows, hidden) = MHSA(x), the attention sub-layer output before the
+ * residual: per head h, o_h = softmax(Q_h K_h^T / sqrt(d) + key_mask) V_h over
+ * the head's kept keys, y = concat_h(o_h) Wo^T + bo. Queries: every row the
+ * layer sees (pads included in padded mode only). stats may be NULL. */
+int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden,
+                     size_t n_heads, const ptc_tokens *tok, const float *x, float *y,
+                     ptc_prune_state *state, const ptc_mhsa_options *opt,
+                     void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
+                     char *err, size_t err_len);
+
+/* ---- encoder layer (post-LN, as BERT) -------------------------------------------------- */
+typedef struct ptc_encoder_weights {
+    ptc_mhsa_weights attn;
+    const float *ln1_gamma, *ln1_beta; /* (hidden) */
+    const float *w1, *b1;              /* (ffn, hidden) [out, in], (ffn) */
+    const float *w2, *b2;              /* (hidden, ffn), (hidden) */
+    const float *ln2_gamma, *ln2_beta;
+    float ln_eps;                      /* 1e-12 in BERT */
+} ptc_encoder_weights;
+
+/* x1 = LN1(x + MHSA(x)); y = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) on every row the
+ * layer sees (pad rows of y are zero in length-aware mode). y may not alias x. */
+int ptc_encoder_layer_forward(const ptc_ops *ops, const ptc_encoder_weights *w,
+                              size_t hidden, size_t n_heads, size_t ffn,
+                              const ptc_tokens *tok, const float *x, float *y,
+                              ptc_prune_state *state, const ptc_mhsa_options *opt,
+                              void *workspace, size_t workspace_bytes,
+                              ptc_layer_stats *stats, char *err, size_t err_len);
+
+/* ---- token combining module ------------------------------------------------------------- */
+typedef struct ptc_combine_weights {
+    const float *ln_c_gamma, *ln_c_beta; /* LayerNorm of the combination tokens (hidden) */
+    const float *ln_e_gamma, *ln_e_beta; /* LayerNorm of the text tokens (hidden) */
+    const float *wq, *bq;                /* (hidden, hidden) [out, in]; biases may be NULL */
+    const float *wk, *bk;
+    const float *wv, *bv;
+    const float *wo, *bo;
+    float ln_eps;
+} ptc_combine_weights;
+
+typedef struct ptc_combine_options {
+    bool training;      /* add Gumbel(0,1) noise to the logits before the argmax */
+    uint64_t seed;      /* Gumbel noise: a counter-based hash of (seed, sample, i, j) */
+    bool residual_raw;  /* c' = c_raw + ... instead of the LayerNorm'd c (default false) */
+} ptc_combine_options;
+
+/* Token combining module (GroupViT-style hard assignment), per sample:
+ *   c = LN_c(x[comb rows]) (m, hidden), e = LN_e(x[real rows]) (len, hidden)
+ *   logit[i][j] = (Wq c_i + bq) . (Wk e_j + bk) / sqrt(hidden)   (+ Gumbel in training)
+ *   g(j) = argmax_i logit[i][j] (= argmax of the softmax over i; lowest i on ties)
+ *   out_i = c_i + Wo (sum_{g(j)=i} (Wv e_j + bv)) / (|{j: g(j)=i}| + 1) + bo
+ * In inference the straight-through term soft - stopgrad(soft) is 0 and is not
+ * formed. Pads never join a group (padded mode included); every text token is
+ * assigned, including those whose K/V were pruned. Computed as
+ *   logits = ((Wq c + bq) Wk) e^T + (Wq c + bq) bk  and  Wv (sum e_j) + n_i bv,
+ * the same values with O(m) instead of O(len) projections (stats count these).
+ * out: (batch, m, hidden). assign (batch, n_text) or NULL: g(j), -1 for pads. */
+int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t hidden,
+                        const ptc_tokens *tok, const float *x, float *out,
+                        int32_t *assign, const ptc_combine_options *opt,
+                        void *workspace, size_t workspace_bytes,
+                        ptc_layer_stats *stats, char *err, size_t err_len);
+
+/* ---- variants and their per-layer plan --------------------------------------------------- */
+typedef enum ptc_variant {
+    PTC_VARIANT_BASELINE = 0,      /* BERT */
+    PTC_VARIANT_PRUNE = 1,         /* P (rule topk) or PF (clamp/within): pruning only */
+    PTC_VARIANT_COMBINE = 2,       /* C: combining at L_c */
+    PTC_VARIANT_PRUNE_COMBINE = 3, /* PFC: pruning before L_c, combining at L_c */
+} ptc_variant;
+
+typedef struct ptc_variant_config {
+    ptc_variant variant;
+    size_t n_layers;          /* 12 */
+    size_t hidden, n_heads;   /* 768, 12 */
+    size_t n_comb;            /* m = 8 (C, PFC) */
+    size_t combine_layer;     /* L_c = 11, in 1..n_layers */
+    bool combine_replaces;    /* true: the module replaces layer L_c; false: runs after it */
+    size_t prune_first;       /* 2: the first layer that selects keys for the next */
+    ptc_prune_config prune;   /* rule clamp (PF); topk gives P */
+    ptc_mhsa_options mhsa;
+    ptc_pad_mode pad_mode;    /* length-aware */
+} ptc_variant_config;
+
+void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant);
+int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t err_len);
+
+typedef enum ptc_step_kind { PTC_STEP_ENCODER = 0, PTC_STEP_COMBINE = 1 } ptc_step_kind;
+
+typedef struct ptc_step {
+    ptc_step_kind kind;
+    size_t layer;       /* encoder layer whose weights this step uses (1-based); for
+                         * COMBINE the layer it replaces or follows */
+    bool keys_pruned;   /* attends over the kept keys of an earlier selection */
+    bool select;        /* scores importance and selects keys for the next step */
+    bool comb_only;     /* only the m combination tokens remain (after combining) */
+    size_t n_comb;      /* combination rows present in this step's input */
+} ptc_step;
+
+typedef struct ptc_variant_plan {
+    size_t n_steps;
+    ptc_step steps[PTC_MAX_LAYERS + 1];
+} ptc_variant_plan;
+
+/* Which step does what. Layer l selects (after its own attention, for layer
+ * l + 1) when prune_first <= l and layer l + 1 is an encoder layer that sees the
+ * text tokens; so PF selects in layers 2..L-1, PFC in 2..L_c-2 (the selection of
+ * layer L_c - 1, inside the paper's "pruning in 2..L_c-1", would only feed the
+ * combining module, which reads every token, and is skipped). Layer 1 never
+ * selects. With the module replacing L_c: layers 1..L_c-1, COMBINE, layers
+ * L_c+1..L on the m tokens; inserted: layers 1..L_c, COMBINE, L_c+1..L. */
+int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
+                          char *err, size_t err_len);
+/* one line per step, for logs: "3 encoder L3 keys=kept select" */
+size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTC_VARIANTS_H */

@@ -1,0 +1,267 @@
+/*
+ * tests/test_variants_driver.c — the variants run end to end through their plan
+ * on a tiny random model (encoder layers + combining module), on every table.
+ *
+ *   deterministic  PFC (training-mode Gumbel noise in the module) with 1 and 2
+ *                  OpenMP threads, and twice with the same seed: bit-identical
+ *                  outputs, kept lists and assignments.
+ *   plan_driver    baseline, P (topk), PF (clamp), C and PFC: outputs finite, the
+ *                  shapes the plan promises (m tokens after combining), and the
+ *                  accounting ordered as the method implies (P/PF attend fewer
+ *                  keys than baseline; C and PFC cost fewer FLOPs than baseline;
+ *                  PFC fewer than C).
+ */
+#include "ptc_test.h"
+#include "ptc/variants.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tiny_model {
+    size_t n_layers, hidden, heads, ffn;
+    float *slab;                  /* every parameter */
+    ptc_encoder_weights layer[8];
+    ptc_combine_weights comb;
+} tiny_model;
+
+static float *take(float **cursor, size_t n, ptc_rng *rng, float lo, float hi)
+{
+    float *p = *cursor;
+    ptc_rng_fill(rng, p, n, lo, hi);
+    *cursor += n;
+    return p;
+}
+
+static void model_init(tiny_model *m, size_t n_layers, size_t hidden, size_t heads, uint64_t seed)
+{
+    m->n_layers = n_layers;
+    m->hidden = hidden;
+    m->heads = heads;
+    m->ffn = 2 * hidden;
+    const size_t h2 = hidden * hidden, per_layer = 4 * h2 + 2 * hidden * m->ffn + 9 * hidden + m->ffn;
+    m->slab = ptc_test_alloc(n_layers * per_layer + 4 * h2 + 8 * hidden, 0);
+    float *c = m->slab;
+    ptc_rng rng = ptc_rng_seeded(seed);
+    const float s = 2.0f / sqrtf((float)hidden), sf = 1.0f / sqrtf((float)m->ffn);
+    for (size_t l = 0; l < n_layers; l++) {
+        ptc_encoder_weights *w = &m->layer[l];
+        w->attn.wq = take(&c, h2, &rng, -s, s);
+        w->attn.bq = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->attn.wk = take(&c, h2, &rng, -s, s);
+        w->attn.bk = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->attn.wv = take(&c, h2, &rng, -s, s);
+        w->attn.bv = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->attn.wo = take(&c, h2, &rng, -s, s);
+        w->attn.bo = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->ln1_gamma = take(&c, hidden, &rng, 0.9f, 1.1f);
+        w->ln1_beta = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->w1 = take(&c, m->ffn * hidden, &rng, -s, s);
+        w->b1 = take(&c, m->ffn, &rng, -0.1f, 0.1f);
+        w->w2 = take(&c, hidden * m->ffn, &rng, -sf, sf);
+        w->b2 = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->ln2_gamma = take(&c, hidden, &rng, 0.9f, 1.1f);
+        w->ln2_beta = take(&c, hidden, &rng, -0.1f, 0.1f);
+        w->ln_eps = 1e-12f;
+    }
+    ptc_combine_weights *cw = &m->comb;
+    cw->ln_c_gamma = take(&c, hidden, &rng, 0.9f, 1.1f);
+    cw->ln_c_beta = take(&c, hidden, &rng, -0.1f, 0.1f);
+    cw->ln_e_gamma = take(&c, hidden, &rng, 0.9f, 1.1f);
+    cw->ln_e_beta = take(&c, hidden, &rng, -0.1f, 0.1f);
+    cw->wq = take(&c, h2, &rng, -s, s);
+    cw->wk = take(&c, h2, &rng, -s, s);
+    cw->wv = take(&c, h2, &rng, -s, s);
+    cw->wo = take(&c, h2, &rng, -s, s);
+    cw->bq = take(&c, hidden, &rng, -0.1f, 0.1f);
+    cw->bv = take(&c, hidden, &rng, -0.1f, 0.1f);
+    cw->bo = take(&c, hidden, &rng, -0.1f, 0.1f);
+    cw->bk = NULL;
+    cw->ln_eps = 1e-12f;
+}
+
+typedef struct run_result {
+    float *out;           /* final hidden states (batch, out_rows, hidden) */
+    size_t out_rows;
+    int32_t *kept;        /* copy of the kept lists after the last selection */
+    size_t kept_n;
+    int32_t *assign;      /* (batch, n_text) */
+    ptc_layer_stats total;
+    int rc;
+} run_result;
+
+/* The variant's plan on batch x (batch, n_text, hidden) text rows; combination
+ * tokens are random rows appended by the driver. */
+static void run_variant(ptc_test_ctx *ctx, const tiny_model *m, const ptc_variant_config *cfg,
+                        size_t batch, size_t n_text, const int32_t *lengths, const float *text,
+                        bool training, run_result *res)
+{
+    char err[256];
+    memset(res, 0, sizeof *res);
+    ptc_variant_plan plan;
+    if (!ptc_check(ctx, ptc_variant_plan_make(cfg, &plan, err, sizeof err) == PTC_OK, "plan: %s", err)) {
+        res->rc = -1;
+        return;
+    }
+    const size_t hidden = m->hidden, mc = cfg->n_comb, rows = n_text + mc;
+    ptc_tokens tok = {batch, n_text, mc, lengths, cfg->pad_mode};
+    const ptc_dims dims = {batch, n_text, mc, hidden, m->heads, m->ffn};
+    const size_t ws_bytes = ptc_workspace_bytes(&dims, err, sizeof err);
+    float *ws = ptc_test_alloc(ws_bytes / sizeof(float) + 1, 0);
+    float *a = ptc_test_alloc(batch * rows * hidden, 0), *b = ptc_test_alloc(batch * rows * hidden, 0);
+    const size_t st_bytes = ptc_prune_state_bytes(batch, m->heads, rows);
+    float *st_mem = ptc_test_alloc(st_bytes / sizeof(float) + 1, 0);
+    res->assign = ptc_test_alloc_i32(batch * n_text);
+    ptc_prune_state st;
+    ptc_prune_state_init(&st, st_mem, st_bytes, &tok, m->heads, err, sizeof err);
+    ptc_rng rng = ptc_rng_seeded(7);
+    for (size_t s = 0; s < batch; s++) {
+        memcpy(a + s * rows * hidden, text + s * n_text * hidden, n_text * hidden * sizeof(float));
+        ptc_rng_fill(&rng, a + (s * rows + n_text) * hidden, mc * hidden, -0.04f, 0.04f);
+    }
+    res->rc = PTC_OK;
+    for (size_t i = 0; i < plan.n_steps && res->rc == PTC_OK; i++) {
+        const ptc_step *step = &plan.steps[i];
+        ptc_layer_stats st_layer;
+        memset(&st_layer, 0, sizeof st_layer);
+        if (step->kind == PTC_STEP_COMBINE) {
+            const ptc_combine_options copt = {training, 1234, false};
+            res->rc = ptc_combine_forward(ctx->ops, &m->comb, hidden, &tok, a, b, res->assign, &copt, ws,
+                                          ws_bytes, &st_layer, err, sizeof err);
+            tok.n_text = 0; /* only the m combination tokens continue */
+            tok.lengths = NULL;
+        } else {
+            ptc_mhsa_options opt = cfg->mhsa;
+            opt.use_kept = !step->comb_only;
+            opt.want_importance = step->select;
+            res->rc = ptc_encoder_layer_forward(ctx->ops, &m->layer[step->layer - 1], hidden, m->heads,
+                                                m->ffn, &tok, a, b, step->comb_only ? NULL : &st, &opt, ws,
+                                                ws_bytes, &st_layer, err, sizeof err);
+            if (res->rc == PTC_OK && step->select)
+                res->rc = ptc_prune_select(&cfg->prune, &tok, &st, ws, ws_bytes, &st_layer, err, sizeof err);
+        }
+        ptc_check(ctx, res->rc == PTC_OK, "step %zu: %s", i + 1, err);
+        ptc_stats_accumulate(&res->total, &st_layer);
+        float *t = a;
+        a = b;
+        b = t;
+    }
+    res->out_rows = tok.n_text + tok.n_comb;
+    res->out = a;
+    res->kept_n = batch * m->heads * rows;
+    res->kept = ptc_test_alloc_i32(res->kept_n);
+    memcpy(res->kept, st.kept, res->kept_n * sizeof(int32_t));
+    ptc_test_free(ctx, b);
+    ptc_test_free(ctx, ws);
+    ptc_test_free(ctx, st_mem);
+}
+
+static void result_free(ptc_test_ctx *ctx, run_result *r)
+{
+    ptc_test_free(ctx, r->out);
+    ptc_test_free(ctx, r->kept);
+    ptc_test_free(ctx, r->assign);
+}
+
+static float *make_text(size_t batch, size_t n_text, size_t hidden, uint64_t seed)
+{
+    float *x = ptc_test_alloc(batch * n_text * hidden, 0);
+    ptc_rng rng = ptc_rng_seeded(seed);
+    ptc_rng_fill(&rng, x, batch * n_text * hidden, -1.0f, 1.0f);
+    return x;
+}
+
+PTC_KERNEL_TEST(variants_deterministic_threads)
+{
+    const size_t batch = 3, n_text = ctx->quick ? 9 : 48, hidden = ctx->quick ? 16 : 64, heads = 4;
+    const int32_t lengths[3] = {(int32_t)n_text, (int32_t)n_text - 4, 3};
+    tiny_model m;
+    model_init(&m, 5, hidden, heads, ctx->seed + 5);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 6);
+    ptc_variant_config cfg;
+    ptc_variant_config_default(&cfg, PTC_VARIANT_PRUNE_COMBINE);
+    cfg.n_layers = 5;
+    cfg.hidden = hidden;
+    cfg.n_heads = heads;
+    cfg.n_comb = 4;
+    cfg.combine_layer = 5;
+    cfg.combine_replaces = false; /* layers 1..5 (selections 2..4), module, nothing after */
+    cfg.prune.p = 0.7;
+    const int saved = omp_get_max_threads();
+    for (int mode = 0; mode < 2; mode++) {
+        cfg.pad_mode = (ptc_pad_mode)mode;
+        run_result r[3];
+        const int threads[3] = {1, 2, 2};
+        for (int i = 0; i < 3; i++) {
+            omp_set_num_threads(threads[i]);
+            run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, true, &r[i]);
+        }
+        omp_set_num_threads(saved);
+        for (int i = 1; i < 3; i++) {
+            const size_t n = batch * r[0].out_rows * hidden;
+            ptc_check(ctx, r[i].rc == 0 && memcmp(r[0].out, r[i].out, n * sizeof(float)) == 0,
+                      "mode %d run %d (%d threads): output differs from 1 thread", mode, i, threads[i]);
+            ptc_check(ctx, memcmp(r[0].kept, r[i].kept, r[0].kept_n * sizeof(int32_t)) == 0,
+                      "mode %d run %d: kept lists differ", mode, i);
+            ptc_check(ctx, memcmp(r[0].assign, r[i].assign, batch * n_text * sizeof(int32_t)) == 0,
+                      "mode %d run %d: assignments differ", mode, i);
+        }
+        ptc_check(ctx, r[0].total.keys.min < r[0].total.keys.max, "mode %d: pruning happened", mode);
+        for (int i = 0; i < 3; i++)
+            result_free(ctx, &r[i]);
+    }
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}
+
+PTC_KERNEL_TEST(variants_plan_driver)
+{
+    const size_t batch = 2, n_text = ctx->quick ? 24 : 64, hidden = ctx->quick ? 16 : 64, heads = 2;
+    const size_t mc = ctx->quick ? 2 : 4; /* C saves FLOPs only when n_text >> m */
+    const size_t n_layers = 6;
+    const int32_t lengths[2] = {(int32_t)n_text, (int32_t)(n_text * 3 / 4)};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 8);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 9);
+    static const struct { ptc_variant v; ptc_prune_rule rule; const char *name; } vs[] = {
+        {PTC_VARIANT_BASELINE, PTC_PRUNE_CLAMP, "baseline"}, {PTC_VARIANT_PRUNE, PTC_PRUNE_TOPK, "P"},
+        {PTC_VARIANT_PRUNE, PTC_PRUNE_CLAMP, "PF"}, {PTC_VARIANT_COMBINE, PTC_PRUNE_CLAMP, "C"},
+        {PTC_VARIANT_PRUNE_COMBINE, PTC_PRUNE_CLAMP, "PFC"}};
+    double flops[5], keys[5];
+    for (int i = 0; i < 5; i++) {
+        ptc_variant_config cfg;
+        ptc_variant_config_default(&cfg, vs[i].v);
+        cfg.n_layers = n_layers;
+        cfg.hidden = hidden;
+        cfg.n_heads = heads;
+        cfg.combine_layer = 5;
+        cfg.n_comb = cfg.n_comb ? mc : 0;
+        cfg.prune.rule = vs[i].rule;
+        cfg.prune.p = 0.7;
+        run_result r;
+        run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &r);
+        const bool combined = vs[i].v == PTC_VARIANT_COMBINE || vs[i].v == PTC_VARIANT_PRUNE_COMBINE;
+        ptc_check(ctx, r.out_rows == (combined ? mc : n_text), "%s: %zu output rows", vs[i].name, r.out_rows);
+        bool finite = true;
+        for (size_t s = 0; s < batch; s++)
+            for (size_t row = 0; row < r.out_rows; row++)
+                if (combined || row < (size_t)lengths[s])
+                    for (size_t c = 0; c < hidden; c++)
+                        finite = finite && isfinite(r.out[(s * r.out_rows + row) * hidden + c]);
+        ptc_check(ctx, finite, "%s: non-finite output", vs[i].name);
+        flops[i] = ptc_stats_flops_total(&r.total);
+        keys[i] = r.total.keys.mean;
+        ptc_check(ctx, r.total.bytes_kv > 0 && r.total.bytes_activations > 0 && r.total.bytes_workspace > 0,
+                  "%s: byte accounting", vs[i].name);
+        result_free(ctx, &r);
+    }
+    ptc_check(ctx, keys[1] < keys[0] && keys[2] < keys[0], "P/PF attend fewer keys (%g, %g vs %g)",
+              keys[1], keys[2], keys[0]);
+    ptc_check(ctx, flops[1] < flops[0], "P FLOPs %g vs baseline %g", flops[1], flops[0]);
+    ptc_check(ctx, flops[3] < flops[0], "C FLOPs %g vs baseline %g", flops[3], flops[0]);
+    ptc_check(ctx, flops[4] < flops[3], "PFC FLOPs %g vs C %g", flops[4], flops[3]);
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}

@@ -1,0 +1,90 @@
+/*
+ * variants/internal.h — helpers shared by the variants/ sources (not installed).
+ *
+ * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
+ * order; with base == NULL it only counts, so a plan and a forward carve the same
+ * layout. Nothing here allocates.
+ */
+#ifndef PTC_VARIANTS_INTERNAL_H
+#define PTC_VARIANTS_INTERNAL_H
+
+#include "ptc/variants.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+typedef struct ptc_arena {
+    char *base;   /* NULL: count only */
+    size_t used;  /* bytes carved so far */
+} ptc_arena;
+
+static inline void *ptc_arena_take(ptc_arena *a, size_t bytes)
+{
+    const size_t off = (a->used + 63) & ~(size_t)63;
+    a->used = off + ((bytes + 63) & ~(size_t)63);
+    return a->base ? a->base + off : NULL;
+}
+
+__attribute__((format(printf, 3, 4)))
+static inline int ptc_fail(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (err && err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return PTC_EINVAL;
+}
+
+/* Running min / mean / max. */
+typedef struct ptc_stat_acc { double min, max, sum; size_t n; } ptc_stat_acc;
+static inline ptc_stat_acc ptc_stat_begin(void) { ptc_stat_acc s = {0, 0, 0, 0}; return s; }
+static inline void ptc_stat_add(ptc_stat_acc *s, double v)
+{
+    if (s->n == 0 || v < s->min)
+        s->min = v;
+    if (s->n == 0 || v > s->max)
+        s->max = v;
+    s->sum += v;
+    s->n++;
+}
+static inline ptc_stat3 ptc_stat_end(const ptc_stat_acc *s)
+{
+    ptc_stat3 r = {s->min, s->n ? s->sum / (double)s->n : 0.0, s->max};
+    return r;
+}
+
+/* Real text length of sample b. */
+static inline size_t ptc_tok_len(const ptc_tokens *tok, size_t b)
+{
+    return tok->lengths ? (size_t)tok->lengths[b] : tok->n_text;
+}
+static inline size_t ptc_tok_rows(const ptc_tokens *tok) { return tok->n_text + tok->n_comb; }
+/* Rows the layer sees in sample b: length-aware real + combination, padded all. */
+static inline size_t ptc_tok_active(const ptc_tokens *tok, size_t b)
+{
+    return tok->pad_mode == PTC_PAD_PADDED ? ptc_tok_rows(tok) : ptc_tok_len(tok, b) + tok->n_comb;
+}
+
+/* Checks batch, lengths and that every sample has a row to compute. */
+int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len);
+int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len);
+
+/* Workspace bytes of each forward at the shapes of `tok` (arena in count mode). */
+size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads);
+size_t ptc_select_workspace_need(const ptc_tokens *tok, size_t n_heads);
+size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn);
+size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden);
+
+/* y = x W^T + b for `rows` rows, W (out, in) [out, in]; b may be NULL. */
+void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                const float *x, size_t ldx, const float *w, const float *b,
+                float *y, size_t ldy);
+/* FLOPs of ptc_linear */
+static inline double ptc_linear_flops(size_t rows, size_t in, size_t out, bool bias)
+{
+    return 2.0 * (double)rows * (double)in * (double)out + (bias ? (double)rows * (double)out : 0.0);
+}
+
+#endif /* PTC_VARIANTS_INTERNAL_H */

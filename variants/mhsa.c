@@ -1,0 +1,500 @@
+/*
+ * variants/mhsa.c — multi-head self-attention over kept keys, the post-LN
+ * encoder layer built on it, the workspace plan and the accounting helpers.
+ *
+ * Data flow of ptc_mhsa_forward, per sample b (shapes in rows x hidden):
+ *   xa (n_act)   the rows the layer sees, gathered only when they are not
+ *                contiguous in x (length-aware with pads and combination rows)
+ *   q  (n_act)   = xa Wq^T + bq
+ *   kv source    every seen row, or (project_kept) the union over heads of the
+ *                kept rows, gathered into the context buffer before it is used
+ *   k, v (n_src) = source Wk^T + bk, source Wv^T + bv
+ *   pos[r]       row of sample row r in k/v; head h attends over kv_rows =
+ *                pos[kept[h][j]] — pruned keys are never copied
+ *   ctx (n_act)  = per head ops->attention(_importance), heads side by side
+ *   y            = ctx Wo^T + bo, scattered back to the seen rows of y
+ * Projections are per sample with ops->sgemm outside parallel regions (it
+ * threads itself); attention runs in one OpenMP loop over (sample, head) pairs,
+ * each pair independent, so results do not depend on the thread count.
+ * No allocation: every buffer is carved from the caller's workspace.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len)
+{
+    if (!tok)
+        return ptc_fail(err, err_len, "tokens: NULL");
+    if (tok->batch == 0)
+        return ptc_fail(err, err_len, "tokens: batch must be >= 1");
+    if (tok->pad_mode != PTC_PAD_LENGTH_AWARE && tok->pad_mode != PTC_PAD_PADDED)
+        return ptc_fail(err, err_len, "tokens: pad mode %d unknown", (int)tok->pad_mode);
+    if (ptc_tok_rows(tok) > INT32_MAX)
+        return ptc_fail(err, err_len, "tokens: %zu rows per sample exceed int32", ptc_tok_rows(tok));
+    for (size_t b = 0; b < tok->batch; b++) {
+        if (tok->lengths && (tok->lengths[b] < 0 || (size_t)tok->lengths[b] > tok->n_text))
+            return ptc_fail(err, err_len, "tokens: length %d of sample %zu outside [0, n_text = %zu]",
+                            (int)tok->lengths[b], b, tok->n_text);
+        if (ptc_tok_active(tok, b) == 0)
+            return ptc_fail(err, err_len, "tokens: sample %zu has no token (length 0, no "
+                            "combination tokens)", b);
+    }
+    return PTC_OK;
+}
+
+int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len)
+{
+    if (hidden == 0 || n_heads == 0)
+        return ptc_fail(err, err_len, "hidden = %zu and n_heads = %zu must be >= 1", hidden, n_heads);
+    if (hidden % n_heads != 0)
+        return ptc_fail(err, err_len, "head size: n_heads = %zu does not divide hidden = %zu",
+                        n_heads, hidden);
+    return PTC_OK;
+}
+
+void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                const float *x, size_t ldx, const float *w, const float *b,
+                float *y, size_t ldy)
+{
+    if (rows == 0)
+        return;
+    if (b)
+        for (size_t r = 0; r < rows; r++)
+            memcpy(y + r * ldy, b, out * sizeof(float));
+    ops->sgemm(PTC_NO_TRANS, PTC_TRANS, rows, out, in, 1.0f, x, ldx, w, in,
+               b ? 1.0f : 0.0f, y, ldy);
+}
+
+void ptc_mhsa_options_default(ptc_mhsa_options *opt)
+{
+    opt->use_kept = true;
+    opt->want_importance = false;
+    opt->project_kept = true;
+}
+
+double ptc_stats_flops_total(const ptc_layer_stats *s)
+{
+    return s->flops_linear + s->flops_attention + s->flops_softmax + s->flops_norm +
+           s->flops_scoring + s->flops_selection + s->flops_combining;
+}
+
+static void stat3_pool(ptc_stat3 *a, size_t *na, ptc_stat3 b, size_t nb)
+{
+    if (nb == 0)
+        return;
+    if (*na == 0) {
+        *a = b;
+    } else {
+        a->min = a->min < b.min ? a->min : b.min;
+        a->max = a->max > b.max ? a->max : b.max;
+        a->mean = (a->mean * (double)*na + b.mean * (double)nb) / (double)(*na + nb);
+    }
+    *na += nb;
+}
+
+void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b)
+{
+    stat3_pool(&a->tokens, &a->n_tokens, b->tokens, b->n_tokens);
+    stat3_pool(&a->keys, &a->n_keys, b->keys, b->n_keys);
+    stat3_pool(&a->keys_next, &a->n_keys_next, b->keys_next, b->n_keys_next);
+    a->kv_rows += b->kv_rows;
+    a->flops_linear += b->flops_linear;
+    a->flops_attention += b->flops_attention;
+    a->flops_softmax += b->flops_softmax;
+    a->flops_norm += b->flops_norm;
+    a->flops_scoring += b->flops_scoring;
+    a->flops_selection += b->flops_selection;
+    a->flops_combining += b->flops_combining;
+    a->bytes_activations += b->bytes_activations;
+    a->bytes_kv += b->bytes_kv;
+    a->bytes_scores += b->bytes_scores;
+    if (b->bytes_workspace > a->bytes_workspace)
+        a->bytes_workspace = b->bytes_workspace;
+}
+
+/* ---- workspace ------------------------------------------------------------------------- */
+typedef struct mhsa_ws {
+    float *xa, *q, *k, *v, *ctx;  /* (batch, n_rows, hidden) each */
+    float *key_bias;              /* (batch, n_rows) in k/v row space */
+    int32_t *pos;                 /* (batch, n_rows) sample row -> k/v row, -1 none */
+    int32_t *src;                 /* (batch, n_rows) k/v row -> sample row */
+    int32_t *kv_idx;              /* (batch, n_heads, n_rows) */
+    int32_t *n_src;               /* (batch) */
+} mhsa_ws;
+
+static size_t mhsa_layout(ptc_arena *a, mhsa_ws *ws, size_t batch, size_t n_rows,
+                          size_t hidden, size_t n_heads)
+{
+    mhsa_ws w;
+    const size_t act = batch * n_rows * hidden * sizeof(float);
+    w.xa = ptc_arena_take(a, act);
+    w.q = ptc_arena_take(a, act);
+    w.k = ptc_arena_take(a, act);
+    w.v = ptc_arena_take(a, act);
+    w.ctx = ptc_arena_take(a, act);
+    w.key_bias = ptc_arena_take(a, batch * n_rows * sizeof(float));
+    w.pos = ptc_arena_take(a, batch * n_rows * sizeof(int32_t));
+    w.src = ptc_arena_take(a, batch * n_rows * sizeof(int32_t));
+    w.kv_idx = ptc_arena_take(a, batch * n_heads * n_rows * sizeof(int32_t));
+    w.n_src = ptc_arena_take(a, batch * sizeof(int32_t));
+    if (ws)
+        *ws = w;
+    return a->used;
+}
+
+size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads)
+{
+    ptc_arena a = {NULL, 0};
+    return mhsa_layout(&a, NULL, tok->batch, ptc_tok_rows(tok), hidden, n_heads);
+}
+
+/* The encoder layer reuses the MHSA region after attention: per sample, a
+ * residual buffer (n_rows, hidden) and the FFN inner activations (n_rows, ffn). */
+typedef struct encoder_ws { float *res, *inner; } encoder_ws;
+
+static size_t encoder_layout(ptc_arena *a, encoder_ws *ws, size_t n_rows, size_t hidden, size_t ffn)
+{
+    encoder_ws w;
+    w.res = ptc_arena_take(a, n_rows * hidden * sizeof(float));
+    w.inner = ptc_arena_take(a, n_rows * (ffn ? ffn : 1) * sizeof(float));
+    if (ws)
+        *ws = w;
+    return a->used;
+}
+
+size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn)
+{
+    ptc_arena a = {NULL, 0};
+    const size_t enc = encoder_layout(&a, NULL, ptc_tok_rows(tok), hidden, ffn);
+    const size_t mhsa = ptc_mhsa_workspace_need(tok, hidden, n_heads);
+    return enc > mhsa ? enc : mhsa;
+}
+
+size_t ptc_workspace_bytes(const ptc_dims *dims, char *err, size_t err_len)
+{
+    if (!dims) {
+        ptc_fail(err, err_len, "dims: NULL");
+        return 0;
+    }
+    if (ptc_heads_check(dims->hidden, dims->n_heads, err, err_len) != PTC_OK)
+        return 0;
+    if (dims->batch == 0 || dims->n_text + dims->n_comb == 0) {
+        ptc_fail(err, err_len, "dims: batch = %zu and n_text + n_comb = %zu must be >= 1",
+                 dims->batch, dims->n_text + dims->n_comb);
+        return 0;
+    }
+    const ptc_tokens tok = {dims->batch, dims->n_text, dims->n_comb, NULL, PTC_PAD_PADDED};
+    size_t need = ptc_encoder_workspace_need(&tok, dims->hidden, dims->n_heads, dims->ffn);
+    const size_t sel = ptc_select_workspace_need(&tok, dims->n_heads);
+    if (sel > need)
+        need = sel;
+    if (dims->n_comb > 0) {
+        const size_t comb = ptc_combine_workspace_need(&tok, dims->hidden);
+        if (comb > need)
+            need = comb;
+    }
+    return need;
+}
+
+/* ---- multi-head self-attention ------------------------------------------------------- */
+
+/* Seen rows of sample b in order: [0, n_first) then [n_text, n_text + n_second)
+ * (padded mode: one run [0, n_rows)). Seen position i <-> sample row. */
+typedef struct seen_rows { size_t n_first, second_at, n_second; } seen_rows;
+
+static seen_rows seen_of(const ptc_tokens *tok, size_t b)
+{
+    seen_rows s;
+    if (tok->pad_mode == PTC_PAD_PADDED) {
+        s.n_first = ptc_tok_rows(tok);
+        s.second_at = s.n_first;
+        s.n_second = 0;
+    } else {
+        s.n_first = ptc_tok_len(tok, b);
+        s.second_at = tok->n_text;
+        s.n_second = tok->n_comb;
+    }
+    if (s.n_first == s.second_at || s.n_second == 0) { /* one contiguous run */
+        s.n_first += s.n_second;
+        s.n_second = 0;
+    }
+    return s;
+}
+
+static size_t seen_to_row(const seen_rows *s, size_t i)
+{
+    return i < s->n_first ? i : s->second_at + (i - s->n_first);
+}
+
+int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden,
+                     size_t n_heads, const ptc_tokens *tok, const float *x, float *y,
+                     ptc_prune_state *state, const ptc_mhsa_options *opt,
+                     void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
+                     char *err, size_t err_len)
+{
+    ptc_mhsa_options defaults;
+    ptc_mhsa_options_default(&defaults);
+    if (!opt)
+        opt = &defaults;
+    if (!ops || !w || !x || !y)
+        return ptc_fail(err, err_len, "mhsa: NULL ops, weights, x or y");
+    if (!w->wq || !w->wk || !w->wv || !w->wo)
+        return ptc_fail(err, err_len, "mhsa: a projection matrix is NULL");
+    if (ptc_heads_check(hidden, n_heads, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    if (ptc_tokens_check(tok, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    const size_t batch = tok->batch, n_rows = ptc_tok_rows(tok), d = hidden / n_heads;
+    const bool use_kept = opt->use_kept && state;
+    if (opt->want_importance && !state)
+        return ptc_fail(err, err_len, "mhsa: want_importance needs a prune state");
+    if (opt->want_importance && !opt->use_kept)
+        return ptc_fail(err, err_len, "mhsa: want_importance needs use_kept (the scores are "
+                        "aligned with state->kept)");
+    if (state && (state->batch != batch || state->n_heads != n_heads || state->n_rows != n_rows))
+        return ptc_fail(err, err_len, "mhsa: prune state (batch %zu, heads %zu, rows %zu) does not "
+                        "match the layer (batch %zu, heads %zu, rows %zu)", state->batch,
+                        state->n_heads, state->n_rows, batch, n_heads, n_rows);
+    const size_t need = ptc_mhsa_workspace_need(tok, hidden, n_heads);
+    if (!workspace || workspace_bytes < need || (uintptr_t)workspace % 64 != 0)
+        return ptc_fail(err, err_len, "mhsa: workspace of %zu bytes (64-byte aligned) needed, "
+                        "%zu given", need, workspace ? workspace_bytes : 0);
+    mhsa_ws ws;
+    ptc_arena arena = {workspace, 0};
+    mhsa_layout(&arena, &ws, batch, n_rows, hidden, n_heads);
+    const size_t sample = n_rows * hidden;
+    double flops_linear = 0.0;
+    size_t kv_rows_total = 0, seen_total = 0;
+
+    /* projections, sample by sample (sgemm threads itself) */
+    for (size_t b = 0; b < batch; b++) {
+        const seen_rows s = seen_of(tok, b);
+        const size_t n_act = s.n_first + s.n_second;
+        const float *xb = x + b * sample;
+        const float *xa = xb;
+        if (s.n_second) { /* gather the seen rows into one block */
+            float *g = ws.xa + b * sample;
+            memcpy(g, xb, s.n_first * hidden * sizeof(float));
+            memcpy(g + s.n_first * hidden, xb + s.second_at * hidden,
+                   s.n_second * hidden * sizeof(float));
+            xa = g;
+        }
+        float *q = ws.q + b * sample, *k = ws.k + b * sample, *v = ws.v + b * sample;
+        ptc_linear(ops, n_act, hidden, hidden, xa, hidden, w->wq, w->bq, q, hidden);
+        flops_linear += ptc_linear_flops(n_act, hidden, hidden, w->bq != NULL);
+
+        /* k/v source rows: pos[r] for sample row r, src[i] for k/v row i */
+        int32_t *pos = ws.pos + b * n_rows, *src = ws.src + b * n_rows;
+        for (size_t r = 0; r < n_rows; r++)
+            pos[r] = -1;
+        size_t n_src = 0;
+        if (use_kept && opt->project_kept) {
+            for (size_t h = 0; h < n_heads; h++) {
+                const int32_t *kept = state->kept + (b * n_heads + h) * n_rows;
+                for (int32_t j = 0; j < state->count[b * n_heads + h]; j++)
+                    pos[kept[j]] = 0;
+            }
+            for (size_t r = 0; r < n_rows; r++)
+                if (pos[r] == 0) {
+                    pos[r] = (int32_t)n_src;
+                    src[n_src++] = (int32_t)r;
+                }
+        }
+        const float *source = xa;
+        if (use_kept && opt->project_kept && n_src < n_act) {
+            float *g = ws.ctx + b * sample; /* free until attention writes it */
+            ops->gather_rows(n_src, hidden, xb, hidden, src, g, hidden);
+            source = g;
+        } else {
+            n_src = n_act;
+            for (size_t i = 0; i < n_act; i++) {
+                const size_t r = seen_to_row(&s, i);
+                pos[r] = (int32_t)i;
+                src[i] = (int32_t)r;
+            }
+        }
+        ws.n_src[b] = (int32_t)n_src;
+        ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wk, w->bk, k, hidden);
+        ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wv, w->bv, v, hidden);
+        flops_linear += ptc_linear_flops(n_src, hidden, hidden, w->bk != NULL) +
+                        ptc_linear_flops(n_src, hidden, hidden, w->bv != NULL);
+        kv_rows_total += n_src;
+        seen_total += n_act;
+
+        float *bias = ws.key_bias + b * n_rows;
+        const size_t len = ptc_tok_len(tok, b);
+        for (size_t i = 0; i < n_src; i++) {
+            const size_t r = (size_t)src[i];
+            bias[i] = (r >= len && r < tok->n_text) ? -INFINITY : 0.0f;
+        }
+        for (size_t h = 0; h < n_heads; h++) {
+            int32_t *idx = ws.kv_idx + (b * n_heads + h) * n_rows;
+            if (use_kept) {
+                const int32_t *kept = state->kept + (b * n_heads + h) * n_rows;
+                for (int32_t j = 0; j < state->count[b * n_heads + h]; j++)
+                    idx[j] = pos[kept[j]];
+            } else {
+                for (size_t j = 0; j < n_act; j++)
+                    idx[j] = (int32_t)j;
+            }
+        }
+    }
+
+    /* attention: every (sample, head) pair is independent */
+    const float scale = 1.0f / sqrtf((float)d);
+    const long n_pairs = (long)(batch * n_heads);
+    /* threads only pay off above a few hundred thousand multiply-adds (the
+     * split does not change any result) */
+    double attn_work = 0.0;
+    for (size_t b = 0; b < batch; b++)
+        attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+#pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
+    for (long pair = 0; pair < n_pairs; pair++) {
+        const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
+        const seen_rows s = seen_of(tok, b);
+        const size_t n_act = s.n_first + s.n_second;
+        const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        ptc_attention_args args = {
+            .n_q = n_act,
+            .n_kv = use_kept ? (size_t)state->count[pair] : n_act,
+            .d = d,
+            .q = ws.q + b * sample + h * d, .ldq = hidden,
+            .k = ws.k + b * sample + h * d, .ldk = hidden,
+            .v = ws.v + b * sample + h * d, .ldv = hidden,
+            .kv_rows = ws.kv_idx + (size_t)pair * n_rows,
+            .key_bias = has_pads ? ws.key_bias + b * n_rows : NULL,
+            .scale = scale,
+            .o = ws.ctx + b * sample + h * d, .ldo = hidden,
+            .lse = NULL,
+        };
+        if (opt->want_importance)
+            ops->attention_importance(&args, NULL, state->importance + (size_t)pair * n_rows);
+        else
+            ops->attention(&args);
+    }
+    if (opt->want_importance)
+        state->has_importance = true;
+
+    /* output projection into the seen rows of y; pad rows of y are zero */
+    for (size_t b = 0; b < batch; b++) {
+        const seen_rows s = seen_of(tok, b);
+        const float *ctx = ws.ctx + b * sample;
+        float *yb = y + b * sample;
+        ptc_linear(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, w->bo, yb, hidden);
+        ptc_linear(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden, w->wo,
+                   w->bo, yb + s.second_at * hidden, hidden);
+        const size_t n_act = s.n_first + s.n_second;
+        if (n_act < n_rows) { /* length-aware pads */
+            const size_t len = ptc_tok_len(tok, b);
+            memset(yb + len * hidden, 0, (tok->n_text - len) * hidden * sizeof(float));
+        }
+        flops_linear += ptc_linear_flops(n_act, hidden, hidden, w->bo != NULL);
+    }
+
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        ptc_stat_acc tokens = ptc_stat_begin(), keys = ptc_stat_begin();
+        double attn = 0.0, soft = 0.0, scoring = 0.0;
+        size_t kv_lists = 0;
+        for (size_t b = 0; b < batch; b++) {
+            const size_t n_act = ptc_tok_active(tok, b);
+            ptc_stat_add(&tokens, (double)n_act);
+            for (size_t h = 0; h < n_heads; h++) {
+                const size_t n_kv = use_kept ? (size_t)state->count[b * n_heads + h] : n_act;
+                ptc_stat_add(&keys, (double)n_kv);
+                const double qk = (double)n_act * (double)n_kv;
+                attn += 4.0 * qk * (double)d;
+                soft += 5.0 * qk + (double)n_act * (double)d;
+                if (opt->want_importance)
+                    scoring += 2.0 * qk;
+                kv_lists += n_kv;
+            }
+        }
+        stats->tokens = ptc_stat_end(&tokens);
+        stats->keys = ptc_stat_end(&keys);
+        stats->keys_next = stats->keys;
+        stats->n_tokens = stats->n_keys = stats->n_keys_next = 1;
+        stats->kv_rows = kv_rows_total;
+        stats->flops_linear = flops_linear;
+        stats->flops_attention = attn;
+        stats->flops_softmax = soft;
+        stats->flops_scoring = scoring;
+        /* x read, q, context, y written: 4 (n_act, hidden) blocks; K and V */
+        stats->bytes_activations = 4 * seen_total * hidden * sizeof(float);
+        stats->bytes_kv = 2 * kv_rows_total * hidden * sizeof(float);
+        stats->bytes_scores = kv_lists * sizeof(int32_t) +
+                              (opt->want_importance ? kv_lists * sizeof(float) : 0);
+        stats->bytes_workspace = workspace_bytes;
+    }
+    return PTC_OK;
+}
+
+/* ---- encoder layer ------------------------------------------------------------------------ */
+int ptc_encoder_layer_forward(const ptc_ops *ops, const ptc_encoder_weights *w,
+                              size_t hidden, size_t n_heads, size_t ffn,
+                              const ptc_tokens *tok, const float *x, float *y,
+                              ptc_prune_state *state, const ptc_mhsa_options *opt,
+                              void *workspace, size_t workspace_bytes,
+                              ptc_layer_stats *stats, char *err, size_t err_len)
+{
+    if (!w || !w->ln1_gamma || !w->ln1_beta || !w->w1 || !w->w2 || !w->ln2_gamma || !w->ln2_beta)
+        return ptc_fail(err, err_len, "encoder layer: NULL weights");
+    if (ffn == 0)
+        return ptc_fail(err, err_len, "encoder layer: ffn must be >= 1");
+    if (x == y)
+        return ptc_fail(err, err_len, "encoder layer: y may not alias x");
+    if (ptc_tokens_check(tok, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    const size_t need = ptc_encoder_workspace_need(tok, hidden, n_heads, ffn);
+    if (!workspace || workspace_bytes < need)
+        return ptc_fail(err, err_len, "encoder layer: workspace of %zu bytes needed, %zu given",
+                        need, workspace ? workspace_bytes : 0);
+    ptc_layer_stats local;
+    int rc = ptc_mhsa_forward(ops, &w->attn, hidden, n_heads, tok, x, y, state, opt, workspace,
+                              workspace_bytes, stats ? stats : &local, err, err_len);
+    if (rc != PTC_OK)
+        return rc;
+    encoder_ws ws;
+    ptc_arena arena = {workspace, 0};
+    encoder_layout(&arena, &ws, ptc_tok_rows(tok), hidden, ffn);
+    const size_t sample = ptc_tok_rows(tok) * hidden;
+    double lin = 0.0, norm = 0.0;
+    size_t seen_total = 0;
+    for (size_t b = 0; b < tok->batch; b++) {
+        const seen_rows s = seen_of(tok, b);
+        const size_t runs[2][2] = {{0, s.n_first}, {s.second_at, s.n_second}};
+        for (int run = 0; run < 2; run++) {
+            const size_t at = runs[run][0], n = runs[run][1];
+            if (n == 0)
+                continue;
+            const float *xr = x + b * sample + at * hidden;
+            float *yr = y + b * sample + at * hidden;
+            /* x1 = LN1(x + attn) into y */
+            for (size_t i = 0; i < n * hidden; i++)
+                ws.res[i] = xr[i] + yr[i];
+            ops->layernorm_fwd(n, hidden, ws.res, hidden, w->ln1_gamma, w->ln1_beta, w->ln_eps,
+                               yr, hidden, NULL, NULL);
+            /* y = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) */
+            ptc_linear(ops, n, hidden, ffn, yr, hidden, w->w1, w->b1, ws.inner, ffn);
+            ops->gelu_fwd(n * ffn, ws.inner, ws.inner);
+            ptc_linear(ops, n, ffn, hidden, ws.inner, ffn, w->w2, w->b2, ws.res, hidden);
+            for (size_t i = 0; i < n * hidden; i++)
+                ws.res[i] += yr[i];
+            ops->layernorm_fwd(n, hidden, ws.res, hidden, w->ln2_gamma, w->ln2_beta, w->ln_eps,
+                               yr, hidden, NULL, NULL);
+            lin += ptc_linear_flops(n, hidden, ffn, w->b1 != NULL) +
+                   ptc_linear_flops(n, ffn, hidden, w->b2 != NULL);
+            norm += (double)n * (2.0 * hidden + 2.0 * 8.0 * hidden + 8.0 * ffn);
+            seen_total += n;
+        }
+    }
+    if (stats) {
+        stats->flops_linear += lin;
+        stats->flops_norm += norm;
+        /* residual sums (2), LN outputs (2), FFN inner */
+        stats->bytes_activations += seen_total * (4 * hidden + ffn) * sizeof(float);
+    }
+    return PTC_OK;
+}

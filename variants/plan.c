@@ -1,0 +1,132 @@
+/*
+ * variants/plan.c — the four variants as a per-layer plan: which step is an
+ * encoder layer or the combining module, which layers select keys for the next,
+ * which attend over pruned keys, and where only the m combination tokens remain.
+ * ref: PAPER.md "Variants". Pure bookkeeping, no ops. Contracts:
+ * include/ptc/variants.h.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->variant = variant;
+    cfg->n_layers = 12;
+    cfg->hidden = 768;
+    cfg->n_heads = 12;
+    cfg->n_comb = (variant == PTC_VARIANT_COMBINE || variant == PTC_VARIANT_PRUNE_COMBINE) ? 8 : 0;
+    cfg->combine_layer = 11;
+    cfg->combine_replaces = true;
+    cfg->prune_first = 2;
+    ptc_prune_config_default(&cfg->prune);
+    ptc_mhsa_options_default(&cfg->mhsa);
+    cfg->pad_mode = PTC_PAD_LENGTH_AWARE;
+}
+
+static bool has_combine(ptc_variant v)
+{
+    return v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
+}
+
+static bool has_prune(ptc_variant v)
+{
+    return v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
+}
+
+int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t err_len)
+{
+    if (!cfg)
+        return ptc_fail(err, err_len, "variant config is NULL");
+    if ((unsigned)cfg->variant > PTC_VARIANT_PRUNE_COMBINE)
+        return ptc_fail(err, err_len, "variant %d unknown", (int)cfg->variant);
+    if (cfg->n_layers < 1 || cfg->n_layers > PTC_MAX_LAYERS)
+        return ptc_fail(err, err_len, "n_layers = %zu must lie in [1, %d]", cfg->n_layers,
+                        PTC_MAX_LAYERS);
+    if (ptc_heads_check(cfg->hidden, cfg->n_heads, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    if (cfg->pad_mode != PTC_PAD_LENGTH_AWARE && cfg->pad_mode != PTC_PAD_PADDED)
+        return ptc_fail(err, err_len, "pad mode %d unknown", (int)cfg->pad_mode);
+    if (has_combine(cfg->variant)) {
+        if (cfg->n_comb < 1)
+            return ptc_fail(err, err_len, "combination tokens: m = %zu, need m >= 1", cfg->n_comb);
+        if (cfg->combine_layer < 1 || cfg->combine_layer > cfg->n_layers)
+            return ptc_fail(err, err_len, "combining layer L_c = %zu outside the layer range "
+                            "[1, %zu]", cfg->combine_layer, cfg->n_layers);
+    } else if (cfg->n_comb != 0) {
+        return ptc_fail(err, err_len, "variant without combining needs n_comb = 0 (got %zu)",
+                        cfg->n_comb);
+    }
+    if (has_prune(cfg->variant)) {
+        if (ptc_prune_config_check(&cfg->prune, err, err_len) != PTC_OK)
+            return PTC_EINVAL;
+        if (cfg->prune_first < 2)
+            return ptc_fail(err, err_len, "prune_first = %zu: layer 1 prunes nothing, need >= 2",
+                            cfg->prune_first);
+    }
+    return PTC_OK;
+}
+
+int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
+                          char *err, size_t err_len)
+{
+    if (!plan)
+        return ptc_fail(err, err_len, "plan is NULL");
+    if (ptc_variant_config_check(cfg, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    memset(plan, 0, sizeof *plan);
+    const size_t L = cfg->n_layers;
+    const bool combine = has_combine(cfg->variant), prune = has_prune(cfg->variant);
+    /* encoder layers that see the text tokens: 1..last_text */
+    const size_t last_text = !combine ? L : cfg->combine_replaces ? cfg->combine_layer - 1
+                                                                  : cfg->combine_layer;
+    const size_t m = combine ? cfg->n_comb : 0;
+    bool selected_before = false;
+    for (size_t l = 1; l <= last_text; l++) {
+        ptc_step *s = &plan->steps[plan->n_steps++];
+        s->kind = PTC_STEP_ENCODER;
+        s->layer = l;
+        s->keys_pruned = selected_before;
+        s->select = prune && l >= cfg->prune_first && l + 1 <= last_text;
+        s->n_comb = m;
+        selected_before = selected_before || s->select;
+    }
+    if (combine) {
+        ptc_step *s = &plan->steps[plan->n_steps++];
+        s->kind = PTC_STEP_COMBINE;
+        s->layer = cfg->combine_layer;
+        s->n_comb = m;
+        for (size_t l = cfg->combine_layer + 1; l <= L; l++) {
+            s = &plan->steps[plan->n_steps++];
+            s->kind = PTC_STEP_ENCODER;
+            s->layer = l;
+            s->comb_only = true;
+            s->n_comb = m;
+        }
+    }
+    return PTC_OK;
+}
+
+size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len)
+{
+    size_t used = 0;
+    if (buf_len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < plan->n_steps; i++) {
+        const ptc_step *s = &plan->steps[i];
+        char line[128];
+        int n = snprintf(line, sizeof line, "%zu %s L%zu%s%s%s%s\n", i + 1,
+                         s->kind == PTC_STEP_COMBINE ? "combine" : "encoder", s->layer,
+                         s->kind == PTC_STEP_ENCODER ? (s->keys_pruned ? " keys=kept" : " keys=all") : "",
+                         s->select ? " select" : "",
+                         s->comb_only ? " tokens=comb" : "",
+                         (!s->comb_only && s->n_comb) ? " +comb" : "");
+        if (n < 0)
+            n = 0;
+        if (used + (size_t)n < buf_len)
+            memcpy(buf + used, line, (size_t)n + 1);
+        used += (size_t)n;
+    }
+    return used;
+}
