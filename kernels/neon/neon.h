@@ -11,6 +11,9 @@
 
 
 /* attention family */
+void ptc_attention_neon(const ptc_attention_args *args);
+void ptc_attention_importance_neon(const ptc_attention_args *args,
+                                  const float *query_weight, float *importance);
 
 
 /* row ops family */
