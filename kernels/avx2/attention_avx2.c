@@ -28,7 +28,8 @@
  *     of 256 columns, recomputing the softmax for each (correct for any d).
  *   - exp: own polynomial (exp_avx2, below), range reduction by n = round(x/ln2)
  *     with a two-constant ln2, degree-7 polynomial (Cephes expf coefficients),
- *     2^n built in the exponent field; |rel err| vs expf below ~2e-7 (measured);
+ *     2^n built in the exponent field. Measured over [-87.3, 88]: max relative
+ *     error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
  *     x < -87.33 (incl. -INFINITY) gives exactly 0.
  *   - importance: per query block, after the block's lse is known, a second pass
  *     over the key tiles recomputes the scores and adds
@@ -60,7 +61,7 @@ enum {
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* exp(x) for 8 floats: accurate to ~2e-7 relative for -87.33 <= x <= 88;
+/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
  * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
 ALWAYS_INLINE __m256 exp_avx2(__m256 x)
 {
