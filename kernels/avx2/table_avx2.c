@@ -23,8 +23,8 @@ const ptc_ops ptc_ops_avx2 = {
 
 
     /* attention family */
-    .attention = ptc_attention_ref,
-    .attention_importance = ptc_attention_importance_ref,
+    .attention = ptc_attention_avx2,
+    .attention_importance = ptc_attention_importance_avx2,
 
 
     /* row ops family */

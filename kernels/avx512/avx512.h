@@ -14,6 +14,9 @@ void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, 
 
 
 /* attention family */
+void ptc_attention_avx512(const ptc_attention_args *args);
+void ptc_attention_importance_avx512(const ptc_attention_args *args,
+                                  const float *query_weight, float *importance);
 
 
 /* row ops family */

@@ -23,8 +23,8 @@ const ptc_ops ptc_ops_avx512 = {
 
 
     /* attention family */
-    .attention = ptc_attention_ref,
-    .attention_importance = ptc_attention_importance_ref,
+    .attention = ptc_attention_avx512,
+    .attention_importance = ptc_attention_importance_avx512,
 
 
     /* row ops family */

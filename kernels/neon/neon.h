@@ -14,6 +14,9 @@ void ptc_sgemm_neon(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, fl
 
 
 /* attention family */
+void ptc_attention_neon(const ptc_attention_args *args);
+void ptc_attention_importance_neon(const ptc_attention_args *args,
+                                  const float *query_weight, float *importance);
 
 
 /* row ops family */

@@ -23,8 +23,8 @@ const ptc_ops ptc_ops_neon = {
 
 
     /* attention family */
-    .attention = ptc_attention_ref,
-    .attention_importance = ptc_attention_importance_ref,
+    .attention = ptc_attention_neon,
+    .attention_importance = ptc_attention_importance_neon,
 
 
     /* row ops family */

@@ -1,0 +1,85 @@
+/*
+ * kernels/attention_common.h — ISA-free pieces shared by the attention kernels
+ * (kernels/avx2/attention_avx2.c, kernels/avx512/attention_avx512.c,
+ * kernels/neon/attention_neon.c). Contract of the ops: ptc_attention_args in
+ * include/ptc/ops.h; specification: kernels/ref/attention_ref.c.
+ *
+ * Every ISA uses the same shape of algorithm ("queries in lanes"):
+ *   - a block of QB query rows is packed transposed, Qt[c][i] (d x QB), once per
+ *     block, so one vector holds W query rows of one head-dim column;
+ *   - kept keys are streamed in tiles of at most PTC_ATTN_TILE_MAX ACTIVE keys:
+ *     the tile builder below walks the kept-key list, skips keys whose bias is
+ *     -INFINITY (so fully masked key tiles cost nothing and never reach the
+ *     softmax), and records one row pointer per key into k and v: pruned or
+ *     masked keys are never copied, and K/V rows are read in place
+ *     (a key's value is broadcast, so no transposition of K is needed);
+ *   - scores St[t][i] (tile x QB) then have one vector per key, so the online
+ *     softmax (running max, running sum, rescale) is vertical: no horizontal
+ *     reductions per query row;
+ *   - the output accumulator is kept transposed, Ot[c][i] (d x QB), and is
+ *     transposed into o at the end of the block.
+ * This header holds the key-tile builder and the final lse rule; nothing here
+ * touches a vector register.
+ */
+#ifndef PTC_KERNELS_ATTENTION_COMMON_H
+#define PTC_KERNELS_ATTENTION_COMMON_H
+
+#include "ptc/ops.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* capacity of a key tile (active keys), for every ISA */
+#define PTC_ATTN_TILE_MAX 48
+
+/* One tile of active (not masked) kept keys, in kept-key order. */
+typedef struct ptc_attn_key_tile {
+    size_t n;                               /* active keys in the tile */
+    const float *k[PTC_ATTN_TILE_MAX];      /* key row of each; padded entries repeat the last */
+    const float *v[PTC_ATTN_TILE_MAX];      /* value row of each */
+    float bias[PTC_ATTN_TILE_MAX];          /* key_bias of its row, or 0 */
+    int32_t kept[PTC_ATTN_TILE_MAX];        /* its kept-key index j (importance column) */
+} ptc_attn_key_tile;
+
+/*
+ * Fills `tile` with up to `capacity` (<= PTC_ATTN_TILE_MAX) active keys, starting at
+ * kept key *next, and advances *next past the keys consumed (masked ones included).
+ * Entries n .. round_up(n, pad_to)-1 of k and bias are padding (the last active
+ * key's row, bias 0) so a micro-kernel working on groups of pad_to keys reads only
+ * valid rows; capacity must be a multiple of pad_to. Returns tile->n (0 = no keys left).
+ */
+static inline size_t ptc_attn_next_key_tile(const ptc_attention_args *args, size_t *next,
+                                            size_t capacity, size_t pad_to,
+                                            ptc_attn_key_tile *tile)
+{
+    size_t n = 0, j = *next;
+    for (; j < args->n_kv && n < capacity; j++) {
+        const size_t row = args->kv_rows ? (size_t)args->kv_rows[j] : j;
+        const float bias = args->key_bias ? args->key_bias[row] : 0.0f;
+        if (bias == -INFINITY)
+            continue;
+        tile->k[n] = args->k + row * args->ldk;
+        tile->v[n] = args->v + row * args->ldv;
+        tile->bias[n] = bias;
+        tile->kept[n] = (int32_t)j;
+        n++;
+    }
+    *next = j;
+    tile->n = n;
+    for (size_t t = n; n > 0 && t % pad_to != 0; t++) {
+        tile->k[t] = tile->k[n - 1];
+        tile->v[t] = tile->v[n - 1];
+        tile->bias[t] = 0.0f;
+        tile->kept[t] = tile->kept[n - 1];
+    }
+    return n;
+}
+
+/* lse of a query row from its running max and sum, as the ref computes it */
+static inline float ptc_attn_lse(float running_max, float running_sum)
+{
+    return running_sum > 0.0f ? running_max + logf(running_sum) : -INFINITY;
+}
+
+#endif /* PTC_KERNELS_ATTENTION_COMMON_H */

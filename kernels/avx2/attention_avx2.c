@@ -1,0 +1,344 @@
+/*
+ * kernels/avx2/attention_avx2.c — one attention head, fused (flash-attention style),
+ * AVX2 + FMA: ptc_attention_avx2 and ptc_attention_importance_avx2.
+ *
+ * Contract: ptc_attention_args in include/ptc/ops.h; specification (and the
+ * semantics of masks, empty rows and lse): kernels/ref/attention_ref.c.
+ *
+ * Design ("queries in lanes", see kernels/attention_common.h):
+ *   - Query block: QB = 16 rows = 2 ymm per head-dim column. The block is packed
+ *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block.
+ *   - Key tiles of up to 48 ACTIVE kept keys (masked keys are dropped while the
+ *     tile is built, so fully masked tiles are skipped); K and V rows are read in
+ *     place through one row pointer per key (kv_rows gather, nothing copied).
+ *   - Scores: micro-kernel 6 keys x 16 queries = 12 ymm accumulators; per head-dim
+ *     column c it loads 2 vectors of qt and broadcasts k_r[c] for 6 keys (12 FMA,
+ *     8 loads). st[t][i] = scale * dot + bias[t] (one vector pair per key).
+ *   - Online softmax per tile, vertical over keys: tile max, running max m,
+ *     alpha = exp(m_old - m_new), p = exp(s - m_new), l = alpha*l + sum p.
+ *     No horizontal reduction is needed: each lane is one query row.
+ *   - P x V: the output accumulator is kept transposed, ot[c][i] (d x 16);
+ *     micro-kernel 6 head-dim columns x 16 queries = 12 ymm accumulators, loaded
+ *     once per tile (times alpha: the rescale), then per key: 2 loads of p and
+ *     6 broadcasts of v_t[c]. Any d works (c is a scalar index; the last 1..5
+ *     columns use the same kernel with fewer columns).
+ *   - End of block: o[i][c] = ot[c][i] / l[i] (0 when l = 0), lse = m + log l.
+ *   - Head dims above DMAX = 256 run in column chunks: scores accumulate over
+ *     chunks of d (qt repacked per tile), and the output is produced in chunks
+ *     of 256 columns, recomputing the softmax for each (correct for any d).
+ *   - exp: own polynomial (exp_avx2, below), range reduction by n = round(x/ln2)
+ *     with a two-constant ln2, degree-7 polynomial (Cephes expf coefficients),
+ *     2^n built in the exponent field. Measured over [-87.3, 88]: max relative
+ *     error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
+ *     x < -87.33 (incl. -INFINITY) gives exactly 0.
+ *   - importance: per query block, after the block's lse is known, a second pass
+ *     over the key tiles recomputes the scores and adds
+ *     sum_i w_i exp(s[i][j] - lse_i) (a horizontal sum per key) into importance[j].
+ *
+ * Memory: stack only (~37 KiB: qt and ot 16 KiB each, scores 3 KiB, tile 1.2 KiB);
+ * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
+ * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
+ */
+#include "avx2.h"
+#include "../attention_common.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels/avx2/ must be compiled with -mavx2 -mfma"
+#endif
+
+enum {
+    QB = 16,                  /* query rows per block (2 ymm) */
+    KR = 6,                   /* keys per score micro-kernel */
+    CR = 6,                   /* head-dim columns per P x V micro-kernel */
+    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    DMAX = 256,               /* head-dim columns held in qt / ot at once */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
+ * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
+ALWAYS_INLINE __m256 exp_avx2(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 n = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    /* exp(r), |r| <= ln2/2 */
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    /* 2^n: the low bits of t hold n (mod 2^9), and n + 127 is in [1, 254] */
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t),
+                                                         _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    return _mm256_andnot_ps(underflow, y);
+}
+
+ALWAYS_INLINE float hsum_avx2(__m256 x)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq). */
+static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
+                         size_t dn, float *qt)
+{
+    for (size_t i = 0; i < QB; i++) {
+        if (i < nq) {
+            const float *q = args->q + (i0 + i) * args->ldq + c0;
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = q[c];
+        } else {
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = 0.0f;
+        }
+    }
+}
+
+/* Score micro-kernel, 6 keys x 16 queries.
+ * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 6)
+ * `accumulate`: add to st (later chunks of a long head dim) instead of starting at 0.
+ * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
+static void scores_6x16_avx2(size_t dn, const float *qt, const float *const *k, size_t c0,
+                             float *st, bool accumulate, const float *bias, float scale)
+{
+    const float *k0 = k[0] + c0, *k1 = k[1] + c0, *k2 = k[2] + c0;
+    const float *k3 = k[3] + c0, *k4 = k[4] + c0, *k5 = k[5] + c0;
+    __m256 a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+    if (accumulate) {
+        a00 = _mm256_load_ps(st + 0 * QB); a01 = _mm256_load_ps(st + 0 * QB + 8);
+        a10 = _mm256_load_ps(st + 1 * QB); a11 = _mm256_load_ps(st + 1 * QB + 8);
+        a20 = _mm256_load_ps(st + 2 * QB); a21 = _mm256_load_ps(st + 2 * QB + 8);
+        a30 = _mm256_load_ps(st + 3 * QB); a31 = _mm256_load_ps(st + 3 * QB + 8);
+        a40 = _mm256_load_ps(st + 4 * QB); a41 = _mm256_load_ps(st + 4 * QB + 8);
+        a50 = _mm256_load_ps(st + 5 * QB); a51 = _mm256_load_ps(st + 5 * QB + 8);
+    } else {
+        a00 = a01 = a10 = a11 = a20 = a21 = _mm256_setzero_ps();
+        a30 = a31 = a40 = a41 = a50 = a51 = _mm256_setzero_ps();
+    }
+    for (size_t c = 0; c < dn; c++) {
+        const __m256 q0 = _mm256_load_ps(qt + c * QB), q1 = _mm256_load_ps(qt + c * QB + 8);
+        __m256 b;
+        b = _mm256_broadcast_ss(k0 + c);
+        a00 = _mm256_fmadd_ps(q0, b, a00); a01 = _mm256_fmadd_ps(q1, b, a01);
+        b = _mm256_broadcast_ss(k1 + c);
+        a10 = _mm256_fmadd_ps(q0, b, a10); a11 = _mm256_fmadd_ps(q1, b, a11);
+        b = _mm256_broadcast_ss(k2 + c);
+        a20 = _mm256_fmadd_ps(q0, b, a20); a21 = _mm256_fmadd_ps(q1, b, a21);
+        b = _mm256_broadcast_ss(k3 + c);
+        a30 = _mm256_fmadd_ps(q0, b, a30); a31 = _mm256_fmadd_ps(q1, b, a31);
+        b = _mm256_broadcast_ss(k4 + c);
+        a40 = _mm256_fmadd_ps(q0, b, a40); a41 = _mm256_fmadd_ps(q1, b, a41);
+        b = _mm256_broadcast_ss(k5 + c);
+        a50 = _mm256_fmadd_ps(q0, b, a50); a51 = _mm256_fmadd_ps(q1, b, a51);
+    }
+    if (bias) {
+        const __m256 s = _mm256_set1_ps(scale);
+        __m256 b;
+        b = _mm256_set1_ps(bias[0]); a00 = _mm256_fmadd_ps(a00, s, b); a01 = _mm256_fmadd_ps(a01, s, b);
+        b = _mm256_set1_ps(bias[1]); a10 = _mm256_fmadd_ps(a10, s, b); a11 = _mm256_fmadd_ps(a11, s, b);
+        b = _mm256_set1_ps(bias[2]); a20 = _mm256_fmadd_ps(a20, s, b); a21 = _mm256_fmadd_ps(a21, s, b);
+        b = _mm256_set1_ps(bias[3]); a30 = _mm256_fmadd_ps(a30, s, b); a31 = _mm256_fmadd_ps(a31, s, b);
+        b = _mm256_set1_ps(bias[4]); a40 = _mm256_fmadd_ps(a40, s, b); a41 = _mm256_fmadd_ps(a41, s, b);
+        b = _mm256_set1_ps(bias[5]); a50 = _mm256_fmadd_ps(a50, s, b); a51 = _mm256_fmadd_ps(a51, s, b);
+    }
+    _mm256_store_ps(st + 0 * QB, a00); _mm256_store_ps(st + 0 * QB + 8, a01);
+    _mm256_store_ps(st + 1 * QB, a10); _mm256_store_ps(st + 1 * QB + 8, a11);
+    _mm256_store_ps(st + 2 * QB, a20); _mm256_store_ps(st + 2 * QB + 8, a21);
+    _mm256_store_ps(st + 3 * QB, a30); _mm256_store_ps(st + 3 * QB + 8, a31);
+    _mm256_store_ps(st + 4 * QB, a40); _mm256_store_ps(st + 4 * QB + 8, a41);
+    _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
+}
+
+/* P x V micro-kernel, `cols` (<= 6, a compile-time constant after inlining)
+ * head-dim columns x 16 queries:
+ * ot[c][0..16) = alpha * ot[c][0..16) + sum_{t < n} p[t][0..16) * v[t][voff + c]. */
+ALWAYS_INLINE void pv_cols_avx2(const int cols, float *ot, const float *p,
+                                const float *const *v, size_t voff, size_t n,
+                                __m256 alpha0, __m256 alpha1)
+{
+    __m256 a0[CR], a1[CR];
+#pragma GCC unroll 6
+    for (int c = 0; c < cols; c++) {
+        a0[c] = _mm256_mul_ps(_mm256_load_ps(ot + c * QB), alpha0);
+        a1[c] = _mm256_mul_ps(_mm256_load_ps(ot + c * QB + 8), alpha1);
+    }
+    for (size_t t = 0; t < n; t++) {
+        const __m256 p0 = _mm256_load_ps(p + t * QB), p1 = _mm256_load_ps(p + t * QB + 8);
+        const float *vt = v[t] + voff;
+#pragma GCC unroll 6
+        for (int c = 0; c < cols; c++) {
+            const __m256 b = _mm256_broadcast_ss(vt + c);
+            a0[c] = _mm256_fmadd_ps(p0, b, a0[c]);
+            a1[c] = _mm256_fmadd_ps(p1, b, a1[c]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int c = 0; c < cols; c++) {
+        _mm256_store_ps(ot + c * QB, a0[c]);
+        _mm256_store_ps(ot + c * QB + 8, a1[c]);
+    }
+}
+
+/* ot (ocn x 16) = alpha * ot + P (n x 16)^T-weighted value rows, columns
+ * [voff, voff + ocn) of each value row. */
+static void pv_tile_avx2(size_t ocn, float *ot, const float *p, const float *const *v,
+                         size_t voff, size_t n, __m256 alpha0, __m256 alpha1)
+{
+    size_t c = 0;
+    for (; c + CR <= ocn; c += CR)
+        pv_cols_avx2(CR, ot + c * QB, p, v, voff + c, n, alpha0, alpha1);
+    switch (ocn - c) {
+    case 5: pv_cols_avx2(5, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
+    case 4: pv_cols_avx2(4, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
+    case 3: pv_cols_avx2(3, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
+    case 2: pv_cols_avx2(2, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
+    case 1: pv_cols_avx2(1, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
+    default: break;
+    }
+}
+
+/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
+ * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
+ * chunk by chunk. */
+static void tile_scores_avx2(const ptc_attention_args *args, bool resident, size_t i0,
+                             size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
+{
+    const size_t d = args->d;
+    size_t c0 = 0;
+    do {
+        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
+        if (!resident)
+            pack_queries(args, i0, nq, c0, dn, qt);
+        const bool last = c0 + dn >= d;
+        for (size_t g = 0; g < tile->n; g += KR)
+            scores_6x16_avx2(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
+                             last ? tile->bias + g : NULL, args->scale);
+        c0 += dn;
+    } while (c0 < d);
+}
+
+/* The fused attention (and, when importance != NULL, its column sums). */
+static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
+                        float *importance)
+{
+    const size_t d = args->d;
+    const bool resident = d <= DMAX;
+    float qt[DMAX * QB] __attribute__((aligned(32)));
+    float ot[DMAX * QB] __attribute__((aligned(32)));
+    float st[TILE * QB] __attribute__((aligned(32)));
+    float m[QB] __attribute__((aligned(32))), l[QB] __attribute__((aligned(32)));
+    ptc_attn_key_tile tile;
+
+    for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
+        const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
+        if (resident)
+            pack_queries(args, i0, nq, 0, d, qt);
+
+        size_t oc0 = 0;
+        do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
+            const size_t ocn = d - oc0 < DMAX ? d - oc0 : DMAX;
+            __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+            __m256 l0 = _mm256_setzero_ps(), l1 = l0;
+            memset(ot, 0, ocn * QB * sizeof(float));
+            size_t next = 0;
+            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+                const size_t n = tile.n;
+                tile_scores_avx2(args, resident, i0, nq, &tile, qt, st);
+                /* online softmax over the tile, one lane per query row */
+                __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
+                for (size_t t = 1; t < n; t++) {
+                    t0 = _mm256_max_ps(t0, _mm256_load_ps(st + t * QB));
+                    t1 = _mm256_max_ps(t1, _mm256_load_ps(st + t * QB + 8));
+                }
+                t0 = _mm256_max_ps(t0, m0);
+                t1 = _mm256_max_ps(t1, m1);
+                const __m256 alpha0 = exp_avx2(_mm256_sub_ps(m0, t0));
+                const __m256 alpha1 = exp_avx2(_mm256_sub_ps(m1, t1));
+                m0 = t0;
+                m1 = t1;
+                __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+                for (size_t t = 0; t < n; t++) {
+                    const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), m0));
+                    const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), m1));
+                    _mm256_store_ps(st + t * QB, p0);
+                    _mm256_store_ps(st + t * QB + 8, p1);
+                    s0 = _mm256_add_ps(s0, p0);
+                    s1 = _mm256_add_ps(s1, p1);
+                }
+                l0 = _mm256_fmadd_ps(l0, alpha0, s0);
+                l1 = _mm256_fmadd_ps(l1, alpha1, s1);
+                pv_tile_avx2(ocn, ot, st, tile.v, oc0, n, alpha0, alpha1);
+            }
+            _mm256_store_ps(m, m0); _mm256_store_ps(m + 8, m1);
+            _mm256_store_ps(l, l0); _mm256_store_ps(l + 8, l1);
+            for (size_t i = 0; i < nq; i++) {
+                float *o = args->o + (i0 + i) * args->ldo + oc0;
+                const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+                for (size_t c = 0; c < ocn; c++)
+                    o[c] = ot[c * QB + i] * inv;
+            }
+            oc0 += ocn;
+        } while (oc0 < d);
+
+        float lse[QB] __attribute__((aligned(32)));
+        for (size_t i = 0; i < QB; i++)
+            lse[i] = i < nq ? ptc_attn_lse(m[i], l[i]) : -INFINITY;
+        if (args->lse)
+            memcpy(args->lse + i0, lse, nq * sizeof(float));
+        if (!importance)
+            continue;
+
+        /* importance, pass 2 for this block: p = exp(s - lse) * w, summed over rows.
+         * Rows past n_q or with lse = -inf (all keys masked) get lse +inf, w 0: p = 0. */
+        float w[QB] __attribute__((aligned(32)));
+        for (size_t i = 0; i < QB; i++) {
+            const bool live = i < nq && lse[i] != -INFINITY;
+            w[i] = live ? (query_weight ? query_weight[i0 + i] : 1.0f / (float)args->n_q) : 0.0f;
+            lse[i] = live ? lse[i] : INFINITY;
+        }
+        const __m256 lse0 = _mm256_load_ps(lse), lse1 = _mm256_load_ps(lse + 8);
+        const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+            tile_scores_avx2(args, resident, i0, nq, &tile, qt, st);
+            for (size_t t = 0; t < tile.n; t++) {
+                const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
+                const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));
+                importance[tile.kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
+            }
+        }
+    }
+}
+
+void ptc_attention_avx2(const ptc_attention_args *args)
+{
+    attend_avx2(args, NULL, NULL);
+}
+
+void ptc_attention_importance_avx2(const ptc_attention_args *args, const float *query_weight,
+                                   float *importance)
+{
+    for (size_t j = 0; j < args->n_kv; j++)
+        importance[j] = 0.0f;
+    attend_avx2(args, query_weight, importance);
+}

@@ -1,0 +1,349 @@
+/*
+ * kernels/avx512/attention_avx512.c — one attention head, fused (flash-attention
+ * style), AVX-512 (F + DQ + BW + VL): ptc_attention_avx512 and
+ * ptc_attention_importance_avx512.
+ *
+ * Contract: ptc_attention_args in include/ptc/ops.h; specification (masks, empty
+ * rows, lse): kernels/ref/attention_ref.c.
+ *
+ * Same algorithm as the AVX2 kernel ("queries in lanes", kernels/attention_common.h),
+ * sized and written for AVX-512:
+ *   - 32 zmm registers: query block QB = 32 rows (2 zmm per head-dim column) and
+ *     12-key score micro-kernel = 24 accumulators (AVX2: 16 rows x 6 keys = 12);
+ *     the key value is broadcast straight from its row (vbroadcastss from
+ *     memory, one load-port op; 12 row pointers stay in registers). P x V: 12 head-dim
+ *     columns x 32 queries = 24 accumulators per micro-kernel call.
+ *   - Mask registers for every tail, no scalar leftovers:
+ *       * head-dim tails when packing q (a row of q is read 16 columns at a time,
+ *         _mm512_maskz_loadu_ps for the last partial 16, and scattered into the
+ *         transposed block with the same mask) and when writing o (the
+ *         transposed accumulator is gathered 16 columns at a time,
+ *         _mm512_mask_i32gather_ps, and stored with _mm512_mask_storeu_ps);
+ *       * the exp underflow (x < -87.33, incl. -INFINITY -> exactly 0) is a
+ *         compare into a mask and a zero-masked _mm512_maskz_scalef_ps.
+ *     The key-tile tail needs no mask: the tile builder pads the pointer list to
+ *     a multiple of 12 with a valid row, and the padded score rows are ignored.
+ *   - exp: range reduction n = round(x / ln2) (_mm512_roundscale_ps), two-constant
+ *     ln2, degree-7 polynomial (Cephes expf coefficients), 2^n applied by
+ *     _mm512_scalef_ps (no integer exponent arithmetic). Measured over
+ *     [-87.3, 88]: max relative error 7.4e-8 vs exact exp, 1.2e-7 vs expf.
+ *   - Reductions: the softmax needs none per query row (one lane per row; max and
+ *     sum over keys are vertical); importance sums each key's column of p with
+ *     _mm512_reduce_add_ps.
+ *   - Head dims above DMAX = 192 run in column chunks (scores accumulate over d
+ *     chunks, output in 192-column chunks with the softmax recomputed): correct
+ *     for any d, the fast path covers d <= 192.
+ *
+ * Memory: stack only (~56 KiB: packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, tile 1.2 KiB). Reads only the rows of q, k, v named by the
+ * arguments (masked loads never touch memory past a row's d columns); writes
+ * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
+ */
+#include "avx512.h"
+#include "../attention_common.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if !defined(__AVX512F__) || !defined(__AVX512DQ__) || !defined(__AVX512BW__) || !defined(__AVX512VL__)
+#error "kernels/avx512/ must be compiled with -mavx512f -mavx512dq -mavx512bw -mavx512vl"
+#endif
+
+enum {
+    W = 16,                   /* floats per zmm */
+    QB = 32,                  /* query rows per block (2 zmm) */
+    KR = 12,                  /* keys per score micro-kernel (24 accumulators) */
+    CR = 12,                  /* head-dim columns per P x V micro-kernel (24 accumulators) */
+    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    DMAX = 192,               /* head-dim columns held in qt / ot at once */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for 16 floats, max relative error 7.4e-8 on [-87.33, 88];
+ * x < -87.33 (and -INFINITY) gives exactly 0; x > 88 is clamped to 88. */
+ALWAYS_INLINE __m512 exp_avx512(__m512 x)
+{
+    const __m512 lo = _mm512_set1_ps(-87.336544f);
+    const __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
+    x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
+    return _mm512_maskz_scalef_ps(live, y, n); /* y * 2^n, 0 where x underflowed */
+}
+
+/* mask of the first `count` (<= 16) lanes */
+ALWAYS_INLINE __mmask16 head_mask(size_t count)
+{
+    return count >= W ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
+}
+
+/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq).
+ * Each row is read 16 columns at a time (masked tail) and scattered down its
+ * column of qt. */
+static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
+                         size_t dn, float *qt)
+{
+    const __m512i down = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                              11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(QB));
+    for (size_t i = 0; i < QB; i++) {
+        const float *q = i < nq ? args->q + (i0 + i) * args->ldq + c0 : NULL;
+        for (size_t c = 0; c < dn; c += W) {
+            const __mmask16 m = head_mask(dn - c);
+            const __m512 x = q ? _mm512_maskz_loadu_ps(m, q + c) : _mm512_setzero_ps();
+            _mm512_mask_i32scatter_ps(qt + c * QB + i, m, down, x, 4);
+        }
+    }
+}
+
+/* o[i0 + i][oc0 + c] = ot[c][i] * inv_l[i] for i < nq, c < ocn: each output row is
+ * gathered 16 columns at a time from its column of ot (masked tail). */
+static void write_output(const ptc_attention_args *args, size_t i0, size_t nq, size_t oc0,
+                         size_t ocn, const float *ot, const float *inv_l)
+{
+    const __m512i down = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                              11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(QB));
+    for (size_t i = 0; i < nq; i++) {
+        float *o = args->o + (i0 + i) * args->ldo + oc0;
+        const __m512 inv = _mm512_set1_ps(inv_l[i]);
+        for (size_t c = 0; c < ocn; c += W) {
+            const __mmask16 m = head_mask(ocn - c);
+            const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, down,
+                                                      ot + c * QB + i, 4);
+            _mm512_mask_storeu_ps(o + c, m, _mm512_mul_ps(x, inv));
+        }
+    }
+}
+
+/* Score micro-kernel, 12 keys x 32 queries (24 zmm accumulators).
+ * st[r][0..32) (+)= sum_{c < dn} qt[c][0..32) * k[r][c0 + c]   (r < 12)
+ * `accumulate`: add to st (later chunks of a long head dim).
+ * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
+static void scores_12x32_avx512(size_t dn, const float *qt, const float *const *k, size_t c0,
+                                float *st, bool accumulate, const float *bias, float scale)
+{
+    const float *kr[KR];
+    __m512 a0[KR], a1[KR];
+#pragma GCC unroll 12
+    for (int r = 0; r < KR; r++) {
+        kr[r] = k[r] + c0;
+        a0[r] = accumulate ? _mm512_load_ps(st + r * QB) : _mm512_setzero_ps();
+        a1[r] = accumulate ? _mm512_load_ps(st + r * QB + W) : _mm512_setzero_ps();
+    }
+    for (size_t c = 0; c < dn; c++) {
+        const __m512 q0 = _mm512_load_ps(qt + c * QB), q1 = _mm512_load_ps(qt + c * QB + W);
+#pragma GCC unroll 12
+        for (int r = 0; r < KR; r++) {
+            const __m512 b = _mm512_set1_ps(kr[r][c]);
+            a0[r] = _mm512_fmadd_ps(q0, b, a0[r]);
+            a1[r] = _mm512_fmadd_ps(q1, b, a1[r]);
+        }
+    }
+    const __m512 s = _mm512_set1_ps(scale);
+#pragma GCC unroll 12
+    for (int r = 0; r < KR; r++) {
+        if (bias) {
+            const __m512 b = _mm512_set1_ps(bias[r]);
+            a0[r] = _mm512_fmadd_ps(a0[r], s, b);
+            a1[r] = _mm512_fmadd_ps(a1[r], s, b);
+        }
+        _mm512_store_ps(st + r * QB, a0[r]);
+        _mm512_store_ps(st + r * QB + W, a1[r]);
+    }
+}
+
+/* P x V micro-kernel, `cols` (<= 12, a compile-time constant after inlining)
+ * head-dim columns x 32 queries:
+ * ot[c][0..32) = alpha * ot[c][0..32) + sum_{t < n} p[t][0..32) * v[t][voff + c]. */
+ALWAYS_INLINE void pv_cols_avx512(const int cols, float *ot, const float *p,
+                                  const float *const *v, size_t voff, size_t n,
+                                  __m512 alpha0, __m512 alpha1)
+{
+    __m512 a0[CR], a1[CR];
+#pragma GCC unroll 12
+    for (int c = 0; c < cols; c++) {
+        a0[c] = _mm512_mul_ps(_mm512_load_ps(ot + c * QB), alpha0);
+        a1[c] = _mm512_mul_ps(_mm512_load_ps(ot + c * QB + W), alpha1);
+    }
+    for (size_t t = 0; t < n; t++) {
+        const __m512 p0 = _mm512_load_ps(p + t * QB), p1 = _mm512_load_ps(p + t * QB + W);
+        const float *vt = v[t] + voff;
+#pragma GCC unroll 12
+        for (int c = 0; c < cols; c++) {
+            const __m512 b = _mm512_set1_ps(vt[c]);
+            a0[c] = _mm512_fmadd_ps(p0, b, a0[c]);
+            a1[c] = _mm512_fmadd_ps(p1, b, a1[c]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int c = 0; c < cols; c++) {
+        _mm512_store_ps(ot + c * QB, a0[c]);
+        _mm512_store_ps(ot + c * QB + W, a1[c]);
+    }
+}
+
+/* ot (ocn x 32) = alpha * ot + sum over the tile's keys of p[t] * v_t[voff + c] */
+static void pv_tile_avx512(size_t ocn, float *ot, const float *p, const float *const *v,
+                           size_t voff, size_t n, __m512 alpha0, __m512 alpha1)
+{
+    size_t c = 0;
+    for (; c + CR <= ocn; c += CR)
+        pv_cols_avx512(CR, ot + c * QB, p, v, voff + c, n, alpha0, alpha1);
+    float *otc = ot + c * QB;
+    const size_t vc = voff + c;
+    switch (ocn - c) { /* the last 1..11 columns: same kernel, fewer accumulators */
+    case 11: pv_cols_avx512(11, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 10: pv_cols_avx512(10, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 9: pv_cols_avx512(9, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 8: pv_cols_avx512(8, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 7: pv_cols_avx512(7, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 6: pv_cols_avx512(6, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 5: pv_cols_avx512(5, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 4: pv_cols_avx512(4, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 3: pv_cols_avx512(3, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 2: pv_cols_avx512(2, otc, p, v, vc, n, alpha0, alpha1); break;
+    case 1: pv_cols_avx512(1, otc, p, v, vc, n, alpha0, alpha1); break;
+    default: break;
+    }
+}
+
+/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
+ * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
+ * chunk by chunk. */
+static void tile_scores_avx512(const ptc_attention_args *args, bool resident, size_t i0,
+                               size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
+{
+    const size_t d = args->d;
+    size_t c0 = 0;
+    do {
+        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
+        if (!resident)
+            pack_queries(args, i0, nq, c0, dn, qt);
+        const bool last = c0 + dn >= d;
+        for (size_t g = 0; g < tile->n; g += KR)
+            scores_12x32_avx512(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
+                                last ? tile->bias + g : NULL, args->scale);
+        c0 += dn;
+    } while (c0 < d);
+}
+
+/* The fused attention (and, when importance != NULL, its column sums). */
+static void attend_avx512(const ptc_attention_args *args, const float *query_weight,
+                          float *importance)
+{
+    const size_t d = args->d;
+    const bool resident = d <= DMAX;
+    float qt[DMAX * QB] __attribute__((aligned(64)));
+    float ot[DMAX * QB] __attribute__((aligned(64)));
+    float st[TILE * QB] __attribute__((aligned(64)));
+    float m[QB] __attribute__((aligned(64))), l[QB] __attribute__((aligned(64)));
+    ptc_attn_key_tile tile;
+
+    for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
+        const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
+        if (resident)
+            pack_queries(args, i0, nq, 0, d, qt);
+
+        size_t oc0 = 0;
+        do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
+            const size_t ocn = d - oc0 < DMAX ? d - oc0 : DMAX;
+            __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+            __m512 l0 = _mm512_setzero_ps(), l1 = l0;
+            memset(ot, 0, ocn * QB * sizeof(float));
+            size_t next = 0;
+            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+                const size_t n = tile.n;
+                tile_scores_avx512(args, resident, i0, nq, &tile, qt, st);
+                /* online softmax over the tile, one lane per query row */
+                __m512 t0 = _mm512_load_ps(st), t1 = _mm512_load_ps(st + W);
+                for (size_t t = 1; t < n; t++) {
+                    t0 = _mm512_max_ps(t0, _mm512_load_ps(st + t * QB));
+                    t1 = _mm512_max_ps(t1, _mm512_load_ps(st + t * QB + W));
+                }
+                t0 = _mm512_max_ps(t0, m0);
+                t1 = _mm512_max_ps(t1, m1);
+                const __m512 alpha0 = exp_avx512(_mm512_sub_ps(m0, t0));
+                const __m512 alpha1 = exp_avx512(_mm512_sub_ps(m1, t1));
+                m0 = t0;
+                m1 = t1;
+                __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+                for (size_t t = 0; t < n; t++) {
+                    const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), m0));
+                    const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), m1));
+                    _mm512_store_ps(st + t * QB, p0);
+                    _mm512_store_ps(st + t * QB + W, p1);
+                    s0 = _mm512_add_ps(s0, p0);
+                    s1 = _mm512_add_ps(s1, p1);
+                }
+                l0 = _mm512_fmadd_ps(l0, alpha0, s0);
+                l1 = _mm512_fmadd_ps(l1, alpha1, s1);
+                pv_tile_avx512(ocn, ot, st, tile.v, oc0, n, alpha0, alpha1);
+            }
+            _mm512_store_ps(m, m0); _mm512_store_ps(m + W, m1);
+            _mm512_store_ps(l, l0); _mm512_store_ps(l + W, l1);
+            /* 1/l, or 0 for rows with no live key (l = 0) */
+            const __m512 one = _mm512_set1_ps(1.0f);
+            _mm512_store_ps(l, _mm512_maskz_div_ps(_mm512_cmp_ps_mask(l0, _mm512_setzero_ps(), _CMP_GT_OQ), one, l0));
+            _mm512_store_ps(l + W, _mm512_maskz_div_ps(_mm512_cmp_ps_mask(l1, _mm512_setzero_ps(), _CMP_GT_OQ), one, l1));
+            write_output(args, i0, nq, oc0, ocn, ot, l);
+            _mm512_store_ps(l, l0); _mm512_store_ps(l + W, l1);
+            oc0 += ocn;
+        } while (oc0 < d);
+
+        float lse[QB] __attribute__((aligned(64)));
+        for (size_t i = 0; i < QB; i++)
+            lse[i] = i < nq ? ptc_attn_lse(m[i], l[i]) : -INFINITY;
+        if (args->lse)
+            memcpy(args->lse + i0, lse, nq * sizeof(float));
+        if (!importance)
+            continue;
+
+        /* importance, pass 2 for this block: p = exp(s - lse) * w, summed over rows.
+         * Rows past n_q or with lse = -inf (all keys masked) get lse +inf, w 0: p = 0. */
+        float w[QB] __attribute__((aligned(64)));
+        for (size_t i = 0; i < QB; i++) {
+            const bool live = i < nq && lse[i] != -INFINITY;
+            w[i] = live ? (query_weight ? query_weight[i0 + i] : 1.0f / (float)args->n_q) : 0.0f;
+            lse[i] = live ? lse[i] : INFINITY;
+        }
+        const __m512 lse0 = _mm512_load_ps(lse), lse1 = _mm512_load_ps(lse + W);
+        const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + W);
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+            tile_scores_avx512(args, resident, i0, nq, &tile, qt, st);
+            for (size_t t = 0; t < tile.n; t++) {
+                const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), lse0));
+                const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), lse1));
+                importance[tile.kept[t]] += _mm512_reduce_add_ps(
+                    _mm512_fmadd_ps(p0, w0, _mm512_mul_ps(p1, w1)));
+            }
+        }
+    }
+}
+
+void ptc_attention_avx512(const ptc_attention_args *args)
+{
+    attend_avx512(args, NULL, NULL);
+}
+
+void ptc_attention_importance_avx512(const ptc_attention_args *args, const float *query_weight,
+                                     float *importance)
+{
+    for (size_t j = 0; j < args->n_kv; j++)
+        importance[j] = 0.0f;
+    attend_avx512(args, query_weight, importance);
+}

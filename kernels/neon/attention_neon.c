@@ -1,0 +1,329 @@
+/*
+ * kernels/neon/attention_neon.c — one attention head, fused (flash-attention style),
+ * AArch64 Advanced SIMD: ptc_attention_neon and ptc_attention_importance_neon.
+ *
+ * Contract: ptc_attention_args in include/ptc/ops.h; specification (masks, empty
+ * rows, lse): kernels/ref/attention_ref.c.
+ *
+ * Same algorithm as the x86 kernels ("queries in lanes", kernels/attention_common.h):
+ *   - Query block QB = 16 rows = 4 q-registers per head-dim column, packed
+ *     transposed once per block: qt[c][i] (d x 16, zero rows past n_q).
+ *   - Score micro-kernel, 4 keys x 16 queries = 16 accumulators: per 4 head-dim
+ *     columns it loads k_r[c..c+4) for the 4 keys (4 loads) and 16 vectors of qt,
+ *     and issues 64 vfmaq_laneq_f32 (the key value comes from a lane, no
+ *     broadcast instruction). The last d % 4 columns use vfmaq_n_f32 with the
+ *     same accumulators (same math).
+ *   - Online softmax vertical over keys (one lane per query row: max and sum per
+ *     row need no horizontal reduction).
+ *   - P x V: transposed accumulator ot[c][i]; micro-kernel 4 head-dim columns x
+ *     16 queries = 16 accumulators: per key one vld1q_f32 of v_t[c..c+4) and 4
+ *     vectors of p, 16 vfmaq_laneq_f32. The last 1..3 columns use vfmaq_n_f32.
+ *   - importance: per key, the column of w * exp(s - lse) is summed with vaddvq_f32.
+ *   - exp: n = round(x / ln2) (vrndnq_f32), two-constant ln2, degree-7 polynomial
+ *     (Cephes expf coefficients), 2^n built in the exponent field; measured max
+ *     relative error 7.4e-8 vs exact exp, 1.2e-7 vs expf;
+ *     x < -87.33 (incl. -INFINITY) gives exactly 0.
+ *   - Head dims above DMAX = 256 run in chunks (scores accumulate over d chunks,
+ *     the output in 256-column chunks with the softmax recomputed).
+ *
+ * Memory: stack only (~37 KiB). Reads only the rows of q, k, v named by the
+ * arguments (4-wide loads only where 4 columns remain), writes only o[0..n_q)[0..d),
+ * lse[0..n_q) and importance[0..n_kv). Single-threaded.
+ */
+#include "neon.h"
+#include "../attention_common.h"
+
+#include <arm_neon.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if !defined(__aarch64__) || !defined(__ARM_NEON)
+#error "kernels/neon/ is for aarch64 with Advanced SIMD"
+#endif
+
+enum {
+    QB = 16,                  /* query rows per block (4 q-registers) */
+    KR = 4,                   /* keys per score micro-kernel */
+    CR = 4,                   /* head-dim columns per P x V micro-kernel */
+    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    DMAX = 256,               /* head-dim columns held in qt / ot at once */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for 4 floats, max relative error 7.4e-8 on [-87.33, 88];
+ * x < -87.33 (and -INFINITY) gives 0; x > 88 is clamped to 88. */
+ALWAYS_INLINE float32x4_t exp_neon(float32x4_t x)
+{
+    const float32x4_t lo = vdupq_n_f32(-87.336544f);
+    const uint32x4_t live = vcgeq_f32(x, lo);
+    x = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(88.0f));
+    const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
+    float32x4_t y = vdupq_n_f32(1.9875691500e-4f);
+    y = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
+    /* 2^n, n in [-126, 127] */
+    const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    y = vmulq_f32(y, vreinterpretq_f32_s32(e));
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(y), live));
+}
+
+/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq). */
+static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
+                         size_t dn, float *qt)
+{
+    for (size_t i = 0; i < QB; i++) {
+        if (i < nq) {
+            const float *q = args->q + (i0 + i) * args->ldq + c0;
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = q[c];
+        } else {
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = 0.0f;
+        }
+    }
+}
+
+/* one head-dim column c of the score kernel with key values taken from lane L of kv_r */
+#define SCORE_LANE(L)                                                               \
+    do {                                                                            \
+        const float *qc = qt + (c + (L)) * QB;                                      \
+        const float32x4_t q0 = vld1q_f32(qc), q1 = vld1q_f32(qc + 4);               \
+        const float32x4_t q2 = vld1q_f32(qc + 8), q3 = vld1q_f32(qc + 12);          \
+        for (int r = 0; r < KR; r++) {                                              \
+            a[r][0] = vfmaq_laneq_f32(a[r][0], q0, kv[r], L);                       \
+            a[r][1] = vfmaq_laneq_f32(a[r][1], q1, kv[r], L);                       \
+            a[r][2] = vfmaq_laneq_f32(a[r][2], q2, kv[r], L);                       \
+            a[r][3] = vfmaq_laneq_f32(a[r][3], q3, kv[r], L);                       \
+        }                                                                           \
+    } while (0)
+
+/* Score micro-kernel, 4 keys x 16 queries (16 accumulators).
+ * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 4)
+ * `accumulate`: add to st (later chunks of a long head dim).
+ * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
+static void scores_4x16_neon(size_t dn, const float *qt, const float *const *k, size_t c0,
+                             float *st, bool accumulate, const float *bias, float scale)
+{
+    const float *kr[KR];
+    float32x4_t a[KR][4];
+    for (int r = 0; r < KR; r++) {
+        kr[r] = k[r] + c0;
+        for (int v = 0; v < 4; v++)
+            a[r][v] = accumulate ? vld1q_f32(st + r * QB + 4 * v) : vdupq_n_f32(0.0f);
+    }
+    size_t c = 0;
+    for (; c + 4 <= dn; c += 4) {
+        float32x4_t kv[KR];
+        for (int r = 0; r < KR; r++)
+            kv[r] = vld1q_f32(kr[r] + c);
+        SCORE_LANE(0);
+        SCORE_LANE(1);
+        SCORE_LANE(2);
+        SCORE_LANE(3);
+    }
+    for (; c < dn; c++) { /* last d % 4 columns */
+        const float *qc = qt + c * QB;
+        for (int v = 0; v < 4; v++) {
+            const float32x4_t qv = vld1q_f32(qc + 4 * v);
+            for (int r = 0; r < KR; r++)
+                a[r][v] = vfmaq_n_f32(a[r][v], qv, kr[r][c]);
+        }
+    }
+    for (int r = 0; r < KR; r++)
+        for (int v = 0; v < 4; v++) {
+            float32x4_t x = a[r][v];
+            if (bias)
+                x = vfmaq_n_f32(vdupq_n_f32(bias[r]), x, scale);
+            vst1q_f32(st + r * QB + 4 * v, x);
+        }
+}
+#undef SCORE_LANE
+
+/* P x V micro-kernel, 4 head-dim columns x 16 queries (16 accumulators):
+ * ot[c][0..16) = alpha * ot[c][0..16) + sum_{t < n} p[t][0..16) * v[t][voff + c]. */
+static void pv_4x16_neon(float *ot, const float *p, const float *const *v, size_t voff,
+                         size_t n, const float32x4_t alpha[4])
+{
+    float32x4_t a[CR][4];
+    for (int c = 0; c < CR; c++)
+        for (int q = 0; q < 4; q++)
+            a[c][q] = vmulq_f32(vld1q_f32(ot + c * QB + 4 * q), alpha[q]);
+    for (size_t t = 0; t < n; t++) {
+        const float32x4_t vv = vld1q_f32(v[t] + voff);
+        const float *pt = p + t * QB;
+        for (int q = 0; q < 4; q++) {
+            const float32x4_t pq = vld1q_f32(pt + 4 * q);
+            a[0][q] = vfmaq_laneq_f32(a[0][q], pq, vv, 0);
+            a[1][q] = vfmaq_laneq_f32(a[1][q], pq, vv, 1);
+            a[2][q] = vfmaq_laneq_f32(a[2][q], pq, vv, 2);
+            a[3][q] = vfmaq_laneq_f32(a[3][q], pq, vv, 3);
+        }
+    }
+    for (int c = 0; c < CR; c++)
+        for (int q = 0; q < 4; q++)
+            vst1q_f32(ot + c * QB + 4 * q, a[c][q]);
+}
+
+/* The same for the last `cols` (1..3) head-dim columns: scalar value, vfmaq_n_f32. */
+static void pv_tail_neon(size_t cols, float *ot, const float *p, const float *const *v,
+                         size_t voff, size_t n, const float32x4_t alpha[4])
+{
+    float32x4_t a[CR - 1][4];
+    for (size_t c = 0; c < cols; c++)
+        for (int q = 0; q < 4; q++)
+            a[c][q] = vmulq_f32(vld1q_f32(ot + c * QB + 4 * q), alpha[q]);
+    for (size_t t = 0; t < n; t++) {
+        const float *vt = v[t] + voff, *pt = p + t * QB;
+        for (int q = 0; q < 4; q++) {
+            const float32x4_t pq = vld1q_f32(pt + 4 * q);
+            for (size_t c = 0; c < cols; c++)
+                a[c][q] = vfmaq_n_f32(a[c][q], pq, vt[c]);
+        }
+    }
+    for (size_t c = 0; c < cols; c++)
+        for (int q = 0; q < 4; q++)
+            vst1q_f32(ot + c * QB + 4 * q, a[c][q]);
+}
+
+/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
+ * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
+ * chunk by chunk. */
+static void tile_scores_neon(const ptc_attention_args *args, bool resident, size_t i0,
+                             size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
+{
+    const size_t d = args->d;
+    size_t c0 = 0;
+    do {
+        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
+        if (!resident)
+            pack_queries(args, i0, nq, c0, dn, qt);
+        const bool last = c0 + dn >= d;
+        for (size_t g = 0; g < tile->n; g += KR)
+            scores_4x16_neon(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
+                             last ? tile->bias + g : NULL, args->scale);
+        c0 += dn;
+    } while (c0 < d);
+}
+
+/* The fused attention (and, when importance != NULL, its column sums). */
+static void attend_neon(const ptc_attention_args *args, const float *query_weight,
+                        float *importance)
+{
+    const size_t d = args->d;
+    const bool resident = d <= DMAX;
+    float qt[DMAX * QB] __attribute__((aligned(16)));
+    float ot[DMAX * QB] __attribute__((aligned(16)));
+    float st[TILE * QB] __attribute__((aligned(16)));
+    float m[QB] __attribute__((aligned(16))), l[QB] __attribute__((aligned(16)));
+    ptc_attn_key_tile tile;
+
+    for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
+        const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
+        if (resident)
+            pack_queries(args, i0, nq, 0, d, qt);
+
+        size_t oc0 = 0;
+        do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
+            const size_t ocn = d - oc0 < DMAX ? d - oc0 : DMAX;
+            float32x4_t mx[4], sum[4];
+            for (int q = 0; q < 4; q++) {
+                mx[q] = vdupq_n_f32(-INFINITY);
+                sum[q] = vdupq_n_f32(0.0f);
+            }
+            memset(ot, 0, ocn * QB * sizeof(float));
+            size_t next = 0;
+            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+                const size_t n = tile.n;
+                tile_scores_neon(args, resident, i0, nq, &tile, qt, st);
+                /* online softmax over the tile, one lane per query row */
+                float32x4_t alpha[4];
+                for (int q = 0; q < 4; q++) {
+                    float32x4_t tm = mx[q];
+                    for (size_t t = 0; t < n; t++)
+                        tm = vmaxq_f32(tm, vld1q_f32(st + t * QB + 4 * q));
+                    alpha[q] = exp_neon(vsubq_f32(mx[q], tm));
+                    mx[q] = tm;
+                    float32x4_t s = vdupq_n_f32(0.0f);
+                    for (size_t t = 0; t < n; t++) {
+                        float *pt = st + t * QB + 4 * q;
+                        const float32x4_t p = exp_neon(vsubq_f32(vld1q_f32(pt), tm));
+                        vst1q_f32(pt, p);
+                        s = vaddq_f32(s, p);
+                    }
+                    sum[q] = vfmaq_f32(s, sum[q], alpha[q]);
+                }
+                size_t c = 0;
+                for (; c + CR <= ocn; c += CR)
+                    pv_4x16_neon(ot + c * QB, st, tile.v, oc0 + c, n, alpha);
+                if (c < ocn)
+                    pv_tail_neon(ocn - c, ot + c * QB, st, tile.v, oc0 + c, n, alpha);
+            }
+            for (int q = 0; q < 4; q++) {
+                vst1q_f32(m + 4 * q, mx[q]);
+                vst1q_f32(l + 4 * q, sum[q]);
+            }
+            for (size_t i = 0; i < nq; i++) {
+                float *o = args->o + (i0 + i) * args->ldo + oc0;
+                const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+                for (size_t c = 0; c < ocn; c++)
+                    o[c] = ot[c * QB + i] * inv;
+            }
+            oc0 += ocn;
+        } while (oc0 < d);
+
+        float lse[QB] __attribute__((aligned(16)));
+        for (size_t i = 0; i < QB; i++)
+            lse[i] = i < nq ? ptc_attn_lse(m[i], l[i]) : -INFINITY;
+        if (args->lse)
+            memcpy(args->lse + i0, lse, nq * sizeof(float));
+        if (!importance)
+            continue;
+
+        /* importance, pass 2 for this block: p = exp(s - lse) * w, summed over rows.
+         * Rows past n_q or with lse = -inf (all keys masked) get lse +inf, w 0: p = 0. */
+        float w[QB] __attribute__((aligned(16)));
+        for (size_t i = 0; i < QB; i++) {
+            const bool live = i < nq && lse[i] != -INFINITY;
+            w[i] = live ? (query_weight ? query_weight[i0 + i] : 1.0f / (float)args->n_q) : 0.0f;
+            lse[i] = live ? lse[i] : INFINITY;
+        }
+        float32x4_t lsev[4], wv[4];
+        for (int q = 0; q < 4; q++) {
+            lsev[q] = vld1q_f32(lse + 4 * q);
+            wv[q] = vld1q_f32(w + 4 * q);
+        }
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
+            tile_scores_neon(args, resident, i0, nq, &tile, qt, st);
+            for (size_t t = 0; t < tile.n; t++) {
+                float32x4_t acc = vdupq_n_f32(0.0f);
+                for (int q = 0; q < 4; q++)
+                    acc = vfmaq_f32(acc, wv[q],
+                                    exp_neon(vsubq_f32(vld1q_f32(st + t * QB + 4 * q), lsev[q])));
+                importance[tile.kept[t]] += vaddvq_f32(acc);
+            }
+        }
+    }
+}
+
+void ptc_attention_neon(const ptc_attention_args *args)
+{
+    attend_neon(args, NULL, NULL);
+}
+
+void ptc_attention_importance_neon(const ptc_attention_args *args, const float *query_weight,
+                                   float *importance)
+{
+    for (size_t j = 0; j < args->n_kv; j++)
+        importance[j] = 0.0f;
+    attend_neon(args, query_weight, importance);
+}

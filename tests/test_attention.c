@@ -1,0 +1,425 @@
+/*
+ * tests/test_attention.c — the attention family: `attention` and `attention_importance`.
+ *
+ * Every case runs on the table under test and is compared:
+ *   - for the ref table: against an independent double-precision oracle written
+ *     here (the full score matrix in double, softmax per row, o = P V, lse, column
+ *     sums of w_i * P), which tests the specification itself;
+ *   - for every other table: against the ref table (NMSE for o, element-wise for
+ *     lse and importance).
+ * Plus properties on every table: attention and attention_importance agree on o and
+ * lse; with uniform weights and at least one live key, sum_j importance[j] ~ 1;
+ * a fully masked key set (or n_kv = 0) gives o = 0 exactly and lse = -INFINITY.
+ *
+ * Inputs are built so that a kernel that reads what it must not is caught: K/V
+ * rows that are not kept, bias entries of those rows, and the padding columns of
+ * ldq/ldk/ldv/ldo > d are NaN; buffers are misaligned and sit between guard zones.
+ *
+ * Tolerances (why):
+ *   o:   NMSE <= 1e-10 (5e-9 for the near-overflow cases). Measured at seed 20231:
+ *        ref vs oracle <= 3.6e-13, avx2 vs ref <= 2.6e-13 (float rounding, a 1-ulp
+ *        exp, another summation order); near overflow the scores are ~85, their
+ *        absolute rounding error (~1e-5) becomes a relative error of p: ref vs
+ *        oracle <= 1.5e-10, avx2 vs ref <= 2.5e-11. Margins ~300x and ~30x. Bugs
+ *        give far more: skipping the rescale gives NMSE >= 1e-4, and perturbing one
+ *        exp coefficient by 2e-4 relative already exceeds 1e-10.
+ *   lse: |a-b| <= 2e-5 + 2e-6|b| (lse is up to ~90 near overflow: a few ulps).
+ *   importance: |a-b| <= 1e-7 + 1e-4|b|: a sum of n_q terms in float in a different
+ *        order (the ref adds row by row) and p carrying the score error above.
+ */
+#include "ptc_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kv_mode { KV_DIRECT, KV_SORTED, KV_SHUFFLED };
+enum mask_mode { MASK_NONE, MASK_RANDOM, MASK_MIDDLE, MASK_ALL };
+
+typedef struct attn_case {
+    size_t n_q, n_kv, d;
+    enum kv_mode kv;
+    enum mask_mode mask;
+    bool overflow;      /* q, k large: raw scores ~80..100 */
+    bool bias;          /* key_bias present (always true when mask != MASK_NONE) */
+    size_t pad;         /* ld = d + pad for q, k, v, o */
+    size_t misalign;    /* floats past a 64-byte boundary */
+    bool weights;       /* query_weight non-NULL */
+} attn_case;
+
+typedef struct attn_data {
+    attn_case cs;
+    size_t n_rows;      /* rows of k and v (>= n_kv) */
+    size_t ldq, ldk, ldv, ldo;
+    float *q, *k, *v, *bias, *qw;
+    int32_t *rows;      /* kv_rows or NULL */
+    float scale;
+} attn_data;
+
+static void describe(const attn_case *cs, char *buf, size_t size)
+{
+    static const char *kv_names[] = {"direct", "sorted", "shuffled"};
+    static const char *mask_names[] = {"none", "random", "middle", "all"};
+    snprintf(buf, size, "n_q=%zu n_kv=%zu d=%zu kv=%s mask=%s bias=%d overflow=%d pad=%zu "
+             "misalign=%zu weights=%d", cs->n_q, cs->n_kv, cs->d, kv_names[cs->kv],
+             mask_names[cs->mask], cs->bias, cs->overflow, cs->pad, cs->misalign, cs->weights);
+}
+
+static void make_data(attn_data *a, const attn_case *cs, uint64_t seed)
+{
+    ptc_rng rng = ptc_rng_seeded(seed);
+    memset(a, 0, sizeof *a);
+    a->cs = *cs;
+    const size_t d = cs->d;
+    a->n_rows = cs->kv == KV_DIRECT ? cs->n_kv : cs->n_kv + cs->n_kv / 2 + 3;
+    a->ldq = a->ldk = a->ldv = a->ldo = d + cs->pad;
+    a->scale = 1.0f / sqrtf((float)d);
+    /* every buffer has at least one element so pointers are never NULL */
+    a->q = ptc_test_alloc(cs->n_q * a->ldq + 1, cs->misalign);
+    a->k = ptc_test_alloc(a->n_rows * a->ldk + 1, cs->misalign + 1);
+    a->v = ptc_test_alloc(a->n_rows * a->ldv + 1, cs->misalign + 2);
+    a->bias = (cs->bias || cs->mask != MASK_NONE) ? ptc_test_alloc(a->n_rows + 1, cs->misalign) : NULL;
+    a->qw = cs->weights ? ptc_test_alloc(cs->n_q + 1, 3) : NULL;
+
+    /* which rows of k / v are kept: rows[j] */
+    if (cs->kv != KV_DIRECT) {
+        a->rows = ptc_test_alloc_i32(cs->n_kv + 1);
+        int32_t *perm = malloc((a->n_rows + 1) * sizeof *perm);
+        for (size_t r = 0; r < a->n_rows; r++)
+            perm[r] = (int32_t)r;
+        for (size_t r = a->n_rows; r > 1; r--) {
+            const size_t s = ptc_rng_next(&rng) % r;
+            const int32_t t = perm[r - 1]; perm[r - 1] = perm[s]; perm[s] = t;
+        }
+        if (cs->kv == KV_SORTED) { /* the first n_kv of the permutation, sorted */
+            bool *used = calloc(a->n_rows + 1, 1);
+            for (size_t j = 0; j < cs->n_kv; j++)
+                used[perm[j]] = true;
+            size_t j = 0;
+            for (size_t r = 0; r < a->n_rows; r++)
+                if (used[r])
+                    a->rows[j++] = (int32_t)r;
+            free(used);
+        } else {
+            memcpy(a->rows, perm, cs->n_kv * sizeof *perm);
+        }
+        free(perm);
+    }
+
+    /* values: kept rows get data, everything else stays NaN */
+    const float lo = -1.0f, hi = 1.0f;
+    const float base = cs->overflow ? sqrtf(84.0f / sqrtf((float)d)) : 0.0f;
+    for (size_t i = 0; i < cs->n_q; i++)
+        for (size_t c = 0; c < d; c++)
+            a->q[i * a->ldq + c] = base + ptc_rng_uniform(&rng, lo, hi);
+    for (size_t j = 0; j < cs->n_kv; j++) {
+        const size_t r = a->rows ? (size_t)a->rows[j] : j;
+        for (size_t c = 0; c < d; c++) {
+            a->k[r * a->ldk + c] = base + ptc_rng_uniform(&rng, lo, hi);
+            a->v[r * a->ldv + c] = ptc_rng_uniform(&rng, -1.0f, 1.0f);
+        }
+        if (a->bias) {
+            float b = cs->bias ? ptc_rng_uniform(&rng, -2.0f, 2.0f) : 0.0f;
+            if (cs->mask == MASK_ALL)
+                b = -INFINITY;
+            else if (cs->mask == MASK_RANDOM && ptc_rng_next(&rng) % 4 == 0)
+                b = -INFINITY;
+            else if (cs->mask == MASK_MIDDLE && j >= cs->n_kv / 5 && j < cs->n_kv * 3 / 5)
+                b = -INFINITY; /* a long masked run: whole key tiles in the middle */
+            a->bias[r] = b;
+        }
+    }
+    if (a->qw)
+        for (size_t i = 0; i < cs->n_q; i++)
+            a->qw[i] = ptc_rng_uniform(&rng, 0.0f, 2.0f / (float)cs->n_q);
+}
+
+static void free_data(ptc_test_ctx *ctx, attn_data *a)
+{
+    ptc_test_free(ctx, a->q);
+    ptc_test_free(ctx, a->k);
+    ptc_test_free(ctx, a->v);
+    ptc_test_free(ctx, a->bias);
+    ptc_test_free(ctx, a->qw);
+    ptc_test_free(ctx, a->rows);
+}
+
+static ptc_attention_args make_args(const attn_data *a, float *o, float *lse)
+{
+    ptc_attention_args args = {
+        .n_q = a->cs.n_q, .n_kv = a->cs.n_kv, .d = a->cs.d,
+        .q = a->q, .ldq = a->ldq, .k = a->k, .ldk = a->ldk, .v = a->v, .ldv = a->ldv,
+        .kv_rows = a->rows, .key_bias = a->bias, .scale = a->scale,
+        .o = o, .ldo = a->ldo, .lse = lse,
+    };
+    return args;
+}
+
+/* The oracle: the full score matrix in double, then softmax per row. Writes o
+ * (n_q x d, packed), lse (n_q) and importance (n_kv). */
+static void oracle(const attn_data *a, float *o, float *lse, float *importance)
+{
+    const attn_case *cs = &a->cs;
+    const size_t nq = cs->n_q, nkv = cs->n_kv, d = cs->d;
+    double *s = malloc((nq * nkv + 1) * sizeof *s);
+    double *imp = calloc(nkv + 1, sizeof *imp);
+    double *acc = malloc((d + 1) * sizeof *acc);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; j < nkv; j++) {
+            const size_t r = a->rows ? (size_t)a->rows[j] : j;
+            double dot = 0.0;
+            for (size_t c = 0; c < d; c++)
+                dot += (double)a->q[i * a->ldq + c] * (double)a->k[r * a->ldk + c];
+            s[i * nkv + j] = (double)a->scale * dot + (a->bias ? (double)a->bias[r] : 0.0);
+        }
+    for (size_t i = 0; i < nq; i++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (size_t j = 0; j < nkv; j++)
+            if (s[i * nkv + j] > mx)
+                mx = s[i * nkv + j];
+        for (size_t c = 0; c < d; c++)
+            acc[c] = 0.0;
+        if (mx != -INFINITY) {
+            for (size_t j = 0; j < nkv; j++)
+                sum += exp(s[i * nkv + j] - mx); /* exp(-inf) = 0 */
+            const double w = a->qw ? (double)a->qw[i] : 1.0 / (double)nq;
+            for (size_t j = 0; j < nkv; j++) {
+                const double p = exp(s[i * nkv + j] - mx) / sum;
+                const size_t r = a->rows ? (size_t)a->rows[j] : j;
+                for (size_t c = 0; c < d; c++)
+                    acc[c] += p * (double)a->v[r * a->ldv + c];
+                imp[j] += w * p;
+            }
+        }
+        for (size_t c = 0; c < d; c++)
+            o[i * d + c] = (float)acc[c];
+        lse[i] = mx == -INFINITY ? -INFINITY : (float)(mx + log(sum));
+    }
+    for (size_t j = 0; j < nkv; j++)
+        importance[j] = (float)imp[j];
+    free(s);
+    free(imp);
+    free(acc);
+}
+
+/* copies the (n_q, d) block of o (leading dimension ldo) into a packed buffer */
+static void unpad(const float *o, size_t ldo, size_t rows, size_t d, float *packed)
+{
+    for (size_t i = 0; i < rows; i++)
+        memcpy(packed + i * d, o + i * ldo, d * sizeof(float));
+}
+
+
+static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
+{
+    const ptc_ops *ops = ctx->ops;
+    const bool is_ref = strcmp(ops->name, "ref") == 0;
+    attn_data a;
+    make_data(&a, cs, ctx->seed * 7919u + salt);
+    char what[256], buf[200];
+    describe(cs, buf, sizeof buf);
+    const size_t nq = cs->n_q, nkv = cs->n_kv, d = cs->d;
+
+    /* outputs under test: o from attention and from attention_importance */
+    float *o1 = ptc_test_alloc(nq * a.ldo + 1, cs->misalign + 3);
+    float *o2 = ptc_test_alloc(nq * a.ldo + 1, cs->misalign + 5);
+    float *lse1 = ptc_test_alloc(nq + 1, 1), *lse2 = ptc_test_alloc(nq + 1, 2);
+    float *imp = ptc_test_alloc(nkv + 1, 7);
+    ptc_attention_args args = make_args(&a, o1, lse1);
+    ops->attention(&args);
+    args.o = o2;
+    args.lse = (salt & 1) ? NULL : lse2; /* importance must work without an lse output */
+    ops->attention_importance(&args, a.qw, imp);
+    const bool have_lse2 = args.lse != NULL;
+
+    /* the expected values: ref table for ISA tables, the oracle for ref */
+    float *want_o = malloc((nq * d + 1) * sizeof(float));
+    float *want_lse = malloc((nq + 1) * sizeof(float));
+    float *want_imp = malloc((nkv + 1) * sizeof(float));
+    if (is_ref) {
+        oracle(&a, want_o, want_lse, want_imp);
+    } else {
+        float *ro = malloc((nq * a.ldo + 1) * sizeof(float));
+        ptc_attention_args ra = make_args(&a, ro, want_lse);
+        ctx->ref->attention_importance(&ra, a.qw, want_imp);
+        unpad(ro, a.ldo, nq, d, want_o);
+        free(ro);
+    }
+    float *got1 = malloc((nq * d + 1) * sizeof(float)), *got2 = malloc((nq * d + 1) * sizeof(float));
+    unpad(o1, a.ldo, nq, d, got1);
+    unpad(o2, a.ldo, nq, d, got2);
+
+    const double nmse_bound = cs->overflow ? 5e-9 : 1e-10;
+    const bool all_masked = cs->mask == MASK_ALL || nkv == 0;
+    snprintf(what, sizeof what, "attention o vs %s [%s]", is_ref ? "oracle" : "ref", buf);
+    if (all_masked)
+        ptc_check_close(ctx, what, got1, want_o, nq * d, 0.0f, 0.0f);
+    else
+        ptc_check_nmse(ctx, what, got1, want_o, nq * d, nmse_bound);
+    snprintf(what, sizeof what, "attention lse [%s]", buf);
+    ptc_check_close(ctx, what, lse1, want_lse, nq, 2e-5f, 2e-6f);
+    snprintf(what, sizeof what, "attention_importance o vs attention o [%s]", buf);
+    ptc_check_close(ctx, what, got2, got1, nq * d, 1e-6f, 1e-5f);
+    if (have_lse2) {
+        snprintf(what, sizeof what, "attention_importance lse [%s]", buf);
+        ptc_check_close(ctx, what, lse2, want_lse, nq, 2e-5f, 2e-6f);
+    }
+    snprintf(what, sizeof what, "importance [%s]", buf);
+    ptc_check_close(ctx, what, imp, want_imp, nkv, 1e-7f, 1e-4f);
+    if (all_masked) {
+        for (size_t i = 0; i < nq; i++)
+            ptc_check(ctx, lse1[i] == -INFINITY, "fully masked: lse[%zu] = %g [%s]", i, lse1[i], buf);
+        for (size_t j = 0; j < nkv; j++)
+            ptc_check(ctx, imp[j] == 0.0f, "fully masked: importance[%zu] = %g [%s]", j, imp[j], buf);
+    } else if (!cs->weights && nq > 0) { /* property: columns of a row-stochastic mean */
+        double total = 0.0;
+        for (size_t j = 0; j < nkv; j++)
+            total += imp[j];
+        ptc_check(ctx, fabs(total - 1.0) <= 1e-4, "sum of importance %.9g != 1 [%s]", total, buf);
+    }
+    /* masked keys get exactly zero importance */
+    if (a.bias && !all_masked)
+        for (size_t j = 0; j < nkv; j++) {
+            const size_t r = a.rows ? (size_t)a.rows[j] : j;
+            if (a.bias[r] == -INFINITY && imp[j] != 0.0f) {
+                ptc_check(ctx, false, "masked key %zu has importance %g [%s]", j, imp[j], buf);
+                break;
+            }
+        }
+
+    free(want_o); free(want_lse); free(want_imp); free(got1); free(got2);
+    ptc_test_free(ctx, o1); ptc_test_free(ctx, o2);
+    ptc_test_free(ctx, lse1); ptc_test_free(ctx, lse2); ptc_test_free(ctx, imp);
+    free_data(ctx, &a);
+}
+
+static attn_case plain(size_t n_q, size_t n_kv, size_t d)
+{
+    attn_case cs = {n_q, n_kv, d, KV_DIRECT, MASK_NONE, false, false, 0, 0, false};
+    return cs;
+}
+
+/* head dims, including dims that are not multiples of any vector width, and dims
+ * above the ISA kernels' per-chunk limits (192 / 256) */
+PTC_KERNEL_TEST(attention_head_dims)
+{
+    static const size_t full_dims[] = {1, 2, 3, 5, 7, 16, 31, 40, 64, 72, 80, 96, 127, 128, 200, 257, 300};
+    static const size_t quick_dims[] = {1, 3, 16, 40, 72, 257};
+    static const size_t shapes[][2] = {{1, 1}, {3, 17}, {17, 3}, {17, 113}, {40, 50}};
+    const size_t *dims = ctx->quick ? quick_dims : full_dims;
+    const size_t n_dims = ctx->quick ? sizeof quick_dims / sizeof *dims : sizeof full_dims / sizeof *dims;
+    uint64_t salt = 0;
+    for (size_t di = 0; di < n_dims; di++)
+        for (size_t s = 0; s < (ctx->quick ? 2u : 5u); s++) {
+            attn_case cs = plain(shapes[s][0], shapes[s][1], dims[di]);
+            cs.kv = (enum kv_mode)(salt % 3);
+            cs.bias = salt % 2 == 0;
+            cs.weights = salt % 4 == 1;
+            cs.misalign = salt % 5;
+            run_case(ctx, &cs, ++salt);
+        }
+}
+
+/* sequence lengths: every pair from {1, 3, 17, 113, 512} (n_q != n_kv included),
+ * at d = 64 and d = 16; vector-width tails 1..2W+1 of n_q and of d */
+PTC_KERNEL_TEST(attention_lengths)
+{
+    static const size_t full_lens[] = {1, 3, 17, 113, 512};
+    static const size_t quick_lens[] = {1, 3, 17, 50};
+    const size_t *lens = ctx->quick ? quick_lens : full_lens;
+    const size_t n_lens = ctx->quick ? 4 : 5;
+    uint64_t salt = 1000;
+    for (size_t a = 0; a < n_lens; a++)
+        for (size_t b = 0; b < n_lens; b++) {
+            attn_case cs = plain(lens[a], lens[b], (a + b) % 2 ? 16 : 64);
+            cs.kv = (enum kv_mode)((a + 2 * b) % 3);
+            cs.bias = (a + b) % 3 != 0;
+            cs.weights = b % 2 == 1;
+            cs.misalign = (a * 3 + b) % 7;
+            run_case(ctx, &cs, ++salt);
+        }
+    const size_t w = ctx->ops->vector_floats;
+    for (size_t n = 1; n <= 2 * w + 1; n++) {
+        attn_case cs = plain(n, ctx->quick ? 9 : 37, n);
+        cs.kv = (enum kv_mode)(n % 3);
+        cs.bias = true;
+        run_case(ctx, &cs, ++salt);
+        cs = plain(2 * n + 1, n, ctx->quick ? 5 : 24);
+        cs.mask = n % 2 ? MASK_RANDOM : MASK_NONE;
+        run_case(ctx, &cs, ++salt);
+    }
+    if (!ctx->quick) /* several query blocks and key tiles, odd everything */
+        for (size_t i = 0; i < 3; i++) {
+            attn_case cs = plain(97 + 64 * i, 301 - 90 * i, 72 + 8 * i);
+            cs.kv = KV_SHUFFLED;
+            cs.bias = true;
+            cs.mask = MASK_RANDOM;
+            run_case(ctx, &cs, ++salt);
+        }
+}
+
+/* masks: random -inf keys, a masked run of whole tiles in the middle, every key
+ * masked (o = 0, lse = -inf, importance = 0), n_kv = 0 */
+PTC_KERNEL_TEST(attention_masks)
+{
+    static const size_t full_shapes[][3] = {{17, 113, 64}, {113, 512, 40}, {5, 200, 3}, {64, 64, 80}};
+    static const size_t quick_shapes[][3] = {{5, 60, 7}, {17, 113, 16}};
+    const size_t (*shapes)[3] = ctx->quick ? quick_shapes : full_shapes;
+    const size_t n_shapes = ctx->quick ? 2 : 4;
+    uint64_t salt = 2000;
+    for (size_t s = 0; s < n_shapes; s++)
+        for (int m = MASK_RANDOM; m <= MASK_ALL; m++)
+            for (int kv = KV_DIRECT; kv <= KV_SHUFFLED; kv += 2) {
+                attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+                cs.mask = (enum mask_mode)m;
+                cs.kv = (enum kv_mode)kv;
+                cs.weights = m == MASK_RANDOM;
+                run_case(ctx, &cs, ++salt);
+            }
+    for (size_t nq = 1; nq <= 17; nq += 16) { /* no keys at all */
+        attn_case cs = plain(nq, 0, 40);
+        run_case(ctx, &cs, ++salt);
+        cs.kv = KV_SORTED;
+        cs.bias = true;
+        run_case(ctx, &cs, ++salt);
+    }
+}
+
+/* raw scores ~80..100 before the max subtraction: exp must never overflow */
+PTC_KERNEL_TEST(attention_near_overflow)
+{
+    static const size_t full_shapes[][3] = {{17, 113, 64}, {3, 512, 1}, {40, 77, 128}, {113, 17, 16}};
+    static const size_t quick_shapes[][3] = {{5, 40, 16}, {3, 20, 1}};
+    const size_t (*shapes)[3] = ctx->quick ? quick_shapes : full_shapes;
+    const size_t n_shapes = ctx->quick ? 2 : 4;
+    uint64_t salt = 3000;
+    for (size_t s = 0; s < n_shapes; s++) {
+        attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+        cs.overflow = true;
+        cs.kv = (enum kv_mode)(s % 3);
+        cs.bias = s % 2 == 0;
+        cs.mask = s == 1 ? MASK_RANDOM : MASK_NONE;
+        run_case(ctx, &cs, ++salt);
+    }
+}
+
+/* leading dimensions larger than d (NaN padding must not leak) and misaligned pointers */
+PTC_KERNEL_TEST(attention_strides)
+{
+    static const size_t full_dims[] = {1, 16, 40, 64, 129};
+    static const size_t quick_dims[] = {3, 16};
+    const size_t *dims = ctx->quick ? quick_dims : full_dims;
+    const size_t n_dims = ctx->quick ? 2 : 5;
+    uint64_t salt = 4000;
+    for (size_t di = 0; di < n_dims; di++)
+        for (size_t pad = 1; pad <= 9; pad += 4) {
+            attn_case cs = plain(ctx->quick ? 7 : 33, ctx->quick ? 11 : 70, dims[di]);
+            cs.pad = pad;
+            cs.misalign = pad + di;
+            cs.kv = (enum kv_mode)((pad + di) % 3);
+            cs.bias = true;
+            cs.weights = pad == 5;
+            run_case(ctx, &cs, ++salt);
+        }
+}
