@@ -102,13 +102,37 @@ mkdir -p -- "$workdir/kernel" "$workdir/tmp"
 
 # Per-run scratch dir (initramfs tree, ISO, bochsrc, serial log); removed on exit.
 run_dir=$(mktemp -d "$workdir/tmp/run.XXXXXX")
-bochs_pid=
+wrap_pid=
 tail_pid=
+# All descendants of PID (children first), e.g. timeout -> script -> timeout -> bochs.
+descendants() {
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do
+        descendants "$c"
+        printf '%s\n' "$c"
+    done
+}
+# SIGKILL the emulator tree (Bochs ignores SIGTERM).  script(1) puts Bochs in a
+# new session, so killing a process group is not enough: kill every
+# descendant of the outer timeout(1), deepest (Bochs) first.
+kill_emulator() {
+    [[ -n $wrap_pid ]] || return 0
+    local top= i p
+    for ((i = 0; i < 20; i++)); do
+        top=$(cat "$run_dir/emu.pid" 2>/dev/null || true)
+        [[ -n $top ]] && break
+        kill -0 "$wrap_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -n $top ]]; then
+        for p in $(descendants "$top") "$top"; do kill -KILL "$p" 2>/dev/null || true; done
+    fi
+    wait "$wrap_pid" 2>/dev/null || true
+    wrap_pid=
+}
 cleanup() {
     local rc=$?
-    if [[ -n $bochs_pid ]]; then
-        kill -KILL -- "-$bochs_pid" 2>/dev/null || kill -KILL "$bochs_pid" 2>/dev/null || true
-    fi
+    kill_emulator
     if [[ -n $tail_pid ]]; then kill "$tail_pid" 2>/dev/null || true; fi
     if [[ ${PTC_BOCHS_KEEP:-0} != 0 ]]; then
         printf '%s: kept %s\n' "$PROG" "$run_dir" >&2
@@ -359,12 +383,29 @@ if [[ ${PTC_BOCHS_KEEP:-0} != 0 ]]; then screen_log=$run_dir/screen.log; fi
 # Debian's Bochs is built with the internal debugger, which stops at the first
 # instruction; -rc feeds it a "continue".
 printf 'continue\n' >"$run_dir/debugger.rc"
-bochs_cmd=$(printf '%q ' bochs-bin -q -f "$run_dir/bochsrc" -rc "$run_dir/debugger.rc")
-timeout -s KILL "$remaining" script -qfec "exec $bochs_cmd" /dev/null \
-    <"$run_dir/stdin" >"$screen_log" 2>&1 &
-bochs_pid=$!
+bochs_cmd=$(printf '%q ' timeout -s KILL "$((remaining + 5))" \
+    bochs-bin -q -f "$run_dir/bochsrc" -rc "$run_dir/debugger.rc")
+# The wrapper subshell reaps timeout(1) itself, so that bash reports no
+# "Killed" job notices on our stderr.  timeout's limit is a backstop only.
+(
+    timeout -s KILL "$((remaining + 10))" script -qfec "exec $bochs_cmd" /dev/null \
+        <"$run_dir/stdin" >"$screen_log" 2>&1 &
+    printf '%s\n' "$!" >"$run_dir/emu.pid"
+    wait "$!"
+) &
+wrap_pid=$!
 boot_started=$SECONDS
-note "bochs started (pid $bochs_pid), timeout ${timeout_s}s"
+note "bochs started, timeout ${timeout_s}s"
+bochs_cpu() { # CPU seconds used by Bochs so far (diagnostics only)
+    local top pid
+    top=$(cat "$run_dir/emu.pid" 2>/dev/null) || return 0
+    for pid in $(descendants "$top"); do
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == bochs-bin ]] && break
+        pid=
+    done
+    [[ -n $pid ]] || return 0
+    awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$pid/stat" 2>/dev/null
+}
 
 # ---------------------------------------------------------------- follow serial
 exec 3< <(exec tail -n +1 -f "$serial" 2>/dev/null)
@@ -378,10 +419,10 @@ last_lines=()
 handle_line() { # handle_line LINE  (complete line, \r stripped)
     local line=$1
     if [[ $state == boot ]]; then
-        if [[ ${PTC_BOCHS_TRACE:-0} != 0 ]]; then printf '[%4ds] %s\n' "$((SECONDS - boot_started))" "$line" >&2; fi
+        if [[ ${PTC_BOCHS_TRACE:-0} != 0 ]]; then printf '[%4ds %6ss] %s\n' "$((SECONDS - boot_started))" "$(bochs_cpu)" "$line" >&2; fi
         if [[ $line == *"$start_mark"* ]]; then
             state=running
-            note "booted in $((SECONDS - boot_started))s"
+            note "booted in $((SECONDS - boot_started))s${PTC_BOCHS_TRACE:+ (bochs cpu $(bochs_cpu)s)}"
             return
         fi
         last_lines+=("$line")
@@ -423,11 +464,12 @@ while [[ $state != done ]]; do
     if ((SECONDS >= deadline)); then
         reason="timeout after ${timeout_s}s ($state)"; result=timeout; break
     fi
-    if ! kill -0 "$bochs_pid" 2>/dev/null; then
+    if ! kill -0 "$wrap_pid" 2>/dev/null; then
         # Give tail a moment to deliver whatever Bochs wrote last.
         if [[ -z $bochs_dead_at ]]; then bochs_dead_at=$SECONDS
         elif ((SECONDS - bochs_dead_at >= 2)); then
-            wait "$bochs_pid" 2>/dev/null && brc=0 || brc=$?
+            wait "$wrap_pid" 2>/dev/null && brc=0 || brc=$?
+            wrap_pid=
             if ((brc == 137)); then
                 reason="timeout after ${timeout_s}s ($state): emulator killed"; result=timeout
             else
@@ -440,9 +482,8 @@ done
 [[ -n $partial && $state == running ]] && printf '%s\n' "${partial%$'\r'}"
 [[ -n ${pending_empty:-} && $result != [0-9]* ]] && printf '\n'
 
-kill -KILL -- "-$bochs_pid" 2>/dev/null || kill -KILL "$bochs_pid" 2>/dev/null || true
-wait "$bochs_pid" 2>/dev/null || true
-bochs_pid=
+note "program finished after $((SECONDS - start_time))s${PTC_BOCHS_TRACE:+ (bochs cpu $(bochs_cpu)s)}"
+kill_emulator
 kill "$tail_pid" 2>/dev/null || true
 exec 3<&-
 note "total $((SECONDS - start_time))s"
