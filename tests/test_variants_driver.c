@@ -1,5 +1,6 @@
 /*
  * tests/test_variants_driver.c — the variants run end to end through their plan
+ * (ptc_encoder_forward, variants/encoder.c)
  * on a tiny random model (encoder layers + combining module), on every table.
  *
  *   deterministic  PFC (training-mode Gumbel noise in the module) with 1 and 2
@@ -100,62 +101,41 @@ static void run_variant(ptc_test_ctx *ctx, const tiny_model *m, const ptc_varian
 {
     char err[256];
     memset(res, 0, sizeof *res);
-    ptc_variant_plan plan;
-    if (!ptc_check(ctx, ptc_variant_plan_make(cfg, &plan, err, sizeof err) == PTC_OK, "plan: %s", err)) {
-        res->rc = -1;
-        return;
-    }
     const size_t hidden = m->hidden, mc = cfg->n_comb, rows = n_text + mc;
-    ptc_tokens tok = {batch, n_text, mc, lengths, cfg->pad_mode};
-    const ptc_dims dims = {batch, n_text, mc, hidden, m->heads, m->ffn};
-    const size_t ws_bytes = ptc_workspace_bytes(&dims, err, sizeof err);
-    float *ws = ptc_test_alloc(ws_bytes / sizeof(float) + 1, 0);
-    float *a = ptc_test_alloc(batch * rows * hidden, 0), *b = ptc_test_alloc(batch * rows * hidden, 0);
-    const size_t st_bytes = ptc_prune_state_bytes(batch, m->heads, rows);
-    float *st_mem = ptc_test_alloc(st_bytes / sizeof(float) + 1, 0);
+    const ptc_tokens tok = {batch, n_text, mc, lengths, cfg->pad_mode};
+    const ptc_encoder_stack stack = {m->layer, &m->comb, m->ffn};
+    const size_t arena_bytes = ptc_encoder_arena_bytes(cfg, batch, n_text, m->ffn, err, sizeof err);
+    res->rc = -1;
     res->assign = ptc_test_alloc_i32(batch * n_text);
-    ptc_prune_state st;
-    ptc_prune_state_init(&st, st_mem, st_bytes, &tok, m->heads, err, sizeof err);
+    if (!ptc_check(ctx, arena_bytes > 0, "arena: %s", err))
+        return;
+    float *arena = ptc_test_alloc(arena_bytes / sizeof(float) + 1, 0);
+    float *x = ptc_test_alloc(batch * rows * hidden, 0);
     ptc_rng rng = ptc_rng_seeded(7);
     for (size_t s = 0; s < batch; s++) {
-        memcpy(a + s * rows * hidden, text + s * n_text * hidden, n_text * hidden * sizeof(float));
-        ptc_rng_fill(&rng, a + (s * rows + n_text) * hidden, mc * hidden, -0.04f, 0.04f);
+        memcpy(x + s * rows * hidden, text + s * n_text * hidden, n_text * hidden * sizeof(float));
+        ptc_rng_fill(&rng, x + (s * rows + n_text) * hidden, mc * hidden, -0.04f, 0.04f);
     }
-    res->rc = PTC_OK;
-    for (size_t i = 0; i < plan.n_steps && res->rc == PTC_OK; i++) {
-        const ptc_step *step = &plan.steps[i];
-        ptc_layer_stats st_layer;
-        memset(&st_layer, 0, sizeof st_layer);
-        if (step->kind == PTC_STEP_COMBINE) {
-            const ptc_combine_options copt = {training, 1234, false};
-            res->rc = ptc_combine_forward(ctx->ops, &m->comb, hidden, &tok, a, b, res->assign, &copt, ws,
-                                          ws_bytes, &st_layer, err, sizeof err);
-            tok.n_text = 0; /* only the m combination tokens continue */
-            tok.lengths = NULL;
-        } else {
-            ptc_mhsa_options opt = cfg->mhsa;
-            opt.use_kept = !step->comb_only;
-            opt.want_importance = step->select;
-            res->rc = ptc_encoder_layer_forward(ctx->ops, &m->layer[step->layer - 1], hidden, m->heads,
-                                                m->ffn, &tok, a, b, step->comb_only ? NULL : &st, &opt, ws,
-                                                ws_bytes, &st_layer, err, sizeof err);
-            if (res->rc == PTC_OK && step->select)
-                res->rc = ptc_prune_select(&cfg->prune, &tok, &st, ws, ws_bytes, &st_layer, err, sizeof err);
-        }
-        ptc_check(ctx, res->rc == PTC_OK, "step %zu: %s", i + 1, err);
-        ptc_stats_accumulate(&res->total, &st_layer);
-        float *t = a;
-        a = b;
-        b = t;
+    const ptc_combine_options copt = {training, 1234, false};
+    ptc_encoder_result enc;
+    res->rc = ptc_encoder_forward(ctx->ops, cfg, &stack, &tok, x, &copt, arena, arena_bytes, &enc,
+                                  err, sizeof err);
+    if (ptc_check(ctx, res->rc == PTC_OK, "encoder forward: %s", err)) {
+        res->total = enc.total;
+        res->out_rows = enc.out_rows;
+        res->out = ptc_test_alloc(batch * enc.out_rows * hidden, 0);
+        memcpy(res->out, enc.out, batch * enc.out_rows * hidden * sizeof(float));
+        res->kept_n = batch * m->heads * rows;
+        res->kept = ptc_test_alloc_i32(res->kept_n);
+        memcpy(res->kept, enc.kept, res->kept_n * sizeof(int32_t));
+        if (enc.assign)
+            memcpy(res->assign, enc.assign, batch * n_text * sizeof(int32_t));
+        ptc_check(ctx, enc.n_steps >= 1 && enc.total.bytes_workspace > 0,
+                  "encoder forward: %zu steps, workspace %zu bytes", enc.n_steps,
+                  enc.total.bytes_workspace);
     }
-    res->out_rows = tok.n_text + tok.n_comb;
-    res->out = a;
-    res->kept_n = batch * m->heads * rows;
-    res->kept = ptc_test_alloc_i32(res->kept_n);
-    memcpy(res->kept, st.kept, res->kept_n * sizeof(int32_t));
-    ptc_test_free(ctx, b);
-    ptc_test_free(ctx, ws);
-    ptc_test_free(ctx, st_mem);
+    ptc_test_free(ctx, x);
+    ptc_test_free(ctx, arena);
 }
 
 static void result_free(ptc_test_ctx *ctx, run_result *r)

@@ -336,6 +336,43 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
 size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
 
+
+/* ---- the whole encoder (inference, or training-mode noise) -------------------------------- */
+typedef struct ptc_encoder_stack {
+    const ptc_encoder_weights *layers;   /* (n_layers), layers[l - 1] is layer l */
+    const ptc_combine_weights *combine;  /* the combining module; NULL unless C/PFC */
+    size_t ffn;                          /* FFN inner size */
+} ptc_encoder_stack;
+
+typedef struct ptc_encoder_result {
+    const float *out;        /* (batch, out_rows, hidden), inside the arena */
+    size_t out_rows;         /* n_text + n_comb before combining; m after it */
+    bool combined;           /* out holds only the m combination tokens */
+    const int32_t *kept;     /* final prune state (batch, n_heads, n_text + n_comb) */
+    const int32_t *kept_count;/* (batch, n_heads) */
+    const int32_t *assign;   /* (batch, n_text) combining groups, -1 for pads; NULL if none */
+    size_t n_steps;
+    ptc_layer_stats steps[PTC_MAX_LAYERS + 1]; /* per step of the plan */
+    ptc_layer_stats total;   /* pooled over the steps (ptc_stats_accumulate) */
+} ptc_encoder_result;
+
+/* Bytes of the arena ptc_encoder_forward needs for up to (batch, n_text) under
+ * cfg: two activation buffers, the workspace, the prune state and the
+ * assignment. Exact and planned once; 0 with a message when cfg is invalid. */
+size_t ptc_encoder_arena_bytes(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                               size_t ffn, char *err, size_t err_len);
+
+/* Runs the variant's plan over the stack: x (batch, n_text + n_comb, hidden) in
+ * the row layout of ptc_tokens (the caller places the m combination tokens in
+ * the last rows). tok->n_comb must equal cfg->n_comb for C/PFC and 0 otherwise.
+ * arena: ptc_encoder_arena_bytes() bytes, 64-byte aligned; nothing else is
+ * allocated. combine_opt may be NULL (inference). */
+int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
+                        const ptc_encoder_stack *stack, const ptc_tokens *tok,
+                        const float *x, const ptc_combine_options *combine_opt,
+                        void *arena, size_t arena_bytes, ptc_encoder_result *res,
+                        char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif
