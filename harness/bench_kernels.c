@@ -720,6 +720,22 @@ int main(int argc, char **argv)
                     pk.gflops[i][t]);
     for (int t = 0; t < opt.n_threads; t++)
         fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    /* a T-thread peak well below T x the 1-thread peak: the cores are shared or busy */
+    for (int i = 0; i < pk.n_isa; i++) {
+        double one = 0;
+        for (int t = 0; t < opt.n_threads; t++)
+            if (opt.threads[t] == 1)
+                one = pk.gflops[i][t];
+        for (int t = 0; t < opt.n_threads; t++) {
+            const int nt = opt.threads[t];
+            if (one > 0 && nt > 1 && pk.gflops[i][t] < 0.75 * nt * one)
+                add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
+                         "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
+                         pk.isa[i], nt, pk.gflops[i][t] / one, nt, load_start, nt);
+        }
+    }
+    if (load_start > 0.5)
+        add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
 
     /* shapes */
     size_t n_sgemm = opt.quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
@@ -1007,7 +1023,7 @@ int main(int argc, char **argv)
                     s->n);
     }
     fprintf(fj, "\n  ]\n}\n");
-    fprintf(fm, "\nPeak FP32 FMA (measured, best of 5):");
+    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
     for (int i = 0; i < pk.n_isa; i++)
         for (int t = 0; t < opt.n_threads; t++)
             fprintf(fm, " %s %dt %.1f GFLOP/s;", pk.isa[i], opt.threads[t], pk.gflops[i][t]);

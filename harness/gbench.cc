@@ -276,7 +276,7 @@ int ptc_gbench_add(ptc_gbench *suite, const ptc_gbench_case *desc)
 {
     try {
         suite->error.clear();
-        if (!desc->name || !desc->name[0]) {
+        if (!desc || !desc->name || !desc->name[0]) {
             suite->error = "gbench: a case needs a name";
             return -1;
         }
@@ -326,6 +326,8 @@ int ptc_gbench_run(ptc_gbench *suite)
 {
     try {
         suite->error.clear();
+        if (suite->cases.empty())
+            return 0; // GB would complain that no benchmark matches
         ensure_initialized();
         for (auto &c : suite->cases) {
             c->rep_s.clear();

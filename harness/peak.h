@@ -4,8 +4,9 @@
  * Peak FMA: per thread, 12 independent accumulator chains of vector FMAs
  * (acc = acc * a + b) in a loop that touches no memory; enough chains to cover
  * FMA latency x FMA ports on current x86 and Arm cores. One vector FMA on W
- * floats = 2W flops. Each figure is the BEST of several timed runs (a ceiling,
- * not a typical value). N threads run the same loop in an OpenMP parallel
+ * floats = 2W flops. Each figure is the BEST of many ~10 ms runs (a ceiling,
+ * not a typical value; on a shared machine a run stretched by a descheduled
+ * thread is thereby discarded). N threads run the same loop in an OpenMP parallel
  * region; the time is the wall time of the region, so the figure is the
  * aggregate rate.
  *
@@ -28,7 +29,7 @@ extern "C" {
 
 /* Names accepted by ptc_peak_fma_gflops: "avx512", "avx2", "neon". */
 /* Peak FP32 FMA rate in GFLOP/s with `isa` vectors on `threads` threads (>= 1),
- * measured for about `seconds` in total (0: 0.25 s). Returns 0 when this build
+ * measured for about `seconds` in total (0: 0.25 s; at least 5 runs of ~10 ms). Returns 0 when this build
  * or CPU has no such ISA. */
 double ptc_peak_fma_gflops(const char *isa, int threads, double seconds);
 
