@@ -61,6 +61,7 @@ typedef struct options {
     int n_threads;
     double min_time_s;
     int reps;
+    double case_budget_s; /* a slow case gets fewer repetitions to stay within this */
 } options;
 
 typedef struct sgemm_shape { size_t m, n, k; } sgemm_shape;
@@ -109,31 +110,6 @@ static void add_note(const char *fmt, ...)
 
 /* ---- the timed work ----------------------------------------------------------- */
 
-static void run_sgemm(ptc_gbench_state *state, void *user)
-{
-    const bench_case *bc = user;
-    const buffers *b = bc->buf;
-    omp_set_num_threads(bc->threads);
-    while (ptc_gbench_keep_running(state)) {
-        bc->ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, bc->m, bc->n, bc->k, 1.0f, b->a, bc->k,
-                       b->b, bc->n, 0.0f, b->c, bc->n);
-        ptc_gbench_do_not_optimize(b->c);
-    }
-}
-
-static void run_openblas(ptc_gbench_state *state, void *user)
-{
-    const bench_case *bc = user;
-    const buffers *b = bc->buf;
-    openblas_set_num_threads(bc->threads);
-    while (ptc_gbench_keep_running(state)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bc->m, (int)bc->n,
-                    (int)bc->k, 1.0f, b->a, (int)bc->k, b->b, (int)bc->n, 0.0f, b->c,
-                    (int)bc->n);
-        ptc_gbench_do_not_optimize(b->c);
-    }
-}
-
 /* Query rows [row0, row1) against all seq keys. */
 static void attention_rows(const bench_case *bc, size_t row0, size_t row1)
 {
@@ -148,22 +124,45 @@ static void attention_rows(const bench_case *bc, size_t row0, size_t row1)
     bc->ops->attention(&args);
 }
 
-static void run_attention(ptc_gbench_state *state, void *user)
+/* Thread count for the next calls of the case's op. */
+static void set_threads(const bench_case *bc)
+{
+    if (bc->ops)
+        omp_set_num_threads(bc->threads);
+    else
+        openblas_set_num_threads(bc->threads);
+}
+
+/* One call of the case's work (one benchmark iteration). */
+static void call_once(const bench_case *bc)
+{
+    const buffers *b = bc->buf;
+    if (!bc->ops) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bc->m, (int)bc->n,
+                    (int)bc->k, 1.0f, b->a, (int)bc->k, b->b, (int)bc->n, 0.0f, b->c,
+                    (int)bc->n);
+    } else if (bc->op == OP_SGEMM) {
+        bc->ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, bc->m, bc->n, bc->k, 1.0f, b->a, bc->k,
+                       b->b, bc->n, 0.0f, b->c, bc->n);
+    } else if (bc->threads == 1) {
+        attention_rows(bc, 0, bc->seq);
+    } else {
+        /* the op is single-threaded: each thread takes its share of query rows */
+#pragma omp parallel num_threads(bc->threads)
+        {
+            const size_t i = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+            attention_rows(bc, bc->seq * i / nt, bc->seq * (i + 1) / nt);
+        }
+    }
+    ptc_gbench_do_not_optimize(bc->op == OP_SGEMM ? b->c : b->o);
+}
+
+static void run_case(ptc_gbench_state *state, void *user)
 {
     const bench_case *bc = user;
-    const int t = bc->threads;
-    while (ptc_gbench_keep_running(state)) {
-        if (t == 1) {
-            attention_rows(bc, 0, bc->seq);
-        } else {
-#pragma omp parallel num_threads(t)
-            {
-                const size_t i = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-                attention_rows(bc, bc->seq * i / nt, bc->seq * (i + 1) / nt);
-            }
-        }
-        ptc_gbench_do_not_optimize(bc->buf->o);
-    }
+    set_threads(bc);
+    while (ptc_gbench_keep_running(state))
+        call_once(bc);
 }
 
 /* ---- small helpers ------------------------------------------------------------- */
@@ -318,6 +317,8 @@ static void usage(FILE *f)
             "  --out DIR          output folder (default results)\n"
             "  --min-time S       seconds per repetition at least (default 0.2; quick 0.05)\n"
             "  --reps N           repetitions per case (default 5; quick 3)\n"
+            "  --case-budget S    seconds per case: a slower case gets fewer repetitions of\n"
+            "                     1 call each, at least 1 (default 4; quick 1)\n"
             "  --no-dedup         also time table entries that are a kernel timed before\n"
             "  --ref-full         time the ref table at every shape and thread count\n"
             "  --no-openblas      skip the OpenBLAS peer\n"
@@ -394,6 +395,12 @@ static options parse_options(int argc, char **argv)
             o.min_time_s = strtod(val, &end);
             if (end == val || *end || !(o.min_time_s > 0 && o.min_time_s <= 60))
                 bad_usage("--min-time wants seconds in (0, 60], not '%s'", val);
+        } else if (strcmp(a, "--case-budget") == 0) {
+            NEED_VALUE();
+            char *end;
+            o.case_budget_s = strtod(val, &end);
+            if (end == val || *end || !(o.case_budget_s > 0 && o.case_budget_s <= 3600))
+                bad_usage("--case-budget wants seconds in (0, 3600], not '%s'", val);
         } else if (strcmp(a, "--reps") == 0) {
             NEED_VALUE();
             char *end;
@@ -410,6 +417,8 @@ static options parse_options(int argc, char **argv)
         o.min_time_s = o.quick ? 0.05 : 0.2;
     if (o.reps == 0)
         o.reps = o.quick ? 3 : 5;
+    if (o.case_budget_s == 0)
+        o.case_budget_s = o.quick ? 1 : 4;
     return o;
 }
 
@@ -847,16 +856,31 @@ int main(int argc, char **argv)
         fprintf(stderr, "ptc-bench-kernels: out of memory\n");
         return 1;
     }
+    int capped = 0;
     for (int i = 0; i < n_cases; i++) {
         bench_case *bc = &cases[i];
         char name[128];
         snprintf(name, sizeof name, "%s/%s/t%d/%s", bc->op == OP_SGEMM ? "sgemm" : "attention",
                  bc->impl, bc->threads, bc->shape);
-        const ptc_gbench_case gc = {
-            .name = name,
-            .run_loop = bc->ops == NULL ? run_openblas : bc->op == OP_SGEMM ? run_sgemm : run_attention,
-            .user = bc, .flops_per_iter = bc->flops,
-        };
+        ptc_gbench_case gc = {.name = name, .run_loop = run_case, .user = bc, .flops_per_iter = bc->flops};
+        if (bc->ops) {
+            /* One untimed call: a case slower than the budget allows for the usual
+             * repetitions gets budget / call repetitions (at least 1) of exactly
+             * 1 call each, no warm-up beyond this call. */
+            set_threads(bc);
+            const double t0 = now_seconds();
+            call_once(bc);
+            const double t_call = now_seconds() - t0;
+            if (t_call * opt.reps > opt.case_budget_s) {
+                int reps = (int)(opt.case_budget_s / t_call);
+                reps = reps < 1 ? 1 : reps;
+                gc.repetitions = reps;
+                gc.iterations = 1;
+                capped++;
+                add_note("%s: %.2f s per call, timed with %d repetition%s of 1 call (--case-budget %g)", name,
+                         t_call, reps, reps == 1 ? "" : "s", opt.case_budget_s);
+            }
+        }
         bc->gbench_index = ptc_gbench_add(suite, &gc);
         if (bc->gbench_index < 0) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
