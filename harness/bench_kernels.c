@@ -1070,5 +1070,10 @@ int main(int argc, char **argv)
     }
     printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
     ptc_gbench_destroy(suite);
+    float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        free(owned[i]);
+    for (int i = 0; i < notes.count; i++)
+        free(notes.items[i]);
     return run_rc == 0 ? 0 : 1;
 }
