@@ -856,7 +856,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ptc-bench-kernels: out of memory\n");
         return 1;
     }
-    int capped = 0;
+    fprintf(stderr, "ptc-bench-kernels: one untimed call per case (warm-up, and fits slow cases into "
+                    "--case-budget %g s)\n", opt.case_budget_s);
     for (int i = 0; i < n_cases; i++) {
         bench_case *bc = &cases[i];
         char name[128];
@@ -876,7 +877,6 @@ int main(int argc, char **argv)
                 reps = reps < 1 ? 1 : reps;
                 gc.repetitions = reps;
                 gc.iterations = 1;
-                capped++;
                 add_note("%s: %.2f s per call, timed with %d repetition%s of 1 call (--case-budget %g)", name,
                          t_call, reps, reps == 1 ? "" : "s", opt.case_budget_s);
             }
