@@ -905,6 +905,19 @@ int main(int argc, char **argv)
     const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
 #endif
 
+    /* a figure above its measured peak means the peak run was disturbed */
+    for (int i = 0; i < n_cases; i++) {
+        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
+        const char *peak_isa;
+        const double peak = peak_for(&pk, &opt, cases[i].ops ? cases[i].impl : "", cases[i].threads, &peak_isa);
+        if (!s->error && peak > 0 && s->gflops_median > peak) {
+            add_note("%s reached %.0f%% of the measured %s peak: the peak measurement was disturbed "
+                     "(busy machine), %% of peak is unreliable in this run",
+                     s->name, 100 * s->gflops_median / peak, peak_isa);
+            break;
+        }
+    }
+
     /* stdout table */
     printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", cpu, features, date, commit);
     printf("%-9s %-9s %2s  %-16s %10s %7s  %-19s %6s %3s\n", "impl", "op", "t", "shape", "GFLOP/s",
