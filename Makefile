@@ -111,8 +111,15 @@ $(TESTS): $(TEST_OBJ) $(LIB)
 
 # ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
 BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
+ifeq ($(WITH_BENCHMARK),1)
 $(BENCH_KERNELS): $(BUILD)/obj/harness/bench_kernels.o $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas
+else
+$(BENCH_KERNELS):
+	$(error $(BENCH_KERNELS) needs Google Benchmark: build with WITH_BENCHMARK=1)
+endif
+# results record how they were built
+$(BUILD)/obj/harness/%.o: CPPFLAGS += -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
 # ---- dependencies -------------------------------------------------------------
 deps:
@@ -122,12 +129,13 @@ deps:
 # `make test` runs every ISA the build contains: ref/avx2 natively, avx512 natively
 # or under Bochs, neon under qemu-aarch64 (scripts/run-tests.sh says which ran how).
 test: deps
-	@$(MAKE) --no-print-directory $(TESTS) $(PTC)
+	@$(MAKE) --no-print-directory $(TESTS) $(PTC) $(BENCH_KERNELS)
 	@$(MAKE) --no-print-directory ARCH=aarch64 build/aarch64/ptc_tests build/aarch64/ptc
 	@bash scripts/run-tests.sh
 
-test-native: $(TESTS)
+test-native: $(TESTS) $(BENCH_KERNELS)
 	$(TESTS)
+	$(BENCH_KERNELS) --self-test
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize: deps

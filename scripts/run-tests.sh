@@ -130,6 +130,12 @@ else
     total_failed=$((total_failed + 1))
 fi
 
+# ---- the Google Benchmark shim and the peak measurement (ptc-bench-kernels --self-test) ----
+if [ -x "$NATIVE/ptc-bench-kernels" ]; then
+    run_suite "benchmark shim (self-test)" "$LOG_DIR/bench-selftest.log" \
+        "$NATIVE/ptc-bench-kernels" --self-test
+fi
+
 # ---- the ptc program: dispatch as a user sees it --------------------------------------
 echo "== ptc program checks"
 check "ptc info runs" 0 "$NATIVE/ptc" info

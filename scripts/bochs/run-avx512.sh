@@ -372,8 +372,9 @@ EOF
 # The term display library needs a tty: give Bochs a private pty via script(1)
 # and throw the (VGA text) screen away.  script's stdin is a FIFO that we keep
 # open for writing, so it never sees EOF (on EOF it hangs up the pty and Bochs
-# quits on SIGHUP).  timeout(1) runs in its own process group and SIGKILLs the
-# whole group (Bochs ignores SIGTERM).
+# quits on SIGHUP).  The runner enforces the deadline itself (kill_emulator);
+# two timeout(1)s with SIGKILL (outside and inside script) are backstops in
+# case the runner itself gets killed.
 remaining=$((deadline - SECONDS))
 ((remaining > 0)) || remaining=1
 mkfifo "$run_dir/stdin"
