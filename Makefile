@@ -73,6 +73,9 @@ HARNESS_OBJ := $(HARNESS_C:%.c=$(BUILD)/obj/%.o) $(HARNESS_CXX:%.cc=$(BUILD)/obj
 
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# harness tests link the harness (without the program mains) and the test runner
+HARNESS_TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c)) $(BUILD)/obj/tests/ptc_test.o
+HARNESS_LIB_OBJ := $(filter-out $(BUILD)/obj/harness/main.o $(BUILD)/obj/harness/bench_kernels.o,$(HARNESS_OBJ))
 
 PTC_LDLIBS := $(LDLIBS)
 ifeq ($(WITH_HWLOC),1)
@@ -85,6 +88,7 @@ endif
 LIB := $(BUILD)/libptc.a
 PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
+HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
 FORCE:
 .PHONY: FORCE all deps test test-native test-sanitize bench install uninstall clean
@@ -109,6 +113,9 @@ $(PTC): $(HARNESS_OBJ) $(LIB)
 $(TESTS): $(TEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
 
+$(HARNESS_TESTS): $(HARNESS_TEST_OBJ) $(HARNESS_LIB_OBJ) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS)
+
 # ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
 BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
 ifeq ($(WITH_BENCHMARK),1)
@@ -129,7 +136,7 @@ deps:
 # `make test` runs every ISA the build contains: ref/avx2 natively, avx512 natively
 # or under Bochs, neon under qemu-aarch64 (scripts/run-tests.sh says which ran how).
 test: deps
-	@$(MAKE) --no-print-directory $(TESTS) $(PTC) $(BENCH_KERNELS)
+	@$(MAKE) --no-print-directory $(TESTS) $(PTC) $(BENCH_KERNELS) $(HARNESS_TESTS)
 	@$(MAKE) --no-print-directory ARCH=aarch64 build/aarch64/ptc_tests build/aarch64/ptc
 	@bash scripts/run-tests.sh
 

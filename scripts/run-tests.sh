@@ -130,6 +130,11 @@ else
     total_failed=$((total_failed + 1))
 fi
 
+# ---- the harness (sweeps, rows, tables, plots): ptc_harness_tests ----
+if [ -x "$NATIVE/ptc_harness_tests" ]; then
+    run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
+fi
+
 # ---- the Google Benchmark shim and the peak measurement (ptc-bench-kernels --self-test) ----
 if [ -x "$NATIVE/ptc-bench-kernels" ]; then
     run_suite "benchmark shim (self-test)" "$LOG_DIR/bench-selftest.log" \

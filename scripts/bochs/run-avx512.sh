@@ -393,7 +393,7 @@ bochs_cmd=$(printf '%q ' timeout -s KILL "$((remaining + 5))" \
         <"$run_dir/stdin" >"$screen_log" 2>&1 &
     printf '%s\n' "$!" >"$run_dir/emu.pid"
     wait "$!"
-) &
+) 2>/dev/null &
 wrap_pid=$!
 boot_started=$SECONDS
 note "bochs started, timeout ${timeout_s}s"
@@ -462,8 +462,9 @@ while [[ $state != done ]]; do
     else
         reason="serial reader ended unexpectedly"; break
     fi
+    if [[ $state == boot ]]; then phase="Linux had not finished booting"; else phase="program was running"; fi
     if ((SECONDS >= deadline)); then
-        reason="timeout after ${timeout_s}s ($state)"; result=timeout; break
+        reason="timeout after ${timeout_s}s ($phase)"; result=timeout; break
     fi
     if ! kill -0 "$wrap_pid" 2>/dev/null; then
         # Give tail a moment to deliver whatever Bochs wrote last.
@@ -472,9 +473,9 @@ while [[ $state != done ]]; do
             wait "$wrap_pid" 2>/dev/null && brc=0 || brc=$?
             wrap_pid=
             if ((brc == 137)); then
-                reason="timeout after ${timeout_s}s ($state): emulator killed"; result=timeout
+                reason="timeout after ${timeout_s}s ($phase): emulator killed"; result=timeout
             else
-                reason="emulator exited (status $brc) before the program reported an exit status ($state)"
+                reason="emulator exited (status $brc) before the program reported an exit status ($phase)"
             fi
             break
         fi
@@ -483,7 +484,7 @@ done
 [[ -n $partial && $state == running ]] && printf '%s\n' "${partial%$'\r'}"
 [[ -n ${pending_empty:-} && $result != [0-9]* ]] && printf '\n'
 
-note "program finished after $((SECONDS - start_time))s${PTC_BOCHS_TRACE:+ (bochs cpu $(bochs_cpu)s)}"
+note "emulator stopped after $((SECONDS - start_time))s${PTC_BOCHS_TRACE:+ (bochs cpu $(bochs_cpu)s)}"
 kill_emulator
 kill "$tail_pid" 2>/dev/null || true
 exec 3<&-
