@@ -148,8 +148,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 test-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1" \
 	    CFLAGS="-O1 -g $(SAN_FLAGS)" CXXFLAGS="-O1 -g $(SAN_FLAGS)" \
-	    LDFLAGS="$(SAN_FLAGS)" build/sanitize/ptc_tests
+	    LDFLAGS="$(SAN_FLAGS)" build/sanitize/ptc_tests build/sanitize/ptc_harness_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_tests --quick
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_harness_tests
 
 # ---- benchmark (the main job) ---------------------------------------------------
 bench: deps
