@@ -128,4 +128,28 @@ enum { PTC_SITE_EMB = 1, PTC_SITE_CLS = 2, PTC_SITE_ATTN = 16, PTC_SITE_FFN = 17
 size_t ptc_model_layout(const ptc_model *m, ptc_model_acts *acts, void *base, size_t batch,
                         size_t n, bool training);
 
+/* model/safetensors.c: a parsed safetensors header (names point into it) */
+enum { PTC_ST_MAX_DIMS = 8 };
+typedef struct ptc_st_entry {
+    const char *name;
+    const char *dtype;                 /* "F32", "BF16", ... */
+    size_t ndim;
+    uint64_t shape[PTC_ST_MAX_DIMS];
+    uint64_t begin, end;               /* byte offsets from the data start */
+} ptc_st_entry;
+typedef struct ptc_st_file {
+    FILE *fp;
+    uint64_t file_size, data_start;
+    void *root;                        /* json_t */
+    void *metadata;                    /* json_t object or NULL */
+    ptc_st_entry *entries;             /* in header order */
+    size_t n;
+} ptc_st_file;
+int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len);
+void ptc_st_close(ptc_st_file *f);
+const ptc_st_entry *ptc_st_find(const ptc_st_file *f, const char *name);
+const char *ptc_st_meta(const ptc_st_file *f, const char *key);
+int ptc_st_read_f32(const ptc_st_file *f, const ptc_st_entry *e, float *dst, size_t count,
+                    char *err, size_t err_len);
+
 #endif /* PTC_MODEL_INTERNAL_H */
