@@ -310,3 +310,39 @@ PTC_TEST(model_ckpt_corrupt)
     unlink(bad);
     rmdir(dir);
 }
+
+/* `ptc inspect`: the fixture prints its config, tensors and what a load would
+ * miss or ignore (stdout captured); unreadable files give exit status 1. */
+PTC_TEST(model_inspect)
+{
+    char path[512], out[] = "/tmp/ptc-inspect-XXXXXX";
+    snprintf(path, sizeof path, "%s/tiny_bert/model.safetensors", data_dir());
+    const int fd = mkstemp(out);
+    if (!ptc_check(ctx, fd >= 0, "mkstemp"))
+        return;
+    fflush(stdout);
+    const int saved = dup(1);
+    dup2(fd, 1);
+    char *args[] = {"inspect", path, NULL};
+    const int rc = ptc_inspect_main(2, args);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    close(fd);
+    size_t size = 0;
+    char *text = read_all(out, &size);
+    unlink(out);
+    if (text)
+        text[size] = '\0';
+    ptc_check(ctx, rc == 0 && text && strstr(text, "hidden 8") && strstr(text, "n_classes 3") &&
+                   strstr(text, "bert.pooler.dense.weight") && strstr(text, "I64") &&
+                   strstr(text, "missing (initialised): 2") && strstr(text, "classifier.weight") &&
+                   strstr(text, "ignored: 3"),
+              "inspect output:\n%s", text ? text : "(none)");
+    free(text);
+    char *bad[] = {"inspect", "/nonexistent.safetensors", NULL};
+    fprintf(stderr, "(expected error below)\n");
+    ptc_check(ctx, ptc_inspect_main(2, bad) == 1, "unreadable file: exit 1");
+    char *usage[] = {"inspect", NULL};
+    ptc_check(ctx, ptc_inspect_main(1, usage) == 2, "usage: exit 2");
+}

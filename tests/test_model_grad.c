@@ -46,7 +46,7 @@ static void grad_check_variant(ptc_test_ctx *ctx, int which, ptc_pad_mode pad)
 {
     char err[256];
     ptc_model_config cfg;
-    const size_t layers = ctx->quick ? 3 : 4;
+    const size_t layers = 4; /* PFC selects in layer 2 (2..L_c-2) */
     tm_config(&cfg, which, layers);
     cfg.init_std = 0.3f;
     cfg.dropout = 0.1f;
