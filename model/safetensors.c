@@ -143,6 +143,14 @@ void ptc_st_close(ptc_st_file *f)
     memset(f, 0, sizeof *f);
 }
 
+/* formats the message first: it may quote names inside the header */
+#define ST_FAIL(...)                                   \
+    do {                                               \
+        ptc_model_fail(err, err_len, __VA_ARGS__);     \
+        ptc_st_close(f);                               \
+        return PTC_EINVAL;                             \
+    } while (0)
+
 int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
 {
     memset(f, 0, sizeof *f);
@@ -150,31 +158,27 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
     if (!f->fp)
         return ptc_model_fail(err, err_len, "%s: %s", path, strerror(errno));
     if (fseeko(f->fp, 0, SEEK_END) != 0) {
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: cannot seek", path);
+        ST_FAIL("%s: cannot seek", path);
     }
     const off_t size = ftello(f->fp);
     f->file_size = size < 0 ? 0 : (uint64_t)size;
     rewind(f->fp);
     unsigned char len8[8];
     if (f->file_size < 8 || fread(len8, 1, 8, f->fp) != 8) {
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: truncated: %llu bytes, no 8-byte header length", path,
+        ST_FAIL("%s: truncated: %llu bytes, no 8-byte header length", path,
                               (unsigned long long)size);
     }
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
         n = (n << 8) | len8[i];
     if (n > f->file_size - 8 || n > ((uint64_t)1 << 30)) {
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: bad header length %llu (file has %llu bytes)", path,
+        ST_FAIL("%s: bad header length %llu (file has %llu bytes)", path,
                               (unsigned long long)n, (unsigned long long)f->file_size);
     }
     char *hdr = malloc(n ? n : 1);
     if (!hdr || fread(hdr, 1, n, f->fp) != n) {
         free(hdr);
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: cannot read the %llu-byte header", path,
+        ST_FAIL("%s: cannot read the %llu-byte header", path,
                               (unsigned long long)n);
     }
     json_error_t jerr;
@@ -183,8 +187,7 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
     if (!root || !json_is_object(root)) {
         if (root)
             json_decref(root);
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: header is not a JSON object (%s, column %d)", path,
+        ST_FAIL("%s: header is not a JSON object (%s, column %d)", path,
                               root ? "not an object" : jerr.text, jerr.column);
     }
     f->root = root;
@@ -192,23 +195,20 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
     const uint64_t data_size = f->file_size - f->data_start;
     f->entries = calloc(json_object_size(root) + 1, sizeof *f->entries);
     if (!f->entries) {
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: out of memory", path);
+        ST_FAIL("%s: out of memory", path);
     }
     const char *key;
     json_t *val;
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
             if (!json_is_object(val)) {
-                ptc_st_close(f);
-                return ptc_model_fail(err, err_len, "%s: __metadata__ is not an object", path);
+                ST_FAIL("%s: __metadata__ is not an object", path);
             }
             const char *mk;
             json_t *mv;
             json_object_foreach(val, mk, mv) {
                 if (!json_is_string(mv)) {
-                    ptc_st_close(f);
-                    return ptc_model_fail(err, err_len, "%s: __metadata__ value of \"%s\" is not a "
+                    ST_FAIL("%s: __metadata__ value of \"%s\" is not a "
                                           "string", path, mk);
                 }
             }
@@ -221,8 +221,7 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
         json_t *off = json_object_get(val, "data_offsets");
         if (!json_is_object(val) || !json_is_string(dt) || !json_is_array(sh) || !json_is_array(off) ||
             json_array_size(off) != 2 || json_array_size(sh) > PTC_ST_MAX_DIMS) {
-            ptc_st_close(f);
-            return ptc_model_fail(err, err_len, "%s: tensor %s: malformed entry (dtype, shape, "
+            ST_FAIL("%s: tensor %s: malformed entry (dtype, shape, "
                                   "data_offsets)", path, key);
         }
         e->dtype = json_string_value(dt);
@@ -231,8 +230,7 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
         for (size_t i = 0; i < e->ndim; i++) {
             json_t *d = json_array_get(sh, i);
             if (!json_is_integer(d) || json_integer_value(d) < 0) {
-                ptc_st_close(f);
-                return ptc_model_fail(err, err_len, "%s: tensor %s: shape entry %zu is not a "
+                ST_FAIL("%s: tensor %s: shape entry %zu is not a "
                                       "non-negative integer", path, key, i);
             }
             e->shape[i] = (uint64_t)json_integer_value(d);
@@ -241,22 +239,19 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
         json_t *b0 = json_array_get(off, 0), *b1 = json_array_get(off, 1);
         if (!json_is_integer(b0) || !json_is_integer(b1) || json_integer_value(b0) < 0 ||
             json_integer_value(b1) < json_integer_value(b0)) {
-            ptc_st_close(f);
-            return ptc_model_fail(err, err_len, "%s: tensor %s: bad data_offsets", path, key);
+            ST_FAIL("%s: tensor %s: bad data_offsets", path, key);
         }
         e->begin = (uint64_t)json_integer_value(b0);
         e->end = (uint64_t)json_integer_value(b1);
         if (e->end > data_size) {
-            ptc_st_close(f);
-            return ptc_model_fail(err, err_len, "%s: tensor %s: data_offsets [%llu, %llu) past the "
+            ST_FAIL("%s: tensor %s: data_offsets [%llu, %llu) past the "
                                   "end of the data (%llu bytes; truncated file?)", path, key,
                                   (unsigned long long)e->begin, (unsigned long long)e->end,
                                   (unsigned long long)data_size);
         }
         const size_t eb = dtype_bytes(e->dtype);
         if (eb && e->end - e->begin != count * eb) {
-            ptc_st_close(f);
-            return ptc_model_fail(err, err_len, "%s: tensor %s: data_offsets span %llu bytes, "
+            ST_FAIL("%s: tensor %s: data_offsets span %llu bytes, "
                                   "dtype %s and its shape need %llu", path, key,
                                   (unsigned long long)(e->end - e->begin), e->dtype,
                                   (unsigned long long)(count * eb));
@@ -266,8 +261,7 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
     /* overlapping spans */
     ptc_st_entry **order = malloc((f->n + 1) * sizeof *order);
     if (!order) {
-        ptc_st_close(f);
-        return ptc_model_fail(err, err_len, "%s: out of memory", path);
+        ST_FAIL("%s: out of memory", path);
     }
     for (size_t i = 0; i < f->n; i++)
         order[i] = &f->entries[i];
@@ -612,8 +606,10 @@ int ptc_model_load_tensors(ptc_model *m, const char *path, ptc_load_report *rep,
                            size_t err_len)
 {
     ptc_load_report local;
-    if (!rep)
+    if (!rep) {
+        memset(&local, 0, sizeof local);
         rep = &local;
+    }
     const bool from_md = rep->config_from_metadata, from_json = rep->config_from_json;
     memset(rep, 0, sizeof *rep);
     rep->config_from_metadata = from_md;
