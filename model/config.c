@@ -1,0 +1,123 @@
+/*
+ * model/config.c — the model configuration: BERT presets, validation with
+ * messages (never aborts), a one-field-per-line description.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    size_t layers, hidden, heads, ffn;
+} presets[] = {
+    {"bert-base", 12, 768, 12, 3072},
+    {"bert-small", 4, 512, 8, 2048},
+    {"bert-mini", 4, 256, 4, 1024},
+    {"bert-tiny", 2, 128, 2, 512},
+};
+
+void ptc_model_config_sync(ptc_model_config *cfg)
+{
+    cfg->variant.n_layers = cfg->n_layers;
+    cfg->variant.hidden = cfg->hidden;
+    cfg->variant.n_heads = cfg->n_heads;
+}
+
+int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant variant,
+                            char *err, size_t err_len)
+{
+    if (!cfg || !name)
+        return ptc_model_fail(err, err_len, "config preset: NULL argument");
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        if (strcmp(presets[i].name, name) != 0)
+            continue;
+        memset(cfg, 0, sizeof *cfg);
+        cfg->vocab_size = 30522;
+        cfg->hidden = presets[i].hidden;
+        cfg->n_layers = presets[i].layers;
+        cfg->n_heads = presets[i].heads;
+        cfg->ffn = presets[i].ffn;
+        cfg->max_positions = 512;
+        cfg->type_vocab = 2;
+        cfg->n_classes = 2;
+        cfg->dropout = 0.1f;
+        cfg->ln_eps = 1e-12f;
+        cfg->init_std = 0.02f;
+        ptc_variant_config_default(&cfg->variant, variant);
+        if (cfg->variant.combine_layer > cfg->n_layers)
+            cfg->variant.combine_layer = cfg->n_layers;
+        ptc_model_config_sync(cfg);
+        return PTC_OK;
+    }
+    return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-small, "
+                          "bert-mini, bert-tiny)", name);
+}
+
+int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len)
+{
+    if (!cfg)
+        return ptc_model_fail(err, err_len, "model config is NULL");
+    if (cfg->vocab_size < 1 || cfg->vocab_size > INT32_MAX)
+        return ptc_model_fail(err, err_len, "vocab_size = %zu must lie in [1, 2^31)", cfg->vocab_size);
+    if (cfg->hidden < 1 || cfg->n_heads < 1 || cfg->hidden % cfg->n_heads != 0)
+        return ptc_model_fail(err, err_len, "hidden = %zu must be a positive multiple of n_heads = %zu",
+                              cfg->hidden, cfg->n_heads);
+    if (cfg->n_layers < 1 || cfg->n_layers > PTC_MAX_LAYERS)
+        return ptc_model_fail(err, err_len, "n_layers = %zu must lie in [1, %d]", cfg->n_layers,
+                              PTC_MAX_LAYERS);
+    if (cfg->ffn < 1)
+        return ptc_model_fail(err, err_len, "ffn (intermediate size) must be >= 1");
+    if (cfg->max_positions < 1 || cfg->max_positions > INT32_MAX)
+        return ptc_model_fail(err, err_len, "max_positions = %zu must be >= 1", cfg->max_positions);
+    if (cfg->type_vocab < 1)
+        return ptc_model_fail(err, err_len, "type_vocab = %zu must be >= 1", cfg->type_vocab);
+    if (cfg->n_classes < 1)
+        return ptc_model_fail(err, err_len, "n_classes = %zu must be >= 1", cfg->n_classes);
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return ptc_model_fail(err, err_len, "dropout = %g must lie in [0, 1)", (double)cfg->dropout);
+    if (!(cfg->ln_eps > 0.0f) || !isfinite(cfg->ln_eps))
+        return ptc_model_fail(err, err_len, "layer_norm_eps = %g must be a positive number",
+                              (double)cfg->ln_eps);
+    if (!(cfg->init_std >= 0.0f) || !isfinite(cfg->init_std))
+        return ptc_model_fail(err, err_len, "init_std = %g must be >= 0", (double)cfg->init_std);
+    const ptc_variant_config *v = &cfg->variant;
+    if (v->n_layers != cfg->n_layers || v->hidden != cfg->hidden || v->n_heads != cfg->n_heads)
+        return ptc_model_fail(err, err_len, "variant dims (layers %zu, hidden %zu, heads %zu) differ "
+                              "from the model's (%zu, %zu, %zu): call ptc_model_config_sync",
+                              v->n_layers, v->hidden, v->n_heads, cfg->n_layers, cfg->hidden,
+                              cfg->n_heads);
+    char sub[200];
+    if (ptc_variant_config_check(v, sub, sizeof sub) != PTC_OK)
+        return ptc_model_fail(err, err_len, "variant: %s", sub);
+    return PTC_OK;
+}
+
+const char *ptc_variant_name(const ptc_variant_config *v)
+{
+    switch (v->variant) {
+    case PTC_VARIANT_BASELINE: return "baseline";
+    case PTC_VARIANT_PRUNE: return v->prune.rule == PTC_PRUNE_TOPK ? "P" : "PF";
+    case PTC_VARIANT_COMBINE: return "C";
+    case PTC_VARIANT_PRUNE_COMBINE: return v->prune.rule == PTC_PRUNE_TOPK ? "PC" : "PFC";
+    }
+    return "?";
+}
+
+size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t buf_len)
+{
+    static const char *rules[] = {"clamp", "topk", "within"};
+    const ptc_variant_config *v = &cfg->variant;
+    int n = snprintf(buf, buf_len,
+                     "vocab_size %zu\nhidden %zu\nn_layers %zu\nn_heads %zu\nffn %zu\n"
+                     "max_positions %zu\ntype_vocab %zu\nn_classes %zu\ndropout %g\nln_eps %g\n"
+                     "variant %s\nn_comb %zu\ncombine_layer %zu\ncombine_replaces %d\n"
+                     "prune_rule %s\nprune_p %g\nprune_first %zu\npad_mode %s\n",
+                     cfg->vocab_size, cfg->hidden, cfg->n_layers, cfg->n_heads, cfg->ffn,
+                     cfg->max_positions, cfg->type_vocab, cfg->n_classes, (double)cfg->dropout,
+                     (double)cfg->ln_eps, ptc_variant_name(v), v->n_comb, v->combine_layer,
+                     (int)v->combine_replaces, (unsigned)v->prune.rule < 3 ? rules[v->prune.rule] : "?",
+                     v->prune.p, v->prune_first,
+                     v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware");
+    return n < 0 ? 0 : (size_t)n;
+}

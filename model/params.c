@@ -1,0 +1,247 @@
+/*
+ * model/params.c — the parameter slab (size table + struct of pointers, as
+ * llm.c), initialisation, gradient slab, zero-grad, AdamW with a linear
+ * warm-up / linear decay schedule.
+ *
+ * Initialisation is counter-based: element i of tensor t is a function of
+ * (seed, t, i), so one tensor can be re-drawn alone (checkpoints lacking it)
+ * and the result never depends on the thread count.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum init_kind { INIT_NORMAL, INIT_ZERO, INIT_ONE };
+
+static const struct {
+    const char *name;
+    enum init_kind init;
+    bool decay;
+} tensor_info[PTC_NUM_PARAM_TENSORS] = {
+    {"word_emb", INIT_NORMAL, true}, {"pos_emb", INIT_NORMAL, true},
+    {"type_emb", INIT_NORMAL, true}, {"emb_ln_g", INIT_ONE, false}, {"emb_ln_b", INIT_ZERO, false},
+    {"wq", INIT_NORMAL, true}, {"bq", INIT_ZERO, false}, {"wk", INIT_NORMAL, true},
+    {"bk", INIT_ZERO, false}, {"wv", INIT_NORMAL, true}, {"bv", INIT_ZERO, false},
+    {"wo", INIT_NORMAL, true}, {"bo", INIT_ZERO, false},
+    {"ln1_g", INIT_ONE, false}, {"ln1_b", INIT_ZERO, false},
+    {"w1", INIT_NORMAL, true}, {"b1", INIT_ZERO, false}, {"w2", INIT_NORMAL, true},
+    {"b2", INIT_ZERO, false}, {"ln2_g", INIT_ONE, false}, {"ln2_b", INIT_ZERO, false},
+    {"cls_w", INIT_NORMAL, true}, {"cls_b", INIT_ZERO, false},
+    {"comb_tokens", INIT_NORMAL, true},
+    {"tcm_lnc_g", INIT_ONE, false}, {"tcm_lnc_b", INIT_ZERO, false},
+    {"tcm_lne_g", INIT_ONE, false}, {"tcm_lne_b", INIT_ZERO, false},
+    {"tcm_wq", INIT_NORMAL, true}, {"tcm_bq", INIT_ZERO, false},
+    {"tcm_wk", INIT_NORMAL, true}, {"tcm_bk", INIT_ZERO, false},
+    {"tcm_wv", INIT_NORMAL, true}, {"tcm_bv", INIT_ZERO, false},
+    {"tcm_wo", INIT_NORMAL, true}, {"tcm_bo", INIT_ZERO, false},
+};
+
+const char *ptc_param_tensor_name(size_t i)
+{
+    return i < PTC_NUM_PARAM_TENSORS ? tensor_info[i].name : "?";
+}
+
+bool ptc_param_tensor_decays(size_t i)
+{
+    return i < PTC_NUM_PARAM_TENSORS && tensor_info[i].decay;
+}
+
+size_t ptc_param_sizes(const ptc_model_config *cfg, size_t s[PTC_NUM_PARAM_TENSORS])
+{
+    const size_t H = cfg->hidden, L = cfg->n_layers, F = cfg->ffn, C = cfg->n_classes;
+    const bool comb = cfg->variant.variant == PTC_VARIANT_COMBINE ||
+                      cfg->variant.variant == PTC_VARIANT_PRUNE_COMBINE;
+    const size_t m = comb ? cfg->variant.n_comb : 0, Hc = comb ? H : 0;
+    size_t i = 0;
+    s[i++] = cfg->vocab_size * H;
+    s[i++] = cfg->max_positions * H;
+    s[i++] = cfg->type_vocab * H;
+    s[i++] = H;
+    s[i++] = H;
+    for (int k = 0; k < 4; k++) { /* q, k, v, o */
+        s[i++] = L * H * H;
+        s[i++] = L * H;
+    }
+    s[i++] = L * H;
+    s[i++] = L * H;
+    s[i++] = L * F * H;
+    s[i++] = L * F;
+    s[i++] = L * H * F;
+    s[i++] = L * H;
+    s[i++] = L * H;
+    s[i++] = L * H;
+    s[i++] = C * H;
+    s[i++] = C;
+    s[i++] = m * H;
+    for (int k = 0; k < 4; k++)
+        s[i++] = Hc;
+    for (int k = 0; k < 4; k++) {
+        s[i++] = Hc * H;
+        s[i++] = Hc;
+    }
+    size_t total = 0;
+    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++)
+        total += s[t];
+    return total;
+}
+
+/* Points the struct's members at consecutive pieces of mem (slab order). */
+static void point_params(ptc_params *p, float *mem, const size_t sizes[PTC_NUM_PARAM_TENSORS])
+{
+    float **ptrs = (float **)p; /* ptc_params is PTC_NUM_PARAM_TENSORS float pointers */
+    for (size_t i = 0; i < PTC_NUM_PARAM_TENSORS; i++) {
+        ptrs[i] = mem;
+        mem += sizes[i];
+    }
+}
+_Static_assert(sizeof(ptc_params) == PTC_NUM_PARAM_TENSORS * sizeof(float *),
+               "ptc_params must hold exactly the tensor pointers");
+
+static float normal_at(uint64_t seed, size_t tensor, size_t i)
+{
+    /* Box-Muller on two hashed uniforms */
+    const double u1 = ptc_hash_u01(seed, tensor, i, 1), u2 = ptc_hash_u01(seed, tensor, i, 2);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+void ptc_model_init_tensor(ptc_model *m, size_t t, uint64_t seed)
+{
+    if (t >= PTC_NUM_PARAM_TENSORS)
+        return;
+    float *p = ((float **)&m->params)[t];
+    const size_t n = m->param_sizes[t];
+    switch (tensor_info[t].init) {
+    case INIT_ZERO:
+        memset(p, 0, n * sizeof(float));
+        break;
+    case INIT_ONE:
+        for (size_t i = 0; i < n; i++)
+            p[i] = 1.0f;
+        break;
+    case INIT_NORMAL:
+        for (size_t i = 0; i < n; i++)
+            p[i] = m->cfg.init_std * normal_at(seed, t, i);
+        break;
+    }
+}
+
+void ptc_model_init_params(ptc_model *m, uint64_t seed)
+{
+    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++)
+        ptc_model_init_tensor(m, t, seed);
+}
+
+int ptc_model_init(ptc_model *m, const ptc_model_config *cfg, const ptc_ops *ops,
+                   uint64_t seed, char *err, size_t err_len)
+{
+    if (!m || !ops)
+        return ptc_model_fail(err, err_len, "model init: NULL model or ops");
+    memset(m, 0, sizeof *m);
+    if (ptc_model_config_check(cfg, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    m->cfg = *cfg;
+    m->ops = ops;
+    char sub[200];
+    if (ptc_variant_plan_make(&cfg->variant, &m->plan, sub, sizeof sub) != PTC_OK)
+        return ptc_model_fail(err, err_len, "variant plan: %s", sub);
+    m->n_params = ptc_param_sizes(cfg, m->param_sizes);
+    m->params_memory = aligned_alloc(64, ((m->n_params * sizeof(float)) + 63) & ~(size_t)63);
+    if (!m->params_memory)
+        return ptc_model_fail(err, err_len, "model init: out of memory for %zu parameters",
+                              m->n_params);
+    point_params(&m->params, m->params_memory, m->param_sizes);
+    ptc_model_init_params(m, seed);
+    return PTC_OK;
+}
+
+void ptc_model_free(ptc_model *m)
+{
+    if (!m)
+        return;
+    free(m->params_memory);
+    free(m->grads_memory);
+    free(m->adam_m);
+    free(m->adam_v);
+    free(m->arena);
+    free(m->acts);
+    memset(m, 0, sizeof *m);
+}
+
+/* Allocates the gradient slab (zeroed) when missing; model/forward.c calls it
+ * from the training plan. */
+int ptc_model_alloc_grads(ptc_model *m, char *err, size_t err_len)
+{
+    if (m->grads_memory)
+        return PTC_OK;
+    m->grads_memory = aligned_alloc(64, ((m->n_params * sizeof(float)) + 63) & ~(size_t)63);
+    if (!m->grads_memory)
+        return ptc_model_fail(err, err_len, "out of memory for the gradients (%zu floats)",
+                              m->n_params);
+    point_params(&m->grads, m->grads_memory, m->param_sizes);
+    memset(m->grads_memory, 0, m->n_params * sizeof(float));
+    return PTC_OK;
+}
+
+void ptc_model_zero_grad(ptc_model *m)
+{
+    if (m->grads_memory)
+        memset(m->grads_memory, 0, m->n_params * sizeof(float));
+}
+
+/* ---- AdamW ------------------------------------------------------------------------------ */
+void ptc_adamw_config_default(ptc_adamw_config *a)
+{
+    a->lr = 2e-5f;
+    a->beta1 = 0.9f;
+    a->beta2 = 0.999f;
+    a->eps = 1e-8f;
+    a->weight_decay = 0.01f;
+    a->warmup_steps = 0;
+    a->total_steps = 0;
+}
+
+float ptc_adamw_lr(const ptc_adamw_config *a, size_t step)
+{
+    if (a->warmup_steps > 0 && step < a->warmup_steps)
+        return a->lr * (float)(step + 1) / (float)a->warmup_steps;
+    if (a->total_steps == 0)
+        return a->lr;
+    if (step >= a->total_steps)
+        return 0.0f;
+    const size_t decay_steps = a->total_steps - a->warmup_steps;
+    return a->lr * (float)(a->total_steps - step) / (float)(decay_steps ? decay_steps : 1);
+}
+
+int ptc_model_adamw_step(ptc_model *m, const ptc_adamw_config *a, float lr, char *err, size_t err_len)
+{
+    if (!m->grads_memory)
+        return ptc_model_fail(err, err_len, "adamw: no gradients (plan a training run first)");
+    if (!m->adam_m) {
+        const size_t bytes = ((m->n_params * sizeof(float)) + 63) & ~(size_t)63;
+        m->adam_m = aligned_alloc(64, bytes);
+        m->adam_v = aligned_alloc(64, bytes);
+        if (!m->adam_m || !m->adam_v)
+            return ptc_model_fail(err, err_len, "adamw: out of memory for the moments");
+        memset(m->adam_m, 0, m->n_params * sizeof(float));
+        memset(m->adam_v, 0, m->n_params * sizeof(float));
+    }
+    m->adam_t++;
+    const float b1 = a->beta1, b2 = a->beta2;
+    const float c1 = 1.0f - powf(b1, (float)m->adam_t), c2 = 1.0f - powf(b2, (float)m->adam_t);
+    size_t off = 0;
+    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++) {
+        const float wd = tensor_info[t].decay ? a->weight_decay : 0.0f;
+        float *p = m->params_memory + off, *g = m->grads_memory + off;
+        float *mm = m->adam_m + off, *vv = m->adam_v + off;
+        for (size_t i = 0; i < m->param_sizes[t]; i++) {
+            mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
+            vv[i] = b2 * vv[i] + (1.0f - b2) * g[i] * g[i];
+            const float mh = mm[i] / c1, vh = vv[i] / c2;
+            p[i] -= lr * (mh / (sqrtf(vh) + a->eps) + wd * p[i]);
+        }
+        off += m->param_sizes[t];
+    }
+    return PTC_OK;
+}

@@ -1,0 +1,337 @@
+/*
+ * tests/test_model.c — the model end to end.
+ *
+ *   model_config            presets valid for every variant; bert-base baseline has
+ *                           BertForSequenceClassification's parameter count minus the
+ *                           pooler (108,893,186); bad configs refused with a message.
+ *   model_batch_errors      bad ids / lengths / labels / plans refused with messages.
+ *   model_arena             the reported arena size is the layout's exact byte count;
+ *                           training needs more than inference; a plan is kept for
+ *                           smaller batches.
+ *   model_adamw             schedule (warm-up, decay), decoupled decay only on weights,
+ *                           the first step moves each weight by ~lr.
+ *   model_forward_paths     (every table) the training forward without dropout and
+ *                           noise equals the inference forward through variants/
+ *                           (hard combining value included) for every variant and
+ *                           both pad modes; logits and gradients agree with the ref
+ *                           table.
+ *   model_threads           logits and gradients bit-identical for 1 and 2 threads.
+ *   model_train_loss        a few hundred AdamW steps on a synthetic task drive the
+ *                           loss well below its start for every variant.
+ */
+#include "test_model_util.h"
+#include "../model/internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+PTC_TEST(model_config)
+{
+    static const char *presets[] = {"bert-base", "bert-small", "bert-mini", "bert-tiny"};
+    char err[256];
+    for (int p = 0; p < 4; p++)
+        for (int v = 0; v <= PTC_VARIANT_PRUNE_COMBINE; v++) {
+            ptc_model_config cfg;
+            ptc_check(ctx, ptc_model_config_preset(&cfg, presets[p], (ptc_variant)v, err, sizeof err) == PTC_OK &&
+                           ptc_model_config_check(&cfg, err, sizeof err) == PTC_OK,
+                      "%s variant %d: %s", presets[p], v, err);
+        }
+    ptc_model_config cfg;
+    ptc_model_config_preset(&cfg, "bert-base", PTC_VARIANT_BASELINE, NULL, 0);
+    size_t sizes[PTC_NUM_PARAM_TENSORS];
+    const size_t total = ptc_param_sizes(&cfg, sizes);
+    ptc_check(ctx, total == 108893186, "bert-base parameters %zu, want 108893186", total);
+    ptc_check(ctx, cfg.hidden == 768 && cfg.n_layers == 12 && cfg.n_heads == 12 && cfg.ffn == 3072 &&
+                   cfg.ln_eps == 1e-12f && cfg.vocab_size == 30522, "bert-base shape");
+    ptc_model_config_preset(&cfg, "bert-tiny", PTC_VARIANT_PRUNE_COMBINE, NULL, 0);
+    ptc_check(ctx, cfg.variant.combine_layer == 2 && cfg.variant.n_comb == 8, "tiny PFC: L_c clamped to 2");
+
+    ptc_check(ctx, ptc_model_config_preset(&cfg, "bert-huge", PTC_VARIANT_BASELINE, err, sizeof err) != PTC_OK &&
+                   strstr(err, "bert-huge"), "unknown preset: %s", err);
+    struct { const char *what, *needle; } bad[] = {
+        {"heads", "n_heads"}, {"dropout", "dropout"}, {"sync", "ptc_model_config_sync"},
+        {"comb", "n_comb"}, {"eps", "layer_norm_eps"}, {"p", "preservation"}};
+    for (int i = 0; i < 6; i++) {
+        ptc_model_config c;
+        ptc_model_config_preset(&c, "bert-mini", i == 3 ? PTC_VARIANT_PRUNE : PTC_VARIANT_PRUNE, NULL, 0);
+        switch (i) {
+        case 0: c.n_heads = 5; ptc_model_config_sync(&c); break;
+        case 1: c.dropout = 1.0f; break;
+        case 2: c.hidden = 128; break;
+        case 3: c.variant.n_comb = 4; break;
+        case 4: c.ln_eps = 0.0f; break;
+        default: c.variant.prune.p = 1.5; break;
+        }
+        err[0] = '\0';
+        ptc_check(ctx, ptc_model_config_check(&c, err, sizeof err) != PTC_OK && strstr(err, bad[i].needle),
+                  "bad %s: \"%s\"", bad[i].what, err);
+    }
+}
+
+PTC_TEST(model_batch_errors)
+{
+    char err[256];
+    ptc_model_config cfg;
+    tm_config(&cfg, TM_PRUNE_CLAMP, 2);
+    ptc_model m;
+    ptc_model_init(&m, &cfg, ctx->ref, 1, err, sizeof err);
+    tm_batch tb;
+    tm_batch_random(&tb, 2, 6, cfg.vocab_size, cfg.n_classes, 2);
+    ptc_check(ctx, ptc_model_forward(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK && strstr(err, "plan"),
+              "no plan: %s", err);
+    ptc_check(ctx, ptc_model_plan(&m, 2, 17, false, err, sizeof err) != PTC_OK && strstr(err, "max_positions"),
+              "too long: %s", err);
+    ptc_model_plan(&m, 2, 6, false, err, sizeof err);
+    tb.ids[3] = 50;
+    ptc_check(ctx, ptc_model_forward(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK && strstr(err, "token id 50"),
+              "bad id: %s", err);
+    tb.ids[3] = 1;
+    tb.lengths[1] = 0;
+    ptc_check(ctx, ptc_model_forward(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK && strstr(err, "length 0"),
+              "length 0: %s", err);
+    tb.lengths[1] = 3;
+    tb.labels[0] = 3;
+    ptc_check(ctx, ptc_model_forward(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK && strstr(err, "label 3"),
+              "bad label: %s", err);
+    tb.labels[0] = 1;
+    ptc_check(ctx, ptc_model_forward_train(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK &&
+                   strstr(err, "inference"), "training forward on an inference plan: %s", err);
+    ptc_check(ctx, ptc_model_backward(&m, err, sizeof err) != PTC_OK, "backward without forward");
+    tb.b.batch = 3;
+    ptc_check(ctx, ptc_model_forward(&m, &tb.b, NULL, NULL, err, sizeof err) != PTC_OK && strstr(err, "plan"),
+              "batch above the plan: %s", err);
+    ptc_model_free(&m);
+}
+
+PTC_TEST(model_arena)
+{
+    char err[256];
+    for (int which = 0; which < TM_NVAR; which++) {
+        ptc_model_config cfg;
+        tm_config(&cfg, which, 3);
+        ptc_model m;
+        ptc_model_init(&m, &cfg, ctx->ref, 1, err, sizeof err);
+        ptc_model_plan(&m, 4, 12, false, err, sizeof err);
+        const size_t inf = ptc_model_activation_bytes(&m);
+        ptc_check(ctx, inf == ptc_model_layout(&m, NULL, NULL, 4, 12, false) && inf > 0,
+                  "%s: inference arena %zu", tm_variant_names[which], inf);
+        ptc_model_plan(&m, 4, 12, true, err, sizeof err);
+        const size_t tr = ptc_model_activation_bytes(&m);
+        ptc_check(ctx, tr == ptc_model_layout(&m, NULL, NULL, 4, 12, true) && tr > inf,
+                  "%s: training arena %zu vs inference %zu", tm_variant_names[which], tr, inf);
+        void *arena = m.arena;
+        ptc_model_plan(&m, 2, 8, false, err, sizeof err);
+        ptc_check(ctx, m.arena == arena && ptc_model_activation_bytes(&m) == tr, "smaller plan keeps the arena");
+        ptc_model_plan(&m, 4, 16, true, err, sizeof err);
+        ptc_check(ctx, ptc_model_activation_bytes(&m) > tr, "longer plan grows the arena");
+        ptc_model_free(&m);
+    }
+}
+
+PTC_TEST(model_adamw)
+{
+    ptc_adamw_config a;
+    ptc_adamw_config_default(&a);
+    a.lr = 1e-3f;
+    a.warmup_steps = 10;
+    a.total_steps = 110;
+    ptc_check(ctx, fabsf(ptc_adamw_lr(&a, 0) - 1e-4f) < 1e-9f && fabsf(ptc_adamw_lr(&a, 9) - 1e-3f) < 1e-9f &&
+                   fabsf(ptc_adamw_lr(&a, 60) - 5e-4f) < 1e-9f && ptc_adamw_lr(&a, 110) == 0.0f,
+              "schedule %g %g %g %g", (double)ptc_adamw_lr(&a, 0), (double)ptc_adamw_lr(&a, 9),
+              (double)ptc_adamw_lr(&a, 60), (double)ptc_adamw_lr(&a, 110));
+    char err[256];
+    ptc_model_config cfg;
+    tm_config(&cfg, TM_PFC, 2);
+    ptc_model m;
+    ptc_model_init(&m, &cfg, ctx->ref, 1, err, sizeof err);
+    ptc_model_plan(&m, 1, 4, true, err, sizeof err);
+    ptc_rng rng = ptc_rng_seeded(3);
+    ptc_rng_fill(&rng, m.params_memory, m.n_params, -1.0f, 1.0f);
+    float *before = malloc(m.n_params * sizeof(float));
+    memcpy(before, m.params_memory, m.n_params * sizeof(float));
+    /* zero gradients: only decoupled weight decay moves parameters */
+    ptc_model_zero_grad(&m);
+    a.weight_decay = 0.1f;
+    ptc_check(ctx, ptc_model_adamw_step(&m, &a, 1e-2f, err, sizeof err) == PTC_OK, "adamw: %s", err);
+    memcpy(m.params_memory, before, m.n_params * sizeof(float));
+    memset(m.adam_m, 0, m.n_params * sizeof(float)); /* as if fresh (t = 0) */
+    memset(m.adam_v, 0, m.n_params * sizeof(float));
+    m.adam_t = 0;
+    ptc_model_adamw_step(&m, &a, 1e-2f, err, sizeof err);
+    size_t off = 0, bad = 0;
+    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; off += m.param_sizes[t], t++)
+        for (size_t i = 0; i < m.param_sizes[t]; i++) {
+            const float want = ptc_param_tensor_decays(t) ? before[off + i] * (1.0f - 1e-3f) : before[off + i];
+            bad += fabsf(m.params_memory[off + i] - want) > 1e-6f;
+        }
+    ptc_check(ctx, bad == 0, "weight decay: %zu parameters off (biases/LayerNorm must not decay)", bad);
+    /* a gradient of +-1 moves each parameter by lr against its sign on the first step */
+    memcpy(m.params_memory, before, m.n_params * sizeof(float));
+    for (size_t i = 0; i < m.n_params; i++)
+        m.grads_memory[i] = (i % 3 == 0) ? -2.0f : 0.5f;
+    a.weight_decay = 0.0f;
+    memset(m.adam_m, 0, m.n_params * sizeof(float));
+    memset(m.adam_v, 0, m.n_params * sizeof(float));
+    m.adam_t = 0;
+    ptc_model_adamw_step(&m, &a, 1e-2f, err, sizeof err);
+    bad = 0;
+    for (size_t i = 0; i < m.n_params; i++) {
+        const float want = before[i] + ((i % 3 == 0) ? 1e-2f : -1e-2f);
+        bad += fabsf(m.params_memory[i] - want) > 1e-5f;
+    }
+    ptc_check(ctx, bad == 0 && m.adam_t == 1, "first step off for %zu parameters", bad);
+    free(before);
+    ptc_model_free(&m);
+}
+
+static void train_forward_backward(ptc_test_ctx *ctx, ptc_model *m, const ptc_batch *b,
+                                   const ptc_train_options *opt, float *loss)
+{
+    char err[256];
+    ptc_model_zero_grad(m);
+    ptc_check(ctx, ptc_model_forward_train(m, b, opt, loss, err, sizeof err) == PTC_OK, "train fwd: %s", err);
+    ptc_check(ctx, ptc_model_backward(m, err, sizeof err) == PTC_OK, "backward: %s", err);
+}
+
+PTC_KERNEL_TEST(model_forward_paths)
+{
+    char err[256];
+    const size_t batch = 3, n = ctx->quick ? 9 : 14;
+    for (int which = 0; which < TM_NVAR; which++)
+        for (int pad = 0; pad < 2; pad++) {
+            ptc_model_config cfg;
+            tm_config(&cfg, which, 4);
+            cfg.variant.pad_mode = (ptc_pad_mode)pad;
+            cfg.init_std = 0.2f;
+            ptc_model m, r;
+            ptc_model_init(&m, &cfg, ctx->ops, 21, err, sizeof err);
+            ptc_model_init(&r, &cfg, ctx->ref, 21, err, sizeof err);
+            ptc_model_plan(&m, batch, n, true, err, sizeof err);
+            ptc_model_plan(&r, batch, n, true, err, sizeof err);
+            tm_batch tb;
+            tm_batch_random(&tb, batch, n, cfg.vocab_size, cfg.n_classes, 22 + (uint64_t)which);
+            float l_inf = NAN, l_tr = NAN, l_ref = NAN;
+            ptc_check(ctx, ptc_model_forward(&m, &tb.b, &l_inf, NULL, err, sizeof err) == PTC_OK, "fwd: %s", err);
+            float logits[64 * 3];
+            memcpy(logits, m.logits, batch * cfg.n_classes * sizeof(float));
+            ptc_train_options opt;
+            ptc_train_options_default(&opt, 5);
+            opt.dropout = false;
+            opt.gumbel = false;
+            train_forward_backward(ctx, &m, &tb.b, &opt, &l_tr);
+            const char *name = tm_variant_names[which];
+            ptc_check_close(ctx, name, m.logits, logits, batch * cfg.n_classes, 2e-5f, 2e-4f);
+            ptc_check(ctx, fabsf(l_tr - l_inf) <= 1e-5f + 1e-4f * fabsf(l_inf),
+                      "%s pad %d: training forward loss %.8g, inference %.8g", name, pad, (double)l_tr,
+                      (double)l_inf);
+            /* this table vs ref, with dropout and Gumbel noise on */
+            ptc_train_options_default(&opt, 6);
+            train_forward_backward(ctx, &m, &tb.b, &opt, &l_tr);
+            train_forward_backward(ctx, &r, &tb.b, &opt, &l_ref);
+            ptc_check(ctx, fabsf(l_tr - l_ref) <= 1e-5f + 1e-4f * fabsf(l_ref), "%s pad %d: loss %.8g vs ref %.8g",
+                      name, pad, (double)l_tr, (double)l_ref);
+            if (m.selection_hash == r.selection_hash) { /* near-ties may select differently */
+                char what[96];
+                snprintf(what, sizeof what, "%s pad %d: gradients vs ref", name, pad);
+                ptc_check_nmse(ctx, what, m.grads_memory, r.grads_memory, m.n_params, 1e-8);
+            }
+            ptc_model_free(&m);
+            ptc_model_free(&r);
+        }
+}
+
+PTC_KERNEL_TEST(model_threads)
+{
+    char err[256];
+    const size_t batch = 3, n = ctx->quick ? 9 : 16;
+    const int saved = omp_get_max_threads();
+    for (int which = 0; which < TM_NVAR; which++) {
+        ptc_model_config cfg;
+        tm_config(&cfg, which, 3);
+        cfg.hidden = ctx->quick ? 16 : 64;
+        cfg.ffn = 2 * cfg.hidden;
+        ptc_model_config_sync(&cfg);
+        ptc_model m;
+        ptc_model_init(&m, &cfg, ctx->ops, 31, err, sizeof err);
+        ptc_model_plan(&m, batch, n, true, err, sizeof err);
+        tm_batch tb;
+        tm_batch_random(&tb, batch, n, cfg.vocab_size, cfg.n_classes, 32);
+        float *grads[2], logits[2][64 * 3], loss[2];
+        for (int t = 0; t < 2; t++) {
+            omp_set_num_threads(t + 1);
+            ptc_model_forward(&m, &tb.b, &loss[t], NULL, err, sizeof err);
+            memcpy(logits[t], m.logits, batch * cfg.n_classes * sizeof(float));
+            ptc_train_options opt;
+            ptc_train_options_default(&opt, 33);
+            train_forward_backward(ctx, &m, &tb.b, &opt, &loss[t]);
+            grads[t] = malloc(m.n_params * sizeof(float));
+            memcpy(grads[t], m.grads_memory, m.n_params * sizeof(float));
+        }
+        omp_set_num_threads(saved);
+        ptc_check(ctx, memcmp(logits[0], logits[1], batch * cfg.n_classes * sizeof(float)) == 0,
+                  "%s: logits differ between 1 and 2 threads", tm_variant_names[which]);
+        ptc_check(ctx, memcmp(grads[0], grads[1], m.n_params * sizeof(float)) == 0 && loss[0] == loss[1],
+                  "%s: training step differs between 1 and 2 threads", tm_variant_names[which]);
+        free(grads[0]);
+        free(grads[1]);
+        ptc_model_free(&m);
+    }
+}
+
+/* Synthetic task: each sample holds one key token (1, 2 or 3 = its class) at a
+ * random position among filler tokens 4..49. */
+static void synthetic_batch(tm_batch *tb, size_t batch, size_t n, uint64_t seed)
+{
+    tm_batch_random(tb, batch, n, 50, 3, seed);
+    ptc_rng rng = ptc_rng_seeded(seed + 100);
+    for (size_t b = 0; b < batch; b++) {
+        const size_t len = (size_t)tb->lengths[b];
+        for (size_t i = 0; i < len; i++)
+            tb->ids[b * n + i] = 4 + (int32_t)(ptc_rng_next(&rng) % 46);
+        tb->labels[b] = (int32_t)(ptc_rng_next(&rng) % 3);
+        tb->ids[b * n + ptc_rng_next(&rng) % len] = 1 + tb->labels[b];
+    }
+}
+
+PTC_TEST(model_train_loss)
+{
+    char err[256];
+    const size_t batch = ctx->quick ? 4 : 8, n = 10, n_batches = 3, steps = ctx->quick ? 30 : 300;
+    for (int which = 0; which < TM_NVAR; which++) {
+        ptc_model_config cfg;
+        tm_config(&cfg, which, 4); /* PFC selects in layer 2 */
+        cfg.dropout = 0.0f;
+        ptc_model m;
+        ptc_model_init(&m, &cfg, ctx->ref, 41, err, sizeof err);
+        ptc_model_plan(&m, batch, n, true, err, sizeof err);
+        tm_batch data[3];
+        for (size_t i = 0; i < n_batches; i++)
+            synthetic_batch(&data[i], batch, n, 50 + i);
+        ptc_adamw_config a;
+        ptc_adamw_config_default(&a);
+        a.lr = 5e-3f;
+        a.warmup_steps = steps / 10;
+        a.total_steps = steps;
+        double first = 0.0, last = 0.0;
+        for (size_t step = 0; step < steps; step++) {
+            ptc_train_options opt;
+            ptc_train_options_default(&opt, 1000 + step);
+            float loss;
+            train_forward_backward(ctx, &m, &data[step % n_batches].b, &opt, &loss);
+            ptc_model_adamw_step(&m, &a, ptc_adamw_lr(&a, step), err, sizeof err);
+            if (step < n_batches)
+                first += loss / n_batches;
+            if (step >= steps - n_batches)
+                last += loss / n_batches;
+        }
+        const double want = ctx->quick ? 0.75 * first : 0.3 * first;
+        ptc_check(ctx, last < want, "%s: loss %.4f -> %.4f after %zu steps (want < %.4f)",
+                  tm_variant_names[which], first, last, steps, want);
+        if (getenv("PTC_TEST_VERBOSE"))
+            printf("  %s: loss %.8f -> %.8f\n", tm_variant_names[which], first, last);
+        ptc_model_free(&m);
+    }
+}
