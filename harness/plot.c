@@ -448,7 +448,7 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
         script_head(pc, gp, name);
         put_title(gp, "Speedup against BERT vs sequence length (median, 95% CI)", cap);
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
-              "set ylabel 'speedup (BERT time / variant time)'\nset offsets graph 0.03, graph 0.03, 0, 0\n",
+              "set ylabel 'speedup (BERT time / variant time)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               gp);
         plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
     }
@@ -502,7 +502,8 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     if (dat && gp) {
         write_blocks(dat, s, ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
         script_head(pc, gp, name);
-        fputs("set multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n",
+        fputs("set multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n"
+              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               gp);
         put_title(gp, "Activation memory vs sequence length (memory.activations)", cap);
         fputs("set ylabel 'memory ratio (variant / BERT)'\n", gp);
@@ -565,7 +566,7 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
                      "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
                      v_p, 5);
         script_head(pc, gp, name);
-        fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\n", gp);
+        fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", gp);
         put_title(gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", cap);
         fputs("set ylabel 'speedup (95% CI)'\n", gp);
         plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
@@ -661,7 +662,7 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
         write_blocks(dat, s, ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
                      v_lc, 4);
         script_head(pc, gp, name);
-        fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\n", gp);
+        fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", gp);
         put_title(gp, "Combining layer: speedup and memory ratio vs L_c", cap);
         fputs("set ylabel 'speedup (95% CI)'\n", gp);
         plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
