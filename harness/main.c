@@ -8,6 +8,7 @@
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
 #include "machine.h"
+#include "report.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"
 
@@ -101,6 +102,9 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  info             machine, CPU features, ops tables and the one chosen\n"
                  "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
+                 "  table PATH...    paper-style tables from result rows (md, csv, latex)\n"
+                 "  plot PATH...     gnuplot scripts, data and images from result rows\n"
+                 "  compare A B      match two runs' rows, ratios, --fail-if regression gates\n"
                  "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
@@ -116,6 +120,12 @@ int main(int argc, char **argv)
         return cmd_info();
     if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
         return cmd_bench_kernels(argc - 2, argv + 2);
+    if (strcmp(cmd, "table") == 0)
+        return ptc_table_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return ptc_plot_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return ptc_compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
