@@ -90,7 +90,6 @@ PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-FORCE:
 .PHONY: FORCE all deps test test-native test-sanitize bench install uninstall clean
 all: $(LIB) $(PTC)
 
@@ -178,5 +177,7 @@ uninstall:
 
 clean:
 	rm -rf build
+
+FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

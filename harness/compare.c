@@ -214,8 +214,8 @@ static void describe(const json_t *row, const char *const *fields, size_t nf,
 {
     char v[256];
     if (nf == 1 && strcmp(fields[0], "config_id") == 0) {
-        fields = ptc_dims;
-        for (nf = 0; ptc_dims[nf]; nf++)
+        fields = ptc_report_dims;
+        for (nf = 0; ptc_report_dims[nf]; nf++)
             ;
     }
     size_t used = (size_t)snprintf(out, len, "%s", ptc_dim_value_text(row, "label", v, sizeof v));
@@ -386,7 +386,7 @@ int ptc_compare_main(int argc, char **argv)
     skip[ns] = NULL;
     const char *keys[32];
     size_t nk = 0;
-    for (const char *const *d = ptc_dims; *d && nk < 32; d++)
+    for (const char *const *d = ptc_report_dims; *d && nk < 32; d++)
         if (!ptc_field_in(*d, skip) && ptc_dim_varies(pa, npairs, *d))
             keys[nk++] = *d;
     /* sort pairs by the display keys (insertion sort: a few hundred pairs at most) */

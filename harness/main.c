@@ -3,12 +3,15 @@
  *
  *   ptc info            machine, CPU features, every ops table and the one chosen
  *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
+ *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
+ *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
 #include "machine.h"
 #include "report.h"
+#include "ptc/model.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"
 
@@ -105,6 +108,7 @@ static void usage(FILE *out)
                  "  table PATH...    paper-style tables from result rows (md, csv, latex)\n"
                  "  plot PATH...     gnuplot scripts, data and images from result rows\n"
                  "  compare A B      match two runs' rows, ratios, --fail-if regression gates\n"
+                 "  inspect CKPT     a safetensors checkpoint: config, tensors, what loads\n"
                  "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
@@ -126,6 +130,8 @@ int main(int argc, char **argv)
         return ptc_plot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return ptc_compare_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0)
+        return ptc_inspect_main(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

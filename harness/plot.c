@@ -137,7 +137,7 @@ static void sort_by(const json_t **rows, size_t n, const char *field)
 static size_t series_dims(const json_t **rows, size_t n, const char *xfield, const char **dims)
 {
     size_t k = 0;
-    for (const char *const *d = ptc_dims; *d; d++)
+    for (const char *const *d = ptc_report_dims; *d; d++)
         if (strcmp(*d, "label") != 0 && strcmp(*d, xfield) != 0 &&
             !ptc_field_in(*d, implied_by_label) && ptc_dim_varies(rows, n, *d))
             dims[k++] = *d;

@@ -383,7 +383,7 @@ double ptc_time_unit(const json_t *const *rows, size_t n, const char **name)
 
 /* ---- dimensions ---------------------------------------------------------------------------- */
 
-const char *const ptc_dims[] = {"model", "level",  "seq",     "batch", "pad_mode",
+const char *const ptc_report_dims[] = {"model", "level",  "seq",     "batch", "pad_mode",
                                 "project_kept",    "label",   "variant", "rule",
                                 "p",     "lc",     "m",       "isa",   "threads",
                                 "binding", "cpu",  "commit",  "dirty", "run",
@@ -536,7 +536,7 @@ void ptc_caption(const json_t *const *rows, size_t n, const char *const *skip, c
     out[0] = '\0';
     if (n == 0)
         return;
-    for (const char *const *d = ptc_dims; *d; d++) {
+    for (const char *const *d = ptc_report_dims; *d; d++) {
         if (ptc_field_in(*d, skip) || ptc_dim_varies(rows, n, *d))
             continue;
         size_t i = 0;

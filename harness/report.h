@@ -92,7 +92,7 @@ double ptc_time_unit(const json_t *const *rows, size_t n, const char **name);
 /* Dimension fields in caption/column order: model, level, seq, batch, pad_mode,
  * project_kept, label, variant, rule, p, lc, m, isa, threads, binding, cpu, commit,
  * dirty, run. NULL-terminated. */
-extern const char *const ptc_dims[];
+extern const char *const ptc_report_dims[];
 /* Column header of a dimension ("seq", "ISA", "Variant", "L_c"). */
 const char *ptc_dim_title(const char *field);
 /* The value as shown in a column (commit shortened to 12 characters). */

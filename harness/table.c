@@ -75,7 +75,7 @@ static void sort_rows(const json_t **rows, size_t n, const char *const *keys, si
 }
 
 /* Key fields of a table: the dimensions that vary over rows (minus `hidden` and the
- * primaries), cpu/commit/run first, then in ptc_dims order, then the primaries. Returns the count. */
+ * primaries), cpu/commit/run first, then in ptc_report_dims order, then the primaries. Returns the count. */
 static size_t key_fields(const json_t **rows, size_t n, const char *const *hidden,
                          const char *const *primaries, const char **keys)
 {
@@ -83,7 +83,7 @@ static size_t key_fields(const json_t **rows, size_t n, const char *const *hidde
     static const char *const front[] = {"cpu", "commit", "dirty", "run", NULL};
     size_t k = 0;
     for (int pass = 0; pass < 2; pass++)
-        for (const char *const *d = ptc_dims; *d && k < MAX_KEYS; d++)
+        for (const char *const *d = ptc_report_dims; *d && k < MAX_KEYS; d++)
             if (ptc_field_in(*d, front) == (pass == 0) && !ptc_field_in(*d, hidden) &&
                 !ptc_field_in(*d, primaries) && ptc_dim_varies(rows, n, *d))
                 keys[k++] = *d;
@@ -287,7 +287,7 @@ static const json_t *find_ref(const json_t **rows, size_t n, const json_t *row)
         if (!isa || strcmp(isa, "ref") != 0)
             continue;
         bool same = true;
-        for (const char *const *d = ptc_dims; *d && same; d++)
+        for (const char *const *d = ptc_report_dims; *d && same; d++)
             if (strcmp(*d, "isa") != 0 && ptc_dim_cmp(rows[i], row, *d) != 0)
                 same = false;
         if (same)

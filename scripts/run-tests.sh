@@ -148,6 +148,8 @@ check "PTC_ISA=ref ptc info" 0 env PTC_ISA=ref "$NATIVE/ptc" info
 check_output "PTC_ISA=ref is chosen" '^chosen: +ref \(forced' env PTC_ISA=ref "$NATIVE/ptc" info
 check "PTC_ISA=nosuch is refused" 1 env PTC_ISA=nosuch "$NATIVE/ptc" info
 check "unknown command is refused" 2 "$NATIVE/ptc" frobnicate
+check "ptc inspect reads a transformers-style checkpoint" 0 "$NATIVE/ptc" inspect tests/data/tiny_bert/model.safetensors
+check "ptc inspect refuses a missing file" 1 "$NATIVE/ptc" inspect /nonexistent/model.safetensors
 if command -v qemu-x86_64-static >/dev/null; then
     check_output "no AVX2 (qemu -cpu Nehalem): ref chosen" '^chosen: +ref$' \
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info

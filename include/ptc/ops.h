@@ -101,7 +101,7 @@ typedef struct ptc_ops {
      * layernorm_bwd: dx from dy, x, gamma and the saved mean/rstd;
      *   dgamma[c] += sum_r dy*xhat, dbeta[c] += sum_r dy (each may be NULL).
      * gelu_fwd: y = 0.5 x (1 + erf(x / sqrt 2)); gelu_bwd: dx = dy * gelu'(x).
-     *   Finite x only (gelu(-inf) is NaN in this form).
+     *   Finite x only (gelu(-inf) is NaN in this form). gelu_bwd: dx may equal dy.
      * vexp / verf / vtanh: element-wise. y may equal x in all element-wise ops. */
     void (*softmax_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
                          const float *bias, float *y, size_t ldy);
