@@ -41,7 +41,7 @@ CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -pthread
-LDLIBS += -lsleef -ljansson -lm -fopenmp -pthread
+LDLIBS += -lsleef -ljansson -lutf8proc -lm -fopenmp -pthread
 
 # ---- per-folder ISA flags ----------------------------------------------------
 REF_FLAGS    := -ffp-contract=off -fno-tree-vectorize
@@ -162,7 +162,7 @@ DESTDIR ?=
 PC_FILE := $(BUILD)/ptc.pc
 $(PC_FILE): FORCE
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: 0.1.0\nLibs: -L$${libdir} -lptc -fopenmp\nLibs.private: -lsleef -ljansson -lm -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: 0.1.0\nLibs: -L$${libdir} -lptc -fopenmp\nLibs.private: -lsleef -ljansson -lutf8proc -lm -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 
 install: $(LIB) $(PTC) $(PC_FILE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ptc $(DESTDIR)$(PREFIX)/bin

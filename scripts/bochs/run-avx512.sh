@@ -183,30 +183,37 @@ fetch_kernel() { # fetch_kernel PKG -> prints path of cached vmlinuz
 # linux-image-<abi>-cloud-amd64 package, but LZ4-compressed and with far fewer
 # built-in drivers, so it boots in ~10 s of emulated time where the generic
 # (XZ-compressed) linux-image-<abi>-amd64 needs ~80 s.  The generic one is the
-# fallback.  Override with PTC_BOCHS_KERNEL_META (space-separated metapackages),
-# PTC_BOCHS_KERNEL_PKG (exact package) or PTC_BOCHS_KERNEL (a bzImage path).
+# fallback.  A kernel already in the cache is used without asking apt (which
+# costs seconds); PTC_BOCHS_KERNEL_REFRESH=1 re-resolves and downloads the
+# current one.  Overrides: PTC_BOCHS_KERNEL_META (space-separated
+# metapackages), PTC_BOCHS_KERNEL_PKG (exact package), PTC_BOCHS_KERNEL (path).
 resolve_kernel() {
     if [[ -n ${PTC_BOCHS_KERNEL:-} ]]; then
         [[ -r $PTC_BOCHS_KERNEL ]] || die 2 "PTC_BOCHS_KERNEL=$PTC_BOCHS_KERNEL is not readable"
         printf '%s\n' "$PTC_BOCHS_KERNEL"; return
     fi
-    local pkgs=() meta pkg
+    local metas=(${PTC_BOCHS_KERNEL_META:-linux-image-cloud-amd64 linux-image-amd64})
+    local meta pkg k flavour
     if [[ -n ${PTC_BOCHS_KERNEL_PKG:-} ]]; then
-        pkgs=("$PTC_BOCHS_KERNEL_PKG")
-    else
-        for meta in ${PTC_BOCHS_KERNEL_META:-linux-image-cloud-amd64 linux-image-amd64}; do
-            pkg=$(apt-cache depends "$meta" 2>/dev/null |
-                awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ { print $2; exit }')
-            [[ -n $pkg ]] && pkgs+=("$pkg")
+        fetch_kernel "$PTC_BOCHS_KERNEL_PKG" && return
+        die 2 "could not download $PTC_BOCHS_KERNEL_PKG"
+    fi
+    if [[ ${PTC_BOCHS_KERNEL_REFRESH:-0} == 0 ]]; then
+        for meta in "${metas[@]}"; do
+            flavour=${meta#linux-image-}            # cloud-amd64 / amd64
+            k=$(printf '%s\n' "$workdir"/kernel/linux-image-[0-9]*-"$flavour"/vmlinuz |
+                grep -E -- "/linux-image-[0-9][^/]*[0-9]-$flavour/vmlinuz\$" | sort -V | tail -n1)
+            if [[ -n $k && -f $k ]]; then printf '%s\n' "$k"; return; fi
         done
     fi
-    for pkg in ${pkgs[@]+"${pkgs[@]}"}; do
+    for meta in "${metas[@]}"; do
+        pkg=$(apt-cache depends "$meta" 2>/dev/null |
+            awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ { print $2; exit }')
+        [[ -n $pkg ]] || continue
         fetch_kernel "$pkg" && return   # (a no-op when already cached)
         printf '%s: warning: could not download %s\n' "$PROG" "$pkg" >&2
     done
-    # Offline / no apt lists: use whatever was cached before (cloud first).
-    local k
-    for k in "$workdir"/kernel/*-cloud-amd64/vmlinuz "$workdir"/kernel/*/vmlinuz; do
+    for k in "$workdir"/kernel/*/vmlinuz; do
         if [[ -f $k ]]; then
             printf '%s: warning: using cached kernel %s\n' "$PROG" "$k" >&2
             printf '%s\n' "$k"; return
