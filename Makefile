@@ -61,7 +61,7 @@ ifeq ($(ARCH),x86_64)
 else
   KERNEL_SRC += $(wildcard kernels/neon/*.c)
 endif
-LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c)
+LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 HARNESS_C := $(filter-out harness/bench_kernels.c,$(wildcard harness/*.c))
