@@ -845,12 +845,12 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const ptc_model_shape *model = &s.model[mi];
         const bool prune = v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
+        if (level == PTC_LEVEL_KERNEL && pi > 0)
+            continue; /* kernel level has no pads: one pad value */
         if (!variant_exists(level, v)) {
             (*skipped)++;
             continue;
         }
-        if (level == PTC_LEVEL_KERNEL && pi > 0)
-            continue; /* kernel level has no pads: one pad value */
         const bool has_lc = comb && level == PTC_LEVEL_ENCODER;
         const bool has_project = prune && level != PTC_LEVEL_KERNEL;
         int lc_default[1] = {model->layers < 7 ? model->layers : 7};
