@@ -205,10 +205,11 @@ static double config_seconds(const ptc_sweep_config *c, const ptc_calibration *c
 
 static void format_duration(double s, char *out, size_t len)
 {
-    if (s < 90)
-        snprintf(out, len, "%.0f s", s);
-    else if (s < 5400)
-        snprintf(out, len, "%.0f min %02.0f s", floor(s / 60), fmod(s, 60));
+    const long r = lround(s);
+    if (r < 90)
+        snprintf(out, len, "%ld s", r);
+    else if (r < 5400)
+        snprintf(out, len, "%ld min %02ld s", r / 60, r % 60);
     else
         snprintf(out, len, "%.1f h", s / 3600);
 }
@@ -578,11 +579,15 @@ static void print_summary(const run_state *rs)
     const size_t n = json_array_size(rs->written);
     if (n == 0)
         return;
-    printf("%-14s %-7s %-9s %5s %-6s %2s %11s %8s %-15s %7s %7s %6s\n", "label", "level", "model",
-           "seq", "isa", "t", "median ms", "cv%", "speedup [95%]", "mem", "GFLOP/s", "%peak");
+    printf("%-16s %-7s %-9s %5s %-6s %2s %11s %8s %-17s %7s %7s %6s\n", "label", "level", "model",
+           "seq", "isa", "t", "median ms", "cv%", "speedup [95% CI]", "act.mem", "GFLOP/s", "%peak");
     for (size_t i = 0; i < n; i++) {
         json_t *r = json_array_get(rs->written, i);
-        const char *label = json_string_value(json_object_get(r, "label"));
+        char label[48];
+        snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "label")));
+        if (json_is_number(json_object_get(r, "p")))
+            snprintf(label + strlen(label), sizeof label - strlen(label), " p=%g",
+                     json_number_value(json_object_get(r, "p")));
         const char *level = json_string_value(json_object_get(r, "level"));
         const char *model = json_string_value(json_object_get(r, "model"));
         const char *isa = json_string_value(json_object_get(r, "isa"));
@@ -590,7 +595,7 @@ static void print_summary(const run_state *rs)
         const long long t = json_integer_value(json_object_get(r, "threads"));
         const char *status = json_string_value(json_object_get(r, "status"));
         if (strcmp(status, "ok") != 0) {
-            printf("%-14s %-7s %-9s %5lld %-6s %2lld  error: %s\n", label, level, model, seq, isa, t,
+            printf("%-16s %-7s %-9s %5lld %-6s %2lld  error: %s\n", label, level, model, seq, isa, t,
                    json_string_value(json_object_get(r, "error")));
             continue;
         }
@@ -604,7 +609,7 @@ static void print_summary(const run_state *rs)
             snprintf(mem, sizeof mem, "%.3f", json_number_value(json_object_get(r, "memory_ratio")));
         if (json_is_number(json_object_get(r, "pct_peak")))
             snprintf(pk, sizeof pk, "%.1f", json_number_value(json_object_get(r, "pct_peak")));
-        printf("%-14s %-7s %-9s %5lld %-6s %2lld %11.3f %8.2f %-15s %7s %7.1f %6s\n", label, level, model,
+        printf("%-16s %-7s %-9s %5lld %-6s %2lld %11.3f %8.2f %-17s %7s %7.1f %6s\n", label, level, model,
                seq, isa, t, 1e3 * json_number_value(json_object_get(ts, "median")),
                100 * json_number_value(json_object_get(ts, "cv")), spd, mem,
                json_number_value(json_object_get(r, "gflops")), pk);
