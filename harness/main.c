@@ -3,12 +3,16 @@
  *
  *   ptc info            machine, CPU features, every ops table and the one chosen
  *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
+ *   ptc bench [...]     the sweep runner (harness/bench.h)
+ *   ptc calibrate       peak FMA and bandwidth (harness/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
  *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
+#include "bench.h"
+#include "calibrate.h"
 #include "machine.h"
 #include "report.h"
 #include "ptc/model.h"
@@ -105,6 +109,8 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  info             machine, CPU features, ops tables and the one chosen\n"
                  "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
+                 "  bench [options]  sweep of variants, levels, lengths (ptc bench --help)\n"
+                 "  calibrate        peak FMA and bandwidth of this machine (results/<cpu>/)\n"
                  "  table PATH...    paper-style tables from result rows (md, csv, latex)\n"
                  "  plot PATH...     gnuplot scripts, data and images from result rows\n"
                  "  compare A B      match two runs' rows, ratios, --fail-if regression gates\n"
@@ -124,6 +130,10 @@ int main(int argc, char **argv)
         return cmd_info();
     if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
         return cmd_bench_kernels(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench") == 0)
+        return ptc_bench_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return ptc_calibrate_main(argc - 1, argv + 1);
     if (strcmp(cmd, "table") == 0)
         return ptc_table_main(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
