@@ -91,7 +91,7 @@ static const char *const rule_names[] = {"clamp", "topk", "within"};
 static const char *const pad_names[] = {"length-aware", "padded"};
 
 const char *ptc_level_name(ptc_level l) { return level_names[l]; }
-const char *ptc_variant_name(ptc_variant v) { return variant_names[v]; }
+const char *ptc_sweep_variant_name(ptc_variant v) { return variant_names[v]; }
 const char *ptc_rule_name(ptc_prune_rule r) { return rule_names[r]; }
 const char *ptc_pad_name(ptc_pad_mode p) { return pad_names[p]; }
 
@@ -633,7 +633,7 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
         n += snprintf(id + n, len - (size_t)n, ";pad=%s", ptc_pad_name(c->pad));
     n += snprintf(id + n, len - (size_t)n, ";isa=%s;threads=%d", c->isa, c->threads);
     memcpy(c->group, id, (size_t)n + 1);
-    n += snprintf(id + n, len - (size_t)n, ";variant=%s", ptc_variant_name(c->variant));
+    n += snprintf(id + n, len - (size_t)n, ";variant=%s", ptc_sweep_variant_name(c->variant));
     if (c->has_rule)
         n += snprintf(id + n, len - (size_t)n, ";rule=%s", ptc_rule_name(c->rule));
     if (c->has_p)

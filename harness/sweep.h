@@ -152,7 +152,7 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len);
 void ptc_sweep_config_finish(ptc_sweep_config *c);
 
 const char *ptc_level_name(ptc_level l);
-const char *ptc_variant_name(ptc_variant v);
+const char *ptc_sweep_variant_name(ptc_variant v);
 const char *ptc_rule_name(ptc_prune_rule r);
 const char *ptc_pad_name(ptc_pad_mode p);
 

@@ -35,7 +35,7 @@ json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id)
     json_object_set_new(r, "config_id", json_string(c->id));
     json_object_set_new(r, "status", json_string("ok"));
     json_object_set_new(r, "level", json_string(ptc_level_name(c->level)));
-    json_object_set_new(r, "variant", json_string(ptc_variant_name(c->variant)));
+    json_object_set_new(r, "variant", json_string(ptc_sweep_variant_name(c->variant)));
     json_object_set_new(r, "label", json_string(c->label));
     json_object_set_new(r, "rule", c->has_rule ? json_string(ptc_rule_name(c->rule)) : json_null());
     json_object_set_new(r, "p", c->has_p ? json_real(c->p) : json_null());
