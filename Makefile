@@ -3,7 +3,8 @@
 #   make                 build/libptc.a and build/ptc (native)
 #   make test            install missing Debian packages, build, run every ISA's tests
 #   make test-sanitize   the native tests under AddressSanitizer + UBSan
-#   make bench           the main job (kernel benchmark for now)
+#   make bench           the main job: default sweep -> results/ tables, plots/
+#   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
 #   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps            install the Debian packages the project needs
@@ -90,7 +91,7 @@ PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-.PHONY: FORCE all deps test test-native test-sanitize bench install uninstall clean
+.PHONY: FORCE all deps test test-native test-sanitize bench bench-kernels install uninstall clean
 all: $(LIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
@@ -124,6 +125,12 @@ else
 $(BENCH_KERNELS):
 	$(error $(BENCH_KERNELS) needs Google Benchmark: build with WITH_BENCHMARK=1)
 endif
+# `ptc bench` embeds harness/default.sweep as a C string
+$(BUILD)/gen/default_sweep.inc: harness/default.sweep
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
+$(BUILD)/obj/harness/sweep.o: $(BUILD)/gen/default_sweep.inc
+$(BUILD)/obj/harness/sweep.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
 $(BUILD)/obj/harness/%.o: CPPFLAGS += -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
@@ -152,8 +159,14 @@ test-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_harness_tests
 
 # ---- benchmark (the main job) ---------------------------------------------------
+# the default sweep (harness/default.sweep), then its tables and plots
 bench: deps
-	@$(MAKE) --no-print-directory $(PTC) $(BENCH_KERNELS)
+	@$(MAKE) --no-print-directory $(PTC)
+	bash scripts/bench.sh
+
+# sgemm and fused attention GFLOP/s per ISA and threads, OpenBLAS beside them
+bench-kernels: deps
+	@$(MAKE) --no-print-directory $(BENCH_KERNELS)
 	$(BENCH_KERNELS) --out results
 
 # ---- install ------------------------------------------------------------------------
