@@ -819,7 +819,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.seq = s.seq[si];
             c.batch = s.batch[bi];
             c.pad = level == PTC_LEVEL_KERNEL ? PTC_PAD_LENGTH_AWARE : s.pad[pi];
-            snprintf(c.isa, sizeof c.isa, "%s", isa[ii]);
+            snprintf(c.isa, sizeof c.isa, "%.15s", isa[ii]);
             c.threads = s.threads[ti];
             c.has_rule = c.has_p = prune;
             c.rule = prune ? s.rule[ri] : PTC_PRUNE_CLAMP;

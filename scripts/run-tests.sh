@@ -125,6 +125,12 @@ if [ -x "$CROSS/ptc_tests" ] && command -v qemu-aarch64-static >/dev/null; then
         how[neon]="qemu-aarch64, FAILED"
     fi
     check_output "aarch64 ptc info chooses neon" '^chosen: +neon' $QEMU_ARM "$CROSS/ptc" info
+    arm_out=$(mktemp -d)
+    check_output "aarch64 ptc bench times without Google Benchmark (fallback timer)" \
+        '^2 rows written \(2 ok, 0 error\)' $QEMU_ARM "$CROSS/ptc" bench --level kernel \
+        --model bert-tiny --seq 32 --variant baseline,prune --reps 2 --min-time 0.005 \
+        --no-calibrate --out "$arm_out"
+    rm -rf "$arm_out"
 else
     how[neon]="NOT RUN (no aarch64 build or no qemu-aarch64-static)"
     total_failed=$((total_failed + 1))
