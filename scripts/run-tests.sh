@@ -104,7 +104,8 @@ done
 if [ -z "${how[avx512]:-}" ]; then
     if [ -x scripts/bochs/run-avx512.sh ]; then
         if run_suite "avx512 (Bochs)" "$LOG_DIR/avx512-bochs.log" \
-            scripts/bochs/run-avx512.sh --timeout 1500 "$NATIVE/ptc_tests" --isa avx512 --quick; then
+            scripts/bochs/run-avx512.sh --timeout 1500 --file tests/data \
+            "$NATIVE/ptc_tests" --isa avx512 --quick; then
             how[avx512]="emulated (Bochs, quick shapes)"
         else
             how[avx512]="emulated (Bochs), FAILED"

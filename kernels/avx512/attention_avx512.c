@@ -18,7 +18,8 @@
  *         _mm512_maskz_loadu_ps for the last partial 16, and scattered into the
  *         transposed block with the same mask) and when writing o (the
  *         transposed accumulator is gathered 16 columns at a time,
- *         _mm512_mask_i32gather_ps, and stored with _mm512_mask_storeu_ps);
+ *         a masked vgatherdps (index pinned to zmm0-15: see gather16_masked), and
+ *         stored with _mm512_mask_storeu_ps);
  *       * the exp underflow (x < -87.33, incl. -INFINITY -> exactly 0) is a
  *         compare into a mask and a zero-masked _mm512_maskz_scalef_ps.
  *     The key-tile tail needs no mask: the tile builder pads the pointer list to
@@ -90,6 +91,30 @@ ALWAYS_INLINE __mmask16 head_mask(size_t count)
     return count >= W ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
 }
 
+/* Masked gather / scatter of 16 floats at base + 4*idx[k], with the index vector
+ * pinned to zmm0-15 (the "x" constraint; mask in k1-k7). The hardware accepts any
+ * index register, but the Bochs emulator that runs these kernels on CPUs without
+ * AVX-512 (scripts/bochs/) raises #UD for an index in zmm16-31, which the
+ * compiler is free to pick for the intrinsics. Lanes off in `m` are not touched
+ * (gather: they are 0). */
+static inline __m512 gather16_masked(__mmask16 m, __m512i idx, const float *base)
+{
+    __m512 r = _mm512_setzero_ps();
+    __asm__ volatile("vgatherdps (%[b],%[i],4), %[r]%{%[k]%}"
+                     : [r] "+&v"(r), [k] "+&Yk"(m)
+                     : [b] "r"(base), [i] "x"(idx)
+                     : "memory");
+    return r;
+}
+
+static inline void scatter16_masked(float *base, __mmask16 m, __m512i idx, __m512 x)
+{
+    __asm__ volatile("vscatterdps %[x], (%[b],%[i],4)%{%[k]%}"
+                     : [k] "+&Yk"(m)
+                     : [b] "r"(base), [i] "x"(idx), [x] "v"(x)
+                     : "memory");
+}
+
 /* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq).
  * Each row is read 16 columns at a time (masked tail) and scattered down its
  * column of qt. */
@@ -104,7 +129,7 @@ static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, s
         for (size_t c = 0; c < dn; c += W) {
             const __mmask16 m = head_mask(dn - c);
             const __m512 x = q ? _mm512_maskz_loadu_ps(m, q + c) : _mm512_setzero_ps();
-            _mm512_mask_i32scatter_ps(qt + c * QB + i, m, down, x, 4);
+            scatter16_masked(qt + c * QB + i, m, down, x);
         }
     }
 }
@@ -122,8 +147,7 @@ static void write_output(const ptc_attention_args *args, size_t i0, size_t nq, s
         const __m512 inv = _mm512_set1_ps(inv_l[i]);
         for (size_t c = 0; c < ocn; c += W) {
             const __mmask16 m = head_mask(ocn - c);
-            const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, down,
-                                                      ot + c * QB + i, 4);
+            const __m512 x = gather16_masked(m, down, ot + c * QB + i);
             _mm512_mask_storeu_ps(o + c, m, _mm512_mul_ps(x, inv));
         }
     }

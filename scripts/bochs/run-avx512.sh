@@ -125,6 +125,7 @@ kill_emulator() {
     wait "$wrap_pid" 2>/dev/null || true
     wrap_pid=
 }
+# shellcheck disable=SC2317  # (invoked via trap)
 cleanup() {
     local rc=$?
     kill_emulator
@@ -155,16 +156,16 @@ fetch_kernel() { # fetch_kernel PKG -> prints path of cached vmlinuz
         rm -rf -- "$dl"
         return 1
     fi
-    local deb
-    deb=$(ls "$dl"/*.deb 2>/dev/null | head -n1)
+    local debs=("$dl"/*.deb) deb
+    deb=${debs[0]}
     mkdir -p "$dl/x"
-    if [[ -z $deb ]] || ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" --wildcards './boot/vmlinuz-*'; then
+    if [[ ! -f $deb ]] || ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dl/x" --wildcards './boot/vmlinuz-*'; then
         rm -rf -- "$dl"
         return 1
     fi
-    local vmlinuz
-    vmlinuz=$(ls "$dl"/x/boot/vmlinuz-* 2>/dev/null | head -n1)
-    [[ -n $vmlinuz ]] || { rm -rf -- "$dl"; return 1; }
+    local vmlinuzes=("$dl"/x/boot/vmlinuz-*) vmlinuz
+    vmlinuz=${vmlinuzes[0]}
+    [[ -f $vmlinuz ]] || { rm -rf -- "$dl"; return 1; }
     mkdir -p "$dl/out"
     mv "$vmlinuz" "$dl/out/vmlinuz"
     printf '%s\n' "$(basename "$deb")" >"$dl/out/SOURCE"
@@ -187,8 +188,8 @@ resolve_kernel() {
         [[ -r $PTC_BOCHS_KERNEL ]] || die 2 "PTC_BOCHS_KERNEL=$PTC_BOCHS_KERNEL is not readable"
         printf '%s\n' "$PTC_BOCHS_KERNEL"; return
     fi
-    local metas=(${PTC_BOCHS_KERNEL_META:-linux-image-cloud-amd64 linux-image-amd64})
-    local meta pkg k flavour
+    local metas meta pkg k flavour
+    read -r -a metas <<<"${PTC_BOCHS_KERNEL_META:-linux-image-cloud-amd64 linux-image-amd64}"
     if [[ -n ${PTC_BOCHS_KERNEL_PKG:-} ]]; then
         fetch_kernel "$PTC_BOCHS_KERNEL_PKG" && return
         die 2 "could not download $PTC_BOCHS_KERNEL_PKG"
@@ -294,9 +295,10 @@ $bb mount -t tmpfs tmpfs /dev/shm
 [ -e /dev/null ] || $bb mknod /dev/null c 1 3
 $bb stty -F /dev/ttyS0 raw -echo -onlcr 2>/dev/null
 exec </dev/null >/dev/ttyS0 2>&1
-# Keep the kernel quiet on the console while the program runs.
-echo 1 > /proc/sys/kernel/printk
 EOF
+    # Keep the kernel quiet on the console while the program runs (raise it,
+    # e.g. PTC_BOCHS_PRINTK=7, to see "traps: ... invalid opcode ip:..." lines).
+    printf 'echo %s > /proc/sys/kernel/printk\n' "$(shq "${PTC_BOCHS_PRINTK:-1}")"
     printf 'echo %s\n' "$(shq "$start_mark")"
     printf 'cd %s || cd /\n' "$(shq "$host_cwd")"
     printf 'set --'
@@ -304,6 +306,7 @@ EOF
     printf '\n'
     printf '%s "$@"\n' "$(shq "$binary")"
     printf 'rc=$?\n'
+    # shellcheck disable=SC2016  # $rc is for the guest shell
     printf 'echo "%s$rc@@"\n' "$exit_mark"
     cat <<'EOF'
 # Do not power off: output still queued in the tty/UART would be lost.  The
@@ -393,8 +396,7 @@ remaining=$((deadline - SECONDS))
 ((remaining > 0)) || remaining=1
 mkfifo "$run_dir/stdin"
 exec 4<>"$run_dir/stdin"
-screen_log=/dev/null
-if [[ ${PTC_BOCHS_KEEP:-0} != 0 ]]; then screen_log=$run_dir/screen.log; fi
+screen_log=$run_dir/screen.log
 # Debian's Bochs is built with the internal debugger, which stops at the first
 # instruction; -rc feeds it a "continue".
 printf 'continue\n' >"$run_dir/debugger.rc"
@@ -405,6 +407,9 @@ bochs_cmd="echo \$\$ >bochs.pid; exec timeout -s KILL $((remaining + 5)) bochs-b
 # "Killed" job notices on our stderr.  timeout's limit is a backstop only.
 (
     cd "$run_dir"
+    # The term GUI (ncurses) refuses to start without a known $TERM (CI often
+    # has none); xterm's terminfo comes with ncurses-base (required).
+    export TERM=xterm
     timeout -s KILL "$((remaining + 10))" script -qfec "$bochs_cmd" /dev/null \
         <"$run_dir/stdin" >"$screen_log" 2>&1 &
     printf '%s\n' "$!" >"$run_dir/emu.pid"
@@ -482,6 +487,7 @@ while kill -0 "$awk_pid" 2>/dev/null; do
     if ((SECONDS >= deadline)); then timed_out=1; break; fi
     sleep 0.2
 done
+if [[ -z $booted && -s $state_file ]]; then note "booted (program already done)"; fi
 if [[ -s $rc_file ]]; then note "program exited"; fi
 note "stopping emulator after $((SECONDS - start_time))s${PTC_BOCHS_TRACE:+ (bochs cpu $(bochs_cpu)s)}"
 # Stop the emulator; tail then copies the rest of the log and exits, and awk
@@ -526,4 +532,9 @@ fi
 case $state in
     panic*) die 125 "kernel $state" ;;
 esac
+if [[ -s $screen_log ]]; then
+    # Bochs' own complaints (e.g. a config error) end up on its pty.
+    sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g' "$screen_log" |
+        grep -E -i -m5 'panic|error|cannot|exiting|message' | sed 's/^/  bochs| /' >&2 || true
+fi
 die 125 "emulator stopped (status $emu_status) before the program reported an exit status ($phase)"
