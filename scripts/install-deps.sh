@@ -21,15 +21,15 @@ ALL="$BUILD_PKGS $TEST_PKGS $BOCHS_PKGS"
 native_arch=$(dpkg --print-architecture)
 missing=""
 for pkg in $ALL; do
+    # A bare name is installed when a copy of the native architecture or of
+    # "all" is; NAME:ARCH asks for that architecture's copy.
     case "$pkg" in
-        *:*) query="$pkg" ;;
-        *) query="$pkg:$native_arch" ;; # a bare name would also match foreign copies
+        *:*) name=${pkg%%:*} arches=${pkg#*:} ;;
+        *) name=$pkg arches="$native_arch all" ;;
     esac
-    status=$(dpkg-query -W -f='${Status}' "$query" 2>/dev/null || true)
-    case "$status" in
-        "install ok installed") ;;
-        *) missing="$missing $pkg" ;;
-    esac
+    installed=$(dpkg-query -W -f='${Status} ${Architecture}\n' "$name" 2>/dev/null |
+        awk -v want=" $arches " '$1 == "install" && $3 == "installed" && index(want, " " $4 " ")' || true)
+    [ -n "$installed" ] || missing="$missing $pkg"
 done
 
 if [ -z "$missing" ]; then
