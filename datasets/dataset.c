@@ -419,6 +419,7 @@ static int split_read_u32(ptc_split *out, const char *path, const ptc_tokenizer 
     h.n_classes = n_classes;
     char cpath[4096];
     if (opt->cache_dir) {
+        mkdir(opt->cache_dir, 0777); /* one level; an error shows when the cache is written */
         cache_path(cpath, sizeof cpath, opt->cache_dir, path, cache_key(path, &h));
         size_t sk = 0;
         if (cache_load(cpath, &h, out, line_index, &sk, opt) == 1) {

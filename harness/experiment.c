@@ -203,6 +203,7 @@ int ptc_experiment_main(int argc, char **argv)
     char err[512];
     ptc_run_opts po = o;
     po.variant = "baseline";
+    po.lc = po.m = 0;
     if (ptc_run_model_config(&po, 100, 2, &probe, err, sizeof err) != 0) {
         fprintf(stderr, "ptc experiment: %s\n", err);
         free(pass);

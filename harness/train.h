@@ -38,6 +38,11 @@ int ptc_eval_main(int argc, char **argv);
 int ptc_predict_main(int argc, char **argv);
 int ptc_experiment_main(int argc, char **argv);
 
+/* `ptc table --kind accuracy` (harness/table_accuracy.c); t and rows as in
+ * harness/report.h; returns 0 or -1 after a message. */
+struct ptc_rtable;
+int ptc_table_build_accuracy(struct ptc_rtable *t, const json_t **rows, size_t n);
+
 /* ---- shared options ------------------------------------------------------------------ */
 typedef struct ptc_run_opts {
     /* data */
