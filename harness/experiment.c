@@ -117,7 +117,7 @@ static void add_config(exp_config *c, size_t *n, const char *variant, double p, 
 
 static json_t *load_json(const char *dir, const char *file)
 {
-    char p[4200];
+    char p[4800];
     snprintf(p, sizeof p, "%s/%s", dir, file);
     return json_load_file(p, 0, NULL);
 }

@@ -63,7 +63,7 @@ static void cell_mean_sd(ptc_rtable *t, size_t r, size_t c, const double *v, siz
     }
     double m, sd;
     mean_sd(v, n, &m, &sd);
-    char text[64], a[40], b[40], k[16];
+    char text[64], a[40], b[40], k[24];
     if (n > 1)
         snprintf(text, sizeof text, "%.1f ± %.1f", scale * m, scale * sd);
     else

@@ -115,7 +115,7 @@ static int load_state(ptc_model *m, const char *dir, train_state *h, char *err, 
     if (ptc_model_load_tensors(m, path, &rep, err, err_len) != PTC_OK)
         return -1;
     if (rep.n_missing) {
-        snprintf(err, err_len, "%.900s: lacks %zu tensors of this model (first: %s): config mismatch",
+        snprintf(err, err_len, "%.700s: lacks %zu tensors of this model (first: %.96s): config mismatch",
                  path, rep.n_missing, rep.missing[0]);
         return -1;
     }
