@@ -44,6 +44,17 @@ static int cmp_groups(const void *pa, const void *pb)
     return 0;
 }
 
+/* shortest of %.15g..%.17g that reads back to the same double */
+static char *exact_num(double v, char *out, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, len, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return out;
+}
+
 static void mean_sd(const double *v, size_t n, double *mean, double *sd)
 {
     double m = 0, s = 0;
@@ -68,8 +79,8 @@ static void cell_mean_sd(ptc_rtable *t, size_t r, size_t c, const double *v, siz
         snprintf(text, sizeof text, "%.1f ± %.1f", scale * m, scale * sd);
     else
         snprintf(text, sizeof text, "%.1f", scale * m);
-    snprintf(a, sizeof a, "%.17g", m);
-    snprintf(b, sizeof b, "%.17g", sd);
+    exact_num(m, a, sizeof a);
+    exact_num(sd, b, sizeof b);
     snprintf(k, sizeof k, "%zu", n);
     ptc_rtable_set(t, r, c, text, a, b, k, NULL);
 }
@@ -82,7 +93,7 @@ static void cell_num(ptc_rtable *t, size_t r, size_t c, double sum, size_t n, co
     }
     char text[40], a[40];
     snprintf(text, sizeof text, fmt, sum / (double)n);
-    snprintf(a, sizeof a, "%.17g", sum / (double)n);
+    exact_num(sum / (double)n, a, sizeof a);
     ptc_rtable_set(t, r, c, text, a, NULL, NULL, NULL);
 }
 

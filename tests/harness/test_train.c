@@ -19,6 +19,7 @@
  */
 #include "../ptc_test.h"
 #include "../../harness/train.h"
+#include "../../harness/report.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -294,5 +295,62 @@ PTC_TEST(predict_tsv)
     if (f)
         fclose(f);
     ptc_check(ctx, lines == 4 && header, "predict output: %zu lines, header %d", lines, header);
+    rm_rf(dir);
+}
+
+/* `ptc table --kind accuracy` on experiment-style rows: two seeds of BERT and PF
+ * pool into mean ± sd; train rows give the training speedup. */
+PTC_TEST(table_accuracy_kind)
+{
+    char dir[512], rows[600], out[600], buf[4096];
+    tmp_dir(dir, sizeof dir, "table");
+    rm_rf(dir);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    if (system(cmd) != 0)
+        return;
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    snprintf(out, sizeof out, "%s/table.csv", dir);
+    FILE *f = fopen(rows, "w");
+    static const char *const fmt =
+        "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"run\":\"r\",\"dataset\":\"bbc\",\"model\":\"bert-tiny\","
+        "\"seq\":256,\"label\":\"%s\",\"variant\":\"%s\",\"p\":%s,\"seed\":%d,\"phase\":\"%s\","
+        "\"accuracy\":%g,\"macro_f1\":%g,\"micro_f1\":%g,\"flops_ratio\":%g,\"memory_ratio\":%g,"
+        "\"speedup\":{\"median\":%g}}\n";
+    fprintf(f, fmt, "BERT", "baseline", "null", 1, "infer", 0.90, 0.89, 0.90, 1.0, 1.0, 1.0);
+    fprintf(f, fmt, "BERT", "baseline", "null", 2, "infer", 0.94, 0.93, 0.94, 1.0, 1.0, 1.0);
+    fprintf(f, fmt, "PF", "prune", "0.9", 1, "infer", 0.92, 0.91, 0.92, 0.8, 0.7, 1.2);
+    fprintf(f, fmt, "PF", "prune", "0.9", 2, "infer", 0.96, 0.95, 0.96, 0.8, 0.7, 1.4);
+    fprintf(f, fmt, "PF", "prune", "0.9", 1, "train", 0.92, 0.91, 0.92, 0.8, 0.7, 1.1);
+    fclose(f);
+    char *argv[] = {"table", "--kind", "accuracy", "--format", "csv", "--out", out, rows, NULL};
+    int rc = run_captured(ptc_table_main, argv, buf, sizeof buf);
+    ptc_check(ctx, rc == 0, "table: rc %d: %s", rc, buf);
+    f = fopen(out, "r");
+    char line[3][512] = {"", "", ""};
+    for (int i = 0; f && i < 3 && fgets(line[i], sizeof line[i], f); i++)
+        ;
+    if (f)
+        fclose(f);
+    ptc_check(ctx, strncmp(line[0], "label,accuracy_mean,accuracy_sd,seeds", 37) == 0, "header '%s'", line[0]);
+    /* label, acc mean, sd, n, mF1 mean, sd, n, uF1 mean, sd, n, flops, memory, speedup inf, train */
+    double v[2][13];
+    int got[2];
+    for (int k = 0; k < 2; k++) {
+        char *c = strchr(line[k + 1], ',');
+        got[k] = 0;
+        while (c && got[k] < 13) {
+            v[k][got[k]++] = c[1] == ',' || c[1] == '\n' ? NAN : strtod(c + 1, NULL);
+            c = strchr(c + 1, ',');
+        }
+    }
+    ptc_check(ctx, strncmp(line[1], "BERT,", 5) == 0 && got[0] == 13 && fabs(v[0][0] - 0.92) < 1e-12 &&
+                   fabs(v[0][1] - 0.0282842712474619) < 1e-12 && v[0][2] == 2 && v[0][11] == 1 &&
+                   isnan(v[0][12]),
+              "BERT line '%s'", line[1]);
+    ptc_check(ctx, strncmp(line[2], "PF,", 3) == 0 && got[1] == 13 && fabs(v[1][0] - 0.94) < 1e-12 &&
+                   fabs(v[1][9] - 0.8) < 1e-12 && fabs(v[1][10] - 0.7) < 1e-12 &&
+                   fabs(v[1][11] - 1.3) < 1e-12 && fabs(v[1][12] - 1.1) < 1e-12,
+              "PF line '%s'", line[2]);
     rm_rf(dir);
 }
