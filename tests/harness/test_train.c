@@ -354,3 +354,53 @@ PTC_TEST(table_accuracy_kind)
               "PF line '%s'", line[2]);
     rm_rf(dir);
 }
+
+/* `ptc plot` on experiment-style rows writes the two accuracy plots' scripts and data. */
+PTC_TEST(plot_accuracy)
+{
+    char dir[512], rows[600], out[600], buf[4096];
+    tmp_dir(dir, sizeof dir, "plot");
+    rm_rf(dir);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    if (system(cmd) != 0)
+        return;
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    snprintf(out, sizeof out, "%s/plots", dir);
+    FILE *f = fopen(rows, "w");
+    static const char *const fmt =
+        "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"run\":\"r\",\"dataset\":\"bbc\",\"label\":\"%s\","
+        "\"variant\":\"%s\",\"p\":%s,\"seed\":%d,\"phase\":\"infer\",\"accuracy\":%g,"
+        "\"speedup\":{\"median\":%g}}\n";
+    fprintf(f, fmt, "BERT", "baseline", "null", 1, 0.90, 1.0);
+    fprintf(f, fmt, "PF", "prune", "0.9", 1, 0.92, 1.1);
+    fprintf(f, fmt, "PF", "prune", "0.7", 1, 0.91, 1.3);
+    fprintf(f, fmt, "PF", "prune", "0.7", 2, 0.93, 1.3);
+    fclose(f);
+    char *argv[] = {"plot", "--no-render", "--out", out, rows, NULL};
+    fflush(stdout);
+    const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    close(nul);
+    int rc = run_captured(ptc_plot_main, argv, buf, sizeof buf);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    ptc_check(ctx, rc == 0, "plot: rc %d: %s", rc, buf);
+    char path[700], line[256];
+    snprintf(path, sizeof path, "%s/accuracy_vs_p.dat", out);
+    f = fopen(path, "r");
+    size_t data = 0;
+    bool p07 = false;
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '#' && line[0] != '\n') {
+            data++;
+            p07 |= strncmp(line, "0.7 92 1.41421", 14) == 0;
+        }
+    if (f)
+        fclose(f);
+    ptc_check(ctx, data == 2 && p07, "accuracy_vs_p.dat: %zu points, p 0.7 pooled %d", data, p07);
+    snprintf(path, sizeof path, "%s/accuracy_vs_speedup.gp", out);
+    ptc_check(ctx, access(path, R_OK) == 0, "no %s", path);
+    rm_rf(dir);
+}
