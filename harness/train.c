@@ -337,14 +337,11 @@ int ptc_train_main(int argc, char **argv)
         goto done;
     }
     if (!o.quiet) {
-        char desc[160];
-        ptc_variant_plan_describe(&m.plan, desc, 0);
         fprintf(stderr,
                 "ptc train: %s (%zu train / %zu dev / %zu test docs, %zu classes), %s %s, "
                 "%zu params, %s, %zu steps/epoch x %zu epochs, batch %zu, lr %g\n",
                 ds.name, ds.train.n, ds.dev.n, ds.test.n, ds.n_classes, o.model,
                 ptc_variant_name(&cfg.variant), m.n_params, ops->name, spe, o.epochs, o.batch, o.lr);
-        (void)desc;
     }
     const int32_t pad = ptc_tokenizer_pad_id(tok);
     const bool padded = cfg.variant.pad_mode == PTC_PAD_PADDED;
