@@ -139,6 +139,7 @@ static int load_model(const eval_args *a, const ptc_ops *ops, size_t vocab_size,
     }
     ptc_model_config ck;
     ptc_load_report rep;
+    memset(&rep, 0, sizeof rep); /* ptc_model_load_tensors keeps its config_from_* flags */
     if (ptc_checkpoint_config(a->checkpoint, PTC_VARIANT_BASELINE, &ck, &rep, err, err_len) != PTC_OK)
         return -1;
     if (a->shape_given) {

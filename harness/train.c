@@ -112,6 +112,7 @@ static int load_state(ptc_model *m, const char *dir, train_state *h, char *err, 
     char path[4096];
     snprintf(path, sizeof path, "%s/last.safetensors", dir);
     ptc_load_report rep;
+    memset(&rep, 0, sizeof rep); /* ptc_model_load_tensors keeps its config_from_* flags */
     if (ptc_model_load_tensors(m, path, &rep, err, err_len) != PTC_OK)
         return -1;
     if (rep.n_missing) {
