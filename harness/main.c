@@ -7,6 +7,7 @@
  *   ptc calibrate       peak FMA and bandwidth (harness/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
  *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
+ *   ptc train / eval / predict / experiment   accuracy on documents (harness/train.h)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
@@ -15,6 +16,7 @@
 #include "calibrate.h"
 #include "machine.h"
 #include "report.h"
+#include "train.h"
 #include "ptc/model.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"
@@ -115,6 +117,10 @@ static void usage(FILE *out)
                  "  plot PATH...     gnuplot scripts, data and images from result rows\n"
                  "  compare A B      match two runs' rows, ratios, --fail-if regression gates\n"
                  "  inspect CKPT     a safetensors checkpoint: config, tensors, what loads\n"
+                 "  train            train a classifier (any preset/shape, any variant) on a dataset\n"
+                 "  eval             accuracy, F1, confusion, kept tokens, speed of a checkpoint\n"
+                 "  predict          logits and labels for a TSV of texts\n"
+                 "  experiment       the paper's accuracy tables at a chosen scale (train + eval)\n"
                  "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
@@ -142,6 +148,14 @@ int main(int argc, char **argv)
         return ptc_compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0)
         return ptc_inspect_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return ptc_train_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return ptc_eval_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "predict") == 0)
+        return ptc_predict_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "experiment") == 0)
+        return ptc_experiment_main(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

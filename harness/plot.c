@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include "report.h"
+#include "train.h" /* ptc_plot_accuracy (harness/plot_accuracy.c) */
 
 #include <errno.h>
 #include <math.h>
@@ -1034,6 +1035,8 @@ int ptc_plot_main(int argc, char **argv)
     plot_vs_lc(&pc, rows, set.n);
     plot_isa(&pc, rows, set.n);
     plot_roofline(&pc, rows, set.n);
+    ptc_plot_accuracy(pc.dir, pc.terminal, pc.ext, pc.render, rows, set.n, &pc.written, &pc.skipped,
+                      &pc.failed);
     if (pc.failed)
         rc = 1;
     else if (pc.written == 0) {

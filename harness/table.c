@@ -21,14 +21,15 @@
  * (the shortest decimal that reads back to the same double).
  */
 #include "report.h"
+#include "train.h" /* ptc_table_build_accuracy (harness/table_accuracy.c) */
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW } kind_t;
+typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY } kind_t;
 
-static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw"};
+static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy"};
 
 /* dims shown through the label ("PFC L7" says variant, rule and L_c) */
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
@@ -475,7 +476,7 @@ static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *c
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: ptc table [--kind table3|seq|p|lc|isa|raw] [--format md|csv|latex]\n"
+            "usage: ptc table [--kind table3|seq|p|lc|isa|raw|accuracy] [--format md|csv|latex]\n"
             "                 [--where FIELD=VALUE,...]... [--columns A,B,...] [--out FILE]\n"
             "                 [--strict] [--all-runs] PATH...\n"
             "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)\n");
@@ -505,7 +506,7 @@ int ptc_table_main(int argc, char **argv)
             while (k < sizeof kind_names / sizeof kind_names[0] && strcmp(kind_names[k], v) != 0)
                 k++;
             if (k == sizeof kind_names / sizeof kind_names[0]) {
-                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw)\n",
+                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw, accuracy)\n",
                         v);
                 rc = 2;
                 goto done;
@@ -593,6 +594,9 @@ int ptc_table_main(int argc, char **argv)
         break;
     case KIND_RAW:
         built = build_raw(&t, rows, n, columns);
+        break;
+    case KIND_ACCURACY:
+        built = ptc_table_build_accuracy(&t, rows, n);
         break;
     }
     if (built != 0) {
