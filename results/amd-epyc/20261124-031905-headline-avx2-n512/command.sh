@@ -1,0 +1,1 @@
+build/ptc bench --level encoder --model bert-base --seq 512 --batch 1 --isa avx2 --threads 1 --variant baseline,prune,combine,combined --rule topk,clamp --p 0.9 --lc 7 --reps 11 --name headline-avx2-n512 --out results
