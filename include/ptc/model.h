@@ -252,7 +252,9 @@ int ptc_checkpoint_config(const char *path, ptc_variant variant, ptc_model_confi
  * prefix are accepted. Refused (with the tensor's name): wrong dtype (F32, F16,
  * BF16 accepted), shape mismatch, data offsets out of range or overlapping,
  * truncated file, non-finite values. On failure the parameters may be partly
- * overwritten. */
+ * overwritten. rep may be NULL; otherwise every field is rewritten except the
+ * config_from_* flags, which are kept (ptc_checkpoint_config sets them): pass a
+ * report that ptc_checkpoint_config filled, or one zero-initialised. */
 int ptc_model_load_tensors(ptc_model *m, const char *path, ptc_load_report *rep,
                            char *err, size_t err_len);
 /* ptc_checkpoint_config + ptc_model_init + ptc_model_load_tensors. */
