@@ -265,7 +265,13 @@ int ptc_compare_main(int argc, char **argv)
         const char *v = NULL;
         bool missing = false;
         char err[300];
-        if (ptc_opt_value(argc, argv, &i, "--fail-if", &v, &missing) && !missing) {
+        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
+        if (common == 2) {
+            rc = 2;
+            goto done;
+        } else if (common == 1) {
+            continue;
+        } else if (ptc_opt_value(argc, argv, &i, "--fail-if", &v, &missing) && !missing) {
             char buf[512];
             snprintf(buf, sizeof buf, "%s", v);
             for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
@@ -294,13 +300,6 @@ int ptc_compare_main(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--where", &v, &missing) &&
-                   !missing) {
-            if (ptc_filters_parse(&filters, v, err, sizeof err) != 0) {
-                fprintf(stderr, "ptc compare: --where: %s\n", err);
-                rc = 2;
-                goto done;
-            }
         } else if (!missing && ptc_opt_value(argc, argv, &i, "--out", &v, &missing) &&
                    !missing) {
             out_path = v;
@@ -308,10 +307,6 @@ int ptc_compare_main(int argc, char **argv)
             fprintf(stderr, "ptc compare: %s needs a value\n", argv[i]);
             rc = 2;
             goto done;
-        } else if (strcmp(argv[i], "--strict") == 0) {
-            lo.strict = true;
-        } else if (strcmp(argv[i], "--all-runs") == 0) {
-            lo.all_runs = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             goto done;

@@ -169,6 +169,37 @@ static void series_name(const json_t *row, const char **dims, bool with_label, c
 }
 
 /* Groups rows (sorted by label, then the series dims, then x) into series. */
+/* Names a series from its first row and the dims that split series. */
+typedef void (*series_name_fn)(const json_t *row, const char **dims, char *out, size_t len);
+
+/* Groups rows, already sorted so that each series is consecutive, into series: a new
+ * series starts where the name changes. The series point into rows. */
+static size_t group_series(const json_t **rows, size_t n, const char **dims,
+                           series_name_fn name_of, series **out)
+{
+    series *s = calloc(n + 1, sizeof *s);
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[256];
+        name_of(rows[i], dims, name, sizeof name);
+        if (ns == 0 || strcmp(s[ns - 1].name, name) != 0) {
+            snprintf(s[ns].name, sizeof s[ns].name, "%s", name);
+            s[ns].rows = &rows[i];
+            ns++;
+        }
+        s[ns - 1].n++;
+    }
+    *out = s;
+    return ns;
+}
+
+static void labelled_series_name(const json_t *row, const char **dims, char *out, size_t len)
+{
+    series_name(row, dims, true, out, len);
+}
+
+/* Groups rows (sorted by label, then the series dims, then x) into series; `dims` gets
+ * the series dims. */
 static size_t make_series(const json_t **rows, size_t n, const char *xfield, series **out,
                           const char **dims)
 {
@@ -180,21 +211,7 @@ static size_t make_series(const json_t **rows, size_t n, const char *xfield, ser
     for (size_t d = nd; d-- > 0;)
         sort_by(rows, n, dims[d]);
     sort_by(rows, n, "label");
-    series *s = calloc(n + 1, sizeof *s);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        char name[256];
-        series_name(rows[i], dims, true, name, sizeof name);
-        if (ns == 0 || strcmp(s[ns - 1].name, name) != 0) {
-            snprintf(s[ns].name, sizeof s[ns].name, "%s", name);
-            s[ns].rows = &rows[i];
-            s[ns].n = 0;
-            ns++;
-        }
-        s[ns - 1].n++;
-    }
-    *out = s;
-    return ns;
+    return group_series(rows, n, dims, labelled_series_name, out);
 }
 
 /* Drops series with fewer than two distinct x values (a lone point on a line plot says
@@ -242,15 +259,6 @@ static size_t distinct_values(const json_t **rows, size_t n, const char *field)
     return count;
 }
 
-static FILE *open_in(const plot_ctx *pc, const char *name, const char *ext)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.%s", pc->dir, name, ext);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "ptc plot: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
 
 static void script_head(const plot_ctx *pc, FILE *gp, const char *name)
 {
@@ -404,6 +412,85 @@ static void plot_series(FILE *gp, const char *name, const series *s, size_t ns,
     fputc('\n', gp);
 }
 
+/* ---- one plot: select rows, make series, caption, files; then close, render, free -------- */
+
+/* What a plot needs from the rows. */
+typedef struct plot_spec {
+    const char *name;               /* NAME of NAME.gp, NAME.dat */
+    const char *const *need;        /* rows without a number at one of these are left out */
+    const char *x;                  /* x field: series run along it; left out of the caption */
+    const char *one_x;              /* skip note when fewer than two values of x; NULL: no
+                                       such requirement */
+    const char *no_rows;            /* skip note when no row has the needed fields */
+    /* makes the series of the selected rows (may reorder them) and fills `dims` (NULL-
+     * terminated) with the dims the series names state, for the caption to leave out */
+    size_t (*make)(const json_t **rows, size_t n, const char *x, series **out,
+                   const char **dims);
+    bool drop_single;               /* drop series with a single value of x (noted) */
+} plot_spec;
+
+/* A plot being written: its rows, series, caption and open files. */
+typedef struct plot_job {
+    const char *name;
+    const json_t **rows;            /* the selected rows (owned; series point into it) */
+    size_t n;
+    series *s;                      /* owned */
+    size_t ns;
+    const char *dims[40];
+    char cap[1024];
+    FILE *dat, *gp;
+    bool opened;                    /* the files were tried: plot_finish reports */
+} plot_job;
+
+/* Selects the rows, makes the series, computes the caption and opens NAME.dat and
+ * NAME.gp. Returns true when both files are open for writing; false after a skip note
+ * (no data) or an open error. Call plot_finish in either case. */
+static bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t **all,
+                         size_t nall)
+{
+    memset(j, 0, sizeof *j);
+    j->name = spec->name;
+    j->rows = malloc((nall + 1) * sizeof *j->rows);
+    memcpy(j->rows, all, nall * sizeof *j->rows);
+    j->n = keep_with(j->rows, nall, spec->need);
+    if (j->n == 0 || (spec->one_x && distinct_values(j->rows, j->n, spec->x) < 2)) {
+        skip_note(pc, j->name, j->n ? spec->one_x : spec->no_rows);
+        return false;
+    }
+    j->ns = spec->make(j->rows, j->n, spec->x, &j->s, j->dims);
+    if (spec->drop_single) {
+        size_t dropped;
+        j->ns = drop_single_points(j->s, j->ns, spec->x, &dropped);
+        if (j->ns == 0) {
+            char why[128];
+            snprintf(why, sizeof why, "no series has two or more values of %s", spec->x);
+            skip_note(pc, j->name, why);
+            return false;
+        }
+        if (dropped)
+            printf("note: %s: %zu series with a single %s left out\n", j->name, dropped,
+                   spec->x);
+    }
+    plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
+    j->dat = ptc_plot_open(pc->dir, j->name, "dat");
+    j->gp = ptc_plot_open(pc->dir, j->name, "gp");
+    j->opened = true;
+    return j->dat && j->gp;
+}
+
+/* Closes the files, renders and notes the plot (or counts the failure), frees. */
+static void plot_finish(plot_ctx *pc, plot_job *j)
+{
+    if (j->opened) {
+        if (ptc_plot_close(j->dat, j->gp))
+            done_note(pc, j->name);
+        else
+            pc->failed++;
+    }
+    free(j->s);
+    free(j->rows);
+}
+
 /* ---- the plots ------------------------------------------------------------------------------ */
 
 static double v_speedup(const json_t *row, int c)
@@ -417,52 +504,23 @@ static double v_speedup(const json_t *row, int c)
 
 static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 {
-    const char *name = "speedup_vs_seq";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
     static const char *const need[] = {"seq", "speedup.median", NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0 || distinct_values(rows, n, "seq") < 2) {
-        skip_note(pc, name, n ? "one sequence length only" : "no row has seq and speedup");
-        free(rows);
-        return;
-    }
-    const char *dims[32];
-    series *s;
-    size_t ns = make_series(rows, n, "seq", &s, dims);
-    size_t dropped;
-    ns = drop_single_points(s, ns, "seq", &dropped);
-    if (ns == 0) {
-        skip_note(pc, name, "no series has two or more values of seq");
-        free(s);
-        free(rows);
-        return;
-    }
-    if (dropped)
-        printf("note: %s: %zu series with a single seq left out\n", name, dropped);
-    char cap[1024];
-    plot_caption(rows, n, "seq", dims, cap, sizeof cap);
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        write_blocks(dat, s, ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
+    static const plot_spec spec = {
+        .name = "speedup_vs_seq", .need = need, .x = "seq",
+        .one_x = "one sequence length only", .no_rows = "no row has seq and speedup",
+        .make = make_series, .drop_single = true};
+    plot_job j;
+    if (plot_prepare(pc, &j, &spec, all, nall)) {
+        write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
                      v_speedup, 3);
-        script_head(pc, gp, name);
-        put_title(gp, "Speedup against BERT vs sequence length (median, 95% CI)", cap);
+        script_head(pc, j.gp, j.name);
+        put_title(j.gp, "Speedup against BERT vs sequence length (median, 95% CI)", j.cap);
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set ylabel 'speedup (BERT time / variant time)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
-              gp);
-        plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
+              j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(s);
-    free(rows);
+    plot_finish(pc, &j);
 }
 
 static double v_memory(const json_t *row, int c)
@@ -474,55 +532,26 @@ static double v_memory(const json_t *row, int c)
 
 static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 {
-    const char *name = "memory_vs_seq";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
     static const char *const need[] = {"seq", "memory.activations", NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0 || distinct_values(rows, n, "seq") < 2) {
-        skip_note(pc, name, n ? "one sequence length only" : "no row has seq and memory");
-        free(rows);
-        return;
-    }
-    const char *dims[32];
-    series *s;
-    size_t ns = make_series(rows, n, "seq", &s, dims);
-    size_t dropped;
-    ns = drop_single_points(s, ns, "seq", &dropped);
-    if (ns == 0) {
-        skip_note(pc, name, "no series has two or more values of seq");
-        free(s);
-        free(rows);
-        return;
-    }
-    if (dropped)
-        printf("note: %s: %zu series with a single seq left out\n", name, dropped);
-    char cap[1024];
-    plot_caption(rows, n, "seq", dims, cap, sizeof cap);
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        write_blocks(dat, s, ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
-        script_head(pc, gp, name);
+    static const plot_spec spec = {
+        .name = "memory_vs_seq", .need = need, .x = "seq",
+        .one_x = "one sequence length only", .no_rows = "no row has seq and memory",
+        .make = make_series, .drop_single = true};
+    plot_job j;
+    if (plot_prepare(pc, &j, &spec, all, nall)) {
+        write_blocks(j.dat, j.s, j.ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
+        script_head(pc, j.gp, j.name);
         fputs("set multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
-              gp);
-        put_title(gp, "Activation memory vs sequence length (memory.activations)", cap);
-        fputs("set ylabel 'memory ratio (variant / BERT)'\n", gp);
-        plot_series(gp, name, s, ns, "1:2", "linespoints pointsize 0.8");
-        fputs("unset title\nset logscale y\nset ylabel 'activations (MiB)'\n", gp);
-        plot_series(gp, name, s, ns, "1:3", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", gp);
+              j.gp);
+        put_title(j.gp, "Activation memory vs sequence length (memory.activations)", j.cap);
+        fputs("set ylabel 'memory ratio (variant / BERT)'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:2", "linespoints pointsize 0.8");
+        fputs("unset title\nset logscale y\nset ylabel 'activations (MiB)'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:3", "linespoints pointsize 0.8");
+        fputs("unset multiplot\n", j.gp);
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(s);
-    free(rows);
+    plot_finish(pc, &j);
 }
 
 static double v_p(const json_t *row, int c)
@@ -536,57 +565,28 @@ static double v_p(const json_t *row, int c)
 
 static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
 {
-    const char *name = "speedup_memory_kept_vs_p";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
     static const char *const need[] = {"p", "speedup.median", NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0 || distinct_values(rows, n, "p") < 2) {
-        skip_note(pc, name, n ? "one threshold p only" : "no row has p and speedup");
-        free(rows);
-        return;
-    }
-    const char *dims[32];
-    series *s;
-    size_t ns = make_series(rows, n, "p", &s, dims);
-    size_t dropped;
-    ns = drop_single_points(s, ns, "p", &dropped);
-    if (ns == 0) {
-        skip_note(pc, name, "no series has two or more values of p");
-        free(s);
-        free(rows);
-        return;
-    }
-    if (dropped)
-        printf("note: %s: %zu series with a single p left out\n", name, dropped);
-    char cap[1024];
-    plot_caption(rows, n, "p", dims, cap, sizeof cap);
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        write_blocks(dat, s, ns, "p",
+    static const plot_spec spec = {
+        .name = "speedup_memory_kept_vs_p", .need = need, .x = "p",
+        .one_x = "one threshold p only", .no_rows = "no row has p and speedup",
+        .make = make_series, .drop_single = true};
+    plot_job j;
+    if (plot_prepare(pc, &j, &spec, all, nall)) {
+        write_blocks(j.dat, j.s, j.ns, "p",
                      "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
                      v_p, 5);
-        script_head(pc, gp, name);
-        fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", gp);
-        put_title(gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", cap);
-        fputs("set ylabel 'speedup (95% CI)'\n", gp);
-        plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
-        fputs("unset title\nset ylabel 'memory ratio'\n", gp);
-        plot_series(gp, name, s, ns, "1:5", "linespoints pointsize 0.8");
-        fputs("set ylabel \"keys kept (% of seq,\\nmean of layers)\"\n", gp);
-        plot_series(gp, name, s, ns, "1:6", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", gp);
+        script_head(pc, j.gp, j.name);
+        fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        put_title(j.gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", j.cap);
+        fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
+        fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:5", "linespoints pointsize 0.8");
+        fputs("set ylabel \"keys kept (% of seq,\\nmean of layers)\"\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:6", "linespoints pointsize 0.8");
+        fputs("unset multiplot\n", j.gp);
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(s);
-    free(rows);
+    plot_finish(pc, &j);
 }
 
 static double v_lc(const json_t *row, int c)
@@ -607,118 +607,89 @@ static const char *lc_family(const json_t *row)
     return v ? v : "?";
 }
 
-static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
+/* "PFC ISA=..": the label family without L_c and the other dims */
+static void lc_series_name(const json_t *row, const char **dims, char *out, size_t len)
 {
-    const char *name = "speedup_memory_vs_lc";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
-    static const char *const need[] = {"lc", "speedup.median", NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0 || distinct_values(rows, n, "lc") < 2) {
-        skip_note(pc, name, n ? "one combining layer L_c only" : "no row has lc and speedup");
-        free(rows);
-        return;
-    }
-    /* series by variant (and other dims), not by label: the label names L_c */
+    char rest[200];
+    series_name(row, dims, false, rest, sizeof rest);
+    snprintf(out, len, "%s%s%s", lc_family(row), rest[0] ? " " : "", rest);
+}
+
+/* Series of the L_c plot: by variant and rule (and the other varying dims), not by label
+ * (the label names L_c), each named by its label family ("PFC", "C", "P+C") and the other
+ * dims; `sdims` gets variant, rule and those dims. */
+static size_t lc_series(const json_t **rows, size_t n, const char *x, series **out,
+                        const char **sdims)
+{
     const char *dims[32];
-    series_dims(rows, n, "lc", dims);
+    series_dims(rows, n, x, dims);
     size_t nd = 0;
     while (dims[nd])
         nd++;
-    const char *sdims[34];
     sdims[0] = "variant";
     sdims[1] = "rule";
     memcpy(sdims + 2, dims, (nd + 1) * sizeof *dims);
-    /* names: the label family without L_c ("PFC", "C", "P+C") + the other dims */
-    sort_by(rows, n, "lc");
+    sort_by(rows, n, x);
     for (size_t d = nd + 2; d-- > 0;)
         sort_by(rows, n, sdims[d]);
-    series *s = calloc(n + 1, sizeof *s);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        char nm[256], rest[200];
-        series_name(rows[i], dims, false, rest, sizeof rest);
-        snprintf(nm, sizeof nm, "%s%s%s", lc_family(rows[i]), rest[0] ? " " : "", rest);
-        if (ns == 0 || strcmp(s[ns - 1].name, nm) != 0) {
-            snprintf(s[ns].name, sizeof s[ns].name, "%s", nm);
-            s[ns].rows = &rows[i];
-            ns++;
-        }
-        s[ns - 1].n++;
-    }
-    size_t dropped;
-    ns = drop_single_points(s, ns, "lc", &dropped);
-    if (ns == 0) {
-        skip_note(pc, name, "no series has two or more values of lc");
-        free(s);
-        free(rows);
-        return;
-    }
-    if (dropped)
-        printf("note: %s: %zu series with a single lc left out\n", name, dropped);
-    char cap[1024];
-    plot_caption(rows, n, "lc", sdims, cap, sizeof cap);
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        write_blocks(dat, s, ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
+    return group_series(rows, n, dims, lc_series_name, out);
+}
+
+static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
+{
+    static const char *const need[] = {"lc", "speedup.median", NULL};
+    static const plot_spec spec = {
+        .name = "speedup_memory_vs_lc", .need = need, .x = "lc",
+        .one_x = "one combining layer L_c only", .no_rows = "no row has lc and speedup",
+        .make = lc_series, .drop_single = true};
+    plot_job j;
+    if (plot_prepare(pc, &j, &spec, all, nall)) {
+        write_blocks(j.dat, j.s, j.ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
                      v_lc, 4);
-        script_head(pc, gp, name);
-        fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", gp);
-        put_title(gp, "Combining layer: speedup and memory ratio vs L_c", cap);
-        fputs("set ylabel 'speedup (95% CI)'\n", gp);
-        plot_series(gp, name, s, ns, "1:2:3:4", "yerrorlines pointsize 0.8");
-        fputs("unset title\nset ylabel 'memory ratio'\n", gp);
-        plot_series(gp, name, s, ns, "1:5", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", gp);
+        script_head(pc, j.gp, j.name);
+        fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        put_title(j.gp, "Combining layer: speedup and memory ratio vs L_c", j.cap);
+        fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
+        fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, "1:5", "linespoints pointsize 0.8");
+        fputs("unset multiplot\n", j.gp);
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(s);
-    free(rows);
+    plot_finish(pc, &j);
 }
 
 static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
 {
-    const char *name = "gflops_by_isa";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
+    /* categories (series): label + varying dims except isa; bars: isa */
     static const char *const need[] = {"gflops", NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0 || distinct_values(rows, n, "isa") < 2) {
-        skip_note(pc, name, n ? "one ISA only" : "no row has gflops");
-        free(rows);
-        return;
-    }
-    /* categories: label + varying dims except isa; bars: isa */
-    const char *isas[16];
-    size_t ni = 0;
-    sort_by(rows, n, "isa");
-    for (size_t i = 0; i < n && ni < 16; i++) {
-        const char *isa = ptc_row_str(rows[i], "isa");
-        if (isa && (ni == 0 || strcmp(isas[ni - 1], isa) != 0))
-            isas[ni++] = isa;
-    }
-    const char *dims[32];
-    series *cat; /* points into rows: no reordering of rows after this */
-    size_t nc = make_series(rows, n, "isa", &cat, dims);
-    char cap[1024];
-    plot_caption(rows, n, "isa", dims, cap, sizeof cap);
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        fputs("# configuration", dat);
+    static const plot_spec spec = {
+        .name = "gflops_by_isa", .need = need, .x = "isa",
+        .one_x = "one ISA only", .no_rows = "no row has gflops",
+        .make = make_series, .drop_single = false};
+    plot_job j;
+    if (plot_prepare(pc, &j, &spec, all, nall)) {
+        /* the ISAs in order, from a copy: the series point into j.rows */
+        const json_t **by_isa = malloc(j.n * sizeof *by_isa);
+        memcpy(by_isa, j.rows, j.n * sizeof *by_isa);
+        sort_by(by_isa, j.n, "isa");
+        const char *isas[16];
+        size_t ni = 0;
+        for (size_t i = 0; i < j.n && ni < 16; i++) {
+            const char *isa = ptc_row_str(by_isa[i], "isa");
+            if (isa && (ni == 0 || strcmp(isas[ni - 1], isa) != 0))
+                isas[ni++] = isa;
+        }
+        free(by_isa);
+        const series *cat = j.s;
+        const size_t nc = j.ns;
+        fputs("# configuration", j.dat);
         for (size_t k = 0; k < ni; k++)
-            fprintf(dat, " gflops_%s", isas[k]);
-        fputc('\n', dat);
+            fprintf(j.dat, " gflops_%s", isas[k]);
+        fputc('\n', j.dat);
         for (size_t c = 0; c < nc; c++) {
-            fputc('"', dat);
-            put_gp_string(dat, cat[c].name);
-            fputc('"', dat);
+            fputc('"', j.dat);
+            put_gp_string(j.dat, cat[c].name);
+            fputc('"', j.dat);
             for (size_t k = 0; k < ni; k++) {
                 double v = NAN;
                 for (size_t r = 0; r < cat[c].n; r++) {
@@ -726,36 +697,27 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
                     if (isa && strcmp(isa, isas[k]) == 0)
                         v = num_or_nan(cat[c].rows[r], "gflops");
                 }
-                put_num(dat, v);
+                put_num(j.dat, v);
             }
-            fputc('\n', dat);
+            fputc('\n', j.dat);
         }
-        script_head(pc, gp, name);
-        put_title(gp, "GFLOP/s per ISA", cap);
+        script_head(pc, j.gp, j.name);
+        put_title(j.gp, "GFLOP/s per ISA", j.cap);
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
               "set xtics rotate by -45 scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
               "set grid noxtics ytics\n",
-              gp);
-        fputs("plot ", gp);
+              j.gp);
+        fputs("plot ", j.gp);
         for (size_t k = 0; k < ni; k++) {
-            fprintf(gp, "%s'%s.dat' using %zu%s title \"", k ? ", " : "", name, k + 2,
+            fprintf(j.gp, "%s'%s.dat' using %zu%s title \"", k ? ", " : "", j.name, k + 2,
                     k == 0 ? ":xtic(1)" : "");
-            put_gp_string(gp, isas[k]);
-            fputs("\"", gp);
+            put_gp_string(j.gp, isas[k]);
+            fputs("\"", j.gp);
         }
-        fputc('\n', gp);
+        fputc('\n', j.gp);
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(cat);
-    free(rows);
+    plot_finish(pc, &j);
 }
 
 /* bytes for the roofline: activations + fp32 weights of the layers run */
@@ -785,26 +747,14 @@ static double v_roof(const json_t *row, int c)
     return roofline_bytes(row);
 }
 
-static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
+/* Series of the roofline: label + the machine dims that vary (not seq: each series spans
+ * the sequence lengths, which move the points along the intensity axis). x = intensity is
+ * a computed column, so rows are not sorted by x. */
+static size_t roofline_series(const json_t **rows, size_t n, const char *x, series **out,
+                              const char **dims)
 {
-    const char *name = "roofline";
-    const json_t **rows = malloc((nall + 1) * sizeof *rows);
-    memcpy(rows, all, nall * sizeof *rows);
-    static const char *const need[] = {"gflops", "flops.total", "memory.activations",
-                                       "calibration.peak_gflops", "calibration.bandwidth_gbps",
-                                       NULL};
-    size_t n = keep_with(rows, nall, need);
-    if (n == 0) {
-        skip_note(pc, name, "no row has gflops, flops.total, memory.activations and a "
-                            "calibration (peak_gflops, bandwidth_gbps)");
-        free(rows);
-        return;
-    }
-    /* x = intensity: a computed column, so series by label + dims, x field none */
-    /* series: label + the machine dims that vary (not seq: each series spans the
-     * sequence lengths, which move the points along the intensity axis) */
+    (void)x;
     static const char *const machine[] = {"isa", "threads", "cpu", NULL};
-    const char *dims[8];
     size_t nd = 0;
     for (const char *const *d = machine; *d; d++)
         if (ptc_dim_varies(rows, n, *d))
@@ -813,61 +763,63 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
     for (size_t d = nd; d-- > 0;)
         sort_by(rows, n, dims[d]);
     sort_by(rows, n, "label");
-    series *s = calloc(n + 1, sizeof *s);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        char nm[256];
-        series_name(rows[i], dims, true, nm, sizeof nm);
-        if (ns == 0 || strcmp(s[ns - 1].name, nm) != 0) {
-            snprintf(s[ns].name, sizeof s[ns].name, "%s", nm);
-            s[ns].rows = &rows[i];
-            ns++;
+    return group_series(rows, n, dims, labelled_series_name, out);
+}
+
+static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
+{
+    static const char *const need[] = {"gflops", "flops.total", "memory.activations",
+                                       "calibration.peak_gflops", "calibration.bandwidth_gbps",
+                                       NULL};
+    /* x "gflops": only left out of the caption; any number of distinct values */
+    static const plot_spec spec = {
+        .name = "roofline", .need = need, .x = "gflops", .one_x = NULL,
+        .no_rows = "no row has gflops, flops.total, memory.activations and a calibration "
+                   "(peak_gflops, bandwidth_gbps)",
+        .make = roofline_series, .drop_single = false};
+    plot_job job;
+    if (plot_prepare(pc, &job, &spec, all, nall)) {
+        const json_t **rows = job.rows;
+        const size_t n = job.n;
+        /* roofs: distinct (peak, bandwidth) pairs with their isa/threads */
+        double peaks[16], bws[16];
+        char roof_names[16][160];
+        size_t nr = 0;
+        for (size_t i = 0; i < n && nr < 16; i++) {
+            double pk = num_or_nan(rows[i], "calibration.peak_gflops");
+            double bw = num_or_nan(rows[i], "calibration.bandwidth_gbps");
+            size_t j = 0;
+            while (j < nr && !(peaks[j] == pk && bws[j] == bw))
+                j++;
+            if (j < nr)
+                continue;
+            char isa[32], th[32];
+            ptc_dim_value_text(rows[i], "isa", isa, sizeof isa);
+            ptc_dim_value_text(rows[i], "threads", th, sizeof th);
+            peaks[nr] = pk;
+            bws[nr] = bw;
+            snprintf(roof_names[nr++], sizeof roof_names[0], "roof %s %st: %.4g GFLOP/s, %.4g GB/s",
+                     isa, th, pk, bw);
         }
-        s[ns - 1].n++;
-    }
-    char cap[1024];
-    plot_caption(rows, n, "gflops", dims, cap, sizeof cap);
-    /* roofs: distinct (peak, bandwidth) pairs with their isa/threads */
-    double peaks[16], bws[16];
-    char roof_names[16][160];
-    size_t nr = 0;
-    for (size_t i = 0; i < n && nr < 16; i++) {
-        double pk = num_or_nan(rows[i], "calibration.peak_gflops");
-        double bw = num_or_nan(rows[i], "calibration.bandwidth_gbps");
-        size_t j = 0;
-        while (j < nr && !(peaks[j] == pk && bws[j] == bw))
-            j++;
-        if (j < nr)
-            continue;
-        char isa[32], th[32];
-        ptc_dim_value_text(rows[i], "isa", isa, sizeof isa);
-        ptc_dim_value_text(rows[i], "threads", th, sizeof th);
-        peaks[nr] = pk;
-        bws[nr] = bw;
-        snprintf(roof_names[nr++], sizeof roof_names[0], "roof %s %st: %.4g GFLOP/s, %.4g GB/s",
-                 isa, th, pk, bw);
-    }
-    FILE *dat = open_in(pc, name, "dat"), *gp = open_in(pc, name, "gp");
-    if (dat && gp) {
-        for (size_t i = 0; i < ns; i++) {
-            fprintf(dat, "%s# series: %s\n# intensity_flop_per_byte gflops flops_total bytes\n",
-                    i ? "\n\n" : "", s[i].name);
-            for (size_t r = 0; r < s[i].n; r++) {
-                double fl = v_roof(s[i].rows[r], 1), by = v_roof(s[i].rows[r], 2);
-                put_num(dat, by > 0 ? fl / by : NAN);
-                put_num(dat, v_roof(s[i].rows[r], 0));
-                put_num(dat, fl);
-                put_num(dat, by);
-                fputc('\n', dat);
+        for (size_t i = 0; i < job.ns; i++) {
+            fprintf(job.dat, "%s# series: %s\n# intensity_flop_per_byte gflops flops_total bytes\n",
+                    i ? "\n\n" : "", job.s[i].name);
+            for (size_t r = 0; r < job.s[i].n; r++) {
+                double fl = v_roof(job.s[i].rows[r], 1), by = v_roof(job.s[i].rows[r], 2);
+                put_num(job.dat, by > 0 ? fl / by : NAN);
+                put_num(job.dat, v_roof(job.s[i].rows[r], 0));
+                put_num(job.dat, fl);
+                put_num(job.dat, by);
+                fputc('\n', job.dat);
             }
         }
-        script_head(pc, gp, name);
-        put_title(gp, "Roofline: achieved GFLOP/s vs arithmetic intensity", cap);
+        script_head(pc, job.gp, job.name);
+        put_title(job.gp, "Roofline: achieved GFLOP/s vs arithmetic intensity", job.cap);
         fputs("# intensity = flops.total / (memory.activations + fp32 weight bytes of the layers\n"
               "# run): bytes counted once, so intensity is an upper bound.\n"
               "set logscale xy\nset xlabel 'arithmetic intensity (FLOP/byte)'\n"
               "set ylabel 'GFLOP/s'\nset samples 400\n",
-              gp);
+              job.gp);
         /* x range around the data and the ridge points */
         double xmin = INFINITY, xmax = 0, ymax = 0;
         for (size_t i = 0; i < n; i++) {
@@ -886,33 +838,24 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
             if (peaks[j] > ymax)
                 ymax = peaks[j];
         }
-        fprintf(gp, "set xrange [%g:%g]\nset yrange [*:%g]\n", xmin / 4, xmax * 4, ymax * 2);
-        fputs("plot ", gp);
+        fprintf(job.gp, "set xrange [%g:%g]\nset yrange [*:%g]\n", xmin / 4, xmax * 4, ymax * 2);
+        fputs("plot ", job.gp);
         for (size_t j = 0; j < nr; j++) {
-            fprintf(gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 dt %zu "
+            fprintf(job.gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 dt %zu "
                         "lc rgb 'gray30' title \"", j ? ", \\\n     " : "", bws[j], peaks[j],
                     bws[j], peaks[j], j + 1);
-            put_gp_string(gp, roof_names[j]);
-            fputs("\"", gp);
+            put_gp_string(job.gp, roof_names[j]);
+            fputs("\"", job.gp);
         }
-        for (size_t i = 0; i < ns; i++) {
-            fprintf(gp, ", \\\n     '%s.dat' index %zu using 1:2 with points pointsize 1.2 title \"",
-                    name, i);
-            put_gp_string(gp, s[i].name);
-            fputs("\"", gp);
+        for (size_t i = 0; i < job.ns; i++) {
+            fprintf(job.gp, ", \\\n     '%s.dat' index %zu using 1:2 with points pointsize 1.2 title \"",
+                    job.name, i);
+            put_gp_string(job.gp, job.s[i].name);
+            fputs("\"", job.gp);
         }
-        fputc('\n', gp);
+        fputc('\n', job.gp);
     }
-    if (dat)
-        fclose(dat);
-    if (gp)
-        fclose(gp);
-    if (dat && gp)
-        done_note(pc, name);
-    else
-        pc->failed++;
-    free(s);
-    free(rows);
+    plot_finish(pc, &job);
 }
 
 /* ---- main ---------------------------------------------------------------------------------------- */
@@ -940,7 +883,13 @@ int ptc_plot_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
-        if (ptc_opt_value(argc, argv, &i, "--out", &v, &missing) && !missing) {
+        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
+        if (common == 2) {
+            rc = 2;
+            goto done;
+        } else if (common == 1) {
+            continue;
+        } else if (ptc_opt_value(argc, argv, &i, "--out", &v, &missing) && !missing) {
             out_dir = v;
         } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
                    !missing) {
@@ -950,24 +899,12 @@ int ptc_plot_main(int argc, char **argv)
                 goto done;
             }
             format = v;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--where", &v, &missing) &&
-                   !missing) {
-            char err[256];
-            if (ptc_filters_parse(&filters, v, err, sizeof err) != 0) {
-                fprintf(stderr, "ptc plot: --where: %s\n", err);
-                rc = 2;
-                goto done;
-            }
         } else if (missing) {
             fprintf(stderr, "ptc plot: %s needs a value\n", argv[i]);
             rc = 2;
             goto done;
         } else if (strcmp(argv[i], "--no-render") == 0) {
             render_images = false;
-        } else if (strcmp(argv[i], "--strict") == 0) {
-            lo.strict = true;
-        } else if (strcmp(argv[i], "--all-runs") == 0) {
-            lo.all_runs = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             goto done;
@@ -979,20 +916,8 @@ int ptc_plot_main(int argc, char **argv)
             paths[npaths++] = argv[i];
         }
     }
-    if (npaths == 0) {
-        fprintf(stderr, "ptc plot: no input: give rows.jsonl files or run folders\n");
-        rc = 2;
+    if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
         goto done;
-    }
-    if ((rc = ptc_report_load(&set, paths, npaths, &lo, &filters)) != 0)
-        goto done;
-    if (set.n == 0) {
-        fprintf(stderr, "ptc plot: no rows selected (%zu error row%s excluded%s)\n", set.errors,
-                set.errors == 1 ? "" : "s", filters.n ? ", --where applied" : "");
-        rc = 1;
-        goto done;
-    }
-    rows = ptc_rows_objs(&set);
     char dir[4096];
     if (out_dir) {
         snprintf(dir, sizeof dir, "%s", out_dir);

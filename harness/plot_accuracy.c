@@ -100,16 +100,6 @@ static int run_gnuplot(const char *dir, const char *name)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static FILE *open_out(const char *dir, const char *name, const char *ext)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "ptc plot: cannot write %s: %s\n", path, strerror(errno));
-    return f;
-}
-
 static void finish(const char *dir, const char *name, const char *ext, bool render, int *written,
                    int *failed)
 {
@@ -159,7 +149,7 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
         printf("skipped accuracy_vs_p: no label has accuracy rows at two values of p\n");
         (*skipped)++;
     } else {
-        FILE *dat = open_out(dir, "accuracy_vs_p", "dat"), *gp = open_out(dir, "accuracy_vs_p", "gp");
+        FILE *dat = ptc_plot_open(dir, "accuracy_vs_p", "dat"), *gp = ptc_plot_open(dir, "accuracy_vs_p", "gp");
         if (dat && gp) {
             /* one index block per label, points ascending in p */
             size_t blocks = 0;
@@ -210,11 +200,7 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
                 fprintf(gp, ", \\\n     %.6g with lines dashtype 2 title 'BERT (%.1f)'", 100 * bm, 100 * bm);
             fprintf(gp, "\n");
         }
-        if (dat)
-            fclose(dat);
-        if (gp)
-            fclose(gp);
-        if (dat && gp)
+        if (ptc_plot_close(dat, gp))
             finish(dir, "accuracy_vs_p", ext, render, written, failed);
         else
             (*failed)++;
@@ -226,8 +212,8 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
         printf("skipped accuracy_vs_speedup: fewer than two configurations with accuracy and speedup\n");
         (*skipped)++;
     } else {
-        FILE *dat = open_out(dir, "accuracy_vs_speedup", "dat"),
-             *gp = open_out(dir, "accuracy_vs_speedup", "gp");
+        FILE *dat = ptc_plot_open(dir, "accuracy_vs_speedup", "dat"),
+             *gp = ptc_plot_open(dir, "accuracy_vs_speedup", "gp");
         if (dat && gp) {
             fprintf(dat, "# speedup accuracy_mean accuracy_sd seeds label\n");
             for (size_t i = 0; i < np; i++) {
@@ -251,11 +237,7 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
                         "     '' using 1:2:5 with labels offset 1,1 left noenhanced\n",
                     terminal, ext);
         }
-        if (dat)
-            fclose(dat);
-        if (gp)
-            fclose(gp);
-        if (dat && gp)
+        if (ptc_plot_close(dat, gp))
             finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
         else
             (*failed)++;

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -576,6 +577,34 @@ bool ptc_opt_value(int argc, char **argv, int *i, const char *name, const char *
     return true;
 }
 
+int ptc_report_common_opt(int argc, char **argv, int *i, ptc_filters *filters,
+                          ptc_load_opts *lo)
+{
+    const char *v = NULL;
+    bool missing = false;
+    if (ptc_opt_value(argc, argv, i, "--where", &v, &missing)) {
+        char err[256];
+        if (missing) {
+            fprintf(stderr, "%s: %s needs a value\n", lo->prog, argv[*i]);
+            return 2;
+        }
+        if (ptc_filters_parse(filters, v, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: --where: %s\n", lo->prog, err);
+            return 2;
+        }
+        return 1;
+    }
+    if (strcmp(argv[*i], "--strict") == 0) {
+        lo->strict = true;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--all-runs") == 0) {
+        lo->all_runs = true;
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- loading ------------------------------------------------------------------------------------ */
 
 int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
@@ -587,6 +616,26 @@ int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
     ptc_rows_drop_errors(set);
     if (filters && filters->n)
         ptc_rows_filter(set, filters);
+    return 0;
+}
+
+int ptc_report_load_all(ptc_rowset *set, char *const *paths, size_t npaths,
+                        const ptc_load_opts *opts, const ptc_filters *filters,
+                        const json_t ***rows)
+{
+    int rc;
+    if (npaths == 0) {
+        fprintf(stderr, "%s: no input: give rows.jsonl files or run folders\n", opts->prog);
+        return 2;
+    }
+    if ((rc = ptc_report_load(set, paths, npaths, opts, filters)) != 0)
+        return rc;
+    if (set->n == 0) {
+        fprintf(stderr, "%s: no rows selected (%zu error row%s excluded%s)\n", opts->prog,
+                set->errors, set->errors == 1 ? "" : "s", filters->n ? ", --where applied" : "");
+        return 1;
+    }
+    *rows = ptc_rows_objs(set);
     return 0;
 }
 
@@ -608,4 +657,25 @@ void ptc_note_excluded(ptc_rtable *t, const ptc_rowset *set)
     if (set->malformed)
         ptc_rtable_note(t, "%zu malformed line%s skipped (reported as file:line on stderr)",
                         set->malformed, set->malformed == 1 ? "" : "s");
+}
+
+/* ---- plot files ------------------------------------------------------------------------------- */
+
+FILE *ptc_plot_open(const char *dir, const char *name, const char *ext)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "ptc plot: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+bool ptc_plot_close(FILE *dat, FILE *gp)
+{
+    if (dat)
+        fclose(dat);
+    if (gp)
+        fclose(gp);
+    return dat && gp;
 }

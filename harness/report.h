@@ -118,6 +118,12 @@ bool ptc_field_in(const char *field, const char *const *list);
  * a one-line message (unreadable input; --strict and a malformed line). */
 int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
                     const ptc_load_opts *opts, const ptc_filters *filters);
+/* `ptc table` and `ptc plot`: "no input" when npaths is 0 (returns 2), then
+ * ptc_report_load (its 1), then "no rows selected" when none is left (1), each after a
+ * one-line message prefixed with opts->prog; 0 with *rows = ptc_rows_objs(set). */
+int ptc_report_load_all(ptc_rowset *set, char *const *paths, size_t npaths,
+                        const ptc_load_opts *opts, const ptc_filters *filters,
+                        const json_t ***rows);
 /* The JSON objects of the rows (malloc'd array; the rowset keeps ownership). */
 const json_t **ptc_rows_objs(const ptc_rowset *set);
 /* Adds the standard notes: error rows excluded, malformed lines skipped. */
@@ -128,5 +134,18 @@ void ptc_note_excluded(ptc_rtable *t, const ptc_rowset *set);
  * *missing when the value is absent. */
 bool ptc_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
                    bool *missing);
+
+/* The options all three commands take, at argv[*i]: --where F=V,... (added to
+ * `filters`), --strict and --all-runs (set in `lo`). Returns 1 when argv[*i] was one of
+ * them (*i then past its value), 0 when it is not, 2 after a one-line message prefixed
+ * with lo->prog (bad filter, --where without a value). */
+int ptc_report_common_opt(int argc, char **argv, int *i, ptc_filters *filters,
+                          ptc_load_opts *lo);
+
+/* ---- plot files (harness/plot.c, harness/plot_accuracy.c) ---------------------------------- */
+/* Opens DIR/NAME.EXT for writing; NULL after a "cannot write" message on stderr. */
+FILE *ptc_plot_open(const char *dir, const char *name, const char *ext);
+/* Closes the files of one plot that are open; true when both had opened. */
+bool ptc_plot_close(FILE *dat, FILE *gp);
 
 #endif /* PTC_HARNESS_REPORT_H */

@@ -501,7 +501,13 @@ int ptc_table_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
-        if (ptc_opt_value(argc, argv, &i, "--kind", &v, &missing) && !missing) {
+        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
+        if (common == 2) {
+            rc = 2;
+            goto done;
+        } else if (common == 1) {
+            continue;
+        } else if (ptc_opt_value(argc, argv, &i, "--kind", &v, &missing) && !missing) {
             size_t k = 0;
             while (k < sizeof kind_names / sizeof kind_names[0] && strcmp(kind_names[k], v) != 0)
                 k++;
@@ -519,14 +525,6 @@ int ptc_table_main(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--where", &v, &missing) &&
-                   !missing) {
-            char err[256];
-            if (ptc_filters_parse(&filters, v, err, sizeof err) != 0) {
-                fprintf(stderr, "ptc table: --where: %s\n", err);
-                rc = 2;
-                goto done;
-            }
         } else if (!missing && ptc_opt_value(argc, argv, &i, "--columns", &v, &missing) &&
                    !missing) {
             columns = v;
@@ -537,10 +535,6 @@ int ptc_table_main(int argc, char **argv)
             fprintf(stderr, "ptc table: %s needs a value\n", argv[i]);
             rc = 2;
             goto done;
-        } else if (strcmp(argv[i], "--strict") == 0) {
-            lo.strict = true;
-        } else if (strcmp(argv[i], "--all-runs") == 0) {
-            lo.all_runs = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             goto done;
@@ -552,20 +546,8 @@ int ptc_table_main(int argc, char **argv)
             paths[npaths++] = argv[i];
         }
     }
-    if (npaths == 0) {
-        fprintf(stderr, "ptc table: no input: give rows.jsonl files or run folders\n");
-        rc = 2;
+    if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
         goto done;
-    }
-    if ((rc = ptc_report_load(&set, paths, npaths, &lo, &filters)) != 0)
-        goto done;
-    if (set.n == 0) {
-        fprintf(stderr, "ptc table: no rows selected (%zu error row%s excluded%s)\n", set.errors,
-                set.errors == 1 ? "" : "s", filters.n ? ", --where applied" : "");
-        rc = 1;
-        goto done;
-    }
-    rows = ptc_rows_objs(&set);
     size_t n = set.n;
     if (kind == KIND_AUTO) {
         kind = ptc_dim_varies(rows, n, "label") ? KIND_TABLE3
