@@ -1,0 +1,65 @@
+/*
+ * kernels/avx2/pack_8x8_avx2.h — 8x8 in-register transposes for packing GEMM panels.
+ *
+ * Shared by the AVX2 and AVX-512 sgemm packers (both are built with AVX2 enabled):
+ * op(A) = A is stored by rows, an A micro-panel wants k-major columns of MR, so 8
+ * k values are read from each of up to 8 rows, transposed in registers, and
+ * stored as 8 panel rows. Reads exactly 8 floats of each of `rows` rows.
+ */
+#ifndef PTC_KERNELS_PACK_8X8_AVX2_H
+#define PTC_KERNELS_PACK_8X8_AVX2_H
+
+#if !defined(__AVX2__)
+#error "pack_8x8_avx2.h needs AVX2 (-mavx2)"
+#endif
+
+#include <immintrin.h>
+#include <stddef.h>
+
+/* x[q] <- column q of the 8x8 matrix whose rows are x[0..7] */
+static inline void transpose_8x8(__m256 x[8])
+{
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    x[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    x[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    x[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    x[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    x[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    x[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    x[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    x[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* dst[q*stride + r] = src[r*ld + q] for r < rows (6 or 8), q < 8. Rows 6 and 7
+ * of an 6-row group are not stored: q < 7 stores 8 lanes whose last two are
+ * overwritten by the next q (stores go in increasing q), q = 7 stores exactly 6. */
+static inline void pack_8_columns(const float *src, size_t ld, size_t rows, float *dst,
+                                  size_t stride)
+{
+    __m256 x[8];
+    for (size_t r = 0; r < 8; r++)
+        x[r] = r < rows ? _mm256_loadu_ps(src + r * ld) : _mm256_setzero_ps();
+    transpose_8x8(x);
+    if (rows == 8) {
+        for (size_t q = 0; q < 8; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+    } else {
+        for (size_t q = 0; q < 7; q++)
+            _mm256_storeu_ps(dst + q * stride, x[q]);
+        _mm_storeu_ps(dst + 7 * stride, _mm256_castps256_ps128(x[7]));
+        _mm_storel_pi((__m64 *)(dst + 7 * stride + 4), _mm256_extractf128_ps(x[7], 1));
+    }
+}
+
+#endif /* PTC_KERNELS_PACK_8X8_AVX2_H */
