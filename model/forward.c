@@ -58,13 +58,19 @@ size_t ptc_model_layout(const ptc_model *m, ptc_model_acts *A, void *base, size_
     A->types = PTC_TAKE_I(&a, B * n);
     A->lengths = PTC_TAKE_I(&a, B);
     A->labels = PTC_TAKE_I(&a, B);
-    A->state_bytes = ptc_prune_state_bytes(B, nh, R0);
-    A->state_mem = ptc_marena_take(&a, A->state_bytes);
-    const ptc_dims dims = {B, n, mc, H, nh, F};
-    A->ws_bytes = ptc_workspace_bytes(&dims, NULL, 0);
-    A->ws = ptc_marena_take(&a, A->ws_bytes);
-    A->xa = PTC_TAKE_F(&a, B * R0 * H);
-    A->xb = PTC_TAKE_F(&a, B * R0 * H);
+    /* the encoder's own arena: inference runs ptc_encoder_forward in it, the
+     * training path uses its ping-pong buffers, workspace and prune state */
+    A->enc_bytes = ptc_encoder_arena_bytes(&cfg->variant, B, n, F, NULL, 0);
+    A->enc = ptc_marena_take(&a, A->enc_bytes);
+    ptc_encoder_arena_parts parts;
+    memset(&parts, 0, sizeof parts);
+    ptc_encoder_arena_split(&cfg->variant, B, n, F, A->enc, &parts, NULL, 0);
+    A->state_bytes = parts.state_bytes;
+    A->state_mem = parts.state_mem;
+    A->ws_bytes = parts.workspace_bytes;
+    A->ws = parts.workspace;
+    A->xa = parts.act[0];
+    A->xb = parts.act[1];
     if (!training)
         return a.used;
 
@@ -353,53 +359,25 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
         memset(xb + T * H, 0, (n - T) * H * sizeof(float)); /* length-aware pads */
         embed_sample(m, b, T, xb, n, y + b * R0 * H, NULL, NULL, 0.0f, 0);
     }
+    ptc_encoder_weights layers[PTC_MAX_LAYERS];
+    for (size_t l = 1; l <= cfg->n_layers; l++)
+        encoder_weights(m, l, &layers[l - 1]);
+    const ptc_params *P = &m->params;
+    const ptc_combine_weights cw = {P->tcm_lnc_g, P->tcm_lnc_b, P->tcm_lne_g, P->tcm_lne_b,
+                                    P->tcm_wq, P->tcm_bq, P->tcm_wk, P->tcm_bk,
+                                    P->tcm_wv, P->tcm_bv, P->tcm_wo, P->tcm_bo, cfg->ln_eps};
+    const ptc_encoder_stack stack = {layers, ptc_model_has_combine(cfg) ? &cw : NULL, cfg->ffn};
+    ptc_encoder_result res;
     char sub[256];
-    ptc_prune_state st;
-    if (ptc_prune_state_init(&st, A->state_mem, A->state_bytes, &tok, cfg->n_heads, sub,
-                             sizeof sub) != PTC_OK)
+    if (ptc_encoder_forward(m->ops, &cfg->variant, &stack, &tok, x, NULL, A->enc, A->enc_bytes,
+                            &res, sub, sizeof sub) != PTC_OK)
         return ptc_model_fail(err, err_len, "forward: %s", sub);
     if (stats)
-        memset(stats, 0, sizeof *stats);
-    for (size_t s = 0; s < m->plan.n_steps; s++) {
-        const ptc_step *step = &m->plan.steps[s];
-        ptc_layer_stats ls;
-        memset(&ls, 0, sizeof ls);
-        int rc;
-        if (step->kind == PTC_STEP_COMBINE) {
-            const ptc_params *P = &m->params;
-            const ptc_combine_weights cw = {P->tcm_lnc_g, P->tcm_lnc_b, P->tcm_lne_g, P->tcm_lne_b,
-                                            P->tcm_wq, P->tcm_bq, P->tcm_wk, P->tcm_bk,
-                                            P->tcm_wv, P->tcm_bv, P->tcm_wo, P->tcm_bo, cfg->ln_eps};
-            const ptc_combine_options copt = {false, 0, false};
-            rc = ptc_combine_forward(m->ops, &cw, H, &tok, x, y, NULL, &copt, A->ws, A->ws_bytes,
-                                     &ls, sub, sizeof sub);
-            tok.n_text = 0;
-            tok.lengths = NULL;
-        } else {
-            ptc_encoder_weights w;
-            encoder_weights(m, step->layer, &w);
-            ptc_mhsa_options opt = cfg->variant.mhsa;
-            opt.use_kept = !step->comb_only;
-            opt.want_importance = step->select;
-            rc = ptc_encoder_layer_forward(m->ops, &w, H, cfg->n_heads, cfg->ffn, &tok, x, y,
-                                           step->comb_only ? NULL : &st, &opt, A->ws, A->ws_bytes,
-                                           &ls, sub, sizeof sub);
-            if (rc == PTC_OK && step->select)
-                rc = ptc_prune_select(&cfg->variant.prune, &tok, &st, A->ws, A->ws_bytes, &ls, sub,
-                                      sizeof sub);
-        }
-        if (rc != PTC_OK)
-            return ptc_model_fail(err, err_len, "forward step %zu: %s", s + 1, sub);
-        if (stats)
-            ptc_stats_accumulate(stats, &ls);
-        float *t = x;
-        x = y;
-        y = t;
-    }
-    const size_t R = tok.n_text + tok.n_comb;
+        *stats = res.total;
+    const size_t R = res.out_rows;
     for (size_t b = 0; b < B; b++) {
-        const size_t rows = tok.n_text == 0 ? mc : (size_t)A->lengths[b];
-        mean_rows(rows, H, x + b * R * H, A->pooled + b * H);
+        const size_t rows = res.combined ? mc : (size_t)A->lengths[b];
+        mean_rows(rows, H, res.out + b * R * H, A->pooled + b * H);
     }
     const float l = classify(m, B, in->labels != NULL, 0.0f, 0);
     if (loss)

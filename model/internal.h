@@ -65,6 +65,9 @@ struct ptc_model_acts {
     /* both modes */
     float *pooled, *pooled_in, *logits, *probs; /* (B, H), (B, H), (B, C), (B, C) */
     float *losses;                /* (B) */
+    void *enc;                    /* the encoder arena (ptc_encoder_arena_bytes); state_mem, ws,
+                                     xa, xb below are its parts (ptc_encoder_arena_split) */
+    size_t enc_bytes;
     void *state_mem;              /* prune state */
     size_t state_bytes;
     void *ws;                     /* variants workspace (inference; selection in training) */

@@ -13,15 +13,6 @@
 
 #include <string.h>
 
-typedef struct encoder_arena {
-    float *act[2];       /* (batch, n_text + n_comb, hidden) each */
-    void *workspace;
-    size_t workspace_bytes;
-    void *state_mem;
-    size_t state_bytes;
-    int32_t *assign;     /* (batch, n_text) */
-} encoder_arena;
-
 static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_text, size_t ffn)
 {
     const size_t n_comb = cfg->variant == PTC_VARIANT_COMBINE ||
@@ -32,7 +23,7 @@ static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_te
 
 /* Carves the arena in a fixed order; base == NULL only counts. Returns total bytes. */
 static size_t carve(const ptc_variant_config *cfg, size_t batch, size_t n_text, size_t ffn,
-                    char *base, encoder_arena *out, char *err, size_t err_len)
+                    char *base, ptc_encoder_arena_parts *out, char *err, size_t err_len)
 {
     const ptc_dims dims = dims_of(cfg, batch, n_text, ffn);
     const size_t ws_bytes = ptc_workspace_bytes(&dims, err, err_len);
@@ -41,7 +32,7 @@ static size_t carve(const ptc_variant_config *cfg, size_t batch, size_t n_text, 
     const size_t rows = n_text + dims.n_comb;
     const size_t act_bytes = batch * rows * cfg->hidden * sizeof(float);
     ptc_arena a = {base, 0};
-    encoder_arena e;
+    ptc_encoder_arena_parts e;
     e.act[0] = ptc_arena_take(&a, act_bytes);
     e.act[1] = ptc_arena_take(&a, act_bytes);
     e.workspace_bytes = ws_bytes;
@@ -52,6 +43,16 @@ static size_t carve(const ptc_variant_config *cfg, size_t batch, size_t n_text, 
     if (out)
         *out = e;
     return a.used;
+}
+
+int ptc_encoder_arena_split(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                            size_t ffn, void *arena, ptc_encoder_arena_parts *parts,
+                            char *err, size_t err_len)
+{
+    if (ptc_encoder_arena_bytes(cfg, batch, n_text, ffn, err, err_len) == 0)
+        return PTC_EINVAL;
+    carve(cfg, batch, n_text, ffn, arena, parts, err, err_len);
+    return PTC_OK;
 }
 
 size_t ptc_encoder_arena_bytes(const ptc_variant_config *cfg, size_t batch, size_t n_text,
@@ -95,12 +96,13 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
     if (arena_bytes < need || ((uintptr_t)arena & 63) != 0)
         return ptc_fail(err, err_len, "encoder arena: %zu bytes at %p, need %zu, 64-byte aligned",
                         arena_bytes, arena, need);
-    encoder_arena e;
+    ptc_encoder_arena_parts e;
     carve(cfg, tok_in->batch, tok_in->n_text, stack->ffn, arena, &e, err, err_len);
 
     ptc_tokens tok = *tok_in;
     const size_t hidden = cfg->hidden, rows = ptc_tok_rows(&tok);
-    memcpy(e.act[0], x, tok.batch * rows * hidden * sizeof(float));
+    if (x != e.act[0])
+        memcpy(e.act[0], x, tok.batch * rows * hidden * sizeof(float));
     ptc_prune_state state;
     if (ptc_prune_state_init(&state, e.state_mem, e.state_bytes, &tok, cfg->n_heads, err,
                              err_len) != PTC_OK)

@@ -362,9 +362,27 @@ typedef struct ptc_encoder_result {
 size_t ptc_encoder_arena_bytes(const ptc_variant_config *cfg, size_t batch, size_t n_text,
                                size_t ffn, char *err, size_t err_len);
 
+/* The pieces of an encoder arena as ptc_encoder_forward lays it out, so that a
+ * caller (the model's training path) can use the same buffers between forwards.
+ * With arena == NULL every pointer is NULL (sizes only). Returns 0, or
+ * PTC_EINVAL with a message when cfg is invalid. */
+typedef struct ptc_encoder_arena_parts {
+    float *act[2];          /* (batch, n_text + n_comb, hidden) each; act[0] is the input */
+    void *workspace;        /* ptc_workspace_bytes() of the arena's dims */
+    size_t workspace_bytes;
+    void *state_mem;        /* ptc_prune_state_bytes(batch, n_heads, n_text + n_comb) */
+    size_t state_bytes;
+    int32_t *assign;        /* (batch, n_text) */
+} ptc_encoder_arena_parts;
+
+int ptc_encoder_arena_split(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                            size_t ffn, void *arena, ptc_encoder_arena_parts *parts,
+                            char *err, size_t err_len);
+
 /* Runs the variant's plan over the stack: x (batch, n_text + n_comb, hidden) in
  * the row layout of ptc_tokens (the caller places the m combination tokens in
- * the last rows). tok->n_comb must equal cfg->n_comb for C/PFC and 0 otherwise.
+ * the last rows; x may be the arena's own act[0], then nothing is copied).
+ * tok->n_comb must equal cfg->n_comb for C/PFC and 0 otherwise.
  * arena: ptc_encoder_arena_bytes() bytes, 64-byte aligned; nothing else is
  * allocated. combine_opt may be NULL (inference). */
 int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
