@@ -65,8 +65,12 @@ endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-HARNESS_C := $(filter-out harness/bench_kernels.c,$(wildcard harness/*.c))
-HARNESS_CXX := $(wildcard harness/*.cc)
+# harness/: main.c dispatches; common/ (paths, clock, identity), bench/ (sweeps, runner,
+# kernel benchmark, calibration, timing), report/ (rows, tables, plots, compare),
+# learn/ (train, eval, predict, experiment). Headers are included as "bench/sweep.h".
+HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn
+HARNESS_C := $(filter-out harness/bench/bench_kernels.c,$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
+HARNESS_CXX := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.cc))
 ifeq ($(WITH_BENCHMARK),0)
   HARNESS_CXX :=
 endif
@@ -74,9 +78,10 @@ HARNESS_OBJ := $(HARNESS_C:%.c=$(BUILD)/obj/%.o) $(HARNESS_CXX:%.cc=$(BUILD)/obj
 
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/obj/tests/harness/%.o: CPPFLAGS += -Iharness
 # harness tests link the harness (without the program mains) and the test runner
 HARNESS_TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c)) $(BUILD)/obj/tests/ptc_test.o
-HARNESS_LIB_OBJ := $(filter-out $(BUILD)/obj/harness/main.o $(BUILD)/obj/harness/bench_kernels.o,$(HARNESS_OBJ))
+HARNESS_LIB_OBJ := $(filter-out $(BUILD)/obj/harness/main.o $(BUILD)/obj/harness/bench/bench_kernels.o,$(HARNESS_OBJ))
 
 PTC_LDLIBS := $(LDLIBS)
 ifeq ($(WITH_HWLOC),1)
@@ -119,20 +124,20 @@ $(HARNESS_TESTS): $(HARNESS_TEST_OBJ) $(HARNESS_LIB_OBJ) $(LIB)
 # ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
 BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
 ifeq ($(WITH_BENCHMARK),1)
-$(BENCH_KERNELS): $(BUILD)/obj/harness/bench_kernels.o $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
+$(BENCH_KERNELS): $(BUILD)/obj/harness/bench/bench_kernels.o $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas
 else
 $(BENCH_KERNELS):
 	$(error $(BENCH_KERNELS) needs Google Benchmark: build with WITH_BENCHMARK=1)
 endif
-# `ptc bench` embeds harness/default.sweep as a C string
-$(BUILD)/gen/default_sweep.inc: harness/default.sweep
+# `ptc bench` embeds harness/bench/default.sweep as a C string
+$(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	@mkdir -p $(@D)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
-$(BUILD)/obj/harness/sweep.o: $(BUILD)/gen/default_sweep.inc
-$(BUILD)/obj/harness/sweep.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/harness/bench/sweep.o: $(BUILD)/gen/default_sweep.inc
+$(BUILD)/obj/harness/bench/sweep.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
-$(BUILD)/obj/harness/%.o: CPPFLAGS += -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
+$(BUILD)/obj/harness/%.o: CPPFLAGS += -Iharness -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
 # ---- dependencies -------------------------------------------------------------
 deps:
@@ -159,7 +164,7 @@ test-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_harness_tests
 
 # ---- benchmark (the main job) ---------------------------------------------------
-# the default sweep (harness/default.sweep), then its tables and plots
+# the default sweep (harness/bench/default.sweep), then its tables and plots
 bench: deps
 	@$(MAKE) --no-print-directory $(PTC)
 	bash scripts/bench.sh

@@ -3,20 +3,20 @@
  *
  *   ptc info            machine, CPU features, every ops table and the one chosen
  *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
- *   ptc bench [...]     the sweep runner (harness/bench.h)
- *   ptc calibrate       peak FMA and bandwidth (harness/calibrate.h)
+ *   ptc bench [...]     the sweep runner (harness/bench/bench.h)
+ *   ptc calibrate       peak FMA and bandwidth (harness/bench/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
  *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
- *   ptc train / eval / predict / experiment   accuracy on documents (harness/train.h)
+ *   ptc train / eval / predict / experiment   accuracy on documents (harness/learn/train.h)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
-#include "bench.h"
-#include "calibrate.h"
-#include "machine.h"
-#include "report.h"
-#include "train.h"
+#include "bench/bench.h"
+#include "bench/calibrate.h"
+#include "common/machine.h"
+#include "report/report.h"
+#include "learn/train.h"
 #include "ptc/model.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"

@@ -2,7 +2,7 @@
  * tests/harness/test_machine.c — machine identity as results cite it.
  */
 #include "../ptc_test.h"
-#include "../../harness/machine.h"
+#include "common/machine.h"
 
 #include <ctype.h>
 #include <string.h>

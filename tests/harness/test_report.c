@@ -9,7 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "../ptc_test.h"
-#include "../../harness/report.h"
+#include "report/report.h"
 
 #include <fcntl.h>
 #include <stdarg.h>

@@ -6,9 +6,9 @@
  */
 #define _GNU_SOURCE
 #include "../ptc_test.h"
-#include "../../harness/bench.h"
-#include "../../harness/sweep.h"
-#include "../../harness/sweep_rows.h"
+#include "bench/bench.h"
+#include "bench/sweep.h"
+#include "bench/sweep_rows.h"
 
 #include "ptc/ops.h"
 
@@ -261,9 +261,9 @@ PTC_TEST(sweep_spec_text_roundtrip)
 
 PTC_TEST(sweep_default_spec)
 {
-    /* the embedded copy equals harness/default.sweep (run from the repository root,
+    /* the embedded copy equals harness/bench/default.sweep (run from the repository root,
      * or from build/) */
-    const char *paths[] = {"harness/default.sweep", "../harness/default.sweep"};
+    const char *paths[] = {"harness/bench/default.sweep", "../harness/bench/default.sweep"};
     FILE *f = NULL;
     for (size_t i = 0; i < 2 && !f; i++)
         f = fopen(paths[i], "r");
@@ -273,9 +273,9 @@ PTC_TEST(sweep_default_spec)
         text[n] = '\0';
         fclose(f);
         ptc_check(ctx, strcmp(text, ptc_default_sweep_text) == 0,
-                  "harness/default.sweep and ptc_default_sweep_text differ: update the copy in harness/sweep.c");
+                  "harness/bench/default.sweep and ptc_default_sweep_text differ: update the copy in harness/bench/sweep.c");
     } else {
-        fprintf(stderr, "  (harness/default.sweep not found from here: copy not compared)\n");
+        fprintf(stderr, "  (harness/bench/default.sweep not found from here: copy not compared)\n");
     }
     static ptc_sweep_opts o;
     ptc_sweep_opts_init(&o);

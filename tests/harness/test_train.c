@@ -1,6 +1,6 @@
 /*
  * tests/harness/test_train.c — `ptc train`, `ptc eval`, `ptc predict` at the
- * command level (the entry functions of harness/train.h, in process).
+ * command level (the entry functions of harness/learn/train.h, in process).
  *
  *   train_synthetic_learns   a short seeded run on the built-in synthetic dataset
  *                            (4 classes, chance 0.25) reaches test accuracy > 0.6
@@ -18,8 +18,8 @@
  * Run folders go to $TMPDIR (default /tmp).
  */
 #include "../ptc_test.h"
-#include "../../harness/train.h"
-#include "../../harness/report.h"
+#include "learn/train.h"
+#include "report/report.h"
 
 #include <fcntl.h>
 #include <jansson.h>

@@ -1,0 +1,1092 @@
+/*
+ * harness/bench/bench_kernels.c — build/ptc-bench-kernels: GFLOP/s of ptc's kernels
+ * against OpenBLAS and against the machine's measured peak.
+ *
+ * For every ops table the CPU supports (or the one given by --isa) and every
+ * thread count (--threads, default 1,2) it times, through Google Benchmark
+ * (harness/bench/gbench.h):
+ *   sgemm      C (M, N) = A (M, K) B (K, N) at the BERT-base shapes
+ *              512x768x768, 512x3072x768, 512x768x3072 (M x N x K), 2MNK flops;
+ *              threads via omp_set_num_threads (ops->sgemm splits over OpenMP).
+ *   attention  ops->attention, one head, n queries x n keys, d = 64, 4 n^2 d flops,
+ *              n = 128 .. 4096; the op is single-threaded, so T threads each run
+ *              it on their own 1/T of the query rows (same keys).
+ * and the peer, OpenBLAS cblas_sgemm (openblas_set_num_threads), on the same
+ * shapes in the same run (OpenBLAS is linked into this program only). Each
+ * figure is also a % of the measured peak FMA rate (harness/bench/peak.h) of that
+ * table's ISA at that thread count (of the best ISA for ref and OpenBLAS).
+ *
+ * Not re-measured by default (said in the output's notes):
+ *   - a table entry that is the same function as one measured before (tables
+ *     start from the ref kernels): --no-dedup measures it again;
+ *   - the ref table beyond 1 thread, sgemm 512x768x768 and attention n <= 1024
+ *     (it is the scalar specification, seconds per call): --ref-full.
+ *
+ * Output: a table on stdout, progress on stderr, and under --out DIR (results):
+ *   DIR/kernels/<cpu-slug>/bench_kernels.{json,md,csv} and gbench.json (Google
+ *   Benchmark's own JSON, for its compare.py). Exit 0 ok, 1 failure, 2 bad usage.
+ * --self-test checks the gbench shim and the peak code instead (fast, no files).
+ */
+#define _GNU_SOURCE
+#include "bench/gbench.h"
+#include "bench/peak.h"
+
+#include "ptc/cpu.h"
+#include "ptc/ops.h"
+
+#include <cblas.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREAD_COUNTS 8
+#define MAX_CASES 256
+#define MAX_NOTES 64
+#define ATTN_D 64
+
+typedef struct options {
+    bool quick, self_test, dedup, ref_full, openblas, gbench_console;
+    const char *isa;  /* NULL: every supported table */
+    const char *out;
+    int threads[MAX_THREAD_COUNTS];
+    int n_threads;
+    double min_time_s;
+    int reps;
+    double case_budget_s; /* a slow case gets fewer repetitions to stay within this */
+} options;
+
+typedef struct sgemm_shape { size_t m, n, k; } sgemm_shape;
+
+static const sgemm_shape sgemm_shapes[] = {{512, 768, 768}, {512, 3072, 768}, {512, 768, 3072}};
+static const size_t attention_lengths[] = {128, 256, 512, 1024, 2048, 4096};
+
+/* Inputs shared by every case, sized for the largest shape. */
+typedef struct buffers {
+    float *a, *b, *c;           /* sgemm: A (M, K), B (K, N), C (M, N) */
+    float *q, *k, *v, *o, *lse; /* attention: (n, d) each, lse (n) */
+} buffers;
+
+typedef enum { OP_SGEMM, OP_ATTENTION } op_kind;
+
+/* One timed case (the gbench user pointer). */
+typedef struct bench_case {
+    op_kind op;
+    const char *impl;     /* table name, or "openblas" */
+    const ptc_ops *ops;   /* NULL for openblas */
+    int threads;
+    size_t m, n, k;       /* sgemm */
+    size_t seq;           /* attention: n queries = n keys */
+    const buffers *buf;
+    double flops;
+    char shape[48];
+    int gbench_index;
+} bench_case;
+
+static struct {
+    char *items[MAX_NOTES];
+    int count;
+} notes;
+
+static void add_note(const char *fmt, ...)
+{
+    if (notes.count >= MAX_NOTES)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    notes.items[notes.count++] = strdup(line);
+}
+
+/* ---- the timed work ----------------------------------------------------------- */
+
+/* Query rows [row0, row1) against all seq keys. */
+static void attention_rows(const bench_case *bc, size_t row0, size_t row1)
+{
+    const buffers *b = bc->buf;
+    const ptc_attention_args args = {
+        .n_q = row1 - row0, .n_kv = bc->seq, .d = ATTN_D,
+        .q = b->q + row0 * ATTN_D, .ldq = ATTN_D,
+        .k = b->k, .ldk = ATTN_D, .v = b->v, .ldv = ATTN_D,
+        .kv_rows = NULL, .key_bias = NULL, .scale = 1.0f / sqrtf((float)ATTN_D),
+        .o = b->o + row0 * ATTN_D, .ldo = ATTN_D, .lse = b->lse + row0,
+    };
+    bc->ops->attention(&args);
+}
+
+/* Thread count for the next calls of the case's op. */
+static void set_threads(const bench_case *bc)
+{
+    if (bc->ops)
+        omp_set_num_threads(bc->threads);
+    else
+        openblas_set_num_threads(bc->threads);
+}
+
+/* One call of the case's work (one benchmark iteration). */
+static void call_once(const bench_case *bc)
+{
+    const buffers *b = bc->buf;
+    if (!bc->ops) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bc->m, (int)bc->n,
+                    (int)bc->k, 1.0f, b->a, (int)bc->k, b->b, (int)bc->n, 0.0f, b->c,
+                    (int)bc->n);
+    } else if (bc->op == OP_SGEMM) {
+        bc->ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, bc->m, bc->n, bc->k, 1.0f, b->a, bc->k,
+                       b->b, bc->n, 0.0f, b->c, bc->n);
+    } else if (bc->threads == 1) {
+        attention_rows(bc, 0, bc->seq);
+    } else {
+        /* the op is single-threaded: each thread takes its share of query rows */
+#pragma omp parallel num_threads(bc->threads)
+        {
+            const size_t i = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+            attention_rows(bc, bc->seq * i / nt, bc->seq * (i + 1) / nt);
+        }
+    }
+    ptc_gbench_do_not_optimize(bc->op == OP_SGEMM ? b->c : b->o);
+}
+
+static void run_case(ptc_gbench_state *state, void *user)
+{
+    const bench_case *bc = user;
+    set_threads(bc);
+    while (ptc_gbench_keep_running(state))
+        call_once(bc);
+}
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float *alloc_floats(size_t n, unsigned *seed)
+{
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!p) {
+        fprintf(stderr, "ptc-bench-kernels: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        p[i] = (float)(*seed >> 8) * (2.0f / 16777216.0f) - 1.0f; /* [-1, 1) */
+    }
+    return p;
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Model", 5) != 0)
+            continue;
+        const char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        colon++;
+        while (*colon == ' ' || *colon == '\t')
+            colon++;
+        snprintf(buf, len, "%s", colon);
+        buf[strcspn(buf, "\n")] = '\0';
+        break;
+    }
+    fclose(f);
+}
+
+/* "AMD EPYC 9R14 96-Core Processor" -> "amd-epyc-9r14-96-core-processor" */
+static void slugify(const char *s, char *out, size_t len)
+{
+    size_t j = 0;
+    bool dash = false;
+    for (; *s && j + 1 < len; s++) {
+        if (isalnum((unsigned char)*s)) {
+            if (dash && j > 0)
+                out[j++] = '-';
+            if (j + 1 < len)
+                out[j++] = (char)tolower((unsigned char)*s);
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    out[j] = '\0';
+    if (j == 0)
+        snprintf(out, len, "unknown-cpu");
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* First line of a shell command's output, or "unknown". */
+static void command_line(const char *cmd, char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    char line[256];
+    if (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t n = strlen(line);
+        if (n > 0 && len > 0) {
+            n = n < len ? n : len - 1;
+            memcpy(buf, line, n);
+            buf[n] = '\0';
+        }
+    }
+    pclose(p);
+}
+
+static void git_commit(char *buf, size_t len)
+{
+#ifdef PTC_GIT_COMMIT
+    snprintf(buf, len, "%s", PTC_GIT_COMMIT);
+#else
+    command_line("git describe --always --dirty --abbrev=12 2>/dev/null", buf, len);
+#endif
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        const unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static double load_average(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* ---- options -------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ptc-bench-kernels [options]\n"
+            "  --quick            fewer shapes and repetitions (< 30 s)\n"
+            "  --isa NAME         only this ops table (ref, avx2, avx512, neon)\n"
+            "  --threads LIST     thread counts, e.g. 1,2 (default 1,2)\n"
+            "  --out DIR          output folder (default results)\n"
+            "  --min-time S       seconds per repetition at least (default 0.2; quick 0.05)\n"
+            "  --reps N           repetitions per case (default 5; quick 3)\n"
+            "  --case-budget S    seconds per case: a slower case gets fewer repetitions of\n"
+            "                     1 call each, at least 1 (default 4; quick 1)\n"
+            "  --no-dedup         also time table entries that are a kernel timed before\n"
+            "  --ref-full         time the ref table at every shape and thread count\n"
+            "  --no-openblas      skip the OpenBLAS peer\n"
+            "  --gbench-console   also print Google Benchmark's own console table\n"
+            "  --self-test        check the benchmark shim and the peak code, then exit\n"
+            "  --help\n");
+}
+
+static void bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ptc-bench-kernels: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try --help)\n");
+    exit(2);
+}
+
+static void parse_threads(const char *s, options *o)
+{
+    o->n_threads = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 1024 || o->n_threads == MAX_THREAD_COUNTS ||
+            (*end != ',' && *end != '\0'))
+            bad_usage("--threads wants a list like 1,2 (each 1..1024, at most 8), not '%s'", s);
+        o->threads[o->n_threads++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end == ',' && !*p)
+            bad_usage("--threads wants a list like 1,2, not '%s'", s);
+    }
+    if (o->n_threads == 0)
+        bad_usage("--threads wants a list like 1,2, not '%s'", s);
+}
+
+static options parse_options(int argc, char **argv)
+{
+    options o = {.dedup = true, .openblas = true, .out = "results", .threads = {1, 2},
+                 .n_threads = 2, .min_time_s = 0, .reps = 0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE() do { if (!val) bad_usage("%s needs a value", a); i++; } while (0)
+        if (strcmp(a, "--quick") == 0) {
+            o.quick = true;
+        } else if (strcmp(a, "--self-test") == 0) {
+            o.self_test = true;
+        } else if (strcmp(a, "--no-dedup") == 0) {
+            o.dedup = false;
+        } else if (strcmp(a, "--ref-full") == 0) {
+            o.ref_full = true;
+        } else if (strcmp(a, "--no-openblas") == 0) {
+            o.openblas = false;
+        } else if (strcmp(a, "--gbench-console") == 0) {
+            o.gbench_console = true;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--isa") == 0) {
+            NEED_VALUE();
+            o.isa = val;
+        } else if (strcmp(a, "--out") == 0) {
+            NEED_VALUE();
+            if (!val[0])
+                bad_usage("--out needs a folder%s", "");
+            o.out = val;
+        } else if (strcmp(a, "--threads") == 0) {
+            NEED_VALUE();
+            parse_threads(val, &o);
+        } else if (strcmp(a, "--min-time") == 0) {
+            NEED_VALUE();
+            char *end;
+            o.min_time_s = strtod(val, &end);
+            if (end == val || *end || !(o.min_time_s > 0 && o.min_time_s <= 60))
+                bad_usage("--min-time wants seconds in (0, 60], not '%s'", val);
+        } else if (strcmp(a, "--case-budget") == 0) {
+            NEED_VALUE();
+            char *end;
+            o.case_budget_s = strtod(val, &end);
+            if (end == val || *end || !(o.case_budget_s > 0 && o.case_budget_s <= 3600))
+                bad_usage("--case-budget wants seconds in (0, 3600], not '%s'", val);
+        } else if (strcmp(a, "--reps") == 0) {
+            NEED_VALUE();
+            char *end;
+            const long r = strtol(val, &end, 10);
+            if (end == val || *end || r < 1 || r > 1000)
+                bad_usage("--reps wants a count in 1..1000, not '%s'", val);
+            o.reps = (int)r;
+        } else {
+            bad_usage("unknown option '%s'", a);
+        }
+#undef NEED_VALUE
+    }
+    if (o.min_time_s == 0)
+        o.min_time_s = o.quick ? 0.05 : 0.2;
+    if (o.reps == 0)
+        o.reps = o.quick ? 3 : 5;
+    if (o.case_budget_s == 0)
+        o.case_budget_s = o.quick ? 1 : 4;
+    return o;
+}
+
+/* ---- self-test of the shim and the peak code ------------------------------------- */
+
+static int st_failures, st_checks;
+
+static void st_check(bool ok, const char *what)
+{
+    st_checks++;
+    if (!ok) {
+        st_failures++;
+        printf("not ok: %s\n", what);
+    }
+}
+
+static long st_calls;
+static void st_count_once(void *user)
+{
+    (void)user;
+    __atomic_add_fetch(&st_calls, 1, __ATOMIC_RELAXED);
+}
+
+static int64_t st_seen_args[2];
+static void st_loop_with_args(ptc_gbench_state *state, void *user)
+{
+    volatile float *x = user;
+    st_seen_args[0] = ptc_gbench_arg(state, 0);
+    st_seen_args[1] = ptc_gbench_arg(state, 1);
+    while (ptc_gbench_keep_running(state)) {
+        ptc_gbench_pause(state);
+        ptc_gbench_resume(state);
+        for (int i = 0; i < 1000; i++)
+            *x = *x * 0.5f + 1.0f;
+    }
+}
+
+static void st_loop_fails(ptc_gbench_state *state, void *user)
+{
+    (void)user;
+    ptc_gbench_skip_with_error(state, "deliberate failure");
+}
+
+static bool st_stats_consistent(const ptc_gbench_stats *s, int reps)
+{
+    if (s->error || s->n != reps || !s->rep_s || !s->rep_iterations)
+        return false;
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    for (int i = 0; i < s->n; i++) {
+        if (!(s->rep_s[i] >= 0) || s->rep_iterations[i] < 1)
+            return false;
+        sum += s->rep_s[i];
+        mn = fmin(mn, s->rep_s[i]);
+        mx = fmax(mx, s->rep_s[i]);
+    }
+    const double mean = sum / s->n;
+    double ss = 0;
+    for (int i = 0; i < s->n; i++)
+        ss += (s->rep_s[i] - mean) * (s->rep_s[i] - mean);
+    const double sd = s->n > 1 ? sqrt(ss / (s->n - 1)) : 0;
+    const double tol = 1e-9 * (fabs(mean) + 1e-12);
+    return s->min_s == mn && s->max_s == mx && s->min_s <= s->median_s &&
+           s->median_s <= s->max_s && s->min_s <= s->mean_s && s->mean_s <= s->max_s &&
+           fabs(s->mean_s - mean) <= tol && fabs(s->stddev_s - sd) <= tol &&
+           (s->mean_s > 0 ? fabs(s->cv - s->stddev_s / s->mean_s) <= 1e-9 : s->cv == 0);
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    static char text[1 << 20];
+    const size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return strstr(text, needle) != NULL;
+}
+
+static int self_test(void)
+{
+    const double t0 = now_seconds();
+    char json_path[] = "/tmp/ptc-gbench-selftest-XXXXXX";
+    const int fd = mkstemp(json_path);
+    if (fd >= 0)
+        close(fd);
+    st_check(fd >= 0, "mkstemp for the JSON file");
+
+    ptc_gbench_options opt = {.repetitions = 4, .json_path = json_path};
+    ptc_gbench *suite = ptc_gbench_create(&opt);
+    st_check(suite != NULL, "create a suite");
+    if (!suite)
+        return 1;
+
+    /* invalid descriptions are refused */
+    ptc_gbench_case bad = {.name = "selftest/bad"};
+    st_check(ptc_gbench_add(suite, &bad) == -1 && ptc_gbench_error(suite)[0],
+             "a case without a callback is refused with a message");
+    bad.run_once = st_count_once;
+    bad.run_loop = st_loop_with_args;
+    st_check(ptc_gbench_add(suite, &bad) == -1, "a case with two callbacks is refused");
+
+    ptc_gbench_case count = {.name = "selftest/count", .run_once = st_count_once,
+                             .iterations = 3};
+    const int i_count = ptc_gbench_add(suite, &count);
+    st_check(i_count == 0, "first case gets index 0");
+    st_check(ptc_gbench_add(suite, &count) == -1, "a duplicate name is refused");
+
+    static float sink = 1.0f;
+    const int64_t args[2] = {7, 11};
+    ptc_gbench_case with_args = {.name = "selftest/args", .run_loop = st_loop_with_args,
+                                 .user = &sink, .iterations = 10, .repetitions = 3,
+                                 .flops_per_iter = 2000, .args = args, .n_args = 2};
+    const int i_args = ptc_gbench_add(suite, &with_args);
+    ptc_gbench_case threaded = {.name = "selftest/threads", .run_once = st_count_once,
+                                .iterations = 5, .repetitions = 2, .threads = 2};
+    const int i_threads = ptc_gbench_add(suite, &threaded);
+    st_check(i_args == 1 && i_threads == 2 && ptc_gbench_count(suite) == 3, "case indices");
+
+    st_calls = 0;
+    const int rc = ptc_gbench_run(suite);
+    st_check(rc == 0, "the suite runs without error");
+    /* 4 x 3 calls of selftest/count, then 2 threads x 2 x 5 of selftest/threads */
+    st_check(st_calls == 4 * 3 + 2 * 2 * 5, "callbacks ran exactly repetitions x iterations x threads times");
+
+    const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)i_count);
+    st_check(s && strcmp(s->name, "selftest/count") == 0 && s->case_index == 0, "result name and index");
+    st_check(s && st_stats_consistent(s, 4), "count: stats consistent with raw samples, n == 4");
+    st_check(s && s->rep_iterations[0] == 3 && s->rep_iterations[3] == 3, "count: 3 iterations per repetition");
+    st_check(s && s->gflops_median == 0, "no flops given: no GFLOP/s");
+
+    s = ptc_gbench_result(suite, (size_t)i_args);
+    st_check(s && st_stats_consistent(s, 3), "args: stats consistent, n == 3");
+    st_check(st_seen_args[0] == 7 && st_seen_args[1] == 11, "args reach the callback");
+    st_check(s && s->median_s > 0 && fabs(s->gflops_median - 2000e-9 / s->median_s) <= 1e-9 * s->gflops_median &&
+                 s->gflops_min <= s->gflops_median && s->gflops_median <= s->gflops_max,
+             "GFLOP/s = flops / time, min <= median <= max");
+
+    s = ptc_gbench_result(suite, (size_t)i_threads);
+    st_check(s && st_stats_consistent(s, 2) && s->threads == 2 && s->rep_iterations[0] == 10,
+             "threads: n == 2, iterations of both threads counted");
+    st_check(ptc_gbench_result(suite, 3) == NULL, "out-of-range result is NULL");
+
+    st_check(file_contains(json_path, "\"benchmarks\"") && file_contains(json_path, "selftest/count") &&
+                 file_contains(json_path, "selftest/args/7/11") && file_contains(json_path, "\"FLOP/s\""),
+             "Google Benchmark JSON written with the case names and the FLOP/s counter");
+    ptc_gbench_destroy(suite);
+    remove(json_path);
+
+    /* a failing case is reported as such, and the others still run */
+    ptc_gbench_options quiet = {.repetitions = 2};
+    suite = ptc_gbench_create(&quiet);
+    ptc_gbench_case fails = {.name = "selftest/fails", .run_loop = st_loop_fails};
+    ptc_gbench_add(suite, &fails);
+    count.name = "selftest/after-failure";
+    ptc_gbench_add(suite, &count);
+    st_calls = 0;
+    st_check(ptc_gbench_run(suite) == -1 && ptc_gbench_error(suite)[0], "a failing case fails the run");
+    s = ptc_gbench_result(suite, 0);
+    st_check(s->error && strstr(s->error_message, "deliberate failure"), "the failure's message is kept");
+    s = ptc_gbench_result(suite, 1);
+    st_check(!s->error && s->n == 2 && st_calls == 6, "the case after a failure still runs");
+    ptc_gbench_destroy(suite);
+
+    /* a JSON path that cannot be written is an error, not a crash */
+    ptc_gbench_options unwritable = {.json_path = "/nonexistent-dir/x/gbench.json"};
+    suite = ptc_gbench_create(&unwritable);
+    ptc_gbench_add(suite, &count);
+    st_check(ptc_gbench_run(suite) == -1 && strstr(ptc_gbench_error(suite), "cannot write"),
+             "an unwritable JSON path is reported");
+    ptc_gbench_destroy(suite);
+
+    /* peak code: positive, finite, and no figure for an ISA this machine lacks */
+    const char *best = ptc_peak_best_isa();
+    if (best) {
+        const double g1 = ptc_peak_fma_gflops(best, 1, 0.05);
+        const double g2 = ptc_peak_fma_gflops(best, 2, 0.05);
+        st_check(g1 > 0 && isfinite(g1) && g2 > 0 && isfinite(g2), "peak FMA rate is positive and finite");
+    }
+    st_check(ptc_peak_fma_gflops("no-such-isa", 1, 0.01) == 0, "peak of an unknown ISA is 0");
+    const double bw = ptc_peak_triad_gbps(1, (size_t)24 << 20, 2);
+    st_check(bw > 0 && isfinite(bw), "triad bandwidth is positive and finite");
+
+    printf("# self-test took %.2f s\n", now_seconds() - t0);
+    printf("%d passed, %d failed\n", st_checks - st_failures, st_failures);
+    return st_failures ? 1 : 0;
+}
+
+/* ---- the benchmark --------------------------------------------------------------- */
+
+typedef struct peaks {
+    const char *isa[4];      /* ISAs with a peak figure */
+    int n_isa;
+    double gflops[4][MAX_THREAD_COUNTS];
+    const char *best;        /* widest, used for ref and OpenBLAS */
+    double triad_gbps[MAX_THREAD_COUNTS];
+} peaks;
+
+static double peak_for(const peaks *pk, const options *o, const char *isa, int threads,
+                       const char **used)
+{
+    int t = 0;
+    while (t < o->n_threads && o->threads[t] != threads)
+        t++;
+    for (int i = 0; i < pk->n_isa; i++)
+        if (strcmp(pk->isa[i], isa) == 0) {
+            *used = pk->isa[i];
+            return pk->gflops[i][t];
+        }
+    for (int i = 0; i < pk->n_isa; i++)
+        if (pk->best && strcmp(pk->isa[i], pk->best) == 0) {
+            *used = pk->isa[i];
+            return pk->gflops[i][t];
+        }
+    *used = "none";
+    return 0;
+}
+
+typedef struct run_info {
+    const options *opt;
+    int total;
+    int done;
+} run_info;
+
+static void on_case_done(const ptc_gbench_stats *s, void *user)
+{
+    run_info *ri = user;
+    ri->done++;
+    if (s->error)
+        fprintf(stderr, "  [%d/%d] %-36s FAILED: %s\n", ri->done, ri->total, s->name, s->error_message);
+    else
+        fprintf(stderr, "  [%d/%d] %-36s %8.2f GFLOP/s  (cv %.1f%%, n=%d)\n", ri->done, ri->total,
+                s->name, s->gflops_median, 100 * s->cv, s->n);
+}
+
+/* The pointer of `op` in a table (to spot entries that are one kernel). */
+static const void *op_pointer(const ptc_ops *ops, op_kind op)
+{
+    return op == OP_SGEMM ? (const void *)ops->sgemm : (const void *)ops->attention;
+}
+
+int main(int argc, char **argv)
+{
+    const options opt = parse_options(argc, argv);
+    if (opt.self_test)
+        return self_test();
+
+    /* the tables to measure, ref first (so dedup names the ref kernel) */
+    size_t n_all;
+    const ptc_ops *const *all = ptc_ops_all(&n_all);
+    const ptc_ops *tables[8];
+    size_t n_tables = 0;
+    if (opt.isa) {
+        const ptc_ops *t = ptc_ops_find(opt.isa);
+        if (!t) {
+            fprintf(stderr, "ptc-bench-kernels: this build has no ops table '%s' (try --help)\n", opt.isa);
+            return 2;
+        }
+        if (!ptc_ops_supported(t)) {
+            fprintf(stderr, "ptc-bench-kernels: this CPU cannot run the '%s' table\n", opt.isa);
+            return 2;
+        }
+        tables[n_tables++] = t;
+    } else {
+        for (size_t i = n_all; i-- > 0;)
+            if (ptc_ops_supported(all[i]) && n_tables < 8)
+                tables[n_tables++] = all[i];
+    }
+
+    const double t_start = now_seconds();
+    const double load_start = load_average();
+    char cpu[256], slug[256], features[256], commit[64], date[32];
+    cpu_model(cpu, sizeof cpu);
+    slugify(cpu, slug, sizeof slug);
+    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
+    git_commit(commit, sizeof commit);
+    const time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
+    if (mkdir_p(dir) != 0) {
+        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+
+    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
+    for (size_t i = 0; i < n_tables; i++)
+        fprintf(stderr, " %s", tables[i]->name);
+    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
+
+    /* ceilings first, on an idle process */
+    peaks pk = {.best = ptc_peak_best_isa()};
+    static const char *const peak_isas[] = {"avx512", "avx2", "neon"};
+    for (size_t i = 0; i < sizeof peak_isas / sizeof peak_isas[0]; i++) {
+        if (ptc_peak_fma_gflops(peak_isas[i], 1, 0.001) == 0)
+            continue;
+        pk.isa[pk.n_isa] = peak_isas[i];
+        for (int t = 0; t < opt.n_threads; t++)
+            pk.gflops[pk.n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt.threads[t], opt.quick ? 0.1 : 0.3);
+        pk.n_isa++;
+    }
+    for (int t = 0; t < opt.n_threads; t++)
+        pk.triad_gbps[t] = ptc_peak_triad_gbps(opt.threads[t], 0, opt.quick ? 3 : 5);
+    for (int i = 0; i < pk.n_isa; i++)
+        for (int t = 0; t < opt.n_threads; t++)
+            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk.isa[i], opt.threads[t],
+                    pk.gflops[i][t]);
+    for (int t = 0; t < opt.n_threads; t++)
+        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    /* a T-thread peak well below T x the 1-thread peak: the cores are shared or busy */
+    for (int i = 0; i < pk.n_isa; i++) {
+        double one = 0;
+        for (int t = 0; t < opt.n_threads; t++)
+            if (opt.threads[t] == 1)
+                one = pk.gflops[i][t];
+        for (int t = 0; t < opt.n_threads; t++) {
+            const int nt = opt.threads[t];
+            if (one > 0 && nt > 1 && pk.gflops[i][t] < 0.75 * nt * one)
+                add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
+                         "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
+                         pk.isa[i], nt, pk.gflops[i][t] / one, nt, load_start, nt);
+        }
+    }
+    if (load_start > 0.5)
+        add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
+
+    /* shapes */
+    size_t n_sgemm = opt.quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+    static const size_t quick_lengths[] = {128, 512};
+    const size_t *lengths = opt.quick ? quick_lengths : attention_lengths;
+    size_t n_lengths = opt.quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+
+    buffers buf;
+    unsigned seed = 12345;
+    size_t max_a = 0, max_b = 0, max_c = 0, max_seq = 0;
+    for (size_t s = 0; s < n_sgemm; s++) {
+        const sgemm_shape g = sgemm_shapes[s];
+        max_a = g.m * g.k > max_a ? g.m * g.k : max_a;
+        max_b = g.k * g.n > max_b ? g.k * g.n : max_b;
+        max_c = g.m * g.n > max_c ? g.m * g.n : max_c;
+    }
+    for (size_t i = 0; i < n_lengths; i++)
+        max_seq = lengths[i] > max_seq ? lengths[i] : max_seq;
+    buf.a = alloc_floats(max_a, &seed);
+    buf.b = alloc_floats(max_b, &seed);
+    buf.c = alloc_floats(max_c, &seed);
+    buf.q = alloc_floats(max_seq * ATTN_D, &seed);
+    buf.k = alloc_floats(max_seq * ATTN_D, &seed);
+    buf.v = alloc_floats(max_seq * ATTN_D, &seed);
+    buf.o = alloc_floats(max_seq * ATTN_D, &seed);
+    buf.lse = alloc_floats(max_seq, &seed);
+
+    /* the cases: ptc tables (ref first), then OpenBLAS last (its worker threads
+     * spin after a call and would steal cores from the cases after it) */
+    static bench_case cases[MAX_CASES];
+    int n_cases = 0;
+    bool ref_limited = false, deduped = false;
+    for (size_t ti = 0; ti < n_tables; ti++) {
+        const ptc_ops *ops = tables[ti];
+        const bool is_ref = strcmp(ops->name, "ref") == 0;
+        const bool limit = is_ref && !opt.ref_full && n_tables > 1;
+        for (int op = OP_SGEMM; op <= OP_ATTENTION; op++) {
+            if (opt.dedup) {
+                const ptc_ops *same = NULL;
+                for (size_t tj = 0; tj < ti && !same; tj++)
+                    if (op_pointer(tables[tj], (op_kind)op) == op_pointer(ops, (op_kind)op))
+                        same = tables[tj];
+                if (same) {
+                    add_note("%s %s is the %s kernel: not timed again (--no-dedup times it)", ops->name,
+                             op == OP_SGEMM ? "sgemm" : "attention", same->name);
+                    deduped = true;
+                    continue;
+                }
+            }
+            for (int t = 0; t < opt.n_threads; t++) {
+                if (limit && opt.threads[t] != 1) {
+                    ref_limited = true;
+                    continue;
+                }
+                const size_t n_shapes = op == OP_SGEMM ? n_sgemm : n_lengths;
+                for (size_t s = 0; s < n_shapes; s++) {
+                    bench_case *bc = &cases[n_cases];
+                    *bc = (bench_case){.op = (op_kind)op, .impl = ops->name, .ops = ops,
+                                       .threads = opt.threads[t], .buf = &buf};
+                    if (op == OP_SGEMM) {
+                        if (limit && s > 0) {
+                            ref_limited = true;
+                            continue;
+                        }
+                        bc->m = sgemm_shapes[s].m, bc->n = sgemm_shapes[s].n, bc->k = sgemm_shapes[s].k;
+                        bc->flops = 2.0 * bc->m * bc->n * bc->k;
+                        snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
+                    } else {
+                        if (limit && lengths[s] > 1024) {
+                            ref_limited = true;
+                            continue;
+                        }
+                        bc->seq = lengths[s];
+                        bc->flops = 4.0 * bc->seq * bc->seq * ATTN_D;
+                        snprintf(bc->shape, sizeof bc->shape, "n=%zu d=%d", bc->seq, ATTN_D);
+                    }
+                    if (n_cases + 1 < MAX_CASES)
+                        n_cases++;
+                }
+            }
+        }
+    }
+    if (opt.openblas)
+        for (int t = 0; t < opt.n_threads; t++)
+            for (size_t s = 0; s < n_sgemm; s++) {
+                bench_case *bc = &cases[n_cases];
+                *bc = (bench_case){.op = OP_SGEMM, .impl = "openblas", .threads = opt.threads[t],
+                                   .buf = &buf, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
+                                   .k = sgemm_shapes[s].k};
+                bc->flops = 2.0 * bc->m * bc->n * bc->k;
+                snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
+                if (n_cases + 1 < MAX_CASES)
+                    n_cases++;
+            }
+    if (ref_limited)
+        add_note("ref table (the scalar specification) timed at 1 thread, sgemm 512x768x768 and "
+                 "attention n <= 1024 only (--ref-full times all)");
+    (void)deduped;
+
+    /* run them */
+    snprintf(path, sizeof path, "%s/gbench.json", dir);
+    run_info ri = {.opt = &opt, .total = n_cases};
+    ptc_gbench_options gopt = {.repetitions = opt.reps, .min_time_s = opt.min_time_s,
+                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = path,
+                               .console = opt.gbench_console, .on_case_done = on_case_done,
+                               .on_case_done_user = &ri};
+    ptc_gbench *suite = ptc_gbench_create(&gopt);
+    if (!suite) {
+        fprintf(stderr, "ptc-bench-kernels: out of memory\n");
+        return 1;
+    }
+    fprintf(stderr, "ptc-bench-kernels: one untimed call per case (warm-up, and fits slow cases into "
+                    "--case-budget %g s)\n", opt.case_budget_s);
+    for (int i = 0; i < n_cases; i++) {
+        bench_case *bc = &cases[i];
+        char name[128];
+        snprintf(name, sizeof name, "%s/%s/t%d/%s", bc->op == OP_SGEMM ? "sgemm" : "attention",
+                 bc->impl, bc->threads, bc->shape);
+        ptc_gbench_case gc = {.name = name, .run_loop = run_case, .user = bc, .flops_per_iter = bc->flops};
+        if (bc->ops) {
+            /* One untimed call: a case slower than the budget allows for the usual
+             * repetitions gets budget / call repetitions (at least 1) of exactly
+             * 1 call each, no warm-up beyond this call. */
+            set_threads(bc);
+            const double t0 = now_seconds();
+            call_once(bc);
+            const double t_call = now_seconds() - t0;
+            if (t_call * opt.reps > opt.case_budget_s) {
+                int reps = (int)(opt.case_budget_s / t_call);
+                reps = reps < 1 ? 1 : reps;
+                gc.repetitions = reps;
+                gc.iterations = 1;
+                add_note("%s: %.2f s per call, timed with %d repetition%s of 1 call (--case-budget %g)", name,
+                         t_call, reps, reps == 1 ? "" : "s", opt.case_budget_s);
+            }
+        }
+        bc->gbench_index = ptc_gbench_add(suite, &gc);
+        if (bc->gbench_index < 0) {
+            fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
+            return 1;
+        }
+    }
+    fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
+            opt.min_time_s);
+    const int run_rc = ptc_gbench_run(suite);
+    if (run_rc != 0)
+        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
+    const double load_end = load_average();
+    const double elapsed = now_seconds() - t_start;
+
+    /* ---- outputs ---- */
+    char openblas_config[256];
+    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
+    openblas_config[strcspn(openblas_config, "\n")] = '\0';
+#ifdef PTC_BUILD_FLAGS
+    const char *flags = PTC_BUILD_FLAGS;
+#else
+    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
+#endif
+
+    /* a figure above its measured peak means the peak run was disturbed */
+    for (int i = 0; i < n_cases; i++) {
+        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
+        const char *peak_isa;
+        const double peak = peak_for(&pk, &opt, cases[i].ops ? cases[i].impl : "", cases[i].threads, &peak_isa);
+        if (!s->error && peak > 0 && s->gflops_median > peak) {
+            add_note("%s reached %.0f%% of the measured %s peak: the peak measurement was disturbed "
+                     "(busy machine), %% of peak is unreliable in this run",
+                     s->name, 100 * s->gflops_median / peak, peak_isa);
+            break;
+        }
+    }
+
+    /* stdout table */
+    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", cpu, features, date, commit);
+    printf("%-9s %-9s %2s  %-16s %10s %7s  %-19s %6s %3s\n", "impl", "op", "t", "shape", "GFLOP/s",
+           "%peak", "min..max GFLOP/s", "cv%", "n");
+    for (int i = 0; i < n_cases; i++) {
+        const bench_case *bc = &cases[i];
+        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)bc->gbench_index);
+        const char *peak_isa;
+        const double peak = peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
+        const char *op = bc->op == OP_SGEMM ? "sgemm" : "attention";
+        if (s->error || s->n == 0) {
+            printf("%-9s %-9s %2d  %-16s %10s  (%s)\n", bc->impl, op, bc->threads, bc->shape, "-", s->error_message);
+            continue;
+        }
+        char range[40];
+        snprintf(range, sizeof range, "%.2f..%.2f", s->gflops_min, s->gflops_max);
+        printf("%-9s %-9s %2d  %-16s %10.2f %6.1f%%  %-19s %6.2f %3d\n", bc->impl, op, bc->threads, bc->shape,
+               s->gflops_median, peak > 0 ? 100 * s->gflops_median / peak : 0, range, 100 * s->cv, s->n);
+    }
+    for (int i = 0; i < pk.n_isa; i++)
+        for (int t = 0; t < opt.n_threads; t++)
+            printf("peak FMA %s, %d thread(s): %.1f GFLOP/s\n", pk.isa[i], opt.threads[t], pk.gflops[i][t]);
+    for (int t = 0; t < opt.n_threads; t++)
+        printf("triad bandwidth, %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    for (int i = 0; i < notes.count; i++)
+        printf("note: %s\n", notes.items[i]);
+    printf("elapsed %.1f s, load average %.2f -> %.2f\n", elapsed, load_start, load_end);
+
+    /* JSON (own schema) */
+    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
+    FILE *fj = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
+    FILE *fc = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
+    FILE *fm = fopen(path, "w");
+    if (!fj || !fc || !fm) {
+        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
+        return 1;
+    }
+    fprintf(fj, "{\n  \"schema_version\": 1,\n  \"context\": {\n    \"cpu\": ");
+    json_string(fj, cpu);
+    fprintf(fj, ",\n    \"cpu_slug\": ");
+    json_string(fj, slug);
+    fprintf(fj, ",\n    \"cpu_features\": ");
+    json_string(fj, features);
+    fprintf(fj, ",\n    \"online_cpus\": %ld,\n    \"tables\": [", sysconf(_SC_NPROCESSORS_ONLN));
+    for (size_t i = 0; i < n_tables; i++) {
+        fprintf(fj, "%s", i ? ", " : "");
+        json_string(fj, tables[i]->name);
+    }
+    fprintf(fj, "],\n    \"compiler\": ");
+    json_string(fj, "gcc " __VERSION__);
+    fprintf(fj, ",\n    \"flags\": ");
+    json_string(fj, flags);
+    fprintf(fj, ",\n    \"peer\": ");
+    json_string(fj, opt.openblas ? openblas_config : "none");
+    fprintf(fj, ",\n    \"git_commit\": ");
+    json_string(fj, commit);
+    fprintf(fj, ",\n    \"date\": ");
+    json_string(fj, date);
+    fprintf(fj, ",\n    \"quick\": %s,\n    \"repetitions\": %d,\n    \"min_time_s\": %g,\n",
+            opt.quick ? "true" : "false", opt.reps, opt.min_time_s);
+    fprintf(fj, "    \"load_average_start\": %.2f,\n    \"load_average_end\": %.2f,\n    \"elapsed_s\": %.2f,\n",
+            load_start, load_end, elapsed);
+    fprintf(fj, "    \"peak_fma_gflops\": {");
+    for (int i = 0; i < pk.n_isa; i++) {
+        fprintf(fj, "%s\"%s\": {", i ? ", " : "", pk.isa[i]);
+        for (int t = 0; t < opt.n_threads; t++)
+            fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.gflops[i][t]);
+        fprintf(fj, "}");
+    }
+    fprintf(fj, "},\n    \"triad_gbps\": {");
+    for (int t = 0; t < opt.n_threads; t++)
+        fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.triad_gbps[t]);
+    fprintf(fj, "},\n    \"notes\": [");
+    for (int i = 0; i < notes.count; i++) {
+        fprintf(fj, "%s\n      ", i ? "," : "");
+        json_string(fj, notes.items[i]);
+    }
+    fprintf(fj, "%s]\n  },\n  \"rows\": [", notes.count ? "\n    " : "");
+
+    fprintf(fc, "cpu,impl,isa,op,threads,shape,m,n,k,seq,d,flops_per_iter,gflops_median,gflops_min,"
+                "gflops_max,time_median_s,time_mean_s,time_stddev_s,cv,n_reps,peak_isa,peak_gflops,"
+                "pct_peak,error\n");
+    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n", cpu,
+            features, date, commit, opt.reps, opt.min_time_s, opt.quick ? " (quick)" : "");
+    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
+    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
+
+    int rows_written = 0;
+    for (int i = 0; i < n_cases; i++) {
+        const bench_case *bc = &cases[i];
+        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)bc->gbench_index);
+        const char *peak_isa;
+        const double peak = peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
+        const double pct = peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0;
+        const char *op = bc->op == OP_SGEMM ? "sgemm" : "attention";
+        /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
+        const char *isa = bc->ops ? bc->impl : "openblas-dispatch";
+
+        fprintf(fj, "%s\n    {\"cpu\": ", rows_written++ ? "," : "");
+        json_string(fj, cpu);
+        fprintf(fj, ", \"impl\": \"%s\", \"isa\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"shape\": \"%s\", ",
+                bc->impl, isa, op, bc->threads, bc->shape);
+        if (bc->op == OP_SGEMM)
+            fprintf(fj, "\"m\": %zu, \"n\": %zu, \"k\": %zu, ", bc->m, bc->n, bc->k);
+        else
+            fprintf(fj, "\"seq\": %zu, \"d\": %d, ", bc->seq, ATTN_D);
+        fprintf(fj, "\"flops_per_iter\": %.0f, \"gflops_median\": %.4f, \"gflops_min\": %.4f, "
+                    "\"gflops_max\": %.4f, \"time_median_s\": %.9g, \"time_mean_s\": %.9g, "
+                    "\"time_stddev_s\": %.9g, \"time_min_s\": %.9g, \"time_max_s\": %.9g, \"cv\": %.6f, "
+                    "\"n_reps\": %d, \"rep_s\": [",
+                bc->flops, s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s,
+                s->stddev_s, s->min_s, s->max_s, s->cv, s->n);
+        for (int r = 0; r < s->n; r++)
+            fprintf(fj, "%s%.9g", r ? ", " : "", s->rep_s[r]);
+        fprintf(fj, "], \"rep_iterations\": [");
+        for (int r = 0; r < s->n; r++)
+            fprintf(fj, "%s%lld", r ? ", " : "", (long long)s->rep_iterations[r]);
+        fprintf(fj, "], \"peak_isa\": \"%s\", \"peak_gflops\": %.3f, \"pct_peak\": %.2f, \"error\": ",
+                peak_isa, peak, pct);
+        json_string(fj, s->error_message);
+        fprintf(fj, "}");
+
+        fprintf(fc, "\"%s\",%s,%s,%s,%d,\"%s\",", cpu, bc->impl, isa, op, bc->threads, bc->shape);
+        if (bc->op == OP_SGEMM)
+            fprintf(fc, "%zu,%zu,%zu,,,", bc->m, bc->n, bc->k);
+        else
+            fprintf(fc, ",,,%zu,%d,", bc->seq, ATTN_D);
+        fprintf(fc, "%.0f,%.4f,%.4f,%.4f,%.9g,%.9g,%.9g,%.6f,%d,%s,%.3f,%.2f,\"%s\"\n", bc->flops,
+                s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s, s->stddev_s, s->cv,
+                s->n, peak_isa, peak, pct, s->error_message);
+
+        if (s->error || s->n == 0)
+            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", bc->impl, op, bc->threads, bc->shape,
+                    s->error_message);
+        else
+            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", bc->impl, op,
+                    bc->threads, bc->shape, s->gflops_median, pct, s->gflops_min, s->gflops_max, 100 * s->cv,
+                    s->n);
+    }
+    fprintf(fj, "\n  ]\n}\n");
+    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
+    for (int i = 0; i < pk.n_isa; i++)
+        for (int t = 0; t < opt.n_threads; t++)
+            fprintf(fm, " %s %dt %.1f GFLOP/s;", pk.isa[i], opt.threads[t], pk.gflops[i][t]);
+    fprintf(fm, "\nTriad bandwidth:");
+    for (int t = 0; t < opt.n_threads; t++)
+        fprintf(fm, " %dt %.1f GB/s;", opt.threads[t], pk.triad_gbps[t]);
+    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
+                "same thread count. Peer: %s.\n",
+            pk.best ? pk.best : "none", openblas_config);
+    for (int i = 0; i < notes.count; i++)
+        fprintf(fm, "\n- %s", notes.items[i]);
+    fprintf(fm, "\n");
+    const bool write_ok = !ferror(fj) && !ferror(fc) && !ferror(fm);
+    fclose(fj);
+    fclose(fc);
+    fclose(fm);
+    if (!write_ok) {
+        fprintf(stderr, "ptc-bench-kernels: error writing the result files under %s\n", dir);
+        return 1;
+    }
+    printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
+    ptc_gbench_destroy(suite);
+    float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        free(owned[i]);
+    for (int i = 0; i < notes.count; i++)
+        free(notes.items[i]);
+    return run_rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,239 @@
+/*
+ * harness/bench/calibrate.c — `ptc calibrate` and the calibration file (contract:
+ * harness/bench/calibrate.h).
+ */
+#define _GNU_SOURCE
+#include "bench/calibrate.h"
+
+#include "common/machine.h"
+#include "bench/peak.h"
+#include "bench/sweep.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const vector_isas[] = {"avx512", "avx2", "neon"};
+
+void ptc_calibration_path(const char *results_root, const char *slug, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s/calibration.json", results_root, slug);
+}
+
+int ptc_calibration_load(const char *path, ptc_calibration *cal, char *err, size_t len)
+{
+    cal->root = NULL;
+    snprintf(cal->path, sizeof cal->path, "%s", path);
+    json_error_t e;
+    errno = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, len, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    json_t *root = json_loadf(f, 0, &e);
+    fclose(f);
+    if (!root || !json_is_object(json_object_get(root, "peak_gflops"))) {
+        snprintf(err, len, "%s: not a calibration file (%s)", path, root ? "no peak_gflops" : e.text);
+        json_decref(root);
+        errno = EINVAL;
+        return -1;
+    }
+    cal->root = root;
+    return 0;
+}
+
+void ptc_calibration_free(ptc_calibration *cal)
+{
+    json_decref(cal->root);
+    cal->root = NULL;
+}
+
+static double lookup(json_t *by_threads, int threads)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", threads);
+    return json_number_value(json_object_get(by_threads, key));
+}
+
+double ptc_calibration_peak(const ptc_calibration *cal, const char *isa, int threads,
+                            const char **peak_isa)
+{
+    *peak_isa = NULL;
+    if (!cal || !cal->root)
+        return 0;
+    json_t *peaks = json_object_get(cal->root, "peak_gflops");
+    const char *use = isa;
+    if (strcmp(isa, "ref") == 0 || !json_object_get(peaks, isa))
+        use = json_string_value(json_object_get(cal->root, "best_isa"));
+    if (!use)
+        return 0;
+    const double v = lookup(json_object_get(peaks, use), threads);
+    if (v > 0) {
+        /* the string lives in the json tree as long as cal does */
+        const char *key;
+        json_t *val;
+        json_object_foreach(peaks, key, val)
+            if (strcmp(key, use) == 0)
+                *peak_isa = key;
+    }
+    return v;
+}
+
+double ptc_calibration_bandwidth(const ptc_calibration *cal, int threads)
+{
+    if (!cal || !cal->root)
+        return 0;
+    return lookup(json_object_get(cal->root, "bandwidth_gbps"), threads);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, int n_threads,
+                          char *err, size_t len)
+{
+    ptc_machine m;
+    char merr[128], slug[128];
+    if (ptc_machine_describe(&m, merr, sizeof merr) != 0)
+        snprintf(m.cpu_model, sizeof m.cpu_model, "unknown");
+    ptc_machine_slug(&m, slug, sizeof slug);
+    int threads[64];
+    if (n_threads <= 0) {
+        const long pus = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = pus < 1 ? 1 : pus > 64 ? 64 : (int)pus;
+        for (int i = 0; i < n_threads; i++)
+            threads[i] = i + 1;
+    } else {
+        memcpy(threads, threads_in, (size_t)n_threads * sizeof *threads);
+    }
+    const double seconds = quick ? 0.1 : 0.5;
+    double load = -1;
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (fscanf(lf, "%lf", &load) != 1)
+            load = -1;
+        fclose(lf);
+    }
+    json_t *root = json_object();
+    char date[32];
+    const time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(root, "schema", json_string("ptc.calibration/1"));
+    json_object_set_new(root, "cpu", json_string(m.cpu_model));
+    json_object_set_new(root, "cpu_slug", json_string(slug));
+    json_object_set_new(root, "date", json_string(date));
+    json_object_set_new(root, "quick", json_boolean(quick));
+    json_object_set_new(root, "load_average", json_real(load));
+    json_object_set_new(root, "seconds_per_figure", json_real(seconds));
+    const char *best = ptc_peak_best_isa();
+    json_object_set_new(root, "best_isa", best ? json_string(best) : json_null());
+    json_t *peaks = json_object();
+    for (size_t i = 0; i < sizeof vector_isas / sizeof vector_isas[0]; i++) {
+        json_t *by = json_object();
+        for (int k = 0; k < n_threads; k++) {
+            const double g = ptc_peak_fma_gflops(vector_isas[i], threads[k], seconds);
+            if (g <= 0)
+                break;
+            char key[16];
+            snprintf(key, sizeof key, "%d", threads[k]);
+            json_object_set_new(by, key, json_real(g));
+            fprintf(stderr, "ptc calibrate: peak FMA %s, %d thread(s): %.1f GFLOP/s\n",
+                    vector_isas[i], threads[k], g);
+        }
+        if (json_object_size(by))
+            json_object_set_new(peaks, vector_isas[i], by);
+        else
+            json_decref(by);
+    }
+    json_object_set_new(root, "peak_gflops", peaks);
+    json_t *bw = json_object();
+    for (int k = 0; k < n_threads; k++) {
+        const double g = ptc_peak_triad_gbps(threads[k], 0, quick ? 2 : 5);
+        char key[16];
+        snprintf(key, sizeof key, "%d", threads[k]);
+        json_object_set_new(bw, key, json_real(g));
+        fprintf(stderr, "ptc calibrate: triad bandwidth, %d thread(s): %.1f GB/s\n", threads[k], g);
+    }
+    json_object_set_new(root, "bandwidth_gbps", bw);
+
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (mkdirs(dir) != 0) {
+            snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
+            json_decref(root);
+            return -1;
+        }
+    }
+    char tmp[720];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
+    json_decref(root);
+    if (rc != 0 || rename(tmp, path) != 0) {
+        snprintf(err, len, "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+int ptc_calibrate_main(int argc, char **argv)
+{
+    bool quick = false;
+    const char *out = "results";
+    int threads[64], n_threads = 0;
+    char err[300];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            n_threads = ptc_sweep_parse_ints(argv[++i], threads, 64, 1, "--threads", err, sizeof err);
+            if (n_threads < 0) {
+                fprintf(stderr, "ptc calibrate: %s\n", err);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: ptc calibrate [--quick] [--threads LIST] [--out DIR]\n"
+                   "  measures peak FP32 FMA per vector ISA and triad bandwidth for 1..N threads\n"
+                   "  and writes DIR/<cpu-slug>/calibration.json (DIR default results)\n");
+            return 0;
+        } else {
+            fprintf(stderr, "ptc calibrate: unknown option '%s' (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    ptc_machine m;
+    char slug[128], path[700];
+    if (ptc_machine_describe(&m, err, sizeof err) != 0)
+        snprintf(m.cpu_model, sizeof m.cpu_model, "unknown");
+    ptc_machine_slug(&m, slug, sizeof slug);
+    ptc_calibration_path(out, slug, path, sizeof path);
+    if (ptc_calibrate_measure(path, quick, threads, n_threads, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc calibrate: %s\n", err);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    return 0;
+}

@@ -1,0 +1,313 @@
+/*
+ * harness/bench/sweep_rows.c — building, appending and reading result rows, and the
+ * statistics rows carry. Contract: harness/bench/sweep_rows.h; fields: harness/SCHEMA.md.
+ */
+#define _GNU_SOURCE
+#include "bench/sweep_rows.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void iso_utc_now(char *buf, size_t len)
+{
+    const time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id)
+{
+    json_t *r = json_object();
+    if (!r)
+        return NULL;
+    char ts[32];
+    iso_utc_now(ts, sizeof ts);
+    json_object_set_new(r, "schema", json_string("ptc.row/1"));
+    json_object_set_new(r, "run", json_string(id->run));
+    json_object_set_new(r, "config_id", json_string(c->id));
+    json_object_set_new(r, "status", json_string("ok"));
+    json_object_set_new(r, "level", json_string(ptc_level_name(c->level)));
+    json_object_set_new(r, "variant", json_string(ptc_sweep_variant_name(c->variant)));
+    json_object_set_new(r, "label", json_string(c->label));
+    json_object_set_new(r, "rule", c->has_rule ? json_string(ptc_rule_name(c->rule)) : json_null());
+    json_object_set_new(r, "p", c->has_p ? json_real(c->p) : json_null());
+    json_object_set_new(r, "lc", c->has_lc ? json_integer(c->lc) : json_null());
+    json_object_set_new(r, "m", c->has_m ? json_integer(c->m) : json_null());
+    json_object_set_new(r, "pad_mode", json_string(ptc_pad_name(c->pad)));
+    json_object_set_new(r, "project_kept", json_boolean(c->project_kept));
+    json_object_set_new(r, "model", json_string(c->model.name));
+    json_object_set_new(r, "hidden", json_integer(c->model.hidden));
+    json_object_set_new(r, "layers", json_integer(c->model.layers));
+    json_object_set_new(r, "heads", json_integer(c->model.heads));
+    json_object_set_new(r, "ffn", json_integer(c->model.ffn));
+    json_object_set_new(r, "seq", json_integer(c->seq));
+    json_object_set_new(r, "batch", json_integer(c->batch));
+    json_object_set_new(r, "isa", json_string(c->isa));
+    json_object_set_new(r, "threads", json_integer(c->threads));
+    json_object_set_new(r, "cpu", json_string(id->cpu));
+    json_object_set_new(r, "cpu_slug", json_string(id->cpu_slug));
+    json_object_set_new(r, "commit", json_string(id->commit));
+    json_object_set_new(r, "dirty", json_boolean(id->dirty));
+    json_object_set_new(r, "timestamp", json_string(ts));
+    /* added to ptc.row/1 (readers ignore unknown fields): how it was measured */
+    json_t *m = json_object();
+    json_object_set_new(m, "reps_requested", json_integer(id->reps));
+    json_object_set_new(m, "min_time_s", json_real(id->min_time_s));
+    json_object_set_new(m, "warmup_s", json_real(id->warmup_s));
+    json_object_set_new(m, "seed", json_integer((json_int_t)id->seed));
+    json_object_set_new(m, "est_flops", json_real(c->est_flops));
+    json_object_set_new(r, "measure", m);
+    return r;
+}
+
+void ptc_row_set_error(json_t *row, const char *message)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s", message && *message ? message : "failed");
+    line[strcspn(line, "\r\n")] = '\0';
+    json_object_set_new(row, "status", json_string("error"));
+    json_object_set_new(row, "error", json_string(line));
+    static const char *const measured[] = {
+        "binding", "binding_verified", "time_s", "speedup", "flops", "flops_ratio", "gflops",
+        "pct_peak", "memory", "memory_ratio", "rss_ratio", "kept", "calibration"};
+    for (size_t i = 0; i < sizeof measured / sizeof measured[0]; i++)
+        if (!json_object_get(row, measured[i]))
+            json_object_set_new(row, measured[i], json_null());
+}
+
+char *ptc_row_line(const json_t *row)
+{
+    char *s = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (!s)
+        return NULL;
+    const size_t n = strlen(s);
+    char *line = malloc(n + 2);
+    if (line) {
+        memcpy(line, s, n);
+        line[n] = '\n';
+        line[n + 1] = '\0';
+    }
+    free(s);
+    return line;
+}
+
+int ptc_rows_append_line(int fd, const char *line)
+{
+    size_t left = strlen(line);
+    const char *p = line;
+    while (left > 0) {
+        const ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    return fsync(fd) == 0 || errno == EINVAL ? 0 : -1;
+}
+
+long ptc_rows_repair_tail(const char *path)
+{
+    const int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    off_t end = st.st_size;
+    char buf[4096];
+    off_t keep = 0; /* bytes up to and including the last '\n' */
+    while (end > 0) {
+        const off_t start = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+        const ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        ssize_t i = n - 1;
+        while (i >= 0 && buf[i] != '\n')
+            i--;
+        if (i >= 0) {
+            keep = start + i + 1;
+            break;
+        }
+        end = start;
+    }
+    const long dropped = (long)(st.st_size - keep);
+    if (dropped > 0 && ftruncate(fd, keep) != 0) {
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return dropped;
+}
+
+int ptc_rows_ok_ids(const char *path, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    char *line = NULL;
+    size_t cap = 0, n_ids = 0, cap_ids = 0;
+    char **list = NULL;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t e;
+        json_t *row = json_loads(line, 0, &e);
+        if (!row)
+            continue;
+        const char *status = json_string_value(json_object_get(row, "status"));
+        const char *id = json_string_value(json_object_get(row, "config_id"));
+        if (status && id && strcmp(status, "ok") == 0 &&
+            !ptc_rows_contains(list, n_ids, id)) {
+            if (n_ids == cap_ids) {
+                cap_ids = cap_ids ? 2 * cap_ids : 64;
+                char **t = realloc(list, cap_ids * sizeof *t);
+                if (!t) {
+                    json_decref(row);
+                    break;
+                }
+                list = t;
+            }
+            list[n_ids++] = strdup(id);
+        }
+        json_decref(row);
+    }
+    free(line);
+    const int bad = ferror(f);
+    fclose(f);
+    *ids = list;
+    *n = n_ids;
+    return bad ? -1 : 0;
+}
+
+void ptc_rows_free_ids(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+bool ptc_rows_contains(char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+size_t ptc_rows_pending(const ptc_sweep_config *configs, size_t n_configs, char *const *ids,
+                        size_t n_ids, bool *pending)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n_configs; i++) {
+        pending[i] = !ptc_rows_contains(ids, n_ids, configs[i].id);
+        count += pending[i];
+    }
+    return count;
+}
+
+/* ---- statistics ---------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_inplace(double *x, size_t n)
+{
+    qsort(x, n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+double ptc_median(const double *x, size_t n)
+{
+    if (n == 0)
+        return 0;
+    double *t = malloc(n * sizeof *t);
+    if (!t)
+        return 0;
+    memcpy(t, x, n * sizeof *t);
+    const double m = median_inplace(t, n);
+    free(t);
+    return m;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Quantile q of sorted x (linear interpolation). */
+static double quantile_sorted(const double *x, size_t n, double q)
+{
+    const double h = q * (double)(n - 1);
+    const size_t lo = (size_t)floor(h);
+    const double f = h - (double)lo;
+    return lo + 1 < n ? x[lo] + f * (x[lo + 1] - x[lo]) : x[n - 1];
+}
+
+double ptc_bootstrap_speedup(const double *base, size_t n_base, const double *variant,
+                             size_t n_variant, uint64_t seed, int resamples, double *lo,
+                             double *hi)
+{
+    *lo = *hi = 0;
+    if (n_base == 0 || n_variant == 0)
+        return 0;
+    const double point = ptc_median(base, n_base) / ptc_median(variant, n_variant);
+    if (resamples < 1) {
+        *lo = *hi = point;
+        return point;
+    }
+    double *rb = malloc(n_base * sizeof *rb), *rv = malloc(n_variant * sizeof *rv);
+    double *ratios = malloc((size_t)resamples * sizeof *ratios);
+    if (!rb || !rv || !ratios) {
+        free(rb);
+        free(rv);
+        free(ratios);
+        *lo = *hi = point;
+        return point;
+    }
+    uint64_t s = seed;
+    for (int r = 0; r < resamples; r++) {
+        for (size_t i = 0; i < n_base; i++)
+            rb[i] = base[splitmix64(&s) % n_base];
+        for (size_t i = 0; i < n_variant; i++)
+            rv[i] = variant[splitmix64(&s) % n_variant];
+        ratios[r] = median_inplace(rb, n_base) / median_inplace(rv, n_variant);
+    }
+    qsort(ratios, (size_t)resamples, sizeof *ratios, cmp_double);
+    *lo = quantile_sorted(ratios, (size_t)resamples, 0.025);
+    *hi = quantile_sorted(ratios, (size_t)resamples, 0.975);
+    free(rb);
+    free(rv);
+    free(ratios);
+    return point;
+}
+
+uint64_t ptc_hash_string(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}

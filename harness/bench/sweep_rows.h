@@ -1,0 +1,81 @@
+/*
+ * harness/bench/sweep_rows.h — result rows of `ptc bench` (schema ptc.row/1,
+ * harness/SCHEMA.md): building them, appending them durably, reading back which
+ * configurations are done (for --resume), and the statistics a row carries
+ * (median, bootstrap confidence interval of a speedup).
+ *
+ * Rows are JSON objects (jansson), one per line of rows.jsonl. Appending writes
+ * the whole line with one write(2) to an O_APPEND descriptor, then fsync: a row
+ * is either entirely in the file or not at all, except after a crash in the
+ * middle of write(2); ptc_rows_repair_tail() drops such a torn last line.
+ * No OpenMP, no ops: safe in the parent process of a sweep.
+ */
+#ifndef PTC_HARNESS_SWEEP_ROWS_H
+#define PTC_HARNESS_SWEEP_ROWS_H
+
+#include "bench/sweep.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What every row of a run shares. */
+typedef struct ptc_row_identity {
+    char run[128];
+    char cpu[128], cpu_slug[128];
+    char commit[64];
+    bool dirty;
+    uint64_t seed;
+    int reps;
+    double min_time_s, warmup_s;
+} ptc_row_identity;
+
+/* A row with every field that defines the configuration (schema, run,
+ * config_id, status "ok", level, variant, label, rule, p, lc, m, pad_mode,
+ * project_kept, model, hidden, layers, heads, ffn, seq, batch, isa, threads,
+ * cpu, cpu_slug, commit, dirty, timestamp). The measured fields are added by the
+ * caller. NULL on no memory. */
+json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id);
+
+/* Turns row into an error row: status "error", `error` (one line), and the
+ * measured fields of the schema present as null. */
+void ptc_row_set_error(json_t *row, const char *message);
+
+/* One line of compact JSON with a trailing newline (malloc'ed). */
+char *ptc_row_line(const json_t *row);
+
+/* Appends one complete line (ending in '\n') to fd (O_APPEND) and fsyncs.
+ * Returns 0, or -1 with errno. */
+int ptc_rows_append_line(int fd, const char *line);
+
+/* Truncates a last line that does not end in '\n' (a torn write). Returns the
+ * bytes dropped, 0 when none or no file, -1 on error. */
+long ptc_rows_repair_tail(const char *path);
+
+/* The config_ids of rows with status "ok" in a rows.jsonl (unparsable lines are
+ * ignored). *ids is malloc'ed: n strings, free with ptc_rows_free_ids. A missing
+ * file gives n = 0 and returns 0; -1 on a read error. */
+int ptc_rows_ok_ids(const char *path, char ***ids, size_t *n);
+void ptc_rows_free_ids(char **ids, size_t n);
+bool ptc_rows_contains(char *const *ids, size_t n, const char *id);
+
+/* pending[i] = configuration i has no ok row in ids. Returns the pending count. */
+size_t ptc_rows_pending(const ptc_sweep_config *configs, size_t n_configs, char *const *ids,
+                        size_t n_ids, bool *pending);
+
+/* ---- statistics ------------------------------------------------------------------ */
+double ptc_median(const double *x, size_t n); /* 0 when n == 0; x is not modified */
+
+/* Speedup = median(base) / median(variant) and its percentile bootstrap 95%
+ * interval: `resamples` times, resample both samples with replacement and take
+ * the ratio of medians; lo/hi = the 2.5% / 97.5% quantiles. Deterministic for a
+ * seed (splitmix64). Returns the point estimate (0 if a sample is empty). */
+double ptc_bootstrap_speedup(const double *base, size_t n_base, const double *variant,
+                             size_t n_variant, uint64_t seed, int resamples, double *lo,
+                             double *hi);
+
+/* 64-bit FNV-1a of a string (seeds that follow a config_id). */
+uint64_t ptc_hash_string(const char *s);
+
+#endif /* PTC_HARNESS_SWEEP_ROWS_H */

@@ -1,0 +1,608 @@
+/*
+ * harness/report/table.c — `ptc table`: paper-style tables from result rows (ptc.row/1).
+ *
+ *   ptc table [options] PATH...
+ *     PATH              rows.jsonl, a run folder (its rows.jsonl), or a CPU folder
+ *                       results/<cpu>/ (its latest run; --all-runs for every run)
+ *     --kind K          table3 | seq | p | lc | isa | raw (default: table3 when the rows
+ *                       have several variant labels, else p, lc or isa when that varies)
+ *     --format F        md (default) | csv | latex
+ *     --where F=V,...   keep rows whose field equals the value (dotted paths; != too;
+ *                       repeatable; p=0.9 compares numerically; F=null for null)
+ *     --columns A,B     raw: the fields to show (dotted paths, e.g. time_s.median)
+ *     --out FILE        write there instead of stdout
+ *     --strict          refuse input with a malformed line (default: report and skip)
+ *
+ * Pure function of the rows. Rows with status "error" are excluded and counted in a
+ * note. Dimensions (model, seq, isa, threads, CPU, commit, ...) that do not vary over
+ * the selected rows are folded into the caption; those that vary become leading
+ * columns. Markdown/LaTeX show each number with its spread (time median ± stddev,
+ * speedup median [95% CI]); CSV has one column per value at full precision
+ * (the shortest decimal that reads back to the same double).
+ */
+#include "report/report.h"
+#include "learn/train.h" /* ptc_table_build_accuracy (harness/report/table_accuracy.c) */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY } kind_t;
+
+static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy"};
+
+/* dims shown through the label ("PFC L7" says variant, rule and L_c) */
+static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
+
+#define MAX_KEYS 24
+
+/* ---- row ordering ------------------------------------------------------------------------- */
+typedef struct {
+    const json_t *row;
+    size_t index;
+} ordered_row;
+
+static const char *const *g_sort_keys;
+static size_t g_sort_nkeys;
+static const char *g_ascending_field; /* overrides the descending order of p or lc */
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const ordered_row *a = pa, *b = pb;
+    for (size_t k = 0; k < g_sort_nkeys; k++) {
+        int d = ptc_dim_cmp(a->row, b->row, g_sort_keys[k]);
+        if (g_ascending_field && strcmp(g_sort_keys[k], g_ascending_field) == 0)
+            d = -d;
+        if (d)
+            return d;
+    }
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Sorts rows in place by keys (stable). */
+static void sort_rows(const json_t **rows, size_t n, const char *const *keys, size_t nkeys,
+                      const char *ascending)
+{
+    ordered_row *tmp = malloc((n + 1) * sizeof *tmp);
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (ordered_row){rows[i], i};
+    g_sort_keys = keys;
+    g_sort_nkeys = nkeys;
+    g_ascending_field = ascending;
+    qsort(tmp, n, sizeof *tmp, cmp_rows);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = tmp[i].row;
+    free(tmp);
+}
+
+/* Key fields of a table: the dimensions that vary over rows (minus `hidden` and the
+ * primaries), cpu/commit/run first, then in ptc_report_dims order, then the primaries. Returns the count. */
+static size_t key_fields(const json_t **rows, size_t n, const char *const *hidden,
+                         const char *const *primaries, const char **keys)
+{
+    /* machine and build first (coarsest grouping), then the configuration */
+    static const char *const front[] = {"cpu", "commit", "dirty", "run", NULL};
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *d = ptc_report_dims; *d && k < MAX_KEYS; d++)
+            if (ptc_field_in(*d, front) == (pass == 0) && !ptc_field_in(*d, hidden) &&
+                !ptc_field_in(*d, primaries) && ptc_dim_varies(rows, n, *d))
+                keys[k++] = *d;
+    for (const char *const *p = primaries; p && *p && k < MAX_KEYS; p++)
+        keys[k++] = *p;
+    return k;
+}
+
+static void key_columns(ptc_rtable *t, const char *const *keys, size_t nkeys)
+{
+    for (size_t k = 0; k < nkeys; k++) {
+        bool numeric = strcmp(keys[k], "seq") == 0 || strcmp(keys[k], "batch") == 0 ||
+                       strcmp(keys[k], "p") == 0 || strcmp(keys[k], "lc") == 0 ||
+                       strcmp(keys[k], "m") == 0 || strcmp(keys[k], "threads") == 0;
+        ptc_rtable_col(t, ptc_dim_title(keys[k]), numeric, keys[k], NULL, NULL, NULL);
+    }
+}
+
+static void key_cells(ptc_rtable *t, size_t r, const json_t *row, const char *const *keys,
+                      size_t nkeys)
+{
+    for (size_t k = 0; k < nkeys; k++)
+        ptc_cell_dim(t, r, k, row, keys[k]);
+}
+
+/* Caption skip list: the keys (shown as columns) and the dims implied by the label. */
+static void caption_for(ptc_rtable *t, const json_t **rows, size_t n, const char *const *keys,
+                        size_t nkeys, const char *const *also_skip)
+{
+    const char *skip[MAX_KEYS + 8];
+    size_t s = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        skip[s++] = keys[k];
+    for (; also_skip && *also_skip && s < MAX_KEYS + 7; also_skip++)
+        skip[s++] = *also_skip;
+    skip[s] = NULL;
+    ptc_caption(rows, n, skip, t->caption, sizeof t->caption);
+}
+
+/* mean over layers of kept.keys_mean; false when absent */
+static bool keys_kept_mean(const json_t *row, double *out)
+{
+    json_t *a = ptc_row_get(row, "kept.keys_mean");
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return false;
+    double sum = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_number(v))
+            return false;
+        sum += json_number_value(v);
+    }
+    *out = sum / (double)json_array_size(a);
+    return true;
+}
+
+static void cell_keys_kept(ptc_rtable *t, size_t r, size_t c, const json_t *row)
+{
+    double mean, seq;
+    if (!keys_kept_mean(row, &mean) || !ptc_row_num(row, "seq", &seq) || seq <= 0) {
+        ptc_rtable_set(t, r, c, NULL, NULL, NULL, NULL, NULL);
+        return;
+    }
+    char text[64], a[40], b[40];
+    snprintf(text, sizeof text, "%.1f (%.0f%%)", mean, 100 * mean / seq);
+    ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(mean, a, sizeof a),
+                   ptc_fmt_double_exact(mean / seq, b, sizeof b), NULL, NULL);
+}
+
+static void time_column(ptc_rtable *t, const json_t **rows, size_t n, double *unit)
+{
+    const char *uname;
+    *unit = ptc_time_unit(rows, n, &uname);
+    char title[64];
+    snprintf(title, sizeof title, "time %s (median ± sd)", uname);
+    ptc_rtable_col(t, title, true, "time_median_s", "time_stddev_s", NULL, NULL);
+}
+
+static int col_speedup(ptc_rtable *t)
+{
+    return ptc_rtable_col(t, "speedup [95% CI]", true, "speedup_median", "speedup_ci_low",
+                          "speedup_ci_high", NULL);
+}
+
+/* ---- kinds ------------------------------------------------------------------------------------ */
+
+static int build_table3(ptc_rtable *t, const json_t **rows, size_t n)
+{
+    static const char *const primaries[] = {"label", NULL};
+    const char *keys[MAX_KEYS];
+    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
+    sort_rows(rows, n, keys, nk, NULL);
+    snprintf(t->title, sizeof t->title, "Variants against BERT (cf. paper Table 3)");
+    caption_for(t, rows, n, keys, nk, implied_by_label);
+    key_columns(t, keys, nk);
+    ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
+    ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
+    col_speedup(t);
+    double unit;
+    time_column(t, rows, n, &unit);
+    ptc_rtable_col(t, "GFLOP/s", true, "gflops", NULL, NULL, NULL);
+    ptc_rtable_col(t, "% of peak", true, "pct_peak", NULL, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ptc_rtable_row(t), c = nk;
+        key_cells(t, r, rows[i], keys, nk);
+        ptc_cell_ratio(t, r, c++, rows[i], "flops_ratio");
+        ptc_cell_ratio(t, r, c++, rows[i], "memory_ratio");
+        ptc_cell_speedup(t, r, c++, rows[i]);
+        ptc_cell_time(t, r, c++, rows[i], unit);
+        ptc_cell_num(t, r, c++, rows[i], "gflops", "%.1f");
+        ptc_cell_num(t, r, c++, rows[i], "pct_peak", "%.1f");
+    }
+    ptc_rtable_note(t, "ratios and speedups are against BERT (baseline) at the same level, ISA, "
+                       "threads, model, seq, batch and padding");
+    return 0;
+}
+
+/* keep rows where `field` is a number */
+static size_t keep_numeric(const json_t **rows, size_t n, const char *field)
+{
+    size_t k = 0;
+    double v;
+    for (size_t i = 0; i < n; i++)
+        if (ptc_row_num(rows[i], field, &v))
+            rows[k++] = rows[i];
+    return k;
+}
+
+static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
+{
+    size_t n = *pn = keep_numeric(rows, *pn, "p");
+    if (n == 0) {
+        fprintf(stderr, "ptc table: --kind p: no selected row has a threshold p (pruning rows)\n");
+        return -1;
+    }
+    static const char *const primaries[] = {"p", NULL};
+    const char *keys[MAX_KEYS];
+    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
+    sort_rows(rows, n, keys, nk, NULL);
+    snprintf(t->title, sizeof t->title, "Threshold sweep (cf. paper Table 4)");
+    caption_for(t, rows, n, keys, nk, implied_by_label);
+    key_columns(t, keys, nk);
+    ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
+    col_speedup(t);
+    ptc_rtable_col(t, "keys kept (mean of layers)", true, "keys_kept_mean", "keys_kept_frac",
+                   NULL, NULL);
+    ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
+    double unit;
+    time_column(t, rows, n, &unit);
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ptc_rtable_row(t), c = nk;
+        key_cells(t, r, rows[i], keys, nk);
+        ptc_cell_ratio(t, r, c++, rows[i], "memory_ratio");
+        ptc_cell_speedup(t, r, c++, rows[i]);
+        cell_keys_kept(t, r, c++, rows[i]);
+        ptc_cell_ratio(t, r, c++, rows[i], "flops_ratio");
+        ptc_cell_time(t, r, c++, rows[i], unit);
+    }
+    ptc_rtable_note(t, "keys kept: mean over layers of kept.keys_mean (in %% of seq)");
+    return 0;
+}
+
+static int build_lc(ptc_rtable *t, const json_t **rows, size_t *pn)
+{
+    size_t n = *pn = keep_numeric(rows, *pn, "lc");
+    if (n == 0) {
+        fprintf(stderr, "ptc table: --kind lc: no selected row has a combining layer lc\n");
+        return -1;
+    }
+    static const char *const primaries[] = {"lc", NULL};
+    static const char *const hidden[] = {"label", NULL};
+    const char *keys[MAX_KEYS];
+    size_t nk = key_fields(rows, n, hidden, primaries, keys);
+    sort_rows(rows, n, keys, nk, "lc");
+    snprintf(t->title, sizeof t->title, "Combining layer (cf. paper Table 5)");
+    caption_for(t, rows, n, keys, nk, hidden);
+    key_columns(t, keys, nk);
+    ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
+    col_speedup(t);
+    ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
+    double unit;
+    time_column(t, rows, n, &unit);
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ptc_rtable_row(t), c = nk;
+        key_cells(t, r, rows[i], keys, nk);
+        ptc_cell_ratio(t, r, c++, rows[i], "memory_ratio");
+        ptc_cell_speedup(t, r, c++, rows[i]);
+        ptc_cell_ratio(t, r, c++, rows[i], "flops_ratio");
+        ptc_cell_time(t, r, c++, rows[i], unit);
+    }
+    return 0;
+}
+
+/* Same configuration as `row` except the ISA, with isa == "ref". */
+static const json_t *find_ref(const json_t **rows, size_t n, const json_t *row)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *isa = ptc_row_str(rows[i], "isa");
+        if (!isa || strcmp(isa, "ref") != 0)
+            continue;
+        bool same = true;
+        for (const char *const *d = ptc_report_dims; *d && same; d++)
+            if (strcmp(*d, "isa") != 0 && ptc_dim_cmp(rows[i], row, *d) != 0)
+                same = false;
+        if (same)
+            return rows[i];
+    }
+    return NULL;
+}
+
+static int build_isa(ptc_rtable *t, const json_t **rows, size_t n)
+{
+    static const char *const primaries[] = {"isa", NULL};
+    const char *keys[MAX_KEYS];
+    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
+    sort_rows(rows, n, keys, nk, NULL);
+    snprintf(t->title, sizeof t->title, "Per-ISA comparison");
+    caption_for(t, rows, n, keys, nk, implied_by_label);
+    key_columns(t, keys, nk);
+    double unit;
+    time_column(t, rows, n, &unit);
+    ptc_rtable_col(t, "GFLOP/s", true, "gflops", NULL, NULL, NULL);
+    ptc_rtable_col(t, "% of peak", true, "pct_peak", NULL, NULL, NULL);
+    bool any_ref = false;
+    for (size_t i = 0; i < n && !any_ref; i++)
+        any_ref = find_ref(rows, n, rows[i]) != NULL;
+    if (any_ref)
+        ptc_rtable_col(t, "speedup vs ref", true, "speedup_vs_ref", NULL, NULL, NULL);
+    ptc_rtable_col(t, "speedup vs BERT [95% CI]", true, "speedup_median", "speedup_ci_low",
+                   "speedup_ci_high", NULL);
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ptc_rtable_row(t), c = nk;
+        key_cells(t, r, rows[i], keys, nk);
+        ptc_cell_time(t, r, c++, rows[i], unit);
+        ptc_cell_num(t, r, c++, rows[i], "gflops", "%.1f");
+        ptc_cell_num(t, r, c++, rows[i], "pct_peak", "%.1f");
+        if (any_ref) {
+            const json_t *ref = find_ref(rows, n, rows[i]);
+            double tr, tt;
+            if (ref && ptc_row_num(ref, "time_s.median", &tr) &&
+                ptc_row_num(rows[i], "time_s.median", &tt) && tt > 0) {
+                char text[32], csv[40];
+                snprintf(text, sizeof text, "%.2f", tr / tt);
+                ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(tr / tt, csv, sizeof csv),
+                               NULL, NULL, NULL);
+            }
+            c++;
+        }
+        ptc_cell_speedup(t, r, c++, rows[i]);
+    }
+    return 0;
+}
+
+/* Speedup pivot: rows = seq (and other varying dims), columns = series (label, plus
+ * p and m when they vary). */
+static void series_name(const json_t *row, bool p_varies, bool m_varies, char *out, size_t len)
+{
+    char lab[96] = "", v[48];
+    ptc_dim_value_text(row, "label", lab, sizeof lab);
+    size_t k = (size_t)snprintf(out, len, "%s", lab[0] ? lab : "?");
+    if (p_varies && ptc_row_get(row, "p") && !json_is_null(ptc_row_get(row, "p")) && k < len)
+        k += (size_t)snprintf(out + k, len - k, " p=%s", ptc_dim_value_text(row, "p", v, sizeof v));
+    if (m_varies && ptc_row_get(row, "m") && !json_is_null(ptc_row_get(row, "m")) && k < len)
+        snprintf(out + k, len - k, " m=%s", ptc_dim_value_text(row, "m", v, sizeof v));
+}
+
+static int build_seq(ptc_rtable *t, const json_t **rows, size_t *pn)
+{
+    size_t n = *pn = keep_numeric(rows, *pn, "seq");
+    if (n == 0) {
+        fprintf(stderr, "ptc table: --kind seq: no selected row has a sequence length\n");
+        return -1;
+    }
+    static const char *const hidden[] = {"label", "variant", "rule", "lc", "p", "m", NULL};
+    static const char *const primaries[] = {"seq", NULL};
+    static const char *const series_order[] = {"label", "p", "m"};
+    const char *keys[MAX_KEYS];
+    size_t nk = key_fields(rows, n, hidden, primaries, keys);
+    bool p_varies = ptc_dim_varies(rows, n, "p"), m_varies = ptc_dim_varies(rows, n, "m");
+
+    /* series, in label order */
+    sort_rows(rows, n, series_order, 3, NULL);
+    char(*series)[128] = malloc(n * sizeof *series);
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        char s[128];
+        series_name(rows[i], p_varies, m_varies, s, sizeof s);
+        size_t j = 0;
+        while (j < ns && strcmp(series[j], s) != 0)
+            j++;
+        if (j == ns && ns + nk < PTC_TCOL_MAX)
+            snprintf(series[ns++], sizeof series[0], "%s", s);
+    }
+    sort_rows(rows, n, keys, nk, NULL);
+    snprintf(t->title, sizeof t->title, "Speedup against BERT by sequence length (median [95%% CI])");
+    caption_for(t, rows, n, keys, nk, implied_by_label);
+    key_columns(t, keys, nk);
+    for (size_t s = 0; s < ns; s++) {
+        char a[160], b[160], c[160];
+        snprintf(a, sizeof a, "%s:speedup_median", series[s]);
+        snprintf(b, sizeof b, "%s:ci_low", series[s]);
+        snprintf(c, sizeof c, "%s:ci_high", series[s]);
+        ptc_rtable_col(t, series[s], true, a, b, c, NULL);
+    }
+    /* one table row per distinct key tuple */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n) {
+            bool same = true;
+            for (size_t k = 0; k < nk && same; k++)
+                same = ptc_dim_cmp(rows[i], rows[j], keys[k]) == 0;
+            if (!same)
+                break;
+            j++;
+        }
+        size_t r = ptc_rtable_row(t);
+        key_cells(t, r, rows[i], keys, nk);
+        for (size_t x = i; x < j; x++) {
+            char s[128];
+            series_name(rows[x], p_varies, m_varies, s, sizeof s);
+            for (size_t c = 0; c < ns; c++)
+                if (strcmp(series[c], s) == 0)
+                    ptc_cell_speedup(t, r, nk + c, rows[x]);
+        }
+        i = j;
+    }
+    free(series);
+    return 0;
+}
+
+static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *columns)
+{
+    const char *spec = columns ? columns
+                               : "label,seq,isa,threads,time_s.median,speedup.median,"
+                                 "memory_ratio,gflops";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", spec);
+    const char *fields[PTC_TCOL_MAX];
+    size_t nf = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && nf < PTC_TCOL_MAX;
+         tok = strtok_r(NULL, ",", &save))
+        fields[nf++] = tok;
+    if (nf == 0) {
+        fprintf(stderr, "ptc table: --columns: no field named\n");
+        return -1;
+    }
+    snprintf(t->title, sizeof t->title, "Rows");
+    ptc_caption(rows, n, fields, t->caption, sizeof t->caption);
+    for (size_t f = 0; f < nf; f++)
+        ptc_rtable_col(t, fields[f], false, fields[f], NULL, NULL, NULL);
+    for (size_t f = 0; f < nf; f++) {
+        bool any = false;
+        for (size_t i = 0; i < n && !any; i++)
+            any = ptc_row_get(rows[i], fields[f]) != NULL;
+        if (!any) {
+            ptc_rtable_note(t, "field '%s' is in no selected row", fields[f]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t r = ptc_rtable_row(t);
+        for (size_t f = 0; f < nf; f++) {
+            json_t *v = ptc_row_get(rows[i], fields[f]);
+            if (!v || json_is_null(v))
+                continue;
+            char csv[512], text[512];
+            ptc_json_text(v, csv, sizeof csv);
+            if (json_is_real(v))
+                snprintf(text, sizeof text, "%.6g", json_real_value(v));
+            else
+                snprintf(text, sizeof text, "%s", csv);
+            ptc_rtable_set(t, r, f, text, csv, NULL, NULL, NULL);
+        }
+    }
+    for (size_t f = 0; f < nf; f++) {
+        bool numeric = true;
+        for (size_t i = 0; i < n && numeric; i++) {
+            json_t *v = ptc_row_get(rows[i], fields[f]);
+            numeric = !v || json_is_null(v) || json_is_number(v);
+        }
+        t->cols[f].numeric = numeric;
+    }
+    return 0;
+}
+
+/* ---- main ---------------------------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ptc table [--kind table3|seq|p|lc|isa|raw|accuracy] [--format md|csv|latex]\n"
+            "                 [--where FIELD=VALUE,...]... [--columns A,B,...] [--out FILE]\n"
+            "                 [--strict] [--all-runs] PATH...\n"
+            "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)\n");
+}
+
+int ptc_table_main(int argc, char **argv)
+{
+    kind_t kind = KIND_AUTO;
+    ptc_fmt fmt = PTC_FMT_MD;
+    const char *out_path = NULL, *columns = NULL;
+    ptc_filters filters = {0};
+    ptc_load_opts lo = {.prog = "ptc table"};
+    char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    size_t npaths = 0;
+    int rc = 0;
+    ptc_rowset set;
+    ptc_rows_init(&set);
+    ptc_rtable t;
+    ptc_rtable_init(&t);
+    const json_t **rows = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool missing = false;
+        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
+        if (common == 2) {
+            rc = 2;
+            goto done;
+        } else if (common == 1) {
+            continue;
+        } else if (ptc_opt_value(argc, argv, &i, "--kind", &v, &missing) && !missing) {
+            size_t k = 0;
+            while (k < sizeof kind_names / sizeof kind_names[0] && strcmp(kind_names[k], v) != 0)
+                k++;
+            if (k == sizeof kind_names / sizeof kind_names[0]) {
+                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw, accuracy)\n",
+                        v);
+                rc = 2;
+                goto done;
+            }
+            kind = (kind_t)k;
+        } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
+                   !missing) {
+            if (ptc_fmt_parse(v, &fmt) != 0) {
+                fprintf(stderr, "ptc table: unknown --format '%s' (md, csv, latex)\n", v);
+                rc = 2;
+                goto done;
+            }
+        } else if (!missing && ptc_opt_value(argc, argv, &i, "--columns", &v, &missing) &&
+                   !missing) {
+            columns = v;
+        } else if (!missing && ptc_opt_value(argc, argv, &i, "--out", &v, &missing) &&
+                   !missing) {
+            out_path = v;
+        } else if (missing) {
+            fprintf(stderr, "ptc table: %s needs a value\n", argv[i]);
+            rc = 2;
+            goto done;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            goto done;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "ptc table: unknown option '%s' (try --help)\n", argv[i]);
+            rc = 2;
+            goto done;
+        } else {
+            paths[npaths++] = argv[i];
+        }
+    }
+    if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
+        goto done;
+    size_t n = set.n;
+    if (kind == KIND_AUTO) {
+        kind = ptc_dim_varies(rows, n, "label") ? KIND_TABLE3
+               : ptc_dim_varies(rows, n, "p")   ? KIND_P
+               : ptc_dim_varies(rows, n, "lc")  ? KIND_LC
+               : ptc_dim_varies(rows, n, "isa") ? KIND_ISA
+                                                : KIND_TABLE3;
+    }
+    int built = 0;
+    switch (kind) {
+    case KIND_TABLE3:
+    case KIND_AUTO:
+        built = build_table3(&t, rows, n);
+        break;
+    case KIND_SEQ:
+        built = build_seq(&t, rows, &n);
+        break;
+    case KIND_P:
+        built = build_p(&t, rows, &n);
+        break;
+    case KIND_LC:
+        built = build_lc(&t, rows, &n);
+        break;
+    case KIND_ISA:
+        built = build_isa(&t, rows, n);
+        break;
+    case KIND_RAW:
+        built = build_raw(&t, rows, n, columns);
+        break;
+    case KIND_ACCURACY:
+        built = ptc_table_build_accuracy(&t, rows, n);
+        break;
+    }
+    if (built != 0) {
+        rc = 1;
+        goto done;
+    }
+    ptc_note_excluded(&t, &set);
+    FILE *out = stdout;
+    if (out_path && !(out = fopen(out_path, "w"))) {
+        fprintf(stderr, "ptc table: cannot write %s\n", out_path);
+        rc = 1;
+        goto done;
+    }
+    ptc_rtable_render(&t, fmt, out, stderr);
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "ptc table: error writing %s\n", out_path);
+        rc = 1;
+    }
+done:
+    fflush(stdout);
+    free(rows);
+    free(paths);
+    ptc_rtable_free(&t);
+    ptc_rows_free(&set);
+    ptc_filters_free(&filters);
+    return rc;
+}
