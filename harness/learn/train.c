@@ -39,16 +39,6 @@ static void on_sigint(int sig)
     g_interrupted = 1;
 }
 
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static uint64_t mix(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
@@ -86,7 +76,7 @@ static int save_state(const ptc_model *m, const char *dir, size_t next_step, dou
     h.best_epoch = best_epoch;
     h.n_params = m->n_params;
     h.seed = seed;
-    h.params_hash = fnv1a(m->params_memory, m->n_params * sizeof(float), 0xcbf29ce484222325ULL);
+    h.params_hash = ptc_fnv1a(m->params_memory, m->n_params * sizeof(float), PTC_FNV_OFFSET);
     h.has_moments = m->adam_m != NULL;
     snprintf(path, sizeof path, "%s/last.state", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -135,7 +125,7 @@ static int load_state(ptc_model *m, const char *dir, train_state *h, char *err, 
         return -1;
     }
     if (ok && h->params_hash !=
-                  fnv1a(m->params_memory, m->n_params * sizeof(float), 0xcbf29ce484222325ULL)) {
+                  ptc_fnv1a(m->params_memory, m->n_params * sizeof(float), PTC_FNV_OFFSET)) {
         fclose(f);
         snprintf(err, err_len, "%.900s does not belong to last.safetensors (parameter hash)", path);
         return -1;

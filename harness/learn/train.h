@@ -25,6 +25,7 @@
 #define PTC_HARNESS_TRAIN_H
 
 #include "common/options.h"
+#include "common/sys.h"
 #include "ptc/dataset.h"
 #include "ptc/model.h"
 #include "ptc/tokenizer.h"
@@ -163,8 +164,6 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
                  ptc_eval_result *r, char *err, size_t err_len);
 void ptc_eval_result_free(ptc_eval_result *r);
 
-/* seconds of a monotonic clock */
-double ptc_now(void);
 /* peak resident set of this process, bytes */
 size_t ptc_peak_rss(void);
 /* summary statistics of v (n >= 1): median, mean, stddev, min, max as a JSON object

@@ -16,13 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double ptc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 size_t ptc_peak_rss(void)
 {
     struct rusage ru;
