@@ -15,8 +15,7 @@
 
 static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_text, size_t ffn)
 {
-    const size_t n_comb = cfg->variant == PTC_VARIANT_COMBINE ||
-                                  cfg->variant == PTC_VARIANT_PRUNE_COMBINE ? cfg->n_comb : 0;
+    const size_t n_comb = ptc_variant_combines(cfg->variant) ? cfg->n_comb : 0;
     const ptc_dims d = {batch, n_text, n_comb, cfg->hidden, cfg->n_heads, ffn};
     return d;
 }
@@ -77,8 +76,7 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
     ptc_variant_plan plan;
     if (ptc_variant_plan_make(cfg, &plan, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    const bool combines = cfg->variant == PTC_VARIANT_COMBINE ||
-                          cfg->variant == PTC_VARIANT_PRUNE_COMBINE;
+    const bool combines = ptc_variant_combines(cfg->variant);
     if (tok_in->n_comb != (combines ? cfg->n_comb : 0))
         return ptc_fail(err, err_len, "tokens carry %zu combination rows, the variant needs %zu",
                         tok_in->n_comb, combines ? cfg->n_comb : (size_t)0);

@@ -1,6 +1,12 @@
 /*
  * variants/internal.h — helpers shared by the variants/ sources (not installed).
  *
+ * Files and what they use (no cycle): common.c (checks, linear, accounting)
+ * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
+ * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
+ * plan.c (the layer rules) uses prune.c and mhsa.c defaults; encoder.c uses
+ * them all.
+ *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
  * order; with base == NULL it only counts, so a plan and a forward carve the same
  * layout. Nothing here allocates.
@@ -67,17 +73,46 @@ static inline size_t ptc_tok_active(const ptc_tokens *tok, size_t b)
     return tok->pad_mode == PTC_PAD_PADDED ? ptc_tok_rows(tok) : ptc_tok_len(tok, b) + tok->n_comb;
 }
 
-/* Checks batch, lengths and that every sample has a row to compute. */
+/* Seen rows of sample b in order: [0, n_first) then [second_at, second_at +
+ * n_second) (padded mode: one run [0, n_rows)). Seen position i <-> sample row. */
+typedef struct ptc_seen_rows { size_t n_first, second_at, n_second; } ptc_seen_rows;
+
+static inline ptc_seen_rows ptc_seen_of(const ptc_tokens *tok, size_t b)
+{
+    ptc_seen_rows s;
+    if (tok->pad_mode == PTC_PAD_PADDED) {
+        s.n_first = ptc_tok_rows(tok);
+        s.second_at = s.n_first;
+        s.n_second = 0;
+    } else {
+        s.n_first = ptc_tok_len(tok, b);
+        s.second_at = tok->n_text;
+        s.n_second = tok->n_comb;
+    }
+    if (s.n_first == s.second_at || s.n_second == 0) { /* one contiguous run */
+        s.n_first += s.n_second;
+        s.n_second = 0;
+    }
+    return s;
+}
+
+static inline size_t ptc_seen_to_row(const ptc_seen_rows *s, size_t i)
+{
+    return i < s->n_first ? i : s->second_at + (i - s->n_first);
+}
+
+/* variants/common.c: checks batch, lengths and that every sample has a row to compute. */
 int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len);
 int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len);
 
-/* Workspace bytes of each forward at the shapes of `tok` (arena in count mode). */
+/* Workspace bytes of each forward at the shapes of `tok` (arena in count mode):
+ * mhsa.c, prune.c, layer.c, combine.c; workspace.c takes the largest. */
 size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads);
 size_t ptc_select_workspace_need(const ptc_tokens *tok, size_t n_heads);
 size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn);
 size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden);
 
-/* y = x W^T + b for `rows` rows, W (out, in) [out, in]; b may be NULL. */
+/* variants/common.c: y = x W^T + b for `rows` rows, W (out, in) [out, in]; b may be NULL. */
 void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
                 const float *x, size_t ldx, const float *w, const float *b,
                 float *y, size_t ldy);

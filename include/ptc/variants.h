@@ -167,6 +167,17 @@ size_t ptc_prune_head(const ptc_prune_config *cfg, double a, double b, size_t t,
                       const float *score, const uint8_t *protect, int32_t *keep_pos,
                       uint64_t *scratch);
 
+/* One head's selection from the importance scores of all its t keys, quartiles
+ * pooled over that head alone (the kernel-level benchmark's selection; the
+ * encoder pools the heads of a sample in ptc_prune_select): sorts a copy of
+ * `importance`, takes the linear quantiles q_low and q_high, then
+ * ptc_prune_head with nothing protected. Writes the kept positions (ascending)
+ * to keep_pos (t) and returns their number. scratch:
+ * ptc_prune_select_head_scratch_bytes(t) bytes, 8-byte aligned. */
+size_t ptc_prune_select_head_scratch_bytes(size_t t);
+size_t ptc_prune_select_head(const ptc_prune_config *cfg, size_t t, const float *importance,
+                             int32_t *keep_pos, void *scratch);
+
 /* The pruning state that cascades across layers: per sample and head, the
  * ascending list of kept key rows (row numbers within the sample, see
  * ptc_tokens). Selection composes: kept_next = kept_now[selected], never a
@@ -333,6 +344,20 @@ typedef struct ptc_variant_plan {
  * L_c+1..L on the m tokens; inserted: layers 1..L_c, COMBINE, L_c+1..L. */
 int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
                           char *err, size_t err_len);
+/* The layer rules ptc_variant_plan_make follows, for callers that estimate
+ * without running (FLOP and memory estimates). They read only variant,
+ * n_layers, combine_layer, combine_replaces and prune_first of cfg (no check).
+ *   ptc_variant_combines / prunes: C, PFC / P(F), PFC.
+ *   ptc_plan_last_text_layer: the last encoder layer that sees the text
+ *     tokens: n_layers without combining; L_c - 1 when the module replaces
+ *     L_c, L_c when it follows it.
+ *   ptc_plan_layer_selects: layer l (1-based) scores importance and selects
+ *     the keys of layer l + 1: pruning variant, prune_first <= l and
+ *     l + 1 <= last text layer. */
+bool ptc_variant_combines(ptc_variant variant);
+bool ptc_variant_prunes(ptc_variant variant);
+size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg);
+bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
 size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
 
