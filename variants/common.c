@@ -1,7 +1,8 @@
 /*
  * variants/common.c — helpers every variants/ source uses: the checks of a
  * batch's tokens and of the head split, the linear projection y = x W^T + b on
- * the ops table, and the accounting (FLOP total, pooling of layer statistics).
+ * the ops table and its backward, the accounting (FLOP total, pooling of layer
+ * statistics), and the counter-based noise of training (hash, dropout).
  * Depends on nothing else in variants/. Contracts: include/ptc/variants.h and
  * variants/internal.h.
  */
@@ -91,4 +92,50 @@ void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b)
     a->bytes_scores += b->bytes_scores;
     if (b->bytes_workspace > a->bytes_workspace)
         a->bytes_workspace = b->bytes_workspace;
+}
+
+void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                         const float *x, size_t ldx, const float *w, const float *dy, size_t lddy,
+                         float *dw, float *db, float *dx, size_t lddx, bool accumulate)
+{
+    if (rows == 0)
+        return;
+    ops->sgemm(PTC_TRANS, PTC_NO_TRANS, out, in, rows, 1.0f, dy, lddy, x, ldx, 1.0f, dw, in);
+    if (db)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < out; c++)
+                db[c] += dy[r * lddy + c];
+    if (dx)
+        ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, rows, in, out, 1.0f, dy, lddy, w, in,
+                   accumulate ? 1.0f : 0.0f, dx, lddx);
+}
+
+/* ---- noise ------------------------------------------------------------------------------ */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
+    z = mix64(z ^ (a * 0xD1B54A32D192ED03ull));
+    z = mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
+    z = mix64(z ^ (c * 0xABC98388FB8FAC03ull));
+    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
+                 size_t cols, float *x, size_t ldx)
+{
+    if (p <= 0.0f)
+        return;
+    const float keep_scale = 1.0f / (1.0f - p);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            const double u = ptc_hash_u01(seed, site, b, (row0 + r) * cols + c);
+            x[r * ldx + c] = u < (double)p ? 0.0f : x[r * ldx + c] * keep_scale;
+        }
 }

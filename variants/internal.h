@@ -112,14 +112,92 @@ size_t ptc_select_workspace_need(const ptc_tokens *tok, size_t n_heads);
 size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn);
 size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden);
 
-/* variants/common.c: y = x W^T + b for `rows` rows, W (out, in) [out, in]; b may be NULL. */
-void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
-                const float *x, size_t ldx, const float *w, const float *b,
-                float *y, size_t ldy);
 /* FLOPs of ptc_linear */
 static inline double ptc_linear_flops(size_t rows, size_t in, size_t out, bool bias)
 {
     return 2.0 * (double)rows * (double)in * (double)out + (bias ? (double)rows * (double)out : 0.0);
 }
+
+/* ---- training: what each forward saves, the backward scratch ------------------------ */
+/* MHSA (variants/mhsa.c). Per sample a stride of n_rows rows: q and ctx by seen
+ * position, k and v by k/v row (only n_src[b] rows are written: kept rows with
+ * project_kept), lse by (head, seen position). */
+typedef struct ptc_mhsa_save {
+    float *q, *k, *v, *ctx;  /* (batch, n_rows, hidden) */
+    float *lse;              /* (batch, n_heads, n_rows) */
+    float *key_bias;         /* (batch, n_rows) by k/v row */
+    int32_t *src;            /* (batch, n_rows) k/v row -> sample row */
+    int32_t *kv_idx;         /* (batch, n_heads, n_rows) kept keys as k/v rows */
+    int32_t *count;          /* (batch, n_heads) keys attended */
+    int32_t *n_src;          /* (batch) k/v rows */
+} ptc_mhsa_save;
+
+/* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
+typedef struct ptc_layer_save {
+    ptc_mhsa_save attn;
+    float *res1, *x1, *res2;               /* (batch, n_rows, hidden) pre-LN1, LN1 out, pre-LN2 */
+    float *u;                              /* (batch, n_rows, ffn) FFN pre-GELU */
+    float *mean1, *rstd1, *mean2, *rstd2;  /* (batch, n_rows) */
+} ptc_layer_save;
+
+/* The combining module (variants/combine.c). */
+typedef struct ptc_combine_save {
+    float *c, *mc, *rc;   /* LN_c output (batch, m, hidden), mean/rstd (batch, m) */
+    float *e, *me, *re;   /* LN_e output (batch, n_text, hidden), mean/rstd (batch, n_text) */
+    float *qc, *qk;       /* (batch, m, hidden): Wq c + bq; qc Wk */
+    float *soft;          /* (batch, m, n_text): softmax over i of the logits, ld len_b */
+    float *es, *cnt, *u;  /* (batch, m, hidden) grouped sums, (batch, m) counts, (batch, m, hidden) */
+    int32_t *assign;      /* (batch, n_text) */
+} ptc_combine_save;
+
+/* A training forward of one step: where to save, and its noise. */
+typedef struct ptc_step_train {
+    void *save;              /* ptc_layer_save or ptc_combine_save */
+    float dropout;
+    uint64_t seed;
+    size_t step;             /* 0-based plan step (dropout sites, Gumbel seed) */
+    bool soft_assign;
+} ptc_step_train;
+
+/* Backward scratch, shared by every step (capacity of the first step). */
+typedef struct ptc_bwd_scratch {
+    float *dattn, *dctx, *dq, *dk, *dv;  /* (batch, n_rows, hidden) */
+    float *t1, *t2, *gather, *dsrc;      /* (n_rows, hidden) */
+    float *g, *du;                       /* (n_rows, ffn) */
+    float *dlogit;                       /* (m, n_text) */
+    float *de;                           /* (n_text, hidden) */
+    float *dc, *dnum, *des, *dqk, *dqc;  /* (m, hidden) */
+    float *dcnt;                         /* (m) */
+} ptc_bwd_scratch;
+
+/* The forwards with an optional training context (NULL: inference) and their
+ * backwards. x, dy, dx: (batch, n_rows, hidden) in the layout of ptc_tokens;
+ * backwards write dx (pad rows 0) except ptc_mhsa_backward, which adds. */
+int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
+                 const ptc_tokens *tok, const float *x, float *y, ptc_prune_state *state,
+                 const ptc_mhsa_options *opt, void *workspace, size_t workspace_bytes,
+                 ptc_layer_stats *stats, ptc_mhsa_save *save, char *err, size_t err_len);
+void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
+                       size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
+                       const float *dy, float *dx, const ptc_mhsa_save *save,
+                       const ptc_bwd_scratch *sc);
+int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidden, size_t n_heads,
+                  size_t ffn, const ptc_tokens *tok, const float *x, float *y,
+                  ptc_prune_state *state, const ptc_mhsa_options *opt, void *workspace,
+                  size_t workspace_bytes, ptc_layer_stats *stats, const ptc_step_train *train,
+                  char *err, size_t err_len);
+void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const ptc_encoder_grads *g,
+                        size_t hidden, size_t n_heads, size_t ffn, const ptc_tokens *tok,
+                        const float *x, const float *dy, float *dx, const ptc_step_train *train,
+                        const ptc_bwd_scratch *sc);
+int ptc_combine_run(const ptc_ops *ops, const ptc_combine_weights *w, size_t hidden,
+                    const ptc_tokens *tok, const float *x, float *out, int32_t *assign,
+                    const ptc_combine_options *opt, void *workspace, size_t workspace_bytes,
+                    ptc_layer_stats *stats, const ptc_step_train *train, char *err, size_t err_len);
+void ptc_combine_backward(const ptc_ops *ops, const ptc_combine_weights *w,
+                          const ptc_combine_grads *g, size_t hidden, const ptc_tokens *tok,
+                          const float *x, const float *dout, float *dx, const ptc_combine_options *opt,
+                          const ptc_step_train *train, const ptc_bwd_scratch *sc);
+
 
 #endif /* PTC_VARIANTS_INTERNAL_H */

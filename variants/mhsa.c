@@ -74,6 +74,15 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
                      void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
                      char *err, size_t err_len)
 {
+    return ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
+                        workspace_bytes, stats, NULL, err, err_len);
+}
+
+int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
+                 const ptc_tokens *tok, const float *x, float *y, ptc_prune_state *state,
+                 const ptc_mhsa_options *opt, void *workspace, size_t workspace_bytes,
+                 ptc_layer_stats *stats, ptc_mhsa_save *save, char *err, size_t err_len)
+{
     ptc_mhsa_options defaults;
     ptc_mhsa_options_default(&defaults);
     if (!opt)
@@ -104,6 +113,16 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
     mhsa_ws ws;
     ptc_arena arena = {workspace, 0};
     mhsa_layout(&arena, &ws, batch, n_rows, hidden, n_heads);
+    if (save) { /* training: what backward reads lives in the save area */
+        ws.q = save->q;
+        ws.k = save->k;
+        ws.v = save->v;
+        ws.ctx = save->ctx;
+        ws.key_bias = save->key_bias;
+        ws.src = save->src;
+        ws.kv_idx = save->kv_idx;
+        ws.n_src = save->n_src;
+    }
     const size_t sample = n_rows * hidden;
     double flops_linear = 0.0;
     size_t kv_rows_total = 0, seen_total = 0;
@@ -207,8 +226,10 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
             .key_bias = has_pads ? ws.key_bias + b * n_rows : NULL,
             .scale = scale,
             .o = ws.ctx + b * sample + h * d, .ldo = hidden,
-            .lse = NULL,
+            .lse = save ? save->lse + (size_t)pair * n_rows : NULL,
         };
+        if (save)
+            save->count[pair] = (int32_t)args.n_kv;
         if (opt->want_importance)
             ops->attention_importance(&args, NULL, state->importance + (size_t)pair * n_rows);
         else
@@ -269,4 +290,95 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
         stats->bytes_workspace = workspace_bytes;
     }
     return PTC_OK;
+}
+
+/* ---- backward -------------------------------------------------------------------------
+ * From dy (the gradient of y on the seen rows): dctx = dy Wo per run; attention
+ * backward per (sample, head) through ops->attention_backward (probabilities
+ * recomputed from the saved lse; dk, dv only on the head's kept k/v rows, the
+ * other rows of the union stay 0); then the projections: Q from the seen rows,
+ * K and V from the k/v source rows (save->src), their input gradients added
+ * into dx. Weight gradients accumulate per sample in sample order. */
+void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
+                       size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
+                       const float *dy, float *dx, const ptc_mhsa_save *save,
+                       const ptc_bwd_scratch *sc)
+{
+    const size_t batch = tok->batch, n_rows = ptc_tok_rows(tok), d = hidden / n_heads;
+    const size_t sample = n_rows * hidden, row_bytes = hidden * sizeof(float);
+    double attn_work = 0.0;
+    for (size_t b = 0; b < batch; b++) {
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const float *dyb = dy + b * sample, *ctx = save->ctx + b * sample;
+        float *dctx = sc->dctx + b * sample;
+        ptc_linear_backward(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, dyb, hidden,
+                            g->wo, g->bo, dctx, hidden, false);
+        ptc_linear_backward(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden,
+                            w->wo, dyb + s.second_at * hidden, hidden, g->wo, g->bo,
+                            dctx + s.n_first * hidden, hidden, false);
+        memset(sc->dk + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
+        memset(sc->dv + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
+        attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+    }
+
+    const float scale = 1.0f / sqrtf((float)d);
+    const long n_pairs = (long)(batch * n_heads);
+#pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
+    for (long pair = 0; pair < n_pairs; pair++) {
+        const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        const size_t at = b * sample + h * d;
+        const ptc_attention_bwd_args args = {
+            .fwd = {
+                .n_q = s.n_first + s.n_second,
+                .n_kv = (size_t)save->count[pair],
+                .d = d,
+                .q = save->q + at, .ldq = hidden,
+                .k = save->k + at, .ldk = hidden,
+                .v = save->v + at, .ldv = hidden,
+                .kv_rows = save->kv_idx + (size_t)pair * n_rows,
+                .key_bias = has_pads ? save->key_bias + b * n_rows : NULL,
+                .scale = scale,
+                .o = save->ctx + at, .ldo = hidden,
+                .lse = save->lse + (size_t)pair * n_rows,
+            },
+            .dout = sc->dctx + at, .lddout = hidden,
+            .dq = sc->dq + at, .lddq = hidden,
+            .dk = sc->dk + at, .lddk = hidden,
+            .dv = sc->dv + at, .lddv = hidden,
+        };
+        ops->attention_backward(&args);
+    }
+
+    for (size_t b = 0; b < batch; b++) {
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const size_t n_act = s.n_first + s.n_second;
+        const float *xb = x + b * sample;
+        float *dxb = dx + b * sample;
+        /* Q from the seen rows */
+        const float *xa = xb;
+        if (s.n_second) {
+            memcpy(sc->gather, xb, s.n_first * row_bytes);
+            memcpy(sc->gather + s.n_first * hidden, xb + s.second_at * hidden, s.n_second * row_bytes);
+            xa = sc->gather;
+        }
+        ptc_linear_backward(ops, n_act, hidden, hidden, xa, hidden, w->wq, sc->dq + b * sample,
+                            hidden, g->wq, g->bq, sc->dsrc, hidden, false);
+        for (size_t i = 0; i < n_act; i++) {
+            float *dr = dxb + ptc_seen_to_row(&s, i) * hidden;
+            const float *sr = sc->dsrc + i * hidden;
+            for (size_t c = 0; c < hidden; c++)
+                dr[c] += sr[c];
+        }
+        /* K and V from their source rows */
+        const size_t n_src = (size_t)save->n_src[b];
+        const int32_t *src = save->src + b * n_rows;
+        ops->gather_rows(n_src, hidden, xb, hidden, src, sc->gather, hidden);
+        ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wk,
+                            sc->dk + b * sample, hidden, g->wk, g->bk, sc->dsrc, hidden, false);
+        ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wv,
+                            sc->dv + b * sample, hidden, g->wv, g->bv, sc->dsrc, hidden, true);
+        ops->segment_sum_rows(n_src, hidden, sc->dsrc, hidden, src, dxb, hidden);
+    }
 }
