@@ -72,7 +72,16 @@ typedef struct ptc_model_config {
     ptc_variant_config variant;
 } ptc_model_config;
 
-/* Presets "bert-base" (12/768/12/3072), "bert-small" (4/512/8/2048), "bert-mini"
+/* A named model shape. The table (model/config.c) is the one vocabulary of
+ * presets for every command; PTC_MODEL_PRESET_DEFAULT is the one default. */
+typedef struct ptc_model_preset {
+    const char *name;
+    size_t layers, hidden, heads, ffn;
+} ptc_model_preset;
+#define PTC_MODEL_PRESET_DEFAULT "bert-base"
+const ptc_model_preset *ptc_model_presets(size_t *count);
+
+/* Presets "bert-base" (12/768/12/3072), "bert-medium" (8/512/8/2048), "bert-small" (4/512/8/2048), "bert-mini"
  * (4/256/4/1024), "bert-tiny" (2/128/2/512); vocab 30522, 512 positions, type
  * vocab 2, 2 classes, dropout 0.1, eps 1e-12. The variant gets its defaults
  * (ptc_variant_config_default) with L_c clamped to the layer count. */
