@@ -87,6 +87,17 @@ const ptc_model_preset *ptc_model_presets(size_t *count);
  * (ptc_variant_config_default) with L_c clamped to the layer count. */
 int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant variant,
                             char *err, size_t err_len);
+/* Upper bounds of ptc_model_config_check, far above any real BERT (bert-large:
+ * hidden 1024, ffn 4096, 512 positions, 335M parameters) and low enough that
+ * the sizes of the model and its activations never overflow size_t. vocab_size
+ * is below 2^31 (token ids are int32). */
+enum {
+    PTC_MAX_HIDDEN = 1 << 16,
+    PTC_MAX_FFN = 1 << 18,
+    PTC_MAX_POSITIONS = 1 << 20, /* also the most combination tokens */
+    PTC_MAX_CLASSES = 1 << 20,   /* also the most token types */
+};
+#define PTC_MAX_PARAMS ((size_t)1 << 34) /* 64 GiB of float32 */
 /* cfg->variant.{n_layers, hidden, n_heads} = cfg->{n_layers, hidden, n_heads} */
 void ptc_model_config_sync(ptc_model_config *cfg);
 int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len);
@@ -118,7 +129,9 @@ typedef struct ptc_params {
     float *tcm_wv, *tcm_bv, *tcm_wo, *tcm_bo;
 } ptc_params;
 
-/* Element counts of the tensors of a config, in slab order; returns the total. */
+/* Element counts of the tensors of a config, in slab order; returns the total,
+ * SIZE_MAX when a count does not fit in size_t (ptc_model_config_check refuses
+ * such configs, and any above PTC_MAX_PARAMS). */
 size_t ptc_param_sizes(const ptc_model_config *cfg, size_t sizes[PTC_NUM_PARAM_TENSORS]);
 /* Short name of tensor i ("wq", "comb_tokens") and whether AdamW decays it
  * (weights and embeddings yes; biases and LayerNorm no). */
