@@ -516,7 +516,7 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
  * at least that many and usually exactly that many at p >= 0.75). */
 static double kept_after(double t, double p)
 {
-    return floor(t * p + 1e-9);
+    return (double)ptc_prune_keep_count(p, (size_t)t);
 }
 
 /* One encoder layer: n_q query rows, n_kv keys per head, kv_rows projected K/V rows. */
@@ -549,15 +549,18 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         break;
     case PTC_LEVEL_ENCODER: {
         const int L = c->model.layers;
-        const bool prune = c->variant == PTC_VARIANT_PRUNE || c->variant == PTC_VARIANT_PRUNE_COMBINE;
-        const bool comb = c->variant == PTC_VARIANT_COMBINE || c->variant == PTC_VARIANT_PRUNE_COMBINE;
+        ptc_variant_config vc; /* the plan's layer rules */
+        ptc_variant_config_default(&vc, c->variant);
+        vc.n_layers = (size_t)L;
+        vc.combine_layer = (size_t)c->lc;
+        const bool comb = ptc_variant_combines(c->variant);
         const double m = comb ? c->m : 0;
-        const int last_text = comb ? c->lc - 1 : L;
+        const int last_text = (int)ptc_plan_last_text_layer(&vc);
         double kv = n + m;
         for (int l = 1; l <= last_text; l++) {
             const double rows = c->has_project && !c->project_kept ? n + m : kv;
             f += layer_flops(n + m, kv, rows, h, ffn);
-            if (prune && l >= 2 && l + 1 <= last_text)
+            if (ptc_plan_layer_selects(&vc, (size_t)l))
                 kv = kept_after(kv - m, p) + m;
         }
         if (comb) {

@@ -6,16 +6,20 @@
  * Run folder of `ptc train --out DIR`:
  *   run.json          how the run was made (argv, dataset, vocab, model, variant,
  *                     optimiser, seed); `ptc eval/predict --run DIR` read it
- *   last.safetensors  weights after the last finished step (end of each epoch,
- *   last.state        --save-every, --max-steps or Ctrl-C) + AdamW moments, step,
- *                     best validation: what --resume continues from
+ *   last/             the checkpoint --resume continues from, one unit
+ *                     (harness/learn/checkpoint.h): model.safetensors (weights
+ *                     after the last finished step: end of each epoch,
+ *                     --save-every, --max-steps or Ctrl-C) and state (AdamW
+ *                     moments, step, best validation); last.prev/ for a moment
+ *                     while a save commits
  *   best.safetensors  weights of the epoch with the lowest validation loss
  *   train_log.jsonl   one line per step (loss, lr, seconds, tokens) and per
- *                     validation (loss, accuracy, peak RSS)
+ *                     validation (loss, accuracy, peak RSS), flushed as written;
+ *                     --resume drops the lines past its checkpoint first
  *   summary.json      per-step time statistics, throughput, peak memory, best epoch
  * Determinism: the epoch order is a permutation drawn from (seed, epoch); the
  * dropout/Gumbel noise of step s from (seed, s); training is bit-identical for
- * any thread count (model.h), so an interrupted run resumed from last.* ends
+ * any thread count (model.h), so an interrupted run resumed from last/ ends
  * with the same weights as an uninterrupted one.
  *
  * Exit codes: 0 ok, 1 failed run (unreadable file, bad line, shape mismatch,

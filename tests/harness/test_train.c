@@ -156,7 +156,7 @@ PTC_TEST(train_resume_identical)
     char *a3[] = {RESUME_ARGS, "--out", resumed, "--resume", NULL};
     rc = ptc_test_run_captured(ptc_train_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(buf, "resuming"), "resume: rc %d: %s", rc, buf);
-    static const char *const files[] = {"last.safetensors", "best.safetensors"};
+    static const char *const files[] = {"last/model.safetensors", "best.safetensors"};
     for (size_t i = 0; i < 2; i++) {
         char p1[600], p2[600];
         snprintf(p1, sizeof p1, "%s/%s", straight, files[i]);
