@@ -798,7 +798,7 @@ int ptc_bench_main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/context.json", run_dir);
         for (int k = 1; resuming && exists(path) && k < 1000; k++)
             snprintf(path, sizeof path, "%s/context-resume-%d.json", run_dir, k);
-        if (json_dump_file(context, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        if (ptc_json_write_file(path, context, 0) != 0) {
             fprintf(stderr, "ptc bench: cannot write %s\n", path);
             rc = 1;
         }
