@@ -151,25 +151,117 @@ static int parse_names(const char *s, const char *const *table, int n_names, int
 
 /* ---- options ---------------------------------------------------------------------- */
 
-void ptc_sweep_opts_init(ptc_sweep_opts *o)
+
+/* The options of `ptc bench`: names, whether they take a value, help and
+ * defaults (for --help); apply() below sets them. Sweep and measurement options
+ * may stand in a spec file, run options may not. */
+static const ptc_option sweep_dim_rows[] = {
+    {"level", PTC_OPT_STR, 0, "LIST", "kernel layer encoder", "encoder"},
+    {"model", PTC_OPT_STR, 0, "LIST", "presets (bert-base bert-medium bert-small bert-mini bert-tiny) or H,L,A,FFN; "
+     "several: ';'", PTC_MODEL_PRESET_DEFAULT},
+    {"seq", PTC_OPT_STR, 0, "LIST", "tokens per sample, e.g. 128-4096*2", "512"},
+    {"batch", PTC_OPT_STR, 0, "LIST", "samples per forward", "1"},
+    {"variant", PTC_OPT_STR, 0, "LIST", "BERT|baseline P PF|prune C|combine PFC|combined (P: topk, PF: clamp)",
+     "baseline,prune,combine,combined"},
+    {"rule", PTC_OPT_STR, 0, "LIST", "pruning rule clamp topk within (overrides P/PF's)", "clamp"},
+    {"p", PTC_OPT_STR, 0, "LIST", "preservation ratio in (0, 1]", "0.9"},
+    {"lc", PTC_OPT_STR, 0, "LIST", "combining layer L_c (7, at most the layers)"},
+    {"m", PTC_OPT_STR, 0, "LIST", "combination tokens", "8"},
+    {"isa", PTC_OPT_STR, 0, "LIST", "ops tables: best ref avx2 avx512 neon", "best"},
+    {"threads", PTC_OPT_STR, 0, "LIST", "OpenMP threads, bound one per hardware thread", "1"},
+    {"pad", PTC_OPT_STR, 0, "LIST", "length-aware padded (inputs have no pads)", "length-aware"},
+    {"project-kept", PTC_OPT_STR, 0, "LIST", "on off: K/V projected for kept rows only", "on"},
+    {NULL},
+};
+static const ptc_option sweep_measure_rows[] = {
+    {"reps", PTC_OPT_STR, 0, "N", "repetitions per configuration", "5"},
+    {"min-time", PTC_OPT_STR, 0, "S", "seconds per repetition at least", "0.05"},
+    {"warmup", PTC_OPT_STR, 0, "S", "warm-up seconds (0: one untimed call only)", "0"},
+    {"seed", PTC_OPT_STR, 0, "N", "inputs, weights, bootstrap", "1"},
+    {"name", PTC_OPT_STR, 0, "NAME", "run folder <date>-<time>-NAME (sweep; default for the default sweep)"},
+    {NULL},
+};
+static const ptc_option sweep_run_rows[] = {
+    {"spec", PTC_OPT_STR, 0, "FILE", "sweep options from a file, one per line, '#' comments, '---'"},
+    {"out", PTC_OPT_STR, 0, "DIR", "results folder: DIR/<cpu-slug>/<run>/", "results"},
+    {"resume", PTC_OPT_STR, 0, "[RUN]", "continue run folder RUN; without RUN: the latest run named --name"},
+    {"dry-run", PTC_OPT_FLAG, 0, NULL, "print the configurations, their count and an estimated time"},
+    {"no-calibrate", PTC_OPT_FLAG, 0, NULL, "do not measure a calibration when none exists"},
+    {"no-bind", PTC_OPT_FLAG, 0, NULL, "do not bind threads"},
+    {"gbench-console", PTC_OPT_FLAG, 0, NULL, "Google Benchmark's console table on stdout"},
+    {NULL},
+};
+
+static const ptc_option *find_row(const ptc_option *rows, const char *key)
 {
-    memset(o, 0, sizeof *o);
-    o->n_sections = 1;
-    o->reps = 5;
-    o->min_time_s = 0.05;
-    o->warmup_s = 0;
-    o->seed = 1;
-    snprintf(o->out, sizeof o->out, "results");
-    o->bind = true;
+    for (; rows->name; rows++)
+        if (strcmp(rows->name, key) == 0)
+            return rows;
+    return NULL;
 }
 
 static bool is_flag(const char *key)
 {
-    static const char *const flags[] = {"dry-run", "no-calibrate", "no-bind", "gbench-console"};
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (strcmp(key, flags[i]) == 0)
-            return true;
-    return false;
+    const ptc_option *r = find_row(sweep_run_rows, key);
+    return r && r->kind == PTC_OPT_FLAG;
+}
+
+void ptc_sweep_usage(FILE *out)
+{
+    const ptc_opt_group g[] = {
+        {"sweep options (lists a,b,c; ranges A-B*F geometric, A-B+S arithmetic; --- starts "
+         "another section)", sweep_dim_rows, NULL},
+        {"measurement", sweep_measure_rows, NULL},
+        {"run options (not in a spec file)", sweep_run_rows, NULL},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc bench",
+        .usage = "ptc bench [sweep options] [--spec FILE] [run options]\n"
+                 "  With no sweep option: the default sweep (harness/bench/default.sweep).",
+        .groups = g,
+        .n_groups = 3,
+    };
+    ptc_opts_usage(&spec, out);
+}
+
+static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
+                 size_t len);
+
+/* Every row's default through apply(): the defaults are written once, in the rows. */
+static void apply_defaults(ptc_sweep_opts *o, const ptc_option *rows)
+{
+    char err[256];
+    for (; rows->name; rows++)
+        if (rows->def && apply(o, rows->name, rows->def, false, err, sizeof err) != PTC_OK) {
+            fprintf(stderr, "ptc bench: bad default of --%s: %s\n", rows->name, err);
+            abort(); /* a table bug, never user input */
+        }
+}
+
+void ptc_sweep_opts_init(ptc_sweep_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n_sections = 1;
+    o->bind = true;
+    apply_defaults(o, sweep_measure_rows);
+    apply_defaults(o, sweep_run_rows);
+    o->measurement_given = false;
+}
+
+/* The defaults of the sweep dimensions, as one section. */
+static const ptc_sweep_section *default_section(void)
+{
+    static ptc_sweep_section d;
+    static bool done;
+    if (!done) {
+        static ptc_sweep_opts o;
+        memset(&o, 0, sizeof o);
+        o.n_sections = 1;
+        apply_defaults(&o, sweep_dim_rows);
+        d = o.sections[0];
+        done = true;
+    }
+    return &d;
 }
 
 /* Applies one option (key without the leading "--"). from_spec: a spec file line
@@ -290,7 +382,7 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         if (!val[0] || strlen(val) >= sizeof o->name)
             return fail(err, len, "--name: needs 1..%zu characters", sizeof o->name - 1);
         snprintf(o->name, sizeof o->name, "%s", val);
-    } else if (from_spec) {
+    } else if (from_spec && find_row(sweep_run_rows, key)) {
         return fail(err, len, "--%s cannot be given in a spec file", key);
     } else if (strcmp(key, "out") == 0) {
         if (!val[0] || strlen(val) >= sizeof o->out)
@@ -637,25 +729,29 @@ static int resolve_isa(const char *name, char *out, size_t out_len, char *err, s
 static int expand_section(const ptc_sweep_section *s0, int max_threads, config_list *l,
                           size_t *skipped, char *err, size_t len)
 {
-    /* defaults for the dimensions not given */
+    /* defaults (the rows' def) for the dimensions not given */
     ptc_sweep_section s = *s0;
-    if (!s.n_level) s.level[s.n_level++] = PTC_LEVEL_ENCODER;
-    if (!s.n_variant)
-        for (int v = 0; v < 4; v++) {
-            s.variant_rule[s.n_variant] = -1;
-            s.variant[s.n_variant++] = (ptc_variant)v;
-        }
-    if (!s.n_rule) s.rule[s.n_rule++] = PTC_PRUNE_CLAMP;
-    if (!s.n_p) s.p[s.n_p++] = 0.9;
-    if (!s.n_m) s.m[s.n_m++] = 8;
-    if (!s.n_isa) snprintf(s.isa[s.n_isa++], sizeof s.isa[0], "best");
-    if (!s.n_threads) s.threads[s.n_threads++] = 1;
-    if (!s.n_model)
-        s.model[s.n_model++] = preset_shape(ptc_parse_model_preset(PTC_MODEL_PRESET_DEFAULT, err, len));
-    if (!s.n_seq) s.seq[s.n_seq++] = 512;
-    if (!s.n_batch) s.batch[s.n_batch++] = 1;
-    if (!s.n_pad) s.pad[s.n_pad++] = PTC_PAD_LENGTH_AWARE;
-    if (!s.n_project) s.project_kept[s.n_project++] = true;
+    const ptc_sweep_section *d = default_section();
+#define DEFAULT(n, field)                                   \
+    if (!s.n) {                                             \
+        s.n = d->n;                                         \
+        memcpy(s.field, d->field, sizeof s.field);          \
+    }
+    DEFAULT(n_level, level)
+    DEFAULT(n_variant, variant)
+    DEFAULT(n_rule, rule)
+    DEFAULT(n_p, p)
+    DEFAULT(n_m, m)
+    DEFAULT(n_isa, isa)
+    DEFAULT(n_threads, threads)
+    DEFAULT(n_model, model)
+    DEFAULT(n_seq, seq)
+    DEFAULT(n_batch, batch)
+    DEFAULT(n_pad, pad)
+    DEFAULT(n_project, project_kept)
+#undef DEFAULT
+    if (!s0->n_variant)
+        memcpy(s.variant_rule, d->variant_rule, sizeof s.variant_rule);
 
     char isa[PTC_SWEEP_MAX_ISAS][16];
     for (int i = 0; i < s.n_isa; i++)
