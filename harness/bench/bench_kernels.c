@@ -499,100 +499,85 @@ static int write_results(const char *dir, const run_context *r, ptc_gbench *suit
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    const options opt = parse_options(argc, argv);
+/* ---- main's steps ----------------------------------------------------------------- */
 
-    /* the tables to measure, ref first (so dedup names the ref kernel) */
-    size_t n_all;
-    const ptc_ops *const *all = ptc_ops_all(&n_all);
-    const ptc_ops *tables[8];
-    size_t n_tables = 0;
-    if (opt.isa) {
+/* The tables to measure, ref first (so dedup names the ref kernel). 0, or 2 after a message. */
+static int select_tables(const options *opt, const ptc_ops *tables[8], size_t *n_tables)
+{
+    *n_tables = 0;
+    if (opt->isa) {
         char err[256];
-        const ptc_ops *t = ptc_ops_select(opt.isa, err, sizeof err);
+        const ptc_ops *t = ptc_ops_select(opt->isa, err, sizeof err);
         if (!t) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", err);
             return 2;
         }
-        tables[n_tables++] = t;
-    } else {
-        for (size_t i = n_all; i-- > 0;)
-            if (ptc_ops_supported(all[i]) && n_tables < 8)
-                tables[n_tables++] = all[i];
+        tables[(*n_tables)++] = t;
+        return 0;
     }
+    size_t n_all;
+    const ptc_ops *const *all = ptc_ops_all(&n_all);
+    for (size_t i = n_all; i-- > 0;)
+        if (ptc_ops_supported(all[i]) && *n_tables < 8)
+            tables[(*n_tables)++] = all[i];
+    return 0;
+}
 
-    const double t_start = ptc_now();
-    const double load_start = load_average();
-    char cpu[256], slug[256], features[256], commit[64], date[32];
-    ptc_machine machine;
-    char merr[128];
-    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
-    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
-    ptc_machine_slug(&machine, slug, sizeof slug);
-    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
-    bool dirty;
-    ptc_git_describe(commit, sizeof commit - 8, &dirty);
-    if (dirty)
-        strcat(commit, "-dirty");
-    const time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-
-    char dir[1024], path[1200];
-    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
-    if (ptc_mkdir_p(dir) != 0) {
-        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
-
-    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
-    for (size_t i = 0; i < n_tables; i++)
-        fprintf(stderr, " %s", tables[i]->name);
-    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
-
-    /* ceilings first, on an idle process */
-    peaks pk = {.best = ptc_peak_best_isa()};
+/* Peak FMA per vector ISA and triad bandwidth per thread count (ceilings first,
+ * on an idle process), with notes when they look disturbed. */
+static void measure_peaks(const options *opt, double load_start, peaks *pk)
+{
+    *pk = (peaks){.best = ptc_peak_best_isa()};
     static const char *const peak_isas[] = {"avx512", "avx2", "neon"};
     for (size_t i = 0; i < sizeof peak_isas / sizeof peak_isas[0]; i++) {
         if (ptc_peak_fma_gflops(peak_isas[i], 1, 0.001) == 0)
             continue;
-        pk.isa[pk.n_isa] = peak_isas[i];
-        for (int t = 0; t < opt.n_threads; t++)
-            pk.gflops[pk.n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt.threads[t], opt.quick ? 0.1 : 0.3);
-        pk.n_isa++;
+        pk->isa[pk->n_isa] = peak_isas[i];
+        for (int t = 0; t < opt->n_threads; t++)
+            pk->gflops[pk->n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt->threads[t], opt->quick ? 0.1 : 0.3);
+        pk->n_isa++;
     }
-    for (int t = 0; t < opt.n_threads; t++)
-        pk.triad_gbps[t] = ptc_peak_triad_gbps(opt.threads[t], 0, opt.quick ? 3 : 5);
-    for (int i = 0; i < pk.n_isa; i++)
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk.isa[i], opt.threads[t],
-                    pk.gflops[i][t]);
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        pk->triad_gbps[t] = ptc_peak_triad_gbps(opt->threads[t], 0, opt->quick ? 3 : 5);
+    for (int i = 0; i < pk->n_isa; i++)
+        for (int t = 0; t < opt->n_threads; t++)
+            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk->isa[i], opt->threads[t],
+                    pk->gflops[i][t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt->threads[t], pk->triad_gbps[t]);
     /* a T-thread peak well below T x the 1-thread peak: the cores are shared or busy */
-    for (int i = 0; i < pk.n_isa; i++) {
+    for (int i = 0; i < pk->n_isa; i++) {
         double one = 0;
-        for (int t = 0; t < opt.n_threads; t++)
-            if (opt.threads[t] == 1)
-                one = pk.gflops[i][t];
-        for (int t = 0; t < opt.n_threads; t++) {
-            const int nt = opt.threads[t];
-            if (one > 0 && nt > 1 && pk.gflops[i][t] < 0.75 * nt * one)
+        for (int t = 0; t < opt->n_threads; t++)
+            if (opt->threads[t] == 1)
+                one = pk->gflops[i][t];
+        for (int t = 0; t < opt->n_threads; t++) {
+            const int nt = opt->threads[t];
+            if (one > 0 && nt > 1 && pk->gflops[i][t] < 0.75 * nt * one)
                 add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
                          "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
-                         pk.isa[i], nt, pk.gflops[i][t] / one, nt, load_start, nt);
+                         pk->isa[i], nt, pk->gflops[i][t] / one, nt, load_start, nt);
         }
     }
     if (load_start > 0.5)
         add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
+}
 
-    /* shapes */
-    size_t n_sgemm = opt.quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+/* The shapes of this run. */
+static void shape_lists(const options *opt, size_t *n_sgemm, const size_t **lengths, size_t *n_lengths)
+{
     static const size_t quick_lengths[] = {128, 512};
-    const size_t *lengths = opt.quick ? quick_lengths : attention_lengths;
-    size_t n_lengths = opt.quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+    *n_sgemm = opt->quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+    *lengths = opt->quick ? quick_lengths : attention_lengths;
+    *n_lengths = opt->quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+}
 
-    buffers buf;
+/* Inputs for the largest shape of each op. */
+static void alloc_buffers(const options *opt, buffers *buf)
+{
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt, &n_sgemm, &lengths, &n_lengths);
     unsigned seed = 12345;
     size_t max_a = 0, max_b = 0, max_c = 0, max_seq = 0;
     for (size_t s = 0; s < n_sgemm; s++) {
@@ -603,18 +588,27 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n_lengths; i++)
         max_seq = lengths[i] > max_seq ? lengths[i] : max_seq;
-    buf.a = alloc_floats(max_a, &seed);
-    buf.b = alloc_floats(max_b, &seed);
-    buf.c = alloc_floats(max_c, &seed);
-    buf.q = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.k = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.v = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.o = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.lse = alloc_floats(max_seq, &seed);
+    buf->a = alloc_floats(max_a, &seed);
+    buf->b = alloc_floats(max_b, &seed);
+    buf->c = alloc_floats(max_c, &seed);
+    buf->q = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->k = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->v = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->o = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->lse = alloc_floats(max_seq, &seed);
+}
 
+/* The cases into cases[MAX_CASES]; returns their count. */
+static int build_cases(const options *opt_in, const ptc_ops *const *tables, size_t n_tables,
+                       buffers *buffer, bench_case *cases)
+{
+    const options opt = *opt_in;
+    buffers *const bufp = buffer;
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt_in, &n_sgemm, &lengths, &n_lengths);
     /* the cases: ptc tables (ref first), then OpenBLAS last (its worker threads
      * spin after a call and would steal cores from the cases after it) */
-    static bench_case cases[MAX_CASES];
     int n_cases = 0;
     bool ref_limited = false, deduped = false;
     for (size_t ti = 0; ti < n_tables; ti++) {
@@ -643,7 +637,7 @@ int main(int argc, char **argv)
                 for (size_t s = 0; s < n_shapes; s++) {
                     bench_case *bc = &cases[n_cases];
                     *bc = (bench_case){.op = (op_kind)op, .impl = ops->name, .ops = ops,
-                                       .threads = opt.threads[t], .buf = &buf};
+                                       .threads = opt.threads[t], .buf = bufp};
                     if (op == OP_SGEMM) {
                         if (limit && s > 0) {
                             ref_limited = true;
@@ -672,7 +666,7 @@ int main(int argc, char **argv)
             for (size_t s = 0; s < n_sgemm; s++) {
                 bench_case *bc = &cases[n_cases];
                 *bc = (bench_case){.op = OP_SGEMM, .impl = "openblas", .threads = opt.threads[t],
-                                   .buf = &buf, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
+                                   .buf = bufp, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
                                    .k = sgemm_shapes[s].k};
                 bc->flops = 2.0 * bc->m * bc->n * bc->k;
                 snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
@@ -684,17 +678,23 @@ int main(int argc, char **argv)
                  "attention n <= 1024 only (--ref-full times all)");
     (void)deduped;
 
-    /* run them */
-    snprintf(path, sizeof path, "%s/gbench.json", dir);
-    run_info ri = {.opt = &opt, .total = n_cases};
+    return n_cases;
+}
+
+/* A suite of the cases, each fitted into --case-budget by one untimed call;
+ * NULL after a message. */
+static ptc_gbench *make_suite(const options *opt_in, const char *json_path, run_info *ri,
+                              bench_case *cases, int n_cases)
+{
+    const options opt = *opt_in;
     ptc_gbench_options gopt = {.repetitions = opt.reps, .min_time_s = opt.min_time_s,
-                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = path,
+                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = json_path,
                                .console = opt.gbench_console, .on_case_done = on_case_done,
-                               .on_case_done_user = &ri};
+                               .on_case_done_user = ri};
     ptc_gbench *suite = ptc_gbench_create(&gopt);
     if (!suite) {
         fprintf(stderr, "ptc-bench-kernels: out of memory\n");
-        return 1;
+        return NULL;
     }
     fprintf(stderr, "ptc-bench-kernels: one untimed call per case (warm-up, and fits slow cases into "
                     "--case-budget %g s)\n", opt.case_budget_s);
@@ -724,27 +724,21 @@ int main(int argc, char **argv)
         bc->gbench_index = ptc_gbench_add(suite, &gc);
         if (bc->gbench_index < 0) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-            return 1;
+            ptc_gbench_destroy(suite);
+            return NULL;
         }
     }
     fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
             opt.min_time_s);
-    const int run_rc = ptc_gbench_run(suite);
-    if (run_rc != 0)
-        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-    const double load_end = load_average();
-    const double elapsed = ptc_now() - t_start;
+    return suite;
+}
 
-    /* ---- outputs ---- */
-    char openblas_config[256];
-    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
-    openblas_config[strcspn(openblas_config, "\n")] = '\0';
-#ifdef PTC_BUILD_FLAGS
-    const char *flags = PTC_BUILD_FLAGS;
-#else
-    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
-#endif
-
+/* The stdout table, after a note when a figure beat its measured peak. */
+static void print_summary(const run_context *r, ptc_gbench *suite, const bench_case *cases,
+                          int n_cases)
+{
+    const options opt = *r->opt;
+    const peaks pk = *r->pk;
     /* a figure above its measured peak means the peak run was disturbed */
     for (int i = 0; i < n_cases; i++) {
         const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
@@ -759,7 +753,7 @@ int main(int argc, char **argv)
     }
 
     /* stdout table */
-    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", cpu, features, date, commit);
+    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", r->cpu, r->features, r->date, r->commit);
     printf("%-9s %-9s %2s  %-16s %10s %7s  %-19s %6s %3s\n", "impl", "op", "t", "shape", "GFLOP/s",
            "%peak", "min..max GFLOP/s", "cv%", "n");
     for (int i = 0; i < n_cases; i++) {
@@ -784,20 +778,83 @@ int main(int argc, char **argv)
         printf("triad bandwidth, %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
     for (int i = 0; i < notes.count; i++)
         printf("note: %s\n", notes.items[i]);
-    printf("elapsed %.1f s, load average %.2f -> %.2f\n", elapsed, load_start, load_end);
+    printf("elapsed %.1f s, load average %.2f -> %.2f\n", r->elapsed, r->load_start, r->load_end);
+}
 
+int main(int argc, char **argv)
+{
+    const options opt = parse_options(argc, argv);
+    const ptc_ops *tables[8];
+    size_t n_tables;
+    if (select_tables(&opt, tables, &n_tables) != 0)
+        return 2;
+
+    const double t_start = ptc_now();
+    const double load_start = load_average();
+    char cpu[256], slug[256], features[256], commit[64], date[32];
+    ptc_machine machine;
+    char merr[128];
+    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
+    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
+    ptc_machine_slug(&machine, slug, sizeof slug);
+    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
+    bool dirty;
+    ptc_git_describe(commit, sizeof commit - 8, &dirty);
+    if (dirty)
+        strcat(commit, "-dirty");
+    const time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
+    if (ptc_mkdir_p(dir) != 0) {
+        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
+    for (size_t i = 0; i < n_tables; i++)
+        fprintf(stderr, " %s", tables[i]->name);
+    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
+
+    peaks pk;
+    measure_peaks(&opt, load_start, &pk);
+    buffers buf;
+    alloc_buffers(&opt, &buf);
+    static bench_case cases[MAX_CASES];
+    const int n_cases = build_cases(&opt, tables, n_tables, &buf, cases);
+    snprintf(path, sizeof path, "%s/gbench.json", dir);
+    run_info ri = {.opt = &opt, .total = n_cases};
+    ptc_gbench *suite = make_suite(&opt, path, &ri, cases, n_cases);
+    if (!suite)
+        return 1;
+    fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
+            opt.min_time_s);
+    const int run_rc = ptc_gbench_run(suite);
+    if (run_rc != 0)
+        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
+
+    char openblas_config[256];
+    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
+    openblas_config[strcspn(openblas_config, "\n")] = '\0';
+#ifdef PTC_BUILD_FLAGS
+    const char *flags = PTC_BUILD_FLAGS;
+#else
+    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
+#endif
     const run_context rc_ctx = {.opt = &opt, .pk = &pk, .tables = tables, .n_tables = n_tables,
                                 .cpu = cpu, .slug = slug, .features = features, .commit = commit,
                                 .date = date, .flags = flags, .peer = openblas_config,
-                                .load_start = load_start, .load_end = load_end, .elapsed = elapsed};
-    if (write_results(dir, &rc_ctx, suite, cases, n_cases) != 0)
-        return 1;
-    printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
+                                .load_start = load_start, .load_end = load_average(),
+                                .elapsed = ptc_now() - t_start};
+    print_summary(&rc_ctx, suite, cases, n_cases);
+    const int wrc = write_results(dir, &rc_ctx, suite, cases, n_cases);
+    if (wrc == 0)
+        printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
     ptc_gbench_destroy(suite);
     float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
     for (int i = 0; i < notes.count; i++)
         free(notes.items[i]);
-    return run_rc == 0 ? 0 : 1;
+    return wrc != 0 || run_rc != 0 ? 1 : 0;
 }
