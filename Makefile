@@ -134,8 +134,8 @@ endif
 $(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	@mkdir -p $(@D)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
-$(BUILD)/obj/harness/bench/sweep.o: $(BUILD)/gen/default_sweep.inc
-$(BUILD)/obj/harness/bench/sweep.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/harness/bench/sweep_opts.o: $(BUILD)/gen/default_sweep.inc
+$(BUILD)/obj/harness/bench/sweep_opts.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
 $(BUILD)/obj/harness/%.o: CPPFLAGS += -Iharness -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
