@@ -190,6 +190,10 @@ int ptc_ops_supported(const ptc_ops *ops);
  * lacks or the CPU cannot run; ptc_ops_error() then says why in one line. */
 const ptc_ops *ptc_ops_active(void);
 const char *ptc_ops_error(void);
+/* The table a command's --isa NAME asks for: NULL, "" or "best" give
+ * ptc_ops_active(); a name gives that table if this build has it and the CPU
+ * runs it. NULL with a one-line reason in err otherwise (never a fallback). */
+const ptc_ops *ptc_ops_select(const char *name, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }
