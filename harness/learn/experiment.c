@@ -21,6 +21,7 @@
  */
 #include "learn/train.h"
 
+#include "common/dirs.h"
 #include "common/machine.h"
 
 #include <errno.h>
@@ -40,20 +41,6 @@ typedef struct {
     char label[32];
     char id[96];
 } exp_config;
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* fork + exec /proc/self/exe with argv (stdout to out_path when non-NULL);
  * returns the exit status */
@@ -250,7 +237,7 @@ int ptc_experiment_main(int argc, char **argv)
     snprintf(workdir, sizeof workdir, "%s", work ? work : "/tmp");
     char runs_dir[4300];
     snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
-    if (mkdir_p(out) != 0 || mkdir_p(runs_dir) != 0) {
+    if (ptc_make_dirs(out) != 0 || ptc_make_dirs(runs_dir) != 0) {
         fprintf(stderr, "ptc experiment: cannot create %s or %s: %s\n", out, runs_dir, strerror(errno));
         free(pass);
         return 1;

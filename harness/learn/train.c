@@ -11,6 +11,7 @@
  *   last.safetensors), u64 has_moments, then (has_moments) the AdamW m and v slabs.
  */
 #include "learn/train.h"
+#include "common/dirs.h"
 
 #include "ptc/ops.h"
 
@@ -277,7 +278,7 @@ int ptc_train_main(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
+    if (ptc_make_dirs(o.out) != 0) {
         fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
         goto done;
     }
