@@ -175,6 +175,9 @@ if command -v qemu-x86_64-static >/dev/null; then
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
 fi
 
+# ---- hostile input and kills (issue 15) ----
+source scripts/test-robustness.sh
+
 # ---- make install: a program builds against the installed library via pkg-config ----
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
