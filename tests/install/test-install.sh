@@ -18,14 +18,8 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check LABEL COMMAND...: the command succeeds
-    local label=$1; shift
-    if "$@" >"$stage/cmd.log" 2>&1; then ok "$label"; else fail "$label: $(tail -3 "$stage/cmd.log" | tr '\n' ' ')"; fi
-}
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+TESTLIB_LOG=$stage/cmd.log
+. tests/testlib.sh
 
 prefix=$stage/usr
 if ! make --no-print-directory -s install PREFIX="$prefix" >"$stage/install.log" 2>&1; then
@@ -52,14 +46,14 @@ int main(void) { const ptc_ops *ops = ptc_ops_active(); float c = 0;
     printf("%s %g\n", ops->name, c); return c == 6.0f ? 0 : 1; }
 EOC
 # shellcheck disable=SC2046
-check "cc consumer.c \$(pkg-config --cflags --libs ptc) links" \
+expect "cc consumer.c \$(pkg-config --cflags --libs ptc) links" \
     cc "$stage/consumer.c" -o "$stage/consumer" $(pkg-config --cflags --libs ptc)
 readelf -d "$stage/consumer" 2>/dev/null | grep -q 'NEEDED.*\[libptc\.so\.0\]' &&
     ok "the consumer needs libptc.so.0 (the shared library)" || fail "the consumer does not link libptc.so.0"
-check "the consumer runs against the installed shared library" \
+expect "the consumer runs against the installed shared library" \
     env LD_LIBRARY_PATH="$prefix/lib" "$stage/consumer"
 # shellcheck disable=SC2046
-check "cc consumer.c \$(pkg-config --static ...) links libptc.a" \
+expect "cc consumer.c \$(pkg-config --static ...) links libptc.a" \
     cc "$stage/consumer.c" -o "$stage/consumer_static" $(pkg-config --cflags ptc) \
     $(pkg-config --static --libs ptc | sed 's/-lptc\b/-l:libptc.a/')
 ! readelf -d "$stage/consumer_static" 2>/dev/null | grep -q 'libptc' && "$stage/consumer_static" >/dev/null &&
@@ -82,7 +76,7 @@ out=$(env PATH=/usr/bin:/bin "$stage/alone/ptc" bench kernels --help 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] && [[ $out == *"make bench-kernels"* ]] && ok "without ptc-bench-kernels: exit 1, names make bench-kernels" ||
     fail "without ptc-bench-kernels: exit $rc: $out"
-check "ptc info --help exits 0" "$prefix/bin/ptc" info --help
+expect "ptc info --help exits 0" "$prefix/bin/ptc" info --help
 grep -q '^usage: ptc info' "$stage/cmd.log" && ok "ptc info --help prints its usage" || fail "ptc info --help: $(head -1 "$stage/cmd.log")"
 "$prefix/bin/ptc" info --bogus >/dev/null 2>&1
 rc=$?

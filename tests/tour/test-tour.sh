@@ -21,17 +21,15 @@ REPO=$(pwd)
 . tests/fetch/serve.sh
 work=$(mktemp -d)
 trap 'fixture_server_stop; rm -rf "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+. tests/testlib.sh
 
 # ---- a fresh clone of the working tree -------------------------------------------------------
 # the working tree as `git add -A && git commit` would record it, through a private index
 # (the repository's index, branch and working tree are left as they are)
 cp "$(git rev-parse --git-path index)" "$work/index"
-rev=$(export GIT_INDEX_FILE=$work/index && git add -A && tree=$(git write-tree) &&
-      git commit-tree "$tree" -p HEAD -m "tour test: working tree")
+rev=$(export GIT_INDEX_FILE=$work/index GIT_AUTHOR_NAME=tour GIT_AUTHOR_EMAIL=tour@localhost \
+          GIT_COMMITTER_NAME=tour GIT_COMMITTER_EMAIL=tour@localhost &&
+      git add -A && tree=$(git write-tree) && git commit-tree "$tree" -p HEAD -m "tour test: working tree")
 clone=$work/ptc
 if [ -n "$rev" ] && git clone -q --shared --no-checkout "$REPO" "$clone" &&
     git -C "$clone" checkout -q --detach "$rev"; then
