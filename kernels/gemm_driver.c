@@ -5,6 +5,8 @@
  * as loops around one MR x NR micro-kernel given by a ptc_gemm_desc
  * (gemm_driver.h):
  *
+ * The block sizes come from the running CPU's caches (ptc_gemm_blocking).
+ *
  *   for jc in n, step NC                      B panel  (kc x nc)  -> L3
  *     for pc in k, step kc (<= KC, balanced)  pack op(B)[pc.., jc..]
  *       for ic in m, step MC                  A block  (mc x kc)  -> L2
@@ -31,6 +33,8 @@
  * (or transposed) elements; writes of C stay inside m x n.
  */
 #include "gemm_driver.h"
+
+#include "ptc/cpu.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -214,6 +218,7 @@ typedef struct gemm_problem {
     float *c;
     size_t ldc;
     size_t kc_step; /* k block length: depends on k and KC only */
+    size_t mc, nc;  /* m and n blocks */
 } gemm_problem;
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
@@ -226,8 +231,8 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     if (i0 >= i1 || j0 >= j1)
         return;
     const size_t mr = d->mr, nr = d->nr;
-    const size_t mc_max = min_size(d->mc, round_up(i1 - i0, mr));
-    const size_t nc_max = min_size(d->nc, round_up(j1 - j0, nr));
+    const size_t mc_max = min_size(g->mc, round_up(i1 - i0, mr));
+    const size_t nc_max = min_size(g->nc, round_up(j1 - j0, nr));
     const size_t kc_max = g->kc_step;
     /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
     const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
@@ -236,14 +241,14 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
     ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;
 
-    for (size_t jc = j0; jc < j1; jc += d->nc) {
-        const size_t nc = min_size(d->nc, j1 - jc);
+    for (size_t jc = j0; jc < j1; jc += g->nc) {
+        const size_t nc = min_size(g->nc, j1 - jc);
         for (size_t pc = 0; pc < g->k; pc += kc_max) {
             const size_t kc = min_size(kc_max, g->k - pc);
             const float beta = pc == 0 ? g->beta : 1.0f;
             pack_b(g->tb, g->b, g->ldb, pc, kc, jc, nc, nr, b_pack);
-            for (size_t ic = i0; ic < i1; ic += d->mc) {
-                const size_t mc = min_size(d->mc, i1 - ic);
+            for (size_t ic = i0; ic < i1; ic += g->mc) {
+                const size_t mc = min_size(g->mc, i1 - ic);
                 pack_a(g->ta, g->a, g->lda, ic, mc, pc, kc, mr, a_pack);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const float *b_panel = b_pack + jr * kc;
@@ -259,6 +264,26 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     }
 }
 
+/* ---- block sizes from the caches --------------------------------------------- */
+
+static size_t round_down(size_t x, size_t to) { return x / to * to; }
+static size_t clamp_size(size_t x, size_t lo, size_t hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2, size_t l3)
+{
+    ptc_gemm_blocks b;
+    const size_t nr_bytes = d->nr * sizeof(float);
+    b.kc = clamp_size(round_down(l1d * d->kc_l1_pct / 100 / nr_bytes, 8), 32, 1024);
+    const size_t kc_bytes = b.kc * sizeof(float);
+    b.mc = round_down(l2 * d->mc_l2_pct / 100 / kc_bytes, d->mr);
+    if (b.mc < d->mr)
+        b.mc = d->mr;
+    b.nc = round_down(min_size(l3 / 2 / kc_bytes, d->nc_max), d->nr);
+    if (b.nc < d->nr)
+        b.nc = d->nr;
+    return b;
+}
+
 /* ---- splitting the output over threads --------------------------------------- */
 
 /* Rough per-thread time (in FMA-lane units) of a rectangle of rows x cols:
@@ -267,7 +292,7 @@ static double rectangle_cost(const gemm_problem *g, size_t rows, size_t cols)
 {
     const double k = (double)g->k;
     const double compute = (double)round_up(rows, g->d->mr) * (double)round_up(cols, g->d->nr) * k;
-    const double n_blocks = (double)((cols + g->d->nc - 1) / g->d->nc);
+    const double n_blocks = (double)((cols + g->nc - 1) / g->nc);
     const double packing = (double)rows * k * n_blocks + (double)cols * k;
     return compute / 16.0 + 2.0 * packing; /* ~16 FMA lanes per cycle vs ~0.5 float copied */
 }
@@ -336,11 +361,14 @@ void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m
         scale_c(m, n, beta, c, ldc);
         return;
     }
-    const size_t k_blocks = (k + d->kc - 1) / d->kc;
+    const ptc_cpu_caches caches = ptc_cpu_cache_sizes();
+    const ptc_gemm_blocks blk = ptc_gemm_blocking(d, caches.l1d, caches.l2, caches.l3);
+    const size_t k_blocks = (k + blk.kc - 1) / blk.kc;
     const gemm_problem g = {
         .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
         .kc_step = (k + k_blocks - 1) / k_blocks, /* equal blocks, none longer than KC */
+        .mc = blk.mc, .nc = blk.nc,
     };
 
     /* Threads: only outside a parallel region, and only as many as have at least

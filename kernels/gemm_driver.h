@@ -52,13 +52,21 @@ typedef void (*ptc_gemm_pack_b_fn)(ptc_trans tb, const float *b, size_t ldb, siz
 typedef struct ptc_gemm_desc {
     const char *name;        /* e.g. "6x16_avx2" */
     size_t mr, nr;           /* micro-tile */
-    size_t kc;               /* k block: a B micro-panel (kc x NR) stays in L1 */
-    size_t mc;               /* m block, multiple of MR: the packed A block (mc x kc) stays in L2 */
-    size_t nc;               /* n block, multiple of NR: the packed B panel (kc x nc) stays in L3 */
+    /* Cache blocking, sized per CPU at run time from ptc_cpu_cache_sizes()
+     * (ptc_gemm_blocking): */
+    unsigned kc_l1_pct;      /* KC: a B micro-panel (KC x NR) fills this % of L1d */
+    unsigned mc_l2_pct;      /* MC: the packed A block (MC x KC) fills this % of L2 */
+    size_t nc_max;           /* NC: the packed B panel (KC x NC) fits half of L3, NC <= this */
     ptc_gemm_ukernel_fn ukernel;
     ptc_gemm_pack_a_fn pack_a; /* NULL: ptc_gemm_pack_a_generic */
     ptc_gemm_pack_b_fn pack_b; /* NULL: ptc_gemm_pack_b_generic */
 } ptc_gemm_desc;
+
+/* The block sizes of `d` on a CPU with caches `caches` (bytes): KC a multiple of 8
+ * in [32, 1024], MC a multiple of MR, NC a multiple of NR, none below one tile.
+ * Only KC changes results (where k is cut); it depends on L1d and k alone. */
+typedef struct ptc_gemm_blocks { size_t kc, mc, nc; } ptc_gemm_blocks;
+ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2, size_t l3);
 
 /* The sgemm of ops.h, driven by descriptor `d`. */
 void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,

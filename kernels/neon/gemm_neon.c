@@ -13,7 +13,8 @@
  * tiles compute every element identically and C outside m_eff x n_eff is never
  * touched. C is read only when beta != 0.
  *
- * Blocking (typical Cortex-A/Neoverse: 64 KiB L1d, 1 MiB L2):
+ * Blocking, sized from the CPU's caches at run time (ptc_gemm_blocking); on a
+ * typical Cortex-A/Neoverse (64 KiB L1d, 1 MiB L2):
  *   KC = 256: a B micro-panel is 256 x 12 floats = 12 KiB (L1), an A micro-panel
  *             8 x 256 floats = 8 KiB;
  *   MC = 128: the packed A block is 128 x 256 floats = 128 KiB of L2;
@@ -114,7 +115,7 @@ static void ptc_sgemm_ukernel_8x12_neon(size_t kc, const float *restrict a,
 static const ptc_gemm_desc gemm_8x12_neon = {
     .name = "8x12_neon",
     .mr = MR, .nr = NR,
-    .kc = 256, .mc = 128, .nc = 3072,
+    .kc_l1_pct = 19, .mc_l2_pct = 13, .nc_max = 3072, /* 64 KiB L1d, 1 MiB L2: KC 256, MC 128 */
     .ukernel = ptc_sgemm_ukernel_8x12_neon,
 };
 
