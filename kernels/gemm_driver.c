@@ -38,6 +38,7 @@
 
 #include <omp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,8 @@ typedef struct gemm_problem {
     size_t ldc;
     size_t kc_step; /* k block length: depends on k and KC only */
     size_t mc, nc;  /* m and n blocks */
+    const float *bias;    /* linear: (n) copied into each C tile before its first k block */
+    ptc_gemm_rows_fn act; /* linear: applied to each C tile row after its last k block */
 } gemm_problem;
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
@@ -246,6 +249,7 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
         for (size_t pc = 0; pc < g->k; pc += kc_max) {
             const size_t kc = min_size(kc_max, g->k - pc);
             const float beta = pc == 0 ? g->beta : 1.0f;
+            const bool bias_now = pc == 0 && g->bias, act_now = pc + kc >= g->k && g->act;
             pack_b(g->tb, g->b, g->ldb, pc, kc, jc, nc, nr, b_pack);
             for (size_t ic = i0; ic < i1; ic += g->mc) {
                 const size_t mc = min_size(g->mc, i1 - ic);
@@ -255,8 +259,16 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
                     const size_t n_eff = min_size(nr, nc - jr);
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         float *c_tile = g->c + (ic + ir) * g->ldc + jc + jr;
-                        d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc,
-                                   min_size(mr, mc - ir), n_eff, g->alpha, beta);
+                        const size_t m_eff = min_size(mr, mc - ir);
+                        if (bias_now)
+                            for (size_t r = 0; r < m_eff; r++)
+                                memcpy(c_tile + r * g->ldc, g->bias + jc + jr,
+                                       n_eff * sizeof(float));
+                        d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc, m_eff, n_eff,
+                                   g->alpha, bias_now ? 1.0f : beta);
+                        if (act_now)
+                            for (size_t r = 0; r < m_eff; r++)
+                                g->act(n_eff, c_tile + r * g->ldc, c_tile + r * g->ldc);
                     }
                 }
             }
@@ -351,25 +363,17 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
-void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
-                    size_t k, float alpha, const float *a, size_t lda, const float *b,
-                    size_t ldb, float beta, float *c, size_t ldc)
+/* Runs problem `g` (k >= 1, alpha != 0) with blocks for this CPU, over threads. */
+static void gemm_run(gemm_problem g)
 {
-    if (m == 0 || n == 0)
-        return;
-    if (k == 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
-        return;
-    }
+    const ptc_gemm_desc *d = g.d;
+    const size_t m = g.m, n = g.n, k = g.k;
     const ptc_cpu_caches caches = ptc_cpu_cache_sizes();
     const ptc_gemm_blocks blk = ptc_gemm_blocking(d, caches.l1d, caches.l2, caches.l3);
     const size_t k_blocks = (k + blk.kc - 1) / blk.kc;
-    const gemm_problem g = {
-        .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
-        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
-        .kc_step = (k + k_blocks - 1) / k_blocks, /* equal blocks, none longer than KC */
-        .mc = blk.mc, .nc = blk.nc,
-    };
+    g.kc_step = (k + k_blocks - 1) / k_blocks; /* equal blocks, none longer than KC */
+    g.mc = blk.mc;
+    g.nc = blk.nc;
 
     /* Threads: only outside a parallel region, and only as many as have at least
      * ~2 MFLOP and one tile each. The result does not depend on the count. */
@@ -384,4 +388,45 @@ void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m
     }
 #pragma omp parallel num_threads(threads)
     gemm_thread_part(&g, omp_get_thread_num(), omp_get_num_threads());
+}
+
+void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
+                    size_t k, float alpha, const float *a, size_t lda, const float *b,
+                    size_t ldb, float beta, float *c, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    gemm_run((gemm_problem){
+        .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
+    });
+}
+
+void ptc_gemm_drive_linear(const ptc_gemm_desc *d, ptc_gemm_rows_fn act, size_t rows, size_t in,
+                           size_t out, const float *x, size_t ldx, const float *w,
+                           const float *bias, float *y, size_t ldy)
+{
+    if (rows == 0 || out == 0)
+        return;
+    if (in == 0) { /* no products: y = act(bias or 0) */
+        for (size_t r = 0; r < rows; r++) {
+            float *yr = y + r * ldy;
+            if (bias)
+                memcpy(yr, bias, out * sizeof(float));
+            else
+                memset(yr, 0, out * sizeof(float));
+            if (act)
+                act(out, yr, yr);
+        }
+        return;
+    }
+    gemm_run((gemm_problem){
+        .d = d, .ta = PTC_NO_TRANS, .tb = PTC_TRANS, .m = rows, .n = out, .k = in,
+        .alpha = 1.0f, .beta = 0.0f, .a = x, .b = w, .lda = ldx, .ldb = in, .c = y, .ldc = ldy,
+        .bias = bias, .act = act,
+    });
 }

@@ -73,6 +73,18 @@ void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m
                     size_t k, float alpha, const float *a, size_t lda, const float *b,
                     size_t ldb, float beta, float *c, size_t ldc);
 
+/* An element-wise row function applied in place (the table's gelu_fwd). */
+typedef void (*ptc_gemm_rows_fn)(size_t n, const float *x, float *y);
+
+/* The linear of ops.h driven by `d`: y = act(x W^T + bias); `act` is the table's
+ * activation for the requested ptc_act, or NULL for none. The bias is copied into
+ * each C tile before its first micro-kernel call (which then runs with beta 1) and
+ * `act` runs on the tile's rows after its last: the same operations as the
+ * unfused bias copy, sgemm and activation. */
+void ptc_gemm_drive_linear(const ptc_gemm_desc *d, ptc_gemm_rows_fn act, size_t rows, size_t in,
+                           size_t out, const float *x, size_t ldx, const float *w,
+                           const float *bias, float *y, size_t ldy);
+
 /* Plain C packing, correct for any MR/NR (the defaults). */
 void ptc_gemm_pack_a_generic(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,
                              size_t p0, size_t kc, size_t mr, float *dst);

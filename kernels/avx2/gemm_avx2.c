@@ -202,3 +202,11 @@ void ptc_sgemm_avx2(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, fl
 {
     ptc_gemm_drive(&gemm_6x16_avx2, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_avx2(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(&gemm_6x16_avx2, act == PTC_ACT_GELU ? ptc_gelu_fwd_avx2 : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
+}

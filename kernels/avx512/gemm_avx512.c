@@ -185,3 +185,11 @@ void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, 
         ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full;
     ptc_gemm_drive(d, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_avx512(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full, act == PTC_ACT_GELU ? ptc_gelu_fwd_avx512 : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
+}

@@ -125,3 +125,11 @@ void ptc_sgemm_neon(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, fl
 {
     ptc_gemm_drive(&gemm_8x12_neon, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_neon(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(&gemm_8x12_neon, act == PTC_ACT_GELU ? ptc_gelu_fwd_neon : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
+}

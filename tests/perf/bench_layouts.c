@@ -1,8 +1,10 @@
 /*
  * tests/perf/bench_layouts.c — ptc-bench-layouts: sgemm in every layout the encoder
  * and training call (NN, NT = x W^T, TN) at the three BERT-base shapes, ptc's tables
- * beside OpenBLAS (cblas_sgemm) and oneDNN (dnnl_sgemm); and attention against
- * attention_importance (12 heads, n = 512, d = 64) per table.
+ * beside OpenBLAS (cblas_sgemm) and oneDNN (dnnl_sgemm); attention against
+ * attention_importance (12 heads, n = 512, d = 64) per table; the fused
+ * epilogues (linear with bias + GELU, residual_layernorm) against their unfused
+ * compositions.
  *
  * A benchmark, not a test: it asserts nothing. Each case runs `reps` times after
  * one warm-up; it prints the median GFLOP/s and the min..max over the repetitions.
@@ -124,6 +126,55 @@ static void bench_attention(const ptc_ops *ops, int importance, size_t n, size_t
     report(what, 12.0 * 4.0 * (double)n * (double)n * (double)d, secs, reps);
 }
 
+/* seconds of fn(ctx) per call: median and range over reps, after one warm-up */
+typedef struct fused_ctx {
+    const ptc_ops *ops;
+    const float *x, *w, *bias, *res, *gamma, *beta;
+    float *y, *tmp;
+} fused_ctx;
+
+static void linear_unfused(const fused_ctx *f)
+{
+    for (size_t r = 0; r < 512; r++)
+        memcpy(f->y + r * 3072, f->bias, 3072 * sizeof(float));
+    f->ops->sgemm(PTC_NO_TRANS, PTC_TRANS, 512, 3072, 768, 1.0f, f->x, 768, f->w, 768, 1.0f, f->y,
+                  3072);
+    f->ops->gelu_fwd(512 * 3072, f->y, f->y);
+}
+
+static void linear_fused(const fused_ctx *f)
+{
+    f->ops->linear(512, 768, 3072, f->x, 768, f->w, f->bias, PTC_ACT_GELU, f->y, 3072);
+}
+
+static void residual_ln_unfused(const fused_ctx *f)
+{
+    for (size_t i = 0; i < 512 * 768; i++)
+        f->tmp[i] = f->x[i] + f->res[i];
+    f->ops->layernorm_fwd(512, 768, f->tmp, 768, f->gamma, f->beta, 1e-12f, f->y, 768, NULL, NULL);
+}
+
+static void residual_ln_fused(const fused_ctx *f)
+{
+    f->ops->residual_layernorm(512, 768, f->x, 768, f->res, 768, f->gamma, f->beta, 1e-12f, f->y,
+                               768, NULL, 0, NULL, NULL);
+}
+
+static void bench_fused(const char *what, void (*fn)(const fused_ctx *), const fused_ctx *f,
+                        double flops, int reps)
+{
+    double secs[MAX_REPS];
+    fn(f);
+    for (int r = 0; r < reps; r++) {
+        const double t0 = now();
+        fn(f);
+        secs[r] = now() - t0;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "%s %s", what, f->ops->name);
+    report(name, flops, secs, reps);
+}
+
 static float *random_floats(size_t count, unsigned seed)
 {
     float *x = aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64);
@@ -185,6 +236,20 @@ int main(int argc, char **argv)
         bench_attention(tables[t], 0, 512, 64, reps, qkv, o, imp);
         bench_attention(tables[t], 1, 512, 64, reps, qkv, o, imp);
     }
+    /* fused epilogues: FFN up-projection with bias + GELU; residual + LayerNorm */
+    float *w = random_floats(3072 * 768, 7), *y = random_floats(512 * 3072, 8);
+    for (size_t t = 0; t < n_tables; t++) {
+        if (!ptc_ops_supported(tables[t]) || !strcmp(tables[t]->name, "ref"))
+            continue;
+        const fused_ctx f = {.ops = tables[t], .x = a, .w = w, .bias = b, .res = c,
+                             .gamma = b + 1024, .beta = b + 2048, .y = y, .tmp = o};
+        const double lin_flops = 2.0 * 512 * 768 * 3072, ln_flops = 512.0 * 768 * 8;
+        bench_fused("linear 512x768->3072 bias+gelu unfused", linear_unfused, &f, lin_flops, reps);
+        bench_fused("linear 512x768->3072 bias+gelu fused", linear_fused, &f, lin_flops, reps);
+        bench_fused("residual+layernorm 512x768 unfused", residual_ln_unfused, &f, ln_flops, reps);
+        bench_fused("residual+layernorm 512x768 fused", residual_ln_fused, &f, ln_flops, reps);
+    }
+    free(w), free(y);
     free(a), free(b), free(c), free(qkv), free(o), free(imp);
     return 0;
 }
