@@ -67,8 +67,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 # harness/: main.c dispatches; common/ (paths, clock, identity), bench/ (sweeps, runner,
 # kernel benchmark, calibration, timing), report/ (rows, tables, plots, compare),
-# learn/ (train, eval, predict, experiment). Headers are included as "bench/sweep.h".
-HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn
+# learn/ (train, eval, predict, experiment), cluster/ (shards, run-folder lock, merge,
+# status, Slurm job arrays). Headers are included as "bench/sweep.h".
+HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn harness/cluster
 HARNESS_C := $(filter-out harness/bench/bench_kernels.c,$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
 HARNESS_CXX := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.cc))
 ifeq ($(WITH_BENCHMARK),0)

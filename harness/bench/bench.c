@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
+#include "cluster/lock.h"
+#include "cluster/shard.h"
 
 #include "common/machine.h"
 
@@ -85,6 +87,10 @@ static void usage(FILE *f)
         "  --no-calibrate     do not measure a calibration when none exists (pct_peak null)\n"
         "  --no-bind          do not bind threads\n"
         "  --gbench-console   Google Benchmark's console table on stdout\n"
+        "  --shard I/N        run shard I of N (configurations split by config id) into\n"
+        "                     <out>/<cpu-slug>/NAME-shard-I-of-N/, resumed when it exists;\n"
+        "                     default from SLURM_ARRAY_TASK_ID/COUNT, or JOB_COMPLETION_INDEX\n"
+        "                     with --shards N (harness/cluster/shard.h)\n"
         "Levels: kernel = one head's attention (baseline, prune); layer = one encoder layer\n"
         "(baseline, prune) or the combining module (combine); encoder = the whole encoder\n"
         "(all four). Other combinations are skipped and counted. Inapplicable dimensions\n"
@@ -628,6 +634,11 @@ int ptc_bench_main(int argc, char **argv)
     interrupted = 0;
     static ptc_sweep_opts o; /* large: not on the stack */
     char err[512];
+    ptc_shard shard; /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
+    if (ptc_shard_take_args(&argc, argv, &shard, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc bench: %s\n", err);
+        return 2;
+    }
     ptc_sweep_opts_init(&o);
     if (ptc_sweep_parse_args(&o, argc, argv, 1, err, sizeof err) != 0) {
         fprintf(stderr, "ptc bench: %s\n", err);
@@ -646,6 +657,20 @@ int ptc_bench_main(int argc, char **argv)
     ptc_machine_slug(&m, ctx.id.cpu_slug, sizeof ctx.id.cpu_slug);
     char slug_dir[700];
     snprintf(slug_dir, sizeof slug_dir, "%s/%s", o.out, ctx.id.cpu_slug);
+
+    /* a shard's run folder has a fixed name: a requeued task resumes it */
+    char shard_run[256] = "";
+    if (shard.count) {
+        char suffix[64];
+        ptc_shard_suffix(&shard, suffix, sizeof suffix);
+        snprintf(shard_run, sizeof shard_run, "%s%s",
+                 o.name[0] ? o.name : o.sweep_given ? "sweep" : "default", suffix);
+        char spec[1100];
+        snprintf(spec, sizeof spec, "%s/%s/sweep.txt", slug_dir, shard_run);
+        if (!o.resume[0] && !o.resume_latest && exists(spec))
+            snprintf(o.resume, sizeof o.resume, "%s", shard_run);
+    }
+    int lock_fd = -1;
 
     /* the run folder to resume, and its spec */
     char run_dir[1024] = "";
@@ -723,6 +748,10 @@ int ptc_bench_main(int argc, char **argv)
     size_t n_done = 0;
     if (resuming) {
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
+        if (!o.dry_run && (lock_fd = ptc_run_lock(run_dir, err, sizeof err)) < 0) {
+            fprintf(stderr, "ptc bench: %s\n", err);
+            return 1;
+        }
         if (!o.dry_run && ptc_rows_repair_tail(rows_path) < 0) {
             fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
             return 1;
@@ -732,7 +761,22 @@ int ptc_bench_main(int argc, char **argv)
             return 1;
         }
     }
-    const size_t n_pending = ptc_rows_pending(configs, n_configs, done_ids, n_done, pending);
+    size_t n_pending = ptc_rows_pending(configs, n_configs, done_ids, n_done, pending);
+    bool *mine = calloc(n_configs, sizeof *mine);
+    const char **config_ids = malloc(n_configs * sizeof *config_ids);
+    for (size_t i = 0; mine && config_ids && i < n_configs; i++)
+        config_ids[i] = configs[i].id;
+    const size_t n_mine = mine && config_ids ? ptc_shard_select(config_ids, n_configs, &shard, mine)
+                                             : (size_t)-1;
+    free(config_ids);
+    if (n_mine == (size_t)-1) {
+        fprintf(stderr, "ptc bench: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n_configs; i++) {
+        n_pending -= pending[i] && !mine[i]; /* another shard's: not run here (a baseline may */
+        pending[i] = pending[i] && mine[i];  /* still be timed as its group's reference) */
+    }
     double total_cost = 0;
     for (size_t i = 0; i < n_configs; i++) {
         cost[i] = config_seconds(&configs[i], &ctx.cal, &o);
@@ -749,6 +793,8 @@ int ptc_bench_main(int argc, char **argv)
         size_t g = 0;
         for (size_t i = 0; i < n_configs; i++) {
             g += i == 0 || strcmp(configs[i].group, configs[i - 1].group) != 0;
+            if (!mine[i])
+                continue;
             const ptc_sweep_config *c = &configs[i];
             char label[64];
             snprintf(label, sizeof label, "%s", c->label);
@@ -768,9 +814,17 @@ int ptc_bench_main(int argc, char **argv)
                n_configs, n_groups, n_pending, skipped, d, o.reps, o.min_time_s,
                ctx.cal.root ? "60% of the calibrated peak (30% at kernel level)"
                             : "60% of a default peak (no calibration yet: ptc calibrate)");
+        if (shard.count) {
+            printf("shard %d/%d (from %s): %zu of the %zu configurations; their config ids:\n",
+                   shard.index, shard.count, shard.source, n_mine, n_configs);
+            for (size_t i = 0; i < n_configs; i++)
+                if (mine[i])
+                    printf("id %s\n", configs[i].id);
+        }
         ptc_rows_free_ids(done_ids, n_done);
         free(configs);
         free(pending);
+        free(mine);
         free(cost);
         ptc_calibration_free(&ctx.cal);
         return 0;
@@ -791,8 +845,10 @@ int ptc_bench_main(int argc, char **argv)
         localtime_r(&t, &tm);
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s", stamp, o.name[0] ? o.name : "sweep");
+        if (shard.count)
+            snprintf(ctx.id.run, sizeof ctx.id.run, "%s", shard_run);
         snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
-        for (int k = 2; exists(run_dir) && k < 100; k++) {
+        for (int k = 2; !shard.count && exists(run_dir) && k < 100; k++) {
             snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s-%d", stamp, o.name[0] ? o.name : "sweep", k);
             snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
         }
@@ -803,6 +859,13 @@ int ptc_bench_main(int argc, char **argv)
         return 1;
     }
     snprintf(ctx.run_dir, sizeof ctx.run_dir, "%s", run_dir);
+    if (lock_fd < 0 && (lock_fd = ptc_run_lock(run_dir, err, sizeof err)) < 0) {
+        fprintf(stderr, "ptc bench: %s\n", err);
+        return 1;
+    }
+    if (shard.count && ptc_shard_record(run_dir, &shard, "bench", ctx.id.run, ctx.id.cpu, n_mine,
+                                        "running") != 0)
+        fprintf(stderr, "ptc bench: cannot write %s/shard.json: %s\n", run_dir, strerror(errno));
 
     /* signals: Ctrl-C stops after killing the running group, losing no written row */
     struct sigaction sa, old_int, old_term;
@@ -943,9 +1006,14 @@ interrupted_exit:
 done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    if (shard.count)
+        ptc_shard_record(run_dir, &shard, "bench", ctx.id.run, ctx.id.cpu, n_mine,
+                         rc == 0 ? "done" : rc == 130 ? "stopped" : "failed");
+    ptc_run_unlock(lock_fd);
     ptc_rows_free_ids(done_ids, n_done);
     free(configs);
     free(pending);
+    free(mine);
     free(cost);
     ptc_calibration_free(&ctx.cal);
     return rc;
