@@ -21,6 +21,8 @@
  */
 #include "learn/train.h"
 
+#include "cluster/experiment_shard.h"
+#include "cluster/lock.h"
 #include "common/machine.h"
 
 #include <errno.h>
@@ -137,7 +139,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ptc experiment --data NAME [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
             "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
-            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n");
+            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n"
+            "       [--shard I/N: trainings split by config id into OUT/shard-I-of-N, resumed;\n"
+            "        default from SLURM_ARRAY_TASK_ID/COUNT (harness/cluster/shard.h)]\n");
     ptc_run_opts_usage(out);
 }
 
@@ -145,6 +149,12 @@ int ptc_experiment_main(int argc, char **argv)
 {
     ptc_run_opts o;
     ptc_run_opts_default(&o);
+    ptc_shard shard; /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
+    char shard_err[300];
+    if (ptc_shard_take_args(&argc, argv, &shard, shard_err, sizeof shard_err) != 0) {
+        fprintf(stderr, "ptc experiment: %s\n", shard_err);
+        return 2;
+    }
     const char *seeds_s = "1", *variants_s = "baseline,P,PF,C,PFC", *psweep = NULL, *lcsweep = NULL,
                *msweep = NULL, *work = NULL;
     /* options passed through to train: everything except ours, --out, --seed, --variant, --p/--lc/--m */
@@ -248,6 +258,8 @@ int ptc_experiment_main(int argc, char **argv)
     snprintf(run, sizeof run, "%s-accuracy-%s", stamp, o.data ? o.data : "files");
     snprintf(out, sizeof out, "%s", o.out ? o.out : "results/accuracy");
     snprintf(workdir, sizeof workdir, "%s", work ? work : "/tmp");
+    if (shard.count) /* each shard its own folder, resumed when it exists */
+        snprintf(out + strlen(out), sizeof out - strlen(out), "/shard-%d-of-%d", shard.index, shard.count);
     char runs_dir[4300];
     snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
     if (mkdir_p(out) != 0 || mkdir_p(runs_dir) != 0) {
@@ -257,10 +269,38 @@ int ptc_experiment_main(int argc, char **argv)
     }
     char rows_path[4200];
     snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", out);
-    FILE *rows = fopen(rows_path, "a");
+    const int lock_fd = ptc_run_lock(out, err, sizeof err);
+    if (lock_fd < 0) {
+        fprintf(stderr, "ptc experiment: %s\n", err);
+        free(pass);
+        return 1;
+    }
+    /* which trainings this process runs and writes (all, unless sharded) */
+    const char **keys = calloc(nc * ns, sizeof *keys);
+    char(*key_text)[160] = calloc(nc * ns, sizeof *key_text);
+    bool *is_base = calloc(nc, sizeof *is_base), *run_it = calloc(nc * ns, sizeof *run_it),
+         *write_it = calloc(nc * ns, sizeof *write_it);
+    for (size_t c = 0; key_text && keys && is_base && c < nc; c++) {
+        is_base[c] = strcmp(cfgs[c].variant, "baseline") == 0;
+        for (size_t s = 0; s < ns; s++) {
+            snprintf(key_text[c * ns + s], sizeof *key_text, "%.96s;seed=%.32s", cfgs[c].id, seeds[s]);
+            keys[c * ns + s] = key_text[c * ns + s];
+        }
+    }
+    const long n_write = keys && key_text && is_base && run_it && write_it
+                             ? ptc_experiment_shard_plan(shard.count ? rows_path : NULL, keys, is_base,
+                                                         nc, ns, &shard, run_it, write_it)
+                             : -1;
+    free(keys);
+    free(key_text);
+    free(is_base);
+    FILE *rows = n_write >= 0 ? fopen(rows_path, "a") : NULL;
     if (!rows) {
         fprintf(stderr, "ptc experiment: cannot write %s: %s\n", rows_path, strerror(errno));
+        ptc_run_unlock(lock_fd);
         free(pass);
+        free(run_it);
+        free(write_it);
         return 1;
     }
     ptc_machine mach;
@@ -268,6 +308,11 @@ int ptc_experiment_main(int argc, char **argv)
     ptc_machine_describe(&mach, err, sizeof err);
     fprintf(stderr, "ptc experiment: %zu configurations x %zu seeds; rows -> %s; runs in %s\n", nc, ns,
             rows_path, runs_dir);
+    if (shard.count) {
+        fprintf(stderr, "ptc experiment: shard %d/%d (from %s): %ld trainings to write\n", shard.index,
+                shard.count, shard.source, n_write);
+        ptc_shard_record(out, &shard, "experiment", run, mach.cpu_model, (size_t)n_write, "running");
+    }
 
     /* results per (config, seed) */
     typedef struct {
@@ -279,6 +324,8 @@ int ptc_experiment_main(int argc, char **argv)
     for (size_t s = 0; s < ns; s++)
         for (size_t c = 0; c < nc; c++) {
             result *r = &res[c * ns + s];
+            if (!run_it[c * ns + s])
+                continue;
             char dir[4600], pbuf[32], lcbuf[32], mbuf[32], json[4700];
             snprintf(dir, sizeof dir, "%s/%s-s%s", runs_dir, cfgs[c].id, seeds[s]);
             char *av[160];
@@ -342,7 +389,7 @@ int ptc_experiment_main(int argc, char **argv)
                 base = &res[c * ns + s];
         for (size_t c = 0; c < nc; c++) {
             const result *r = &res[c * ns + s];
-            if (!r->ok)
+            if (!r->ok || !write_it[c * ns + s])
                 continue;
             for (int phase = 0; phase < 2; phase++) {
                 json_t *row = json_object();
@@ -442,6 +489,12 @@ int ptc_experiment_main(int argc, char **argv)
     }
     free(res);
     free(pass);
+    free(run_it);
+    free(write_it);
+    if (shard.count)
+        ptc_shard_record(out, &shard, "experiment", run, mach.cpu_model, (size_t)n_write,
+                         failures ? "failed" : "done");
+    ptc_run_unlock(lock_fd);
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind accuracy %s`\n", failures, out);
     return failures ? 1 : 0;
 }
