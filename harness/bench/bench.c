@@ -659,12 +659,12 @@ int ptc_bench_main(int argc, char **argv)
     snprintf(slug_dir, sizeof slug_dir, "%s/%s", o.out, ctx.id.cpu_slug);
 
     /* a shard's run folder has a fixed name: a requeued task resumes it */
-    char shard_run[256] = "";
+    char shard_run[256] = "", shard_name[64] = "";
     if (shard.count) {
         char suffix[64];
         ptc_shard_suffix(&shard, suffix, sizeof suffix);
-        snprintf(shard_run, sizeof shard_run, "%s%s",
-                 o.name[0] ? o.name : o.sweep_given ? "sweep" : "default", suffix);
+        snprintf(shard_name, sizeof shard_name, "%s", o.name[0] ? o.name : o.sweep_given ? "sweep" : "default");
+        snprintf(shard_run, sizeof shard_run, "%s%s", shard_name, suffix);
         char spec[1100];
         snprintf(spec, sizeof spec, "%s/%s/sweep.txt", slug_dir, shard_run);
         if (!o.resume[0] && !o.resume_latest && exists(spec))
@@ -863,7 +863,7 @@ int ptc_bench_main(int argc, char **argv)
         fprintf(stderr, "ptc bench: %s\n", err);
         return 1;
     }
-    if (shard.count && ptc_shard_record(run_dir, &shard, "bench", ctx.id.run, ctx.id.cpu, n_mine,
+    if (shard.count && ptc_shard_record(run_dir, &shard, "bench", shard_name, ctx.id.cpu, n_mine,
                                         "running") != 0)
         fprintf(stderr, "ptc bench: cannot write %s/shard.json: %s\n", run_dir, strerror(errno));
 
@@ -1007,7 +1007,7 @@ done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (shard.count)
-        ptc_shard_record(run_dir, &shard, "bench", ctx.id.run, ctx.id.cpu, n_mine,
+        ptc_shard_record(run_dir, &shard, "bench", shard_name, ctx.id.cpu, n_mine,
                          rc == 0 ? "done" : rc == 130 ? "stopped" : "failed");
     ptc_run_unlock(lock_fd);
     ptc_rows_free_ids(done_ids, n_done);

@@ -258,6 +258,8 @@ int ptc_experiment_main(int argc, char **argv)
     snprintf(run, sizeof run, "%s-accuracy-%s", stamp, o.data ? o.data : "files");
     snprintf(out, sizeof out, "%s", o.out ? o.out : "results/accuracy");
     snprintf(workdir, sizeof workdir, "%s", work ? work : "/tmp");
+    char shard_name[256]; /* the shards' set: the name of OUT */
+    snprintf(shard_name, sizeof shard_name, "%.255s", strrchr(out, '/') ? strrchr(out, '/') + 1 : out);
     if (shard.count) /* each shard its own folder, resumed when it exists */
         snprintf(out + strlen(out), sizeof out - strlen(out), "/shard-%d-of-%d", shard.index, shard.count);
     char runs_dir[4300];
@@ -311,7 +313,7 @@ int ptc_experiment_main(int argc, char **argv)
     if (shard.count) {
         fprintf(stderr, "ptc experiment: shard %d/%d (from %s): %ld trainings to write\n", shard.index,
                 shard.count, shard.source, n_write);
-        ptc_shard_record(out, &shard, "experiment", run, mach.cpu_model, (size_t)n_write, "running");
+        ptc_shard_record(out, &shard, "experiment", shard_name, mach.cpu_model, (size_t)n_write, "running");
     }
 
     /* results per (config, seed) */
@@ -492,7 +494,7 @@ int ptc_experiment_main(int argc, char **argv)
     free(run_it);
     free(write_it);
     if (shard.count)
-        ptc_shard_record(out, &shard, "experiment", run, mach.cpu_model, (size_t)n_write,
+        ptc_shard_record(out, &shard, "experiment", shard_name, mach.cpu_model, (size_t)n_write,
                          failures ? "failed" : "done");
     ptc_run_unlock(lock_fd);
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind accuracy %s`\n", failures, out);

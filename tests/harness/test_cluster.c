@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "../ptc_test.h"
 #include "bench/sweep.h"
+#include "cluster/cluster.h"
 #include "cluster/experiment_shard.h"
 #include "cluster/lock.h"
 #include "cluster/shard.h"
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,4 +250,89 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
     ptc_check(ctx, n == 5 && !wr[2] && wr[5] && run[0] && wr[0],
               "resume skips only a training with both rows: %ld to write", n);
     unlink(path);
+}
+
+/* Writes text to dir/name (dir created). */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* The rows of dir/rows.jsonl whose config_id is id (and host, when given). */
+static int count_rows_with(const char *dir, const char *id, const char *host)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/rows.jsonl", dir);
+    FILE *f = fopen(p, "r");
+    int n = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        json_t *row = json_loads(line, 0, NULL);
+        const char *rid = json_string_value(json_object_get(row, "config_id"));
+        const char *rhost = json_string_value(json_object_get(row, "host"));
+        n += rid && strcmp(rid, id) == 0 && (!host || (rhost && strcmp(rhost, host) == 0));
+        json_decref(row);
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+PTC_TEST(merge_deduplicates_and_never_pools_hosts)
+{
+    char root[] = "/tmp/ptc-test-merge-XXXXXX";
+    if (!ptc_check(ctx, mkdtemp(root) != NULL, "mkdtemp"))
+        return;
+    char a[600], b[600], c[600], out[600];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    snprintf(c, sizeof c, "%s/c", root);
+    snprintf(out, sizeof out, "%s/merged", root);
+#define ROW(id, status, cpu, extra)                                                                  \
+    "{\"schema\":\"ptc.row/1\",\"run\":\"r\",\"config_id\":\"" id "\",\"status\":\"" status          \
+    "\",\"cpu\":\"" cpu "\"" extra "}\n"
+    /* host A: k1 ok, k2 error then (resumed) ok, a training of seed 1 */
+    put(a, "shard.json", "{\"schema\":\"ptc.shard/1\",\"command\":\"bench\",\"name\":\"t\",\"shard\":1,"
+                         "\"count\":2,\"host\":\"hostA\",\"state\":\"done\"}");
+    put(a, "rows.jsonl", ROW("k1", "ok", "cpuA", "") ROW("k2", "error", "cpuA", "")
+                             ROW("k2", "ok", "cpuA", "") ROW("acc1", "ok", "cpuA", ",\"accuracy\":0.9"));
+    /* host B: the same timing configuration k1 on another CPU, and the same training */
+    put(b, "shard.json", "{\"schema\":\"ptc.shard/1\",\"command\":\"bench\",\"name\":\"t\",\"shard\":2,"
+                         "\"count\":2,\"host\":\"hostB\",\"state\":\"done\"}");
+    put(b, "rows.jsonl", ROW("k1", "ok", "cpuB", "") ROW("acc1", "ok", "cpuB", ",\"accuracy\":0.8")
+                             ROW("k3", "error", "cpuB", ""));
+    /* the same folder as A again (a shard merged twice) */
+    put(c, "rows.jsonl", ROW("k1", "ok", "cpuA", ",\"host\":\"hostA\""));
+#undef ROW
+    char *argv[] = {"merge", a, b, c, "--out", out, NULL};
+    ptc_check(ctx, ptc_merge_main(6, argv) == 0, "merge runs");
+    ptc_check(ctx, count_rows_with(out, "k1", "hostA") == 1, "k1 of host A once");
+    ptc_check(ctx, count_rows_with(out, "k1", "hostB") == 1, "k1 of host B kept apart from host A");
+    ptc_check(ctx, count_rows_with(out, "k2", NULL) == 1, "k2 once");
+    ptc_check(ctx, count_rows_with(out, "acc1", NULL) == 1, "a training counted once across hosts");
+    ptc_check(ctx, count_rows_with(out, "k3", NULL) == 1, "an error row without an ok row is kept");
+    char p[700];
+    snprintf(p, sizeof p, "%s/rows.jsonl", out);
+    FILE *f = fopen(p, "r");
+    char line[4096];
+    bool k2_ok = false;
+    while (f && fgets(line, sizeof line, f))
+        k2_ok |= strstr(line, "\"k2\"") && strstr(line, "\"ok\"");
+    if (f)
+        fclose(f);
+    ptc_check(ctx, k2_ok, "the ok row of k2 wins over its error row");
+    /* a folder of rows that merge did not write is never overwritten */
+    char *argv2[] = {"merge", b, "--out", a, NULL};
+    ptc_check(ctx, ptc_merge_main(4, argv2) == 1 && count_rows_with(a, "k2", NULL) == 2,
+              "merging into a run folder is refused and leaves it alone");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ptc_check(ctx, system(cmd) == 0, "cleanup");
 }
