@@ -140,6 +140,7 @@ static void usage(FILE *out)
             "usage: ptc experiment --data NAME [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
             "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
             "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n"
+            "       [--dry-run: the trainings' keys (of this shard), nothing run]\n"
             "       [--shard I/N: trainings split by config id into OUT/shard-I-of-N, resumed;\n"
             "        default from SLURM_ARRAY_TASK_ID/COUNT (harness/cluster/shard.h)]\n");
     ptc_run_opts_usage(out);
@@ -149,7 +150,8 @@ int ptc_experiment_main(int argc, char **argv)
 {
     ptc_run_opts o;
     ptc_run_opts_default(&o);
-    ptc_shard shard; /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
+    bool dry_run = false; /* print the trainings (of this shard) and stop */
+    ptc_shard shard;      /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
     char shard_err[300];
     if (ptc_shard_take_args(&argc, argv, &shard, shard_err, sizeof shard_err) != 0) {
         fprintf(stderr, "ptc experiment: %s\n", shard_err);
@@ -176,6 +178,10 @@ int ptc_experiment_main(int argc, char **argv)
                 return 2;
             }
             *dst = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--dry-run") == 0) {
+            dry_run = true;
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -248,6 +254,36 @@ int ptc_experiment_main(int argc, char **argv)
     char seeds[32][32];
     const size_t ns = split_list(seeds_s, seeds, 32);
 
+    /* the trainings' keys: "<config>;seed=<s>" (harness/cluster/experiment_shard.h) */
+    const char **keys = calloc(nc * ns, sizeof *keys);
+    char(*key_text)[160] = calloc(nc * ns, sizeof *key_text);
+    bool *is_base = calloc(nc, sizeof *is_base), *run_it = calloc(nc * ns, sizeof *run_it),
+         *write_it = calloc(nc * ns, sizeof *write_it);
+    for (size_t c = 0; key_text && keys && is_base && c < nc; c++) {
+        is_base[c] = strcmp(cfgs[c].variant, "baseline") == 0;
+        for (size_t s = 0; s < ns; s++) {
+            snprintf(key_text[c * ns + s], sizeof *key_text, "%.96s;seed=%.32s", cfgs[c].id, seeds[s]);
+            keys[c * ns + s] = key_text[c * ns + s];
+        }
+    }
+    if (dry_run && keys && key_text && is_base && run_it && write_it) {
+        const long n = ptc_experiment_shard_plan(NULL, keys, is_base, nc, ns, &shard, run_it, write_it);
+        printf("%zu configurations x %zu seeds = %zu trainings; %ld written here%s:\n", nc, ns, nc * ns, n,
+               shard.count ? " (this shard)" : "");
+        for (size_t i = 0; i < nc * ns; i++)
+            if (write_it[i])
+                printf("id %s\n", keys[i]);
+    }
+    if (dry_run) {
+        free(keys);
+        free(key_text);
+        free(is_base);
+        free(run_it);
+        free(write_it);
+        free(pass);
+        return 0;
+    }
+
     /* run id, output and work folders */
     char run[128], out[4096], workdir[4096];
     time_t now = time(NULL);
@@ -264,31 +300,24 @@ int ptc_experiment_main(int argc, char **argv)
         snprintf(out + strlen(out), sizeof out - strlen(out), "/shard-%d-of-%d", shard.index, shard.count);
     char runs_dir[4300];
     snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
-    if (mkdir_p(out) != 0 || mkdir_p(runs_dir) != 0) {
+    const bool made = mkdir_p(out) == 0 && mkdir_p(runs_dir) == 0;
+    if (!made)
         fprintf(stderr, "ptc experiment: cannot create %s or %s: %s\n", out, runs_dir, strerror(errno));
+    const int lock_fd = made ? ptc_run_lock(out, err, sizeof err) : -1;
+    if (lock_fd < 0) {
+        if (made)
+            fprintf(stderr, "ptc experiment: %s\n", err);
+        free(keys);
+        free(key_text);
+        free(is_base);
+        free(run_it);
+        free(write_it);
         free(pass);
         return 1;
     }
     char rows_path[4200];
     snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", out);
-    const int lock_fd = ptc_run_lock(out, err, sizeof err);
-    if (lock_fd < 0) {
-        fprintf(stderr, "ptc experiment: %s\n", err);
-        free(pass);
-        return 1;
-    }
     /* which trainings this process runs and writes (all, unless sharded) */
-    const char **keys = calloc(nc * ns, sizeof *keys);
-    char(*key_text)[160] = calloc(nc * ns, sizeof *key_text);
-    bool *is_base = calloc(nc, sizeof *is_base), *run_it = calloc(nc * ns, sizeof *run_it),
-         *write_it = calloc(nc * ns, sizeof *write_it);
-    for (size_t c = 0; key_text && keys && is_base && c < nc; c++) {
-        is_base[c] = strcmp(cfgs[c].variant, "baseline") == 0;
-        for (size_t s = 0; s < ns; s++) {
-            snprintf(key_text[c * ns + s], sizeof *key_text, "%.96s;seed=%.32s", cfgs[c].id, seeds[s]);
-            keys[c * ns + s] = key_text[c * ns + s];
-        }
-    }
     const long n_write = keys && key_text && is_base && run_it && write_it
                              ? ptc_experiment_shard_plan(shard.count ? rows_path : NULL, keys, is_base,
                                                          nc, ns, &shard, run_it, write_it)
