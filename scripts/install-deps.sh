@@ -12,11 +12,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD_PKGS="gcc g++ make pkg-config libc6-dev libsleef-dev libjansson-dev libutf8proc-dev libbenchmark-dev libhwloc-dev libopenblas-dev gnuplot-nox"
 # tests: the NEON build runs under qemu-aarch64; AVX-512 under Bochs where the CPU lacks it
 TEST_PKGS="qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
+# tests: a real single-node Slurm (tests/slurm/test_slurm.sh)
+SLURM_PKGS="munge slurmctld slurmd slurm-client"
 BOCHS_PKGS=""
 if [ -f "$here/bochs/packages.txt" ]; then
     BOCHS_PKGS=$(grep -v '^#' "$here/bochs/packages.txt" | tr '\n' ' ')
 fi
-ALL="$BUILD_PKGS $TEST_PKGS $BOCHS_PKGS"
+ALL="$BUILD_PKGS $TEST_PKGS $SLURM_PKGS $BOCHS_PKGS"
 
 native_arch=$(dpkg --print-architecture)
 missing=""

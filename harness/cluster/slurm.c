@@ -12,7 +12,8 @@
  * and --partition, --time, --account, --qos, --mem, --constraint when given, plus
  * every --sbatch-arg ARG as one more #SBATCH line. The task runs
  *   cd <this directory>; exec <this ptc> bench|experiment <options> --shard (ID+1)/N
- * with --name NAME for bench (shard folders <out>/<cpu>/NAME-shard-I-of-N) and
+ * with --name NAME for bench (shard folders <out>/<cpu>/NAME-shard-I-of-N; NAME is the
+ * job name, --name, default ptc-bench or ptc-experiment) and
  * --out results/accuracy/NAME for experiment when the command gives none. A shard's
  * folder is fixed, so a task that is requeued (`scontrol requeue JOB_TASK`) or run
  * again resumes its shard: rows already written are skipped, none is written twice
@@ -132,7 +133,7 @@ static int parse(int argc, char **argv, slurm_opts *o)
             o->submit = true;
         } else if (strcmp(a, "--shared") == 0) {
             o->shared = true;
-        } else if (k >= 0 || strcmp(a, "--shards") == 0 || strcmp(a, "--dir") == 0 ||
+        } else if (k >= 0 || strcmp(a, "--shards") == 0 || strcmp(a, "--dir") == 0 || strcmp(a, "--name") == 0 ||
                    strcmp(a, "--sbatch-arg") == 0 || strcmp(a, "--shard") == 0) {
             if (!has_value) {
                 fprintf(stderr, "ptc slurm: %s needs a value\n", a);
@@ -143,6 +144,8 @@ static int parse(int argc, char **argv, slurm_opts *o)
                 o->sbatch_opt[k] = v;
             else if (strcmp(a, "--dir") == 0)
                 o->dir = v;
+            else if (strcmp(a, "--name") == 0)
+                o->name = v;
             else if (strcmp(a, "--shard") == 0) {
                 fprintf(stderr, "ptc slurm: --shard is set per task; give --shards N\n");
                 return 2;
@@ -165,7 +168,6 @@ static int parse(int argc, char **argv, slurm_opts *o)
             o->args[o->n_args++] = argv[i];
         }
     }
-    o->name = arg_value(o, "--name");
     if (!o->name)
         o->name = strcmp(o->command, "bench") == 0 ? "ptc-bench" : "ptc-experiment";
     for (const char *c = o->name; *c; c++)
@@ -246,7 +248,7 @@ static int write_script(const slurm_opts *o, const char *path, const char *self,
         fputc(' ', f);
         shell_quote(f, o->args[i]);
     }
-    if (strcmp(o->command, "bench") == 0 && !arg_value(o, "--name"))
+    if (strcmp(o->command, "bench") == 0)
         fprintf(f, " --name %s", o->name);
     if (strcmp(o->command, "experiment") == 0 && !arg_value(o, "--out"))
         fprintf(f, " --out results/accuracy/%s", o->name);
