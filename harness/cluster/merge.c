@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include "cluster/cluster.h"
+#include "common/sys.h"
 #include "cluster/lock.h"
 
 #include "report/rows_read.h"
@@ -47,20 +48,6 @@ static int cmp_entry(const void *a, const void *b)
     const merge_entry *x = a, *y = b;
     const int c = strcmp(x->key, y->key);
     return c ? c : (x->order > y->order) - (x->order < y->order);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static bool file_exists(const char *dir, const char *name)
@@ -239,7 +226,7 @@ int ptc_merge_main(int argc, char **argv)
         free(paths);
         return 2;
     }
-    if (mkdir_p(out) != 0) {
+    if (ptc_mkdir_p(out) != 0) {
         fprintf(stderr, "ptc merge: cannot create %s: %s\n", out, strerror(errno));
         free(paths);
         return 1;

@@ -118,9 +118,15 @@ int ptc_shard_take_args(int *argc, char **argv, ptc_shard *out, char *err, size_
         snprintf(err, err_len, "--shards '%s': expected a count >= 1", shards);
         return -1;
     }
-    if (shard)
-        return ptc_shard_parse(shard, out, err, err_len);
-    return shard_from_env(n_shards, out, err, err_len) < 0 ? -1 : 0;
+    return ptc_shard_resolve(shard, n_shards, out, err, err_len);
+}
+
+int ptc_shard_resolve(const char *given, long shards, ptc_shard *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    if (given)
+        return ptc_shard_parse(given, out, err, err_len);
+    return shard_from_env(shards, out, err, err_len) < 0 ? -1 : 0;
 }
 
 typedef struct {

@@ -36,9 +36,14 @@ typedef struct ptc_shard {
 /* "I/N" -> shard. Returns 0, or -1 with a one-line reason. */
 int ptc_shard_parse(const char *text, ptc_shard *out, char *err, size_t err_len);
 
-/* Removes "--shard I/N" and "--shards N" (also "--opt=value") from argv (argv[*argc]
- * stays NULL-terminated when it was), then fills *out from them or from the
- * environment (above). Returns 0, or -1 with a one-line reason (bad value, an
+/* The shard from `given` ("I/N", or NULL: not given) or else from the environment
+ * (above); `shards` is --shards N (0: not given). Returns 0 (out->count 0: not
+ * sharded), or -1 with a one-line reason. */
+int ptc_shard_resolve(const char *given, long shards, ptc_shard *out, char *err, size_t err_len);
+
+/* For commands whose parser is not table-driven (ptc bench): removes "--shard I/N" and "--shards N" (also "--opt=value") from argv (argv[*argc]
+ * stays NULL-terminated when it was), then fills *out from them like
+ * ptc_shard_resolve. Returns 0, or -1 with a one-line reason (bad value, an
  * out-of-range environment). */
 int ptc_shard_take_args(int *argc, char **argv, ptc_shard *out, char *err, size_t err_len);
 

@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include "cluster/cluster.h"
+#include "common/sys.h"
 
 #include "bench/sweep.h"
 
@@ -256,20 +257,6 @@ static int write_script(const slurm_opts *o, const char *path, const char *self,
     return fclose(f) == 0 ? 0 : -1;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int ptc_slurm_main(int argc, char **argv)
 {
     slurm_opts o = {0};
@@ -300,7 +287,7 @@ int ptc_slurm_main(int argc, char **argv)
     char logs[PATH_MAX], path[PATH_MAX + 300];
     snprintf(logs, sizeof logs, "%s/logs", o.dir);
     snprintf(path, sizeof path, "%s/%s.sbatch", o.dir, o.name);
-    if (mkdir_p(logs) != 0 || write_script(&o, path, self, cwd, threads) != 0) {
+    if (ptc_mkdir_p(logs) != 0 || write_script(&o, path, self, cwd, threads) != 0) {
         fprintf(stderr, "ptc slurm: cannot write %s: %s\n", path, strerror(errno));
         free(o.args);
         return 1;
