@@ -17,12 +17,30 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
-/* keys[c * ns + s] for configuration c of nc and seed s of ns; baseline[c]: c is the
- * baseline. rows_path: the rows already written (a torn last line is dropped first),
- * NULL: none count as done. Fills run[] and write[] (nc * ns each). Returns how many
- * keys are written here, or -1 when rows_path exists and cannot be read. */
-long ptc_experiment_shard_plan(const char *rows_path, const char *const *keys, const bool *baseline,
-                               size_t nc, size_t ns, const ptc_shard *shard, bool *run, bool *write);
+#define PTC_EXPERIMENT_KEY_LEN 160
+
+/* nc configurations x ns seeds; index i = c * ns + s. */
+typedef struct ptc_experiment_plan {
+    size_t nc, ns;
+    char (*key)[PTC_EXPERIMENT_KEY_LEN]; /* key[i] */
+    bool *baseline;                      /* baseline[c] */
+    bool *run, *write;                   /* run[i], write[i] (ptc_experiment_plan_decide) */
+    long n_write;
+} ptc_experiment_plan;
+
+/* Allocates the plan. 0, or -1 when out of memory (the plan is then empty). */
+int ptc_experiment_plan_init(ptc_experiment_plan *p, size_t nc, size_t ns);
+void ptc_experiment_plan_free(ptc_experiment_plan *p);
+/* The key of configuration c (id `config`, a baseline or not) and seed s. */
+void ptc_experiment_plan_set(ptc_experiment_plan *p, size_t c, size_t s, const char *config,
+                             const char *seed, bool baseline);
+/* Fills run[] and write[] for `shard`. rows_path: the rows already written (a torn last
+ * line is dropped first), NULL: none count as done. Returns n_write, or -1 when
+ * rows_path exists and cannot be read (or out of memory). */
+long ptc_experiment_plan_decide(ptc_experiment_plan *p, const char *rows_path, const ptc_shard *shard);
+/* --dry-run: the count, then "id KEY" per training written here. */
+void ptc_experiment_plan_print(const ptc_experiment_plan *p, const ptc_shard *shard, FILE *out);
 
 #endif /* PTC_HARNESS_CLUSTER_EXPERIMENT_SHARD_H */

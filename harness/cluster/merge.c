@@ -24,6 +24,7 @@
 #include "cluster/cluster.h"
 #include "common/sys.h"
 #include "cluster/lock.h"
+#include "cluster/shard.h"
 
 #include "report/rows_read.h"
 
@@ -36,19 +37,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-typedef struct {
-    char *key;
-    size_t order;  /* position in input order */
-    bool ok;
-} merge_entry;
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const merge_entry *x = a, *y = b;
-    const int c = strcmp(x->key, y->key);
-    return c ? c : (x->order > y->order) - (x->order < y->order);
-}
 
 static bool file_exists(const char *dir, const char *name)
 {
@@ -171,31 +159,34 @@ static int read_inputs(char **dirs, size_t n_dirs, ptc_rowset *set, json_t *inpu
 /* keep[i]: row i is the one kept of its key. Returns the duplicates dropped, or -1. */
 static long choose_rows(const ptc_rowset *set, const char *const *hosts, bool *keep)
 {
-    merge_entry *e = calloc(set->n ? set->n : 1, sizeof *e);
-    if (!e)
-        return -1;
-    long dropped = 0;
-    for (size_t i = 0; i < set->n; i++) {
-        const char *status = ptc_row_str(set->rows[i].obj, "status");
-        e[i] = (merge_entry){row_key(set->rows[i].obj, hosts[i]), i, status && strcmp(status, "ok") == 0};
-        if (!e[i].key)
+    char **keys = calloc(set->n ? set->n : 1, sizeof *keys);
+    ptc_id_ref *sorted = calloc(set->n ? set->n : 1, sizeof *sorted);
+    long dropped = keys && sorted ? 0 : -1;
+    for (size_t i = 0; dropped == 0 && i < set->n; i++) {
+        keys[i] = row_key(set->rows[i].obj, hosts[i]);
+        sorted[i] = (ptc_id_ref){keys[i], i};
+        if (!keys[i])
             dropped = -1;
     }
-    qsort(e, set->n, sizeof *e, cmp_entry);
+    if (dropped == 0)
+        qsort(sorted, set->n, sizeof *sorted, ptc_id_ref_cmp);
     for (size_t i = 0; i < set->n && dropped >= 0;) {
         size_t j = i, pick = i;
-        while (j < set->n && strcmp(e[j].key, e[i].key) == 0)
+        while (j < set->n && strcmp(sorted[j].id, sorted[i].id) == 0)
             j++;
-        for (size_t k = j; k-- > i;) /* the first ok row, else the first row */
-            if (e[k].ok)
+        for (size_t k = j; k-- > i;) { /* the first ok row, else the first row */
+            const char *status = ptc_row_str(set->rows[sorted[k].index].obj, "status");
+            if (status && strcmp(status, "ok") == 0)
                 pick = k;
-        keep[e[pick].order] = true;
+        }
+        keep[sorted[pick].index] = true;
         dropped += (long)(j - i - 1);
         i = j;
     }
-    for (size_t i = 0; i < set->n; i++)
-        free(e[i].key);
-    free(e);
+    for (size_t i = 0; keys && i < set->n; i++)
+        free(keys[i]);
+    free(keys);
+    free(sorted);
     return dropped;
 }
 

@@ -129,14 +129,9 @@ int ptc_shard_resolve(const char *given, long shards, ptc_shard *out, char *err,
     return shard_from_env(shards, out, err, err_len) < 0 ? -1 : 0;
 }
 
-typedef struct {
-    const char *id;
-    size_t index;
-} id_ref;
-
-static int cmp_id_ref(const void *a, const void *b)
+int ptc_id_ref_cmp(const void *a, const void *b)
 {
-    const id_ref *x = a, *y = b;
+    const ptc_id_ref *x = a, *y = b;
     const int c = strcmp(x->id, y->id);
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
@@ -148,12 +143,12 @@ size_t ptc_shard_select(const char *const *ids, size_t n, const ptc_shard *s, bo
             mine[i] = true;
         return n;
     }
-    id_ref *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    ptc_id_ref *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!sorted)
         return (size_t)-1;
     for (size_t i = 0; i < n; i++)
-        sorted[i] = (id_ref){ids[i], i};
-    qsort(sorted, n, sizeof *sorted, cmp_id_ref);
+        sorted[i] = (ptc_id_ref){ids[i], i};
+    qsort(sorted, n, sizeof *sorted, ptc_id_ref_cmp);
     size_t rank = 0, count = 0;
     for (size_t k = 0; k < n; k++) {
         if (k > 0 && strcmp(sorted[k].id, sorted[k - 1].id) != 0)

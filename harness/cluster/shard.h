@@ -52,6 +52,14 @@ int ptc_shard_take_args(int *argc, char **argv, ptc_shard *out, char *err, size_
  * (size_t)-1 when out of memory. */
 size_t ptc_shard_select(const char *const *ids, size_t n, const ptc_shard *s, bool *mine);
 
+/* A string and its position; sorted with ptc_id_ref_cmp (by string, then position),
+ * equal strings are adjacent in their original order. */
+typedef struct ptc_id_ref {
+    const char *id;
+    size_t index;
+} ptc_id_ref;
+int ptc_id_ref_cmp(const void *a, const void *b);
+
 /* "-shard-I-of-N", or "" when not sharded. */
 void ptc_shard_suffix(const ptc_shard *s, char *out, size_t len);
 

@@ -220,32 +220,21 @@ int ptc_experiment_main(int argc, char **argv)
     for (size_t i = 0; i < ns; i++)
         snprintf(seeds[i], sizeof seeds[i], "%.0f", eo.seeds.v[i]);
 
-    /* the trainings' keys: "<config>;seed=<s>" (harness/cluster/experiment_shard.h) */
-    const char **keys = calloc(nc * ns, sizeof *keys);
-    char(*key_text)[160] = calloc(nc * ns, sizeof *key_text);
-    bool *is_base = calloc(nc, sizeof *is_base), *run_it = calloc(nc * ns, sizeof *run_it),
-         *write_it = calloc(nc * ns, sizeof *write_it);
-    for (size_t c = 0; key_text && keys && is_base && c < nc; c++) {
-        is_base[c] = strcmp(cfgs[c].variant, "baseline") == 0;
-        for (size_t s = 0; s < ns; s++) {
-            snprintf(key_text[c * ns + s], sizeof *key_text, "%.96s;seed=%.32s", cfgs[c].id, seeds[s]);
-            keys[c * ns + s] = key_text[c * ns + s];
-        }
+    /* the trainings and which of them this process runs (harness/cluster/experiment_shard.h) */
+    ptc_experiment_plan plan;
+    if (ptc_experiment_plan_init(&plan, nc, ns) != 0) {
+        fprintf(stderr, "ptc experiment: out of memory\n");
+        free(pass);
+        return 1;
     }
-    if (dry_run && keys && key_text && is_base && run_it && write_it) {
-        const long n = ptc_experiment_shard_plan(NULL, keys, is_base, nc, ns, &shard, run_it, write_it);
-        printf("%zu configurations x %zu seeds = %zu trainings; %ld written here%s:\n", nc, ns, nc * ns, n,
-               shard.count ? " (this shard)" : "");
-        for (size_t i = 0; i < nc * ns; i++)
-            if (write_it[i])
-                printf("id %s\n", keys[i]);
-    }
+    for (size_t c = 0; c < nc; c++)
+        for (size_t s = 0; s < ns; s++)
+            ptc_experiment_plan_set(&plan, c, s, cfgs[c].id, seeds[s],
+                                    strcmp(cfgs[c].variant, "baseline") == 0);
     if (dry_run) {
-        free(keys);
-        free(key_text);
-        free(is_base);
-        free(run_it);
-        free(write_it);
+        ptc_experiment_plan_decide(&plan, NULL, &shard);
+        ptc_experiment_plan_print(&plan, &shard, stdout);
+        ptc_experiment_plan_free(&plan);
         free(pass);
         return 0;
     }
@@ -273,31 +262,20 @@ int ptc_experiment_main(int argc, char **argv)
     if (lock_fd < 0) {
         if (made)
             fprintf(stderr, "ptc experiment: %s\n", err);
-        free(keys);
-        free(key_text);
-        free(is_base);
-        free(run_it);
-        free(write_it);
+        ptc_experiment_plan_free(&plan);
         free(pass);
         return 1;
     }
     char rows_path[4200];
     snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", out);
     /* which trainings this process runs and writes (all, unless sharded) */
-    const long n_write = keys && key_text && is_base && run_it && write_it
-                             ? ptc_experiment_shard_plan(shard.count ? rows_path : NULL, keys, is_base,
-                                                         nc, ns, &shard, run_it, write_it)
-                             : -1;
-    free(keys);
-    free(key_text);
-    free(is_base);
+    const long n_write = ptc_experiment_plan_decide(&plan, shard.count ? rows_path : NULL, &shard);
     FILE *rows = n_write >= 0 ? fopen(rows_path, "a") : NULL;
     if (!rows) {
         fprintf(stderr, "ptc experiment: cannot write %s: %s\n", rows_path, strerror(errno));
         ptc_run_unlock(lock_fd);
         free(pass);
-        free(run_it);
-        free(write_it);
+        ptc_experiment_plan_free(&plan);
         return 1;
     }
     ptc_machine mach;
@@ -321,7 +299,7 @@ int ptc_experiment_main(int argc, char **argv)
     for (size_t s = 0; s < ns; s++)
         for (size_t c = 0; c < nc; c++) {
             result *r = &res[c * ns + s];
-            if (!run_it[c * ns + s])
+            if (!plan.run[c * ns + s])
                 continue;
             char dir[4600], pbuf[32], lcbuf[32], mbuf[32], json[4700];
             snprintf(dir, sizeof dir, "%s/%s-s%s", runs_dir, cfgs[c].id, seeds[s]);
@@ -386,7 +364,7 @@ int ptc_experiment_main(int argc, char **argv)
                 base = &res[c * ns + s];
         for (size_t c = 0; c < nc; c++) {
             const result *r = &res[c * ns + s];
-            if (!r->ok || !write_it[c * ns + s])
+            if (!r->ok || !plan.write[c * ns + s])
                 continue;
             for (int phase = 0; phase < 2; phase++) {
                 json_t *row = json_object();
@@ -486,8 +464,7 @@ int ptc_experiment_main(int argc, char **argv)
     }
     free(res);
     free(pass);
-    free(run_it);
-    free(write_it);
+    ptc_experiment_plan_free(&plan);
     if (shard.count)
         ptc_shard_record(out, &shard, "experiment", shard_name, mach.cpu_model, (size_t)n_write,
                          failures ? "failed" : "done");

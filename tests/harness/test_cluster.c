@@ -210,11 +210,16 @@ PTC_TEST(run_lock_refuses_a_second_process)
 
 PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
 {
-    /* 3 configurations (the first is the baseline) x 2 seeds */
-    const char *keys[] = {"baseline-p0;seed=1", "baseline-p0;seed=2", "PF-p0.9;seed=1",
-                          "PF-p0.9;seed=2",     "C-lc1;seed=1",       "C-lc1;seed=2"};
-    const bool base[] = {true, false, false};
-    bool run[6], wr[6], seen[6] = {false};
+    /* 3 configurations (the first is the baseline) x 2 seeds; key i = c * 2 + s */
+    const char *configs[] = {"baseline-p0", "PF-p0.9", "C-lc1"}, *seeds[] = {"1", "2"};
+    ptc_experiment_plan plan;
+    if (!ptc_check(ctx, ptc_experiment_plan_init(&plan, 3, 2) == 0, "plan"))
+        return;
+    for (size_t c = 0; c < 3; c++)
+        for (size_t s = 0; s < 2; s++)
+            ptc_experiment_plan_set(&plan, c, s, configs[c], seeds[s], c == 0);
+    ptc_check(ctx, strcmp(plan.key[3], "PF-p0.9;seed=2") == 0, "key of PF seed 2: %s", plan.key[3]);
+    bool seen[6] = {false};
     char path[] = "/tmp/ptc-test-exp-shard-XXXXXX";
     const int fd = mkstemp(path);
     if (!ptc_check(ctx, fd >= 0, "mkstemp"))
@@ -222,21 +227,20 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
     /* shard 1..3 of 3, nothing written yet: every key written exactly once */
     for (int i = 1; i <= 3; i++) {
         ptc_shard s = {.index = i, .count = 3};
-        const long n = ptc_experiment_shard_plan(path, keys, base, 3, 2, &s, run, wr);
+        const long n = ptc_experiment_plan_decide(&plan, path, &s);
         ptc_check(ctx, n == 2, "shard %d/3 writes 2 of 6 trainings, got %ld", i, n);
         for (int k = 0; k < 6; k++) {
-            ptc_check(ctx, !(wr[k] && seen[k]), "key %s written by two shards", keys[k]);
-            seen[k] |= wr[k];
-            ptc_check(ctx, !wr[k] || run[k], "a written key is run");
+            ptc_check(ctx, !(plan.write[k] && seen[k]), "key %s written by two shards", plan.key[k]);
+            seen[k] |= plan.write[k];
+            ptc_check(ctx, !plan.write[k] || plan.run[k], "a written key is run");
             /* a seed with a written key runs its baseline (as the ratios' reference) */
-            const int seed = k % 2;
-            if (wr[k])
-                ptc_check(ctx, run[seed], "shard %d/3 writes %s without running its baseline", i,
-                          keys[k]);
+            if (plan.write[k])
+                ptc_check(ctx, plan.run[k % 2], "shard %d/3 writes %s without running its baseline", i,
+                          plan.key[k]);
         }
     }
     for (int k = 0; k < 6; k++)
-        ptc_check(ctx, seen[k], "key %s written by no shard", keys[k]);
+        ptc_check(ctx, seen[k], "key %s written by no shard", plan.key[k]);
     /* both rows of PF seed 1 and the train row of C seed 2 are already there, plus a torn line */
     const char *rows = "{\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=train\",\"status\":\"ok\"}\n"
                        "{\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=infer\",\"status\":\"ok\"}\n"
@@ -246,10 +250,11 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
         ptc_check(ctx, false, "write rows");
     close(fd);
     ptc_shard all = {.index = 1, .count = 1};
-    const long n = ptc_experiment_shard_plan(path, keys, base, 3, 2, &all, run, wr);
-    ptc_check(ctx, n == 5 && !wr[2] && wr[5] && run[0] && wr[0],
+    const long n = ptc_experiment_plan_decide(&plan, path, &all);
+    ptc_check(ctx, n == 5 && !plan.write[2] && plan.write[5] && plan.run[0] && plan.write[0],
               "resume skips only a training with both rows: %ld to write", n);
     unlink(path);
+    ptc_experiment_plan_free(&plan);
 }
 
 /* Writes text to dir/name (dir created). */
