@@ -4,7 +4,7 @@
  */
 #include "cluster/experiment_shard.h"
 
-#include "bench/sweep_rows.h"
+#include "common/rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>

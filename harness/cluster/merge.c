@@ -26,7 +26,7 @@
 #include "cluster/lock.h"
 #include "cluster/shard.h"
 
-#include "report/rows_read.h"
+#include "common/rows_read.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -242,10 +242,10 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
     for (int k = 0; k < 6; k++)
         ptc_check(ctx, seen[k], "key %s written by no shard", plan.key[k]);
     /* both rows of PF seed 1 and the train row of C seed 2 are already there, plus a torn line */
-    const char *rows = "{\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=train\",\"status\":\"ok\"}\n"
-                       "{\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=infer\",\"status\":\"ok\"}\n"
-                       "{\"config_id\":\"dataset=x;C-lc1;seed=2;phase=train\",\"status\":\"ok\"}\n"
-                       "{\"config_id\":\"dataset=x;C-lc1;seed=2;phase=in";
+    const char *rows = "{\"schema\":\"ptc.row/1\",\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=train\",\"status\":\"ok\"}\n"
+                       "{\"schema\":\"ptc.row/1\",\"config_id\":\"dataset=x;PF-p0.9;seed=1;phase=infer\",\"status\":\"ok\"}\n"
+                       "{\"schema\":\"ptc.row/1\",\"config_id\":\"dataset=x;C-lc1;seed=2;phase=train\",\"status\":\"ok\"}\n"
+                       "{\"schema\":\"ptc.row/1\",\"config_id\":\"dataset=x;C-lc1;seed=2;phase=in";
     if (write(fd, rows, strlen(rows)) != (ssize_t)strlen(rows))
         ptc_check(ctx, false, "write rows");
     close(fd);
