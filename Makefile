@@ -167,8 +167,8 @@ endif
 $(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	@mkdir -p $(@D)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
-$(BUILD)/obj/harness/bench/sweep.o: $(BUILD)/gen/default_sweep.inc
-$(BUILD)/obj/harness/bench/sweep.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/harness/bench/sweep_opts.o: $(BUILD)/gen/default_sweep.inc
+$(BUILD)/obj/harness/bench/sweep_opts.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
 $(BUILD)/obj/harness/%.o: CPPFLAGS += -Iharness -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
@@ -184,9 +184,9 @@ test: deps
 	@$(MAKE) --no-print-directory ARCH=aarch64 build/aarch64/ptc_tests build/aarch64/ptc
 	@bash scripts/run-tests.sh
 
-test-native: $(TESTS) $(BENCH_KERNELS)
+test-native: $(TESTS) $(HARNESS_TESTS)
 	$(TESTS)
-	$(BENCH_KERNELS) --self-test
+	$(HARNESS_TESTS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize: deps

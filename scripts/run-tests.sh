@@ -144,11 +144,7 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
-# ---- the Google Benchmark shim and the peak measurement (ptc-bench-kernels --self-test) ----
-if [ -x "$NATIVE/ptc-bench-kernels" ]; then
-    run_suite "benchmark shim (self-test)" "$LOG_DIR/bench-selftest.log" \
-        "$NATIVE/ptc-bench-kernels" --self-test
-fi
+# (the Google Benchmark shim and the peak measurement: gbench_shim_and_peak in ptc_harness_tests)
 
 # ---- scripts/download-datasets.sh against local fixture archives (127.0.0.1 only), and the
 #      README's tour run in a fresh clone at small sizes (tests/fetch/, tests/tour/) ----
