@@ -9,20 +9,27 @@
 #           uninterrupted run, with every step logged once; bench loses and
 #           duplicates no row. PTC_KILL_SEED fixes the kill times.
 
+# robust_pass LABEL / robust_fail LABEL WHY: count one check
+robust_pass() { total_passed=$((total_passed + 1)); echo "ok - $1"; }
+robust_fail() { total_failed=$((total_failed + 1)); echo "FAIL - $1: $2"; }
+
 if ! declare -F check_output >/dev/null; then # run alone
     cd "$(dirname "$0")/.." || exit 1
     NATIVE=${NATIVE:-build}
     total_passed=0
     total_failed=0
     robust_alone=1
-    check_output() {
+    check() { # LABEL WANT_RC COMMAND...
+        local label=$1 want=$2
+        shift 2
+        "$@" >/dev/null 2>&1
+        local rc=$?
+        if [ "$rc" -eq "$want" ]; then robust_pass "$label"; else robust_fail "$label" "exit $rc"; fi
+    }
+    check_output() { # LABEL PATTERN COMMAND...
         local label=$1 pattern=$2
         shift 2
-        if "$@" 2>&1 | grep -qE "$pattern"; then
-            total_passed=$((total_passed + 1)); echo "ok - $label"
-        else
-            total_failed=$((total_failed + 1)); echo "FAIL - $label"
-        fi
+        if "$@" 2>&1 | grep -qE "$pattern"; then robust_pass "$label"; else robust_fail "$label" "no /$pattern/"; fi
     }
 fi
 robust_tmp=$(mktemp -d)
@@ -62,12 +69,41 @@ check_one_line "inspect, config.json hidden_size 2^62: one-line error" 1 \
 check_one_line "inspect of a directory: one-line error" 1 "$NATIVE/ptc" inspect "$robust_tmp/ckpt"
 check_output "inspect of a directory says so" 'not a regular file' "$NATIVE/ptc" inspect "$robust_tmp/ckpt"
 
-# pass LABEL / fail LABEL WHY: count one check
-robust_pass() { total_passed=$((total_passed + 1)); echo "ok - $1"; }
-robust_fail() { total_failed=$((total_failed + 1)); echo "FAIL - $1: $2"; }
-
-# sleep_ms N: sleep N milliseconds
-sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+echo "== robustness: bad files and outputs"
+mkdir -p "$robust_tmp/spec"
+: >"$robust_tmp/empty.sweep"
+check_one_line "bench --spec DIR: one-line error" 2 "$NATIVE/ptc" bench --spec "$robust_tmp/spec" --dry-run
+check_one_line "bench --spec of an empty file: one-line error" 2 "$NATIVE/ptc" bench \
+    --spec "$robust_tmp/empty.sweep" --dry-run
+rows_file=$(ls results/*/*/rows.jsonl 2>/dev/null | head -1)
+if [ -n "$rows_file" ] && [ -w /dev/full ]; then
+    check "table ROWS > /dev/full fails" 1 sh -c "'$NATIVE/ptc' table '$rows_file' > /dev/full"
+    { printf '\000{"schema":"ptc.row/1"}\n'; head -2 "$rows_file"; } >"$robust_tmp/nul.jsonl"
+    check_output "a rows line starting with NUL is reported" 'nul.jsonl:1: malformed' \
+        "$NATIVE/ptc" table "$robust_tmp/nul.jsonl"
+    check "a rows line starting with NUL fails --strict" 1 "$NATIVE/ptc" table --strict "$robust_tmp/nul.jsonl"
+fi
+calibrate_out=$("$NATIVE/ptc" calibrate --quick --out /proc/self/ptc-results 2>&1)
+if [ $? -ne 0 ] && ! printf '%s' "$calibrate_out" | grep -q 'peak FMA'; then
+    robust_pass "calibrate --out <unwritable folder> fails before measuring"
+else
+    robust_fail "calibrate --out <unwritable folder> fails before measuring" "$(printf '%s' "$calibrate_out" | head -2 | tr '\n' ' ')"
+fi
+if command -v valgrind >/dev/null; then
+    # each process (the forked group workers too) logs to its own file
+    for out in /proc/self/ptc-results "$robust_tmp/vg"; do
+        rm -f "$robust_tmp"/vg-*.log
+        valgrind -q --leak-check=full --log-file="$robust_tmp/vg-%p.log" "$NATIVE/ptc" bench \
+            --level kernel --model bert-tiny --seq 32 --variant baseline,prune --reps 2 \
+            --min-time 0.002 --no-calibrate --out "$out" >/dev/null 2>&1
+        if grep -qE 'definitely lost|indirectly lost|Invalid' "$robust_tmp"/vg-*.log; then
+            robust_fail "bench (out $out) frees what it allocates (valgrind)" \
+                "$(grep -hE -A2 'definitely lost|indirectly lost|Invalid' "$robust_tmp"/vg-*.log | head -3 | tr '\n' ' ')"
+        else
+            robust_pass "bench (out $out) frees what it allocates (valgrind, forked workers too)"
+        fi
+    done
+fi
 
 # run_and_kill MS COMMAND...: runs COMMAND in its own process group and SIGKILLs it
 # (the group too, as a job scheduler would) after MS ms unless it finished first;

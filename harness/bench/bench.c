@@ -470,6 +470,10 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         close(fds[0]);
         close(rs->rows_fd);
         const int rc = ptc_bench_run_group(ctx, sub, n_sub, write, group_index, fds[1]);
+        /* the caller's buffers, copied into this process that never returns to it */
+        free((void *)sub);
+        free((void *)write);
+        free((void *)cost);
         close(fds[1]);
         fflush(NULL);
         _exit(rc == 0 ? 0 : 3);
@@ -712,24 +716,26 @@ int ptc_bench_main(int argc, char **argv)
         fprintf(stderr, "ptc bench: ignoring %s\n", cal_err);
 
     /* groups (contiguous) and what is pending */
+    int rc = 1;
+    struct sigaction sa, old_int, old_term;
     bool *pending = malloc(n_configs * sizeof *pending);
     double *cost = malloc(n_configs * sizeof *cost);
-    if (!pending || !cost) {
-        fprintf(stderr, "ptc bench: out of memory\n");
-        return 1;
-    }
     char rows_path[1100];
     char **done_ids = NULL;
     size_t n_done = 0;
+    if (!pending || !cost) {
+        fprintf(stderr, "ptc bench: out of memory\n");
+        goto release;
+    }
     if (resuming) {
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
         if (!o.dry_run && ptc_rows_repair_tail(rows_path) < 0) {
             fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
-            return 1;
+            goto release;
         }
         if (ptc_rows_ok_ids(rows_path, &done_ids, &n_done) != 0) {
             fprintf(stderr, "ptc bench: cannot read %s\n", rows_path);
-            return 1;
+            goto release;
         }
     }
     const size_t n_pending = ptc_rows_pending(configs, n_configs, done_ids, n_done, pending);
@@ -800,12 +806,11 @@ int ptc_bench_main(int argc, char **argv)
     }
     if (mkdirs(run_dir) != 0) {
         fprintf(stderr, "ptc bench: cannot create %s: %s\n", run_dir, strerror(errno));
-        return 1;
+        goto release;
     }
     snprintf(ctx.run_dir, sizeof ctx.run_dir, "%s", run_dir);
 
     /* signals: Ctrl-C stops after killing the running group, losing no written row */
-    struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
@@ -824,7 +829,7 @@ int ptc_bench_main(int argc, char **argv)
             total_cost += pending[i] ? cost[i] : 0;
         }
     }
-    int rc = 0;
+    rc = 0;
     if (interrupted)
         goto interrupted_exit;
 
@@ -943,6 +948,7 @@ interrupted_exit:
 done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+release:
     ptc_rows_free_ids(done_ids, n_done);
     free(configs);
     free(pending);

@@ -10,6 +10,7 @@
 #include "bench/sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,24 @@ static int mkdirs(const char *path)
 int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, int n_threads,
                           char *err, size_t len)
 {
+    /* the folder and a file in it, before seconds of measuring */
+    char dir[700], tmp[720];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (mkdirs(dir) != 0) {
+            snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const int probe = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (probe < 0) {
+        snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    close(probe);
     ptc_machine m;
     char merr[128], slug[128];
     if (ptc_machine_describe(&m, merr, sizeof merr) != 0)
@@ -175,19 +194,6 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     }
     json_object_set_new(root, "bandwidth_gbps", bw);
 
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (mkdirs(dir) != 0) {
-            snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
-            json_decref(root);
-            return -1;
-        }
-    }
-    char tmp[720];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     const int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
     json_decref(root);
     if (rc != 0 || rename(tmp, path) != 0) {

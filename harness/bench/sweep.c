@@ -4,6 +4,7 @@
  * lookup that validates --isa; no OpenMP.
  */
 #include "bench/sweep.h"
+#include "bench/sweep_rows.h" /* ptc_hash_string */
 
 #include "ptc/ops.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_CONFIGS 20000
 
@@ -490,7 +492,7 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
     /* a spec file starts its own sections after what the command line gave */
     if (!section_empty(&o->sections[o->n_sections - 1]) && new_section(o, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    int line_no = 0;
+    int line_no = 0, n_options = 0;
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -532,10 +534,13 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
         if (!is_flag(s) && !*v) {
             snprintf(msg, sizeof msg, "--%s needs a value", s);
         } else if (apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
+            n_options++;
             continue;
         }
         return fail(err, err_len, "%s:%d: %s", source, line_no, msg);
     }
+    if (n_options == 0)
+        return fail(err, err_len, "%s: no options (an empty spec)", source);
     return PTC_OK;
 }
 
@@ -544,6 +549,11 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
     FILE *f = fopen(path, "r");
     if (!f)
         return fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
+    }
     char *text = NULL;
     size_t cap = 0, used = 0;
     for (;;) {
@@ -562,7 +572,12 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
         if (got < 4096)
             break;
     }
+    const bool read_error = ferror(f);
     fclose(f);
+    if (read_error) {
+        free(text);
+        return fail(err, err_len, "--spec: cannot read %s", path);
+    }
     text[used] = '\0';
     const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
     free(text);
@@ -686,15 +701,34 @@ static bool variant_exists(ptc_level level, ptc_variant v)
     return true;
 }
 
+/* the configurations so far, with an open-addressing set of their ids (slot:
+ * index + 1, 0 empty; power-of-two size, at most half full) */
 typedef struct config_list {
     ptc_sweep_config *items;
     size_t n, cap;
+    uint32_t *slot;
+    size_t n_slot;
 } config_list;
+
+static void config_list_free(config_list *l)
+{
+    free(l->items);
+    free(l->slot);
+}
 
 static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, size_t len)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].id, c->id) == 0)
+    if (!l->slot) {
+        l->n_slot = 1;
+        while (l->n_slot < 2 * (size_t)MAX_CONFIGS)
+            l->n_slot *= 2;
+        l->slot = calloc(l->n_slot, sizeof *l->slot);
+        if (!l->slot)
+            return fail(err, len, "out of memory");
+    }
+    size_t h = (size_t)ptc_hash_string(c->id) & (l->n_slot - 1);
+    for (; l->slot[h]; h = (h + 1) & (l->n_slot - 1))
+        if (strcmp(l->items[l->slot[h] - 1].id, c->id) == 0)
             return PTC_OK;
     if (l->n == MAX_CONFIGS)
         return fail(err, len, "the sweep has more than %d configurations", MAX_CONFIGS);
@@ -707,6 +741,7 @@ static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, siz
         l->cap = cap;
     }
     l->items[l->n++] = *c;
+    l->slot[h] = (uint32_t)l->n;
     return PTC_OK;
 }
 
@@ -850,12 +885,12 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
         if (i > 0 && section_empty(&o->sections[i]))
             continue; /* a trailing "---" */
         if (expand_section(&o->sections[i], max_threads, &l, skipped, err, err_len) != PTC_OK) {
-            free(l.items);
+            config_list_free(&l);
             return PTC_EINVAL;
         }
     }
     if (l.n == 0) {
-        free(l.items);
+        config_list_free(&l);
         return fail(err, err_len, "the sweep has no configuration (%zu combinations do not exist "
                     "at their level: kernel has baseline and prune, layer adds combine)", *skipped);
     }
@@ -865,7 +900,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
     if (!sorted || !taken) {
         free(sorted);
         free(taken);
-        free(l.items);
+        config_list_free(&l);
         return fail(err, err_len, "out of memory");
     }
     size_t k = 0;
@@ -883,7 +918,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
             }
     }
     free(taken);
-    free(l.items);
+    config_list_free(&l);
     *out = sorted;
     *n_out = k;
     return PTC_OK;
