@@ -7,15 +7,20 @@
 #include <math.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    size_t layers, hidden, heads, ffn;
-} presets[] = {
+/* The one preset table: `ptc bench`, `ptc train` and every other command read it. */
+static const ptc_model_preset presets[] = {
     {"bert-base", 12, 768, 12, 3072},
+    {"bert-medium", 8, 512, 8, 2048},
     {"bert-small", 4, 512, 8, 2048},
     {"bert-mini", 4, 256, 4, 1024},
     {"bert-tiny", 2, 128, 2, 512},
 };
+
+const ptc_model_preset *ptc_model_presets(size_t *count)
+{
+    *count = sizeof presets / sizeof presets[0];
+    return presets;
+}
 
 void ptc_model_config_sync(ptc_model_config *cfg)
 {
@@ -50,8 +55,8 @@ int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant
         ptc_model_config_sync(cfg);
         return PTC_OK;
     }
-    return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-small, "
-                          "bert-mini, bert-tiny)", name);
+    return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-medium, "
+                          "bert-small, bert-mini, bert-tiny)", name);
 }
 
 int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len)

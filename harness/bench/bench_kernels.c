@@ -29,6 +29,8 @@
  */
 #define _GNU_SOURCE
 #include "bench/gbench.h"
+#include "common/machine.h"
+#include "common/sys.h"
 #include "bench/peak.h"
 
 #include "ptc/cpu.h"
@@ -167,13 +169,6 @@ static void run_case(ptc_gbench_state *state, void *user)
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static float *alloc_floats(size_t n, unsigned *seed)
 {
     float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
@@ -186,96 +181,6 @@ static float *alloc_floats(size_t n, unsigned *seed)
         p[i] = (float)(*seed >> 8) * (2.0f / 16777216.0f) - 1.0f; /* [-1, 1) */
     }
     return p;
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Model", 5) != 0)
-            continue;
-        const char *colon = strchr(line, ':');
-        if (!colon)
-            continue;
-        colon++;
-        while (*colon == ' ' || *colon == '\t')
-            colon++;
-        snprintf(buf, len, "%s", colon);
-        buf[strcspn(buf, "\n")] = '\0';
-        break;
-    }
-    fclose(f);
-}
-
-/* "AMD EPYC 9R14 96-Core Processor" -> "amd-epyc-9r14-96-core-processor" */
-static void slugify(const char *s, char *out, size_t len)
-{
-    size_t j = 0;
-    bool dash = false;
-    for (; *s && j + 1 < len; s++) {
-        if (isalnum((unsigned char)*s)) {
-            if (dash && j > 0)
-                out[j++] = '-';
-            if (j + 1 < len)
-                out[j++] = (char)tolower((unsigned char)*s);
-            dash = false;
-        } else {
-            dash = true;
-        }
-    }
-    out[j] = '\0';
-    if (j == 0)
-        snprintf(out, len, "unknown-cpu");
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* First line of a shell command's output, or "unknown". */
-static void command_line(const char *cmd, char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    char line[256];
-    if (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = '\0';
-        size_t n = strlen(line);
-        if (n > 0 && len > 0) {
-            n = n < len ? n : len - 1;
-            memcpy(buf, line, n);
-            buf[n] = '\0';
-        }
-    }
-    pclose(p);
-}
-
-static void git_commit(char *buf, size_t len)
-{
-#ifdef PTC_GIT_COMMIT
-    snprintf(buf, len, "%s", PTC_GIT_COMMIT);
-#else
-    command_line("git describe --always --dirty --abbrev=12 2>/dev/null", buf, len);
-#endif
 }
 
 static void json_string(FILE *f, const char *s)
@@ -500,7 +405,7 @@ static bool file_contains(const char *path, const char *needle)
 
 static int self_test(void)
 {
-    const double t0 = now_seconds();
+    const double t0 = ptc_now();
     char json_path[] = "/tmp/ptc-gbench-selftest-XXXXXX";
     const int fd = mkstemp(json_path);
     if (fd >= 0)
@@ -602,7 +507,7 @@ static int self_test(void)
     const double bw = ptc_peak_triad_gbps(1, (size_t)24 << 20, 2);
     st_check(bw > 0 && isfinite(bw), "triad bandwidth is positive and finite");
 
-    printf("# self-test took %.2f s\n", now_seconds() - t0);
+    printf("# self-test took %.2f s\n", ptc_now() - t0);
     printf("%d passed, %d failed\n", st_checks - st_failures, st_failures);
     return st_failures ? 1 : 0;
 }
@@ -672,13 +577,10 @@ int main(int argc, char **argv)
     const ptc_ops *tables[8];
     size_t n_tables = 0;
     if (opt.isa) {
-        const ptc_ops *t = ptc_ops_find(opt.isa);
+        char err[256];
+        const ptc_ops *t = ptc_ops_select(opt.isa, err, sizeof err);
         if (!t) {
-            fprintf(stderr, "ptc-bench-kernels: this build has no ops table '%s' (try --help)\n", opt.isa);
-            return 2;
-        }
-        if (!ptc_ops_supported(t)) {
-            fprintf(stderr, "ptc-bench-kernels: this CPU cannot run the '%s' table\n", opt.isa);
+            fprintf(stderr, "ptc-bench-kernels: %s\n", err);
             return 2;
         }
         tables[n_tables++] = t;
@@ -688,19 +590,25 @@ int main(int argc, char **argv)
                 tables[n_tables++] = all[i];
     }
 
-    const double t_start = now_seconds();
+    const double t_start = ptc_now();
     const double load_start = load_average();
     char cpu[256], slug[256], features[256], commit[64], date[32];
-    cpu_model(cpu, sizeof cpu);
-    slugify(cpu, slug, sizeof slug);
+    ptc_machine machine;
+    char merr[128];
+    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
+    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
+    ptc_machine_slug(&machine, slug, sizeof slug);
     ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
-    git_commit(commit, sizeof commit);
+    bool dirty;
+    ptc_git_describe(commit, sizeof commit - 8, &dirty);
+    if (dirty)
+        strcat(commit, "-dirty");
     const time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 
     char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
-    if (mkdir_p(dir) != 0) {
+    if (ptc_mkdir_p(dir) != 0) {
         fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
@@ -869,9 +777,9 @@ int main(int argc, char **argv)
              * repetitions gets budget / call repetitions (at least 1) of exactly
              * 1 call each, no warm-up beyond this call. */
             set_threads(bc);
-            const double t0 = now_seconds();
+            const double t0 = ptc_now();
             call_once(bc);
-            const double t_call = now_seconds() - t0;
+            const double t_call = ptc_now() - t0;
             if (t_call * opt.reps > opt.case_budget_s) {
                 int reps = (int)(opt.case_budget_s / t_call);
                 reps = reps < 1 ? 1 : reps;
@@ -893,7 +801,7 @@ int main(int argc, char **argv)
     if (run_rc != 0)
         fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
     const double load_end = load_average();
-    const double elapsed = now_seconds() - t_start;
+    const double elapsed = ptc_now() - t_start;
 
     /* ---- outputs ---- */
     char openblas_config[256];

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/calibrate.h"
+#include "common/sys.h"
 
 #include "common/machine.h"
 #include "bench/peak.h"
@@ -92,21 +93,6 @@ double ptc_calibration_bandwidth(const ptc_calibration *cal, int threads)
     return lookup(json_object_get(cal->root, "bandwidth_gbps"), threads);
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, int n_threads,
                           char *err, size_t len)
 {
@@ -116,7 +102,7 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        if (mkdirs(dir) != 0) {
+        if (ptc_mkdir_p(dir) != 0) {
             snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
             return -1;
         }

@@ -9,6 +9,7 @@
  *   model.safetensors), u64 has_moments, then (has_moments) the AdamW m and v slabs.
  */
 #include "learn/checkpoint.h"
+#include "common/sys.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -33,13 +34,7 @@ static const char *const LAST = "last", *const PREV = "last.prev", *const TMP = 
 
 static uint64_t params_hash(const ptc_model *m)
 {
-    const unsigned char *s = (const unsigned char *)m->params_memory;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < m->n_params * sizeof(float); i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return ptc_fnv1a(m->params_memory, m->n_params * sizeof(float), PTC_FNV_OFFSET);
 }
 
 static bool is_dir(const char *path)

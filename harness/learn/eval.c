@@ -3,12 +3,13 @@
  * kept per layer, inference speed and peak memory of a checkpoint on a split)
  * and `ptc predict` (logits and labels for a TSV of texts).
  *
- *   ptc eval --run DIR [--split test|dev|train] [--checkpoint F] [--json F] [data options]
+ *   ptc eval --run DIR [--split test|dev|train] [--json F] [data options]
  *   ptc eval --checkpoint F --data NAME|--test F --labels F [--vocab F] ...
  *   ptc predict --run DIR|--checkpoint F --vocab F --labels F --input F.tsv [--output F]
  *
  * With --run the training run's own options (run.json argv) are read first and
- * the command line is applied on top; the checkpoint defaults to DIR/best.safetensors.
+ * the command line is applied on top; the checkpoint is DIR/best.safetensors
+ * (--run and --checkpoint together are refused as a conflict).
  * Model shape options given on the command line must agree with the checkpoint
  * (else "config mismatch"); the checkpoint's class count and vocabulary size
  * must agree with the data and vocabulary.
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,7 @@ typedef struct {
     bool shape_given;
 } eval_args;
 
-/* Applies the stored argv of DIR/run.json (unknown options skipped). */
+/* Applies the stored argv of DIR/run.json. */
 static int load_run(eval_args *a, char *err, size_t err_len)
 {
     char path[4096];
@@ -45,71 +47,96 @@ static int load_run(eval_args *a, char *err, size_t err_len)
     json_t *argv = json_object_get(a->run_json, "argv");
     const size_t n = json_array_size(argv);
     char **v = calloc(n + 1, sizeof *v);
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        v[i] = (char *)json_string_value(json_array_get(argv, i));
-    for (int i = 1; i < (int)n; i++) {
-        if (!v[i])
-            continue;
-        const int r = ptc_run_opts_parse(&a->o, (int)n, v, &i, "ptc eval");
-        (void)r;
-    }
+        if (json_string_value(json_array_get(argv, i)))
+            v[k++] = (char *)json_string_value(json_array_get(argv, i));
+    char sub[256];
+    const int rc = ptc_run_opts_from_argv(&a->o, (int)k, v, sub, sizeof sub);
     free(v);
+    if (rc != 0) {
+        snprintf(err, err_len, "%.200s: %.250s", path, sub);
+        return -1;
+    }
     a->o.resume = false;
     return 0;
 }
+
+#define E(field) offsetof(eval_args, field)
+const ptc_option ptc_eval_rows[] = {
+    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
+    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
+    {"split", PTC_OPT_STR, E(split), "NAME", "test dev train", "test"},
+    {"json", PTC_OPT_STR, E(json), "F", "write the metrics as JSON"},
+    {NULL},
+};
+const ptc_option ptc_predict_rows[] = {
+    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
+    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
+    {"input", PTC_OPT_STR, E(input), "F.tsv", "one text per line, or label<TAB>text"},
+    {"output", PTC_OPT_STR, E(output), "F", "the predictions TSV (stdout)"},
+    {NULL},
+};
+#undef E
 
 static int parse_args(eval_args *a, int argc, char **argv, const char *prog, bool predict)
 {
     memset(a, 0, sizeof *a);
     ptc_run_opts_default(&a->o);
-    a->split = "test";
+    ptc_opt_group others[PTC_LEARN_NOTHERS];
+    ptc_learn_others(others);
+    ptc_opt_group g[] = {
+        {predict ? "predict" : "eval", predict ? ptc_predict_rows : ptc_eval_rows, a},
+        ptc_learn_group_of(PTC_LEARN_DATA, &a->o),
+        ptc_learn_group_of(PTC_LEARN_TEXT, &a->o),
+        ptc_learn_group_of(PTC_LEARN_SHAPE, &a->o),
+        ptc_learn_group_of(PTC_LEARN_BATCH, &a->o),
+        ptc_learn_group_of(PTC_LEARN_COMPUTE, &a->o),
+    };
+    ptc_command_spec spec = {
+        .prog = prog,
+        .usage = predict ? "ptc predict --run DIR | --checkpoint F --vocab F --labels F --input F.tsv\n"
+                           "  output TSV: line, predicted index, predicted label, one logit per class"
+                         : "ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]",
+        .groups = g,
+        .n_groups = sizeof g / sizeof g[0],
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opts_defaults(&spec);
     /* first pass: --run, so that the command line overrides the stored options */
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--run") == 0 && i + 1 < argc)
-            a->run = argv[i + 1];
-        else if (strncmp(argv[i], "--run=", 6) == 0)
-            a->run = argv[i] + 6;
-    if (a->run) {
+    eval_args first = *a;
+    g[0].base = &first;
+    for (size_t i = 1; i < spec.n_groups; i++)
+        g[i].base = &first.o;
+    ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (rc != 0)
+        return rc == 1 ? -1 : rc;
+    g[0].base = a;
+    for (size_t i = 1; i < spec.n_groups; i++)
+        g[i].base = &a->o;
+    if (first.run && first.checkpoint) {
+        fprintf(stderr, "%s: --run and --checkpoint conflict (--run evaluates DIR/best.safetensors)\n",
+                prog);
+        return 2;
+    }
+    if (first.run) {
+        a->run = first.run;
         char err[512];
         if (load_run(a, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
     }
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char **dst = NULL;
-        if (strcmp(s, "--run") == 0 || strcmp(s, "--checkpoint") == 0 || strcmp(s, "--split") == 0 ||
-            strcmp(s, "--json") == 0 || strcmp(s, "--input") == 0 || strcmp(s, "--output") == 0) {
-            dst = strcmp(s, "--run") == 0          ? &a->run
-                  : strcmp(s, "--checkpoint") == 0 ? &a->checkpoint
-                  : strcmp(s, "--split") == 0      ? &a->split
-                  : strcmp(s, "--json") == 0       ? &a->json
-                  : strcmp(s, "--input") == 0      ? &a->input
-                                                   : &a->output;
-            if (i + 1 >= argc) {
-                fprintf(stderr, "%s: %s needs a value\n", prog, s);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (strncmp(s, "--run=", 6) == 0)
-            continue;
-        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
-            return -1;
-        if (strcmp(s, "--model") == 0 || strcmp(s, "--hidden") == 0 || strcmp(s, "--layers") == 0 ||
-            strcmp(s, "--heads") == 0 || strcmp(s, "--ffn") == 0)
-            a->shape_given = true;
-        const int r = ptc_run_opts_parse(&a->o, argc, argv, &i, prog);
-        if (r < 0)
-            return 2;
-        if (r == 0) {
-            fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, s);
-            return 2;
-        }
-    }
-    if (!a->checkpoint && a->run) {
+    ptc_opts_parse(&spec, argc, argv, 1, &seen); /* parsed once already: cannot fail */
+    if (ptc_run_opts_check(&a->o, &seen, prog) != 0)
+        return 2;
+    a->shape_given = false;
+    for (size_t i = 0; i < seen.n; i++)
+        a->shape_given |= seen.at[i].opt->offset >= offsetof(ptc_run_opts, model) &&
+                          seen.at[i].opt->offset <= offsetof(ptc_run_opts, ffn);
+    if (a->run) {
         static char path[4096];
         snprintf(path, sizeof path, "%s/best.safetensors", a->run);
         a->checkpoint = path;
@@ -122,7 +149,7 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
         fprintf(stderr, "%s: give --input FILE.tsv (one text per line, or label<TAB>text)\n", prog);
         return 2;
     }
-    if (strcmp(a->split, "test") && strcmp(a->split, "dev") && strcmp(a->split, "train")) {
+    if (!predict && strcmp(a->split, "test") && strcmp(a->split, "dev") && strcmp(a->split, "train")) {
         fprintf(stderr, "%s: --split '%s': test, dev or train\n", prog, a->split);
         return 2;
     }
@@ -225,19 +252,12 @@ static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const 
     return o;
 }
 
-static void eval_usage(FILE *out)
-{
-    fprintf(out, "usage: ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
-                 "                [--json FILE] [--eval-batch N] [--threads N]\n");
-    ptc_run_opts_usage(out);
-}
 
 int ptc_eval_main(int argc, char **argv)
 {
     eval_args a;
     int prc = parse_args(&a, argc, argv, "ptc eval", false);
     if (prc == -1) {
-        eval_usage(stdout);
         json_decref(a.run_json);
         return 0;
     }
@@ -245,8 +265,6 @@ int ptc_eval_main(int argc, char **argv)
         json_decref(a.run_json);
         return prc;
     }
-    if (a.o.threads > 0)
-        omp_set_num_threads(a.o.threads);
     int rc = 1;
     char err[1024];
     const char *vocab_path;
@@ -255,11 +273,9 @@ int ptc_eval_main(int argc, char **argv)
     ptc_model m;
     bool model_ok = false;
     ptc_eval_result r = {0};
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc eval: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute("ptc eval", a.o.isa, a.o.threads);
+    if (!ops)
         goto done;
-    }
     tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
     if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0) {
         fprintf(stderr, "ptc eval: %s\n", err);
@@ -322,21 +338,12 @@ done:
 }
 
 /* ---- predict ------------------------------------------------------------------------------------ */
-static void predict_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ptc predict --run DIR | --checkpoint F --vocab F --labels F\n"
-            "                   --input F.tsv [--output F] [--max-len N] [--batch N]\n"
-            "  input lines: text, or label<TAB>text (the label is ignored)\n"
-            "  output TSV: line, predicted index, predicted label, one logit per class\n");
-}
 
 int ptc_predict_main(int argc, char **argv)
 {
     eval_args a;
     int prc = parse_args(&a, argc, argv, "ptc predict", true);
     if (prc == -1) {
-        predict_usage(stdout);
         json_decref(a.run_json);
         return 0;
     }
@@ -344,8 +351,6 @@ int ptc_predict_main(int argc, char **argv)
         json_decref(a.run_json);
         return prc;
     }
-    if (a.o.threads > 0)
-        omp_set_num_threads(a.o.threads);
     int rc = 1;
     char err[1024];
     const char *vocab_path;
@@ -358,11 +363,9 @@ int ptc_predict_main(int argc, char **argv)
     FILE *in = NULL, *out = stdout;
     ptc_split sp = {0};
     ptc_eval_result r = {0};
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc predict: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute("ptc predict", a.o.isa, a.o.threads);
+    if (!ops)
         goto done;
-    }
     tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
     if (!tok) {
         fprintf(stderr, "ptc predict: %s\n", err);

@@ -20,11 +20,13 @@
  * `ptc table --kind accuracy OUT` renders Table 2/3 style (mean ± sd over seeds).
  */
 #include "learn/train.h"
+#include "common/sys.h"
 
 #include "common/machine.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +42,6 @@ typedef struct {
     char label[32];
     char id[96];
 } exp_config;
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* fork + exec /proc/self/exe with argv (stdout to out_path when non-NULL);
  * returns the exit status */
@@ -74,21 +62,6 @@ static int run_self(char **argv, const char *out_path)
     if (waitpid(pid, &st, 0) < 0)
         return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static size_t split_list(const char *s, char items[][32], size_t max)
-{
-    size_t n = 0;
-    while (s && *s && n < max) {
-        const char *e = strchr(s, ',');
-        size_t l = e ? (size_t)(e - s) : strlen(s);
-        if (l >= 32)
-            l = 31;
-        memcpy(items[n], s, l);
-        items[n++][l] = '\0';
-        s = e ? e + 1 : NULL;
-    }
-    return n;
 }
 
 static void add_config(exp_config *c, size_t *n, const char *variant, double p, size_t lc, size_t m,
@@ -132,67 +105,73 @@ static double jnum(json_t *o, const char *path)
     return cur ? json_number_value(cur) : NAN;
 }
 
-static void usage(FILE *out)
+
+#define X(field) offsetof(ptc_experiment_opts, field)
+const ptc_option ptc_experiment_rows[] = {
+    {"seeds", PTC_OPT_SIZES, X(seeds), "LIST", "training seeds, e.g. 1,2,3", "1"},
+    {"variants", PTC_OPT_VARIANTS, X(variants), "LIST", "variants to train", "BERT,P,PF,C,PFC"},
+    {"p-sweep", PTC_OPT_DOUBLES, X(p_sweep), "LIST", "PF runs at these p, in (0, 1]", NULL, 0, 1, true},
+    {"lc-sweep", PTC_OPT_SIZES, X(lc_sweep), "LIST", "PFC runs at these L_c", NULL, 1, 0},
+    {"m-sweep", PTC_OPT_SIZES, X(m_sweep), "LIST", "PFC runs with these m", NULL, 1, 0},
+    {"work", PTC_OPT_STR, X(work), "DIR", "folder of the runs' checkpoints and logs", "/tmp"},
+    {NULL},
+};
+#undef X
+
+/* options that experiment sets per run, so not passed through to train */
+static bool per_run_option(const char *name)
 {
-    fprintf(out,
-            "usage: ptc experiment --data NAME [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
-            "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
-            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n");
-    ptc_run_opts_usage(out);
+    static const char *const own[] = {"out", "seed", "variant", "p", "lc", "m", "resume", "max-steps"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(name, own[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_experiment_row(const ptc_option *opt)
+{
+    for (const ptc_option *r = ptc_experiment_rows; r->name; r++)
+        if (r == opt)
+            return true;
+    return false;
 }
 
 int ptc_experiment_main(int argc, char **argv)
 {
     ptc_run_opts o;
     ptc_run_opts_default(&o);
-    const char *seeds_s = "1", *variants_s = "baseline,P,PF,C,PFC", *psweep = NULL, *lcsweep = NULL,
-               *msweep = NULL, *work = NULL;
-    /* options passed through to train: everything except ours, --out, --seed, --variant, --p/--lc/--m */
+    ptc_experiment_opts eo;
+    memset(&eo, 0, sizeof eo);
+    ptc_opt_group g[PTC_LEARN_NGROUPS + 1], others[PTC_LEARN_NOTHERS];
+    ptc_learn_others(others);
+    g[0] = (ptc_opt_group){"experiment", ptc_experiment_rows, &eo};
+    ptc_learn_groups_all(g + 1, &o);
+    const ptc_command_spec spec = {
+        .prog = "ptc experiment",
+        .usage = "ptc experiment --data NAME [--seeds 1,2] [--variants BERT,P,PF,C,PFC]\n"
+                 "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
+                 "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n"
+                 "  --out is the folder of rows.jsonl (default results/accuracy)",
+        .groups = g,
+        .n_groups = PTC_LEARN_NGROUPS + 1,
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opts_defaults(&spec);
+    ptc_opt_seen seen;
+    const int prc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (prc != 0)
+        return prc == 1 ? 0 : prc;
+    if (ptc_run_opts_check(&o, &seen, spec.prog) != 0)
+        return 2;
+    /* options passed through to train: train's, except those set per run */
     char **pass = calloc((size_t)argc + 1, sizeof *pass);
     size_t npass = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = strcmp(a, "--seeds") == 0      ? &seeds_s
-                           : strcmp(a, "--variants") == 0 ? &variants_s
-                           : strcmp(a, "--p-sweep") == 0  ? &psweep
-                           : strcmp(a, "--lc-sweep") == 0 ? &lcsweep
-                           : strcmp(a, "--m-sweep") == 0  ? &msweep
-                           : strcmp(a, "--work") == 0     ? &work
-                                                          : NULL;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ptc experiment: %s needs a value\n", a);
-                free(pass);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            free(pass);
-            return 0;
-        }
-        const int start = i;
-        const int r = ptc_run_opts_parse(&o, argc, argv, &i, "ptc experiment");
-        if (r < 0) {
-            free(pass);
-            return 2;
-        }
-        if (r == 0) {
-            fprintf(stderr, "ptc experiment: unknown option '%s' (try --help)\n", a);
-            free(pass);
-            return 2;
-        }
-        const bool ours = strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0 ||
-                          strcmp(a, "--variant") == 0 || strcmp(a, "--p") == 0 ||
-                          strcmp(a, "--lc") == 0 || strcmp(a, "--m") == 0 ||
-                          strcmp(a, "--resume") == 0 || strcmp(a, "--max-steps") == 0 ||
-                          strncmp(a, "--out=", 6) == 0;
-        if (!ours)
-            for (int k = start; k <= i; k++)
+    for (size_t i = 0; i < seen.n; i++)
+        if (seen.at[i].opt->name && !per_run_option(seen.at[i].opt->name) &&
+            !is_experiment_row(seen.at[i].opt))
+            for (int k = seen.at[i].first; k <= seen.at[i].last; k++)
                 pass[npass++] = argv[k];
-    }
     if (!o.data && !o.train) {
         fprintf(stderr, "ptc experiment: give --data NAME (or --train F --labels F)\n");
         free(pass);
@@ -210,33 +189,22 @@ int ptc_experiment_main(int argc, char **argv)
         return 2;
     }
     const size_t default_lc = o.lc ? o.lc : (probe.n_layers > 1 ? probe.n_layers - 1 : 1);
-    const double default_p = o.p > 0 ? o.p : 0.9;
+    const double default_p = o.p;
     exp_config cfgs[128];
     size_t nc = 0;
-    char items[64][32];
-    size_t ni = split_list(variants_s, items, 64);
-    for (size_t i = 0; i < ni; i++) {
-        if (strcmp(items[i], "baseline") && strcmp(items[i], "P") && strcmp(items[i], "PF") &&
-            strcmp(items[i], "C") && strcmp(items[i], "PFC")) {
-            fprintf(stderr, "ptc experiment: --variants: unknown '%s' (baseline, P, PF, C, PFC)\n",
-                    items[i]);
-            free(pass);
-            return 2;
-        }
-        add_config(cfgs, &nc, items[i], o.p, o.lc, o.m, default_lc, default_p);
-    }
+    for (size_t i = 0; i < eo.variants.n; i++)
+        add_config(cfgs, &nc, eo.variants.v[i], o.p, o.lc, o.m, default_lc, default_p);
     add_config(cfgs, &nc, "baseline", 0, 0, 0, default_lc, default_p); /* ratios need it */
-    ni = split_list(psweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PF", atof(items[i]), 0, 0, default_lc, default_p);
-    ni = split_list(lcsweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PFC", o.p, (size_t)atol(items[i]), o.m, default_lc, default_p);
-    ni = split_list(msweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PFC", o.p, o.lc, (size_t)atol(items[i]), default_lc, default_p);
-    char seeds[32][32];
-    const size_t ns = split_list(seeds_s, seeds, 32);
+    for (size_t i = 0; i < eo.p_sweep.n && nc < 120; i++)
+        add_config(cfgs, &nc, "PF", eo.p_sweep.v[i], 0, 0, default_lc, default_p);
+    for (size_t i = 0; i < eo.lc_sweep.n && nc < 120; i++)
+        add_config(cfgs, &nc, "PFC", o.p, (size_t)eo.lc_sweep.v[i], o.m, default_lc, default_p);
+    for (size_t i = 0; i < eo.m_sweep.n && nc < 120; i++)
+        add_config(cfgs, &nc, "PFC", o.p, o.lc, (size_t)eo.m_sweep.v[i], default_lc, default_p);
+    char seeds[PTC_OPT_LIST_MAX][32];
+    const size_t ns = eo.seeds.n;
+    for (size_t i = 0; i < ns; i++)
+        snprintf(seeds[i], sizeof seeds[i], "%.0f", eo.seeds.v[i]);
 
     /* run id, output and work folders */
     char run[128], out[4096], workdir[4096];
@@ -247,10 +215,10 @@ int ptc_experiment_main(int argc, char **argv)
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
     snprintf(run, sizeof run, "%s-accuracy-%s", stamp, o.data ? o.data : "files");
     snprintf(out, sizeof out, "%s", o.out ? o.out : "results/accuracy");
-    snprintf(workdir, sizeof workdir, "%s", work ? work : "/tmp");
+    snprintf(workdir, sizeof workdir, "%s", eo.work);
     char runs_dir[4300];
     snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
-    if (mkdir_p(out) != 0 || mkdir_p(runs_dir) != 0) {
+    if (ptc_mkdir_p(out) != 0 || ptc_mkdir_p(runs_dir) != 0) {
         fprintf(stderr, "ptc experiment: cannot create %s or %s: %s\n", out, runs_dir, strerror(errno));
         free(pass);
         return 1;
@@ -292,7 +260,7 @@ int ptc_experiment_main(int argc, char **argv)
             av[k++] = "--seed";
             av[k++] = seeds[s];
             if (strcmp(cfgs[c].variant, "baseline") && strcmp(cfgs[c].variant, "C")) {
-                snprintf(pbuf, sizeof pbuf, "%g", cfgs[c].p > 0 ? cfgs[c].p : default_p);
+                snprintf(pbuf, sizeof pbuf, "%.17g", cfgs[c].p > 0 ? cfgs[c].p : default_p);
                 av[k++] = "--p";
                 av[k++] = pbuf;
             }

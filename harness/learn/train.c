@@ -110,44 +110,34 @@ static void fmt_eta(double s, char *out, size_t len)
         snprintf(out, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: ptc train --data NAME|--train F --labels F --out DIR [options]\n");
-    ptc_run_opts_usage(out);
-}
-
 int ptc_train_main(int argc, char **argv)
 {
     ptc_run_opts o;
     ptc_run_opts_default(&o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        const int r = ptc_run_opts_parse(&o, argc, argv, &i, "ptc train");
-        if (r < 0)
-            return 2;
-        if (r == 0) {
-            fprintf(stderr, "ptc train: unknown option '%s' (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    ptc_opt_group g[PTC_LEARN_NGROUPS], others[PTC_LEARN_NOTHERS];
+    ptc_learn_groups_all(g, &o);
+    ptc_learn_others(others);
+    const ptc_command_spec spec = {
+        .prog = "ptc train",
+        .usage = "ptc train --data NAME|--train F --labels F --out DIR [options]",
+        .groups = g,
+        .n_groups = PTC_LEARN_NGROUPS,
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opt_seen seen;
+    const int prc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (prc != 0)
+        return prc == 1 ? 0 : prc;
+    if (ptc_run_opts_check(&o, &seen, spec.prog) != 0)
+        return 2;
     if (!o.out) {
         fprintf(stderr, "ptc train: give --out DIR (the run folder)\n");
         return 2;
     }
-    if (o.batch == 0 || o.epochs == 0 || !(o.lr > 0)) {
-        fprintf(stderr, "ptc train: --batch, --epochs and --lr must be positive\n");
-        return 2;
-    }
-    if (o.threads > 0)
-        omp_set_num_threads(o.threads);
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc train: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute(spec.prog, o.isa, o.threads);
+    if (!ops)
         return 1;
-    }
     char err[1024];
     int rc = 1;
     const char *vocab_path = NULL;

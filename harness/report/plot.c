@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include "report/report.h"
+#include "common/sys.h"
 #include "learn/train.h" /* ptc_plot_accuracy (harness/report/plot_accuracy.c) */
 
 #include <errno.h>
@@ -59,21 +60,6 @@ typedef struct series {
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* a gnuplot double-quoted string body: escapes " and \ */
 static void put_gp_string(FILE *f, const char *s)
@@ -939,7 +925,7 @@ int ptc_plot_main(int argc, char **argv)
         else
             snprintf(dir, sizeof dir, "plots/%s", run[0] ? run : "unnamed");
     }
-    if (mkdir_p(dir) != 0) {
+    if (ptc_mkdir_p(dir) != 0) {
         fprintf(stderr, "ptc plot: cannot create %s: %s\n", dir, strerror(errno));
         rc = 1;
         goto done;

@@ -20,8 +20,12 @@
  * (batch, length) and mode; forwards and backward never allocate.
  *   inference  two ping-pong hidden-state buffers, the variants workspace, the
  *              prune state, pooled/logits (ptc_encoder_layer_forward etc.);
- *   training   every activation backward needs (saved per step) and the
- *              backward scratch. ptc_model_activation_bytes() is the exact size.
+ *   training   also the encoder's training arena (ptc_encoder_train_bytes:
+ *              every step's input and what its backward needs, K/V only for
+ *              kept rows, and the backward scratch), the embedding LayerNorm's
+ *              input and the gradient buffers. ptc_model_activation_bytes() is
+ *              the exact size (capacity: rows a step does not keep are never
+ *              touched, so resident memory follows the kept keys).
  *
  * Dropout: hidden dropout after the embedding LayerNorm, after the attention
  * output projection, after the FFN output projection, and before the classifier
@@ -31,9 +35,9 @@
  *
  * Errors: functions return 0 (PTC_OK) or PTC_EINVAL and write one line into
  * err (err_len bytes, may be NULL). Nothing aborts.
- * Threading: ops->sgemm threads itself; the variants' forwards run OpenMP over
- * (sample, head) pairs; the training path is sequential around sgemm. Every
- * result is bit-identical for any thread count.
+ * Threading: ops->sgemm threads itself; attention forward and backward run
+ * OpenMP over (sample, head) pairs (variants/). Every result, training steps
+ * included, is bit-identical for any thread count.
  */
 #ifndef PTC_MODEL_H
 #define PTC_MODEL_H
@@ -68,7 +72,16 @@ typedef struct ptc_model_config {
     ptc_variant_config variant;
 } ptc_model_config;
 
-/* Presets "bert-base" (12/768/12/3072), "bert-small" (4/512/8/2048), "bert-mini"
+/* A named model shape. The table (model/config.c) is the one vocabulary of
+ * presets for every command; PTC_MODEL_PRESET_DEFAULT is the one default. */
+typedef struct ptc_model_preset {
+    const char *name;
+    size_t layers, hidden, heads, ffn;
+} ptc_model_preset;
+#define PTC_MODEL_PRESET_DEFAULT "bert-base"
+const ptc_model_preset *ptc_model_presets(size_t *count);
+
+/* Presets "bert-base" (12/768/12/3072), "bert-medium" (8/512/8/2048), "bert-small" (4/512/8/2048), "bert-mini"
  * (4/256/4/1024), "bert-tiny" (2/128/2/512); vocab 30522, 512 positions, type
  * vocab 2, 2 classes, dropout 0.1, eps 1e-12. The variant gets its defaults
  * (ptc_variant_config_default) with L_c clamped to the layer count. */
@@ -201,9 +214,10 @@ typedef struct ptc_train_options {
 } ptc_train_options;
 void ptc_train_options_default(ptc_train_options *opt, uint64_t seed);
 
-/* Training forward: the same math as ptc_model_forward (with dropout and
- * Gumbel noise when enabled) on the model's own path built from the ops table,
- * saving every activation backward needs. Needs a training plan. */
+/* Training forward: the same layers as ptc_model_forward
+ * (ptc_encoder_forward_train: bit-identical to inference without dropout and
+ * Gumbel noise), with dropout and Gumbel noise when enabled, saving what
+ * backward needs. Needs a training plan. */
 int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_options *opt,
                             float *loss, char *err, size_t err_len);
 void ptc_model_zero_grad(ptc_model *m);

@@ -20,6 +20,7 @@
 #include "../ptc_test.h"
 #include "learn/train.h"
 #include "report/report.h"
+#include "harness_util.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -28,46 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void tmp_dir(char *out, size_t len, const char *name)
-{
-    const char *d = getenv("TMPDIR");
-    snprintf(out, len, "%s/ptc-train-test-%ld-%s", d && *d ? d : "/tmp", (long)getpid(), name);
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-/* Runs fn(argc, argv) with stderr captured into buf. */
-static int run_captured(int (*fn)(int, char **), char **argv, char *buf, size_t len)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    char path[512];
-    tmp_dir(path, sizeof path, "stderr.txt");
-    fflush(stderr);
-    const int saved = dup(2);
-    const int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    dup2(fd, 2);
-    close(fd);
-    const int rc = fn(argc, argv);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(path);
-    return rc;
-}
 
 #define TINY_MODEL "--model", "bert-tiny", "--hidden", "32", "--heads", "2", "--ffn", "64"
 #define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
@@ -82,7 +43,7 @@ static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
     const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
     dup2(nul, 1);
     close(nul);
-    const int rc = run_captured(ptc_eval_main, argv, buf, sizeof buf);
+    const int rc = ptc_test_run_captured(ptc_eval_main, argv, buf, sizeof buf);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -114,8 +75,8 @@ PTC_TEST(train_synthetic_learns)
     } runs[] = {{"baseline", "2", NULL}, {"PFC", "4", "4"}};
     for (size_t k = 0; k < 2; k++) {
         char dir[512], buf[8192];
-        tmp_dir(dir, sizeof dir, runs[k].variant);
-        rm_rf(dir);
+        ptc_test_tmp_dir(dir, sizeof dir, runs[k].variant);
+        ptc_test_rm_rf(dir);
         char *argv[64] = {"train", SYNTH, TINY_MODEL, "--layers", (char *)runs[k].layers,
                           "--variant", (char *)runs[k].variant, "--epochs", k ? "12" : "8",
                           "--lr", k ? "5e-3" : "3e-3", "--dropout", "0", "--p", "0.7",
@@ -129,7 +90,7 @@ PTC_TEST(train_synthetic_learns)
             argv[a++] = (char *)runs[k].lc;
         }
         argv[a] = NULL;
-        const int rc = run_captured(ptc_train_main, argv, buf, sizeof buf);
+        const int rc = ptc_test_run_captured(ptc_train_main, argv, buf, sizeof buf);
         if (!ptc_check(ctx, rc == 0, "train %s: rc %d: %s", runs[k].variant, rc, buf))
             continue;
         ptc_check(ctx, strstr(buf, "epoch 1/") && strstr(buf, "dev loss"), "%s: no epoch lines: %s",
@@ -153,7 +114,7 @@ PTC_TEST(train_synthetic_learns)
                   runs[k].variant, lines, vals);
         if (getenv("PTC_TEST_VERBOSE"))
             printf("  %s: test accuracy %.4f\n", runs[k].variant, acc);
-        rm_rf(dir);
+        ptc_test_rm_rf(dir);
     }
 }
 
@@ -178,22 +139,22 @@ static bool same_file(const char *a, const char *b)
 PTC_TEST(train_resume_identical)
 {
     char straight[512], resumed[512], buf[8192];
-    tmp_dir(straight, sizeof straight, "straight");
-    tmp_dir(resumed, sizeof resumed, "resumed");
-    rm_rf(straight);
-    rm_rf(resumed);
+    ptc_test_tmp_dir(straight, sizeof straight, "straight");
+    ptc_test_tmp_dir(resumed, sizeof resumed, "resumed");
+    ptc_test_rm_rf(straight);
+    ptc_test_rm_rf(resumed);
 #define RESUME_ARGS "train", "--data", "synthetic", "--synthetic-train", "120", "--synthetic-dev", "32", \
                     "--synthetic-test", "32", "--max-len", "64", TINY_MODEL, "--layers", "4",           \
                     "--variant", "PFC", "--lc", "4", "--p", "0.7", "--epochs", "2", "--batch", "16",    \
                     "--lr", "3e-3", "--seed", "5", "--threads", "1", "--no-progress"
     char *a1[] = {RESUME_ARGS, "--out", straight, NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "straight: rc %d: %s", rc, buf);
     char *a2[] = {RESUME_ARGS, "--out", resumed, "--max-steps", "5", NULL};
-    rc = run_captured(ptc_train_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(buf, "stopped at step 5"), "first half: rc %d: %s", rc, buf);
     char *a3[] = {RESUME_ARGS, "--out", resumed, "--resume", NULL};
-    rc = run_captured(ptc_train_main, a3, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(buf, "resuming"), "resume: rc %d: %s", rc, buf);
     static const char *const files[] = {"last/model.safetensors", "best.safetensors"};
     for (size_t i = 0; i < 2; i++) {
@@ -204,18 +165,18 @@ PTC_TEST(train_resume_identical)
     }
     /* a different seed is refused on resume */
     char *a4[] = {RESUME_ARGS, "--out", resumed, "--resume", "--seed", "6", NULL};
-    rc = run_captured(ptc_train_main, a4, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a4, buf, sizeof buf);
     ptc_check(ctx, rc != 0 && strstr(buf, "--seed"), "resume with another seed: rc %d: %s", rc, buf);
-    rm_rf(straight);
-    rm_rf(resumed);
+    ptc_test_rm_rf(straight);
+    ptc_test_rm_rf(resumed);
 #undef RESUME_ARGS
 }
 
 PTC_TEST(train_errors)
 {
     char dir[512], tsv[600], labels[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "errors");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "errors");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -233,46 +194,46 @@ PTC_TEST(train_errors)
     /* the synthetic vocabulary stands in for a vocab file: --data synthetic with --train */
     char *a1[] = {"train", "--train", tsv, "--labels", labels, "--vocab", "tests/data/vocab_tiny.txt",
                   "--out", out, "--no-progress", NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     char want[700];
     snprintf(want, sizeof want, "%s:2: label 7 out of range", tsv);
     ptc_check(ctx, rc == 1 && strstr(buf, want), "bad line: rc %d: '%s'", rc, buf);
     char *a2[] = {"train", "--train", "/nonexistent/train.tsv", "--labels", labels, "--vocab",
                   "tests/data/vocab_tiny.txt", "--out", out, NULL};
-    rc = run_captured(ptc_train_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "/nonexistent/train.tsv: cannot open") &&
                    strchr(buf, '\n') == buf + strlen(buf) - 1,
               "missing file: rc %d: '%s'", rc, buf);
     char *a3[] = {"train", SYNTH, "--out", out, "--frobnicate", NULL};
-    rc = run_captured(ptc_train_main, a3, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc == 2 && strstr(buf, "--frobnicate"), "unknown option: rc %d: '%s'", rc, buf);
     char *a4[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--out", out, "--resume", NULL};
-    rc = run_captured(ptc_train_main, a4, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a4, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "nothing to resume"), "resume without state: rc %d: '%s'", rc, buf);
     /* a real run, then eval with a shape that does not match its checkpoint */
     char *a5[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--epochs", "1", "--out", out,
                   "--threads", "1", "--quiet", NULL};
-    rc = run_captured(ptc_train_main, a5, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a5, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "train: rc %d: '%s'", rc, buf);
     char *a6[] = {"eval", "--run", out, "--hidden", "64", NULL};
-    rc = run_captured(ptc_eval_main, a6, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_eval_main, a6, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "config mismatch") && strstr(buf, "hidden 32"),
               "mismatched eval: rc %d: '%s'", rc, buf);
     char *a7[] = {"eval", "--checkpoint", "/nonexistent/x.safetensors", SYNTH, NULL};
-    rc = run_captured(ptc_eval_main, a7, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_eval_main, a7, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "/nonexistent/x.safetensors"), "missing checkpoint: rc %d: '%s'",
               rc, buf);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 PTC_TEST(predict_tsv)
 {
     char dir[512], in[600], outp[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "predict");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "predict");
+    ptc_test_rm_rf(dir);
     char *a1[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--epochs", "1", "--out", dir,
                   "--threads", "1", "--quiet", NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     if (!ptc_check(ctx, rc == 0, "train: rc %d: '%s'", rc, buf))
         return;
     snprintf(in, sizeof in, "%s/in.tsv", dir);
@@ -281,7 +242,7 @@ PTC_TEST(predict_tsv)
     fputs("filler1 core2x0 filler7\n1\tcore0x1 filler3\nunknown words here\n", f);
     fclose(f);
     char *a2[] = {"predict", "--run", dir, "--input", in, "--output", outp, NULL};
-    rc = run_captured(ptc_predict_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_predict_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "predict: rc %d: '%s'", rc, buf);
     f = fopen(outp, "r");
     char line[1024];
@@ -295,7 +256,7 @@ PTC_TEST(predict_tsv)
     if (f)
         fclose(f);
     ptc_check(ctx, lines == 4 && header, "predict output: %zu lines, header %d", lines, header);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 /* `ptc table --kind accuracy` on experiment-style rows: two seeds of BERT and PF
@@ -303,8 +264,8 @@ PTC_TEST(predict_tsv)
 PTC_TEST(table_accuracy_kind)
 {
     char dir[512], rows[600], out[600], buf[4096];
-    tmp_dir(dir, sizeof dir, "table");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "table");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -324,7 +285,7 @@ PTC_TEST(table_accuracy_kind)
     fprintf(f, fmt, "PF", "prune", "0.9", 1, "train", 0.92, 0.91, 0.92, 0.8, 0.7, 1.1);
     fclose(f);
     char *argv[] = {"table", "--kind", "accuracy", "--format", "csv", "--out", out, rows, NULL};
-    int rc = run_captured(ptc_table_main, argv, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_table_main, argv, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "table: rc %d: %s", rc, buf);
     f = fopen(out, "r");
     char line[3][512] = {"", "", ""};
@@ -352,15 +313,15 @@ PTC_TEST(table_accuracy_kind)
                    fabs(v[1][9] - 0.8) < 1e-12 && fabs(v[1][10] - 0.7) < 1e-12 &&
                    fabs(v[1][11] - 1.3) < 1e-12 && fabs(v[1][12] - 1.1) < 1e-12,
               "PF line '%s'", line[2]);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 /* `ptc plot` on experiment-style rows writes the two accuracy plots' scripts and data. */
 PTC_TEST(plot_accuracy)
 {
     char dir[512], rows[600], out[600], buf[4096];
-    tmp_dir(dir, sizeof dir, "plot");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "plot");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -382,7 +343,7 @@ PTC_TEST(plot_accuracy)
     const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
     dup2(nul, 1);
     close(nul);
-    int rc = run_captured(ptc_plot_main, argv, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_plot_main, argv, buf, sizeof buf);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -402,5 +363,5 @@ PTC_TEST(plot_accuracy)
     ptc_check(ctx, data == 2 && p07, "accuracy_vs_p.dat: %zu points, p 0.7 pooled %d", data, p07);
     snprintf(path, sizeof path, "%s/accuracy_vs_speedup.gp", out);
     ptc_check(ctx, access(path, R_OK) == 0, "no %s", path);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
