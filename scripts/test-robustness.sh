@@ -105,6 +105,29 @@ if command -v valgrind >/dev/null; then
     done
 fi
 
+cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: //')
+last_cpu=$(nproc --all 2>/dev/null)
+last_cpu=$(( ${last_cpu:-1} - 1 ))
+if command -v taskset >/dev/null && [ "$last_cpu" -ge 1 ] && taskset -c "$last_cpu" true 2>/dev/null; then
+    echo "== robustness: CPUs allowed (taskset -c $last_cpu; the shell may use $cpus)"
+    taskset -c "$last_cpu" "$NATIVE/ptc" bench --level kernel --model bert-tiny --seq 32 --variant baseline \
+        --reps 2 --min-time 0.002 --no-calibrate --out "$robust_tmp/cpus" >/dev/null 2>&1
+    want="\"binding\":\"pu:$last_cpu\",\"cpus_allowed\":\"$last_cpu\",\"binding_verified\":true"
+    if grep -qF "$want" "$robust_tmp"/cpus/*/*/rows.jsonl 2>/dev/null; then
+        robust_pass "taskset -c $last_cpu ptc bench: bound to and verified on CPU $last_cpu, recorded in the row"
+    else
+        robust_fail "taskset -c $last_cpu ptc bench binds there" "$(grep -ohE '"binding":"[^"]*"[^}]{0,60}' "$robust_tmp"/cpus/*/*/rows.jsonl 2>/dev/null | head -1)"
+    fi
+    check_one_line "taskset -c $last_cpu ptc bench --threads 2: refused" 2 taskset -c "$last_cpu" \
+        "$NATIVE/ptc" bench --level kernel --model bert-tiny --seq 32 --threads 2 --dry-run
+    cal=$(taskset -c "$last_cpu" "$NATIVE/ptc" calibrate --quick --out "$robust_tmp/cal" 2>&1)
+    if [ $? -eq 0 ] && printf '%s' "$cal" | grep -q '1 thread' && ! printf '%s' "$cal" | grep -q '2 thread'; then
+        robust_pass "taskset -c $last_cpu ptc calibrate measures 1 thread only"
+    else
+        robust_fail "taskset -c $last_cpu ptc calibrate measures 1 thread only" "$(printf '%s' "$cal" | grep thread | tr '\n' ' ')"
+    fi
+fi
+
 # run_and_kill MS COMMAND...: runs COMMAND in its own process group and SIGKILLs it
 # (the group too, as a job scheduler would) after MS ms unless it finished first;
 # prints "killed" or "finished RC"
@@ -143,34 +166,40 @@ ref=$robust_tmp/train-ref run=$robust_tmp/train-killed
 t0=$(date +%s%N)
 "$NATIVE/ptc" "${train_args[@]}" --out "$ref"
 run_ms=$((($(date +%s%N) - t0) / 1000000 + 1))
-n_killed=0 n_resumed=0 bad=""
-# runs until KILLS kills landed (a resumed run may finish first), at most 4 x KILLS runs
-for ((k = 0; k < 4 * kills && n_killed < kills; k++)); do
+n_killed=0 n_resumed=0 n_done=0 bad=""
+train_has_ckpt() { [ -d "$run/last" ] || [ -d "$run/last.prev" ]; }
+train_compare() { # the finished run in $run against the uninterrupted one
+    local f
+    for f in last/model.safetensors last/state best.safetensors; do
+        cmp -s "$ref/$f" "$run/$f" || bad="$bad; run $n_done: $f differs"
+    done
+    cmp -s <(log_key "$ref/train_log.jsonl") <(log_key "$run/train_log.jsonl") ||
+        bad="$bad; run $n_done: train_log.jsonl differs (lost or duplicated lines)"
+    n_done=$((n_done + 1))
+}
+# kills until KILLS landed (at most 6 x KILLS starts); a run that finishes between
+# kills is compared and started afresh, so every kill lands inside a run
+for ((k = 0; k < 6 * kills && n_killed < kills; k++)); do
     delay=$((RANDOM % run_ms)) # drawn here: $RANDOM does not advance in a $(...)
-    if [ -d "$run/last" ] || [ -d "$run/last.prev" ]; then
+    resume=()
+    if train_has_ckpt; then
+        resume=(--resume)
         n_resumed=$((n_resumed + 1))
-        got=$(run_and_kill "$delay" "$NATIVE/ptc" "${train_args[@]}" --out "$run" --resume)
-    else
-        got=$(run_and_kill "$delay" "$NATIVE/ptc" "${train_args[@]}" --out "$run")
     fi
+    got=$(run_and_kill "$delay" "$NATIVE/ptc" "${train_args[@]}" --out "$run" "${resume[@]}")
     case "$got" in
         killed) n_killed=$((n_killed + 1)) ;;
-        "finished 0") ;;
+        "finished 0") train_compare; rm -rf "$run" ;;
         *) bad="$bad; try $k: $got" ;;
     esac
 done
-if [ -d "$run/last" ] || [ -d "$run/last.prev" ]; then
-    "$NATIVE/ptc" "${train_args[@]}" --out "$run" --resume 2>>"$robust_tmp/kill-stderr.log" || bad="$bad; final --resume failed"
-else
-    "$NATIVE/ptc" "${train_args[@]}" --out "$run" 2>>"$robust_tmp/kill-stderr.log" || bad="$bad; final run failed"
-fi
-for f in last/model.safetensors last/state best.safetensors; do
-    cmp -s "$ref/$f" "$run/$f" || bad="$bad; $f differs"
-done
-cmp -s <(log_key "$ref/train_log.jsonl") <(log_key "$run/train_log.jsonl") ||
-    bad="$bad; train_log.jsonl differs (lost or duplicated lines)"
+resume=()
+train_has_ckpt && resume=(--resume)
+"$NATIVE/ptc" "${train_args[@]}" --out "$run" "${resume[@]}" 2>>"$robust_tmp/kill-stderr.log" ||
+    bad="$bad; the final run failed"
+train_compare
 if [ -z "$bad" ]; then
-    robust_pass "train: $n_killed kills ($n_resumed resumed runs), final checkpoint and log identical to an uninterrupted run"
+    robust_pass "train: $n_killed kills ($n_resumed resumed starts, $n_done runs): each ends bit-identical to an uninterrupted run, every step logged once"
 else
     robust_fail "train killed $n_killed times" "${bad#; } (seed $kill_seed; stderr: $(tail -2 "$robust_tmp/kill-stderr.log" | tr '\n' ' '))"
 fi
@@ -184,7 +213,7 @@ ids() { # the sorted config ids of the rows files under $1 (one run folder)
     cat "$1"/*/*/rows.jsonl | sed -E 's/^.*"config_id":"([^"]*)".*$/\1/' | sort
 }
 out=$robust_tmp/bench-killed
-n_killed=0 bad=""
+n_killed=0 n_done=0 bad=""
 bench_step() { # one start or resume of the killed bench (killed within $1 ms; 0: never)
     local runs
     runs=$(ls -d "$out"/*/*-kt 2>/dev/null)
@@ -202,24 +231,30 @@ bench_step() { # one start or resume of the killed bench (killed within $1 ms; 0
         run_and_kill "$1" "${cmd[@]}"
     fi
 }
-for ((k = 0; k < 4 * kills && n_killed < kills; k++)); do
+bench_compare() { # the finished run under $out against the uninterrupted one
+    local n_runs
+    n_runs=$(ls -d "$out"/*/*-kt 2>/dev/null | wc -l)
+    [ "$n_runs" -eq 1 ] || bad="$bad; run $n_done: $n_runs run folders"
+    cmp -s <(ids "$robust_tmp/bench-ref") <(ids "$out") ||
+        bad="$bad; run $n_done: $(diff <(ids "$robust_tmp/bench-ref") <(ids "$out") | grep -c '^[<>]') ids lost or twice"
+    if grep -qv '}$' "$out"/*/*-kt/rows.jsonl; then
+        bad="$bad; run $n_done: a row line cut short"
+    fi
+    n_done=$((n_done + 1))
+}
+for ((k = 0; k < 6 * kills && n_killed < kills; k++)); do
     got=$(bench_step $((RANDOM % run_ms + 1)))
     case "$got" in
         killed) n_killed=$((n_killed + 1)) ;;
-        "finished 0") ;;
+        "finished 0") bench_compare; rm -rf "$out" ;;
         *) bad="$bad; try $k: $got" ;;
     esac
 done
 got=$(bench_step 0)
 [ "$got" = "finished 0" ] || bad="$bad; final run: $got"
-n_runs=$(ls -d "$out"/*/*-kt 2>/dev/null | wc -l)
-[ "$n_runs" -eq 1 ] || bad="$bad; $n_runs run folders"
-cmp -s <(ids "$robust_tmp/bench-ref") <(ids "$out") || bad="$bad; rows differ: $(diff <(ids "$robust_tmp/bench-ref") <(ids "$out") | grep -c '^[<>]') ids lost or duplicated"
-if grep -qv '}$' "$out"/*/*-kt/rows.jsonl; then
-    bad="$bad; a row line cut short"
-fi
+bench_compare
 if [ -z "$bad" ]; then
-    robust_pass "bench: $n_killed kills, then --resume: the $(ids "$out" | wc -l) rows of an uninterrupted run, none twice"
+    robust_pass "bench: $n_killed kills, $n_done runs resumed to the end: each has the $(ids "$robust_tmp/bench-ref" | wc -l) rows of an uninterrupted run, none twice"
 else
     robust_fail "bench killed $n_killed times" "${bad#; } (seed $kill_seed)"
 fi

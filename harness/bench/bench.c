@@ -10,6 +10,7 @@
 #include "bench/bench.h"
 #include "common/sys.h"
 
+#include "common/cpus.h"
 #include "common/machine.h"
 
 #include "ptc/cpu.h"
@@ -646,7 +647,8 @@ int ptc_bench_main(int argc, char **argv)
     /* every check before anything runs or is written */
     ptc_sweep_config *configs = NULL;
     size_t n_configs = 0, skipped = 0;
-    if (ptc_sweep_expand(&o, (int)m.pus, &configs, &n_configs, &skipped, err, sizeof err) != 0) {
+    const int n_cpus = ptc_cpus_allowed(NULL); /* read before any thread is bound */
+    if (ptc_sweep_expand(&o, n_cpus, &configs, &n_configs, &skipped, err, sizeof err) != 0) {
         fprintf(stderr, "ptc bench: %s\n", err);
         return 2;
     }
@@ -762,7 +764,7 @@ int ptc_bench_main(int argc, char **argv)
     if (!ctx.cal.root && !o.no_calibrate) {
         fprintf(stderr, "ptc bench: no calibration for this machine (%s): measuring a quick one "
                         "(`ptc calibrate` measures a full one)\n", cal_path);
-        if (calibrate_in_child(cal_path, (int)m.pus) != 0 ||
+        if (calibrate_in_child(cal_path, n_cpus) != 0 ||
             ptc_calibration_load(cal_path, &ctx.cal, cal_err, sizeof cal_err) != 0)
             fprintf(stderr, "ptc bench: calibration failed: rows carry no pct_peak\n");
         total_cost = 0; /* estimates from the calibrated peak now */

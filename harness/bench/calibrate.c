@@ -6,6 +6,7 @@
 #include "bench/calibrate.h"
 #include "common/sys.h"
 
+#include "common/cpus.h"
 #include "common/machine.h"
 #include "bench/peak.h"
 #include "bench/sweep.h"
@@ -120,13 +121,20 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
         snprintf(m.cpu_model, sizeof m.cpu_model, "unknown");
     ptc_machine_slug(&m, slug, sizeof slug);
     int threads[64];
-    if (n_threads <= 0) {
-        const long pus = sysconf(_SC_NPROCESSORS_ONLN);
-        n_threads = pus < 1 ? 1 : pus > 64 ? 64 : (int)pus;
+    if (n_threads <= 0) { /* 1..the CPUs this process may use */
+        const int pus = ptc_cpus_allowed(NULL);
+        n_threads = pus > 64 ? 64 : pus;
         for (int i = 0; i < n_threads; i++)
             threads[i] = i + 1;
     } else {
         memcpy(threads, threads_in, (size_t)n_threads * sizeof *threads);
+        for (int k = 0; k < n_threads; k++)
+            if (threads[k] > ptc_cpus_allowed(NULL)) {
+                snprintf(err, len, "--threads %d: this process may use %d hardware threads", threads[k],
+                         ptc_cpus_allowed(NULL));
+                unlink(tmp);
+                return -1;
+            }
     }
     const double seconds = quick ? 0.1 : 0.5;
     double load = -1;

@@ -698,7 +698,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             return PTC_EINVAL;
     for (int i = 0; i < s.n_threads; i++)
         if (max_threads > 0 && s.threads[i] > max_threads)
-            return fail(err, len, "--threads: %d exceeds the %d hardware threads of this machine "
+            return fail(err, len, "--threads: %d exceeds the %d hardware threads this process may use "
                         "(threads are bound one per hardware thread)", s.threads[i], max_threads);
     bool combines = false;
     for (int v = 0; v < s.n_variant; v++)
