@@ -7,7 +7,9 @@
 #   avx512           natively when the CPU has AVX-512, else under Bochs
 #                    (scripts/bochs/run-avx512.sh); PTC_TEST_AVX512=emulated forces Bochs
 #   neon             the aarch64 build under qemu-aarch64-static
-# plus checks of the `ptc` program (dispatch, forced ISA, fallback without AVX2).
+# plus checks of the `ptc` program (dispatch, forced ISA, fallback without AVX2), the dataset
+# download against local fixtures (tests/fetch/), the README tour in a fresh clone (tests/tour/)
+# and make install + pkg-config.
 # An ISA that should run and did not is a failure. The last line is the total:
 # "N passed, N failed".
 set -uo pipefail
@@ -142,11 +144,12 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
-# ---- the Google Benchmark shim and the peak measurement (ptc-bench-kernels --self-test) ----
-if [ -x "$NATIVE/ptc-bench-kernels" ]; then
-    run_suite "benchmark shim (self-test)" "$LOG_DIR/bench-selftest.log" \
-        "$NATIVE/ptc-bench-kernels" --self-test
-fi
+# (the Google Benchmark shim and the peak measurement: gbench_shim_and_peak in ptc_harness_tests)
+
+# ---- scripts/download-datasets.sh against local fixture archives (127.0.0.1 only), and the
+#      README's tour run in a fresh clone at small sizes (tests/fetch/, tests/tour/) ----
+run_suite "dataset download (local fixture server)" "$LOG_DIR/download.log" bash tests/fetch/test-download.sh
+run_suite "README tour (fresh clone, small sizes)" "$LOG_DIR/tour.log" bash tests/tour/test-tour.sh
 
 # ---- the ptc program: dispatch as a user sees it --------------------------------------
 echo "== ptc program checks"
@@ -171,25 +174,10 @@ fi
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
-# ---- make install: a program builds against the installed library via pkg-config ----
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-if make --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/ptc >"$LOG_DIR/install.log" 2>&1; then
-    cat >"$stage/consumer.c" <<'EOC'
-#include <ptc/ops.h>
-#include <stdio.h>
-int main(void) { const ptc_ops *ops = ptc_ops_active(); float c = 0;
-    const float a = 2, b = 3; ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
-    printf("%s %g\n", ops->name, c); return c == 6.0f ? 0 : 1; }
-EOC
-    check "make install + pkg-config consumer builds and runs" 0 sh -c \
-        "cc \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --cflags ptc) \
-            '$stage/consumer.c' -o '$stage/consumer' \
-            \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --libs --static ptc) \
-         && '$stage/consumer'"
-else
-    check "make install into a staging DESTDIR" 0 false
-fi
+# ---- make install: shared and static library through pkg-config, every program, --version,
+#      the man page and bash completion (tests/install/test-install.sh) ----
+run_suite "make install (pkg-config consumer, programs, man page, completion)" "$LOG_DIR/install.log" \
+    bash tests/install/test-install.sh
 
 # ---- summary ---------------------------------------------------------------------------
 echo

@@ -25,11 +25,12 @@
  * Output: a table on stdout, progress on stderr, and under --out DIR (results):
  *   DIR/kernels/<cpu-slug>/bench_kernels.{json,md,csv} and gbench.json (Google
  *   Benchmark's own JSON, for its compare.py). Exit 0 ok, 1 failure, 2 bad usage.
- * --self-test checks the gbench shim and the peak code instead (fast, no files).
  */
 #define _GNU_SOURCE
 #include "bench/gbench.h"
 #include "common/machine.h"
+#include "common/options.h"
+#include "common/rows.h"
 #include "common/sys.h"
 #include "bench/peak.h"
 
@@ -43,6 +44,7 @@
 #include <omp.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,7 @@
 #define ATTN_D 64
 
 typedef struct options {
-    bool quick, self_test, dedup, ref_full, openblas, gbench_console;
+    bool quick, dedup, ref_full, openblas, gbench_console;
     const char *isa;  /* NULL: every supported table */
     const char *out;
     int threads[MAX_THREAD_COUNTS];
@@ -183,21 +185,6 @@ static float *alloc_floats(size_t n, unsigned *seed)
     return p;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        const unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static double load_average(void)
 {
     double l = -1;
@@ -212,112 +199,57 @@ static double load_average(void)
 
 /* ---- options -------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: ptc-bench-kernels [options]\n"
-            "  --quick            fewer shapes and repetitions (< 30 s)\n"
-            "  --isa NAME         only this ops table (ref, avx2, avx512, neon)\n"
-            "  --threads LIST     thread counts, e.g. 1,2 (default 1,2)\n"
-            "  --out DIR          output folder (default results)\n"
-            "  --min-time S       seconds per repetition at least (default 0.2; quick 0.05)\n"
-            "  --reps N           repetitions per case (default 5; quick 3)\n"
-            "  --case-budget S    seconds per case: a slower case gets fewer repetitions of\n"
-            "                     1 call each, at least 1 (default 4; quick 1)\n"
-            "  --no-dedup         also time table entries that are a kernel timed before\n"
-            "  --ref-full         time the ref table at every shape and thread count\n"
-            "  --no-openblas      skip the OpenBLAS peer\n"
-            "  --gbench-console   also print Google Benchmark's own console table\n"
-            "  --self-test        check the benchmark shim and the peak code, then exit\n"
-            "  --help\n");
-}
+/* What the command line gives; parse_options turns it into `options`. */
+typedef struct cli_options {
+    bool quick, no_dedup, ref_full, no_openblas, gbench_console;
+    const char *isa, *out;
+    ptc_opt_list threads;
+    double min_time_s, case_budget_s;
+    int reps;
+} cli_options;
 
-static void bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "ptc-bench-kernels: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try --help)\n");
-    exit(2);
-}
-
-static void parse_threads(const char *s, options *o)
-{
-    o->n_threads = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        const long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1024 || o->n_threads == MAX_THREAD_COUNTS ||
-            (*end != ',' && *end != '\0'))
-            bad_usage("--threads wants a list like 1,2 (each 1..1024, at most 8), not '%s'", s);
-        o->threads[o->n_threads++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end == ',' && !*p)
-            bad_usage("--threads wants a list like 1,2, not '%s'", s);
-    }
-    if (o->n_threads == 0)
-        bad_usage("--threads wants a list like 1,2, not '%s'", s);
-}
+#define O(field) offsetof(cli_options, field)
+static const ptc_option kernel_rows[] = {
+    {"quick", PTC_OPT_FLAG, O(quick), NULL, "fewer shapes and repetitions (< 30 s)"},
+    {"isa", PTC_OPT_ISA, O(isa), "NAME", "only this ops table (every one this CPU runs)"},
+    {"threads", PTC_OPT_SIZES, O(threads), "LIST", "thread counts, at most 8", "1,2", 1, 1024},
+    {"out", PTC_OPT_STR, O(out), "DIR", "output folder", "results"},
+    {"min-time", PTC_OPT_DOUBLE, O(min_time_s), "S", "seconds per repetition at least (0.2; quick 0.05)", NULL, 0, 60, true},
+    {"reps", PTC_OPT_INT, O(reps), "N", "repetitions per case (5; quick 3)", NULL, 1, 1000},
+    {"case-budget", PTC_OPT_DOUBLE, O(case_budget_s), "S", "seconds per case: a slower case gets fewer "
+     "repetitions of 1 call, at least 1 (4; quick 1)", NULL, 0, 3600, true},
+    {"no-dedup", PTC_OPT_FLAG, O(no_dedup), NULL, "also time table entries that are a kernel timed before"},
+    {"ref-full", PTC_OPT_FLAG, O(ref_full), NULL, "time the ref table at every shape and thread count"},
+    {"no-openblas", PTC_OPT_FLAG, O(no_openblas), NULL, "skip the OpenBLAS peer"},
+    {"gbench-console", PTC_OPT_FLAG, O(gbench_console), NULL, "also print Google Benchmark's console table"},
+    {NULL},
+};
+#undef O
 
 static options parse_options(int argc, char **argv)
 {
-    options o = {.dedup = true, .openblas = true, .out = "results", .threads = {1, 2},
-                 .n_threads = 2, .min_time_s = 0, .reps = 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE() do { if (!val) bad_usage("%s needs a value", a); i++; } while (0)
-        if (strcmp(a, "--quick") == 0) {
-            o.quick = true;
-        } else if (strcmp(a, "--self-test") == 0) {
-            o.self_test = true;
-        } else if (strcmp(a, "--no-dedup") == 0) {
-            o.dedup = false;
-        } else if (strcmp(a, "--ref-full") == 0) {
-            o.ref_full = true;
-        } else if (strcmp(a, "--no-openblas") == 0) {
-            o.openblas = false;
-        } else if (strcmp(a, "--gbench-console") == 0) {
-            o.gbench_console = true;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        } else if (strcmp(a, "--isa") == 0) {
-            NEED_VALUE();
-            o.isa = val;
-        } else if (strcmp(a, "--out") == 0) {
-            NEED_VALUE();
-            if (!val[0])
-                bad_usage("--out needs a folder%s", "");
-            o.out = val;
-        } else if (strcmp(a, "--threads") == 0) {
-            NEED_VALUE();
-            parse_threads(val, &o);
-        } else if (strcmp(a, "--min-time") == 0) {
-            NEED_VALUE();
-            char *end;
-            o.min_time_s = strtod(val, &end);
-            if (end == val || *end || !(o.min_time_s > 0 && o.min_time_s <= 60))
-                bad_usage("--min-time wants seconds in (0, 60], not '%s'", val);
-        } else if (strcmp(a, "--case-budget") == 0) {
-            NEED_VALUE();
-            char *end;
-            o.case_budget_s = strtod(val, &end);
-            if (end == val || *end || !(o.case_budget_s > 0 && o.case_budget_s <= 3600))
-                bad_usage("--case-budget wants seconds in (0, 3600], not '%s'", val);
-        } else if (strcmp(a, "--reps") == 0) {
-            NEED_VALUE();
-            char *end;
-            const long r = strtol(val, &end, 10);
-            if (end == val || *end || r < 1 || r > 1000)
-                bad_usage("--reps wants a count in 1..1000, not '%s'", val);
-            o.reps = (int)r;
-        } else {
-            bad_usage("unknown option '%s'", a);
-        }
-#undef NEED_VALUE
+    cli_options c = {0};
+    const ptc_opt_group groups[] = {{"kernel benchmark", kernel_rows, &c}};
+    const ptc_command_spec spec = {
+        .prog = "ptc bench kernels",
+        .usage = "ptc bench kernels [options]   (the program ptc-bench-kernels)",
+        .groups = groups,
+        .n_groups = 1,
+    };
+    ptc_opts_defaults(&spec);
+    const int rc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    if (rc != 0)
+        exit(rc == 1 ? 0 : rc);
+    if (c.threads.n > MAX_THREAD_COUNTS) {
+        fprintf(stderr, "%s: --threads: at most %d counts\n", spec.prog, MAX_THREAD_COUNTS);
+        exit(2);
     }
+    options o = {.quick = c.quick, .dedup = !c.no_dedup, .ref_full = c.ref_full,
+                 .openblas = !c.no_openblas, .gbench_console = c.gbench_console, .isa = c.isa,
+                 .out = c.out, .n_threads = (int)c.threads.n, .min_time_s = c.min_time_s,
+                 .reps = c.reps, .case_budget_s = c.case_budget_s};
+    for (size_t i = 0; i < c.threads.n; i++)
+        o.threads[i] = (int)c.threads.v[i];
     if (o.min_time_s == 0)
         o.min_time_s = o.quick ? 0.05 : 0.2;
     if (o.reps == 0)
@@ -325,191 +257,6 @@ static options parse_options(int argc, char **argv)
     if (o.case_budget_s == 0)
         o.case_budget_s = o.quick ? 1 : 4;
     return o;
-}
-
-/* ---- self-test of the shim and the peak code ------------------------------------- */
-
-static int st_failures, st_checks;
-
-static void st_check(bool ok, const char *what)
-{
-    st_checks++;
-    if (!ok) {
-        st_failures++;
-        printf("not ok: %s\n", what);
-    }
-}
-
-static long st_calls;
-static void st_count_once(void *user)
-{
-    (void)user;
-    __atomic_add_fetch(&st_calls, 1, __ATOMIC_RELAXED);
-}
-
-static int64_t st_seen_args[2];
-static void st_loop_with_args(ptc_gbench_state *state, void *user)
-{
-    volatile float *x = user;
-    st_seen_args[0] = ptc_gbench_arg(state, 0);
-    st_seen_args[1] = ptc_gbench_arg(state, 1);
-    while (ptc_gbench_keep_running(state)) {
-        ptc_gbench_pause(state);
-        ptc_gbench_resume(state);
-        for (int i = 0; i < 1000; i++)
-            *x = *x * 0.5f + 1.0f;
-    }
-}
-
-static void st_loop_fails(ptc_gbench_state *state, void *user)
-{
-    (void)user;
-    ptc_gbench_skip_with_error(state, "deliberate failure");
-}
-
-static bool st_stats_consistent(const ptc_gbench_stats *s, int reps)
-{
-    if (s->error || s->n != reps || !s->rep_s || !s->rep_iterations)
-        return false;
-    double sum = 0, mn = INFINITY, mx = -INFINITY;
-    for (int i = 0; i < s->n; i++) {
-        if (!(s->rep_s[i] >= 0) || s->rep_iterations[i] < 1)
-            return false;
-        sum += s->rep_s[i];
-        mn = fmin(mn, s->rep_s[i]);
-        mx = fmax(mx, s->rep_s[i]);
-    }
-    const double mean = sum / s->n;
-    double ss = 0;
-    for (int i = 0; i < s->n; i++)
-        ss += (s->rep_s[i] - mean) * (s->rep_s[i] - mean);
-    const double sd = s->n > 1 ? sqrt(ss / (s->n - 1)) : 0;
-    const double tol = 1e-9 * (fabs(mean) + 1e-12);
-    return s->min_s == mn && s->max_s == mx && s->min_s <= s->median_s &&
-           s->median_s <= s->max_s && s->min_s <= s->mean_s && s->mean_s <= s->max_s &&
-           fabs(s->mean_s - mean) <= tol && fabs(s->stddev_s - sd) <= tol &&
-           (s->mean_s > 0 ? fabs(s->cv - s->stddev_s / s->mean_s) <= 1e-9 : s->cv == 0);
-}
-
-static bool file_contains(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    static char text[1 << 20];
-    const size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    return strstr(text, needle) != NULL;
-}
-
-static int self_test(void)
-{
-    const double t0 = ptc_now();
-    char json_path[] = "/tmp/ptc-gbench-selftest-XXXXXX";
-    const int fd = mkstemp(json_path);
-    if (fd >= 0)
-        close(fd);
-    st_check(fd >= 0, "mkstemp for the JSON file");
-
-    ptc_gbench_options opt = {.repetitions = 4, .json_path = json_path};
-    ptc_gbench *suite = ptc_gbench_create(&opt);
-    st_check(suite != NULL, "create a suite");
-    if (!suite)
-        return 1;
-
-    /* invalid descriptions are refused */
-    ptc_gbench_case bad = {.name = "selftest/bad"};
-    st_check(ptc_gbench_add(suite, &bad) == -1 && ptc_gbench_error(suite)[0],
-             "a case without a callback is refused with a message");
-    bad.run_once = st_count_once;
-    bad.run_loop = st_loop_with_args;
-    st_check(ptc_gbench_add(suite, &bad) == -1, "a case with two callbacks is refused");
-
-    ptc_gbench_case count = {.name = "selftest/count", .run_once = st_count_once,
-                             .iterations = 3};
-    const int i_count = ptc_gbench_add(suite, &count);
-    st_check(i_count == 0, "first case gets index 0");
-    st_check(ptc_gbench_add(suite, &count) == -1, "a duplicate name is refused");
-
-    static float sink = 1.0f;
-    const int64_t args[2] = {7, 11};
-    ptc_gbench_case with_args = {.name = "selftest/args", .run_loop = st_loop_with_args,
-                                 .user = &sink, .iterations = 10, .repetitions = 3,
-                                 .flops_per_iter = 2000, .args = args, .n_args = 2};
-    const int i_args = ptc_gbench_add(suite, &with_args);
-    ptc_gbench_case threaded = {.name = "selftest/threads", .run_once = st_count_once,
-                                .iterations = 5, .repetitions = 2, .threads = 2};
-    const int i_threads = ptc_gbench_add(suite, &threaded);
-    st_check(i_args == 1 && i_threads == 2 && ptc_gbench_count(suite) == 3, "case indices");
-
-    st_calls = 0;
-    const int rc = ptc_gbench_run(suite);
-    st_check(rc == 0, "the suite runs without error");
-    /* 4 x 3 calls of selftest/count, then 2 threads x 2 x 5 of selftest/threads */
-    st_check(st_calls == 4 * 3 + 2 * 2 * 5, "callbacks ran exactly repetitions x iterations x threads times");
-
-    const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)i_count);
-    st_check(s && strcmp(s->name, "selftest/count") == 0 && s->case_index == 0, "result name and index");
-    st_check(s && st_stats_consistent(s, 4), "count: stats consistent with raw samples, n == 4");
-    st_check(s && s->rep_iterations[0] == 3 && s->rep_iterations[3] == 3, "count: 3 iterations per repetition");
-    st_check(s && s->gflops_median == 0, "no flops given: no GFLOP/s");
-
-    s = ptc_gbench_result(suite, (size_t)i_args);
-    st_check(s && st_stats_consistent(s, 3), "args: stats consistent, n == 3");
-    st_check(st_seen_args[0] == 7 && st_seen_args[1] == 11, "args reach the callback");
-    st_check(s && s->median_s > 0 && fabs(s->gflops_median - 2000e-9 / s->median_s) <= 1e-9 * s->gflops_median &&
-                 s->gflops_min <= s->gflops_median && s->gflops_median <= s->gflops_max,
-             "GFLOP/s = flops / time, min <= median <= max");
-
-    s = ptc_gbench_result(suite, (size_t)i_threads);
-    st_check(s && st_stats_consistent(s, 2) && s->threads == 2 && s->rep_iterations[0] == 10,
-             "threads: n == 2, iterations of both threads counted");
-    st_check(ptc_gbench_result(suite, 3) == NULL, "out-of-range result is NULL");
-
-    st_check(file_contains(json_path, "\"benchmarks\"") && file_contains(json_path, "selftest/count") &&
-                 file_contains(json_path, "selftest/args/7/11") && file_contains(json_path, "\"FLOP/s\""),
-             "Google Benchmark JSON written with the case names and the FLOP/s counter");
-    ptc_gbench_destroy(suite);
-    remove(json_path);
-
-    /* a failing case is reported as such, and the others still run */
-    ptc_gbench_options quiet = {.repetitions = 2};
-    suite = ptc_gbench_create(&quiet);
-    ptc_gbench_case fails = {.name = "selftest/fails", .run_loop = st_loop_fails};
-    ptc_gbench_add(suite, &fails);
-    count.name = "selftest/after-failure";
-    ptc_gbench_add(suite, &count);
-    st_calls = 0;
-    st_check(ptc_gbench_run(suite) == -1 && ptc_gbench_error(suite)[0], "a failing case fails the run");
-    s = ptc_gbench_result(suite, 0);
-    st_check(s->error && strstr(s->error_message, "deliberate failure"), "the failure's message is kept");
-    s = ptc_gbench_result(suite, 1);
-    st_check(!s->error && s->n == 2 && st_calls == 6, "the case after a failure still runs");
-    ptc_gbench_destroy(suite);
-
-    /* a JSON path that cannot be written is an error, not a crash */
-    ptc_gbench_options unwritable = {.json_path = "/nonexistent-dir/x/gbench.json"};
-    suite = ptc_gbench_create(&unwritable);
-    ptc_gbench_add(suite, &count);
-    st_check(ptc_gbench_run(suite) == -1 && strstr(ptc_gbench_error(suite), "cannot write"),
-             "an unwritable JSON path is reported");
-    ptc_gbench_destroy(suite);
-
-    /* peak code: positive, finite, and no figure for an ISA this machine lacks */
-    const char *best = ptc_peak_best_isa();
-    if (best) {
-        const double g1 = ptc_peak_fma_gflops(best, 1, 0.05);
-        const double g2 = ptc_peak_fma_gflops(best, 2, 0.05);
-        st_check(g1 > 0 && isfinite(g1) && g2 > 0 && isfinite(g2), "peak FMA rate is positive and finite");
-    }
-    st_check(ptc_peak_fma_gflops("no-such-isa", 1, 0.01) == 0, "peak of an unknown ISA is 0");
-    const double bw = ptc_peak_triad_gbps(1, (size_t)24 << 20, 2);
-    st_check(bw > 0 && isfinite(bw), "triad bandwidth is positive and finite");
-
-    printf("# self-test took %.2f s\n", ptc_now() - t0);
-    printf("%d passed, %d failed\n", st_checks - st_failures, st_failures);
-    return st_failures ? 1 : 0;
 }
 
 /* ---- the benchmark --------------------------------------------------------------- */
@@ -565,102 +312,272 @@ static const void *op_pointer(const ptc_ops *ops, op_kind op)
     return op == OP_SGEMM ? (const void *)ops->sgemm : (const void *)ops->attention;
 }
 
-int main(int argc, char **argv)
-{
-    const options opt = parse_options(argc, argv);
-    if (opt.self_test)
-        return self_test();
+/* ---- result files: bench_kernels.json, .csv (common/rows.h) and .md ---------------- */
 
-    /* the tables to measure, ref first (so dedup names the ref kernel) */
-    size_t n_all;
-    const ptc_ops *const *all = ptc_ops_all(&n_all);
-    const ptc_ops *tables[8];
-    size_t n_tables = 0;
-    if (opt.isa) {
+typedef struct run_context {
+    const options *opt;
+    const peaks *pk;
+    const ptc_ops *const *tables;
+    size_t n_tables;
+    const char *cpu, *slug, *features, *commit, *date, *flags, *peer;
+    double load_start, load_end, elapsed;
+} run_context;
+
+static json_t *context_json(const run_context *r)
+{
+    const options *opt = r->opt;
+    json_t *c = json_object();
+    json_object_set_new(c, "cpu", json_string(r->cpu));
+    json_object_set_new(c, "cpu_slug", json_string(r->slug));
+    json_object_set_new(c, "cpu_features", json_string(r->features));
+    json_object_set_new(c, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_t *t = json_array();
+    for (size_t i = 0; i < r->n_tables; i++)
+        json_array_append_new(t, json_string(r->tables[i]->name));
+    json_object_set_new(c, "tables", t);
+    json_object_set_new(c, "compiler", json_string("gcc " __VERSION__));
+    json_object_set_new(c, "flags", json_string(r->flags));
+    json_object_set_new(c, "peer", json_string(opt->openblas ? r->peer : "none"));
+    json_object_set_new(c, "git_commit", json_string(r->commit));
+    json_object_set_new(c, "date", json_string(r->date));
+    json_object_set_new(c, "quick", json_boolean(opt->quick));
+    json_object_set_new(c, "repetitions", json_integer(opt->reps));
+    json_object_set_new(c, "min_time_s", json_real(opt->min_time_s));
+    json_object_set_new(c, "load_average_start", json_real(r->load_start));
+    json_object_set_new(c, "load_average_end", json_real(r->load_end));
+    json_object_set_new(c, "elapsed_s", json_real(r->elapsed));
+    json_t *peak = json_object();
+    for (int i = 0; i < r->pk->n_isa; i++) {
+        json_t *by = json_object();
+        for (int k = 0; k < opt->n_threads; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", opt->threads[k]);
+            json_object_set_new(by, key, json_real(r->pk->gflops[i][k]));
+        }
+        json_object_set_new(peak, r->pk->isa[i], by);
+    }
+    json_object_set_new(c, "peak_fma_gflops", peak);
+    json_t *triad = json_object();
+    for (int k = 0; k < opt->n_threads; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", opt->threads[k]);
+        json_object_set_new(triad, key, json_real(r->pk->triad_gbps[k]));
+    }
+    json_object_set_new(c, "triad_gbps", triad);
+    json_t *nt = json_array();
+    for (int i = 0; i < notes.count; i++)
+        json_array_append_new(nt, json_string(notes.items[i]));
+    json_object_set_new(c, "notes", nt);
+    return c;
+}
+
+/* One case's row: the fields of the CSV columns, then the raw repetitions. */
+static json_t *case_row(const run_context *r, const bench_case *bc, const ptc_gbench_stats *s)
+{
+    const char *peak_isa;
+    const double peak = peak_for(r->pk, r->opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
+    json_t *o = json_object();
+    json_object_set_new(o, "cpu", json_string(r->cpu));
+    json_object_set_new(o, "impl", json_string(bc->impl));
+    /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
+    json_object_set_new(o, "isa", json_string(bc->ops ? bc->impl : "openblas-dispatch"));
+    json_object_set_new(o, "op", json_string(bc->op == OP_SGEMM ? "sgemm" : "attention"));
+    json_object_set_new(o, "threads", json_integer(bc->threads));
+    json_object_set_new(o, "shape", json_string(bc->shape));
+    const bool gemm = bc->op == OP_SGEMM;
+    json_object_set_new(o, "m", gemm ? json_integer((json_int_t)bc->m) : json_null());
+    json_object_set_new(o, "n", gemm ? json_integer((json_int_t)bc->n) : json_null());
+    json_object_set_new(o, "k", gemm ? json_integer((json_int_t)bc->k) : json_null());
+    json_object_set_new(o, "seq", gemm ? json_null() : json_integer((json_int_t)bc->seq));
+    json_object_set_new(o, "d", gemm ? json_null() : json_integer(ATTN_D));
+    json_object_set_new(o, "flops_per_iter", json_real(bc->flops));
+    json_object_set_new(o, "gflops_median", json_real(s->gflops_median));
+    json_object_set_new(o, "gflops_min", json_real(s->gflops_min));
+    json_object_set_new(o, "gflops_max", json_real(s->gflops_max));
+    json_object_set_new(o, "time_median_s", json_real(s->median_s));
+    json_object_set_new(o, "time_mean_s", json_real(s->mean_s));
+    json_object_set_new(o, "time_stddev_s", json_real(s->stddev_s));
+    json_object_set_new(o, "time_min_s", json_real(s->min_s));
+    json_object_set_new(o, "time_max_s", json_real(s->max_s));
+    json_object_set_new(o, "cv", json_real(s->cv));
+    json_object_set_new(o, "n_reps", json_integer(s->n));
+    json_t *reps = json_array(), *iters = json_array();
+    for (int i = 0; i < s->n; i++) {
+        json_array_append_new(reps, json_real(s->rep_s[i]));
+        json_array_append_new(iters, json_integer((json_int_t)s->rep_iterations[i]));
+    }
+    json_object_set_new(o, "rep_s", reps);
+    json_object_set_new(o, "rep_iterations", iters);
+    json_object_set_new(o, "peak_isa", json_string(peak_isa));
+    json_object_set_new(o, "peak_gflops", json_real(peak));
+    json_object_set_new(o, "pct_peak", json_real(peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0));
+    json_object_set_new(o, "error", json_string(s->error_message));
+    return o;
+}
+
+static const char *const csv_columns[] = {
+    "cpu", "impl", "isa", "op", "threads", "shape", "m", "n", "k", "seq", "d", "flops_per_iter",
+    "gflops_median", "gflops_min", "gflops_max", "time_median_s", "time_mean_s", "time_stddev_s",
+    "cv", "n_reps", "peak_isa", "peak_gflops", "pct_peak", "error"};
+
+static void write_markdown(FILE *fm, const run_context *r, const json_t *rows)
+{
+    const options *opt = r->opt;
+    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n",
+            r->cpu, r->features, r->date, r->commit, opt->reps, opt->min_time_s,
+            opt->quick ? " (quick)" : "");
+    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
+    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
+    size_t i;
+    json_t *o;
+    json_array_foreach(rows, i, o) {
+#define S(k) json_string_value(json_object_get(o, k))
+#define D(k) json_number_value(json_object_get(o, k))
+        const int n = (int)json_integer_value(json_object_get(o, "n_reps"));
+        const int threads = (int)json_integer_value(json_object_get(o, "threads"));
+        if (S("error")[0] || n == 0)
+            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", S("impl"), S("op"), threads,
+                    S("shape"), S("error"));
+        else
+            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", S("impl"),
+                    S("op"), threads, S("shape"), D("gflops_median"), D("pct_peak"), D("gflops_min"),
+                    D("gflops_max"), 100 * D("cv"), n);
+#undef S
+#undef D
+    }
+    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
+    for (int k = 0; k < r->pk->n_isa; k++)
+        for (int t = 0; t < opt->n_threads; t++)
+            fprintf(fm, " %s %dt %.1f GFLOP/s;", r->pk->isa[k], opt->threads[t], r->pk->gflops[k][t]);
+    fprintf(fm, "\nTriad bandwidth:");
+    for (int t = 0; t < opt->n_threads; t++)
+        fprintf(fm, " %dt %.1f GB/s;", opt->threads[t], r->pk->triad_gbps[t]);
+    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
+                "same thread count. Peer: %s.\n",
+            r->pk->best ? r->pk->best : "none", r->peer);
+    for (int k = 0; k < notes.count; k++)
+        fprintf(fm, "\n- %s", notes.items[k]);
+    fprintf(fm, "\n");
+}
+
+/* DIR/bench_kernels.{json,csv,md}. 0, or 1 after a message. */
+static int write_results(const char *dir, const run_context *r, ptc_gbench *suite,
+                         const bench_case *cases, int n_cases)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < n_cases; i++)
+        json_array_append_new(rows, case_row(r, &cases[i],
+                                             ptc_gbench_result(suite, (size_t)cases[i].gbench_index)));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schema_version", json_integer(1));
+    json_object_set_new(doc, "context", context_json(r));
+    json_object_set(doc, "rows", rows);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
+    bool ok = ptc_json_write_file(path, doc, 10) == 0;
+    json_decref(doc);
+    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
+    FILE *fc = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
+    FILE *fm = fopen(path, "w");
+    const size_t n_cols = sizeof csv_columns / sizeof csv_columns[0];
+    if (fc) {
+        ptc_csv_header(fc, csv_columns, n_cols);
+        for (size_t i = 0; i < json_array_size(rows); i++)
+            ptc_csv_row(fc, json_array_get(rows, i), csv_columns, n_cols);
+    }
+    if (fm)
+        write_markdown(fm, r, rows);
+    ok = ok && fc && fm && !ferror(fc) && !ferror(fm);
+    ok = (!fc || fclose(fc) == 0) && ok;
+    ok = (!fm || fclose(fm) == 0) && ok;
+    json_decref(rows);
+    if (!ok) {
+        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- main's steps ----------------------------------------------------------------- */
+
+/* The tables to measure, ref first (so dedup names the ref kernel). 0, or 2 after a message. */
+static int select_tables(const options *opt, const ptc_ops *tables[8], size_t *n_tables)
+{
+    *n_tables = 0;
+    if (opt->isa) {
         char err[256];
-        const ptc_ops *t = ptc_ops_select(opt.isa, err, sizeof err);
+        const ptc_ops *t = ptc_ops_select(opt->isa, err, sizeof err);
         if (!t) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", err);
             return 2;
         }
-        tables[n_tables++] = t;
-    } else {
-        for (size_t i = n_all; i-- > 0;)
-            if (ptc_ops_supported(all[i]) && n_tables < 8)
-                tables[n_tables++] = all[i];
+        tables[(*n_tables)++] = t;
+        return 0;
     }
+    size_t n_all;
+    const ptc_ops *const *all = ptc_ops_all(&n_all);
+    for (size_t i = n_all; i-- > 0;)
+        if (ptc_ops_supported(all[i]) && *n_tables < 8)
+            tables[(*n_tables)++] = all[i];
+    return 0;
+}
 
-    const double t_start = ptc_now();
-    const double load_start = load_average();
-    char cpu[256], slug[256], features[256], commit[64], date[32];
-    ptc_machine machine;
-    char merr[128];
-    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
-    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
-    ptc_machine_slug(&machine, slug, sizeof slug);
-    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
-    bool dirty;
-    ptc_git_describe(commit, sizeof commit - 8, &dirty);
-    if (dirty)
-        strcat(commit, "-dirty");
-    const time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-
-    char dir[1024], path[1200];
-    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
-    if (ptc_mkdir_p(dir) != 0) {
-        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
-
-    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
-    for (size_t i = 0; i < n_tables; i++)
-        fprintf(stderr, " %s", tables[i]->name);
-    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
-
-    /* ceilings first, on an idle process */
-    peaks pk = {.best = ptc_peak_best_isa()};
+/* Peak FMA per vector ISA and triad bandwidth per thread count (ceilings first,
+ * on an idle process), with notes when they look disturbed. */
+static void measure_peaks(const options *opt, double load_start, peaks *pk)
+{
+    *pk = (peaks){.best = ptc_peak_best_isa()};
     static const char *const peak_isas[] = {"avx512", "avx2", "neon"};
     for (size_t i = 0; i < sizeof peak_isas / sizeof peak_isas[0]; i++) {
         if (ptc_peak_fma_gflops(peak_isas[i], 1, 0.001) == 0)
             continue;
-        pk.isa[pk.n_isa] = peak_isas[i];
-        for (int t = 0; t < opt.n_threads; t++)
-            pk.gflops[pk.n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt.threads[t], opt.quick ? 0.1 : 0.3);
-        pk.n_isa++;
+        pk->isa[pk->n_isa] = peak_isas[i];
+        for (int t = 0; t < opt->n_threads; t++)
+            pk->gflops[pk->n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt->threads[t], opt->quick ? 0.1 : 0.3);
+        pk->n_isa++;
     }
-    for (int t = 0; t < opt.n_threads; t++)
-        pk.triad_gbps[t] = ptc_peak_triad_gbps(opt.threads[t], 0, opt.quick ? 3 : 5);
-    for (int i = 0; i < pk.n_isa; i++)
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk.isa[i], opt.threads[t],
-                    pk.gflops[i][t]);
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        pk->triad_gbps[t] = ptc_peak_triad_gbps(opt->threads[t], 0, opt->quick ? 3 : 5);
+    for (int i = 0; i < pk->n_isa; i++)
+        for (int t = 0; t < opt->n_threads; t++)
+            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk->isa[i], opt->threads[t],
+                    pk->gflops[i][t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt->threads[t], pk->triad_gbps[t]);
     /* a T-thread peak well below T x the 1-thread peak: the cores are shared or busy */
-    for (int i = 0; i < pk.n_isa; i++) {
+    for (int i = 0; i < pk->n_isa; i++) {
         double one = 0;
-        for (int t = 0; t < opt.n_threads; t++)
-            if (opt.threads[t] == 1)
-                one = pk.gflops[i][t];
-        for (int t = 0; t < opt.n_threads; t++) {
-            const int nt = opt.threads[t];
-            if (one > 0 && nt > 1 && pk.gflops[i][t] < 0.75 * nt * one)
+        for (int t = 0; t < opt->n_threads; t++)
+            if (opt->threads[t] == 1)
+                one = pk->gflops[i][t];
+        for (int t = 0; t < opt->n_threads; t++) {
+            const int nt = opt->threads[t];
+            if (one > 0 && nt > 1 && pk->gflops[i][t] < 0.75 * nt * one)
                 add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
                          "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
-                         pk.isa[i], nt, pk.gflops[i][t] / one, nt, load_start, nt);
+                         pk->isa[i], nt, pk->gflops[i][t] / one, nt, load_start, nt);
         }
     }
     if (load_start > 0.5)
         add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
+}
 
-    /* shapes */
-    size_t n_sgemm = opt.quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+/* The shapes of this run. */
+static void shape_lists(const options *opt, size_t *n_sgemm, const size_t **lengths, size_t *n_lengths)
+{
     static const size_t quick_lengths[] = {128, 512};
-    const size_t *lengths = opt.quick ? quick_lengths : attention_lengths;
-    size_t n_lengths = opt.quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+    *n_sgemm = opt->quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+    *lengths = opt->quick ? quick_lengths : attention_lengths;
+    *n_lengths = opt->quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+}
 
-    buffers buf;
+/* Inputs for the largest shape of each op. */
+static void alloc_buffers(const options *opt, buffers *buf)
+{
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt, &n_sgemm, &lengths, &n_lengths);
     unsigned seed = 12345;
     size_t max_a = 0, max_b = 0, max_c = 0, max_seq = 0;
     for (size_t s = 0; s < n_sgemm; s++) {
@@ -671,18 +588,27 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n_lengths; i++)
         max_seq = lengths[i] > max_seq ? lengths[i] : max_seq;
-    buf.a = alloc_floats(max_a, &seed);
-    buf.b = alloc_floats(max_b, &seed);
-    buf.c = alloc_floats(max_c, &seed);
-    buf.q = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.k = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.v = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.o = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.lse = alloc_floats(max_seq, &seed);
+    buf->a = alloc_floats(max_a, &seed);
+    buf->b = alloc_floats(max_b, &seed);
+    buf->c = alloc_floats(max_c, &seed);
+    buf->q = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->k = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->v = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->o = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->lse = alloc_floats(max_seq, &seed);
+}
 
+/* The cases into cases[MAX_CASES]; returns their count. */
+static int build_cases(const options *opt_in, const ptc_ops *const *tables, size_t n_tables,
+                       buffers *buffer, bench_case *cases)
+{
+    const options opt = *opt_in;
+    buffers *const bufp = buffer;
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt_in, &n_sgemm, &lengths, &n_lengths);
     /* the cases: ptc tables (ref first), then OpenBLAS last (its worker threads
      * spin after a call and would steal cores from the cases after it) */
-    static bench_case cases[MAX_CASES];
     int n_cases = 0;
     bool ref_limited = false, deduped = false;
     for (size_t ti = 0; ti < n_tables; ti++) {
@@ -711,7 +637,7 @@ int main(int argc, char **argv)
                 for (size_t s = 0; s < n_shapes; s++) {
                     bench_case *bc = &cases[n_cases];
                     *bc = (bench_case){.op = (op_kind)op, .impl = ops->name, .ops = ops,
-                                       .threads = opt.threads[t], .buf = &buf};
+                                       .threads = opt.threads[t], .buf = bufp};
                     if (op == OP_SGEMM) {
                         if (limit && s > 0) {
                             ref_limited = true;
@@ -740,7 +666,7 @@ int main(int argc, char **argv)
             for (size_t s = 0; s < n_sgemm; s++) {
                 bench_case *bc = &cases[n_cases];
                 *bc = (bench_case){.op = OP_SGEMM, .impl = "openblas", .threads = opt.threads[t],
-                                   .buf = &buf, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
+                                   .buf = bufp, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
                                    .k = sgemm_shapes[s].k};
                 bc->flops = 2.0 * bc->m * bc->n * bc->k;
                 snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
@@ -752,17 +678,23 @@ int main(int argc, char **argv)
                  "attention n <= 1024 only (--ref-full times all)");
     (void)deduped;
 
-    /* run them */
-    snprintf(path, sizeof path, "%s/gbench.json", dir);
-    run_info ri = {.opt = &opt, .total = n_cases};
+    return n_cases;
+}
+
+/* A suite of the cases, each fitted into --case-budget by one untimed call;
+ * NULL after a message. */
+static ptc_gbench *make_suite(const options *opt_in, const char *json_path, run_info *ri,
+                              bench_case *cases, int n_cases)
+{
+    const options opt = *opt_in;
     ptc_gbench_options gopt = {.repetitions = opt.reps, .min_time_s = opt.min_time_s,
-                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = path,
+                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = json_path,
                                .console = opt.gbench_console, .on_case_done = on_case_done,
-                               .on_case_done_user = &ri};
+                               .on_case_done_user = ri};
     ptc_gbench *suite = ptc_gbench_create(&gopt);
     if (!suite) {
         fprintf(stderr, "ptc-bench-kernels: out of memory\n");
-        return 1;
+        return NULL;
     }
     fprintf(stderr, "ptc-bench-kernels: one untimed call per case (warm-up, and fits slow cases into "
                     "--case-budget %g s)\n", opt.case_budget_s);
@@ -792,27 +724,21 @@ int main(int argc, char **argv)
         bc->gbench_index = ptc_gbench_add(suite, &gc);
         if (bc->gbench_index < 0) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-            return 1;
+            ptc_gbench_destroy(suite);
+            return NULL;
         }
     }
     fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
             opt.min_time_s);
-    const int run_rc = ptc_gbench_run(suite);
-    if (run_rc != 0)
-        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-    const double load_end = load_average();
-    const double elapsed = ptc_now() - t_start;
+    return suite;
+}
 
-    /* ---- outputs ---- */
-    char openblas_config[256];
-    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
-    openblas_config[strcspn(openblas_config, "\n")] = '\0';
-#ifdef PTC_BUILD_FLAGS
-    const char *flags = PTC_BUILD_FLAGS;
-#else
-    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
-#endif
-
+/* The stdout table, after a note when a figure beat its measured peak. */
+static void print_summary(const run_context *r, ptc_gbench *suite, const bench_case *cases,
+                          int n_cases)
+{
+    const options opt = *r->opt;
+    const peaks pk = *r->pk;
     /* a figure above its measured peak means the peak run was disturbed */
     for (int i = 0; i < n_cases; i++) {
         const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
@@ -827,7 +753,7 @@ int main(int argc, char **argv)
     }
 
     /* stdout table */
-    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", cpu, features, date, commit);
+    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", r->cpu, r->features, r->date, r->commit);
     printf("%-9s %-9s %2s  %-16s %10s %7s  %-19s %6s %3s\n", "impl", "op", "t", "shape", "GFLOP/s",
            "%peak", "min..max GFLOP/s", "cv%", "n");
     for (int i = 0; i < n_cases; i++) {
@@ -852,149 +778,83 @@ int main(int argc, char **argv)
         printf("triad bandwidth, %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
     for (int i = 0; i < notes.count; i++)
         printf("note: %s\n", notes.items[i]);
-    printf("elapsed %.1f s, load average %.2f -> %.2f\n", elapsed, load_start, load_end);
+    printf("elapsed %.1f s, load average %.2f -> %.2f\n", r->elapsed, r->load_start, r->load_end);
+}
 
-    /* JSON (own schema) */
-    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
-    FILE *fj = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
-    FILE *fc = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
-    FILE *fm = fopen(path, "w");
-    if (!fj || !fc || !fm) {
-        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
+int main(int argc, char **argv)
+{
+    const options opt = parse_options(argc, argv);
+    const ptc_ops *tables[8];
+    size_t n_tables;
+    if (select_tables(&opt, tables, &n_tables) != 0)
+        return 2;
+
+    const double t_start = ptc_now();
+    const double load_start = load_average();
+    char cpu[256], slug[256], features[256], commit[64], date[32];
+    ptc_machine machine;
+    char merr[128];
+    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
+    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
+    ptc_machine_slug(&machine, slug, sizeof slug);
+    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
+    bool dirty;
+    ptc_git_describe(commit, sizeof commit - 8, &dirty);
+    if (dirty)
+        strcat(commit, "-dirty");
+    const time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
+    if (ptc_mkdir_p(dir) != 0) {
+        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    fprintf(fj, "{\n  \"schema_version\": 1,\n  \"context\": {\n    \"cpu\": ");
-    json_string(fj, cpu);
-    fprintf(fj, ",\n    \"cpu_slug\": ");
-    json_string(fj, slug);
-    fprintf(fj, ",\n    \"cpu_features\": ");
-    json_string(fj, features);
-    fprintf(fj, ",\n    \"online_cpus\": %ld,\n    \"tables\": [", sysconf(_SC_NPROCESSORS_ONLN));
-    for (size_t i = 0; i < n_tables; i++) {
-        fprintf(fj, "%s", i ? ", " : "");
-        json_string(fj, tables[i]->name);
-    }
-    fprintf(fj, "],\n    \"compiler\": ");
-    json_string(fj, "gcc " __VERSION__);
-    fprintf(fj, ",\n    \"flags\": ");
-    json_string(fj, flags);
-    fprintf(fj, ",\n    \"peer\": ");
-    json_string(fj, opt.openblas ? openblas_config : "none");
-    fprintf(fj, ",\n    \"git_commit\": ");
-    json_string(fj, commit);
-    fprintf(fj, ",\n    \"date\": ");
-    json_string(fj, date);
-    fprintf(fj, ",\n    \"quick\": %s,\n    \"repetitions\": %d,\n    \"min_time_s\": %g,\n",
-            opt.quick ? "true" : "false", opt.reps, opt.min_time_s);
-    fprintf(fj, "    \"load_average_start\": %.2f,\n    \"load_average_end\": %.2f,\n    \"elapsed_s\": %.2f,\n",
-            load_start, load_end, elapsed);
-    fprintf(fj, "    \"peak_fma_gflops\": {");
-    for (int i = 0; i < pk.n_isa; i++) {
-        fprintf(fj, "%s\"%s\": {", i ? ", " : "", pk.isa[i]);
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.gflops[i][t]);
-        fprintf(fj, "}");
-    }
-    fprintf(fj, "},\n    \"triad_gbps\": {");
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.triad_gbps[t]);
-    fprintf(fj, "},\n    \"notes\": [");
-    for (int i = 0; i < notes.count; i++) {
-        fprintf(fj, "%s\n      ", i ? "," : "");
-        json_string(fj, notes.items[i]);
-    }
-    fprintf(fj, "%s]\n  },\n  \"rows\": [", notes.count ? "\n    " : "");
+    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
+    for (size_t i = 0; i < n_tables; i++)
+        fprintf(stderr, " %s", tables[i]->name);
+    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
 
-    fprintf(fc, "cpu,impl,isa,op,threads,shape,m,n,k,seq,d,flops_per_iter,gflops_median,gflops_min,"
-                "gflops_max,time_median_s,time_mean_s,time_stddev_s,cv,n_reps,peak_isa,peak_gflops,"
-                "pct_peak,error\n");
-    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n", cpu,
-            features, date, commit, opt.reps, opt.min_time_s, opt.quick ? " (quick)" : "");
-    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
-    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
-
-    int rows_written = 0;
-    for (int i = 0; i < n_cases; i++) {
-        const bench_case *bc = &cases[i];
-        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)bc->gbench_index);
-        const char *peak_isa;
-        const double peak = peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
-        const double pct = peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0;
-        const char *op = bc->op == OP_SGEMM ? "sgemm" : "attention";
-        /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
-        const char *isa = bc->ops ? bc->impl : "openblas-dispatch";
-
-        fprintf(fj, "%s\n    {\"cpu\": ", rows_written++ ? "," : "");
-        json_string(fj, cpu);
-        fprintf(fj, ", \"impl\": \"%s\", \"isa\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"shape\": \"%s\", ",
-                bc->impl, isa, op, bc->threads, bc->shape);
-        if (bc->op == OP_SGEMM)
-            fprintf(fj, "\"m\": %zu, \"n\": %zu, \"k\": %zu, ", bc->m, bc->n, bc->k);
-        else
-            fprintf(fj, "\"seq\": %zu, \"d\": %d, ", bc->seq, ATTN_D);
-        fprintf(fj, "\"flops_per_iter\": %.0f, \"gflops_median\": %.4f, \"gflops_min\": %.4f, "
-                    "\"gflops_max\": %.4f, \"time_median_s\": %.9g, \"time_mean_s\": %.9g, "
-                    "\"time_stddev_s\": %.9g, \"time_min_s\": %.9g, \"time_max_s\": %.9g, \"cv\": %.6f, "
-                    "\"n_reps\": %d, \"rep_s\": [",
-                bc->flops, s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s,
-                s->stddev_s, s->min_s, s->max_s, s->cv, s->n);
-        for (int r = 0; r < s->n; r++)
-            fprintf(fj, "%s%.9g", r ? ", " : "", s->rep_s[r]);
-        fprintf(fj, "], \"rep_iterations\": [");
-        for (int r = 0; r < s->n; r++)
-            fprintf(fj, "%s%lld", r ? ", " : "", (long long)s->rep_iterations[r]);
-        fprintf(fj, "], \"peak_isa\": \"%s\", \"peak_gflops\": %.3f, \"pct_peak\": %.2f, \"error\": ",
-                peak_isa, peak, pct);
-        json_string(fj, s->error_message);
-        fprintf(fj, "}");
-
-        fprintf(fc, "\"%s\",%s,%s,%s,%d,\"%s\",", cpu, bc->impl, isa, op, bc->threads, bc->shape);
-        if (bc->op == OP_SGEMM)
-            fprintf(fc, "%zu,%zu,%zu,,,", bc->m, bc->n, bc->k);
-        else
-            fprintf(fc, ",,,%zu,%d,", bc->seq, ATTN_D);
-        fprintf(fc, "%.0f,%.4f,%.4f,%.4f,%.9g,%.9g,%.9g,%.6f,%d,%s,%.3f,%.2f,\"%s\"\n", bc->flops,
-                s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s, s->stddev_s, s->cv,
-                s->n, peak_isa, peak, pct, s->error_message);
-
-        if (s->error || s->n == 0)
-            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", bc->impl, op, bc->threads, bc->shape,
-                    s->error_message);
-        else
-            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", bc->impl, op,
-                    bc->threads, bc->shape, s->gflops_median, pct, s->gflops_min, s->gflops_max, 100 * s->cv,
-                    s->n);
-    }
-    fprintf(fj, "\n  ]\n}\n");
-    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
-    for (int i = 0; i < pk.n_isa; i++)
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(fm, " %s %dt %.1f GFLOP/s;", pk.isa[i], opt.threads[t], pk.gflops[i][t]);
-    fprintf(fm, "\nTriad bandwidth:");
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(fm, " %dt %.1f GB/s;", opt.threads[t], pk.triad_gbps[t]);
-    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
-                "same thread count. Peer: %s.\n",
-            pk.best ? pk.best : "none", openblas_config);
-    for (int i = 0; i < notes.count; i++)
-        fprintf(fm, "\n- %s", notes.items[i]);
-    fprintf(fm, "\n");
-    const bool write_ok = !ferror(fj) && !ferror(fc) && !ferror(fm);
-    fclose(fj);
-    fclose(fc);
-    fclose(fm);
-    if (!write_ok) {
-        fprintf(stderr, "ptc-bench-kernels: error writing the result files under %s\n", dir);
+    peaks pk;
+    measure_peaks(&opt, load_start, &pk);
+    buffers buf;
+    alloc_buffers(&opt, &buf);
+    static bench_case cases[MAX_CASES];
+    const int n_cases = build_cases(&opt, tables, n_tables, &buf, cases);
+    snprintf(path, sizeof path, "%s/gbench.json", dir);
+    run_info ri = {.opt = &opt, .total = n_cases};
+    ptc_gbench *suite = make_suite(&opt, path, &ri, cases, n_cases);
+    if (!suite)
         return 1;
-    }
-    printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
+    fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
+            opt.min_time_s);
+    const int run_rc = ptc_gbench_run(suite);
+    if (run_rc != 0)
+        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
+
+    char openblas_config[256];
+    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
+    openblas_config[strcspn(openblas_config, "\n")] = '\0';
+#ifdef PTC_BUILD_FLAGS
+    const char *flags = PTC_BUILD_FLAGS;
+#else
+    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
+#endif
+    const run_context rc_ctx = {.opt = &opt, .pk = &pk, .tables = tables, .n_tables = n_tables,
+                                .cpu = cpu, .slug = slug, .features = features, .commit = commit,
+                                .date = date, .flags = flags, .peer = openblas_config,
+                                .load_start = load_start, .load_end = load_average(),
+                                .elapsed = ptc_now() - t_start};
+    print_summary(&rc_ctx, suite, cases, n_cases);
+    const int wrc = write_results(dir, &rc_ctx, suite, cases, n_cases);
+    if (wrc == 0)
+        printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
     ptc_gbench_destroy(suite);
     float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
     for (int i = 0; i < notes.count; i++)
         free(notes.items[i]);
-    return run_rc == 0 ? 0 : 1;
+    return wrc != 0 || run_rc != 0 ? 1 : 0;
 }

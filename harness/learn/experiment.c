@@ -20,6 +20,7 @@
  * `ptc table --kind accuracy OUT` renders Table 2/3 style (mean ± sd over seeds).
  */
 #include "learn/train.h"
+#include "common/rows.h"
 #include "common/sys.h"
 
 #include "common/machine.h"
@@ -395,8 +396,9 @@ int ptc_experiment_main(int argc, char **argv)
                     json_object_set_new(row, "rss_ratio", json_real(rss / brss));
                 }
                 json_object_set_new(row, "timestamp", json_string(ts));
-                char *line = json_dumps(row, JSON_COMPACT);
-                fprintf(rows, "%s\n", line);
+                char *line = ptc_row_line(row);
+                if (line)
+                    fputs(line, rows);
                 free(line);
                 json_decref(row);
             }

@@ -26,6 +26,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 static const char *const default_key[] = {"level", "variant", "rule",  "p",        "lc",
@@ -231,25 +232,254 @@ static void describe(const json_t *row, const char *const *fields, size_t nf,
     }
 }
 
-static void usage(FILE *out)
+typedef struct {
+    gate items[32];
+    size_t n;
+} gate_list;
+
+/* --fail-if EXPR[,EXPR...]: appended to a gate_list */
+static int add_gates(void *field, const char *value, char *err, size_t len)
 {
-    fprintf(out, "usage: ptc compare [--key F,...|config_id] [--fail-if 'METRIC OP N']...\n"
-                 "                   [--where F=V,...] [--format md|csv|latex] [--out FILE]\n"
-                 "                   [--strict] [--all-runs] A B\n"
-                 "  metrics (B/A): time_ratio speedup_ratio memory_ratio rss_ratio gflops_ratio\n");
+    gate_list *g = field;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", value);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (g->n == sizeof g->items / sizeof g->items[0]) {
+            snprintf(err, len, "too many --fail-if expressions");
+            return -1;
+        }
+        if (parse_gate(tok, &g->items[g->n], err, len) != 0)
+            return -1;
+        g->n++;
+    }
+    if (strspn(value, " ,") == strlen(value)) {
+        snprintf(err, len, "bad --fail-if '%s': empty expression", value);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    gate_list gates;
+    const char *key_spec, *out_path;
+    ptc_fmt fmt;
+} compare_opts;
+
+#define C(field) offsetof(compare_opts, field)
+static const ptc_option compare_rows[] = {
+    {"key", PTC_OPT_STR, C(key_spec), "F,...", "the fields that match rows (config_id: the ids)"},
+    {"fail-if", PTC_OPT_CUSTOM, C(gates), "'METRIC OP N'", "exit 1 when a pair meets it (repeatable); metrics B/A: "
+     "time_ratio speedup_ratio memory_ratio rss_ratio gflops_ratio", .set = add_gates},
+    {"format", PTC_OPT_CUSTOM, C(fmt), "FMT", "md csv latex", "md", .set = ptc_report_set_format},
+    {"out", PTC_OPT_STR, C(out_path), "FILE", "write the table there (stdout)"},
+    {NULL},
+};
+#undef C
+
+/* ---- the steps of ptc compare ---------------------------------------------------------- */
+
+/* Pairs of rows with the same key, in A's order; returns their count. */
+static size_t match_pairs(side sides[2], const json_t **pa, const json_t **pb)
+{
+    size_t npairs = 0;
+    for (size_t i = 0; i < sides[0].n; i++)
+        for (size_t j = 0; j < sides[1].n; j++)
+            if (!sides[1].matched[j] && strcmp(sides[0].keys[i], sides[1].keys[j]) == 0) {
+                sides[0].matched[i] = sides[1].matched[j] = true;
+                pa[npairs] = sides[0].rows[i];
+                pb[npairs++] = sides[1].rows[j];
+                break;
+            }
+    return npairs;
+}
+
+/* The dims that vary over the matched rows of A (configuration only) into keys,
+ * the dims never shown into skip (NULL-terminated); pairs sorted by keys.
+ * Returns the count of keys. */
+static size_t display_keys(const json_t **pa, const json_t **pb, size_t npairs, const char **keys,
+                           const char **skip)
+{
+    size_t ns = 0;
+    for (const char *const *d = side_fields; *d; d++)
+        skip[ns++] = *d;
+    for (const char *const *d = implied_by_label; *d; d++)
+        skip[ns++] = *d;
+    skip[ns] = NULL;
+    size_t nk = 0;
+    for (const char *const *d = ptc_report_dims; *d && nk < 32; d++)
+        if (!ptc_field_in(*d, skip) && ptc_dim_varies(pa, npairs, *d))
+            keys[nk++] = *d;
+    /* sort pairs by the display keys (insertion sort: a few hundred pairs at most) */
+    for (size_t i = 1; i < npairs; i++)
+        for (size_t j = i; j > 0; j--) {
+            int d = 0;
+            for (size_t k = 0; k < nk && d == 0; k++)
+                d = ptc_dim_cmp(pa[j - 1], pa[j], keys[k]);
+            if (d <= 0)
+                break;
+            const json_t *x = pa[j]; pa[j] = pa[j - 1]; pa[j - 1] = x;
+            x = pb[j]; pb[j] = pb[j - 1]; pb[j - 1] = x;
+        }
+
+    return nk;
+}
+
+/* Title, caption and columns; returns the first column after the keys and sets
+ * the time unit. */
+static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const json_t **pb,
+                          size_t npairs, const char **keys, size_t nk, const char **skip,
+                          double *unit_out)
+{
+    char wa[400], wb[400], rest[800];
+    side_words(&sides[0], wa, sizeof wa);
+    side_words(&sides[1], wb, sizeof wb);
+    const char *skip2[48];
+    size_t ns2 = 0;
+    for (size_t k = 0; k < nk; k++)
+        skip2[ns2++] = keys[k];
+    for (size_t k = 0; skip[k]; k++)
+        skip2[ns2++] = skip[k];
+    skip2[ns2] = NULL;
+    ptc_caption(pa, npairs, skip2, rest, sizeof rest);
+    snprintf(t->title, sizeof t->title, "Comparison B against A");
+    snprintf(t->caption, sizeof t->caption, "%.250s; %.250s; %.500s", wa, wb, rest);
+
+    for (size_t k = 0; k < nk; k++)
+        ptc_rtable_col(t, ptc_dim_title(keys[k]), json_is_number(ptc_row_get(pa[0], keys[k])),
+                       keys[k], NULL, NULL, NULL);
+    const json_t **both = malloc(2 * npairs * sizeof *both);
+    for (size_t i = 0; i < npairs; i++) {
+        both[i] = pa[i];
+        both[npairs + i] = pb[i];
+    }
+    const char *uname;
+    const double unit = ptc_time_unit(both, 2 * npairs, &uname);
+    free(both);
+    char ta[64], tb[64];
+    snprintf(ta, sizeof ta, "time A %s", uname);
+    snprintf(tb, sizeof tb, "time B %s", uname);
+    size_t c0 = nk;
+    ptc_rtable_col(t, ta, true, "a_time_median_s", "a_time_stddev_s", NULL, NULL);
+    ptc_rtable_col(t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
+    ptc_rtable_col(t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
+    ptc_rtable_col(t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
+    ptc_rtable_col(t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
+                   "a_speedup_ci_high", NULL);
+    ptc_rtable_col(t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
+                   "b_speedup_ci_high", NULL);
+    ptc_rtable_col(t, "speedup B/A", true, "speedup_ratio", NULL, NULL, NULL);
+    ptc_rtable_col(t, "memory B/A", true, "memory_ratio", NULL, NULL, NULL);
+
+    *unit_out = unit;
+    return c0;
+}
+
+/* One table row per pair, and a FAIL note per --fail-if gate a pair meets;
+ * returns the count of those. */
+static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, size_t npairs,
+                         const char **keys, size_t nk, size_t c0, double unit, const gate *gates,
+                         size_t ngates, const char **fields, size_t nf)
+{
+    size_t violations = 0;
+    for (size_t i = 0; i < npairs; i++) {
+        size_t r = ptc_rtable_row(t), c = c0;
+        for (size_t k = 0; k < nk; k++)
+            ptc_cell_dim(t, r, k, pa[i], keys[k]);
+        ptc_cell_time(t, r, c++, pa[i], unit);
+        ptc_cell_time(t, r, c++, pb[i], unit);
+        double v;
+        char text[64], csv[40];
+        if (metric_value(pa[i], pb[i], M_TIME, &v)) {
+            snprintf(text, sizeof text, "%.3f", v);
+            ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL, NULL,
+                           NULL);
+        }
+        c++;
+        double amin, amax, bmin, bmax;
+        if (ptc_row_num(pa[i], "time_s.min", &amin) && ptc_row_num(pa[i], "time_s.max", &amax) &&
+            ptc_row_num(pb[i], "time_s.min", &bmin) && ptc_row_num(pb[i], "time_s.max", &bmax)) {
+            const char *o = (bmin <= amax && amin <= bmax) ? "yes" : "no";
+            ptc_rtable_set(t, r, c, o, o, NULL, NULL, NULL);
+        }
+        c++;
+        ptc_cell_speedup(t, r, c++, pa[i]);
+        ptc_cell_speedup(t, r, c++, pb[i]);
+        for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
+            if (metric_value(pa[i], pb[i], m, &v)) {
+                snprintf(text, sizeof text, "%.3f", v);
+                ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL,
+                               NULL, NULL);
+            }
+        for (size_t g = 0; g < ngates; g++) {
+            if (!metric_value(pa[i], pb[i], gates[g].metric, &v) || !gate_holds(&gates[g], v))
+                continue;
+            char what[512];
+            describe(pa[i], fields, nf, pa, npairs, what, sizeof what);
+            ptc_rtable_note(t, "FAIL %s: %s: %s = %.4g", gates[g].text, what,
+                            metric_names[gates[g].metric], v);
+            violations++;
+        }
+    }
+    return violations;
+}
+
+/* Notes on the rows of each side that matched nothing, repeated keys, errors. */
+static void note_sides(ptc_rtable *t, side sides[2], const char *const *paths, const size_t only[2],
+                       const char **fields, size_t nf)
+{
+    const json_t **all[2] = {ptc_rows_objs(&sides[0].set), ptc_rows_objs(&sides[1].set)};
+    for (int s = 0; s < 2; s++) {
+        if (only[s])
+            ptc_rtable_note(t, "%zu row%s only in %s (%s):", only[s], only[s] == 1 ? "" : "s",
+                            sides[s].name, paths[s]);
+        for (size_t i = 0; i < sides[s].n; i++)
+            if (!sides[s].matched[i]) {
+                char what[512];
+                describe(sides[s].rows[i], fields, nf, all[s], sides[s].set.n, what, sizeof what);
+                ptc_rtable_note(t, "only in %s: %s", sides[s].name, what);
+            }
+        if (sides[s].duplicates)
+            ptc_rtable_note(t, "%s has %zu row%s repeating a key; the last row read is used",
+                            sides[s].name, sides[s].duplicates,
+                            sides[s].duplicates == 1 ? "" : "s");
+        if (sides[s].set.errors)
+            ptc_rtable_note(t, "%s: %zu row%s with status \"error\" excluded", sides[s].name,
+                            sides[s].set.errors, sides[s].set.errors == 1 ? "" : "s");
+        if (sides[s].set.malformed)
+            ptc_rtable_note(t, "%s: %zu malformed line%s skipped", sides[s].name,
+                            sides[s].set.malformed, sides[s].set.malformed == 1 ? "" : "s");
+    }
+    free(all[0]);
+    free(all[1]);
 }
 
 int ptc_compare_main(int argc, char **argv)
 {
-    ptc_fmt fmt = PTC_FMT_MD;
-    const char *out_path = NULL, *key_spec = NULL;
+    static compare_opts co;
+    memset(&co, 0, sizeof co);
     ptc_filters filters = {0};
     ptc_load_opts lo = {.prog = "ptc compare"};
-    gate gates[32];
-    size_t ngates = 0;
-    const char *paths[2];
-    size_t npaths = 0;
-    int rc = 0;
+    const ptc_opt_group groups[] = {
+        {"compare", compare_rows, &co},
+        {"rows", ptc_report_load_rows, &lo},
+        {"filter", ptc_report_filter_rows, &filters},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc compare",
+        .usage = "ptc compare [options] A B   (rows.jsonl files or run folders)",
+        .groups = groups,
+        .n_groups = 3,
+        .max_args = 2,
+    };
+    ptc_opts_defaults(&spec);
+    static ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    const gate *gates = co.gates.items;
+    const size_t ngates = co.gates.n;
+    const char *out_path = co.out_path, *key_spec = co.key_spec;
+    const ptc_fmt fmt = co.fmt;
+    const char *const *paths = seen.args;
+    const size_t npaths = seen.n_args;
     side sides[2] = {{.name = "A"}, {.name = "B"}};
     ptc_rows_init(&sides[0].set);
     ptc_rows_init(&sides[1].set);
@@ -260,68 +490,9 @@ int ptc_compare_main(int argc, char **argv)
     size_t nf = 0;
     const json_t **pa = NULL, **pb = NULL;
     size_t npairs = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        char err[300];
-        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
-        if (common == 2) {
-            rc = 2;
-            goto done;
-        } else if (common == 1) {
-            continue;
-        } else if (ptc_opt_value(argc, argv, &i, "--fail-if", &v, &missing) && !missing) {
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s", v);
-            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-                 tok = strtok_r(NULL, ",", &save)) {
-                if (ngates == sizeof gates / sizeof gates[0] ||
-                    parse_gate(tok, &gates[ngates], err, sizeof err) != 0) {
-                    if (ngates == sizeof gates / sizeof gates[0])
-                        snprintf(err, sizeof err, "too many --fail-if expressions");
-                    fprintf(stderr, "ptc compare: %s\n", err);
-                    rc = 2;
-                    goto done;
-                }
-                ngates++;
-            }
-            if (strspn(v, " ,") == strlen(v)) {
-                fprintf(stderr, "ptc compare: bad --fail-if '%s': empty expression\n", v);
-                rc = 2;
-                goto done;
-            }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--key", &v, &missing) && !missing) {
-            key_spec = v;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
-                   !missing) {
-            if (ptc_fmt_parse(v, &fmt) != 0) {
-                fprintf(stderr, "ptc compare: unknown --format '%s' (md, csv, latex)\n", v);
-                rc = 2;
-                goto done;
-            }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--out", &v, &missing) &&
-                   !missing) {
-            out_path = v;
-        } else if (missing) {
-            fprintf(stderr, "ptc compare: %s needs a value\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "ptc compare: unknown option '%s' (try --help)\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (npaths == 2) {
-            fprintf(stderr, "ptc compare: give exactly two inputs, A and B (third: %s)\n",
-                    argv[i]);
-            rc = 2;
-            goto done;
-        } else {
-            paths[npaths++] = argv[i];
-        }
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc;
+        goto done;
     }
     if (npaths != 2) {
         fprintf(stderr, "ptc compare: give two inputs, A and B (rows.jsonl or run folders)\n");
@@ -345,8 +516,7 @@ int ptc_compare_main(int argc, char **argv)
 
     for (int s = 0; s < 2; s++) {
         sides[s].path = paths[s];
-        char *p = (char *)paths[s];
-        if ((rc = ptc_report_load(&sides[s].set, &p, 1, &lo, &filters)) != 0)
+        if ((rc = ptc_report_load(&sides[s].set, &paths[s], 1, &lo, &filters)) != 0)
             goto done;
         side_keys(&sides[s], fields, nf);
     }
@@ -354,14 +524,7 @@ int ptc_compare_main(int argc, char **argv)
     /* pairs, in A's order sorted by configuration */
     pa = malloc((sides[0].n + 1) * sizeof *pa);
     pb = malloc((sides[0].n + 1) * sizeof *pb);
-    for (size_t i = 0; i < sides[0].n; i++)
-        for (size_t j = 0; j < sides[1].n; j++)
-            if (!sides[1].matched[j] && strcmp(sides[0].keys[i], sides[1].keys[j]) == 0) {
-                sides[0].matched[i] = sides[1].matched[j] = true;
-                pa[npairs] = sides[0].rows[i];
-                pb[npairs++] = sides[1].rows[j];
-                break;
-            }
+    npairs = match_pairs(sides, pa, pb);
     size_t only[2] = {sides[0].n - npairs, sides[1].n - npairs};
     if (npairs == 0) {
         fprintf(stderr, "ptc compare: no row of %s matches a row of %s by key %s "
@@ -371,135 +534,13 @@ int ptc_compare_main(int argc, char **argv)
         goto done;
     }
 
-    /* display: dims that vary over the matched rows of A, configuration only */
-    const char *skip[16];
-    size_t ns = 0;
-    for (const char *const *d = side_fields; *d; d++)
-        skip[ns++] = *d;
-    for (const char *const *d = implied_by_label; *d; d++)
-        skip[ns++] = *d;
-    skip[ns] = NULL;
-    const char *keys[32];
-    size_t nk = 0;
-    for (const char *const *d = ptc_report_dims; *d && nk < 32; d++)
-        if (!ptc_field_in(*d, skip) && ptc_dim_varies(pa, npairs, *d))
-            keys[nk++] = *d;
-    /* sort pairs by the display keys (insertion sort: a few hundred pairs at most) */
-    for (size_t i = 1; i < npairs; i++)
-        for (size_t j = i; j > 0; j--) {
-            int d = 0;
-            for (size_t k = 0; k < nk && d == 0; k++)
-                d = ptc_dim_cmp(pa[j - 1], pa[j], keys[k]);
-            if (d <= 0)
-                break;
-            const json_t *x = pa[j]; pa[j] = pa[j - 1]; pa[j - 1] = x;
-            x = pb[j]; pb[j] = pb[j - 1]; pb[j - 1] = x;
-        }
-
-    char wa[400], wb[400], rest[800];
-    side_words(&sides[0], wa, sizeof wa);
-    side_words(&sides[1], wb, sizeof wb);
-    const char *skip2[48];
-    size_t ns2 = 0;
-    for (size_t k = 0; k < nk; k++)
-        skip2[ns2++] = keys[k];
-    for (size_t k = 0; skip[k]; k++)
-        skip2[ns2++] = skip[k];
-    skip2[ns2] = NULL;
-    ptc_caption(pa, npairs, skip2, rest, sizeof rest);
-    snprintf(t.title, sizeof t.title, "Comparison B against A");
-    snprintf(t.caption, sizeof t.caption, "%.250s; %.250s; %.500s", wa, wb, rest);
-
-    for (size_t k = 0; k < nk; k++)
-        ptc_rtable_col(&t, ptc_dim_title(keys[k]), json_is_number(ptc_row_get(pa[0], keys[k])),
-                       keys[k], NULL, NULL, NULL);
-    const json_t **both = malloc(2 * npairs * sizeof *both);
-    for (size_t i = 0; i < npairs; i++) {
-        both[i] = pa[i];
-        both[npairs + i] = pb[i];
-    }
-    const char *uname;
-    double unit = ptc_time_unit(both, 2 * npairs, &uname);
-    free(both);
-    char ta[64], tb[64];
-    snprintf(ta, sizeof ta, "time A %s", uname);
-    snprintf(tb, sizeof tb, "time B %s", uname);
-    size_t c0 = nk;
-    ptc_rtable_col(&t, ta, true, "a_time_median_s", "a_time_stddev_s", NULL, NULL);
-    ptc_rtable_col(&t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
-    ptc_rtable_col(&t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
-                   "a_speedup_ci_high", NULL);
-    ptc_rtable_col(&t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
-                   "b_speedup_ci_high", NULL);
-    ptc_rtable_col(&t, "speedup B/A", true, "speedup_ratio", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "memory B/A", true, "memory_ratio", NULL, NULL, NULL);
-
-    size_t violations = 0;
-    for (size_t i = 0; i < npairs; i++) {
-        size_t r = ptc_rtable_row(&t), c = c0;
-        for (size_t k = 0; k < nk; k++)
-            ptc_cell_dim(&t, r, k, pa[i], keys[k]);
-        ptc_cell_time(&t, r, c++, pa[i], unit);
-        ptc_cell_time(&t, r, c++, pb[i], unit);
-        double v;
-        char text[64], csv[40];
-        if (metric_value(pa[i], pb[i], M_TIME, &v)) {
-            snprintf(text, sizeof text, "%.3f", v);
-            ptc_rtable_set(&t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL, NULL,
-                           NULL);
-        }
-        c++;
-        double amin, amax, bmin, bmax;
-        if (ptc_row_num(pa[i], "time_s.min", &amin) && ptc_row_num(pa[i], "time_s.max", &amax) &&
-            ptc_row_num(pb[i], "time_s.min", &bmin) && ptc_row_num(pb[i], "time_s.max", &bmax)) {
-            const char *o = (bmin <= amax && amin <= bmax) ? "yes" : "no";
-            ptc_rtable_set(&t, r, c, o, o, NULL, NULL, NULL);
-        }
-        c++;
-        ptc_cell_speedup(&t, r, c++, pa[i]);
-        ptc_cell_speedup(&t, r, c++, pb[i]);
-        for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
-            if (metric_value(pa[i], pb[i], m, &v)) {
-                snprintf(text, sizeof text, "%.3f", v);
-                ptc_rtable_set(&t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL,
-                               NULL, NULL);
-            }
-        for (size_t g = 0; g < ngates; g++) {
-            if (!metric_value(pa[i], pb[i], gates[g].metric, &v) || !gate_holds(&gates[g], v))
-                continue;
-            char what[512];
-            describe(pa[i], fields, nf, pa, npairs, what, sizeof what);
-            ptc_rtable_note(&t, "FAIL %s: %s: %s = %.4g", gates[g].text, what,
-                            metric_names[gates[g].metric], v);
-            violations++;
-        }
-    }
-    const json_t **all[2] = {ptc_rows_objs(&sides[0].set), ptc_rows_objs(&sides[1].set)};
-    for (int s = 0; s < 2; s++) {
-        if (only[s])
-            ptc_rtable_note(&t, "%zu row%s only in %s (%s):", only[s], only[s] == 1 ? "" : "s",
-                            sides[s].name, paths[s]);
-        for (size_t i = 0; i < sides[s].n; i++)
-            if (!sides[s].matched[i]) {
-                char what[512];
-                describe(sides[s].rows[i], fields, nf, all[s], sides[s].set.n, what, sizeof what);
-                ptc_rtable_note(&t, "only in %s: %s", sides[s].name, what);
-            }
-        if (sides[s].duplicates)
-            ptc_rtable_note(&t, "%s has %zu row%s repeating a key; the last row read is used",
-                            sides[s].name, sides[s].duplicates,
-                            sides[s].duplicates == 1 ? "" : "s");
-        if (sides[s].set.errors)
-            ptc_rtable_note(&t, "%s: %zu row%s with status \"error\" excluded", sides[s].name,
-                            sides[s].set.errors, sides[s].set.errors == 1 ? "" : "s");
-        if (sides[s].set.malformed)
-            ptc_rtable_note(&t, "%s: %zu malformed line%s skipped", sides[s].name,
-                            sides[s].set.malformed, sides[s].set.malformed == 1 ? "" : "s");
-    }
-    free(all[0]);
-    free(all[1]);
+    const char *skip[16], *keys[32];
+    const size_t nk = display_keys(pa, pb, npairs, keys, skip);
+    double unit;
+    const size_t c0 = table_setup(&t, sides, pa, pb, npairs, keys, nk, skip, &unit);
+    const size_t violations =
+        fill_pairs(&t, pa, pb, npairs, keys, nk, c0, unit, gates, ngates, fields, nf);
+    note_sides(&t, sides, paths, only, fields, nf);
     if (ngates)
         ptc_rtable_note(&t, "--fail-if: %zu violation%s in %zu matched pair%s", violations,
                         violations == 1 ? "" : "s", npairs, npairs == 1 ? "" : "s");
