@@ -148,7 +148,7 @@ static void usage(FILE *out)
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -195,4 +195,17 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "ptc: unknown command '%s' (try `ptc --help`)\n", cmd);
     return 2;
+}
+
+/* A command whose output could not be written (a full disk, a closed pipe) fails. */
+int main(int argc, char **argv)
+{
+    const int rc = run_command(argc, argv);
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ptc %s: cannot write the standard output: %s\n", argc > 1 ? argv[1] : "",
+                errno ? strerror(errno) : "write error");
+        return rc ? rc : 1;
+    }
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include "cluster/shard_sweep.h"
 #include "common/sys.h"
 
+#include "common/cpus.h"
 #include "common/machine.h"
 
 #include "ptc/cpu.h"
@@ -389,6 +390,10 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         close(fds[0]);
         close(rs->rows_fd);
         const int rc = ptc_bench_run_group(ctx, sub, n_sub, write, group_index, fds[1]);
+        /* the caller's buffers, copied into this process that never returns to it */
+        free((void *)sub);
+        free((void *)write);
+        free((void *)cost);
         close(fds[1]);
         fflush(NULL);
         _exit(rc == 0 ? 0 : 3);
@@ -809,7 +814,8 @@ int ptc_bench_main(int argc, char **argv)
 
     /* every check before anything runs or is written */
     bench_plan plan = {0};
-    if (ptc_sweep_expand(&o, (int)m.pus, &plan.configs, &plan.n_configs, &plan.skipped, err,
+    const int n_cpus = ptc_cpus_allowed(NULL); /* read before any thread is bound */
+    if (ptc_sweep_expand(&o, n_cpus, &plan.configs, &plan.n_configs, &plan.skipped, err,
                          sizeof err) != 0) {
         fprintf(stderr, "ptc bench: %s\n", err);
         return 2;
@@ -919,7 +925,7 @@ int ptc_bench_main(int argc, char **argv)
     if (!ctx.cal.root && !o.no_calibrate) {
         fprintf(stderr, "ptc bench: no calibration for this machine (%s): measuring a quick one "
                         "(`ptc calibrate` measures a full one)\n", cal_path);
-        if (calibrate_in_child(cal_path, (int)m.pus) != 0 ||
+        if (calibrate_in_child(cal_path, n_cpus) != 0 ||
             ptc_calibration_load(cal_path, &ctx.cal, cal_err, sizeof cal_err) != 0)
             fprintf(stderr, "ptc bench: calibration failed: rows carry no pct_peak\n");
         plan_costs(&plan, &ctx.cal, &o); /* estimates from the calibrated peak now */
