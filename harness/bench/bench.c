@@ -737,6 +737,84 @@ static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs,
     return rc;
 }
 
+/* What is pending of plan's configurations (after a resume: without an ok row in
+ * rows_path, whose torn last line is dropped unless dry_run), their cost and
+ * groups. 0, or 1 after a message. */
+static int plan_pending(bench_plan *plan, bool resuming, const char *rows_path, bool dry_run,
+                        const ptc_calibration *cal, const ptc_sweep_opts *o)
+{
+    plan->pending = malloc(plan->n_configs * sizeof *plan->pending);
+    plan->cost = malloc(plan->n_configs * sizeof *plan->cost);
+    if (!plan->pending || !plan->cost) {
+        fprintf(stderr, "ptc bench: out of memory\n");
+        return 1;
+    }
+    if (resuming) {
+        if (!dry_run && ptc_rows_repair_tail(rows_path) < 0) {
+            fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
+            return 1;
+        }
+        if (ptc_rows_ok_ids(rows_path, &plan->done_ids, &plan->n_done) != 0) {
+            fprintf(stderr, "ptc bench: cannot read %s\n", rows_path);
+            return 1;
+        }
+    }
+    plan->n_pending = ptc_rows_pending(plan->configs, plan->n_configs, plan->done_ids,
+                                       plan->n_done, plan->pending);
+    plan_costs(plan, cal, o);
+    for (size_t i = 0; i < plan->n_configs; i++)
+        plan->n_groups += i == 0 || strcmp(plan->configs[i].group, plan->configs[i - 1].group) != 0;
+    return 0;
+}
+
+/* A new run folder's name <date>-<time>-NAME[-k] (the first that does not exist). */
+static void new_run_dir(const ptc_sweep_opts *o, const char *slug_dir, char *run, size_t run_len,
+                        char *run_dir, size_t run_dir_len)
+{
+    const char *name = o->name[0] ? o->name : "sweep";
+    char stamp[32];
+    const time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(run, run_len, "%s-%s", stamp, name);
+    snprintf(run_dir, run_dir_len, "%s/%s", slug_dir, run);
+    for (int k = 2; exists(run_dir) && k < 100; k++) {
+        snprintf(run, run_len, "%s-%s-%d", stamp, name, k);
+        snprintf(run_dir, run_dir_len, "%s/%s", slug_dir, run);
+    }
+}
+
+/* Runs the pending groups into rows_path and prints the summary. 0, 130 when
+ * interrupted, or 1 after a message. */
+static int run_and_summarize(ptc_bench_ctx *ctx, const bench_plan *plan, const char *rows_path,
+                             const char *run_dir, bool resuming)
+{
+    run_state rs = {.written = json_array()};
+    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (rs.rows_fd < 0) {
+        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
+        json_decref(rs.written);
+        return 1;
+    }
+    char d[32];
+    format_duration(plan->total_cost, d, sizeof d);
+    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
+            run_dir, plan->n_configs, plan->n_groups, plan->n_pending, resuming ? " (resumed)" : "", d);
+    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan->total_cost,
+                   .total = plan->n_pending};
+    const double t_start = ptc_now();
+    const int rc = run_groups(ctx, plan, &rs, &pg);
+    close(rs.rows_fd);
+    if (rc == 0) {
+        print_summary(&rs);
+        printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
+               rs.n_error, rows_path, ptc_now() - t_start);
+    }
+    json_decref(rs.written);
+    return rc;
+}
+
 int ptc_bench_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -797,33 +875,11 @@ int ptc_bench_main(int argc, char **argv)
         fprintf(stderr, "ptc bench: ignoring %s\n", cal_err);
 
     /* groups (contiguous) and what is pending */
-    int rc = 0;
-    plan.pending = malloc(plan.n_configs * sizeof *plan.pending);
-    plan.cost = malloc(plan.n_configs * sizeof *plan.cost);
-    if (!plan.pending || !plan.cost) {
-        fprintf(stderr, "ptc bench: out of memory\n");
-        rc = 1;
-        goto free_plan;
-    }
     char rows_path[1100];
-    if (resuming) {
-        snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
-        if (!o.dry_run && ptc_rows_repair_tail(rows_path) < 0) {
-            fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
-            rc = 1;
-            goto free_plan;
-        }
-        if (ptc_rows_ok_ids(rows_path, &plan.done_ids, &plan.n_done) != 0) {
-            fprintf(stderr, "ptc bench: cannot read %s\n", rows_path);
-            rc = 1;
-            goto free_plan;
-        }
-    }
-    plan.n_pending = ptc_rows_pending(plan.configs, plan.n_configs, plan.done_ids, plan.n_done,
-                                      plan.pending);
-    plan_costs(&plan, &ctx.cal, &o);
-    for (size_t i = 0; i < plan.n_configs; i++)
-        plan.n_groups += i == 0 || strcmp(plan.configs[i].group, plan.configs[i - 1].group) != 0;
+    snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
+    int rc = plan_pending(&plan, resuming, rows_path, o.dry_run, &ctx.cal, &o);
+    if (rc != 0)
+        goto free_plan;
     if (o.dry_run) {
         print_dry_run(&plan, &o, ctx.cal.root != NULL);
         goto free_plan;
@@ -838,17 +894,7 @@ int ptc_bench_main(int argc, char **argv)
     ctx.bind = o.bind;
     ctx.gbench_console = o.gbench_console;
     if (!resuming) {
-        char stamp[32];
-        const time_t t = time(NULL);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s", stamp, o.name[0] ? o.name : "sweep");
-        snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
-        for (int k = 2; exists(run_dir) && k < 100; k++) {
-            snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s-%d", stamp, o.name[0] ? o.name : "sweep", k);
-            snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
-        }
+        new_run_dir(&o, slug_dir, ctx.id.run, sizeof ctx.id.run, run_dir, sizeof run_dir);
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
     }
     if (ptc_mkdir_p(run_dir) != 0) {
@@ -879,31 +925,9 @@ int ptc_bench_main(int argc, char **argv)
     if ((rc = write_run_files(&o, &m, &ctx, argc, argv, &plan, run_dir, resuming)) != 0)
         goto done;
 
-    run_state rs = {.written = json_array()};
-    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (rs.rows_fd < 0) {
-        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
-        json_decref(rs.written);
-        rc = 1;
-        goto done;
-    }
-    char d[32];
-    format_duration(plan.total_cost, d, sizeof d);
-    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
-            run_dir, plan.n_configs, plan.n_groups, plan.n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan.total_cost,
-                   .total = plan.n_pending};
-    const double t_start = ptc_now();
-    rc = run_groups(&ctx, &plan, &rs, &pg);
-    close(rs.rows_fd);
-    if (rc == 130) {
-        json_decref(rs.written);
+    rc = run_and_summarize(&ctx, &plan, rows_path, run_dir, resuming);
+    if (rc == 130)
         goto interrupted_exit;
-    }
-    print_summary(&rs);
-    printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
-           rs.n_error, rows_path, ptc_now() - t_start);
-    json_decref(rs.written);
     goto done;
 
 interrupted_exit:
