@@ -5,6 +5,7 @@
  * validates --isa; no OpenMP.
  */
 #include "bench/sweep.h"
+#include "common/sys.h" /* ptc_hash_string */
 
 #include "common/options.h"
 #include "ptc/ops.h"
@@ -138,15 +139,34 @@ static bool variant_exists(ptc_level level, ptc_variant v)
     return true;
 }
 
+/* the configurations so far, with an open-addressing set of their ids (slot:
+ * index + 1, 0 empty; power-of-two size, at most half full) */
 typedef struct config_list {
     ptc_sweep_config *items;
     size_t n, cap;
+    uint32_t *slot;
+    size_t n_slot;
 } config_list;
+
+static void config_list_free(config_list *l)
+{
+    free(l->items);
+    free(l->slot);
+}
 
 static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, size_t len)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].id, c->id) == 0)
+    if (!l->slot) {
+        l->n_slot = 1;
+        while (l->n_slot < 2 * (size_t)MAX_CONFIGS)
+            l->n_slot *= 2;
+        l->slot = calloc(l->n_slot, sizeof *l->slot);
+        if (!l->slot)
+            return ptc_opt_fail(err, len, "out of memory");
+    }
+    size_t h = (size_t)ptc_hash_string(c->id) & (l->n_slot - 1);
+    for (; l->slot[h]; h = (h + 1) & (l->n_slot - 1))
+        if (strcmp(l->items[l->slot[h] - 1].id, c->id) == 0)
             return PTC_OK;
     if (l->n == MAX_CONFIGS)
         return ptc_opt_fail(err, len, "the sweep has more than %d configurations", MAX_CONFIGS);
@@ -159,6 +179,7 @@ static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, siz
         l->cap = cap;
     }
     l->items[l->n++] = *c;
+    l->slot[h] = (uint32_t)l->n;
     return PTC_OK;
 }
 
@@ -222,7 +243,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             return PTC_EINVAL;
     for (int i = 0; i < s.n_threads; i++)
         if (max_threads > 0 && s.threads[i] > max_threads)
-            return ptc_opt_fail(err, len, "--threads: %d exceeds the %d hardware threads of this machine "
+            return ptc_opt_fail(err, len, "--threads: %d exceeds the %d hardware threads this process may use "
                         "(threads are bound one per hardware thread)", s.threads[i], max_threads);
     bool combines = false;
     for (int v = 0; v < s.n_variant; v++)
@@ -313,12 +334,12 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
         if (i > 0 && ptc_sweep_section_empty(&o->sections[i]))
             continue; /* a trailing "---" */
         if (expand_section(&o->sections[i], max_threads, &l, skipped, err, err_len) != PTC_OK) {
-            free(l.items);
+            config_list_free(&l);
             return PTC_EINVAL;
         }
     }
     if (l.n == 0) {
-        free(l.items);
+        config_list_free(&l);
         return ptc_opt_fail(err, err_len, "the sweep has no configuration (%zu combinations do not exist "
                     "at their level: kernel has baseline and prune, layer adds combine)", *skipped);
     }
@@ -328,7 +349,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
     if (!sorted || !taken) {
         free(sorted);
         free(taken);
-        free(l.items);
+        config_list_free(&l);
         return ptc_opt_fail(err, err_len, "out of memory");
     }
     size_t k = 0;
@@ -346,7 +367,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
             }
     }
     free(taken);
-    free(l.items);
+    config_list_free(&l);
     *out = sorted;
     *n_out = k;
     return PTC_OK;

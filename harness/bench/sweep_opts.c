@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The text of harness/bench/default.sweep, turned into C string lines by the Makefile. */
 const char ptc_default_sweep_text[] =
@@ -464,7 +465,7 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
     /* a spec file starts its own sections after what the command line gave */
     if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && new_section(o, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    int line_no = 0;
+    int line_no = 0, n_options = 0;
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -506,10 +507,13 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
         if (!is_flag(s) && !*v) {
             snprintf(msg, sizeof msg, "--%s needs a value", s);
         } else if (apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
+            n_options++;
             continue;
         }
         return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
     }
+    if (n_options == 0)
+        return ptc_opt_fail(err, err_len, "%s: no options (an empty spec)", source);
     return PTC_OK;
 }
 
@@ -518,6 +522,11 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
     FILE *f = fopen(path, "r");
     if (!f)
         return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ptc_opt_fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
+    }
     char *text = NULL;
     size_t cap = 0, used = 0;
     for (;;) {
@@ -536,7 +545,12 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
         if (got < 4096)
             break;
     }
+    const bool read_error = ferror(f);
     fclose(f);
+    if (read_error) {
+        free(text);
+        return ptc_opt_fail(err, err_len, "--spec: cannot read %s", path);
+    }
     text[used] = '\0';
     const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
     free(text);
