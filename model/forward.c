@@ -110,6 +110,11 @@ size_t ptc_model_activation_bytes(const ptc_model *m)
     return m->arena_bytes;
 }
 
+size_t ptc_model_saved_bytes(const ptc_model *m)
+{
+    return m->acts && m->acts->train ? ptc_encoder_saved_bytes(m->acts->train) : 0;
+}
+
 /* ---- shared pieces ---------------------------------------------------------------------- */
 size_t ptc_model_text_rows(const ptc_model *m, size_t b)
 {

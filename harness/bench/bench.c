@@ -66,6 +66,8 @@ static void usage(FILE *f)
         "  --threads 1,2                    OpenMP threads, bound one per hardware thread (1)\n"
         "  --pad length-aware,padded        (length-aware; inputs have no pads, see notes)\n"
         "  --project-kept on,off            K/V projected for kept rows only (on)\n"
+        "  --phase infer,train              a forward, or a training step of the classifier\n"
+        "                                   (forward, backward, AdamW; encoder level) (infer)\n"
         "  ---                              start another section (pooled, de-duplicated)\n"
         "measurement:\n"
         "  --reps N (5)  --min-time S (0.05)  --warmup S (0: one untimed call only)  --seed N (1)\n"

@@ -218,6 +218,13 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         for (int i = 0; i < n; i++)
             s->project_kept[i] = idx[i] == 1;
         s->n_project = DIM(n);
+    } else if (strcmp(key, "phase") == 0) {
+        static const char *const phases[] = {"infer", "train"};
+        if ((n = parse_names(val, phases, 2, idx, 2, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->train[i] = idx[i] == 1;
+        s->n_phase = DIM(n);
     } else if (strcmp(key, "p") == 0) {
         if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
             return PTC_EINVAL;
@@ -476,6 +483,8 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
     if (c->level != PTC_LEVEL_KERNEL)
         n += snprintf(id + n, len - (size_t)n, ";pad=%s", ptc_pad_name(c->pad));
     n += snprintf(id + n, len - (size_t)n, ";isa=%s;threads=%d", c->isa, c->threads);
+    if (c->train)
+        n += snprintf(id + n, len - (size_t)n, ";phase=train");
     memcpy(c->group, id, (size_t)n + 1);
     n += snprintf(id + n, len - (size_t)n, ";variant=%s", ptc_sweep_variant_name(c->variant));
     if (c->has_rule)
@@ -571,7 +580,7 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         break;
     }
     }
-    return f * c->batch;
+    return f * c->batch * (c->train ? 3.0 : 1.0); /* backward: about twice the forward */
 }
 
 static bool variant_exists(ptc_level level, ptc_variant v)
@@ -656,6 +665,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     if (!s.n_batch) s.batch[s.n_batch++] = 1;
     if (!s.n_pad) s.pad[s.n_pad++] = PTC_PAD_LENGTH_AWARE;
     if (!s.n_project) s.project_kept[s.n_project++] = true;
+    if (!s.n_phase) s.train[s.n_phase++] = false;
 
     char isa[PTC_SWEEP_MAX_ISAS][16];
     for (int i = 0; i < s.n_isa; i++)
@@ -689,6 +699,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     for (int si = 0; si < s.n_seq; si++)
     for (int bi = 0; bi < s.n_batch; bi++)
     for (int pi = 0; pi < s.n_pad; pi++)
+    for (int hi = 0; hi < s.n_phase; hi++)
     for (int vi = 0; vi < s.n_variant; vi++) {
         const ptc_level level = s.level[li];
         const ptc_variant v = s.variant[vi];
@@ -697,8 +708,8 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
         if (level == PTC_LEVEL_KERNEL && pi > 0)
             continue; /* kernel level has no pads: one pad value */
-        if (!variant_exists(level, v)) {
-            (*skipped)++;
+        if (!variant_exists(level, v) || (s.train[hi] && level != PTC_LEVEL_ENCODER)) {
+            (*skipped)++; /* training steps are measured on the whole encoder only */
             continue;
         }
         const bool has_lc = comb && level == PTC_LEVEL_ENCODER;
@@ -734,6 +745,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.m = comb ? s.m[ki] : 0;
             c.has_project = has_project;
             c.project_kept = has_project ? s.project_kept[ji] : true;
+            c.train = s.train[hi];
             ptc_sweep_config_finish(&c);
             c.est_flops = ptc_sweep_estimate_flops(&c);
             if (push_unique(l, &c, err, len) != PTC_OK)
@@ -857,6 +869,7 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
         LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
         LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
         LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
+        LIST("phase", s->n_phase, u = put(buf, len, u, "%s", s->train[j] ? "train" : "infer"))
 #undef LIST
     }
     return u;
