@@ -5,7 +5,7 @@
  * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
  * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
  * plan.c (the layer rules) uses prune.c and mhsa.c defaults; encoder.c uses
- * them all.
+ * them all; embed.c (the embeddings pair) uses common.c.
  *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
  * order; with base == NULL it only counts, so a plan and a forward carve the same
