@@ -315,6 +315,8 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
         return ptc_model_fail(err, err_len, "forward: %s", sub);
     if (stats)
         *stats = res.total;
+    memcpy(m->step_stats, res.steps, res.n_steps * sizeof *res.steps);
+    m->n_step_stats = res.n_steps;
     pool(m, B, res.out, res.out_rows, res.combined);
     const float l = classify(m, B, in->labels != NULL, 0.0f, 0);
     if (loss)

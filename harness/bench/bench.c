@@ -307,7 +307,7 @@ static int calibrate_in_child(const char *path, int max_threads)
         int threads[64], n = max_threads > 64 ? 64 : max_threads;
         for (int i = 0; i < n; i++)
             threads[i] = i + 1;
-        const int rc = ptc_calibrate_measure(path, true, threads, n, err, sizeof err);
+        const int rc = ptc_calibrate_measure(path, true, threads, n, NULL, err, sizeof err);
         if (rc != 0)
             fprintf(stderr, "ptc bench: calibration failed: %s\n", err);
         fflush(NULL);

@@ -352,6 +352,20 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
             return fail(err, len, "--%s: %s", o->name, sub);
         break;
     }
+    case PTC_OPT_CUSTOM:
+        return o->set(f, v, err, len);
+    case PTC_OPT_CHOICE: {
+        char known[200] = "";
+        for (int i = 0; o->choices[i]; i++) {
+            if (strcmp(v, o->choices[i]) == 0) {
+                *(int *)f = i;
+                return 0;
+            }
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     o->choices[i]);
+        }
+        return fail(err, len, "unknown --%s '%s' (%s)", o->name, v, known);
+    }
     case PTC_OPT_MODEL:
         if (!ptc_parse_model_preset(v, sub, sizeof sub))
             return fail(err, len, "--%s: %s", o->name, sub);
@@ -476,8 +490,12 @@ int ptc_opts_parse(const ptc_command_spec *c, int argc, char **argv, int first, 
                 return 2;
             continue;
         }
-        if (seen->n_args >= c->max_args) {
-            fprintf(stderr, "%s: unexpected argument '%s' (options start with --)\n", c->prog, a);
+        if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "%s: unknown option %s (options start with --)\n", c->prog, a);
+            return 2;
+        }
+        if (seen->n_args >= c->max_args || seen->n_args >= PTC_OPT_ARGS_MAX) {
+            fprintf(stderr, "%s: unexpected argument '%s'\n", c->prog, a);
             return 2;
         }
         seen->args[seen->n_args++] = a;

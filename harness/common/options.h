@@ -52,6 +52,8 @@ typedef enum ptc_opt_kind {
     PTC_OPT_PAD,     /* const char *: length-aware padded */
     PTC_OPT_MODEL,   /* const char *: a preset name */
     PTC_OPT_ISA,     /* const char *: best or a table name of this build */
+    PTC_OPT_CHOICE,  /* int: the index of the value in `choices` */
+    PTC_OPT_CUSTOM,  /* `set` parses the value into the field (repeatable options) */
 } ptc_opt_kind;
 
 typedef struct ptc_opt_list {
@@ -77,6 +79,9 @@ typedef struct ptc_option {
                           * by --help; NULL: none (the field stays zero) */
     double min, max;     /* bounds of numbers (both 0: none) */
     bool min_open;       /* min itself is refused */
+    const char *const *choices; /* CHOICE: the values, NULL-terminated */
+    /* CUSTOM: 0, or -1 with the whole one-line reason in err */
+    int (*set)(void *field, const char *value, char *err, size_t len);
 } ptc_option;
 
 /* Rows of one struct; `opts` ends with a row whose name is NULL. */
@@ -88,6 +93,7 @@ typedef struct ptc_opt_group {
 
 /* What a parse saw, in command-line order (for "was it given?" and pass-through). */
 #define PTC_OPT_SEEN_MAX 128
+#define PTC_OPT_ARGS_MAX 4096
 typedef struct ptc_opt_seen {
     size_t n;
     struct {
@@ -95,7 +101,7 @@ typedef struct ptc_opt_seen {
         int first, last; /* argv indices of the option and its value */
     } at[PTC_OPT_SEEN_MAX];
     size_t n_args;       /* positional arguments, when the command takes them */
-    const char *args[PTC_OPT_SEEN_MAX];
+    const char *args[PTC_OPT_ARGS_MAX];
 } ptc_opt_seen;
 
 typedef struct ptc_command_spec {
@@ -103,7 +109,7 @@ typedef struct ptc_command_spec {
     const char *usage;       /* the usage line(s) after "usage: " */
     const ptc_opt_group *groups;
     size_t n_groups;
-    size_t max_args;         /* positional arguments allowed (0: none) */
+    size_t max_args;         /* positional arguments allowed (0: none; at most PTC_OPT_ARGS_MAX) */
     const ptc_opt_group *others; /* rows of sibling commands: named as "does not apply" */
     size_t n_others;
 } ptc_command_spec;

@@ -309,9 +309,17 @@ int ptc_eval_main(int argc, char **argv)
             printf(" %6zu", r.confusion[i * ds.n_classes + j]);
         printf("\n");
     }
-    printf("keys attended per (sample, head), by step of the plan (first batch):");
-    for (size_t k = 0; k < r.n_steps; k++)
-        printf(" %.1f", r.keys_mean[k]);
+    printf("keys attended per (sample, head), first batch, by step (Ln: encoder layer n, "
+           "C: combining module):\n  ");
+    for (size_t k = 0; k < r.n_steps && k < m.plan.n_steps; k++) {
+        const ptc_step *step = &m.plan.steps[k];
+        printf("%s", k ? " | " : "");
+        if (step->kind == PTC_STEP_COMBINE)
+            printf("C");
+        else
+            printf("L%zu %.1f%s", step->layer, r.keys_mean[k],
+                   step->comb_only ? " (m tokens)" : step->keys_pruned ? " (pruned)" : "");
+    }
     printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
            (double)r.n / r.seconds, (double)r.tokens / r.seconds, 1e3 * r.batch_time_median, batch,
            ops->name, omp_get_max_threads());

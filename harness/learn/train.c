@@ -166,7 +166,7 @@ int ptc_train_main(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
+    if (ptc_mkdir_p(o.out) != 0) {
         fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
         goto done;
     }

@@ -380,28 +380,21 @@ void ptc_eval_result_free(ptc_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Keys attended and query rows per step, from forwards over plans cut after each
- * step: the pooled statistics are means of per-layer means, so layer s's value
- * is sum(1..s) - sum(1..s-1). */
+/* Keys attended and query rows per step of the plan, from one forward over b (each
+ * step's statistics count one mean per step; a step without keys, the combining
+ * module, reports 0). */
 static int per_step_kept(ptc_model *m, const ptc_batch *b, ptc_eval_result *r, char *err,
                          size_t err_len)
 {
-    const size_t steps = m->plan.n_steps;
-    double prev_k = 0, prev_t = 0;
-    int rc = 0;
-    for (size_t s = 1; s <= steps && rc == 0; s++) {
-        m->plan.n_steps = s;
-        ptc_layer_stats st;
-        rc = ptc_model_forward(m, b, NULL, &st, err, err_len);
-        const double k = st.keys.mean * (double)st.n_keys, t = st.tokens.mean * (double)st.n_tokens;
-        r->keys_mean[s - 1] = k - prev_k;
-        r->tokens_mean[s - 1] = t - prev_t;
-        prev_k = k;
-        prev_t = t;
+    if (ptc_model_forward(m, b, NULL, NULL, err, err_len) != PTC_OK)
+        return -1;
+    r->n_steps = m->n_step_stats;
+    for (size_t s = 0; s < m->n_step_stats; s++) {
+        const ptc_layer_stats *st = &m->step_stats[s];
+        r->keys_mean[s] = st->n_keys ? st->keys.mean : 0.0;
+        r->tokens_mean[s] = st->n_tokens ? st->tokens.mean : 0.0;
     }
-    m->plan.n_steps = steps;
-    r->n_steps = steps;
-    return rc;
+    return 0;
 }
 
 int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,

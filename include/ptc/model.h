@@ -162,6 +162,9 @@ typedef struct ptc_model {
     float *probs;    /* (batch, C) softmax of logits */
     float loss;      /* mean cross-entropy (when labels were given) */
     size_t last_batch, last_n;
+    /* statistics of each step of the last inference forward (ptc_model_forward) */
+    ptc_layer_stats step_stats[PTC_MAX_LAYERS + 1];
+    size_t n_step_stats;
     bool backward_ready;   /* a training forward with labels ran */
     uint64_t selection_hash; /* hash of the kept lists and assignments of the last
                               * training forward (tests: perturbation did not flip them) */

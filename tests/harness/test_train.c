@@ -7,7 +7,8 @@
  *                            for baseline and for PFC (pruning in layer 2 and the
  *                            combining module at L_c = 4); eval's JSON has the
  *                            metrics, a confusion matrix summing to the split size
- *                            and keys kept per step
+ *                            and keys kept per step (fewer in PFC's pruned layer
+ *                            3 than in layer 1); --out's missing parents are created
  *   train_resume_identical   16 steps straight vs 5 steps (--max-steps, mid-epoch)
  *                            + --resume: byte-identical last and best checkpoints
  *                            (dropout and Gumbel noise on)
@@ -34,9 +35,10 @@
 #define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
               "--synthetic-test", "128", "--max-len", "128"
 
-static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
+/* keys[0..*steps): eval's keys_mean, keys attended per (sample, head) by step */
+static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps, double *keys)
 {
-    char json[600], buf[4096];
+    char json[700], buf[4096];
     snprintf(json, sizeof json, "%s/eval.json", dir);
     char *argv[] = {"eval", "--run", (char *)dir, "--json", json, "--threads", "1", NULL};
     fflush(stdout);
@@ -63,7 +65,10 @@ static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
     ptc_check(ctx, json_number_value(json_object_get(j, "macro_f1")) > 0 &&
                    fabs(json_number_value(json_object_get(j, "micro_f1")) - acc) < 1e-9,
               "F1 fields");
-    *steps = json_array_size(json_object_get(j, "keys_mean"));
+    json_t *km = json_object_get(j, "keys_mean");
+    *steps = json_array_size(km);
+    for (size_t i = 0; i < *steps && i <= PTC_MAX_LAYERS; i++)
+        keys[i] = json_number_value(json_array_get(km, i));
     json_decref(j);
     return acc;
 }
@@ -74,9 +79,10 @@ PTC_TEST(train_synthetic_learns)
         const char *variant, *layers, *lc;
     } runs[] = {{"baseline", "2", NULL}, {"PFC", "4", "4"}};
     for (size_t k = 0; k < 2; k++) {
-        char dir[512], buf[8192];
-        ptc_test_tmp_dir(dir, sizeof dir, runs[k].variant);
-        ptc_test_rm_rf(dir);
+        char top[512], dir[600], buf[8192];
+        ptc_test_tmp_dir(top, sizeof top, runs[k].variant);
+        ptc_test_rm_rf(top);
+        snprintf(dir, sizeof dir, "%s/runs/demo", top); /* parents created by train */
         char *argv[64] = {"train", SYNTH, TINY_MODEL, "--layers", (char *)runs[k].layers,
                           "--variant", (char *)runs[k].variant, "--epochs", k ? "12" : "8",
                           "--lr", k ? "5e-3" : "3e-3", "--dropout", "0", "--p", "0.7",
@@ -96,10 +102,20 @@ PTC_TEST(train_synthetic_learns)
         ptc_check(ctx, strstr(buf, "epoch 1/") && strstr(buf, "dev loss"), "%s: no epoch lines: %s",
                   runs[k].variant, buf);
         size_t steps = 0;
-        const double acc = eval_accuracy(ctx, dir, &steps);
+        double keys[PTC_MAX_LAYERS + 1] = {0};
+        const double acc = eval_accuracy(ctx, dir, &steps, keys);
         ptc_check(ctx, acc > 0.6, "%s: test accuracy %.3f (chance 0.25)", runs[k].variant, acc);
         ptc_check(ctx, steps == (k ? 4u : 2u), "%s: %zu steps of kept keys", runs[k].variant, steps);
-        char path[600];
+        /* baseline attends every key in both layers; PFC (L1, L2 selects, L3 pruned, C) fewer
+         * in layer 3 than in layer 1, none in the combining step */
+        if (k == 0)
+            ptc_check(ctx, keys[0] > 1 && keys[1] == keys[0], "baseline keys by step %.2f %.2f",
+                      keys[0], keys[1]);
+        else
+            ptc_check(ctx, keys[0] > 1 && keys[1] == keys[0] && keys[2] < keys[0] &&
+                               keys[2] >= 0.7 * keys[0] - 1 && keys[3] == 0,
+                      "PFC keys by step %.2f %.2f %.2f %.2f", keys[0], keys[1], keys[2], keys[3]);
+        char path[700];
         snprintf(path, sizeof path, "%s/train_log.jsonl", dir);
         FILE *f = fopen(path, "r");
         size_t vals = 0, lines = 0;
@@ -114,7 +130,7 @@ PTC_TEST(train_synthetic_learns)
                   runs[k].variant, lines, vals);
         if (getenv("PTC_TEST_VERBOSE"))
             printf("  %s: test accuracy %.4f\n", runs[k].variant, acc);
-        ptc_test_rm_rf(dir);
+        ptc_test_rm_rf(top);
     }
 }
 
