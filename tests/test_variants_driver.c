@@ -352,3 +352,76 @@ PTC_KERNEL_TEST(variants_training_forward)
     ptc_test_free(ctx, text);
     ptc_test_free(ctx, m.slab);
 }
+
+/* A training step (forward with dropout and Gumbel noise, backward) is
+ * bit-identical with 1 and 2 OpenMP threads, at a size where attention forward
+ * and backward run in parallel over (sample, head). */
+PTC_KERNEL_TEST(variants_training_threads)
+{
+    char err[256];
+    const size_t batch = 2, n_text = 64, hidden = 64, heads = 4, mc = 4, n_layers = 5;
+    const int32_t lengths[2] = {(int32_t)n_text, 50};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 40);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 41);
+    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn};
+    ptc_variant_config cfg;
+    ptc_variant_config_default(&cfg, PTC_VARIANT_PRUNE_COMBINE);
+    cfg.n_layers = n_layers;
+    cfg.hidden = hidden;
+    cfg.n_heads = heads;
+    cfg.combine_layer = 4;
+    cfg.n_comb = mc;
+    const size_t rows = n_text + mc, H = hidden, F = m.ffn, HH = H * H;
+    const ptc_tokens tok = {batch, n_text, mc, lengths, cfg.pad_mode};
+    float *x = ptc_test_alloc(batch * rows * hidden, 0);
+    for (size_t s = 0; s < batch; s++) {
+        memcpy(x + s * rows * H, text + s * n_text * H, n_text * H * sizeof(float));
+        for (size_t c = 0; c < mc * H; c++)
+            x[(s * rows + n_text) * H + c] = 0.02f * (float)(c % 5);
+    }
+    const size_t tr_bytes = ptc_encoder_train_bytes(&cfg, batch, n_text, m.ffn, err, sizeof err);
+    const size_t n_grad = n_layers * (4 * HH + 6 * H + 2 * F * H + F + 4 * H) + 4 * HH + 8 * H;
+    float *tr = ptc_test_alloc(tr_bytes / sizeof(float) + 1, 0);
+    float *dout = ptc_test_alloc(batch * mc * H, 0);
+    for (size_t k = 0; k < batch * mc * H; k++)
+        dout[k] = 0.01f * (float)((k * 13) % 9) - 0.04f;
+    float *dx[2], *gslab[2];
+    const int saved_threads = omp_get_max_threads();
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t + 1);
+        dx[t] = ptc_test_alloc(batch * rows * H, 0);
+        gslab[t] = ptc_test_alloc(n_grad, 0);
+        memset(gslab[t], 0, n_grad * sizeof(float));
+        float *gc = gslab[t];
+        ptc_encoder_grads gl[8];
+#define G(n) (gc += (n), gc - (n))
+        for (size_t l = 0; l < n_layers; l++)
+            gl[l] = (ptc_encoder_grads){{G(HH), G(H), G(HH), G(H), G(HH), G(H), G(HH), G(H)},
+                                        G(H), G(H), G(F * H), G(F), G(H * F), G(H), G(H), G(H)};
+        ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
+                                G(HH), G(H), G(HH), G(H)};
+#undef G
+        const ptc_encoder_stack_grads grads = {gl, &cg};
+        const ptc_train_noise noise = {0.1f, 77, true, false};
+        ptc_encoder_result r;
+        const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,
+                                                  &r, err, sizeof err);
+        const int rc2 = rc1 == PTC_OK ? ptc_encoder_backward(ctx->ops, &cfg, &stack, &grads, dout, dx[t],
+                                                             tr, tr_bytes, err, sizeof err) : rc1;
+        ptc_check(ctx, rc2 == PTC_OK && r.out_rows == mc, "threads %d: training step (%s)", t + 1, err);
+    }
+    omp_set_num_threads(saved_threads);
+    ptc_check(ctx, memcmp(dx[0], dx[1], batch * rows * H * sizeof(float)) == 0 &&
+                   memcmp(gslab[0], gslab[1], n_grad * sizeof(float)) == 0,
+              "training step differs between 1 and 2 threads");
+    for (int t = 0; t < 2; t++) {
+        ptc_test_free(ctx, dx[t]);
+        ptc_test_free(ctx, gslab[t]);
+    }
+    ptc_test_free(ctx, dout);
+    ptc_test_free(ctx, tr);
+    ptc_test_free(ctx, x);
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}
