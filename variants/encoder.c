@@ -259,7 +259,6 @@ static void carve_layer_save(ptc_arena *a, ptc_layer_save *v, size_t batch, size
     v->attn.count = TAKE_I(a, batch * heads);
     v->attn.n_src = TAKE_I(a, batch);
     v->res1 = TAKE_F(a, act);
-    v->x1 = TAKE_F(a, act);
     v->res2 = TAKE_F(a, act);
     v->u = TAKE_F(a, batch * rows * ffn);
     v->mean1 = TAKE_F(a, batch * rows);
@@ -379,7 +378,8 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
             size_t kept = 0;
             for (size_t h = 0; h < heads; h++)
                 kept += (size_t)a->count[b * heads + h];
-            total += (n_act * (5 * H + ffn + 4 + heads) + n_src * (2 * H + 2) + kept) * F;
+            /* q, ctx, res1, res2, u, 4 LayerNorm statistics, lse; k, v, key bias, source row */
+            total += (n_act * (4 * H + ffn + 4 + heads) + n_src * (2 * H + 2) + kept) * F;
         }
     }
     return total + tok.batch * ptc_tok_rows(&tok) * H * F;
