@@ -1,25 +1,30 @@
 /*
  * harness/main.c — the `ptc` program: subcommand dispatch.
  *
+ *   ptc --version       version and the git commit of the build (build/gen/version.h)
  *   ptc info            machine, CPU features, every ops table and the one chosen
- *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
+ *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program,
+ *                       else from PATH)
  *   ptc bench [...]     the sweep runner (harness/bench/bench.h)
  *   ptc calibrate       peak FMA and bandwidth (harness/bench/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
  *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
  *   ptc train / eval / predict / experiment   accuracy on documents (harness/learn/train.h)
+ *   ptc merge / status / slurm   shards on a cluster (harness/cluster/cluster.h)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
 #include "bench/bench.h"
 #include "bench/calibrate.h"
+#include "cluster/cluster.h"
 #include "common/machine.h"
 #include "report/report.h"
 #include "learn/train.h"
 #include "ptc/model.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"
+#include "version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,8 +43,18 @@ static void print_bytes(const char *label, size_t bytes)
         printf("  %-6s %zu KiB\n", label, bytes / 1024);
 }
 
-static int cmd_info(void)
+static int cmd_info(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: ptc info\n"
+                   "  the CPU, its cores and caches (hwloc), its features, every ops table of\n"
+                   "  this build, whether it can run here, and the one chosen (PTC_ISA forces one)\n");
+            return 0;
+        }
+        fprintf(stderr, "ptc info: unexpected argument '%s' (ptc info takes none)\n", argv[i]);
+        return 2;
+    }
     ptc_machine m;
     char err[256];
     if (ptc_machine_describe(&m, err, sizeof err) != 0) {
@@ -84,7 +99,8 @@ static int cmd_info(void)
     return 0;
 }
 
-/* Runs `ptc-bench-kernels` from the directory of this executable. */
+/* Runs `ptc-bench-kernels` from the directory of this executable (build/, or the
+ * bin/ of an installation), else from PATH. */
 static int cmd_bench_kernels(int argc, char **argv)
 {
     char self[PATH_MAX];
@@ -99,15 +115,19 @@ static int cmd_bench_kernels(int argc, char **argv)
     snprintf(path, sizeof path, "%.*s/ptc-bench-kernels", (int)(slash ? slash - self : 0), self);
     argv[0] = path;
     execv(path, argv);
-    fprintf(stderr, "ptc bench kernels: cannot run %s: %s (build it with `make bench`)\n", path,
-            strerror(errno));
+    const int beside = errno;
+    argv[0] = "ptc-bench-kernels";
+    execvp(argv[0], argv);
+    fprintf(stderr, "ptc bench kernels: cannot run %s (%s) nor ptc-bench-kernels from PATH (%s): "
+            "build it with `make bench-kernels` or install it with `make install`\n", path,
+            strerror(beside), strerror(errno));
     (void)argc;
     return 1;
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ptc <command> [options]\n"
+    fprintf(out, "usage: ptc <command> [options]   (ptc <command> --help; ptc --version)\n"
                  "commands:\n"
                  "  info             machine, CPU features, ops tables and the one chosen\n"
                  "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
@@ -121,19 +141,26 @@ static void usage(FILE *out)
                  "  eval             accuracy, F1, confusion, kept tokens, speed of a checkpoint\n"
                  "  predict          logits and labels for a TSV of texts\n"
                  "  experiment       the paper's accuracy tables at a chosen scale (train + eval)\n"
+                 "  slurm bench|experiment   a Slurm job array, one task per --shard (--submit)\n"
+                 "  merge RUN... --out DIR   shard folders into one run (hosts never pooled)\n"
+                 "  status RUN...    shards of a sharded run: done, running, stopped, missing\n"
                  "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("ptc %s (commit %s)\n", PTC_VERSION, PTC_COMMIT);
+        return 0;
+    }
     if (strcmp(cmd, "info") == 0)
-        return cmd_info();
+        return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
         return cmd_bench_kernels(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
@@ -156,10 +183,29 @@ int main(int argc, char **argv)
         return ptc_predict_main(argc - 1, argv + 1);
     if (strcmp(cmd, "experiment") == 0)
         return ptc_experiment_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return ptc_merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return ptc_status_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "slurm") == 0)
+        return ptc_slurm_main(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
     }
     fprintf(stderr, "ptc: unknown command '%s' (try `ptc --help`)\n", cmd);
     return 2;
+}
+
+/* A command whose output could not be written (a full disk, a closed pipe) fails. */
+int main(int argc, char **argv)
+{
+    const int rc = run_command(argc, argv);
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ptc %s: cannot write the standard output: %s\n", argc > 1 ? argv[1] : "",
+                errno ? strerror(errno) : "write error");
+        return rc ? rc : 1;
+    }
+    return rc;
 }

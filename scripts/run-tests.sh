@@ -144,6 +144,32 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
+# ---- shards of a sweep, and ptc on a real single-node Slurm (tests/slurm/test_slurm.sh) ----
+echo "== shards and Slurm"
+shard_tmp=$(mktemp -d)
+shard_ids() { "$NATIVE/ptc" bench "$@" --dry-run --out "$shard_tmp" | sed -n 's/^id //p' | sort; }
+sweep_ids=$(shard_ids --level kernel,encoder --model bert-tiny --seq 32,64 --p 0.9,0.7 --lc 1,2 \
+    --variant baseline,prune,combine,combined --shard 1/1)
+shard_union=$(for i in 1 2 3; do
+    shard_ids --level encoder,kernel --model bert-tiny --seq 64,32 --p 0.7,0.9 --lc 2,1 \
+        --variant combined,combine,prune,baseline --shard "$i/3"
+done | sort)
+check "--shard 1/3, 2/3, 3/3 of a sweep with permuted values: disjoint, together the sweep" 0 \
+    test -n "$sweep_ids" -a "$sweep_ids" = "$shard_union"
+rm -rf "$shard_tmp"
+# exit 77 (Slurm cannot start here) is a skip: it adds nothing to the passed count
+if run_suite "slurm (single-node, real daemons)" "$LOG_DIR/slurm.log" bash -c \
+    'timeout 300 bash tests/slurm/test_slurm.sh "$0"; rc=$?; [ "$rc" -eq 77 ] && exit 0; exit "$rc"' \
+    "$NATIVE/ptc"; then
+    how[slurm]="real single-node Slurm (tests/slurm/test_slurm.sh)"
+else
+    how[slurm]="real single-node Slurm, FAILED"
+fi
+if grep -q '^SKIPPED: ' "$LOG_DIR/slurm.log"; then
+    how[slurm]="SKIPPED: $(sed -n 's/^SKIPPED: slurm test: //p' "$LOG_DIR/slurm.log" | head -1)"
+    echo "   ${how[slurm]}"
+fi
+
 # (the Google Benchmark shim and the peak measurement: gbench_shim_and_peak in ptc_harness_tests)
 
 # ---- scripts/download-datasets.sh against local fixture archives (127.0.0.1 only), and the
@@ -174,25 +200,10 @@ fi
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
-# ---- make install: a program builds against the installed library via pkg-config ----
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-if make --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/ptc >"$LOG_DIR/install.log" 2>&1; then
-    cat >"$stage/consumer.c" <<'EOC'
-#include <ptc/ops.h>
-#include <stdio.h>
-int main(void) { const ptc_ops *ops = ptc_ops_active(); float c = 0;
-    const float a = 2, b = 3; ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
-    printf("%s %g\n", ops->name, c); return c == 6.0f ? 0 : 1; }
-EOC
-    check "make install + pkg-config consumer builds and runs" 0 sh -c \
-        "cc \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --cflags ptc) \
-            '$stage/consumer.c' -o '$stage/consumer' \
-            \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --libs --static ptc) \
-         && '$stage/consumer'"
-else
-    check "make install into a staging DESTDIR" 0 false
-fi
+# ---- make install: shared and static library through pkg-config, every program, --version,
+#      the man page and bash completion (tests/install/test-install.sh) ----
+run_suite "make install (pkg-config consumer, programs, man page, completion)" "$LOG_DIR/install.log" \
+    bash tests/install/test-install.sh
 
 # ---- summary ---------------------------------------------------------------------------
 echo
@@ -200,6 +211,7 @@ echo "ISA tables and how they were tested:"
 for isa in ref avx2 avx512 neon; do
     printf '  %-7s %s\n' "$isa" "${how[$isa]}"
 done
+printf '  %-7s %s\n' "slurm" "${how[slurm]:-not run}"
 echo "logs: $LOG_DIR/"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

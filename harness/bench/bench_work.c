@@ -27,6 +27,7 @@
 #include "bench/bench_train.h"
 
 #include "bench/gbench.h"
+#include "common/cpus.h"
 
 #include "ptc/ops.h"
 #include "ptc/variants.h"
@@ -497,7 +498,8 @@ static bool check_binding(const binding_info *b, int threads)
     return ok != 0;
 }
 
-/* Binds OpenMP thread i to PU i (hwloc logical order) and checks it. */
+/* Binds OpenMP thread i to the i-th PU, in hwloc logical order, of those this
+ * process may use (common/cpus.h), and checks each thread runs there. */
 static void bind_threads(int threads, bool bind, binding_info *b)
 {
     memset(b, 0, sizeof *b);
@@ -509,31 +511,39 @@ static void bind_threads(int threads, bool bind, binding_info *b)
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0)
         return;
-    if (hwloc_topology_load(topo) != 0 || hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU) < threads) {
+    if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
         return;
     }
-    int ok = 1;
+    const unsigned *cpus;
+    const int n_allowed = ptc_cpus_allowed(&cpus);
+    hwloc_bitmap_t allowed = hwloc_bitmap_alloc();
+    for (int k = 0; k < n_allowed; k++)
+        hwloc_bitmap_set(allowed, cpus[k]);
+    for (hwloc_obj_t pu = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_PU, NULL); pu && b->n < threads;
+         pu = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_PU, pu))
+        if (hwloc_bitmap_isset(allowed, pu->os_index))
+            b->os_index[b->n++] = pu->os_index;
+    hwloc_bitmap_free(allowed);
+    int ok = b->n == threads;
+    if (ok) {
 #pragma omp parallel num_threads(threads) reduction(&& : ok)
-    {
-        const int i = omp_get_thread_num();
-        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-        ok = pu && hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) == 0;
+        {
+            hwloc_bitmap_t one = hwloc_bitmap_alloc();
+            hwloc_bitmap_only(one, b->os_index[omp_get_thread_num()]);
+            ok = hwloc_set_cpubind(topo, one, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) == 0;
+            hwloc_bitmap_free(one);
+        }
     }
-    size_t used = (size_t)snprintf(b->text, sizeof b->text, "pu:");
-    for (int i = 0; i < threads; i++) {
-        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-        b->os_index[i] = pu->os_index;
-        used += (size_t)snprintf(b->text + used, used < sizeof b->text ? sizeof b->text - used : 0,
-                                 "%s%u", i ? "," : "", pu->os_index);
-    }
-    b->n = threads;
     hwloc_topology_destroy(topo);
     if (!ok) {
-        snprintf(b->text, sizeof b->text, "none");
         b->n = 0;
         return;
     }
+    size_t used = (size_t)snprintf(b->text, sizeof b->text, "pu:");
+    for (int i = 0; i < threads; i++)
+        used += (size_t)snprintf(b->text + used, used < sizeof b->text ? sizeof b->text - used : 0,
+                                 "%s%u", i ? "," : "", b->os_index[i]);
     b->verified = check_binding(b, threads);
 #else
     (void)bind;
@@ -705,6 +715,10 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
 {
     const ptc_sweep_config *c = w->cfg;
     json_object_set_new(row, "binding", json_string(bind->text));
+    const unsigned *cpus;
+    const int n_cpus = ptc_cpus_allowed(&cpus);
+    char allowed[256];
+    json_object_set_new(row, "cpus_allowed", json_string(ptc_cpus_format(cpus, n_cpus, allowed, sizeof allowed)));
     json_object_set_new(row, "binding_verified", json_boolean(bind->verified));
 
     json_t *t = json_object();

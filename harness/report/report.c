@@ -586,6 +586,22 @@ const ptc_option ptc_report_filter_rows[] = {
     {NULL},
 };
 
+int ptc_report_parse(ptc_report_cli *cli, const char *prog, const char *usage, const char *title,
+                     const ptc_option *own, void *own_base, size_t max_args, int argc, char **argv)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->lo.prog = prog;
+    const ptc_opt_group groups[] = {
+        {title, own, own_base},
+        {"rows", ptc_report_load_rows, &cli->lo},
+        {"filter", ptc_report_filter_rows, &cli->filters},
+    };
+    const ptc_command_spec spec = {.prog = prog, .usage = usage, .groups = groups, .n_groups = 3,
+                                   .max_args = max_args};
+    ptc_opts_defaults(&spec);
+    return ptc_opts_parse(&spec, argc, argv, 1, &cli->seen);
+}
+
 /* ---- loading ------------------------------------------------------------------------------------ */
 
 int ptc_report_load(ptc_rowset *set, const char *const *paths, size_t npaths,
