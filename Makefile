@@ -6,6 +6,9 @@
 #   make fuzz            libFuzzer targets of every parser, FUZZ_SECONDS (60) each
 #   make bench           the main job: default sweep -> results/ tables, plots/
 #   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
+#   make bench-layouts   sgemm NN/NT/TN at BERT shapes beside OpenBLAS and oneDNN;
+#                        attention vs attention_importance (THREADS=1 by default)
+#   make bench-peers     PyTorch's encoder at ptc's shapes -> ptc.row/1 rows in results/
 #   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
 #   make install PREFIX=/usr/local DESTDIR=   libraries, headers, ptc.pc, both programs,
 #                        the man page ptc(1) and bash completion (generated from `--help`)
@@ -71,8 +74,10 @@ else
 endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# the library's objects are position-independent: the same objects make libptc.a and libptc.so
-$(LIB_OBJ): CFLAGS += -fPIC
+# the library's objects are position-independent: the same objects make libptc.a and libptc.so.
+# -fno-semantic-interposition keeps GCC's inlining as without -fPIC (checked: the same
+# instructions but for GOT loads and padding), so the kernels and the math are unchanged
+$(LIB_OBJ): CFLAGS += -fPIC -fno-semantic-interposition
 # they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
 $(BUILD)/lib.flags: FORCE
 	@mkdir -p $(@D)
@@ -115,7 +120,7 @@ PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-.PHONY: FORCE all docs deps test test-native test-sanitize fuzz fuzz-build bench bench-kernels install uninstall clean
+.PHONY: FORCE all docs deps test test-native test-sanitize fuzz fuzz-build bench bench-kernels bench-layouts bench-peers install uninstall clean
 all: $(LIB) $(SHLIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
@@ -224,6 +229,20 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(PTC)
 	bash scripts/bench.sh
+
+# sgemm per layout beside OpenBLAS and oneDNN (linked into this program only, as peers)
+BENCH_LAYOUTS := $(BUILD)/ptc-bench-layouts
+$(BENCH_LAYOUTS): $(BUILD)/obj/tests/perf/bench_layouts.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lopenblas -ldnnl
+
+THREADS ?= 1
+bench-layouts: deps
+	@$(MAKE) --no-print-directory $(BENCH_LAYOUTS)
+	$(BENCH_LAYOUTS) $(THREADS)
+
+# PyTorch (Debian python3-torch, benchmark-only) on the bert-base encoder shapes
+bench-peers: deps
+	/usr/bin/python3 scripts/bench_peers.py --out results
 
 # sgemm and fused attention GFLOP/s per ISA and threads, OpenBLAS beside them
 bench-kernels: deps

@@ -22,7 +22,10 @@ BOCHS_PKGS=""
 if [ -f "$here/bochs/packages.txt" ]; then
     BOCHS_PKGS=$(grep -v '^#' "$here/bochs/packages.txt" | tr '\n' ' ')
 fi
-ALL="$BUILD_PKGS $TEST_PKGS $SLURM_PKGS $FUZZ_PKGS $BOCHS_PKGS"
+# benchmark-only peers: oneDNN beside OpenBLAS in make bench-layouts, PyTorch in
+# make bench-peers (neither is linked into or imported by ptc itself)
+PEER_PKGS="libdnnl-dev python3-torch"
+ALL="$BUILD_PKGS $TEST_PKGS $SLURM_PKGS $FUZZ_PKGS $BOCHS_PKGS $PEER_PKGS"
 
 native_arch=$(dpkg --print-architecture)
 missing=""

@@ -197,6 +197,18 @@ if command -v qemu-x86_64-static >/dev/null; then
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
 fi
 
+# ---- make bench-peers: PyTorch rows that ptc table and ptc compare read ----
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    peers_dir=$(mktemp -d)
+    check "bench_peers.py writes PyTorch rows (seq 8, 1 rep)" 0 \
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1
+    check_output "ptc table shows the PyTorch rows" '\| PyTorch \|' \
+        "$NATIVE/ptc" table "$peers_dir"/*/*/rows.jsonl
+    check "bench_peers.py refuses bad --seqs" 2 \
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs x
+    rm -rf "$peers_dir"
+fi
+
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
