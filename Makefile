@@ -74,8 +74,10 @@ else
 endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# the library's objects are position-independent: the same objects make libptc.a and libptc.so
-$(LIB_OBJ): CFLAGS += -fPIC
+# the library's objects are position-independent: the same objects make libptc.a and libptc.so.
+# -fno-semantic-interposition keeps GCC's inlining as without -fPIC (checked: the same
+# instructions but for GOT loads and padding), so the kernels and the math are unchanged
+$(LIB_OBJ): CFLAGS += -fPIC -fno-semantic-interposition
 # they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
 $(BUILD)/lib.flags: FORCE
 	@mkdir -p $(@D)

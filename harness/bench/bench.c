@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -269,15 +270,27 @@ static int write_text(const char *path, const char *text)
     return fclose(f) != 0 || bad ? -1 : 0;
 }
 
+/* In a forked child: die with the parent. A child outliving a killed `ptc bench`
+ * would hold the run folder's lock (flock is shared across fork) and make the
+ * --resume that follows fail as "in use". */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+}
+
 /* ---- quick calibration in a child -------------------------------------------------------- */
 
 static int calibrate_in_child(const char *path, int max_threads)
 {
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         char err[300];
         int threads[64], n = max_threads > 64 ? 64 : max_threads;
@@ -378,6 +391,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ptc bench: fork: %s\n", strerror(errno));
@@ -386,6 +400,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         close(fds[0]);
         close(rs->rows_fd);
@@ -753,6 +768,36 @@ static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs,
     return rc;
 }
 
+/* Runs the pending groups into rows_path and prints the summary (not when
+ * interrupted). 0, 130 when interrupted, or 1 after a message. */
+static int run_and_summarize(ptc_bench_ctx *ctx, const bench_plan *plan, const char *rows_path,
+                             const char *run_dir, bool resuming)
+{
+    run_state rs = {.written = json_array()};
+    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (rs.rows_fd < 0) {
+        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
+        json_decref(rs.written);
+        return 1;
+    }
+    char d[32];
+    format_duration(plan->total_cost, d, sizeof d);
+    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
+            run_dir, plan->n_configs, plan->n_groups, plan->n_pending, resuming ? " (resumed)" : "", d);
+    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan->total_cost,
+                   .total = plan->n_pending};
+    const double t_start = ptc_now();
+    const int rc = run_groups(ctx, plan, &rs, &pg);
+    close(rs.rows_fd);
+    if (rc != 130) {
+        print_summary(&rs);
+        printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
+               rs.n_error, rows_path, ptc_now() - t_start);
+    }
+    json_decref(rs.written);
+    return rc;
+}
+
 int ptc_bench_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -935,31 +980,9 @@ int ptc_bench_main(int argc, char **argv)
     if ((rc = write_run_files(&o, &m, &ctx, argc, argv, &plan, run_dir, resuming)) != 0)
         goto done;
 
-    run_state rs = {.written = json_array()};
-    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (rs.rows_fd < 0) {
-        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
-        json_decref(rs.written);
-        rc = 1;
-        goto done;
-    }
-    char d[32];
-    format_duration(plan.total_cost, d, sizeof d);
-    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
-            run_dir, plan.n_configs, plan.n_groups, plan.n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan.total_cost,
-                   .total = plan.n_pending};
-    const double t_start = ptc_now();
-    rc = run_groups(&ctx, &plan, &rs, &pg);
-    close(rs.rows_fd);
-    if (rc == 130) {
-        json_decref(rs.written);
+    rc = run_and_summarize(&ctx, &plan, rows_path, run_dir, resuming);
+    if (rc == 130)
         goto interrupted_exit;
-    }
-    print_summary(&rs);
-    printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
-           rs.n_error, rows_path, ptc_now() - t_start);
-    json_decref(rs.written);
     goto done;
 
 interrupted_exit:

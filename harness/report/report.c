@@ -385,7 +385,7 @@ double ptc_time_unit(const json_t *const *rows, size_t n, const char **name)
 
 /* ---- dimensions ---------------------------------------------------------------------------- */
 
-const char *const ptc_report_dims[] = {"model", "level",  "seq",     "batch", "pad_mode",
+const char *const ptc_report_dims[] = {"phase", "model", "level",  "seq",     "batch", "pad_mode",
                                 "project_kept",    "label",   "variant", "rule",
                                 "p",     "lc",     "m",       "isa",   "threads",
                                 "binding", "cpu",  "commit",  "dirty", "run",
@@ -394,7 +394,7 @@ const char *const ptc_report_dims[] = {"model", "level",  "seq",     "batch", "p
 const char *ptc_dim_title(const char *field)
 {
     static const char *const names[][2] = {
-        {"model", "model"},   {"level", "level"},     {"seq", "seq"},
+        {"phase", "phase"},   {"model", "model"},     {"level", "level"},     {"seq", "seq"},
         {"batch", "batch"},   {"pad_mode", "padding"}, {"project_kept", "K/V kept only"},
         {"label", "Variant"}, {"variant", "variant"}, {"rule", "rule"},
         {"p", "p"},           {"lc", "L_c"},          {"m", "m"},
