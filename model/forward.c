@@ -374,6 +374,8 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
         return ptc_model_fail(err, err_len, "forward: %s", sub);
     if (stats)
         *stats = res.total;
+    m->last_n_steps = res.n_steps;
+    memcpy(m->last_steps, res.steps, res.n_steps * sizeof *res.steps);
     const size_t R = res.out_rows;
     for (size_t b = 0; b < B; b++) {
         const size_t rows = res.combined ? mc : (size_t)A->lengths[b];

@@ -26,10 +26,19 @@
 
 typedef struct {
     ptc_run_opts o;
-    const char *run, *checkpoint, *split, *json, *input, *output;
+    const char *run, *checkpoint, *split, *json, *input, *output, *rows, *predictions;
+    const char *p_list, *rule_list, *lc_list; /* sweep lists given on the command line, or NULL */
     json_t *run_json; /* keeps the strings of the stored argv alive */
-    bool shape_given;
+    bool shape_given, variant_given;
 } eval_args;
+
+/* One point of an inference sweep: the checkpoint's shape with a variant. */
+typedef struct {
+    ptc_model_config cfg;
+    char rule[16]; /* "" when the variant does not prune */
+} eval_point;
+
+enum { EVAL_MAX_POINTS = 256 };
 
 /* Applies the stored argv of DIR/run.json (unknown options skipped). */
 static int load_run(eval_args *a, char *err, size_t err_len)
@@ -58,10 +67,21 @@ static int load_run(eval_args *a, char *err, size_t err_len)
     return 0;
 }
 
+/* "--name V" or "--name=V" at argv[*i]: *val = V (NULL when the value is missing) */
+static bool opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const size_t l = strlen(name);
+    if (strncmp(argv[*i], name, l) != 0 || (argv[*i][l] != '\0' && argv[*i][l] != '='))
+        return false;
+    *val = argv[*i][l] == '=' ? argv[*i] + l + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    return true;
+}
+
 static int parse_args(eval_args *a, int argc, char **argv, const char *prog, bool predict)
 {
     memset(a, 0, sizeof *a);
     ptc_run_opts_default(&a->o);
+    a->o.variant = NULL; /* NULL: the checkpoint's */
     a->split = "test";
     /* first pass: --run, so that the command line overrides the stored options */
     for (int i = 1; i < argc; i++)
@@ -76,31 +96,35 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
             return 1;
         }
     }
+    static const char *const names[] = {"--run",  "--checkpoint", "--split", "--json", "--input",
+                                        "--output", "--rows",     "--predictions", "--p",
+                                        "--rule", "--lc"};
+    const char **dsts[] = {&a->run,    &a->checkpoint, &a->split,       &a->json,
+                           &a->input,  &a->output,     &a->rows,        &a->predictions,
+                           &a->p_list, &a->rule_list,  &a->lc_list};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        const char **dst = NULL;
-        if (strcmp(s, "--run") == 0 || strcmp(s, "--checkpoint") == 0 || strcmp(s, "--split") == 0 ||
-            strcmp(s, "--json") == 0 || strcmp(s, "--input") == 0 || strcmp(s, "--output") == 0) {
-            dst = strcmp(s, "--run") == 0          ? &a->run
-                  : strcmp(s, "--checkpoint") == 0 ? &a->checkpoint
-                  : strcmp(s, "--split") == 0      ? &a->split
-                  : strcmp(s, "--json") == 0       ? &a->json
-                  : strcmp(s, "--input") == 0      ? &a->input
-                                                   : &a->output;
-            if (i + 1 >= argc) {
-                fprintf(stderr, "%s: %s needs a value\n", prog, s);
+        bool ours = false;
+        for (size_t k = 0; k < sizeof names / sizeof *names && !ours; k++) {
+            const char *v;
+            if (!opt_value(argc, argv, &i, names[k], &v))
+                continue;
+            if (!v) {
+                fprintf(stderr, "%s: %s needs a value\n", prog, names[k]);
                 return 2;
             }
-            *dst = argv[++i];
-            continue;
+            *dsts[k] = v;
+            ours = true;
         }
-        if (strncmp(s, "--run=", 6) == 0)
+        if (ours)
             continue;
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
             return -1;
         if (strcmp(s, "--model") == 0 || strcmp(s, "--hidden") == 0 || strcmp(s, "--layers") == 0 ||
             strcmp(s, "--heads") == 0 || strcmp(s, "--ffn") == 0)
             a->shape_given = true;
+        if (strcmp(s, "--variant") == 0 || strncmp(s, "--variant=", 10) == 0)
+            a->variant_given = true;
         const int r = ptc_run_opts_parse(&a->o, argc, argv, &i, prog);
         if (r < 0)
             return 2;
@@ -129,48 +153,190 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
     return 0;
 }
 
-/* Loads the checkpoint and checks it against the options, data and vocabulary. */
-static int load_model(const eval_args *a, const ptc_ops *ops, size_t vocab_size, size_t n_classes,
-                      ptc_model *m, char *err, size_t err_len)
+/* Reads the checkpoint's config and checks it against the options, data and vocabulary. */
+static int checkpoint_config(const eval_args *a, size_t vocab_size, size_t n_classes,
+                             ptc_model_config *ck, char *err, size_t err_len)
 {
     if (access(a->checkpoint, R_OK) != 0) {
         snprintf(err, err_len, "%s: cannot open: %s", a->checkpoint, strerror(errno));
         return -1;
     }
-    ptc_model_config ck;
     ptc_load_report rep;
-    memset(&rep, 0, sizeof rep); /* ptc_model_load_tensors keeps its config_from_* flags */
-    if (ptc_checkpoint_config(a->checkpoint, PTC_VARIANT_BASELINE, &ck, &rep, err, err_len) != PTC_OK)
+    memset(&rep, 0, sizeof rep);
+    if (ptc_checkpoint_config(a->checkpoint, PTC_VARIANT_BASELINE, ck, &rep, err, err_len) != PTC_OK)
         return -1;
     if (a->shape_given) {
+        ptc_run_opts po = a->o;
+        po.variant = "baseline";
+        po.lc = po.m = 0;
         ptc_model_config want;
         char sub[256];
-        if (ptc_run_model_config(&a->o, vocab_size, n_classes, &want, sub, sizeof sub) != 0) {
+        if (ptc_run_model_config(&po, vocab_size, n_classes, &want, sub, sizeof sub) != 0) {
             snprintf(err, err_len, "%s", sub);
             return -1;
         }
-        if (want.hidden != ck.hidden || want.n_layers != ck.n_layers || want.n_heads != ck.n_heads ||
-            want.ffn != ck.ffn) {
+        if (want.hidden != ck->hidden || want.n_layers != ck->n_layers ||
+            want.n_heads != ck->n_heads || want.ffn != ck->ffn) {
             snprintf(err, err_len,
                      "%s: config mismatch: the checkpoint is hidden %zu, layers %zu, heads %zu, ffn "
                      "%zu; the options say %zu, %zu, %zu, %zu",
-                     a->checkpoint, ck.hidden, ck.n_layers, ck.n_heads, ck.ffn, want.hidden,
+                     a->checkpoint, ck->hidden, ck->n_layers, ck->n_heads, ck->ffn, want.hidden,
                      want.n_layers, want.n_heads, want.ffn);
             return -1;
         }
     }
-    if (ck.n_classes != n_classes) {
+    if (ck->n_classes != n_classes) {
         snprintf(err, err_len, "%s: config mismatch: %zu classes, the data has %zu", a->checkpoint,
-                 ck.n_classes, n_classes);
+                 ck->n_classes, n_classes);
         return -1;
     }
-    if (ck.vocab_size != vocab_size) {
+    if (ck->vocab_size != vocab_size) {
         snprintf(err, err_len, "%s: config mismatch: vocabulary of %zu, the tokenizer has %zu",
-                 a->checkpoint, ck.vocab_size, vocab_size);
+                 a->checkpoint, ck->vocab_size, vocab_size);
         return -1;
     }
-    if (ptc_model_load(m, a->checkpoint, PTC_VARIANT_BASELINE, ops, a->o.seed, &rep, err, err_len) != PTC_OK)
+    return 0;
+}
+
+static bool combines(ptc_variant v)
+{
+    return v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
+}
+
+static bool prunes(ptc_variant v)
+{
+    return v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
+}
+
+static const char *rule_name(ptc_prune_rule r)
+{
+    return r == PTC_PRUNE_TOPK ? "topk" : r == PTC_PRUNE_WITHIN ? "within" : "clamp";
+}
+
+/* The model config of one point: the checkpoint's shape, the variant of the
+ * options (else the checkpoint's), p, rule and L_c of the point (0 / NULL: the
+ * options', else the checkpoint's). C and PFC need the checkpoint's trained
+ * combining tensors, so they keep its m. */
+static int point_config(const eval_args *a, const ptc_model_config *ck, double p, const char *rule,
+                        size_t lc, eval_point *pt, char *err, size_t err_len)
+{
+    const ptc_variant_config *tv = &ck->variant;
+    ptc_run_opts po = a->o;
+    po.model = "bert-base"; /* max positions; the shape is the checkpoint's */
+    po.hidden = ck->hidden;
+    po.layers = ck->n_layers;
+    po.heads = ck->n_heads;
+    po.ffn = ck->ffn;
+    po.dropout = -1;
+    const char *trained = ptc_variant_name(tv);
+    po.variant = a->variant_given || a->o.variant ? a->o.variant
+                 : strcmp(trained, "PC") == 0      ? "PFC"
+                                                   : trained;
+    po.rule = rule ? rule : a->o.rule;
+    if (!po.rule && !a->variant_given && prunes(tv->variant))
+        po.rule = rule_name(tv->prune.rule);
+    po.p = p > 0 ? p : a->o.p > 0 ? a->o.p : prunes(tv->variant) ? tv->prune.p : 0;
+    if (!po.pad_mode)
+        po.pad_mode = tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
+    const bool c = strcmp(po.variant, "C") == 0 || strcmp(po.variant, "PFC") == 0;
+    const bool pr = strcmp(po.variant, "P") == 0 || strcmp(po.variant, "PF") == 0 ||
+                    strcmp(po.variant, "PFC") == 0;
+    if (c && !combines(tv->variant)) {
+        snprintf(err, err_len,
+                 "%s: --variant %s needs trained combining tensors; this checkpoint was trained as %s",
+                 a->checkpoint, po.variant, trained);
         return -1;
+    }
+    if (c && a->o.m && a->o.m != tv->n_comb) {
+        snprintf(err, err_len, "%s: --m %zu: the checkpoint's combining module has m = %zu",
+                 a->checkpoint, a->o.m, tv->n_comb);
+        return -1;
+    }
+    if (!c && a->lc_list) {
+        snprintf(err, err_len, "--lc applies to the C and PFC variants only");
+        return -1;
+    }
+    if (!pr && (a->p_list || a->rule_list)) {
+        snprintf(err, err_len, "--p/--rule apply to the P, PF and PFC variants only");
+        return -1;
+    }
+    po.lc = c ? (lc ? lc : a->o.lc ? a->o.lc : combines(tv->variant) ? tv->combine_layer : 0) : 0;
+    po.m = c ? tv->n_comb : 0;
+    ptc_model_config want;
+    if (ptc_run_model_config(&po, ck->vocab_size, ck->n_classes, &want, err, err_len) != 0)
+        return -1;
+    pt->cfg = *ck;
+    pt->cfg.variant = want.variant;
+    ptc_model_config_sync(&pt->cfg);
+    snprintf(pt->rule, sizeof pt->rule, "%s", prunes(want.variant.variant) ? rule_name(want.variant.prune.rule) : "");
+    return ptc_model_config_check(&pt->cfg, err, err_len) == PTC_OK ? 0 : -1;
+}
+
+/* Splits a comma list into at most max items of up to 31 characters. */
+static size_t split_list(const char *s, char items[][32], size_t max)
+{
+    size_t n = 0;
+    while (s && *s && n < max) {
+        const char *e = strchr(s, ',');
+        size_t l = e ? (size_t)(e - s) : strlen(s);
+        if (l >= 32)
+            l = 31;
+        memcpy(items[n], s, l);
+        items[n++][l] = '\0';
+        s = e ? e + 1 : NULL;
+    }
+    return n;
+}
+
+/* Every point of the sweep (p x rule x L_c), each checked before anything runs. */
+static int build_points(const eval_args *a, const ptc_model_config *ck, eval_point *pts,
+                        size_t max, size_t *n, char *err, size_t err_len)
+{
+    char ps[64][32], rules[8][32], lcs[64][32];
+    size_t np = split_list(a->p_list, ps, 64), nr = split_list(a->rule_list, rules, 8),
+           nl = split_list(a->lc_list, lcs, 64);
+    if ((a->p_list && np == 0) || (a->rule_list && nr == 0) || (a->lc_list && nl == 0)) {
+        snprintf(err, err_len, "an empty --p, --rule or --lc list");
+        return -1;
+    }
+    *n = 0;
+    for (size_t i = 0; i < (np ? np : 1); i++)
+        for (size_t j = 0; j < (nr ? nr : 1); j++)
+            for (size_t k = 0; k < (nl ? nl : 1); k++) {
+                double p = 0;
+                size_t lc = 0;
+                char *e;
+                if (np && (p = strtod(ps[i], &e), *e || !(p > 0 && p <= 1))) {
+                    snprintf(err, err_len, "--p '%.31s': not in (0, 1]", ps[i]);
+                    return -1;
+                }
+                if (nl && (lc = strtoul(lcs[k], &e, 10), *e || lcs[k][0] == '-' || lc == 0)) {
+                    snprintf(err, err_len, "--lc '%.31s': not a layer number", lcs[k]);
+                    return -1;
+                }
+                if (*n == max) {
+                    snprintf(err, err_len, "at most %zu sweep point(s) here", max);
+                    return -1;
+                }
+                if (point_config(a, ck, p, nr ? rules[j] : NULL, lc, &pts[*n], err, err_len) != 0)
+                    return -1;
+                (*n)++;
+            }
+    return 0;
+}
+
+/* Initialises a model of the point's config and loads the checkpoint into it. */
+static int load_point(const eval_args *a, const ptc_ops *ops, const eval_point *pt, ptc_model *m,
+                      char *err, size_t err_len)
+{
+    ptc_load_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (ptc_model_init(m, &pt->cfg, ops, a->o.seed, err, err_len) != PTC_OK)
+        return -1;
+    if (ptc_model_load_tensors(m, a->checkpoint, &rep, err, err_len) != PTC_OK) {
+        ptc_model_free(m);
+        return -1;
+    }
     if (rep.n_missing) {
         snprintf(err, err_len, "%s: lacks %zu tensors (first: %s)", a->checkpoint, rep.n_missing,
                  rep.missing[0]);
@@ -181,7 +347,7 @@ static int load_model(const eval_args *a, const ptc_ops *ops, size_t vocab_size,
 }
 
 static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
-                         const char *split, const ptc_ops *ops, const char *checkpoint)
+                         const eval_args *a, const ptc_ops *ops, const char *predictions)
 {
     json_t *o = json_object(), *conf = json_array(), *keys = json_array(), *toks = json_array(),
            *names = json_array();
@@ -196,12 +362,25 @@ static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const 
         json_array_append_new(keys, json_real(r->keys_mean[s]));
         json_array_append_new(toks, json_real(r->tokens_mean[s]));
     }
+    const ptc_variant_config *v = &m->cfg.variant;
     json_object_set_new(o, "schema", json_string("ptc.eval/1"));
-    json_object_set_new(o, "checkpoint", json_string(checkpoint));
+    json_object_set_new(o, "checkpoint", json_string(a->checkpoint));
     json_object_set_new(o, "dataset", json_string(ds->name));
-    json_object_set_new(o, "split", json_string(split));
+    json_object_set_new(o, "split", json_string(a->split));
     json_object_set_new(o, "docs", json_integer((json_int_t)r->n));
-    json_object_set_new(o, "variant", json_string(ptc_variant_name(&m->cfg.variant)));
+    json_object_set_new(o, "variant", json_string(ptc_variant_name(v)));
+    json_object_set_new(o, "rule", prunes(v->variant) ? json_string(rule_name(v->prune.rule)) : json_null());
+    json_object_set_new(o, "p", prunes(v->variant) ? json_real(v->prune.p) : json_null());
+    json_object_set_new(o, "lc", combines(v->variant) ? json_integer((json_int_t)v->combine_layer) : json_null());
+    json_object_set_new(o, "m", combines(v->variant) ? json_integer((json_int_t)v->n_comb) : json_null());
+    json_object_set_new(o, "pad_mode", json_string(v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware"));
+    json_object_set_new(o, "hidden", json_integer((json_int_t)m->cfg.hidden));
+    json_object_set_new(o, "layers", json_integer((json_int_t)m->cfg.n_layers));
+    json_object_set_new(o, "heads", json_integer((json_int_t)m->cfg.n_heads));
+    json_object_set_new(o, "ffn", json_integer((json_int_t)m->cfg.ffn));
+    json_object_set_new(o, "max_len", json_integer((json_int_t)a->o.max_len));
+    json_object_set_new(o, "batch", json_integer((json_int_t)(a->o.eval_batch ? a->o.eval_batch : a->o.batch)));
+    json_object_set_new(o, "predictions", predictions ? json_string(predictions) : json_null());
     json_object_set_new(o, "loss", json_real(r->loss));
     json_object_set_new(o, "accuracy", json_real(r->accuracy));
     json_object_set_new(o, "macro_f1", json_real(r->macro_f1));
@@ -225,10 +404,124 @@ static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const 
     return o;
 }
 
+/* The predictions file of a point: PATH itself for a single point, else PATH with
+ * ".<variant>-<rule>-p<p>-lc<L>" before its extension. */
+static void predictions_path(const char *path, const ptc_model_config *cfg, bool sweep, char *out,
+                             size_t len)
+{
+    if (!sweep) {
+        snprintf(out, len, "%s", path);
+        return;
+    }
+    const ptc_variant_config *v = &cfg->variant;
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+    snprintf(out, len, "%.*s.%s-%s-p%g-lc%zu%s", (int)stem, path, ptc_variant_name(v),
+             prunes(v->variant) ? rule_name(v->prune.rule) : "none", prunes(v->variant) ? v->prune.p : 1.0,
+             combines(v->variant) ? v->combine_layer : 0, path + stem);
+}
+
+/* Per-document predictions, TSV: doc (0-based index in the split), label, predicted. */
+static int write_predictions(const char *path, const ptc_split *s, const ptc_eval_result *r,
+                             char *err, size_t err_len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, err_len, "cannot write %.900s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "doc\tlabel\tpredicted\n");
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(f, "%zu\t%d\t%d\n", i, s->labels[i], r->predicted[i]);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void print_point(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
+                        const eval_args *a, const ptc_ops *ops, size_t batch, bool full)
+{
+    const ptc_variant_config *v = &m->cfg.variant;
+    if (!full) {
+        printf("%-8s %-6s p %-5g L_c %-2zu  accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  keys",
+               ptc_variant_name(v), prunes(v->variant) ? rule_name(v->prune.rule) : "-",
+               prunes(v->variant) ? v->prune.p : 1.0, combines(v->variant) ? v->combine_layer : 0,
+               r->accuracy, r->macro_f1, r->micro_f1);
+        for (size_t k = 0; k < r->n_steps; k++)
+            printf(" %.1f", r->keys_mean[k]);
+        printf("  %.2f ms/batch  %.2f MiB act\n", 1e3 * r->batch_time_median,
+               r->act_bytes_per_batch / 1048576.0);
+        return;
+    }
+    printf("%s %s (%zu docs), %s, checkpoint %s\n", ds->name, a->split, r->n, ptc_variant_name(v),
+           a->checkpoint);
+    printf("accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  loss %.4f\n", r->accuracy, r->macro_f1,
+           r->micro_f1, r->loss);
+    printf("confusion (rows: true, columns: predicted):\n");
+    for (size_t i = 0; i < ds->n_classes; i++) {
+        printf("  %-14.14s", ds->label_names[i]);
+        for (size_t j = 0; j < ds->n_classes; j++)
+            printf(" %6zu", r->confusion[i * ds->n_classes + j]);
+        printf("\n");
+    }
+    printf("keys attended per (sample, head), by step of the plan (first batch):");
+    for (size_t k = 0; k < r->n_steps; k++)
+        printf(" %.1f", r->keys_mean[k]);
+    printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
+           (double)r->n / r->seconds, (double)r->tokens / r->seconds, 1e3 * r->batch_time_median,
+           batch, ops->name, omp_get_max_threads());
+    printf("memory: peak RSS %.1f MiB, inference arena %.1f MiB, activations %.2f MiB per batch\n",
+           (double)ptc_peak_rss() / 1048576.0, (double)ptc_model_activation_bytes(m) / 1048576.0,
+           r->act_bytes_per_batch / 1048576.0);
+}
+
+/* Evaluates one point and records it (stdout, JSON array, predictions, rows). */
+static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_point *pt, size_t n_points,
+                          const ptc_dataset *ds, const ptc_split *s, int32_t pad_id, json_t *all,
+                          FILE *rows, char *err, size_t err_len)
+{
+    ptc_model m;
+    if (load_point(a, ops, pt, &m, err, err_len) != 0)
+        return -1;
+    ptc_eval_result r = {0};
+    const size_t batch = a->o.eval_batch ? a->o.eval_batch : a->o.batch;
+    int rc = ptc_evaluate(&m, s, ds->n_classes, batch, pad_id, &r, err, err_len);
+    char pred[4400] = "";
+    if (rc == 0) {
+        print_point(&r, ds, &m, a, ops, batch, n_points == 1);
+        if (a->predictions) {
+            predictions_path(a->predictions, &m.cfg, n_points > 1, pred, sizeof pred);
+            rc = write_predictions(pred, s, &r, err, err_len);
+        }
+    }
+    if (rc == 0) {
+        json_t *j = eval_json(&r, ds, &m, a, ops, pred[0] ? pred : NULL);
+        if (rows) {
+            ptc_accuracy_row_in in = {.ev = j, .runj = a->run_json, .infer_only = true};
+            json_t *row = ptc_accuracy_row(&in, true);
+            rc = ptc_rows_append(rows, row, err, err_len);
+            json_decref(row);
+        }
+        json_array_append_new(all, j);
+    }
+    ptc_eval_result_free(&r);
+    ptc_model_free(&m);
+    return rc;
+}
+
 static void eval_usage(FILE *out)
 {
-    fprintf(out, "usage: ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
-                 "                [--json FILE] [--eval-batch N] [--threads N]\n");
+    fprintf(out,
+            "usage: ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
+            "                [--variant V] [--p LIST] [--rule LIST] [--lc LIST] [--pad-mode M]\n"
+            "                [--json FILE] [--rows FILE.jsonl] [--predictions FILE.tsv]\n"
+            "                [--eval-batch N] [--threads N]\n"
+            "  the variant options apply at inference: P/PF (any p, rule) on any checkpoint,\n"
+            "  C/PFC on a checkpoint trained with combining; lists sweep (one row per point)\n");
     ptc_run_opts_usage(out);
 }
 
@@ -252,24 +545,23 @@ int ptc_eval_main(int argc, char **argv)
     const char *vocab_path;
     ptc_tokenizer *tok = NULL;
     ptc_dataset ds = {0};
-    ptc_model m;
-    bool model_ok = false;
-    ptc_eval_result r = {0};
+    ptc_model_config ck;
+    eval_point *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
+    size_t n_points = 0;
+    json_t *all = json_array();
+    FILE *rows = NULL;
     const ptc_ops *ops = ptc_ops_active();
     if (!ops) {
         fprintf(stderr, "ptc eval: %s\n", ptc_ops_error());
         goto done;
     }
     tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
-    if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0) {
+    if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0 ||
+        checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), ds.n_classes, &ck, err, sizeof err) != 0 ||
+        build_points(&a, &ck, pts, EVAL_MAX_POINTS, &n_points, err, sizeof err) != 0) {
         fprintf(stderr, "ptc eval: %s\n", err);
         goto done;
     }
-    if (load_model(&a, ops, ptc_tokenizer_vocab_size(tok), ds.n_classes, &m, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc eval: %s\n", err);
-        goto done;
-    }
-    model_ok = true;
     const ptc_split *s = strcmp(a.split, "test") == 0 ? &ds.test
                          : strcmp(a.split, "dev") == 0 ? &ds.dev
                                                        : &ds.train;
@@ -277,44 +569,31 @@ int ptc_eval_main(int argc, char **argv)
         fprintf(stderr, "ptc eval: %s has no %s split\n", ds.name, a.split);
         goto done;
     }
-    const size_t batch = a.o.eval_batch ? a.o.eval_batch : a.o.batch;
-    if (ptc_evaluate(&m, s, ds.n_classes, batch, ptc_tokenizer_pad_id(tok), &r, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc eval: %s\n", err);
+    if (a.rows && !(rows = fopen(a.rows, "a"))) {
+        fprintf(stderr, "ptc eval: cannot write %s: %s\n", a.rows, strerror(errno));
         goto done;
     }
-    printf("%s %s (%zu docs), %s, checkpoint %s\n", ds.name, a.split, r.n,
-           ptc_variant_name(&m.cfg.variant), a.checkpoint);
-    printf("accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  loss %.4f\n", r.accuracy, r.macro_f1,
-           r.micro_f1, r.loss);
-    printf("confusion (rows: true, columns: predicted):\n");
-    for (size_t i = 0; i < ds.n_classes; i++) {
-        printf("  %-14.14s", ds.label_names[i]);
-        for (size_t j = 0; j < ds.n_classes; j++)
-            printf(" %6zu", r.confusion[i * ds.n_classes + j]);
-        printf("\n");
-    }
-    printf("keys attended per (sample, head), by step of the plan (first batch):");
-    for (size_t k = 0; k < r.n_steps; k++)
-        printf(" %.1f", r.keys_mean[k]);
-    printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
-           (double)r.n / r.seconds, (double)r.tokens / r.seconds, 1e3 * r.batch_time_median, batch,
-           ops->name, omp_get_max_threads());
-    printf("memory: peak RSS %.1f MiB, inference arena %.1f MiB, activations %.2f MiB per batch\n",
-           (double)ptc_peak_rss() / 1048576.0, (double)ptc_model_activation_bytes(&m) / 1048576.0,
-           r.act_bytes_per_batch / 1048576.0);
+    for (size_t i = 0; i < n_points; i++)
+        if (eval_point_run(&a, ops, &pts[i], n_points, &ds, s, ptc_tokenizer_pad_id(tok), all, rows,
+                           err, sizeof err) != 0) {
+            fprintf(stderr, "ptc eval: %s\n", err);
+            goto done;
+        }
     rc = 0;
     if (a.json) {
-        json_t *j = eval_json(&r, &ds, &m, a.split, ops, a.checkpoint);
+        json_t *j = n_points == 1 ? json_array_get(all, 0) : all;
         if (json_dump_file(j, a.json, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             fprintf(stderr, "ptc eval: cannot write %s\n", a.json);
             rc = 1;
         }
-        json_decref(j);
     }
 done:
-    ptc_eval_result_free(&r);
-    if (model_ok)
-        ptc_model_free(&m);
+    if (rows && fclose(rows) != 0) {
+        fprintf(stderr, "ptc eval: error writing %s\n", a.rows);
+        rc = 1;
+    }
+    json_decref(all);
+    free(pts);
     ptc_dataset_free(&ds);
     ptc_tokenizer_free(tok);
     json_decref(a.run_json);
@@ -385,7 +664,12 @@ int ptc_predict_main(int argc, char **argv)
         fprintf(stderr, "ptc predict: give --labels labels.txt (or --run DIR)\n");
         goto done;
     }
-    if (load_model(&a, ops, ptc_tokenizer_vocab_size(tok), n_classes, &m, err, sizeof err) != 0) {
+    ptc_model_config ck;
+    eval_point pt[1];
+    size_t n_points = 0;
+    if (checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), n_classes, &ck, err, sizeof err) != 0 ||
+        build_points(&a, &ck, pt, 1, &n_points, err, sizeof err) != 0 ||
+        load_point(&a, ops, &pt[0], &m, err, sizeof err) != 0) {
         fprintf(stderr, "ptc predict: %s\n", err);
         goto done;
     }

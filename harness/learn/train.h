@@ -133,6 +133,21 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
                  ptc_eval_result *r, char *err, size_t err_len);
 void ptc_eval_result_free(ptc_eval_result *r);
 
+/* ---- accuracy rows (harness/learn/accuracy_row.c) ---------------------------------------- */
+typedef struct ptc_accuracy_row_in {
+    json_t *ev;                 /* eval JSON (ptc.eval/1) of the test split */
+    json_t *runj, *sum;         /* run.json and summary.json of the training, or NULL */
+    json_t *base_ev, *base_sum; /* the baseline's of the same seed (ratios), or NULL */
+    const char *run, *label, *config_id, *model, *cpu, *timestamp, *predictions; /* NULL: derived */
+    bool infer_only;            /* the variant was applied at inference (sweep "inference") */
+} ptc_accuracy_row_in;
+/* The ptc.row/1 row of phase train or infer (new JSON object). */
+json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer);
+/* Appends row as one line, flushed and fsync'd; 0 or -1 with a message. */
+int ptc_rows_append(FILE *f, json_t *row, char *err, size_t err_len);
+/* number at a dotted path of o ("time_s.median"), NaN when absent */
+double ptc_json_num(json_t *o, const char *path);
+
 /* seconds of a monotonic clock */
 double ptc_now(void);
 /* peak resident set of this process, bytes */

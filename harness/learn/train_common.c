@@ -462,28 +462,17 @@ void ptc_eval_result_free(ptc_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Keys attended and query rows per step, from forwards over plans cut after each
- * step: the pooled statistics are means of per-layer means, so layer s's value
- * is sum(1..s) - sum(1..s-1). */
-static int per_step_kept(ptc_model *m, const ptc_batch *b, ptc_eval_result *r, char *err,
-                         size_t err_len)
+/* Keys attended and query rows per step of the plan the forward ran, from the
+ * model's per-step accounting of its last forward (a step without keys, such as
+ * the combining module, reports 0 keys). */
+static void per_step_kept(const ptc_model *m, ptc_eval_result *r)
 {
-    const size_t steps = m->plan.n_steps;
-    double prev_k = 0, prev_t = 0;
-    int rc = 0;
-    for (size_t s = 1; s <= steps && rc == 0; s++) {
-        m->plan.n_steps = s;
-        ptc_layer_stats st;
-        rc = ptc_model_forward(m, b, NULL, &st, err, err_len);
-        const double k = st.keys.mean * (double)st.n_keys, t = st.tokens.mean * (double)st.n_tokens;
-        r->keys_mean[s - 1] = k - prev_k;
-        r->tokens_mean[s - 1] = t - prev_t;
-        prev_k = k;
-        prev_t = t;
+    r->n_steps = m->last_n_steps;
+    for (size_t s = 0; s < m->last_n_steps; s++) {
+        const ptc_layer_stats *st = &m->last_steps[s];
+        r->keys_mean[s] = st->n_keys ? st->keys.mean : 0.0;
+        r->tokens_mean[s] = st->n_tokens ? st->tokens.mean : 0.0;
     }
-    m->plan.n_steps = steps;
-    r->n_steps = steps;
-    return rc;
 }
 
 int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,
@@ -524,8 +513,6 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
         for (size_t b = 0; b < count; b++)
             idx[b] = start + b;
         ptc_batcher_fill(&bt, s, idx, count, pad_id, padded);
-        if (start == 0 && (rc = per_step_kept(m, &bt.b, r, err, err_len)) != 0)
-            break;
         ptc_layer_stats st;
         float loss;
         const double t0 = ptc_now();
@@ -533,6 +520,8 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
         const double dt = ptc_now() - t0;
         if (rc != 0)
             break;
+        if (start == 0)
+            per_step_kept(m, r);
         r->seconds += dt;
         if (count == batch)
             r->batch_times[full_batches++] = dt;

@@ -139,6 +139,10 @@ typedef struct ptc_model {
     bool backward_ready;   /* a training forward with labels ran */
     uint64_t selection_hash; /* hash of the kept lists and assignments of the last
                               * training forward (tests: perturbation did not flip them) */
+    /* accounting of the last inference forward, per step of the plan it ran
+     * (ptc_encoder_result.steps): keys attended, query rows, FLOPs, bytes */
+    size_t last_n_steps;
+    ptc_layer_stats last_steps[PTC_MAX_LAYERS + 1];
 } ptc_model;
 
 /* Allocates the parameters and initialises them (seeded, deterministic):
@@ -171,7 +175,7 @@ typedef struct ptc_batch {
 /* Inference forward through the variants' kernels (ptc_encoder_layer_forward,
  * ptc_prune_select, ptc_combine_forward): no dropout, no Gumbel noise. Writes
  * m->logits, m->probs and (with labels) *loss. stats (may be NULL): the layer
- * statistics of every step accumulated. Needs a plan (either mode) that covers
+ * statistics of every step accumulated; m->last_steps keeps them per step. Needs a plan (either mode) that covers
  * the batch. */
 int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_stats *stats,
                       char *err, size_t err_len);

@@ -20,6 +20,7 @@
 #include "../ptc_test.h"
 #include "learn/train.h"
 #include "report/report.h"
+#include "cli_capture.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -29,63 +30,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static void tmp_dir(char *out, size_t len, const char *name)
-{
-    const char *d = getenv("TMPDIR");
-    snprintf(out, len, "%s/ptc-train-test-%ld-%s", d && *d ? d : "/tmp", (long)getpid(), name);
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-/* Runs fn(argc, argv) with stderr captured into buf. */
-static int run_captured(int (*fn)(int, char **), char **argv, char *buf, size_t len)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    char path[512];
-    tmp_dir(path, sizeof path, "stderr.txt");
-    fflush(stderr);
-    const int saved = dup(2);
-    const int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    dup2(fd, 2);
-    close(fd);
-    const int rc = fn(argc, argv);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(path);
-    return rc;
-}
-
-#define TINY_MODEL "--model", "bert-tiny", "--hidden", "32", "--heads", "2", "--ffn", "64"
-#define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
-              "--synthetic-test", "128", "--max-len", "128"
 
 static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
 {
     char json[600], buf[4096];
     snprintf(json, sizeof json, "%s/eval.json", dir);
     char *argv[] = {"eval", "--run", (char *)dir, "--json", json, "--threads", "1", NULL};
-    fflush(stdout);
-    const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    close(nul);
-    const int rc = run_captured(ptc_eval_main, argv, buf, sizeof buf);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
+    const int rc = run_quiet(ptc_eval_main, argv, buf, sizeof buf);
     if (!ptc_check(ctx, rc == 0, "eval %s: rc %d: %s", dir, rc, buf))
         return 0;
     json_error_t je;
