@@ -5,7 +5,8 @@
  * run.json and summary.json. `ptc experiment` writes two per run (phase "train":
  * time_s per training step; phase "infer": time_s per inference batch); `ptc eval
  * --rows` one per sweep point (phase "infer", sweep "inference"). Ratios
- * (speedup, FLOPs, memory, RSS) are against the baseline's files when given.
+ * (speedup, FLOPs, memory, RSS) against the baseline's row of the same phase are
+ * added by ptc_accuracy_row_ratios.
  * Rows are appended one line at a time, flushed and fsync'd, so a row that was
  * written survives a kill.
  */
@@ -59,23 +60,18 @@ static void set_copy(json_t *row, const char *key, json_t *from, const char *fro
     json_object_set(row, key, v ? v : json_null());
 }
 
-static void set_ratios(json_t *row, const ptc_accuracy_row_in *in, bool infer, double med)
+void ptc_accuracy_row_ratios(json_t *row, json_t *base)
 {
-    json_t *bsrc = infer ? in->base_ev : in->base_sum, *src = infer ? in->ev : in->sum;
-    if (!in->base_ev || (!infer && !in->base_sum))
-        return;
-    const double bmed = infer ? ptc_json_num(in->base_ev, "batch_times_s.median")
-                              : ptc_json_num(in->base_sum, "step_time_s.median");
+    const double med = ptc_json_num(row, "time_s.median"), bmed = ptc_json_num(base, "time_s.median");
     json_t *sp = json_object();
     json_object_set_new(sp, "median", json_real(bmed / med));
     json_object_set_new(row, "speedup", sp);
-    json_object_set_new(row, "flops_ratio", json_real(ptc_json_num(in->ev, "flops_per_doc") /
-                                                      ptc_json_num(in->base_ev, "flops_per_doc")));
-    json_object_set_new(row, "memory_ratio",
-                        json_real(ptc_json_num(in->ev, "activation_bytes_per_batch") /
-                                  ptc_json_num(in->base_ev, "activation_bytes_per_batch")));
-    json_object_set_new(row, "rss_ratio", json_real(ptc_json_num(src, "peak_rss") /
-                                                    ptc_json_num(bsrc, "peak_rss")));
+    json_object_set_new(row, "flops_ratio",
+                        json_real(ptc_json_num(row, "flops.total") / ptc_json_num(base, "flops.total")));
+    json_object_set_new(row, "memory_ratio", json_real(ptc_json_num(row, "memory.activations") /
+                                                       ptc_json_num(base, "memory.activations")));
+    json_object_set_new(row, "rss_ratio", json_real(ptc_json_num(row, "memory.peak_rss") /
+                                                    ptc_json_num(base, "memory.peak_rss")));
 }
 
 json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
@@ -162,7 +158,6 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
     set_copy(kept, "keys_mean", ev, "keys_mean");
     set_copy(kept, "tokens_mean", ev, "tokens_mean");
     json_object_set_new(row, "kept", kept);
-    set_ratios(row, in, infer, ptc_json_num(row, "time_s.median"));
     /* new in issue 12: where the variant was set, and the per-document predictions */
     json_object_set_new(row, "sweep", json_string(in->infer_only ? "inference" : "train"));
     json_object_set_new(row, "predictions", in->predictions ? json_string(in->predictions)
@@ -174,11 +169,28 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
     return row;
 }
 
-int ptc_rows_append(FILE *f, json_t *row, char *err, size_t err_len)
+int ptc_rows_append(FILE *f, json_t *rows, char *err, size_t err_len)
 {
-    char *line = json_dumps(row, JSON_COMPACT);
-    const bool ok = line && fprintf(f, "%s\n", line) > 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    free(line);
+    /* one buffer, one write, one fsync: the rows of a run land together */
+    const size_t n = json_is_array(rows) ? json_array_size(rows) : 1;
+    char *buf = NULL;
+    size_t len = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        char *line = json_dumps(json_is_array(rows) ? json_array_get(rows, i) : rows, JSON_COMPACT);
+        const size_t l = line ? strlen(line) : 0;
+        char *nb = line ? realloc(buf, len + l + 2) : NULL;
+        ok = nb != NULL;
+        if (ok) {
+            buf = nb;
+            memcpy(buf + len, line, l);
+            len += l;
+            buf[len++] = '\n';
+        }
+        free(line);
+    }
+    ok = ok && fwrite(buf, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    free(buf);
     if (!ok) {
         snprintf(err, err_len, "cannot append a row: %s", strerror(errno));
         return -1;

@@ -1,118 +1,173 @@
 /*
  * harness/learn/experiment.c — `ptc experiment`: the paper's accuracy tables at a
- * chosen scale on a chosen dataset, in one command.
+ * chosen scale on one or several datasets, in one command that loses nothing.
  *
- *   ptc experiment --data bbc --model bert-mini --max-len 256 --epochs 3
+ *   ptc experiment --data bbc[,sst2,...] --model bert-mini --max-len 256 --epochs 3
  *                  [--seeds 1,2] [--p 0.9] [--lc N] [--m 8]
  *                  [--p-sweep 0.95,0.9,...] [--lc-sweep 2,3] [--m-sweep 4,8,16]
- *                  [--variants baseline,P,PF,C,PFC] [--out results/accuracy/NAME]
- *                  [--work DIR] [every `ptc train` option]
+ *                  [--variants baseline,P,PF,C,PFC] [--out DIR] [--work DIR]
+ *                  [--resume] [--checkpoints keep|remove] [every `ptc train` option]
  *
- * For every configuration and seed it runs `ptc train` and then `ptc eval` on
- * the test split (each in its own process, from /proc/self/exe, so each has its
- * own peak RSS), then writes two ptc.row/1 rows per run to OUT/rows.jsonl:
- * phase "train" (time_s = seconds per training step) and phase "infer"
- * (time_s = seconds per inference batch), both with the test accuracy,
- * macro-/micro-F1, FLOPs per document and activation bytes per batch, and
- * ratios against the baseline of the same seed and phase (harness/SCHEMA.md,
- * section "Accuracy rows"). Checkpoints and logs stay in the work folder
- * (default /tmp/ptc-experiment-<run>), so results/ only gets the rows.
- * `ptc table --kind accuracy OUT` renders Table 2/3 style (mean ± sd over seeds).
+ * A run is one (dataset, variant, sweep point, seed): `ptc train` then `ptc eval`
+ * on the test split, each in its own process (/proc/self/exe, so each has its own
+ * peak RSS), handed its exact configuration (p as %.17g). The moment a run ends
+ * its two ptc.row/1 rows (phase "train": time_s per training step; phase "infer":
+ * time_s per inference batch; harness/SCHEMA.md "Accuracy rows") are appended to
+ * OUT/rows.jsonl in one write, flushed and fsync'd, with ratios against the
+ * baseline run of the same dataset and seed (which runs first), and its
+ * per-document test predictions go to OUT/predictions/<run>.tsv (the row's
+ * "predictions", relative to OUT).
+ *
+ * OUT/experiment.json names the experiment (run name, work folder, the planned
+ * runs). Without --resume an OUT that holds one is refused; with --resume the
+ * runs whose rows are in OUT/rows.jsonl are kept, the others run again in the
+ * same work folder (a training that was interrupted continues from its last
+ * state), a torn last line or a run with one row of two is dropped first.
+ * SIGINT/SIGTERM: the running child is told, the experiment stops after it
+ * (nothing half-written), exit 130/143. Every sweep value and configuration is
+ * checked before anything trains. Progress: runs done of total with an ETA.
+ * Checkpoints stay in the work folder (default /tmp/ptc-experiment-<run>) unless
+ * --checkpoints remove. `ptc table --kind accuracy|table2|table4|... OUT` renders.
  */
-#include "learn/train.h"
+#include "learn/experiment.h"
 
 #include "common/machine.h"
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-    char variant[16];  /* baseline P PF C PFC */
-    double p;          /* 0: default */
-    size_t lc, m;      /* 0: default */
-    char label[32];
-    char id[96];
-} exp_config;
+static volatile sig_atomic_t stop_signal = 0;
+static volatile pid_t child_pid = 0;
 
-static int mkdir_p(const char *path)
+static void on_stop(int sig)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    stop_signal = sig;
+    if (child_pid > 0)
+        kill(child_pid, sig);
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* fork + exec /proc/self/exe with argv (stdout to out_path when non-NULL);
- * returns the exit status */
+ * returns the exit status (128 + signal when killed) */
 static int run_self(char **argv, const char *out_path)
 {
     fflush(stdout);
     fflush(stderr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        /* a child never outlives a killed experiment (a resumed one would share its folder) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(128 + SIGKILL);
         if (out_path && !freopen(out_path, "w", stdout))
             _exit(126);
         execv("/proc/self/exe", argv);
         _exit(127);
     }
+    child_pid = pid;
     int st;
-    if (waitpid(pid, &st, 0) < 0)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            child_pid = 0;
+            return -1;
+        }
+    child_pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-static size_t split_list(const char *s, char items[][32], size_t max)
+static void run_folder(const exp_plan *pl, const exp_run *r, char *out, size_t len)
 {
-    size_t n = 0;
-    while (s && *s && n < max) {
-        const char *e = strchr(s, ',');
-        size_t l = e ? (size_t)(e - s) : strlen(s);
-        if (l >= 32)
-            l = 31;
-        memcpy(items[n], s, l);
-        items[n++][l] = '\0';
-        s = e ? e + 1 : NULL;
+    snprintf(out, len, "%s/%s", pl->runs_dir, r->id);
+}
+
+/* one `ptc train` of run r into dir (--resume: from its last state) */
+static int train_attempt(const exp_plan *pl, const exp_run *r, const char *dir, bool resume)
+{
+    char pbuf[40], lcbuf[32], mbuf[32];
+    char *av[200];
+    size_t k = 0;
+    av[k++] = "ptc";
+    av[k++] = "train";
+    for (size_t i = 0; i < pl->npass && k < 180; i++)
+        av[k++] = pl->pass[i];
+    av[k++] = "--data";
+    av[k++] = (char *)r->dataset;
+    av[k++] = "--variant";
+    av[k++] = (char *)r->variant;
+    av[k++] = "--seed";
+    av[k++] = (char *)r->seed;
+    if (r->p > 0) {
+        snprintf(pbuf, sizeof pbuf, "%.17g", r->p);
+        av[k++] = "--p";
+        av[k++] = pbuf;
     }
-    return n;
+    if (r->lc) {
+        snprintf(lcbuf, sizeof lcbuf, "%zu", r->lc);
+        snprintf(mbuf, sizeof mbuf, "%zu", r->m);
+        av[k++] = "--lc";
+        av[k++] = lcbuf;
+        av[k++] = "--m";
+        av[k++] = mbuf;
+    }
+    av[k++] = "--out";
+    av[k++] = (char *)dir;
+    av[k++] = "--no-progress";
+    if (resume)
+        av[k++] = "--resume";
+    av[k] = NULL;
+    return run_self(av, NULL);
 }
 
-static void add_config(exp_config *c, size_t *n, const char *variant, double p, size_t lc, size_t m,
-                       size_t default_lc, double default_p)
+/* trains one run, continuing from its last state when an earlier attempt left one
+ * (from scratch when that state cannot be resumed, e.g. a kill between the
+ * weights and the state file) */
+static int train_run(const exp_plan *pl, const exp_run *r)
 {
-    exp_config x = {0};
-    snprintf(x.variant, sizeof x.variant, "%s", variant);
-    x.p = p;
-    x.lc = lc;
-    x.m = m;
-    const double pp = p > 0 ? p : default_p;
-    const size_t l = lc ? lc : default_lc;
-    if (strcmp(variant, "baseline") == 0)
-        snprintf(x.label, sizeof x.label, "BERT");
-    else if (strcmp(variant, "P") == 0 || strcmp(variant, "PF") == 0)
-        snprintf(x.label, sizeof x.label, "%s", variant);
-    else
-        snprintf(x.label, sizeof x.label, "%s L%zu", variant, l);
-    snprintf(x.id, sizeof x.id, "%s-p%g-lc%zu-m%zu", variant, strcmp(variant, "baseline") && strcmp(variant, "C") ? pp : 0.0,
-             strcmp(variant, "C") == 0 || strcmp(variant, "PFC") == 0 ? l : 0, m ? m : 8);
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp(c[i].id, x.id) == 0)
-            return;
-    c[(*n)++] = x;
+    char dir[4600], state[4700];
+    run_folder(pl, r, dir, sizeof dir);
+    snprintf(state, sizeof state, "%s/last.state", dir);
+    if (access(state, R_OK) == 0) {
+        const int rc = train_attempt(pl, r, dir, true);
+        if (rc == 0 || stop_signal)
+            return rc;
+        fprintf(stderr, "ptc experiment: %s: cannot resume its training; training it again\n", r->id);
+    }
+    ptc_exp_remove_tree(dir);
+    return train_attempt(pl, r, dir, false);
+}
+
+static int eval_run(const exp_plan *pl, const exp_run *r)
+{
+    char dir[4600], json[4700], txt[4700], pred[4700];
+    run_folder(pl, r, dir, sizeof dir);
+    snprintf(json, sizeof json, "%s/eval_test.json", dir);
+    snprintf(txt, sizeof txt, "%s/eval_test.txt", dir);
+    snprintf(pred, sizeof pred, "%s/predictions/%s.tsv", pl->out, r->id);
+    char *ev[] = {"ptc", "eval", "--run", dir, "--split", "test", "--json", json, "--predictions", pred, NULL};
+    return run_self(ev, txt);
 }
 
 static json_t *load_json(const char *dir, const char *file)
@@ -122,326 +177,142 @@ static json_t *load_json(const char *dir, const char *file)
     return json_load_file(p, 0, NULL);
 }
 
-static double jnum(json_t *o, const char *path)
+/* The two rows of a finished run (a JSON array: train, infer), or NULL. */
+static json_t *run_rows(const exp_plan *pl, const exp_run *r, const exp_run *base)
 {
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    json_t *cur = o;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur = json_object_get(cur, tok);
-    return cur ? json_number_value(cur) : NAN;
+    char dir[4600], pred[300];
+    run_folder(pl, r, dir, sizeof dir);
+    snprintf(pred, sizeof pred, "predictions/%s.tsv", r->id);
+    json_t *ev = load_json(dir, "eval_test.json"), *sum = load_json(dir, "summary.json"),
+           *runj = load_json(dir, "run.json"), *rows = NULL;
+    if (ev && sum && runj) {
+        rows = json_array();
+        for (int phase = 0; phase < 2; phase++) {
+            ptc_accuracy_row_in in = {.ev = ev, .runj = runj, .sum = sum, .run = pl->run,
+                                      .label = r->label, .config_id = r->config_id,
+                                      .model = pl->model_name, .cpu = pl->cpu,
+                                      .predictions = pred};
+            json_t *row = ptc_accuracy_row(&in, phase == 1);
+            json_t *b = base == r ? row : base ? (phase ? base->infer_row : base->train_row) : NULL;
+            if (b)
+                ptc_accuracy_row_ratios(row, b);
+            json_array_append_new(rows, row);
+        }
+    }
+    json_decref(ev);
+    json_decref(sum);
+    json_decref(runj);
+    return rows;
 }
 
-static void usage(FILE *out)
+static void remove_checkpoints(const exp_plan *pl, const exp_run *r)
 {
-    fprintf(out,
-            "usage: ptc experiment --data NAME [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
-            "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
-            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n");
-    ptc_run_opts_usage(out);
+    static const char *const files[] = {"best.safetensors", "last.safetensors", "last.state"};
+    char dir[4600], p[4800];
+    run_folder(pl, r, dir, sizeof dir);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+}
+
+static void hms(double s, char *out, size_t len)
+{
+    const long t = s > 0 && s < 1e8 ? (long)(s + 0.5) : 0;
+    snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* Runs one (dataset, config, seed); on success its rows are in the file. */
+static int do_run(exp_plan *pl, exp_run *r, FILE *rows)
+{
+    fprintf(stderr, "== %s %s seed %s: train\n", r->dataset, r->label, r->seed);
+    int rc = train_run(pl, r);
+    if (rc == 0 && !stop_signal) {
+        fprintf(stderr, "== %s %s seed %s: eval\n", r->dataset, r->label, r->seed);
+        rc = eval_run(pl, r);
+    }
+    if (stop_signal)
+        return -1;
+    char dir[4600], err[512];
+    run_folder(pl, r, dir, sizeof dir);
+    json_t *rr = rc == 0 ? run_rows(pl, r, ptc_exp_base_of(pl, r)) : NULL;
+    if (!rr) {
+        fprintf(stderr, "ptc experiment: %s %s seed %s failed (exit %d); see %s\n", r->dataset,
+                r->label, r->seed, rc, dir);
+        return 1;
+    }
+    if (ptc_rows_append(rows, rr, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc experiment: %s\n", err);
+        json_decref(rr);
+        return -1;
+    }
+    r->train_row = json_incref(json_array_get(rr, 0));
+    r->infer_row = json_incref(json_array_get(rr, 1));
+    r->done = true;
+    json_decref(rr);
+    if (pl->remove_checkpoints)
+        remove_checkpoints(pl, r);
+    return 0;
+}
+
+static int run_all(exp_plan *pl, FILE *rows)
+{
+    size_t done = 0, ran = 0;
+    int failures = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        done += pl->runs[i].done;
+    fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s/rows.jsonl; runs in %s\n", pl->n,
+            done, pl->out, pl->runs_dir);
+    const double t0 = ptc_now();
+    for (size_t i = 0; i < pl->n && !stop_signal; i++) {
+        exp_run *r = &pl->runs[i];
+        if (r->done)
+            continue;
+        const double t1 = ptc_now();
+        const int rc = do_run(pl, r, rows);
+        if (rc < 0)
+            break;
+        failures += rc != 0;
+        done++;
+        ran++;
+        const double el = ptc_now() - t0;
+        char eta[32], took[32], acc[32] = "FAILED";
+        hms(el / (double)ran * (double)(pl->n - done), eta, sizeof eta);
+        hms(ptc_now() - t1, took, sizeof took);
+        if (rc == 0)
+            snprintf(acc, sizeof acc, "accuracy %.4f", ptc_json_num(r->infer_row, "accuracy"));
+        fprintf(stderr, "[%zu/%zu] %s %s seed %s: %s in %s; ETA %s\n", done, pl->n, r->dataset,
+                r->label, r->seed, acc, took, eta);
+    }
+    if (stop_signal) {
+        fprintf(stderr, "ptc experiment: stopped by signal %d: %zu of %zu runs done; `--resume` continues\n",
+                (int)stop_signal, done, pl->n);
+        return 128 + stop_signal;
+    }
+    fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind table2 %s`\n", failures, pl->out);
+    return failures ? 1 : 0;
 }
 
 int ptc_experiment_main(int argc, char **argv)
 {
-    ptc_run_opts o;
-    ptc_run_opts_default(&o);
-    const char *seeds_s = "1", *variants_s = "baseline,P,PF,C,PFC", *psweep = NULL, *lcsweep = NULL,
-               *msweep = NULL, *work = NULL;
-    /* options passed through to train: everything except ours, --out, --seed, --variant, --p/--lc/--m */
-    char **pass = calloc((size_t)argc + 1, sizeof *pass);
-    size_t npass = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = strcmp(a, "--seeds") == 0      ? &seeds_s
-                           : strcmp(a, "--variants") == 0 ? &variants_s
-                           : strcmp(a, "--p-sweep") == 0  ? &psweep
-                           : strcmp(a, "--lc-sweep") == 0 ? &lcsweep
-                           : strcmp(a, "--m-sweep") == 0  ? &msweep
-                           : strcmp(a, "--work") == 0     ? &work
-                                                          : NULL;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ptc experiment: %s needs a value\n", a);
-                free(pass);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            free(pass);
-            return 0;
-        }
-        const int start = i;
-        const int r = ptc_run_opts_parse(&o, argc, argv, &i, "ptc experiment");
-        if (r < 0) {
-            free(pass);
-            return 2;
-        }
-        if (r == 0) {
-            fprintf(stderr, "ptc experiment: unknown option '%s' (try --help)\n", a);
-            free(pass);
-            return 2;
-        }
-        const bool ours = strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0 ||
-                          strcmp(a, "--variant") == 0 || strcmp(a, "--p") == 0 ||
-                          strcmp(a, "--lc") == 0 || strcmp(a, "--m") == 0 ||
-                          strcmp(a, "--resume") == 0 || strcmp(a, "--max-steps") == 0 ||
-                          strncmp(a, "--out=", 6) == 0;
-        if (!ours)
-            for (int k = start; k <= i; k++)
-                pass[npass++] = argv[k];
-    }
-    if (!o.data && !o.train) {
-        fprintf(stderr, "ptc experiment: give --data NAME (or --train F --labels F)\n");
-        free(pass);
-        return 2;
-    }
-    /* the model's layer count, for the default L_c */
-    ptc_model_config probe;
-    char err[512];
-    ptc_run_opts po = o;
-    po.variant = "baseline";
-    po.lc = po.m = 0;
-    if (ptc_run_model_config(&po, 100, 2, &probe, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc experiment: %s\n", err);
-        free(pass);
-        return 2;
-    }
-    const size_t default_lc = o.lc ? o.lc : (probe.n_layers > 1 ? probe.n_layers - 1 : 1);
-    const double default_p = o.p > 0 ? o.p : 0.9;
-    exp_config cfgs[128];
-    size_t nc = 0;
-    char items[64][32];
-    size_t ni = split_list(variants_s, items, 64);
-    for (size_t i = 0; i < ni; i++) {
-        if (strcmp(items[i], "baseline") && strcmp(items[i], "P") && strcmp(items[i], "PF") &&
-            strcmp(items[i], "C") && strcmp(items[i], "PFC")) {
-            fprintf(stderr, "ptc experiment: --variants: unknown '%s' (baseline, P, PF, C, PFC)\n",
-                    items[i]);
-            free(pass);
-            return 2;
-        }
-        add_config(cfgs, &nc, items[i], o.p, o.lc, o.m, default_lc, default_p);
-    }
-    add_config(cfgs, &nc, "baseline", 0, 0, 0, default_lc, default_p); /* ratios need it */
-    ni = split_list(psweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PF", atof(items[i]), 0, 0, default_lc, default_p);
-    ni = split_list(lcsweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PFC", o.p, (size_t)atol(items[i]), o.m, default_lc, default_p);
-    ni = split_list(msweep, items, 64);
-    for (size_t i = 0; i < ni && nc < 120; i++)
-        add_config(cfgs, &nc, "PFC", o.p, o.lc, (size_t)atol(items[i]), default_lc, default_p);
-    char seeds[32][32];
-    const size_t ns = split_list(seeds_s, seeds, 32);
-
-    /* run id, output and work folders */
-    char run[128], out[4096], workdir[4096];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
-    snprintf(run, sizeof run, "%s-accuracy-%s", stamp, o.data ? o.data : "files");
-    snprintf(out, sizeof out, "%s", o.out ? o.out : "results/accuracy");
-    snprintf(workdir, sizeof workdir, "%s", work ? work : "/tmp");
-    char runs_dir[4300];
-    snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
-    if (mkdir_p(out) != 0 || mkdir_p(runs_dir) != 0) {
-        fprintf(stderr, "ptc experiment: cannot create %s or %s: %s\n", out, runs_dir, strerror(errno));
-        free(pass);
+    exp_plan pl;
+    int rc = ptc_exp_plan_build(&pl, argc, argv);
+    if (rc != 0)
+        return rc == -1 ? 0 : rc;
+    FILE *rows = NULL;
+    if (ptc_exp_open(&pl, &rows) != 0) {
+        ptc_exp_plan_free(&pl);
         return 1;
     }
-    char rows_path[4200];
-    snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", out);
-    FILE *rows = fopen(rows_path, "a");
-    if (!rows) {
-        fprintf(stderr, "ptc experiment: cannot write %s: %s\n", rows_path, strerror(errno));
-        free(pass);
-        return 1;
+    stop_signal = 0;
+    install_stop_handlers();
+    rc = run_all(&pl, rows);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (fclose(rows) != 0 && rc == 0) {
+        fprintf(stderr, "ptc experiment: error writing %s/rows.jsonl\n", pl.out);
+        rc = 1;
     }
-    ptc_machine mach;
-    memset(&mach, 0, sizeof mach);
-    ptc_machine_describe(&mach, err, sizeof err);
-    fprintf(stderr, "ptc experiment: %zu configurations x %zu seeds; rows -> %s; runs in %s\n", nc, ns,
-            rows_path, runs_dir);
-
-    /* results per (config, seed) */
-    typedef struct {
-        json_t *sum, *ev, *runj;
-        bool ok;
-    } result;
-    result *res = calloc(nc * ns, sizeof *res);
-    int failures = 0;
-    for (size_t s = 0; s < ns; s++)
-        for (size_t c = 0; c < nc; c++) {
-            result *r = &res[c * ns + s];
-            char dir[4600], pbuf[32], lcbuf[32], mbuf[32], json[4700];
-            snprintf(dir, sizeof dir, "%s/%s-s%s", runs_dir, cfgs[c].id, seeds[s]);
-            char *av[160];
-            size_t k = 0;
-            av[k++] = "ptc";
-            av[k++] = "train";
-            for (size_t i = 0; i < npass; i++)
-                av[k++] = pass[i];
-            av[k++] = "--variant";
-            av[k++] = cfgs[c].variant;
-            av[k++] = "--seed";
-            av[k++] = seeds[s];
-            if (strcmp(cfgs[c].variant, "baseline") && strcmp(cfgs[c].variant, "C")) {
-                snprintf(pbuf, sizeof pbuf, "%g", cfgs[c].p > 0 ? cfgs[c].p : default_p);
-                av[k++] = "--p";
-                av[k++] = pbuf;
-            }
-            if (strcmp(cfgs[c].variant, "C") == 0 || strcmp(cfgs[c].variant, "PFC") == 0) {
-                snprintf(lcbuf, sizeof lcbuf, "%zu", cfgs[c].lc ? cfgs[c].lc : default_lc);
-                av[k++] = "--lc";
-                av[k++] = lcbuf;
-                if (cfgs[c].m) {
-                    snprintf(mbuf, sizeof mbuf, "%zu", cfgs[c].m);
-                    av[k++] = "--m";
-                    av[k++] = mbuf;
-                }
-            }
-            av[k++] = "--out";
-            av[k++] = dir;
-            av[k++] = "--no-progress";
-            av[k] = NULL;
-            fprintf(stderr, "== %s seed %s: train\n", cfgs[c].label, seeds[s]);
-            int rc = run_self(av, NULL);
-            if (rc == 0) {
-                snprintf(json, sizeof json, "%s/eval_test.json", dir);
-                char *ev[] = {"ptc", "eval", "--run", dir, "--split", "test", "--json", json, NULL};
-                fprintf(stderr, "== %s seed %s: eval\n", cfgs[c].label, seeds[s]);
-                char txt[4700];
-                snprintf(txt, sizeof txt, "%s/eval_test.txt", dir);
-                rc = run_self(ev, txt);
-            }
-            if (rc != 0) {
-                fprintf(stderr, "ptc experiment: %s seed %s failed (exit %d); see %s\n", cfgs[c].label,
-                        seeds[s], rc, dir);
-                failures++;
-                continue;
-            }
-            r->sum = load_json(dir, "summary.json");
-            r->ev = load_json(dir, "eval_test.json");
-            r->runj = load_json(dir, "run.json");
-            r->ok = r->sum && r->ev && r->runj;
-        }
-
-    /* rows */
-    char ts[40];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    for (size_t s = 0; s < ns; s++) {
-        const result *base = NULL;
-        for (size_t c = 0; c < nc; c++)
-            if (strcmp(cfgs[c].variant, "baseline") == 0 && res[c * ns + s].ok)
-                base = &res[c * ns + s];
-        for (size_t c = 0; c < nc; c++) {
-            const result *r = &res[c * ns + s];
-            if (!r->ok)
-                continue;
-            for (int phase = 0; phase < 2; phase++) {
-                json_t *row = json_object();
-                const char *var = cfgs[c].variant;
-                const bool prunes = strcmp(var, "P") == 0 || strcmp(var, "PF") == 0 || strcmp(var, "PFC") == 0;
-                const bool combines = strcmp(var, "C") == 0 || strcmp(var, "PFC") == 0;
-                char cid[256];
-                snprintf(cid, sizeof cid, "dataset=%s;model=%s;seq=%zu;%s;seed=%s;phase=%s",
-                         json_string_value(json_object_get(r->runj, "dataset")), o.model, o.max_len,
-                         cfgs[c].id, seeds[s], phase ? "infer" : "train");
-                json_object_set_new(row, "schema", json_string("ptc.row/1"));
-                json_object_set_new(row, "run", json_string(run));
-                json_object_set_new(row, "config_id", json_string(cid));
-                json_object_set_new(row, "status", json_string("ok"));
-                json_object_set_new(row, "level", json_string("encoder"));
-                json_object_set_new(row, "phase", json_string(phase ? "infer" : "train"));
-                json_object_set_new(row, "variant", json_string(strcmp(var, "baseline") == 0 ? "baseline"
-                                                                : strcmp(var, "C") == 0      ? "combine"
-                                                                : strcmp(var, "PFC") == 0    ? "combined"
-                                                                                             : "prune"));
-                json_object_set_new(row, "label", json_string(cfgs[c].label));
-                json_object_set_new(row, "rule", prunes ? json_string(strcmp(var, "P") == 0 ? "topk" : "clamp") : json_null());
-                json_object_set_new(row, "p", prunes ? json_real(cfgs[c].p > 0 ? cfgs[c].p : default_p) : json_null());
-                json_object_set_new(row, "lc", combines ? json_integer((json_int_t)(cfgs[c].lc ? cfgs[c].lc : default_lc)) : json_null());
-                json_object_set_new(row, "m", combines ? json_integer((json_int_t)(cfgs[c].m ? cfgs[c].m : 8)) : json_null());
-                json_object_set_new(row, "pad_mode", json_string(o.pad_mode ? o.pad_mode : "length-aware"));
-                json_object_set_new(row, "project_kept", json_true());
-                json_object_set_new(row, "model", json_string(o.hidden || o.layers || o.heads || o.ffn ? "custom" : o.model));
-                json_object_set(row, "hidden", json_object_get(r->runj, "hidden"));
-                json_object_set(row, "layers", json_object_get(r->runj, "layers"));
-                json_object_set(row, "heads", json_object_get(r->runj, "heads"));
-                json_object_set(row, "ffn", json_object_get(r->runj, "ffn"));
-                json_object_set_new(row, "seq", json_integer((json_int_t)o.max_len));
-                json_object_set_new(row, "batch", json_integer((json_int_t)(phase && o.eval_batch ? o.eval_batch : o.batch)));
-                json_object_set(row, "isa", json_object_get(r->ev, "isa"));
-                json_object_set(row, "threads", json_object_get(r->ev, "threads"));
-                json_object_set_new(row, "binding", json_string("none"));
-                json_object_set_new(row, "cpu", json_string(mach.cpu_model));
-                json_object_set(row, "dataset", json_object_get(r->runj, "dataset"));
-                json_object_set_new(row, "seed", json_integer(atoll(seeds[s])));
-                json_object_set(row, "epochs", json_object_get(r->runj, "epochs"));
-                json_object_set(row, "lr", json_object_get(r->runj, "lr"));
-                json_object_set(row, "accuracy", json_object_get(r->ev, "accuracy"));
-                json_object_set(row, "macro_f1", json_object_get(r->ev, "macro_f1"));
-                json_object_set(row, "micro_f1", json_object_get(r->ev, "micro_f1"));
-                json_object_set(row, "test_loss", json_object_get(r->ev, "loss"));
-                json_object_set(row, "val_loss", json_object_get(r->sum, "best_val_loss"));
-                json_object_set(row, "best_epoch", json_object_get(r->sum, "best_epoch"));
-                json_object_set_new(row, "train_step_time_s", json_real(jnum(r->sum, "step_time_s.median")));
-                json_object_set(row, "tokens_per_s", json_object_get(r->ev, "tokens_per_s"));
-                /* time: per training step, or per inference batch */
-                json_t *t = phase ? json_deep_copy(json_object_get(r->ev, "batch_times_s"))
-                                  : json_deep_copy(json_object_get(r->sum, "step_time_s"));
-                json_object_set_new(row, "time_s", t ? t : json_null());
-                const double med = jnum(row, "time_s.median");
-                const double flops = jnum(r->ev, "flops_per_doc");
-                json_t *fl = json_object();
-                json_object_set_new(fl, "total", json_real(flops));
-                json_object_set_new(row, "flops", fl);
-                json_t *mem = json_object();
-                json_object_set_new(mem, "activations", json_real(jnum(r->ev, "activation_bytes_per_batch")));
-                json_object_set(mem, "peak_rss", json_object_get(phase ? r->ev : r->sum, "peak_rss"));
-                if (!phase)
-                    json_object_set(mem, "train_arena", json_object_get(r->sum, "train_activation_bytes"));
-                json_object_set_new(row, "memory", mem);
-                json_t *kept = json_object();
-                json_object_set(kept, "keys_mean", json_object_get(r->ev, "keys_mean"));
-                json_object_set(kept, "tokens_mean", json_object_get(r->ev, "tokens_mean"));
-                json_object_set_new(row, "kept", kept);
-                if (base) {
-                    const double bmed = phase ? jnum(base->ev, "batch_times_s.median")
-                                              : jnum(base->sum, "step_time_s.median");
-                    json_t *sp = json_object();
-                    json_object_set_new(sp, "median", json_real(bmed / med));
-                    json_object_set_new(row, "speedup", sp);
-                    json_object_set_new(row, "flops_ratio", json_real(flops / jnum(base->ev, "flops_per_doc")));
-                    json_object_set_new(row, "memory_ratio",
-                                        json_real(jnum(r->ev, "activation_bytes_per_batch") /
-                                                  jnum(base->ev, "activation_bytes_per_batch")));
-                    const double rss = jnum(phase ? r->ev : r->sum, "peak_rss"),
-                                 brss = jnum(phase ? base->ev : base->sum, "peak_rss");
-                    json_object_set_new(row, "rss_ratio", json_real(rss / brss));
-                }
-                json_object_set_new(row, "timestamp", json_string(ts));
-                char *line = json_dumps(row, JSON_COMPACT);
-                fprintf(rows, "%s\n", line);
-                free(line);
-                json_decref(row);
-            }
-        }
-    }
-    fclose(rows);
-    for (size_t i = 0; i < nc * ns; i++) {
-        json_decref(res[i].sum);
-        json_decref(res[i].ev);
-        json_decref(res[i].runj);
-    }
-    free(res);
-    free(pass);
-    fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind accuracy %s`\n", failures, out);
-    return failures ? 1 : 0;
+    ptc_exp_plan_free(&pl);
+    return rc;
 }

@@ -137,14 +137,16 @@ void ptc_eval_result_free(ptc_eval_result *r);
 typedef struct ptc_accuracy_row_in {
     json_t *ev;                 /* eval JSON (ptc.eval/1) of the test split */
     json_t *runj, *sum;         /* run.json and summary.json of the training, or NULL */
-    json_t *base_ev, *base_sum; /* the baseline's of the same seed (ratios), or NULL */
     const char *run, *label, *config_id, *model, *cpu, *timestamp, *predictions; /* NULL: derived */
     bool infer_only;            /* the variant was applied at inference (sweep "inference") */
 } ptc_accuracy_row_in;
 /* The ptc.row/1 row of phase train or infer (new JSON object). */
 json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer);
-/* Appends row as one line, flushed and fsync'd; 0 or -1 with a message. */
-int ptc_rows_append(FILE *f, json_t *row, char *err, size_t err_len);
+/* speedup {median}, flops_ratio, memory_ratio, rss_ratio of row against base (same phase) */
+void ptc_accuracy_row_ratios(json_t *row, json_t *base);
+/* Appends a row (or a JSON array of rows), one line each, in one write, flushed
+ * and fsync'd; 0 or -1 with a message. */
+int ptc_rows_append(FILE *f, json_t *rows, char *err, size_t err_len);
 /* number at a dotted path of o ("time_s.median"), NaN when absent */
 double ptc_json_num(json_t *o, const char *path);
 

@@ -1,0 +1,535 @@
+/*
+ * harness/learn/experiment_plan.c — the plan of `ptc experiment` (experiment.h):
+ * options, the runs (datasets x configurations x seeds, baseline first per dataset
+ * and seed), every value checked before anything trains, and the experiment's
+ * folder: OUT/experiment.json (name, work folder, planned runs) and the resume
+ * state read back from OUT/rows.jsonl.
+ */
+#include "learn/experiment.h"
+
+#include "common/machine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXP_MAX_CONFIGS = 128, EXP_MAX_SEEDS = 32, EXP_MAX_DATASETS = 16 };
+
+typedef struct {
+    char variant[16];
+    double p;      /* resolved; 0 when the variant does not prune */
+    size_t lc, m;  /* resolved; 0 when the variant does not combine */
+    char label[32];
+    char id[96];
+} exp_config;
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *s = tmp + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *s = '/';
+        }
+    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+void ptc_exp_remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[4800];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                ptc_exp_remove_tree(p);
+            else
+                unlink(p);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+static size_t split_list(const char *s, char items[][32], size_t max)
+{
+    size_t n = 0;
+    while (s && *s && n < max) {
+        const char *e = strchr(s, ',');
+        size_t l = e ? (size_t)(e - s) : strlen(s);
+        if (l >= 32)
+            l = 31;
+        memcpy(items[n], s, l);
+        items[n++][l] = '\0';
+        s = e ? e + 1 : NULL;
+    }
+    return n;
+}
+
+static bool is_prune(const char *v)
+{
+    return strcmp(v, "P") == 0 || strcmp(v, "PF") == 0 || strcmp(v, "PFC") == 0;
+}
+
+static bool is_combine(const char *v)
+{
+    return strcmp(v, "C") == 0 || strcmp(v, "PFC") == 0;
+}
+
+/* Adds a configuration (resolved values) after checking it; duplicates are skipped. */
+static int add_config(exp_config *c, size_t *n, const ptc_run_opts *o, const char *variant, double p,
+                      size_t lc, size_t m)
+{
+    exp_config x = {0};
+    snprintf(x.variant, sizeof x.variant, "%s", variant);
+    x.p = is_prune(variant) ? p : 0;
+    x.lc = is_combine(variant) ? lc : 0;
+    x.m = is_combine(variant) ? m : 0;
+    if (strcmp(variant, "baseline") == 0)
+        snprintf(x.label, sizeof x.label, "BERT");
+    else if (x.lc)
+        snprintf(x.label, sizeof x.label, "%s L%zu", variant, x.lc);
+    else
+        snprintf(x.label, sizeof x.label, "%s", variant);
+    snprintf(x.id, sizeof x.id, "%s-p%g-lc%zu-m%zu", variant, x.p, x.lc, x.m ? x.m : 8);
+    ptc_run_opts po = *o;
+    po.variant = variant;
+    po.p = x.p;
+    po.lc = x.lc;
+    po.m = x.m;
+    ptc_model_config cfg;
+    char err[512];
+    if (ptc_run_model_config(&po, 100, 2, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc experiment: %s: %s\n", x.label, err);
+        return -1;
+    }
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(c[i].id, x.id) == 0)
+            return 0;
+    if (*n == EXP_MAX_CONFIGS) {
+        fprintf(stderr, "ptc experiment: more than %d configurations\n", EXP_MAX_CONFIGS);
+        return -1;
+    }
+    c[(*n)++] = x;
+    return 0;
+}
+
+/* A sweep list of numbers: every item parsed and within [lo, hi]. */
+static int sweep_values(const char *name, const char *list, double lo, double hi, bool integer,
+                        double *v, size_t *n)
+{
+    char items[64][32];
+    *n = split_list(list, items, 64);
+    if (list && *n == 0) {
+        fprintf(stderr, "ptc experiment: %s: an empty list\n", name);
+        return -1;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        char *e;
+        v[i] = strtod(items[i], &e);
+        if (*e || !(v[i] >= lo && v[i] <= hi) || (integer && v[i] != (double)(size_t)v[i]) ||
+            (!integer && v[i] == 0)) {
+            fprintf(stderr, "ptc experiment: %s '%s': not %s in [%g, %g]\n", name, items[i],
+                    integer ? "an integer" : "a number", integer ? lo : 0.0, hi);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ptc experiment --data NAME[,NAME...] [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
+            "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
+            "       [--resume] [--checkpoints keep|remove]\n"
+            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n");
+    ptc_run_opts_usage(out);
+}
+
+typedef struct {
+    const char *seeds, *variants, *psweep, *lcsweep, *msweep, *work, *checkpoints;
+} exp_args;
+
+/* Parses argv into o and a; the options every train gets go to pl->pass. */
+static int parse(exp_plan *pl, ptc_run_opts *o, exp_args *a, int argc, char **argv)
+{
+    pl->pass = calloc((size_t)argc + 1, sizeof *pl->pass);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char **dst = strcmp(s, "--seeds") == 0         ? &a->seeds
+                           : strcmp(s, "--variants") == 0    ? &a->variants
+                           : strcmp(s, "--p-sweep") == 0     ? &a->psweep
+                           : strcmp(s, "--lc-sweep") == 0    ? &a->lcsweep
+                           : strcmp(s, "--m-sweep") == 0     ? &a->msweep
+                           : strcmp(s, "--work") == 0        ? &a->work
+                           : strcmp(s, "--checkpoints") == 0 ? &a->checkpoints
+                                                             : NULL;
+        if (dst) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ptc experiment: %s needs a value\n", s);
+                return 2;
+            }
+            *dst = argv[++i];
+            continue;
+        }
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        const int start = i;
+        const int r = ptc_run_opts_parse(o, argc, argv, &i, "ptc experiment");
+        if (r < 0)
+            return 2;
+        if (r == 0) {
+            fprintf(stderr, "ptc experiment: unknown option '%s' (try --help)\n", s);
+            return 2;
+        }
+        static const char *const ours[] = {"--out", "--seed", "--variant", "--p", "--lc", "--m",
+                                           "--resume", "--max-steps", "--data"};
+        bool own = false;
+        for (size_t k = 0; k < sizeof ours / sizeof *ours; k++) {
+            const size_t l = strlen(ours[k]);
+            own |= strncmp(s, ours[k], l) == 0 && (s[l] == '\0' || s[l] == '=');
+        }
+        if (!own)
+            for (int k = start; k <= i; k++)
+                pl->pass[pl->npass++] = argv[k];
+    }
+    if (!o->data && !o->train) {
+        fprintf(stderr, "ptc experiment: give --data NAME (or --train F --labels F)\n");
+        return 2;
+    }
+    if (a->checkpoints && strcmp(a->checkpoints, "keep") && strcmp(a->checkpoints, "remove")) {
+        fprintf(stderr, "ptc experiment: --checkpoints '%s': keep or remove\n", a->checkpoints);
+        return 2;
+    }
+    pl->resume = o->resume;
+    pl->remove_checkpoints = a->checkpoints && strcmp(a->checkpoints, "remove") == 0;
+    return 0;
+}
+
+/* Every configuration of the variants and sweeps, checked. */
+static int build_configs(const ptc_run_opts *o, const exp_args *a, exp_config *cfgs, size_t *nc)
+{
+    ptc_model_config probe;
+    char err[512];
+    ptc_run_opts po = *o;
+    po.variant = "baseline";
+    po.lc = po.m = 0;
+    if (ptc_run_model_config(&po, 100, 2, &probe, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc experiment: %s\n", err);
+        return -1;
+    }
+    const size_t layers = probe.n_layers, lc0 = o->lc ? o->lc : (layers > 1 ? layers - 1 : 1),
+                 m0 = o->m ? o->m : 8;
+    const double p0 = o->p > 0 ? o->p : 0.9;
+    double ps[64], lcs[64], ms[64];
+    size_t np, nl, nm;
+    if (sweep_values("--p-sweep", a->psweep, 0, 1, false, ps, &np) != 0 ||
+        sweep_values("--lc-sweep", a->lcsweep, 1, (double)layers, true, lcs, &nl) != 0 ||
+        sweep_values("--m-sweep", a->msweep, 1, 4096, true, ms, &nm) != 0)
+        return -1;
+    *nc = 0;
+    if (add_config(cfgs, nc, o, "baseline", 0, 0, 0) != 0) /* first: the ratios need it */
+        return -1;
+    char items[64][32];
+    const size_t ni = split_list(a->variants ? a->variants : "baseline,P,PF,C,PFC", items, 64);
+    for (size_t i = 0; i < ni; i++) {
+        if (strcmp(items[i], "baseline") && strcmp(items[i], "P") && strcmp(items[i], "PF") &&
+            strcmp(items[i], "C") && strcmp(items[i], "PFC")) {
+            fprintf(stderr, "ptc experiment: --variants: unknown '%s' (baseline, P, PF, C, PFC)\n",
+                    items[i]);
+            return -1;
+        }
+        if (add_config(cfgs, nc, o, items[i], p0, lc0, m0) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < np; i++)
+        if (add_config(cfgs, nc, o, "PF", ps[i], lc0, m0) != 0)
+            return -1;
+    for (size_t i = 0; i < nl; i++)
+        if (add_config(cfgs, nc, o, "PFC", p0, (size_t)lcs[i], m0) != 0)
+            return -1;
+    for (size_t i = 0; i < nm; i++)
+        if (add_config(cfgs, nc, o, "PFC", p0, lc0, (size_t)ms[i]) != 0)
+            return -1;
+    return 0;
+}
+
+int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
+{
+    memset(pl, 0, sizeof *pl);
+    ptc_run_opts o;
+    ptc_run_opts_default(&o);
+    exp_args a = {0};
+    int rc = parse(pl, &o, &a, argc, argv);
+    exp_config *cfgs = calloc(EXP_MAX_CONFIGS, sizeof *cfgs);
+    size_t nc = 0;
+    if (rc == 0 && build_configs(&o, &a, cfgs, &nc) != 0)
+        rc = 2;
+    char seeds[EXP_MAX_SEEDS][32], data[EXP_MAX_DATASETS][32];
+    const size_t ns = split_list(a.seeds ? a.seeds : "1", seeds, EXP_MAX_SEEDS);
+    pl->files_mode = !o.data;
+    const size_t nd = pl->files_mode ? 1 : split_list(o.data, data, EXP_MAX_DATASETS);
+    for (size_t s = 0; s < ns && rc == 0; s++) {
+        char *e;
+        const unsigned long long v = strtoull(seeds[s], &e, 10);
+        if (*e || !seeds[s][0] || seeds[s][0] == '-' || v > 0xffffffffull) {
+            fprintf(stderr, "ptc experiment: --seeds '%s': not a non-negative integer\n", seeds[s]);
+            rc = 2;
+        }
+    }
+    if (rc == 0 && (ns == 0 || nd == 0)) {
+        fprintf(stderr, "ptc experiment: an empty --seeds or --data list\n");
+        rc = 2;
+    }
+    if (rc != 0) {
+        free(cfgs);
+        ptc_exp_plan_free(pl);
+        return rc;
+    }
+    pl->model_name = o.hidden || o.layers || o.heads || o.ffn ? "custom" : o.model;
+    pl->data_list = calloc(nd, 32);
+    pl->runs = calloc(nd * ns * nc, sizeof *pl->runs);
+    for (size_t d = 0; d < nd; d++) {
+        char *name = pl->data_list + 32 * d;
+        snprintf(name, 32, "%s", pl->files_mode ? "files" : data[d]);
+        for (size_t s = 0; s < ns; s++)
+            for (size_t c = 0; c < nc; c++) {
+                exp_run *r = &pl->runs[pl->n++];
+                r->dataset = name;
+                snprintf(r->variant, sizeof r->variant, "%s", cfgs[c].variant);
+                r->p = cfgs[c].p;
+                r->lc = cfgs[c].lc;
+                r->m = cfgs[c].m;
+                snprintf(r->label, sizeof r->label, "%s", cfgs[c].label);
+                snprintf(r->seed, sizeof r->seed, "%s", seeds[s]);
+                snprintf(r->id, sizeof r->id, "%s-%s-s%s", name, cfgs[c].id, seeds[s]);
+                snprintf(r->config_id, sizeof r->config_id, "dataset=%s;model=%s;seq=%zu;%s;seed=%s",
+                         name, o.model, o.max_len, cfgs[c].id, seeds[s]);
+            }
+    }
+    free(cfgs);
+    /* names and folders */
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
+    snprintf(pl->run, sizeof pl->run, "%s-accuracy-%.60s", stamp, pl->data_list);
+    if (o.out)
+        snprintf(pl->out, sizeof pl->out, "%s", o.out);
+    else
+        snprintf(pl->out, sizeof pl->out, "results/accuracy/%s", pl->run);
+    snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s/ptc-experiment-%s", a.work ? a.work : "/tmp", pl->run);
+    ptc_machine mach;
+    memset(&mach, 0, sizeof mach);
+    char err[256];
+    ptc_machine_describe(&mach, err, sizeof err);
+    snprintf(pl->cpu, sizeof pl->cpu, "%s", mach.cpu_model);
+    return 0;
+}
+
+void ptc_exp_plan_free(exp_plan *pl)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        json_decref(pl->runs[i].train_row);
+        json_decref(pl->runs[i].infer_row);
+    }
+    free(pl->runs);
+    free(pl->pass);
+    free(pl->data_list);
+    memset(pl, 0, sizeof *pl);
+}
+
+exp_run *ptc_exp_base_of(exp_plan *pl, const exp_run *r)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        exp_run *b = &pl->runs[i];
+        if (strcmp(b->variant, "baseline") == 0 && b->dataset == r->dataset && strcmp(b->seed, r->seed) == 0)
+            return b == r || b->done ? b : NULL;
+    }
+    return NULL;
+}
+
+/* Writes path atomically (temporary file, fsync, rename). */
+static int write_atomic(const char *path, const char *text)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    const size_t len = strlen(text);
+    const bool ok = fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (fclose(f) != 0 || !ok)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* OUT/experiment.json: written once; with --resume its name and work folder are
+ * reused and its runs must be the planned ones. */
+static int state_file(exp_plan *pl)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/experiment.json", pl->out);
+    json_t *st = json_load_file(path, 0, NULL);
+    json_t *ids = json_array();
+    for (size_t i = 0; i < pl->n; i++)
+        json_array_append_new(ids, json_string(pl->runs[i].id));
+    int rc = 0;
+    if (st && !pl->resume) {
+        fprintf(stderr, "ptc experiment: %s holds an experiment: give --resume to continue it, or another --out\n",
+                pl->out);
+        rc = -1;
+    } else if (st) {
+        const char *run = json_string_value(json_object_get(st, "run")),
+                   *work = json_string_value(json_object_get(st, "work"));
+        if (!run || !work || !json_equal(ids, json_object_get(st, "runs"))) {
+            fprintf(stderr, "ptc experiment: --resume: the runs planned differ from those of %s\n", path);
+            rc = -1;
+        } else {
+            snprintf(pl->run, sizeof pl->run, "%s", run);
+            snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s", work);
+        }
+    } else {
+        st = json_object();
+        json_object_set_new(st, "schema", json_string("ptc.experiment/1"));
+        json_object_set_new(st, "run", json_string(pl->run));
+        json_object_set_new(st, "work", json_string(pl->runs_dir));
+        json_object_set(st, "runs", ids);
+        char *text = json_dumps(st, JSON_INDENT(2));
+        if (!text || write_atomic(path, text) != 0) {
+            fprintf(stderr, "ptc experiment: cannot write %s: %s\n", path, strerror(errno));
+            rc = -1;
+        }
+        free(text);
+    }
+    json_decref(ids);
+    json_decref(st);
+    return rc;
+}
+
+static exp_run *run_of_row(exp_plan *pl, json_t *row, bool *infer)
+{
+    const char *cid = json_string_value(json_object_get(row, "config_id"));
+    const char *ph = cid ? strstr(cid, ";phase=") : NULL;
+    if (!ph)
+        return NULL;
+    *infer = strcmp(ph, ";phase=infer") == 0;
+    for (size_t i = 0; i < pl->n; i++)
+        if (strlen(pl->runs[i].config_id) == (size_t)(ph - cid) &&
+            strncmp(pl->runs[i].config_id, cid, (size_t)(ph - cid)) == 0)
+            return &pl->runs[i];
+    return NULL;
+}
+
+/* Marks the runs with both rows in the rows file done; drops a torn line and the
+ * lone row of a run that has one of two (rewriting the file). */
+static int load_done(exp_plan *pl, const char *rows_path)
+{
+    FILE *f = fopen(rows_path, "r");
+    if (!f)
+        return 0;
+    json_t *lines = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    bool dropped = false;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_t *row = line[len - 1] == '\n' ? json_loads(line, 0, NULL) : NULL;
+        if (!row) {
+            dropped = true;
+            continue;
+        }
+        json_array_append_new(lines, row);
+        bool infer;
+        exp_run *r = run_of_row(pl, row, &infer);
+        if (r && infer && !r->infer_row)
+            r->infer_row = json_incref(row);
+        else if (r && !infer && !r->train_row)
+            r->train_row = json_incref(row);
+    }
+    free(line);
+    fclose(f);
+    size_t n_done = 0;
+    for (size_t i = 0; i < pl->n; i++) {
+        exp_run *r = &pl->runs[i];
+        r->done = r->train_row && r->infer_row;
+        n_done += r->done;
+        dropped |= !r->done && (r->train_row || r->infer_row);
+    }
+    int rc = 0;
+    if (dropped) { /* keep every complete line except the lone rows of unfinished runs */
+        size_t cap_text = 1 << 16, used = 0;
+        char *text = malloc(cap_text);
+        text[0] = '\0';
+        for (size_t i = 0; i < json_array_size(lines); i++) {
+            json_t *row = json_array_get(lines, i);
+            bool infer;
+            exp_run *r = run_of_row(pl, row, &infer);
+            if (r && !r->done)
+                continue;
+            char *s = json_dumps(row, JSON_COMPACT);
+            const size_t l = strlen(s);
+            while (used + l + 2 > cap_text)
+                text = realloc(text, cap_text *= 2);
+            memcpy(text + used, s, l);
+            used += l;
+            text[used++] = '\n';
+            text[used] = '\0';
+            free(s);
+        }
+        rc = write_atomic(rows_path, text);
+        free(text);
+        fprintf(stderr, "ptc experiment: %s: dropped a torn line or the lone row of an unfinished run\n",
+                rows_path);
+    }
+    for (size_t i = 0; i < pl->n; i++)
+        if (!pl->runs[i].done) {
+            json_decref(pl->runs[i].train_row);
+            json_decref(pl->runs[i].infer_row);
+            pl->runs[i].train_row = pl->runs[i].infer_row = NULL;
+        }
+    json_decref(lines);
+    if (rc != 0)
+        fprintf(stderr, "ptc experiment: cannot rewrite %s: %s\n", rows_path, strerror(errno));
+    return rc;
+}
+
+int ptc_exp_open(exp_plan *pl, FILE **rows)
+{
+    char path[4200], pred[4200];
+    snprintf(pred, sizeof pred, "%s/predictions", pl->out);
+    if (mkdir_p(pl->out) != 0 || mkdir_p(pred) != 0) {
+        fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pred, strerror(errno));
+        return -1;
+    }
+    if (state_file(pl) != 0)
+        return -1;
+    if (mkdir_p(pl->runs_dir) != 0) {
+        fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pl->runs_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/rows.jsonl", pl->out);
+    if (pl->resume && load_done(pl, path) != 0)
+        return -1;
+    if (!(*rows = fopen(path, "a"))) {
+        fprintf(stderr, "ptc experiment: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
