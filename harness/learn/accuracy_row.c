@@ -165,6 +165,8 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
                                                 ? json_incref(json_object_get(ev, "predictions"))
                                                 : json_null());
     set_copy(row, "test_docs", ev, "docs");
+    if (in->infer_only)
+        set_copy(row, "trained_variant", ev, "trained_variant");
     json_object_set_new(row, "timestamp", json_string(in->timestamp ? in->timestamp : ts));
     return row;
 }

@@ -15,6 +15,8 @@
  */
 #include "learn/train.h"
 
+#include "common/machine.h"
+
 #include "ptc/ops.h"
 
 #include <errno.h>
@@ -30,6 +32,7 @@ typedef struct {
     const char *p_list, *rule_list, *lc_list; /* sweep lists given on the command line, or NULL */
     json_t *run_json; /* keeps the strings of the stored argv alive */
     bool shape_given, variant_given;
+    char trained[16]; /* the checkpoint's variant */
 } eval_args;
 
 /* One point of an inference sweep: the checkpoint's shape with a variant. */
@@ -381,6 +384,7 @@ static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const 
     json_object_set_new(o, "max_len", json_integer((json_int_t)a->o.max_len));
     json_object_set_new(o, "batch", json_integer((json_int_t)(a->o.eval_batch ? a->o.eval_batch : a->o.batch)));
     json_object_set_new(o, "predictions", predictions ? json_string(predictions) : json_null());
+    json_object_set_new(o, "trained_variant", json_string(a->trained));
     json_object_set_new(o, "loss", json_real(r->loss));
     json_object_set_new(o, "accuracy", json_real(r->accuracy));
     json_object_set_new(o, "macro_f1", json_real(r->macro_f1));
@@ -479,6 +483,16 @@ static void print_point(const ptc_eval_result *r, const ptc_dataset *ds, const p
            r->act_bytes_per_batch / 1048576.0);
 }
 
+/* path as seen from the folder of file (unchanged when it is not below it) */
+static const char *relative_to(const char *file, const char *path)
+{
+    const char *slash = strrchr(file, '/');
+    const size_t l = slash ? (size_t)(slash - file) : 0;
+    if (l == 0)
+        return path;
+    return strncmp(path, file, l) == 0 && path[l] == '/' ? path + l + 1 : path;
+}
+
 /* Evaluates one point and records it (stdout, JSON array, predictions, rows). */
 static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_point *pt, size_t n_points,
                           const ptc_dataset *ds, const ptc_split *s, int32_t pad_id, json_t *all,
@@ -501,7 +515,12 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     if (rc == 0) {
         json_t *j = eval_json(&r, ds, &m, a, ops, pred[0] ? pred : NULL);
         if (rows) {
-            ptc_accuracy_row_in in = {.ev = j, .runj = a->run_json, .infer_only = true};
+            ptc_machine mach;
+            char merr[128];
+            memset(&mach, 0, sizeof mach);
+            ptc_machine_describe(&mach, merr, sizeof merr);
+            ptc_accuracy_row_in in = {.ev = j, .runj = a->run_json, .infer_only = true, .cpu = mach.cpu_model,
+                                      .predictions = pred[0] ? relative_to(a->rows, pred) : NULL};
             json_t *row = ptc_accuracy_row(&in, true);
             rc = ptc_rows_append(rows, row, err, err_len);
             json_decref(row);
@@ -562,6 +581,7 @@ int ptc_eval_main(int argc, char **argv)
         fprintf(stderr, "ptc eval: %s\n", err);
         goto done;
     }
+    snprintf(a.trained, sizeof a.trained, "%s", ptc_variant_name(&ck.variant));
     const ptc_split *s = strcmp(a.split, "test") == 0 ? &ds.test
                          : strcmp(a.split, "dev") == 0 ? &ds.dev
                                                        : &ds.train;

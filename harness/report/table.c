@@ -22,14 +22,17 @@
  */
 #include "report/report.h"
 #include "learn/train.h" /* ptc_table_build_accuracy (harness/report/table_accuracy.c) */
+#include "report/paper.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY } kind_t;
+typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY,
+               KIND_PAPER /* table2 table4 table5 table6 tests: harness/report/table_paper.c */ } kind_t;
 
-static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy"};
+static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy",
+                                         "table2", "table4", "table5", "table6", "tests"};
 
 /* dims shown through the label ("PFC L7" says variant, rule and L_c) */
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
@@ -476,7 +479,8 @@ static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *c
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: ptc table [--kind table3|seq|p|lc|isa|raw|accuracy] [--format md|csv|latex]\n"
+            "usage: ptc table [--kind table3|seq|p|lc|isa|raw|accuracy|table2|table4|table5|table6|tests]\n"
+            "                 [--paper] [--format md|csv|latex]\n"
             "                 [--where FIELD=VALUE,...]... [--columns A,B,...] [--out FILE]\n"
             "                 [--strict] [--all-runs] PATH...\n"
             "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)\n");
@@ -486,7 +490,8 @@ int ptc_table_main(int argc, char **argv)
 {
     kind_t kind = KIND_AUTO;
     ptc_fmt fmt = PTC_FMT_MD;
-    const char *out_path = NULL, *columns = NULL;
+    const char *out_path = NULL, *columns = NULL, *paper_kind = NULL;
+    bool paper = false;
     ptc_filters filters = {0};
     ptc_load_opts lo = {.prog = "ptc table"};
     char **paths = calloc((size_t)argc + 1, sizeof *paths);
@@ -512,12 +517,13 @@ int ptc_table_main(int argc, char **argv)
             while (k < sizeof kind_names / sizeof kind_names[0] && strcmp(kind_names[k], v) != 0)
                 k++;
             if (k == sizeof kind_names / sizeof kind_names[0]) {
-                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw, accuracy)\n",
-                        v);
+                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw, accuracy, "
+                                "table2, table4, table5, table6, tests)\n", v);
                 rc = 2;
                 goto done;
             }
-            kind = (kind_t)k;
+            kind = k < KIND_PAPER ? (kind_t)k : KIND_PAPER;
+            paper_kind = kind == KIND_PAPER ? kind_names[k] : NULL;
         } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
                    !missing) {
             if (ptc_fmt_parse(v, &fmt) != 0) {
@@ -535,6 +541,8 @@ int ptc_table_main(int argc, char **argv)
             fprintf(stderr, "ptc table: %s needs a value\n", argv[i]);
             rc = 2;
             goto done;
+        } else if (strcmp(argv[i], "--paper") == 0) {
+            paper = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             goto done;
@@ -548,6 +556,7 @@ int ptc_table_main(int argc, char **argv)
     }
     if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
         goto done;
+    ptc_paper_resolve_paths(&set);
     size_t n = set.n;
     if (kind == KIND_AUTO) {
         kind = ptc_dim_varies(rows, n, "label") ? KIND_TABLE3
@@ -579,6 +588,9 @@ int ptc_table_main(int argc, char **argv)
         break;
     case KIND_ACCURACY:
         built = ptc_table_build_accuracy(&t, rows, n);
+        break;
+    case KIND_PAPER:
+        built = ptc_table_build_paper(&t, rows, n, paper_kind, paper);
         break;
     }
     if (built != 0) {
