@@ -157,9 +157,9 @@ test: deps
 	@$(MAKE) --no-print-directory ARCH=aarch64 build/aarch64/ptc_tests build/aarch64/ptc
 	@bash scripts/run-tests.sh
 
-test-native: $(TESTS) $(BENCH_KERNELS)
+test-native: $(TESTS) $(HARNESS_TESTS)
 	$(TESTS)
-	$(BENCH_KERNELS) --self-test
+	$(HARNESS_TESTS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-sanitize: deps

@@ -365,7 +365,10 @@ static const char *parse_line(const char *s, size_t l, size_t n_classes, parsed_
 static int tokenize_lines(ptc_split *out, const parsed_line *pl, size_t n,
                           const ptc_tokenizer *tok, size_t max_len)
 {
-    int32_t *slots = malloc((n ? n : 1) * max_len * sizeof *slots);
+    size_t n_slots;
+    if (__builtin_mul_overflow(n ? n : 1, max_len, &n_slots) || n_slots > SIZE_MAX / sizeof(int32_t))
+        return -1; /* the caller reports out of memory */
+    int32_t *slots = malloc(n_slots * sizeof *slots);
     int32_t *lens = malloc((n ? n : 1) * sizeof *lens);
     if (!slots || !lens) {
         free(slots);
@@ -592,8 +595,32 @@ static int split_dev(ptc_split *train, ptc_split *dev, const ptc_split *all, con
 }
 
 /* ---- synthetic --------------------------------------------------------------------------------------- */
+enum { SYNTH_MAX_CLASSES = 1 << 12, SYNTH_MAX_WORDS = 1 << 16, SYNTH_MAX_DOCS = 1 << 22 };
+
+/* true (with a message) for a configuration the generator cannot make; the caps
+ * lie far above any use and keep the sizes of the vocabulary and texts in range */
+static bool synthetic_config_bad(const ptc_synthetic_config *c, char *err, size_t err_len)
+{
+    if (c->n_classes < 2 || c->n_train == 0 || c->n_filler == 0 || c->cores_per_class == 0 ||
+        c->max_words < c->min_words) {
+        set_err(err, err_len, "synthetic dataset: bad configuration");
+        return true;
+    }
+    if (c->n_classes > SYNTH_MAX_CLASSES || c->cores_per_class > SYNTH_MAX_CLASSES ||
+        c->n_filler > SYNTH_MAX_WORDS || c->max_words > SYNTH_MAX_WORDS ||
+        c->n_train > SYNTH_MAX_DOCS || c->n_dev > SYNTH_MAX_DOCS || c->n_test > SYNTH_MAX_DOCS) {
+        set_err(err, err_len, "synthetic dataset: at most %d classes (and core words per class), "
+                "%d filler words or words per document, %d documents per split",
+                SYNTH_MAX_CLASSES, SYNTH_MAX_WORDS, SYNTH_MAX_DOCS);
+        return true;
+    }
+    return false;
+}
+
 ptc_tokenizer *ptc_synthetic_tokenizer(const ptc_synthetic_config *c, char *err, size_t err_len)
 {
+    if (synthetic_config_bad(c, err, err_len))
+        return NULL;
     const size_t n = 5 + c->n_filler + c->n_classes * c->cores_per_class;
     char **tok = malloc(n * sizeof *tok);
     char *blob = malloc(n * 48);
@@ -732,11 +759,8 @@ int ptc_dataset_load(ptc_dataset *ds, const ptc_tokenizer *tok, const ptc_datase
     const char *name = opt->name;
     if (name && strcmp(name, "synthetic") == 0 && !opt->train_path) {
         const ptc_synthetic_config *c = &opt->synthetic;
-        if (c->n_classes < 2 || c->n_train == 0 || c->n_filler == 0 || c->cores_per_class == 0 ||
-            c->max_words < c->min_words) {
-            set_err(err, err_len, "synthetic dataset: bad configuration");
+        if (synthetic_config_bad(c, err, err_len))
             return -1;
-        }
         snprintf(ds->name, sizeof ds->name, "synthetic");
         ds->n_classes = c->n_classes;
         ds->label_names = calloc(c->n_classes, sizeof *ds->label_names);

@@ -7,15 +7,20 @@
 #include <math.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    size_t layers, hidden, heads, ffn;
-} presets[] = {
+/* The one preset table: `ptc bench`, `ptc train` and every other command read it. */
+static const ptc_model_preset presets[] = {
     {"bert-base", 12, 768, 12, 3072},
+    {"bert-medium", 8, 512, 8, 2048},
     {"bert-small", 4, 512, 8, 2048},
     {"bert-mini", 4, 256, 4, 1024},
     {"bert-tiny", 2, 128, 2, 512},
 };
+
+const ptc_model_preset *ptc_model_presets(size_t *count)
+{
+    *count = sizeof presets / sizeof presets[0];
+    return presets;
+}
 
 void ptc_model_config_sync(ptc_model_config *cfg)
 {
@@ -50,8 +55,8 @@ int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant
         ptc_model_config_sync(cfg);
         return PTC_OK;
     }
-    return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-small, "
-                          "bert-mini, bert-tiny)", name);
+    return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-medium, "
+                          "bert-small, bert-mini, bert-tiny)", name);
 }
 
 int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len)
@@ -60,20 +65,40 @@ int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_le
         return ptc_model_fail(err, err_len, "model config is NULL");
     if (cfg->vocab_size < 1 || cfg->vocab_size > INT32_MAX)
         return ptc_model_fail(err, err_len, "vocab_size = %zu must lie in [1, 2^31)", cfg->vocab_size);
-    if (cfg->hidden < 1 || cfg->n_heads < 1 || cfg->hidden % cfg->n_heads != 0)
+    /* upper bounds no real model reaches (bert-large: hidden 1024, ffn 4096, 512
+     * positions); they keep every size product of the model and its activations
+     * far inside size_t */
+    if (cfg->hidden < 1 || cfg->hidden > PTC_MAX_HIDDEN)
+        return ptc_model_fail(err, err_len, "hidden = %zu must lie in [1, %d]", cfg->hidden,
+                              PTC_MAX_HIDDEN);
+    if (cfg->n_heads < 1 || cfg->hidden % cfg->n_heads != 0)
         return ptc_model_fail(err, err_len, "hidden = %zu must be a positive multiple of n_heads = %zu",
                               cfg->hidden, cfg->n_heads);
     if (cfg->n_layers < 1 || cfg->n_layers > PTC_MAX_LAYERS)
         return ptc_model_fail(err, err_len, "n_layers = %zu must lie in [1, %d]", cfg->n_layers,
                               PTC_MAX_LAYERS);
-    if (cfg->ffn < 1)
-        return ptc_model_fail(err, err_len, "ffn (intermediate size) must be >= 1");
-    if (cfg->max_positions < 1 || cfg->max_positions > INT32_MAX)
-        return ptc_model_fail(err, err_len, "max_positions = %zu must be >= 1", cfg->max_positions);
-    if (cfg->type_vocab < 1)
-        return ptc_model_fail(err, err_len, "type_vocab = %zu must be >= 1", cfg->type_vocab);
-    if (cfg->n_classes < 1)
-        return ptc_model_fail(err, err_len, "n_classes = %zu must be >= 1", cfg->n_classes);
+    if (cfg->ffn < 1 || cfg->ffn > PTC_MAX_FFN)
+        return ptc_model_fail(err, err_len, "ffn (intermediate size) = %zu must lie in [1, %d]",
+                              cfg->ffn, PTC_MAX_FFN);
+    if (cfg->max_positions < 1 || cfg->max_positions > PTC_MAX_POSITIONS)
+        return ptc_model_fail(err, err_len, "max_positions = %zu must lie in [1, %d]",
+                              cfg->max_positions, PTC_MAX_POSITIONS);
+    if (cfg->type_vocab < 1 || cfg->type_vocab > PTC_MAX_CLASSES)
+        return ptc_model_fail(err, err_len, "type_vocab = %zu must lie in [1, %d]", cfg->type_vocab,
+                              PTC_MAX_CLASSES);
+    if (cfg->n_classes < 1 || cfg->n_classes > PTC_MAX_CLASSES)
+        return ptc_model_fail(err, err_len, "n_classes = %zu must lie in [1, %d]", cfg->n_classes,
+                              PTC_MAX_CLASSES);
+    if (cfg->variant.n_comb > PTC_MAX_POSITIONS)
+        return ptc_model_fail(err, err_len, "n_comb = %zu must be at most %d", cfg->variant.n_comb,
+                              PTC_MAX_POSITIONS);
+    size_t sizes[PTC_NUM_PARAM_TENSORS];
+    const size_t n_params = ptc_param_sizes(cfg, sizes);
+    if (n_params == SIZE_MAX)
+        return ptc_model_fail(err, err_len, "the model's parameter count does not fit in 64 bits");
+    if (n_params > PTC_MAX_PARAMS)
+        return ptc_model_fail(err, err_len, "the model would have %zu parameters, more than 2^34",
+                              n_params);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return ptc_model_fail(err, err_len, "dropout = %g must lie in [0, 1)", (double)cfg->dropout);
     if (!(cfg->ln_eps > 0.0f) || !isfinite(cfg->ln_eps))

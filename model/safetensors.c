@@ -113,6 +113,9 @@ static size_t named_count(const named_tensor *t)
 }
 
 /* ---- reading the header ------------------------------------------------------------------ */
+/* the most elements of a tensor: its byte count (8 bytes at most each) fits in 64 bits */
+#define PTC_ST_MAX_ELEMENTS ((uint64_t)1 << 60)
+
 static size_t dtype_bytes(const char *dtype)
 {
     static const struct { const char *name; size_t bytes; } types[] = {
@@ -157,6 +160,10 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
     f->fp = fopen(path, "rb");
     if (!f->fp)
         return ptc_model_fail(err, err_len, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f->fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        ST_FAIL("%s: not a regular file (a checkpoint is a .safetensors file)", path);
+    }
     if (fseeko(f->fp, 0, SEEK_END) != 0) {
         ST_FAIL("%s: cannot seek", path);
     }
@@ -234,7 +241,9 @@ int ptc_st_open(const char *path, ptc_st_file *f, char *err, size_t err_len)
                                       "non-negative integer", path, key, i);
             }
             e->shape[i] = (uint64_t)json_integer_value(d);
-            count *= e->shape[i];
+            if (__builtin_mul_overflow(count, e->shape[i], &count) || count > PTC_ST_MAX_ELEMENTS) {
+                ST_FAIL("%s: tensor %s: shape has more than 2^60 elements", path, key);
+            }
         }
         json_t *b0 = json_array_get(off, 0), *b1 = json_array_get(off, 1);
         if (!json_is_integer(b0) || !json_is_integer(b1) || json_integer_value(b0) < 0 ||

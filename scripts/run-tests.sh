@@ -7,7 +7,9 @@
 #   avx512           natively when the CPU has AVX-512, else under Bochs
 #                    (scripts/bochs/run-avx512.sh); PTC_TEST_AVX512=emulated forces Bochs
 #   neon             the aarch64 build under qemu-aarch64-static
-# plus checks of the `ptc` program (dispatch, forced ISA, fallback without AVX2).
+# plus checks of the `ptc` program (dispatch, forced ISA, fallback without AVX2), the dataset
+# download against local fixtures (tests/fetch/), the README tour in a fresh clone (tests/tour/)
+# and make install + pkg-config.
 # An ISA that should run and did not is a failure. The last line is the total:
 # "N passed, N failed".
 set -uo pipefail
@@ -142,11 +144,12 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
-# ---- the Google Benchmark shim and the peak measurement (ptc-bench-kernels --self-test) ----
-if [ -x "$NATIVE/ptc-bench-kernels" ]; then
-    run_suite "benchmark shim (self-test)" "$LOG_DIR/bench-selftest.log" \
-        "$NATIVE/ptc-bench-kernels" --self-test
-fi
+# (the Google Benchmark shim and the peak measurement: gbench_shim_and_peak in ptc_harness_tests)
+
+# ---- scripts/download-datasets.sh against local fixture archives (127.0.0.1 only), and the
+#      README's tour run in a fresh clone at small sizes (tests/fetch/, tests/tour/) ----
+run_suite "dataset download (local fixture server)" "$LOG_DIR/download.log" bash tests/fetch/test-download.sh
+run_suite "README tour (fresh clone, small sizes)" "$LOG_DIR/tour.log" bash tests/tour/test-tour.sh
 
 # ---- the ptc program: dispatch as a user sees it --------------------------------------
 echo "== ptc program checks"
@@ -169,6 +172,9 @@ if command -v qemu-x86_64-static >/dev/null; then
     check_output "no AVX2 (qemu -cpu Nehalem): ref kernels pass" '^[0-9]+ passed, 0 failed$' \
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
 fi
+
+# ---- hostile input and kills (issue 15) ----
+source scripts/test-robustness.sh
 
 # ---- make install: a program builds against the installed library via pkg-config ----
 stage=$(mktemp -d)

@@ -11,9 +11,8 @@
  * lse; with uniform weights and at least one live key, sum_j importance[j] ~ 1;
  * a fully masked key set (or n_kv = 0) gives o = 0 exactly and lse = -INFINITY.
  *
- * Inputs are built so that a kernel that reads what it must not is caught: K/V
- * rows that are not kept, bias entries of those rows, and the padding columns of
- * ldq/ldk/ldv/ldo > d are NaN; buffers are misaligned and sit between guard zones.
+ * Inputs (tests/attention_data.h) are built so that a kernel that reads what it
+ * must not is caught (NaN outside what is kept, guard zones, misalignment).
  *
  * Tolerances (why):
  *   o:   NMSE <= 1e-10 (5e-9 for the near-overflow cases). Measured at seed 20231:
@@ -27,134 +26,13 @@
  *   importance: |a-b| <= 1e-7 + 1e-4|b|: a sum of n_q terms in float in a different
  *        order (the ref adds row by row) and p carrying the score error above.
  */
+#include "attention_data.h"
 #include "ptc_test.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum kv_mode { KV_DIRECT, KV_SORTED, KV_SHUFFLED };
-enum mask_mode { MASK_NONE, MASK_RANDOM, MASK_MIDDLE, MASK_ALL };
-
-typedef struct attn_case {
-    size_t n_q, n_kv, d;
-    enum kv_mode kv;
-    enum mask_mode mask;
-    bool overflow;      /* q, k large: raw scores ~80..100 */
-    bool bias;          /* key_bias present (always true when mask != MASK_NONE) */
-    size_t pad;         /* ld = d + pad for q, k, v, o */
-    size_t misalign;    /* floats past a 64-byte boundary */
-    bool weights;       /* query_weight non-NULL */
-} attn_case;
-
-typedef struct attn_data {
-    attn_case cs;
-    size_t n_rows;      /* rows of k and v (>= n_kv) */
-    size_t ldq, ldk, ldv, ldo;
-    float *q, *k, *v, *bias, *qw;
-    int32_t *rows;      /* kv_rows or NULL */
-    float scale;
-} attn_data;
-
-static void describe(const attn_case *cs, char *buf, size_t size)
-{
-    static const char *kv_names[] = {"direct", "sorted", "shuffled"};
-    static const char *mask_names[] = {"none", "random", "middle", "all"};
-    snprintf(buf, size, "n_q=%zu n_kv=%zu d=%zu kv=%s mask=%s bias=%d overflow=%d pad=%zu "
-             "misalign=%zu weights=%d", cs->n_q, cs->n_kv, cs->d, kv_names[cs->kv],
-             mask_names[cs->mask], cs->bias, cs->overflow, cs->pad, cs->misalign, cs->weights);
-}
-
-static void make_data(attn_data *a, const attn_case *cs, uint64_t seed)
-{
-    ptc_rng rng = ptc_rng_seeded(seed);
-    memset(a, 0, sizeof *a);
-    a->cs = *cs;
-    const size_t d = cs->d;
-    a->n_rows = cs->kv == KV_DIRECT ? cs->n_kv : cs->n_kv + cs->n_kv / 2 + 3;
-    a->ldq = a->ldk = a->ldv = a->ldo = d + cs->pad;
-    a->scale = 1.0f / sqrtf((float)d);
-    /* every buffer has at least one element so pointers are never NULL */
-    a->q = ptc_test_alloc(cs->n_q * a->ldq + 1, cs->misalign);
-    a->k = ptc_test_alloc(a->n_rows * a->ldk + 1, cs->misalign + 1);
-    a->v = ptc_test_alloc(a->n_rows * a->ldv + 1, cs->misalign + 2);
-    a->bias = (cs->bias || cs->mask != MASK_NONE) ? ptc_test_alloc(a->n_rows + 1, cs->misalign) : NULL;
-    a->qw = cs->weights ? ptc_test_alloc(cs->n_q + 1, 3) : NULL;
-
-    /* which rows of k / v are kept: rows[j] */
-    if (cs->kv != KV_DIRECT) {
-        a->rows = ptc_test_alloc_i32(cs->n_kv + 1);
-        int32_t *perm = malloc((a->n_rows + 1) * sizeof *perm);
-        for (size_t r = 0; r < a->n_rows; r++)
-            perm[r] = (int32_t)r;
-        for (size_t r = a->n_rows; r > 1; r--) {
-            const size_t s = ptc_rng_next(&rng) % r;
-            const int32_t t = perm[r - 1]; perm[r - 1] = perm[s]; perm[s] = t;
-        }
-        if (cs->kv == KV_SORTED) { /* the first n_kv of the permutation, sorted */
-            bool *used = calloc(a->n_rows + 1, 1);
-            for (size_t j = 0; j < cs->n_kv; j++)
-                used[perm[j]] = true;
-            size_t j = 0;
-            for (size_t r = 0; r < a->n_rows; r++)
-                if (used[r])
-                    a->rows[j++] = (int32_t)r;
-            free(used);
-        } else {
-            memcpy(a->rows, perm, cs->n_kv * sizeof *perm);
-        }
-        free(perm);
-    }
-
-    /* values: kept rows get data, everything else stays NaN */
-    const float lo = -1.0f, hi = 1.0f;
-    const float base = cs->overflow ? sqrtf(84.0f / sqrtf((float)d)) : 0.0f;
-    for (size_t i = 0; i < cs->n_q; i++)
-        for (size_t c = 0; c < d; c++)
-            a->q[i * a->ldq + c] = base + ptc_rng_uniform(&rng, lo, hi);
-    for (size_t j = 0; j < cs->n_kv; j++) {
-        const size_t r = a->rows ? (size_t)a->rows[j] : j;
-        for (size_t c = 0; c < d; c++) {
-            a->k[r * a->ldk + c] = base + ptc_rng_uniform(&rng, lo, hi);
-            a->v[r * a->ldv + c] = ptc_rng_uniform(&rng, -1.0f, 1.0f);
-        }
-        if (a->bias) {
-            float b = cs->bias ? ptc_rng_uniform(&rng, -2.0f, 2.0f) : 0.0f;
-            if (cs->mask == MASK_ALL)
-                b = -INFINITY;
-            else if (cs->mask == MASK_RANDOM && ptc_rng_next(&rng) % 4 == 0)
-                b = -INFINITY;
-            else if (cs->mask == MASK_MIDDLE && j >= cs->n_kv / 5 && j < cs->n_kv * 3 / 5)
-                b = -INFINITY; /* a long masked run: whole key tiles in the middle */
-            a->bias[r] = b;
-        }
-    }
-    if (a->qw)
-        for (size_t i = 0; i < cs->n_q; i++)
-            a->qw[i] = ptc_rng_uniform(&rng, 0.0f, 2.0f / (float)cs->n_q);
-}
-
-static void free_data(ptc_test_ctx *ctx, attn_data *a)
-{
-    ptc_test_free(ctx, a->q);
-    ptc_test_free(ctx, a->k);
-    ptc_test_free(ctx, a->v);
-    ptc_test_free(ctx, a->bias);
-    ptc_test_free(ctx, a->qw);
-    ptc_test_free(ctx, a->rows);
-}
-
-static ptc_attention_args make_args(const attn_data *a, float *o, float *lse)
-{
-    ptc_attention_args args = {
-        .n_q = a->cs.n_q, .n_kv = a->cs.n_kv, .d = a->cs.d,
-        .q = a->q, .ldq = a->ldq, .k = a->k, .ldk = a->ldk, .v = a->v, .ldv = a->ldv,
-        .kv_rows = a->rows, .key_bias = a->bias, .scale = a->scale,
-        .o = o, .ldo = a->ldo, .lse = lse,
-    };
-    return args;
-}
 
 /* The oracle: the full score matrix in double, then softmax per row. Writes o
  * (n_q x d, packed), lse (n_q) and importance (n_kv). */
@@ -165,14 +43,7 @@ static void oracle(const attn_data *a, float *o, float *lse, float *importance)
     double *s = malloc((nq * nkv + 1) * sizeof *s);
     double *imp = calloc(nkv + 1, sizeof *imp);
     double *acc = malloc((d + 1) * sizeof *acc);
-    for (size_t i = 0; i < nq; i++)
-        for (size_t j = 0; j < nkv; j++) {
-            const size_t r = a->rows ? (size_t)a->rows[j] : j;
-            double dot = 0.0;
-            for (size_t c = 0; c < d; c++)
-                dot += (double)a->q[i * a->ldq + c] * (double)a->k[r * a->ldk + c];
-            s[i * nkv + j] = (double)a->scale * dot + (a->bias ? (double)a->bias[r] : 0.0);
-        }
+    attn_scores_double(a, s);
     for (size_t i = 0; i < nq; i++) {
         double mx = -INFINITY, sum = 0.0;
         for (size_t j = 0; j < nkv; j++)
@@ -203,12 +74,6 @@ static void oracle(const attn_data *a, float *o, float *lse, float *importance)
     free(acc);
 }
 
-/* copies the (n_q, d) block of o (leading dimension ldo) into a packed buffer */
-static void unpad(const float *o, size_t ldo, size_t rows, size_t d, float *packed)
-{
-    for (size_t i = 0; i < rows; i++)
-        memcpy(packed + i * d, o + i * ldo, d * sizeof(float));
-}
 
 
 static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
@@ -216,9 +81,9 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     const ptc_ops *ops = ctx->ops;
     const bool is_ref = strcmp(ops->name, "ref") == 0;
     attn_data a;
-    make_data(&a, cs, ctx->seed * 7919u + salt);
+    attn_make_data(&a, cs, ctx->seed * 7919u + salt);
     char what[256], buf[200];
-    describe(cs, buf, sizeof buf);
+    attn_describe(cs, buf, sizeof buf);
     const size_t nq = cs->n_q, nkv = cs->n_kv, d = cs->d;
 
     /* outputs under test: o from attention and from attention_importance */
@@ -226,7 +91,7 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     float *o2 = ptc_test_alloc(nq * a.ldo + 1, cs->misalign + 5);
     float *lse1 = ptc_test_alloc(nq + 1, 1), *lse2 = ptc_test_alloc(nq + 1, 2);
     float *imp = ptc_test_alloc(nkv + 1, 7);
-    ptc_attention_args args = make_args(&a, o1, lse1);
+    ptc_attention_args args = attn_make_args(&a, o1, lse1);
     ops->attention(&args);
     args.o = o2;
     args.lse = (salt & 1) ? NULL : lse2; /* importance must work without an lse output */
@@ -241,14 +106,14 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
         oracle(&a, want_o, want_lse, want_imp);
     } else {
         float *ro = malloc((nq * a.ldo + 1) * sizeof(float));
-        ptc_attention_args ra = make_args(&a, ro, want_lse);
+        ptc_attention_args ra = attn_make_args(&a, ro, want_lse);
         ctx->ref->attention_importance(&ra, a.qw, want_imp);
-        unpad(ro, a.ldo, nq, d, want_o);
+        attn_unpad(ro, a.ldo, nq, d, want_o);
         free(ro);
     }
     float *got1 = malloc((nq * d + 1) * sizeof(float)), *got2 = malloc((nq * d + 1) * sizeof(float));
-    unpad(o1, a.ldo, nq, d, got1);
-    unpad(o2, a.ldo, nq, d, got2);
+    attn_unpad(o1, a.ldo, nq, d, got1);
+    attn_unpad(o2, a.ldo, nq, d, got2);
 
     const double nmse_bound = cs->overflow ? 5e-9 : 1e-10;
     const bool all_masked = cs->mask == MASK_ALL || nkv == 0;
@@ -291,7 +156,7 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     free(want_o); free(want_lse); free(want_imp); free(got1); free(got2);
     ptc_test_free(ctx, o1); ptc_test_free(ctx, o2);
     ptc_test_free(ctx, lse1); ptc_test_free(ctx, lse2); ptc_test_free(ctx, imp);
-    free_data(ctx, &a);
+    attn_free_data(ctx, &a);
 }
 
 static attn_case plain(size_t n_q, size_t n_kv, size_t d)

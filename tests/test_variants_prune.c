@@ -198,6 +198,71 @@ PTC_TEST(variants_prune_rules)
               n_keep, (int)keep[n_keep ? n_keep - 1 : 0]);
 }
 
+/* ptc_prune_select_head = quartiles of the head's own sorted scores + ptc_prune_head */
+PTC_TEST(variants_prune_select_head)
+{
+    ptc_rng rng = ptc_rng_seeded(ctx->seed + 5);
+    float score[97], sorted[97];
+    int32_t keep[97], want[97];
+    uint64_t keys[97];
+    void *scratch = malloc(ptc_prune_select_head_scratch_bytes(97));
+    for (int rule = 0; rule < 3; rule++)
+        for (size_t t = 1; t <= 97; t += 8) {
+            ptc_prune_config cfg;
+            ptc_prune_config_default(&cfg);
+            cfg.rule = (ptc_prune_rule)rule;
+            cfg.p = 0.7;
+            for (size_t j = 0; j < t; j++)
+                score[j] = ptc_rng_uniform(&rng, 0.0f, 1.0f);
+            memcpy(sorted, score, t * sizeof(float));
+            qsort(sorted, t, sizeof(float), cmp_f);
+            const double a = ptc_quantile_linear(sorted, t, 0.25), b = ptc_quantile_linear(sorted, t, 0.75);
+            const size_t n_want = ptc_prune_head(&cfg, a, b, t, score, NULL, want, keys);
+            const float before = score[0];
+            const size_t n = ptc_prune_select_head(&cfg, t, score, keep, scratch);
+            ptc_check(ctx, n == n_want && memcmp(keep, want, n * sizeof(int32_t)) == 0 &&
+                      score[0] == before, "rule %d t %zu: kept %zu want %zu", rule, t, n, n_want);
+            if (rule == PTC_PRUNE_TOPK)
+                ptc_check(ctx, n == ptc_prune_keep_count(0.7, t), "topk t %zu keeps floor(0.7 t)", t);
+        }
+    free(scratch);
+}
+
+/* The plan's layer rules as functions agree with the plan itself. */
+PTC_TEST(variants_plan_layer_rules)
+{
+    char err[256] = "";
+    for (int v = 0; v < 4; v++)
+        for (size_t lc = 1; lc <= 6; lc++)
+            for (int replaces = 0; replaces < 2; replaces++) {
+                ptc_variant_config cfg;
+                ptc_variant_config_default(&cfg, (ptc_variant)v);
+                cfg.n_layers = 6;
+                cfg.combine_layer = lc;
+                cfg.combine_replaces = replaces;
+                ptc_variant_plan plan;
+                if (!ptc_check(ctx, ptc_variant_plan_make(&cfg, &plan, err, sizeof err) == PTC_OK,
+                               "plan: %s", err))
+                    return;
+                size_t last_text = 0;
+                for (size_t i = 0; i < plan.n_steps; i++) {
+                    const ptc_step *s = &plan.steps[i];
+                    if (s->kind == PTC_STEP_ENCODER && !s->comb_only) {
+                        last_text = s->layer;
+                        ptc_check(ctx, s->select == ptc_plan_layer_selects(&cfg, s->layer),
+                                  "variant %d lc %zu replaces %d layer %zu: select", v, lc, replaces,
+                                  s->layer);
+                    }
+                }
+                ptc_check(ctx, last_text == ptc_plan_last_text_layer(&cfg),
+                          "variant %d lc %zu replaces %d: last text layer %zu, rule says %zu", v, lc,
+                          replaces, last_text, ptc_plan_last_text_layer(&cfg));
+            }
+    ptc_check(ctx, ptc_variant_combines(PTC_VARIANT_PRUNE_COMBINE) && !ptc_variant_combines(PTC_VARIANT_PRUNE) &&
+              ptc_variant_prunes(PTC_VARIANT_PRUNE) && !ptc_variant_prunes(PTC_VARIANT_COMBINE),
+              "variant kinds");
+}
+
 PTC_TEST(variants_plan_roles)
 {
     char err[256] = "";

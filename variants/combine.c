@@ -56,22 +56,10 @@ size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden)
     return combine_layout(&a, NULL, tok->n_text, tok->n_comb, hidden);
 }
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Gumbel(0, 1) sample for (seed, sample, i, j): -log(-log(u)), u in (0, 1). */
 static float gumbel_noise(uint64_t seed, size_t b, size_t i, size_t j)
 {
-    uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
-    z = mix64(z ^ ((uint64_t)b * 0xD1B54A32D192ED03ull));
-    z = mix64(z ^ ((uint64_t)i * 0x8CB92BA72F3D8DD7ull));
-    z = mix64(z ^ ((uint64_t)j * 0xABC98388FB8FAC03ull));
-    const double u = ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    return (float)(-log(-log(u)));
+    return (float)(-log(-log(ptc_hash_u01(seed, b, i, j))));
 }
 
 int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t hidden,
@@ -79,6 +67,36 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
                         int32_t *assign, const ptc_combine_options *opt,
                         void *workspace, size_t workspace_bytes,
                         ptc_layer_stats *stats, char *err, size_t err_len)
+{
+    return ptc_combine_run(ops, w, hidden, tok, x, out, assign, opt, workspace, workspace_bytes,
+                           stats, NULL, err, err_len);
+}
+
+/* softmax over i (m rows) of each column j of logits (m, len) into soft */
+static void softmax_columns(size_t m, size_t len, const float *logits, float *soft)
+{
+    for (size_t j = 0; j < len; j++) {
+        float mx = logits[j];
+        for (size_t i = 1; i < m; i++)
+            mx = logits[i * len + j] > mx ? logits[i * len + j] : mx;
+        double sum = 0.0;
+        for (size_t i = 0; i < m; i++) {
+            soft[i * len + j] = expf(logits[i * len + j] - mx);
+            sum += soft[i * len + j];
+        }
+        for (size_t i = 0; i < m; i++)
+            soft[i * len + j] = (float)(soft[i * len + j] / sum);
+    }
+}
+
+/* Training (train != NULL) keeps c, e (and their LayerNorm statistics), qc,
+ * qk, the softmax over i of the logits, the grouped sums, counts and u in the
+ * save area; with soft_assign the value uses the softmax instead of the
+ * one-hot argmax (es = soft e, n_i = sum_j soft). */
+int ptc_combine_run(const ptc_ops *ops, const ptc_combine_weights *w, size_t hidden,
+                    const ptc_tokens *tok, const float *x, float *out, int32_t *assign,
+                    const ptc_combine_options *opt, void *workspace, size_t workspace_bytes,
+                    ptc_layer_stats *stats, const ptc_step_train *train, char *err, size_t err_len)
 {
     const ptc_combine_options defaults = {false, 0, false};
     if (!opt)
@@ -107,21 +125,34 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
     double flops = 0.0;
     size_t text_total = 0;
 
+    ptc_combine_save *sv = train ? train->save : NULL;
     for (size_t b = 0; b < tok->batch; b++) {
         const size_t len = ptc_tok_len(tok, b);
         const float *xb = x + b * n_rows * hidden;
         const float *c_raw = xb + n_text * hidden;
         float *ob = out + b * m * hidden;
+        if (sv) { /* training: the values backward reads live in the save area */
+            ws.c = sv->c + b * m * hidden;
+            ws.e = sv->e + b * n_text * hidden;
+            ws.qc = sv->qc + b * m * hidden;
+            ws.qk = sv->qk + b * m * hidden;
+            ws.es = sv->es + b * m * hidden;
+            ws.u = sv->u + b * m * hidden;
+            ws.cnt = sv->cnt + b * m;
+            ws.assign = sv->assign + b * n_text;
+        }
+        float *mean_c = sv ? sv->mc + b * m : NULL, *rstd_c = sv ? sv->rc + b * m : NULL;
+        float *mean_e = sv ? sv->me + b * n_text : NULL, *rstd_e = sv ? sv->re + b * n_text : NULL;
 
         ops->layernorm_fwd(m, hidden, c_raw, hidden, w->ln_c_gamma, w->ln_c_beta, w->ln_eps,
-                           ws.c, hidden, NULL, NULL);
+                           ws.c, hidden, mean_c, rstd_c);
         ptc_linear(ops, m, hidden, hidden, ws.c, hidden, w->wq, w->bq, ws.qc, hidden);
         for (size_t i = 0; i < m; i++)
             ws.cnt[i] = 0.0f;
         memset(ws.es, 0, m * hidden * sizeof(float));
         if (len > 0) {
             ops->layernorm_fwd(len, hidden, xb, hidden, w->ln_e_gamma, w->ln_e_beta, w->ln_eps,
-                               ws.e, hidden, NULL, NULL);
+                               ws.e, hidden, mean_e, rstd_e);
             /* qk = qc Wk (Wk stored [out, in]: qk[i][in] = sum_out qc[i][out] Wk[out][in]) */
             ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, m, hidden, hidden, 1.0f, ws.qc, hidden,
                        w->wk, hidden, 0.0f, ws.qk, hidden);
@@ -141,9 +172,23 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
                     for (size_t j = 0; j < len; j++)
                         ws.logits[i * len + j] += gumbel_noise(opt->seed, b, i, j);
             ops->col_argmax(m, len, ws.logits, len, ws.assign);
-            for (size_t j = 0; j < len; j++)
-                ws.cnt[ws.assign[j]] += 1.0f;
-            ops->segment_sum_rows(len, hidden, ws.e, hidden, ws.assign, ws.es, hidden);
+            float *soft = sv ? sv->soft + b * m * n_text : NULL;
+            if (sv)
+                softmax_columns(m, len, ws.logits, soft);
+            if (sv && train->soft_assign) {
+                for (size_t i = 0; i < m; i++) {
+                    double sum = 0.0;
+                    for (size_t j = 0; j < len; j++)
+                        sum += soft[i * len + j];
+                    ws.cnt[i] = (float)sum;
+                }
+                ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, m, hidden, len, 1.0f, soft, len, ws.e,
+                           hidden, 0.0f, ws.es, hidden);
+            } else {
+                for (size_t j = 0; j < len; j++)
+                    ws.cnt[ws.assign[j]] += 1.0f;
+                ops->segment_sum_rows(len, hidden, ws.e, hidden, ws.assign, ws.es, hidden);
+            }
             flops += 2.0 * (double)m * hidden * hidden + (w->bk ? 2.0 * m * hidden : 0.0) +
                      2.0 * (double)m * len * hidden + 2.0 * (double)m * len + (double)len * hidden +
                      8.0 * (double)len * hidden;
@@ -188,4 +233,124 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
         stats->bytes_workspace = workspace_bytes;
     }
     return PTC_OK;
+}
+
+/* Backward, sample by sample (ref: the forward above; the straight-through
+ * estimator A = onehot + soft - stopgrad(soft) gives the value onehot and the
+ * gradient of soft):
+ *   out = res + u Wo^T + bo            du = dout Wo
+ *   u = num / den, den = n + 1         dnum = du / den, dn = -sum(du * u) / den + dnum . bv
+ *   num = es Wv^T + n bv               des = dnum Wv, dbv += sum_i n_i dnum_i
+ *   es = A e, n = rowsum A             dA = des e^T + dn, de = A^T des
+ *   A -> soft (straight-through)       dlogit = soft * (dA - sum_i soft dA)
+ *   logit = scale (qk e^T + qc . bk)   dqk = scale dlogit e, de += scale dlogit^T qk
+ *   qk = qc Wk                         dWk += qc^T dqk, dqc = dqk Wk^T (+ scale rowsum(dlogit) bk)
+ *   qc = c Wq^T + bq                   dc = dqc Wq (+ dout when res = c)
+ * then LN_e and LN_c backward into the text and combination rows of dx. */
+void ptc_combine_backward(const ptc_ops *ops, const ptc_combine_weights *w,
+                          const ptc_combine_grads *g, size_t hidden, const ptc_tokens *tok,
+                          const float *x, const float *dout, float *dx, const ptc_combine_options *opt,
+                          const ptc_step_train *train, const ptc_bwd_scratch *sc)
+{
+    const ptc_combine_save *sv = train->save;
+    const size_t m = tok->n_comb, n_text = tok->n_text, n_rows = ptc_tok_rows(tok);
+    const size_t mh = m * hidden;
+    const float scale = 1.0f / sqrtf((float)hidden);
+    const bool raw = opt && opt->residual_raw;
+    for (size_t b = 0; b < tok->batch; b++) {
+        const size_t len = ptc_tok_len(tok, b);
+        const float *xb = x + b * n_rows * hidden, *db = dout + b * mh;
+        float *dxb = dx + b * n_rows * hidden;
+        const float *c = sv->c + b * mh, *e = sv->e + b * n_text * hidden;
+        const float *qc = sv->qc + b * mh, *qk = sv->qk + b * mh, *es = sv->es + b * mh;
+        const float *cnt = sv->cnt + b * m, *u = sv->u + b * mh;
+        const float *soft = sv->soft + b * m * n_text;
+        const int32_t *assign = sv->assign + b * n_text;
+        memset(dxb, 0, n_rows * hidden * sizeof(float));
+        /* out = res + u Wo^T + bo */
+        ptc_linear_backward(ops, m, hidden, hidden, u, hidden, w->wo, db, hidden, g->wo, g->bo,
+                            sc->dnum, hidden, false);
+        for (size_t i = 0; i < m; i++) {
+            const float den = cnt[i] + 1.0f;
+            double dot = 0.0, dbias = 0.0;
+            float *dn = sc->dnum + i * hidden;
+            for (size_t o = 0; o < hidden; o++)
+                dot += (double)dn[o] * (double)u[i * hidden + o];
+            for (size_t o = 0; o < hidden; o++)
+                dn[o] /= den;
+            if (w->bv)
+                for (size_t o = 0; o < hidden; o++)
+                    dbias += (double)dn[o] * (double)w->bv[o];
+            sc->dcnt[i] = (float)(-dot / (double)den + dbias);
+        }
+        /* num = es Wv^T + n bv */
+        ptc_linear_backward(ops, m, hidden, hidden, es, hidden, w->wv, sc->dnum, hidden, g->wv, NULL,
+                            sc->des, hidden, false);
+        if (g->bv)
+            for (size_t i = 0; i < m; i++)
+                for (size_t o = 0; o < hidden; o++)
+                    g->bv[o] += cnt[i] * sc->dnum[i * hidden + o];
+        memset(sc->dqc, 0, mh * sizeof(float));
+        if (len > 0) {
+            float *dl = sc->dlogit;
+            /* dA = des e^T + dn; de = A^T des */
+            ops->sgemm(PTC_NO_TRANS, PTC_TRANS, m, len, hidden, 1.0f, sc->des, hidden, e, hidden,
+                       0.0f, dl, len);
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < len; j++)
+                    dl[i * len + j] += sc->dcnt[i];
+            if (train->soft_assign)
+                ops->sgemm(PTC_TRANS, PTC_NO_TRANS, len, hidden, m, 1.0f, soft, len, sc->des, hidden,
+                           0.0f, sc->de, hidden);
+            else
+                ops->gather_rows(len, hidden, sc->des, hidden, assign, sc->de, hidden);
+            /* straight-through: through the softmax over i */
+            for (size_t j = 0; j < len; j++) {
+                double dot = 0.0;
+                for (size_t i = 0; i < m; i++)
+                    dot += (double)soft[i * len + j] * (double)dl[i * len + j];
+                for (size_t i = 0; i < m; i++)
+                    dl[i * len + j] = soft[i * len + j] * (dl[i * len + j] - (float)dot);
+            }
+            /* logits = scale (qk e^T + qc . bk) */
+            ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, m, hidden, len, scale, dl, len, e, hidden, 0.0f,
+                       sc->dqk, hidden);
+            ops->sgemm(PTC_TRANS, PTC_NO_TRANS, len, hidden, m, scale, dl, len, qk, hidden, 1.0f,
+                       sc->de, hidden);
+            /* qk = qc Wk */
+            ops->sgemm(PTC_TRANS, PTC_NO_TRANS, hidden, hidden, m, 1.0f, qc, hidden, sc->dqk, hidden,
+                       1.0f, g->wk, hidden);
+            ops->sgemm(PTC_NO_TRANS, PTC_TRANS, m, hidden, hidden, 1.0f, sc->dqk, hidden, w->wk,
+                       hidden, 0.0f, sc->dqc, hidden);
+            if (w->bk)
+                for (size_t i = 0; i < m; i++) {
+                    double rs = 0.0;
+                    for (size_t j = 0; j < len; j++)
+                        rs += dl[i * len + j];
+                    const float f = scale * (float)rs;
+                    for (size_t o = 0; o < hidden; o++) {
+                        sc->dqc[i * hidden + o] += f * w->bk[o];
+                        if (g->bk)
+                            g->bk[o] += f * qc[i * hidden + o];
+                    }
+                }
+            ops->layernorm_bwd(len, hidden, sc->de, hidden, xb, hidden, w->ln_e_gamma,
+                               sv->me + b * n_text, sv->re + b * n_text, dxb, hidden,
+                               g->ln_e_gamma, g->ln_e_beta);
+        }
+        /* qc = c Wq^T + bq; dc also gets dout through the residual */
+        if (raw)
+            memset(sc->dc, 0, mh * sizeof(float));
+        else
+            memcpy(sc->dc, db, mh * sizeof(float));
+        ptc_linear_backward(ops, m, hidden, hidden, c, hidden, w->wq, sc->dqc, hidden, g->wq, g->bq,
+                            sc->dc, hidden, true);
+        float *dcomb = dxb + n_text * hidden;
+        ops->layernorm_bwd(m, hidden, sc->dc, hidden, xb + n_text * hidden, hidden, w->ln_c_gamma,
+                           sv->mc + b * m, sv->rc + b * m, dcomb, hidden, g->ln_c_gamma,
+                           g->ln_c_beta);
+        if (raw)
+            for (size_t i = 0; i < mh; i++)
+                dcomb[i] += db[i];
+    }
 }

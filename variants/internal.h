@@ -1,6 +1,12 @@
 /*
  * variants/internal.h — helpers shared by the variants/ sources (not installed).
  *
+ * Files and what they use (no cycle): common.c (checks, linear, accounting)
+ * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
+ * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
+ * plan.c (the layer rules) uses prune.c and mhsa.c defaults; encoder.c uses
+ * them all.
+ *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
  * order; with base == NULL it only counts, so a plan and a forward carve the same
  * layout. Nothing here allocates.
@@ -67,24 +73,131 @@ static inline size_t ptc_tok_active(const ptc_tokens *tok, size_t b)
     return tok->pad_mode == PTC_PAD_PADDED ? ptc_tok_rows(tok) : ptc_tok_len(tok, b) + tok->n_comb;
 }
 
-/* Checks batch, lengths and that every sample has a row to compute. */
+/* Seen rows of sample b in order: [0, n_first) then [second_at, second_at +
+ * n_second) (padded mode: one run [0, n_rows)). Seen position i <-> sample row. */
+typedef struct ptc_seen_rows { size_t n_first, second_at, n_second; } ptc_seen_rows;
+
+static inline ptc_seen_rows ptc_seen_of(const ptc_tokens *tok, size_t b)
+{
+    ptc_seen_rows s;
+    if (tok->pad_mode == PTC_PAD_PADDED) {
+        s.n_first = ptc_tok_rows(tok);
+        s.second_at = s.n_first;
+        s.n_second = 0;
+    } else {
+        s.n_first = ptc_tok_len(tok, b);
+        s.second_at = tok->n_text;
+        s.n_second = tok->n_comb;
+    }
+    if (s.n_first == s.second_at || s.n_second == 0) { /* one contiguous run */
+        s.n_first += s.n_second;
+        s.n_second = 0;
+    }
+    return s;
+}
+
+static inline size_t ptc_seen_to_row(const ptc_seen_rows *s, size_t i)
+{
+    return i < s->n_first ? i : s->second_at + (i - s->n_first);
+}
+
+/* variants/common.c: checks batch, lengths and that every sample has a row to compute. */
 int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len);
 int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len);
 
-/* Workspace bytes of each forward at the shapes of `tok` (arena in count mode). */
+/* Workspace bytes of each forward at the shapes of `tok` (arena in count mode):
+ * mhsa.c, prune.c, layer.c, combine.c; workspace.c takes the largest. */
 size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads);
 size_t ptc_select_workspace_need(const ptc_tokens *tok, size_t n_heads);
 size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn);
 size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden);
 
-/* y = x W^T + b for `rows` rows, W (out, in) [out, in]; b may be NULL. */
-void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
-                const float *x, size_t ldx, const float *w, const float *b,
-                float *y, size_t ldy);
 /* FLOPs of ptc_linear */
 static inline double ptc_linear_flops(size_t rows, size_t in, size_t out, bool bias)
 {
     return 2.0 * (double)rows * (double)in * (double)out + (bias ? (double)rows * (double)out : 0.0);
 }
+
+/* ---- training: what each forward saves, the backward scratch ------------------------ */
+/* MHSA (variants/mhsa.c). Per sample a stride of n_rows rows: q and ctx by seen
+ * position, k and v by k/v row (only n_src[b] rows are written: kept rows with
+ * project_kept), lse by (head, seen position). */
+typedef struct ptc_mhsa_save {
+    float *q, *k, *v, *ctx;  /* (batch, n_rows, hidden) */
+    float *lse;              /* (batch, n_heads, n_rows) */
+    float *key_bias;         /* (batch, n_rows) by k/v row */
+    int32_t *src;            /* (batch, n_rows) k/v row -> sample row */
+    int32_t *kv_idx;         /* (batch, n_heads, n_rows) kept keys as k/v rows */
+    int32_t *count;          /* (batch, n_heads) keys attended */
+    int32_t *n_src;          /* (batch) k/v rows */
+} ptc_mhsa_save;
+
+/* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
+typedef struct ptc_layer_save {
+    ptc_mhsa_save attn;
+    float *res1, *x1, *res2;               /* (batch, n_rows, hidden) pre-LN1, LN1 out, pre-LN2 */
+    float *u;                              /* (batch, n_rows, ffn) FFN pre-GELU */
+    float *mean1, *rstd1, *mean2, *rstd2;  /* (batch, n_rows) */
+} ptc_layer_save;
+
+/* The combining module (variants/combine.c). */
+typedef struct ptc_combine_save {
+    float *c, *mc, *rc;   /* LN_c output (batch, m, hidden), mean/rstd (batch, m) */
+    float *e, *me, *re;   /* LN_e output (batch, n_text, hidden), mean/rstd (batch, n_text) */
+    float *qc, *qk;       /* (batch, m, hidden): Wq c + bq; qc Wk */
+    float *soft;          /* (batch, m, n_text): softmax over i of the logits, ld len_b */
+    float *es, *cnt, *u;  /* (batch, m, hidden) grouped sums, (batch, m) counts, (batch, m, hidden) */
+    int32_t *assign;      /* (batch, n_text) */
+} ptc_combine_save;
+
+/* A training forward of one step: where to save, and its noise. */
+typedef struct ptc_step_train {
+    void *save;              /* ptc_layer_save or ptc_combine_save */
+    float dropout;
+    uint64_t seed;
+    size_t step;             /* 0-based plan step (dropout sites, Gumbel seed) */
+    bool soft_assign;
+} ptc_step_train;
+
+/* Backward scratch, shared by every step (capacity of the first step). */
+typedef struct ptc_bwd_scratch {
+    float *dattn, *dctx, *dq, *dk, *dv;  /* (batch, n_rows, hidden) */
+    float *t1, *t2, *gather, *dsrc;      /* (n_rows, hidden) */
+    float *g, *du;                       /* (n_rows, ffn) */
+    float *dlogit;                       /* (m, n_text) */
+    float *de;                           /* (n_text, hidden) */
+    float *dc, *dnum, *des, *dqk, *dqc;  /* (m, hidden) */
+    float *dcnt;                         /* (m) */
+} ptc_bwd_scratch;
+
+/* The forwards with an optional training context (NULL: inference) and their
+ * backwards. x, dy, dx: (batch, n_rows, hidden) in the layout of ptc_tokens;
+ * backwards write dx (pad rows 0) except ptc_mhsa_backward, which adds. */
+int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
+                 const ptc_tokens *tok, const float *x, float *y, ptc_prune_state *state,
+                 const ptc_mhsa_options *opt, void *workspace, size_t workspace_bytes,
+                 ptc_layer_stats *stats, ptc_mhsa_save *save, char *err, size_t err_len);
+void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
+                       size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
+                       const float *dy, float *dx, const ptc_mhsa_save *save,
+                       const ptc_bwd_scratch *sc);
+int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidden, size_t n_heads,
+                  size_t ffn, const ptc_tokens *tok, const float *x, float *y,
+                  ptc_prune_state *state, const ptc_mhsa_options *opt, void *workspace,
+                  size_t workspace_bytes, ptc_layer_stats *stats, const ptc_step_train *train,
+                  char *err, size_t err_len);
+void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const ptc_encoder_grads *g,
+                        size_t hidden, size_t n_heads, size_t ffn, const ptc_tokens *tok,
+                        const float *x, const float *dy, float *dx, const ptc_step_train *train,
+                        const ptc_bwd_scratch *sc);
+int ptc_combine_run(const ptc_ops *ops, const ptc_combine_weights *w, size_t hidden,
+                    const ptc_tokens *tok, const float *x, float *out, int32_t *assign,
+                    const ptc_combine_options *opt, void *workspace, size_t workspace_bytes,
+                    ptc_layer_stats *stats, const ptc_step_train *train, char *err, size_t err_len);
+void ptc_combine_backward(const ptc_ops *ops, const ptc_combine_weights *w,
+                          const ptc_combine_grads *g, size_t hidden, const ptc_tokens *tok,
+                          const float *x, const float *dout, float *dx, const ptc_combine_options *opt,
+                          const ptc_step_train *train, const ptc_bwd_scratch *sc);
+
 
 #endif /* PTC_VARIANTS_INTERNAL_H */

@@ -1,6 +1,6 @@
 /*
- * variants/mhsa.c — multi-head self-attention over kept keys, the post-LN
- * encoder layer built on it, the workspace plan and the accounting helpers.
+ * variants/mhsa.c — multi-head self-attention over kept keys (the encoder
+ * layer around it is variants/layer.c).
  *
  * Data flow of ptc_mhsa_forward, per sample b (shapes in rows x hidden):
  *   xa (n_act)   the rows the layer sees, gathered only when they are not
@@ -23,50 +23,6 @@
 #include <math.h>
 #include <string.h>
 
-int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len)
-{
-    if (!tok)
-        return ptc_fail(err, err_len, "tokens: NULL");
-    if (tok->batch == 0)
-        return ptc_fail(err, err_len, "tokens: batch must be >= 1");
-    if (tok->pad_mode != PTC_PAD_LENGTH_AWARE && tok->pad_mode != PTC_PAD_PADDED)
-        return ptc_fail(err, err_len, "tokens: pad mode %d unknown", (int)tok->pad_mode);
-    if (ptc_tok_rows(tok) > INT32_MAX)
-        return ptc_fail(err, err_len, "tokens: %zu rows per sample exceed int32", ptc_tok_rows(tok));
-    for (size_t b = 0; b < tok->batch; b++) {
-        if (tok->lengths && (tok->lengths[b] < 0 || (size_t)tok->lengths[b] > tok->n_text))
-            return ptc_fail(err, err_len, "tokens: length %d of sample %zu outside [0, n_text = %zu]",
-                            (int)tok->lengths[b], b, tok->n_text);
-        if (ptc_tok_active(tok, b) == 0)
-            return ptc_fail(err, err_len, "tokens: sample %zu has no token (length 0, no "
-                            "combination tokens)", b);
-    }
-    return PTC_OK;
-}
-
-int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len)
-{
-    if (hidden == 0 || n_heads == 0)
-        return ptc_fail(err, err_len, "hidden = %zu and n_heads = %zu must be >= 1", hidden, n_heads);
-    if (hidden % n_heads != 0)
-        return ptc_fail(err, err_len, "head size: n_heads = %zu does not divide hidden = %zu",
-                        n_heads, hidden);
-    return PTC_OK;
-}
-
-void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
-                const float *x, size_t ldx, const float *w, const float *b,
-                float *y, size_t ldy)
-{
-    if (rows == 0)
-        return;
-    if (b)
-        for (size_t r = 0; r < rows; r++)
-            memcpy(y + r * ldy, b, out * sizeof(float));
-    ops->sgemm(PTC_NO_TRANS, PTC_TRANS, rows, out, in, 1.0f, x, ldx, w, in,
-               b ? 1.0f : 0.0f, y, ldy);
-}
-
 void ptc_mhsa_options_default(ptc_mhsa_options *opt)
 {
     opt->use_kept = true;
@@ -74,45 +30,6 @@ void ptc_mhsa_options_default(ptc_mhsa_options *opt)
     opt->project_kept = true;
 }
 
-double ptc_stats_flops_total(const ptc_layer_stats *s)
-{
-    return s->flops_linear + s->flops_attention + s->flops_softmax + s->flops_norm +
-           s->flops_scoring + s->flops_selection + s->flops_combining;
-}
-
-static void stat3_pool(ptc_stat3 *a, size_t *na, ptc_stat3 b, size_t nb)
-{
-    if (nb == 0)
-        return;
-    if (*na == 0) {
-        *a = b;
-    } else {
-        a->min = a->min < b.min ? a->min : b.min;
-        a->max = a->max > b.max ? a->max : b.max;
-        a->mean = (a->mean * (double)*na + b.mean * (double)nb) / (double)(*na + nb);
-    }
-    *na += nb;
-}
-
-void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b)
-{
-    stat3_pool(&a->tokens, &a->n_tokens, b->tokens, b->n_tokens);
-    stat3_pool(&a->keys, &a->n_keys, b->keys, b->n_keys);
-    stat3_pool(&a->keys_next, &a->n_keys_next, b->keys_next, b->n_keys_next);
-    a->kv_rows += b->kv_rows;
-    a->flops_linear += b->flops_linear;
-    a->flops_attention += b->flops_attention;
-    a->flops_softmax += b->flops_softmax;
-    a->flops_norm += b->flops_norm;
-    a->flops_scoring += b->flops_scoring;
-    a->flops_selection += b->flops_selection;
-    a->flops_combining += b->flops_combining;
-    a->bytes_activations += b->bytes_activations;
-    a->bytes_kv += b->bytes_kv;
-    a->bytes_scores += b->bytes_scores;
-    if (b->bytes_workspace > a->bytes_workspace)
-        a->bytes_workspace = b->bytes_workspace;
-}
 
 /* ---- workspace ------------------------------------------------------------------------- */
 typedef struct mhsa_ws {
@@ -150,89 +67,21 @@ size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_he
     return mhsa_layout(&a, NULL, tok->batch, ptc_tok_rows(tok), hidden, n_heads);
 }
 
-/* The encoder layer reuses the MHSA region after attention: per sample, a
- * residual buffer (n_rows, hidden) and the FFN inner activations (n_rows, ffn). */
-typedef struct encoder_ws { float *res, *inner; } encoder_ws;
-
-static size_t encoder_layout(ptc_arena *a, encoder_ws *ws, size_t n_rows, size_t hidden, size_t ffn)
-{
-    encoder_ws w;
-    w.res = ptc_arena_take(a, n_rows * hidden * sizeof(float));
-    w.inner = ptc_arena_take(a, n_rows * (ffn ? ffn : 1) * sizeof(float));
-    if (ws)
-        *ws = w;
-    return a->used;
-}
-
-size_t ptc_encoder_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_heads, size_t ffn)
-{
-    ptc_arena a = {NULL, 0};
-    const size_t enc = encoder_layout(&a, NULL, ptc_tok_rows(tok), hidden, ffn);
-    const size_t mhsa = ptc_mhsa_workspace_need(tok, hidden, n_heads);
-    return enc > mhsa ? enc : mhsa;
-}
-
-size_t ptc_workspace_bytes(const ptc_dims *dims, char *err, size_t err_len)
-{
-    if (!dims) {
-        ptc_fail(err, err_len, "dims: NULL");
-        return 0;
-    }
-    if (ptc_heads_check(dims->hidden, dims->n_heads, err, err_len) != PTC_OK)
-        return 0;
-    if (dims->batch == 0 || dims->n_text + dims->n_comb == 0) {
-        ptc_fail(err, err_len, "dims: batch = %zu and n_text + n_comb = %zu must be >= 1",
-                 dims->batch, dims->n_text + dims->n_comb);
-        return 0;
-    }
-    const ptc_tokens tok = {dims->batch, dims->n_text, dims->n_comb, NULL, PTC_PAD_PADDED};
-    size_t need = ptc_encoder_workspace_need(&tok, dims->hidden, dims->n_heads, dims->ffn);
-    const size_t sel = ptc_select_workspace_need(&tok, dims->n_heads);
-    if (sel > need)
-        need = sel;
-    if (dims->n_comb > 0) {
-        const size_t comb = ptc_combine_workspace_need(&tok, dims->hidden);
-        if (comb > need)
-            need = comb;
-    }
-    return need;
-}
-
-/* ---- multi-head self-attention ------------------------------------------------------- */
-
-/* Seen rows of sample b in order: [0, n_first) then [n_text, n_text + n_second)
- * (padded mode: one run [0, n_rows)). Seen position i <-> sample row. */
-typedef struct seen_rows { size_t n_first, second_at, n_second; } seen_rows;
-
-static seen_rows seen_of(const ptc_tokens *tok, size_t b)
-{
-    seen_rows s;
-    if (tok->pad_mode == PTC_PAD_PADDED) {
-        s.n_first = ptc_tok_rows(tok);
-        s.second_at = s.n_first;
-        s.n_second = 0;
-    } else {
-        s.n_first = ptc_tok_len(tok, b);
-        s.second_at = tok->n_text;
-        s.n_second = tok->n_comb;
-    }
-    if (s.n_first == s.second_at || s.n_second == 0) { /* one contiguous run */
-        s.n_first += s.n_second;
-        s.n_second = 0;
-    }
-    return s;
-}
-
-static size_t seen_to_row(const seen_rows *s, size_t i)
-{
-    return i < s->n_first ? i : s->second_at + (i - s->n_first);
-}
 
 int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden,
                      size_t n_heads, const ptc_tokens *tok, const float *x, float *y,
                      ptc_prune_state *state, const ptc_mhsa_options *opt,
                      void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
                      char *err, size_t err_len)
+{
+    return ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
+                        workspace_bytes, stats, NULL, err, err_len);
+}
+
+int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
+                 const ptc_tokens *tok, const float *x, float *y, ptc_prune_state *state,
+                 const ptc_mhsa_options *opt, void *workspace, size_t workspace_bytes,
+                 ptc_layer_stats *stats, ptc_mhsa_save *save, char *err, size_t err_len)
 {
     ptc_mhsa_options defaults;
     ptc_mhsa_options_default(&defaults);
@@ -264,13 +113,23 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
     mhsa_ws ws;
     ptc_arena arena = {workspace, 0};
     mhsa_layout(&arena, &ws, batch, n_rows, hidden, n_heads);
+    if (save) { /* training: what backward reads lives in the save area */
+        ws.q = save->q;
+        ws.k = save->k;
+        ws.v = save->v;
+        ws.ctx = save->ctx;
+        ws.key_bias = save->key_bias;
+        ws.src = save->src;
+        ws.kv_idx = save->kv_idx;
+        ws.n_src = save->n_src;
+    }
     const size_t sample = n_rows * hidden;
     double flops_linear = 0.0;
     size_t kv_rows_total = 0, seen_total = 0;
 
     /* projections, sample by sample (sgemm threads itself) */
     for (size_t b = 0; b < batch; b++) {
-        const seen_rows s = seen_of(tok, b);
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
         const size_t n_act = s.n_first + s.n_second;
         const float *xb = x + b * sample;
         const float *xa = xb;
@@ -310,7 +169,7 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
         } else {
             n_src = n_act;
             for (size_t i = 0; i < n_act; i++) {
-                const size_t r = seen_to_row(&s, i);
+                const size_t r = ptc_seen_to_row(&s, i);
                 pos[r] = (int32_t)i;
                 src[i] = (int32_t)r;
             }
@@ -353,7 +212,7 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
 #pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
-        const seen_rows s = seen_of(tok, b);
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
         const size_t n_act = s.n_first + s.n_second;
         const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
         ptc_attention_args args = {
@@ -367,8 +226,10 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
             .key_bias = has_pads ? ws.key_bias + b * n_rows : NULL,
             .scale = scale,
             .o = ws.ctx + b * sample + h * d, .ldo = hidden,
-            .lse = NULL,
+            .lse = save ? save->lse + (size_t)pair * n_rows : NULL,
         };
+        if (save)
+            save->count[pair] = (int32_t)args.n_kv;
         if (opt->want_importance)
             ops->attention_importance(&args, NULL, state->importance + (size_t)pair * n_rows);
         else
@@ -379,7 +240,7 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
 
     /* output projection into the seen rows of y; pad rows of y are zero */
     for (size_t b = 0; b < batch; b++) {
-        const seen_rows s = seen_of(tok, b);
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
         const float *ctx = ws.ctx + b * sample;
         float *yb = y + b * sample;
         ptc_linear(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, w->bo, yb, hidden);
@@ -431,70 +292,93 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
     return PTC_OK;
 }
 
-/* ---- encoder layer ------------------------------------------------------------------------ */
-int ptc_encoder_layer_forward(const ptc_ops *ops, const ptc_encoder_weights *w,
-                              size_t hidden, size_t n_heads, size_t ffn,
-                              const ptc_tokens *tok, const float *x, float *y,
-                              ptc_prune_state *state, const ptc_mhsa_options *opt,
-                              void *workspace, size_t workspace_bytes,
-                              ptc_layer_stats *stats, char *err, size_t err_len)
+/* ---- backward -------------------------------------------------------------------------
+ * From dy (the gradient of y on the seen rows): dctx = dy Wo per run; attention
+ * backward per (sample, head) through ops->attention_backward (probabilities
+ * recomputed from the saved lse; dk, dv only on the head's kept k/v rows, the
+ * other rows of the union stay 0); then the projections: Q from the seen rows,
+ * K and V from the k/v source rows (save->src), their input gradients added
+ * into dx. Weight gradients accumulate per sample in sample order. */
+void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
+                       size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
+                       const float *dy, float *dx, const ptc_mhsa_save *save,
+                       const ptc_bwd_scratch *sc)
 {
-    if (!w || !w->ln1_gamma || !w->ln1_beta || !w->w1 || !w->w2 || !w->ln2_gamma || !w->ln2_beta)
-        return ptc_fail(err, err_len, "encoder layer: NULL weights");
-    if (ffn == 0)
-        return ptc_fail(err, err_len, "encoder layer: ffn must be >= 1");
-    if (x == y)
-        return ptc_fail(err, err_len, "encoder layer: y may not alias x");
-    if (ptc_tokens_check(tok, err, err_len) != PTC_OK)
-        return PTC_EINVAL;
-    const size_t need = ptc_encoder_workspace_need(tok, hidden, n_heads, ffn);
-    if (!workspace || workspace_bytes < need)
-        return ptc_fail(err, err_len, "encoder layer: workspace of %zu bytes needed, %zu given",
-                        need, workspace ? workspace_bytes : 0);
-    ptc_layer_stats local;
-    int rc = ptc_mhsa_forward(ops, &w->attn, hidden, n_heads, tok, x, y, state, opt, workspace,
-                              workspace_bytes, stats ? stats : &local, err, err_len);
-    if (rc != PTC_OK)
-        return rc;
-    encoder_ws ws;
-    ptc_arena arena = {workspace, 0};
-    encoder_layout(&arena, &ws, ptc_tok_rows(tok), hidden, ffn);
-    const size_t sample = ptc_tok_rows(tok) * hidden;
-    double lin = 0.0, norm = 0.0;
-    size_t seen_total = 0;
-    for (size_t b = 0; b < tok->batch; b++) {
-        const seen_rows s = seen_of(tok, b);
-        const size_t runs[2][2] = {{0, s.n_first}, {s.second_at, s.n_second}};
-        for (int run = 0; run < 2; run++) {
-            const size_t at = runs[run][0], n = runs[run][1];
-            if (n == 0)
-                continue;
-            const float *xr = x + b * sample + at * hidden;
-            float *yr = y + b * sample + at * hidden;
-            /* x1 = LN1(x + attn) into y */
-            for (size_t i = 0; i < n * hidden; i++)
-                ws.res[i] = xr[i] + yr[i];
-            ops->layernorm_fwd(n, hidden, ws.res, hidden, w->ln1_gamma, w->ln1_beta, w->ln_eps,
-                               yr, hidden, NULL, NULL);
-            /* y = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) */
-            ptc_linear(ops, n, hidden, ffn, yr, hidden, w->w1, w->b1, ws.inner, ffn);
-            ops->gelu_fwd(n * ffn, ws.inner, ws.inner);
-            ptc_linear(ops, n, ffn, hidden, ws.inner, ffn, w->w2, w->b2, ws.res, hidden);
-            for (size_t i = 0; i < n * hidden; i++)
-                ws.res[i] += yr[i];
-            ops->layernorm_fwd(n, hidden, ws.res, hidden, w->ln2_gamma, w->ln2_beta, w->ln_eps,
-                               yr, hidden, NULL, NULL);
-            lin += ptc_linear_flops(n, hidden, ffn, w->b1 != NULL) +
-                   ptc_linear_flops(n, ffn, hidden, w->b2 != NULL);
-            norm += (double)n * (2.0 * hidden + 2.0 * 8.0 * hidden + 8.0 * ffn);
-            seen_total += n;
+    const size_t batch = tok->batch, n_rows = ptc_tok_rows(tok), d = hidden / n_heads;
+    const size_t sample = n_rows * hidden, row_bytes = hidden * sizeof(float);
+    double attn_work = 0.0;
+    for (size_t b = 0; b < batch; b++) {
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const float *dyb = dy + b * sample, *ctx = save->ctx + b * sample;
+        float *dctx = sc->dctx + b * sample;
+        ptc_linear_backward(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, dyb, hidden,
+                            g->wo, g->bo, dctx, hidden, false);
+        ptc_linear_backward(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden,
+                            w->wo, dyb + s.second_at * hidden, hidden, g->wo, g->bo,
+                            dctx + s.n_first * hidden, hidden, false);
+        memset(sc->dk + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
+        memset(sc->dv + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
+        attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+    }
+
+    const float scale = 1.0f / sqrtf((float)d);
+    const long n_pairs = (long)(batch * n_heads);
+#pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
+    for (long pair = 0; pair < n_pairs; pair++) {
+        const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        const size_t at = b * sample + h * d;
+        const ptc_attention_bwd_args args = {
+            .fwd = {
+                .n_q = s.n_first + s.n_second,
+                .n_kv = (size_t)save->count[pair],
+                .d = d,
+                .q = save->q + at, .ldq = hidden,
+                .k = save->k + at, .ldk = hidden,
+                .v = save->v + at, .ldv = hidden,
+                .kv_rows = save->kv_idx + (size_t)pair * n_rows,
+                .key_bias = has_pads ? save->key_bias + b * n_rows : NULL,
+                .scale = scale,
+                .o = save->ctx + at, .ldo = hidden,
+                .lse = save->lse + (size_t)pair * n_rows,
+            },
+            .dout = sc->dctx + at, .lddout = hidden,
+            .dq = sc->dq + at, .lddq = hidden,
+            .dk = sc->dk + at, .lddk = hidden,
+            .dv = sc->dv + at, .lddv = hidden,
+        };
+        ops->attention_backward(&args);
+    }
+
+    for (size_t b = 0; b < batch; b++) {
+        const ptc_seen_rows s = ptc_seen_of(tok, b);
+        const size_t n_act = s.n_first + s.n_second;
+        const float *xb = x + b * sample;
+        float *dxb = dx + b * sample;
+        /* Q from the seen rows */
+        const float *xa = xb;
+        if (s.n_second) {
+            memcpy(sc->gather, xb, s.n_first * row_bytes);
+            memcpy(sc->gather + s.n_first * hidden, xb + s.second_at * hidden, s.n_second * row_bytes);
+            xa = sc->gather;
         }
+        ptc_linear_backward(ops, n_act, hidden, hidden, xa, hidden, w->wq, sc->dq + b * sample,
+                            hidden, g->wq, g->bq, sc->dsrc, hidden, false);
+        for (size_t i = 0; i < n_act; i++) {
+            float *dr = dxb + ptc_seen_to_row(&s, i) * hidden;
+            const float *sr = sc->dsrc + i * hidden;
+            for (size_t c = 0; c < hidden; c++)
+                dr[c] += sr[c];
+        }
+        /* K and V from their source rows */
+        const size_t n_src = (size_t)save->n_src[b];
+        const int32_t *src = save->src + b * n_rows;
+        ops->gather_rows(n_src, hidden, xb, hidden, src, sc->gather, hidden);
+        ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wk,
+                            sc->dk + b * sample, hidden, g->wk, g->bk, sc->dsrc, hidden, false);
+        ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wv,
+                            sc->dv + b * sample, hidden, g->wv, g->bv, sc->dsrc, hidden, true);
+        ops->segment_sum_rows(n_src, hidden, sc->dsrc, hidden, src, dxb, hidden);
     }
-    if (stats) {
-        stats->flops_linear += lin;
-        stats->flops_norm += norm;
-        /* residual sums (2), LN outputs (2), FFN inner */
-        stats->bytes_activations += seen_total * (4 * hidden + ffn) * sizeof(float);
-    }
-    return PTC_OK;
 }

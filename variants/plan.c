@@ -25,14 +25,27 @@ void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant)
     cfg->pad_mode = PTC_PAD_LENGTH_AWARE;
 }
 
-static bool has_combine(ptc_variant v)
+bool ptc_variant_combines(ptc_variant v)
 {
     return v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
 }
 
-static bool has_prune(ptc_variant v)
+bool ptc_variant_prunes(ptc_variant v)
 {
     return v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
+}
+
+size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg)
+{
+    if (!ptc_variant_combines(cfg->variant))
+        return cfg->n_layers;
+    return cfg->combine_replaces ? cfg->combine_layer - 1 : cfg->combine_layer;
+}
+
+bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer)
+{
+    return ptc_variant_prunes(cfg->variant) && layer >= cfg->prune_first &&
+           layer + 1 <= ptc_plan_last_text_layer(cfg);
 }
 
 int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t err_len)
@@ -48,7 +61,7 @@ int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t er
         return PTC_EINVAL;
     if (cfg->pad_mode != PTC_PAD_LENGTH_AWARE && cfg->pad_mode != PTC_PAD_PADDED)
         return ptc_fail(err, err_len, "pad mode %d unknown", (int)cfg->pad_mode);
-    if (has_combine(cfg->variant)) {
+    if (ptc_variant_combines(cfg->variant)) {
         if (cfg->n_comb < 1)
             return ptc_fail(err, err_len, "combination tokens: m = %zu, need m >= 1", cfg->n_comb);
         if (cfg->combine_layer < 1 || cfg->combine_layer > cfg->n_layers)
@@ -58,7 +71,7 @@ int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t er
         return ptc_fail(err, err_len, "variant without combining needs n_comb = 0 (got %zu)",
                         cfg->n_comb);
     }
-    if (has_prune(cfg->variant)) {
+    if (ptc_variant_prunes(cfg->variant)) {
         if (ptc_prune_config_check(&cfg->prune, err, err_len) != PTC_OK)
             return PTC_EINVAL;
         if (cfg->prune_first < 2)
@@ -77,10 +90,9 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
         return PTC_EINVAL;
     memset(plan, 0, sizeof *plan);
     const size_t L = cfg->n_layers;
-    const bool combine = has_combine(cfg->variant), prune = has_prune(cfg->variant);
+    const bool combine = ptc_variant_combines(cfg->variant);
     /* encoder layers that see the text tokens: 1..last_text */
-    const size_t last_text = !combine ? L : cfg->combine_replaces ? cfg->combine_layer - 1
-                                                                  : cfg->combine_layer;
+    const size_t last_text = ptc_plan_last_text_layer(cfg);
     const size_t m = combine ? cfg->n_comb : 0;
     bool selected_before = false;
     for (size_t l = 1; l <= last_text; l++) {
@@ -88,7 +100,7 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
         s->kind = PTC_STEP_ENCODER;
         s->layer = l;
         s->keys_pruned = selected_before;
-        s->select = prune && l >= cfg->prune_first && l + 1 <= last_text;
+        s->select = ptc_plan_layer_selects(cfg, l);
         s->n_comb = m;
         selected_before = selected_before || s->select;
     }

@@ -153,6 +153,23 @@ size_t ptc_prune_head(const ptc_prune_config *cfg, double a, double b, size_t t,
     return kept;
 }
 
+size_t ptc_prune_select_head_scratch_bytes(size_t t)
+{
+    return t * (sizeof(float) + sizeof(uint64_t));
+}
+
+size_t ptc_prune_select_head(const ptc_prune_config *cfg, size_t t, const float *importance,
+                             int32_t *keep_pos, void *scratch)
+{
+    uint64_t *keys = scratch;
+    float *sorted = (float *)(keys + t);
+    memcpy(sorted, importance, t * sizeof(float));
+    qsort(sorted, t, sizeof(float), cmp_float);
+    const double qa = ptc_quantile_linear(sorted, t, cfg->q_low);
+    const double qb = ptc_quantile_linear(sorted, t, cfg->q_high);
+    return ptc_prune_head(cfg, qa, qb, t, importance, NULL, keep_pos, keys);
+}
+
 /* ---- the state ------------------------------------------------------------------- */
 static size_t state_layout(ptc_arena *a, ptc_prune_state *s, size_t batch, size_t n_heads,
                            size_t n_rows)

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
+#include "common/sys.h"
 
 #include "common/machine.h"
 
@@ -43,13 +44,6 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -93,43 +87,6 @@ static void usage(FILE *f)
 
 /* ---- identity ---------------------------------------------------------------------- */
 
-static void exe_dir(char *out, size_t len)
-{
-    char self[PATH_MAX];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    snprintf(out, len, ".");
-    if (n <= 0)
-        return;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, len, "%s", self);
-}
-
-static void git_describe(char *commit, size_t len, bool *dirty)
-{
-    char dir[PATH_MAX], cmd[PATH_MAX + 96], line[128] = "";
-    exe_dir(dir, sizeof dir);
-    snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty --abbrev=12 2>/dev/null", dir);
-    snprintf(commit, len, "unknown");
-    *dirty = false;
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    if (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *d = strstr(line, "-dirty");
-        if (d && d[6] == '\0') {
-            *dirty = true;
-            *d = '\0';
-        }
-        if (line[0])
-            snprintf(commit, len, "%s", line);
-    }
-    pclose(p);
-}
-
 static void load_averages(double v[3])
 {
     v[0] = v[1] = v[2] = -1;
@@ -150,21 +107,6 @@ static void governor(char *out, size_t len)
     if (fgets(out, (int)len, f))
         out[strcspn(out, "\r\n")] = '\0';
     fclose(f);
-}
-
-static int mkdirs(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static bool exists(const char *path)
@@ -363,7 +305,7 @@ static int calibrate_in_child(const char *path, int max_threads)
         int threads[64], n = max_threads > 64 ? 64 : max_threads;
         for (int i = 0; i < n; i++)
             threads[i] = i + 1;
-        const int rc = ptc_calibrate_measure(path, true, threads, n, err, sizeof err);
+        const int rc = ptc_calibrate_measure(path, true, threads, n, NULL, err, sizeof err);
         if (rc != 0)
             fprintf(stderr, "ptc bench: calibration failed: %s\n", err);
         fflush(NULL);
@@ -393,11 +335,11 @@ static void progress_draw(const progress *p)
 {
     if (!p->tty)
         return;
-    const double el = now_s() - p->t0;
+    const double el = ptc_now() - p->t0;
     /* cost-weighted: the part of the running group its elapsed time suggests, at
      * most its whole cost */
     const double rate = p->done_cost > 0 ? el / p->done_cost : 1.0;
-    double running = p->group_cost > 0 ? (now_s() - p->group_t0) / rate : 0;
+    double running = p->group_cost > 0 ? (ptc_now() - p->group_t0) / rate : 0;
     if (running > p->group_cost)
         running = p->group_cost;
     const double done = p->done_cost + running;
@@ -519,7 +461,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
                 pg->done++;
                 pg->done_cost += cost[i];
                 pg->group_cost -= cost[i];
-                pg->group_t0 = now_s();
+                pg->group_t0 = ptc_now();
                 break;
             }
             json_decref(row);
@@ -777,7 +719,7 @@ int ptc_bench_main(int argc, char **argv)
     }
 
     /* the run folder */
-    git_describe(ctx.id.commit, sizeof ctx.id.commit, &ctx.id.dirty);
+    ptc_git_describe(ctx.id.commit, sizeof ctx.id.commit, &ctx.id.dirty);
     ctx.id.seed = o.seed;
     ctx.id.reps = o.reps;
     ctx.id.min_time_s = o.min_time_s;
@@ -798,7 +740,7 @@ int ptc_bench_main(int argc, char **argv)
         }
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
     }
-    if (mkdirs(run_dir) != 0) {
+    if (ptc_mkdir_p(run_dir) != 0) {
         fprintf(stderr, "ptc bench: cannot create %s: %s\n", run_dir, strerror(errno));
         return 1;
     }
@@ -878,9 +820,9 @@ int ptc_bench_main(int argc, char **argv)
     format_duration(total_cost, d, sizeof d);
     fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
             run_dir, n_configs, n_groups, n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = now_s(), .total_cost = total_cost,
+    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = total_cost,
                    .total = n_pending};
-    const double t_start = now_s();
+    const double t_start = ptc_now();
     size_t group_index = 0;
     for (size_t i = 0; i < n_configs && !rc;) {
         size_t j = i;
@@ -907,7 +849,7 @@ int ptc_bench_main(int argc, char **argv)
                 n_sub++;
             }
             pg.group_cost = gc;
-            pg.group_t0 = now_s();
+            pg.group_t0 = ptc_now();
             snprintf(pg.current, sizeof pg.current, "group %zu/%zu: %s %s n=%d %s t%d", group_index,
                      n_groups, ptc_level_name(sub[0].level), sub[0].model.name, sub[0].seq,
                      sub[0].isa, sub[0].threads);
@@ -918,7 +860,7 @@ int ptc_bench_main(int argc, char **argv)
             if (!pg.tty && rc == 0)
                 fprintf(stderr, "ptc bench: group %zu/%zu done (%zu ok, %zu error rows), %.0f s elapsed\n",
                         group_index, n_groups, rs.n_ok - before_ok, rs.n_error - before_err,
-                        now_s() - t_start);
+                        ptc_now() - t_start);
             free(sub);
             free(write);
             free(sub_cost);
@@ -932,7 +874,7 @@ int ptc_bench_main(int argc, char **argv)
     }
     print_summary(&rs);
     printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
-           rs.n_error, rows_path, now_s() - t_start);
+           rs.n_error, rows_path, ptc_now() - t_start);
     json_decref(rs.written);
     goto done;
 

@@ -25,10 +25,12 @@
  * Output: a table on stdout, progress on stderr, and under --out DIR (results):
  *   DIR/kernels/<cpu-slug>/bench_kernels.{json,md,csv} and gbench.json (Google
  *   Benchmark's own JSON, for its compare.py). Exit 0 ok, 1 failure, 2 bad usage.
- * --self-test checks the gbench shim and the peak code instead (fast, no files).
  */
 #define _GNU_SOURCE
 #include "bench/gbench.h"
+#include "common/machine.h"
+#include "common/options.h"
+#include "common/sys.h"
 #include "bench/peak.h"
 
 #include "ptc/cpu.h"
@@ -41,6 +43,7 @@
 #include <omp.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +57,7 @@
 #define ATTN_D 64
 
 typedef struct options {
-    bool quick, self_test, dedup, ref_full, openblas, gbench_console;
+    bool quick, dedup, ref_full, openblas, gbench_console;
     const char *isa;  /* NULL: every supported table */
     const char *out;
     int threads[MAX_THREAD_COUNTS];
@@ -167,13 +170,6 @@ static void run_case(ptc_gbench_state *state, void *user)
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static float *alloc_floats(size_t n, unsigned *seed)
 {
     float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
@@ -186,96 +182,6 @@ static float *alloc_floats(size_t n, unsigned *seed)
         p[i] = (float)(*seed >> 8) * (2.0f / 16777216.0f) - 1.0f; /* [-1, 1) */
     }
     return p;
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Model", 5) != 0)
-            continue;
-        const char *colon = strchr(line, ':');
-        if (!colon)
-            continue;
-        colon++;
-        while (*colon == ' ' || *colon == '\t')
-            colon++;
-        snprintf(buf, len, "%s", colon);
-        buf[strcspn(buf, "\n")] = '\0';
-        break;
-    }
-    fclose(f);
-}
-
-/* "AMD EPYC 9R14 96-Core Processor" -> "amd-epyc-9r14-96-core-processor" */
-static void slugify(const char *s, char *out, size_t len)
-{
-    size_t j = 0;
-    bool dash = false;
-    for (; *s && j + 1 < len; s++) {
-        if (isalnum((unsigned char)*s)) {
-            if (dash && j > 0)
-                out[j++] = '-';
-            if (j + 1 < len)
-                out[j++] = (char)tolower((unsigned char)*s);
-            dash = false;
-        } else {
-            dash = true;
-        }
-    }
-    out[j] = '\0';
-    if (j == 0)
-        snprintf(out, len, "unknown-cpu");
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* First line of a shell command's output, or "unknown". */
-static void command_line(const char *cmd, char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    char line[256];
-    if (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = '\0';
-        size_t n = strlen(line);
-        if (n > 0 && len > 0) {
-            n = n < len ? n : len - 1;
-            memcpy(buf, line, n);
-            buf[n] = '\0';
-        }
-    }
-    pclose(p);
-}
-
-static void git_commit(char *buf, size_t len)
-{
-#ifdef PTC_GIT_COMMIT
-    snprintf(buf, len, "%s", PTC_GIT_COMMIT);
-#else
-    command_line("git describe --always --dirty --abbrev=12 2>/dev/null", buf, len);
-#endif
 }
 
 static void json_string(FILE *f, const char *s)
@@ -307,112 +213,57 @@ static double load_average(void)
 
 /* ---- options -------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: ptc-bench-kernels [options]\n"
-            "  --quick            fewer shapes and repetitions (< 30 s)\n"
-            "  --isa NAME         only this ops table (ref, avx2, avx512, neon)\n"
-            "  --threads LIST     thread counts, e.g. 1,2 (default 1,2)\n"
-            "  --out DIR          output folder (default results)\n"
-            "  --min-time S       seconds per repetition at least (default 0.2; quick 0.05)\n"
-            "  --reps N           repetitions per case (default 5; quick 3)\n"
-            "  --case-budget S    seconds per case: a slower case gets fewer repetitions of\n"
-            "                     1 call each, at least 1 (default 4; quick 1)\n"
-            "  --no-dedup         also time table entries that are a kernel timed before\n"
-            "  --ref-full         time the ref table at every shape and thread count\n"
-            "  --no-openblas      skip the OpenBLAS peer\n"
-            "  --gbench-console   also print Google Benchmark's own console table\n"
-            "  --self-test        check the benchmark shim and the peak code, then exit\n"
-            "  --help\n");
-}
+/* What the command line gives; parse_options turns it into `options`. */
+typedef struct cli_options {
+    bool quick, no_dedup, ref_full, no_openblas, gbench_console;
+    const char *isa, *out;
+    ptc_opt_list threads;
+    double min_time_s, case_budget_s;
+    int reps;
+} cli_options;
 
-static void bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "ptc-bench-kernels: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try --help)\n");
-    exit(2);
-}
-
-static void parse_threads(const char *s, options *o)
-{
-    o->n_threads = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        const long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1024 || o->n_threads == MAX_THREAD_COUNTS ||
-            (*end != ',' && *end != '\0'))
-            bad_usage("--threads wants a list like 1,2 (each 1..1024, at most 8), not '%s'", s);
-        o->threads[o->n_threads++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end == ',' && !*p)
-            bad_usage("--threads wants a list like 1,2, not '%s'", s);
-    }
-    if (o->n_threads == 0)
-        bad_usage("--threads wants a list like 1,2, not '%s'", s);
-}
+#define O(field) offsetof(cli_options, field)
+static const ptc_option kernel_rows[] = {
+    {"quick", PTC_OPT_FLAG, O(quick), NULL, "fewer shapes and repetitions (< 30 s)"},
+    {"isa", PTC_OPT_ISA, O(isa), "NAME", "only this ops table (every one this CPU runs)"},
+    {"threads", PTC_OPT_SIZES, O(threads), "LIST", "thread counts, at most 8", "1,2", 1, 1024},
+    {"out", PTC_OPT_STR, O(out), "DIR", "output folder", "results"},
+    {"min-time", PTC_OPT_DOUBLE, O(min_time_s), "S", "seconds per repetition at least (0.2; quick 0.05)", NULL, 0, 60, true},
+    {"reps", PTC_OPT_INT, O(reps), "N", "repetitions per case (5; quick 3)", NULL, 1, 1000},
+    {"case-budget", PTC_OPT_DOUBLE, O(case_budget_s), "S", "seconds per case: a slower case gets fewer "
+     "repetitions of 1 call, at least 1 (4; quick 1)", NULL, 0, 3600, true},
+    {"no-dedup", PTC_OPT_FLAG, O(no_dedup), NULL, "also time table entries that are a kernel timed before"},
+    {"ref-full", PTC_OPT_FLAG, O(ref_full), NULL, "time the ref table at every shape and thread count"},
+    {"no-openblas", PTC_OPT_FLAG, O(no_openblas), NULL, "skip the OpenBLAS peer"},
+    {"gbench-console", PTC_OPT_FLAG, O(gbench_console), NULL, "also print Google Benchmark's console table"},
+    {NULL},
+};
+#undef O
 
 static options parse_options(int argc, char **argv)
 {
-    options o = {.dedup = true, .openblas = true, .out = "results", .threads = {1, 2},
-                 .n_threads = 2, .min_time_s = 0, .reps = 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE() do { if (!val) bad_usage("%s needs a value", a); i++; } while (0)
-        if (strcmp(a, "--quick") == 0) {
-            o.quick = true;
-        } else if (strcmp(a, "--self-test") == 0) {
-            o.self_test = true;
-        } else if (strcmp(a, "--no-dedup") == 0) {
-            o.dedup = false;
-        } else if (strcmp(a, "--ref-full") == 0) {
-            o.ref_full = true;
-        } else if (strcmp(a, "--no-openblas") == 0) {
-            o.openblas = false;
-        } else if (strcmp(a, "--gbench-console") == 0) {
-            o.gbench_console = true;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        } else if (strcmp(a, "--isa") == 0) {
-            NEED_VALUE();
-            o.isa = val;
-        } else if (strcmp(a, "--out") == 0) {
-            NEED_VALUE();
-            if (!val[0])
-                bad_usage("--out needs a folder%s", "");
-            o.out = val;
-        } else if (strcmp(a, "--threads") == 0) {
-            NEED_VALUE();
-            parse_threads(val, &o);
-        } else if (strcmp(a, "--min-time") == 0) {
-            NEED_VALUE();
-            char *end;
-            o.min_time_s = strtod(val, &end);
-            if (end == val || *end || !(o.min_time_s > 0 && o.min_time_s <= 60))
-                bad_usage("--min-time wants seconds in (0, 60], not '%s'", val);
-        } else if (strcmp(a, "--case-budget") == 0) {
-            NEED_VALUE();
-            char *end;
-            o.case_budget_s = strtod(val, &end);
-            if (end == val || *end || !(o.case_budget_s > 0 && o.case_budget_s <= 3600))
-                bad_usage("--case-budget wants seconds in (0, 3600], not '%s'", val);
-        } else if (strcmp(a, "--reps") == 0) {
-            NEED_VALUE();
-            char *end;
-            const long r = strtol(val, &end, 10);
-            if (end == val || *end || r < 1 || r > 1000)
-                bad_usage("--reps wants a count in 1..1000, not '%s'", val);
-            o.reps = (int)r;
-        } else {
-            bad_usage("unknown option '%s'", a);
-        }
-#undef NEED_VALUE
+    cli_options c = {0};
+    const ptc_opt_group groups[] = {{"kernel benchmark", kernel_rows, &c}};
+    const ptc_command_spec spec = {
+        .prog = "ptc bench kernels",
+        .usage = "ptc bench kernels [options]   (the program ptc-bench-kernels)",
+        .groups = groups,
+        .n_groups = 1,
+    };
+    ptc_opts_defaults(&spec);
+    const int rc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    if (rc != 0)
+        exit(rc == 1 ? 0 : rc);
+    if (c.threads.n > MAX_THREAD_COUNTS) {
+        fprintf(stderr, "%s: --threads: at most %d counts\n", spec.prog, MAX_THREAD_COUNTS);
+        exit(2);
     }
+    options o = {.quick = c.quick, .dedup = !c.no_dedup, .ref_full = c.ref_full,
+                 .openblas = !c.no_openblas, .gbench_console = c.gbench_console, .isa = c.isa,
+                 .out = c.out, .n_threads = (int)c.threads.n, .min_time_s = c.min_time_s,
+                 .reps = c.reps, .case_budget_s = c.case_budget_s};
+    for (size_t i = 0; i < c.threads.n; i++)
+        o.threads[i] = (int)c.threads.v[i];
     if (o.min_time_s == 0)
         o.min_time_s = o.quick ? 0.05 : 0.2;
     if (o.reps == 0)
@@ -420,191 +271,6 @@ static options parse_options(int argc, char **argv)
     if (o.case_budget_s == 0)
         o.case_budget_s = o.quick ? 1 : 4;
     return o;
-}
-
-/* ---- self-test of the shim and the peak code ------------------------------------- */
-
-static int st_failures, st_checks;
-
-static void st_check(bool ok, const char *what)
-{
-    st_checks++;
-    if (!ok) {
-        st_failures++;
-        printf("not ok: %s\n", what);
-    }
-}
-
-static long st_calls;
-static void st_count_once(void *user)
-{
-    (void)user;
-    __atomic_add_fetch(&st_calls, 1, __ATOMIC_RELAXED);
-}
-
-static int64_t st_seen_args[2];
-static void st_loop_with_args(ptc_gbench_state *state, void *user)
-{
-    volatile float *x = user;
-    st_seen_args[0] = ptc_gbench_arg(state, 0);
-    st_seen_args[1] = ptc_gbench_arg(state, 1);
-    while (ptc_gbench_keep_running(state)) {
-        ptc_gbench_pause(state);
-        ptc_gbench_resume(state);
-        for (int i = 0; i < 1000; i++)
-            *x = *x * 0.5f + 1.0f;
-    }
-}
-
-static void st_loop_fails(ptc_gbench_state *state, void *user)
-{
-    (void)user;
-    ptc_gbench_skip_with_error(state, "deliberate failure");
-}
-
-static bool st_stats_consistent(const ptc_gbench_stats *s, int reps)
-{
-    if (s->error || s->n != reps || !s->rep_s || !s->rep_iterations)
-        return false;
-    double sum = 0, mn = INFINITY, mx = -INFINITY;
-    for (int i = 0; i < s->n; i++) {
-        if (!(s->rep_s[i] >= 0) || s->rep_iterations[i] < 1)
-            return false;
-        sum += s->rep_s[i];
-        mn = fmin(mn, s->rep_s[i]);
-        mx = fmax(mx, s->rep_s[i]);
-    }
-    const double mean = sum / s->n;
-    double ss = 0;
-    for (int i = 0; i < s->n; i++)
-        ss += (s->rep_s[i] - mean) * (s->rep_s[i] - mean);
-    const double sd = s->n > 1 ? sqrt(ss / (s->n - 1)) : 0;
-    const double tol = 1e-9 * (fabs(mean) + 1e-12);
-    return s->min_s == mn && s->max_s == mx && s->min_s <= s->median_s &&
-           s->median_s <= s->max_s && s->min_s <= s->mean_s && s->mean_s <= s->max_s &&
-           fabs(s->mean_s - mean) <= tol && fabs(s->stddev_s - sd) <= tol &&
-           (s->mean_s > 0 ? fabs(s->cv - s->stddev_s / s->mean_s) <= 1e-9 : s->cv == 0);
-}
-
-static bool file_contains(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    static char text[1 << 20];
-    const size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    return strstr(text, needle) != NULL;
-}
-
-static int self_test(void)
-{
-    const double t0 = now_seconds();
-    char json_path[] = "/tmp/ptc-gbench-selftest-XXXXXX";
-    const int fd = mkstemp(json_path);
-    if (fd >= 0)
-        close(fd);
-    st_check(fd >= 0, "mkstemp for the JSON file");
-
-    ptc_gbench_options opt = {.repetitions = 4, .json_path = json_path};
-    ptc_gbench *suite = ptc_gbench_create(&opt);
-    st_check(suite != NULL, "create a suite");
-    if (!suite)
-        return 1;
-
-    /* invalid descriptions are refused */
-    ptc_gbench_case bad = {.name = "selftest/bad"};
-    st_check(ptc_gbench_add(suite, &bad) == -1 && ptc_gbench_error(suite)[0],
-             "a case without a callback is refused with a message");
-    bad.run_once = st_count_once;
-    bad.run_loop = st_loop_with_args;
-    st_check(ptc_gbench_add(suite, &bad) == -1, "a case with two callbacks is refused");
-
-    ptc_gbench_case count = {.name = "selftest/count", .run_once = st_count_once,
-                             .iterations = 3};
-    const int i_count = ptc_gbench_add(suite, &count);
-    st_check(i_count == 0, "first case gets index 0");
-    st_check(ptc_gbench_add(suite, &count) == -1, "a duplicate name is refused");
-
-    static float sink = 1.0f;
-    const int64_t args[2] = {7, 11};
-    ptc_gbench_case with_args = {.name = "selftest/args", .run_loop = st_loop_with_args,
-                                 .user = &sink, .iterations = 10, .repetitions = 3,
-                                 .flops_per_iter = 2000, .args = args, .n_args = 2};
-    const int i_args = ptc_gbench_add(suite, &with_args);
-    ptc_gbench_case threaded = {.name = "selftest/threads", .run_once = st_count_once,
-                                .iterations = 5, .repetitions = 2, .threads = 2};
-    const int i_threads = ptc_gbench_add(suite, &threaded);
-    st_check(i_args == 1 && i_threads == 2 && ptc_gbench_count(suite) == 3, "case indices");
-
-    st_calls = 0;
-    const int rc = ptc_gbench_run(suite);
-    st_check(rc == 0, "the suite runs without error");
-    /* 4 x 3 calls of selftest/count, then 2 threads x 2 x 5 of selftest/threads */
-    st_check(st_calls == 4 * 3 + 2 * 2 * 5, "callbacks ran exactly repetitions x iterations x threads times");
-
-    const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)i_count);
-    st_check(s && strcmp(s->name, "selftest/count") == 0 && s->case_index == 0, "result name and index");
-    st_check(s && st_stats_consistent(s, 4), "count: stats consistent with raw samples, n == 4");
-    st_check(s && s->rep_iterations[0] == 3 && s->rep_iterations[3] == 3, "count: 3 iterations per repetition");
-    st_check(s && s->gflops_median == 0, "no flops given: no GFLOP/s");
-
-    s = ptc_gbench_result(suite, (size_t)i_args);
-    st_check(s && st_stats_consistent(s, 3), "args: stats consistent, n == 3");
-    st_check(st_seen_args[0] == 7 && st_seen_args[1] == 11, "args reach the callback");
-    st_check(s && s->median_s > 0 && fabs(s->gflops_median - 2000e-9 / s->median_s) <= 1e-9 * s->gflops_median &&
-                 s->gflops_min <= s->gflops_median && s->gflops_median <= s->gflops_max,
-             "GFLOP/s = flops / time, min <= median <= max");
-
-    s = ptc_gbench_result(suite, (size_t)i_threads);
-    st_check(s && st_stats_consistent(s, 2) && s->threads == 2 && s->rep_iterations[0] == 10,
-             "threads: n == 2, iterations of both threads counted");
-    st_check(ptc_gbench_result(suite, 3) == NULL, "out-of-range result is NULL");
-
-    st_check(file_contains(json_path, "\"benchmarks\"") && file_contains(json_path, "selftest/count") &&
-                 file_contains(json_path, "selftest/args/7/11") && file_contains(json_path, "\"FLOP/s\""),
-             "Google Benchmark JSON written with the case names and the FLOP/s counter");
-    ptc_gbench_destroy(suite);
-    remove(json_path);
-
-    /* a failing case is reported as such, and the others still run */
-    ptc_gbench_options quiet = {.repetitions = 2};
-    suite = ptc_gbench_create(&quiet);
-    ptc_gbench_case fails = {.name = "selftest/fails", .run_loop = st_loop_fails};
-    ptc_gbench_add(suite, &fails);
-    count.name = "selftest/after-failure";
-    ptc_gbench_add(suite, &count);
-    st_calls = 0;
-    st_check(ptc_gbench_run(suite) == -1 && ptc_gbench_error(suite)[0], "a failing case fails the run");
-    s = ptc_gbench_result(suite, 0);
-    st_check(s->error && strstr(s->error_message, "deliberate failure"), "the failure's message is kept");
-    s = ptc_gbench_result(suite, 1);
-    st_check(!s->error && s->n == 2 && st_calls == 6, "the case after a failure still runs");
-    ptc_gbench_destroy(suite);
-
-    /* a JSON path that cannot be written is an error, not a crash */
-    ptc_gbench_options unwritable = {.json_path = "/nonexistent-dir/x/gbench.json"};
-    suite = ptc_gbench_create(&unwritable);
-    ptc_gbench_add(suite, &count);
-    st_check(ptc_gbench_run(suite) == -1 && strstr(ptc_gbench_error(suite), "cannot write"),
-             "an unwritable JSON path is reported");
-    ptc_gbench_destroy(suite);
-
-    /* peak code: positive, finite, and no figure for an ISA this machine lacks */
-    const char *best = ptc_peak_best_isa();
-    if (best) {
-        const double g1 = ptc_peak_fma_gflops(best, 1, 0.05);
-        const double g2 = ptc_peak_fma_gflops(best, 2, 0.05);
-        st_check(g1 > 0 && isfinite(g1) && g2 > 0 && isfinite(g2), "peak FMA rate is positive and finite");
-    }
-    st_check(ptc_peak_fma_gflops("no-such-isa", 1, 0.01) == 0, "peak of an unknown ISA is 0");
-    const double bw = ptc_peak_triad_gbps(1, (size_t)24 << 20, 2);
-    st_check(bw > 0 && isfinite(bw), "triad bandwidth is positive and finite");
-
-    printf("# self-test took %.2f s\n", now_seconds() - t0);
-    printf("%d passed, %d failed\n", st_checks - st_failures, st_failures);
-    return st_failures ? 1 : 0;
 }
 
 /* ---- the benchmark --------------------------------------------------------------- */
@@ -663,8 +329,6 @@ static const void *op_pointer(const ptc_ops *ops, op_kind op)
 int main(int argc, char **argv)
 {
     const options opt = parse_options(argc, argv);
-    if (opt.self_test)
-        return self_test();
 
     /* the tables to measure, ref first (so dedup names the ref kernel) */
     size_t n_all;
@@ -672,13 +336,10 @@ int main(int argc, char **argv)
     const ptc_ops *tables[8];
     size_t n_tables = 0;
     if (opt.isa) {
-        const ptc_ops *t = ptc_ops_find(opt.isa);
+        char err[256];
+        const ptc_ops *t = ptc_ops_select(opt.isa, err, sizeof err);
         if (!t) {
-            fprintf(stderr, "ptc-bench-kernels: this build has no ops table '%s' (try --help)\n", opt.isa);
-            return 2;
-        }
-        if (!ptc_ops_supported(t)) {
-            fprintf(stderr, "ptc-bench-kernels: this CPU cannot run the '%s' table\n", opt.isa);
+            fprintf(stderr, "ptc-bench-kernels: %s\n", err);
             return 2;
         }
         tables[n_tables++] = t;
@@ -688,19 +349,25 @@ int main(int argc, char **argv)
                 tables[n_tables++] = all[i];
     }
 
-    const double t_start = now_seconds();
+    const double t_start = ptc_now();
     const double load_start = load_average();
     char cpu[256], slug[256], features[256], commit[64], date[32];
-    cpu_model(cpu, sizeof cpu);
-    slugify(cpu, slug, sizeof slug);
+    ptc_machine machine;
+    char merr[128];
+    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
+    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
+    ptc_machine_slug(&machine, slug, sizeof slug);
     ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
-    git_commit(commit, sizeof commit);
+    bool dirty;
+    ptc_git_describe(commit, sizeof commit - 8, &dirty);
+    if (dirty)
+        strcat(commit, "-dirty");
     const time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 
     char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
-    if (mkdir_p(dir) != 0) {
+    if (ptc_mkdir_p(dir) != 0) {
         fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
@@ -869,9 +536,9 @@ int main(int argc, char **argv)
              * repetitions gets budget / call repetitions (at least 1) of exactly
              * 1 call each, no warm-up beyond this call. */
             set_threads(bc);
-            const double t0 = now_seconds();
+            const double t0 = ptc_now();
             call_once(bc);
-            const double t_call = now_seconds() - t0;
+            const double t_call = ptc_now() - t0;
             if (t_call * opt.reps > opt.case_budget_s) {
                 int reps = (int)(opt.case_budget_s / t_call);
                 reps = reps < 1 ? 1 : reps;
@@ -893,7 +560,7 @@ int main(int argc, char **argv)
     if (run_rc != 0)
         fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
     const double load_end = load_average();
-    const double elapsed = now_seconds() - t_start;
+    const double elapsed = ptc_now() - t_start;
 
     /* ---- outputs ---- */
     char openblas_config[256];

@@ -300,12 +300,6 @@ static void collect_stats(workload *w)
     ptc_stats_accumulate(&w->total, &w->steps[0]);
 }
 
-static int cmp_float(const void *x, const void *y)
-{
-    const float a = *(const float *)x, b = *(const float *)y;
-    return (a > b) - (a < b);
-}
-
 static int fail_setup(workload *w, const char *fmt, const char *detail)
 {
     snprintf(w->err, sizeof w->err, fmt, detail ? detail : "");
@@ -337,12 +331,10 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
         w->o = alloc64(per * sizeof(float));
         w->kv_rows = alloc64(batch * n * sizeof(int32_t));
         w->kv_count = calloc(batch, sizeof(size_t));
-        float *imp = alloc64(n * sizeof(float)), *sorted = alloc64(n * sizeof(float));
-        uint64_t *scratch = alloc64(n * sizeof(uint64_t));
-        if (!w->q || !w->k || !w->v || !w->o || !w->kv_rows || !w->kv_count || !imp || !sorted ||
-            !scratch) {
+        float *imp = alloc64(n * sizeof(float));
+        void *scratch = alloc64(ptc_prune_select_head_scratch_bytes(n));
+        if (!w->q || !w->k || !w->v || !w->o || !w->kv_rows || !w->kv_count || !imp || !scratch) {
             free(imp);
-            free(sorted);
             free(scratch);
             return fail_setup(w, "out of memory%s", NULL);
         }
@@ -366,14 +358,9 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
                 .kv_rows = NULL, .key_bias = NULL, .scale = 1.0f / sqrtf((float)w->d),
                 .o = w->o + b * n * w->d, .ldo = w->d, .lse = NULL};
             w->ops->attention_importance(&args, NULL, imp);
-            memcpy(sorted, imp, n * sizeof(float));
-            qsort(sorted, n, sizeof(float), cmp_float);
-            const double qa = ptc_quantile_linear(sorted, n, pc.q_low);
-            const double qb = ptc_quantile_linear(sorted, n, pc.q_high);
-            w->kv_count[b] = ptc_prune_head(&pc, qa, qb, n, imp, NULL, w->kv_rows + b * n, scratch);
+            w->kv_count[b] = ptc_prune_select_head(&pc, n, imp, w->kv_rows + b * n, scratch);
         }
         free(imp);
-        free(sorted);
         free(scratch);
         return 0;
     }

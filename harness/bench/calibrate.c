@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE
 #include "bench/calibrate.h"
+#include "common/options.h"
+#include "common/sys.h"
 
 #include "common/machine.h"
 #include "bench/peak.h"
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -91,23 +94,8 @@ double ptc_calibration_bandwidth(const ptc_calibration *cal, int threads)
     return lookup(json_object_get(cal->root, "bandwidth_gbps"), threads);
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, int n_threads,
-                          char *err, size_t len)
+                          const char *isa, char *err, size_t len)
 {
     ptc_machine m;
     char merr[128], slug[128];
@@ -148,6 +136,8 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     json_object_set_new(root, "best_isa", best ? json_string(best) : json_null());
     json_t *peaks = json_object();
     for (size_t i = 0; i < sizeof vector_isas / sizeof vector_isas[0]; i++) {
+        if (isa && strcmp(isa, "best") != 0 && strcmp(isa, vector_isas[i]) != 0)
+            continue;
         json_t *by = json_object();
         for (int k = 0; k < n_threads; k++) {
             const double g = ptc_peak_fma_gflops(vector_isas[i], threads[k], seconds);
@@ -180,7 +170,7 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        if (mkdirs(dir) != 0) {
+        if (ptc_mkdir_p(dir) != 0) {
             snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
             json_decref(root);
             return -1;
@@ -197,40 +187,61 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     return 0;
 }
 
+typedef struct {
+    bool quick;
+    const char *out, *isa;
+    ptc_opt_list threads;
+} calibrate_opts;
+
+#define K(field) offsetof(calibrate_opts, field)
+static const ptc_option calibrate_rows[] = {
+    {"quick", PTC_OPT_FLAG, K(quick), NULL, "0.1 s per figure instead of 0.5 s"},
+    {"threads", PTC_OPT_SIZES, K(threads), "LIST", "thread counts (1..hardware threads)", NULL, 1, 4096},
+    {"isa", PTC_OPT_ISA, K(isa), "NAME", "only this vector table's FMA peak (every one this CPU runs)"},
+    {"out", PTC_OPT_STR, K(out), "DIR", "writes DIR/<cpu-slug>/calibration.json", "results"},
+    {NULL},
+};
+#undef K
+
 int ptc_calibrate_main(int argc, char **argv)
 {
-    bool quick = false;
-    const char *out = "results";
-    int threads[64], n_threads = 0;
+    calibrate_opts co = {0};
+    const ptc_opt_group groups[] = {{"calibrate", calibrate_rows, &co}};
+    const ptc_command_spec spec = {
+        .prog = "ptc calibrate",
+        .usage = "ptc calibrate [options]\n"
+                 "  measures peak FP32 FMA per vector ISA and triad bandwidth for 1..N threads",
+        .groups = groups,
+        .n_groups = 1,
+    };
+    ptc_opts_defaults(&spec);
+    const int prc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    if (prc != 0)
+        return prc == 1 ? 0 : prc;
     char err[300];
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            quick = true;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            n_threads = ptc_sweep_parse_ints(argv[++i], threads, 64, 1, "--threads", err, sizeof err);
-            if (n_threads < 0) {
-                fprintf(stderr, "ptc calibrate: %s\n", err);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: ptc calibrate [--quick] [--threads LIST] [--out DIR]\n"
-                   "  measures peak FP32 FMA per vector ISA and triad bandwidth for 1..N threads\n"
-                   "  and writes DIR/<cpu-slug>/calibration.json (DIR default results)\n");
-            return 0;
-        } else {
-            fprintf(stderr, "ptc calibrate: unknown option '%s' (try --help)\n", argv[i]);
+    if (co.isa && strcmp(co.isa, "best") != 0) {
+        if (!ptc_opts_compute(spec.prog, co.isa, 0))
+            return 1;
+        bool vector = false;
+        for (size_t i = 0; i < sizeof vector_isas / sizeof vector_isas[0]; i++)
+            vector |= strcmp(co.isa, vector_isas[i]) == 0;
+        if (!vector) {
+            fprintf(stderr, "ptc calibrate: --isa %s: no vector FMA peak to measure\n", co.isa);
             return 2;
         }
     }
+    int threads[PTC_OPT_LIST_MAX];
+    const int n_threads = (int)co.threads.n;
+    for (int i = 0; i < n_threads; i++)
+        threads[i] = (int)co.threads.v[i];
+    const char *out = co.out;
     ptc_machine m;
     char slug[128], path[700];
     if (ptc_machine_describe(&m, err, sizeof err) != 0)
         snprintf(m.cpu_model, sizeof m.cpu_model, "unknown");
     ptc_machine_slug(&m, slug, sizeof slug);
     ptc_calibration_path(out, slug, path, sizeof path);
-    if (ptc_calibrate_measure(path, quick, threads, n_threads, err, sizeof err) != 0) {
+    if (ptc_calibrate_measure(path, co.quick, threads, n_threads, co.isa, err, sizeof err) != 0) {
         fprintf(stderr, "ptc calibrate: %s\n", err);
         return 1;
     }

@@ -43,9 +43,10 @@ double ptc_calibration_bandwidth(const ptc_calibration *cal, int threads);
  * figure and 2 triad passes; else 0.5 s and 5 passes. threads: the counts
  * (n_threads 0: 1..hardware threads). Returns 0, or -1 with a message. */
 int ptc_calibrate_measure(const char *path, bool quick, const int *threads, int n_threads,
+                          const char *isa, /* NULL or "best": every vector ISA; else only it */
                           char *err, size_t len);
 
-/* `ptc calibrate [--quick] [--threads LIST] [--out DIR]`; argv[0] = "calibrate". */
+/* `ptc calibrate [--quick] [--threads LIST] [--isa NAME] [--out DIR]`; argv[0] = "calibrate". */
 int ptc_calibrate_main(int argc, char **argv);
 
 #endif /* PTC_HARNESS_CALIBRATE_H */

@@ -13,6 +13,7 @@
  * --benchmark_* flags are ignored.
  */
 #include "bench/gbench.h"
+#include "common/sys.h"
 
 #if !PTC_WITH_BENCHMARK
 
@@ -47,13 +48,6 @@ struct ptc_gbench_state {
     double started, paused_at, excluded;
     int running, failed;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -139,14 +133,14 @@ int ptc_gbench_keep_running(ptc_gbench_state *s)
         return 0;
     if (!s->running) {
         s->running = 1;
-        s->started = now_s();
+        s->started = ptc_now();
     }
     if (s->remaining-- > 0)
         return 1;
     return 0;
 }
-void ptc_gbench_pause(ptc_gbench_state *s) { s->paused_at = now_s(); }
-void ptc_gbench_resume(ptc_gbench_state *s) { s->excluded += now_s() - s->paused_at; }
+void ptc_gbench_pause(ptc_gbench_state *s) { s->paused_at = ptc_now(); }
+void ptc_gbench_resume(ptc_gbench_state *s) { s->excluded += ptc_now() - s->paused_at; }
 int64_t ptc_gbench_arg(const ptc_gbench_state *s, size_t i)
 {
     return i < s->fc->c.n_args ? s->fc->args[i] : 0;
@@ -166,15 +160,15 @@ static double run_iterations(fallback_case *fc, int64_t iterations)
     ptc_gbench_state s = {fc, iterations, 0, 0, 0, 0, 0};
     double t;
     if (fc->c.run_once) {
-        s.started = now_s();
+        s.started = ptc_now();
         for (int64_t i = 0; i < iterations; i++)
             fc->c.run_once(fc->c.user);
-        t = now_s() - s.started;
+        t = ptc_now() - s.started;
     } else {
         fc->c.run_loop(&s, fc->c.user);
         if (s.failed)
             return -1;
-        t = s.running ? now_s() - s.started - s.excluded : 0;
+        t = s.running ? ptc_now() - s.started - s.excluded : 0;
     }
     return t;
 }
@@ -279,7 +273,7 @@ int ptc_gbench_run(ptc_gbench *g)
             fc->iterations = fc->c.iterations;
             continue;
         }
-        for (const double until = now_s() + (warmup > 0 ? warmup : 0); now_s() < until;)
+        for (const double until = ptc_now() + (warmup > 0 ? warmup : 0); ptc_now() < until;)
             if (run_iterations(fc, 1) < 0)
                 break;
         int64_t iters = 1;

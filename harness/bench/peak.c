@@ -7,6 +7,7 @@
  * ptc_cpu_features() reports the ISA; NEON is baseline on aarch64.
  */
 #include "bench/peak.h"
+#include "common/sys.h"
 
 #include "ptc/cpu.h"
 
@@ -22,13 +23,6 @@
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 #endif
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Written by every loop so the compiler keeps the chains. */
 static volatile float peak_sink;
@@ -144,12 +138,12 @@ static double time_parallel_loop(fma_loop_fn loop, long iters, int threads)
     {
 #pragma omp barrier
 #pragma omp master
-        t0 = now_seconds();
+        t0 = ptc_now();
         const float r = loop(iters);
 #pragma omp barrier
 #pragma omp master
         {
-            t1 = now_seconds();
+            t1 = ptc_now();
             peak_sink = r;
         }
     }
@@ -177,9 +171,9 @@ double ptc_peak_fma_gflops(const char *isa, int threads, double seconds)
     for (;;) {
         t = INFINITY;
         for (int trial = 0; trial < 3; trial++) {
-            const double t0 = now_seconds();
+            const double t0 = ptc_now();
             peak_sink = loop(iters);
-            const double dt = now_seconds() - t0;
+            const double dt = ptc_now() - t0;
             t = dt < t ? dt : t;
         }
         if (t >= 0.002)
@@ -220,11 +214,11 @@ double ptc_peak_triad_gbps(int threads, size_t total_bytes, int passes)
         }
         const float s = 0.5f;
         for (int p = 0; p < passes; p++) {
-            const double t0 = now_seconds();
+            const double t0 = ptc_now();
 #pragma omp parallel for schedule(static) num_threads(threads)
             for (size_t i = 0; i < n; i++)
                 a[i] = b[i] + s * c[i];
-            const double dt = now_seconds() - t0;
+            const double dt = ptc_now() - t0;
             const double bytes = 3.0 * sizeof(float) * (double)n;
             if (dt > 0 && bytes / dt > best)
                 best = bytes / dt;

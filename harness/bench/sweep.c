@@ -5,6 +5,7 @@
  */
 #include "bench/sweep.h"
 
+#include "common/options.h"
 #include "ptc/ops.h"
 
 #include <ctype.h>
@@ -37,133 +38,26 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 
 static const char *const level_names[] = {"kernel", "layer", "encoder"};
 static const char *const variant_names[] = {"baseline", "prune", "combine", "combined"};
-static const char *const rule_names[] = {"clamp", "topk", "within"};
-static const char *const pad_names[] = {"length-aware", "padded"};
 
 const char *ptc_level_name(ptc_level l) { return level_names[l]; }
 const char *ptc_sweep_variant_name(ptc_variant v) { return variant_names[v]; }
-const char *ptc_rule_name(ptc_prune_rule r) { return rule_names[r]; }
-const char *ptc_pad_name(ptc_pad_mode p) { return pad_names[p]; }
 
-static const ptc_model_shape known_models[] = {
-    {"bert-base", 768, 12, 12, 3072},
-    {"bert-medium", 512, 8, 8, 2048},
-    {"bert-small", 512, 4, 8, 2048},
-    {"bert-mini", 256, 4, 4, 1024},
-    {"bert-tiny", 128, 2, 2, 512},
-};
+/* A preset of model/config.c as a sweep shape. */
+static ptc_model_shape preset_shape(const ptc_model_preset *p)
+{
+    ptc_model_shape m = {.hidden = (int)p->hidden, .layers = (int)p->layers, .heads = (int)p->heads,
+                         .ffn = (int)p->ffn};
+    snprintf(m.name, sizeof m.name, "%s", p->name);
+    return m;
+}
 
 /* ---- lists and ranges ------------------------------------------------------------- */
-
-/* Splits s at commas into items (copied into buf); returns the count or -1. */
-static int split(const char *s, char sep, char items[][64], int max)
-{
-    int n = 0;
-    const char *p = s;
-    for (;;) {
-        const char *end = strchr(p, sep);
-        const size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (n == max || len == 0 || len >= 64)
-            return -1;
-        memcpy(items[n], p, len);
-        items[n][len] = '\0';
-        n++;
-        if (!end)
-            return n;
-        p = end + 1;
-    }
-}
-
-/* One item: "A", "A-B*F" or "A-B+S" as doubles. Returns 0 ok, -1 malformed. */
-static int parse_item(const char *item, double *a, double *b, char *op, double *step)
-{
-    char *end;
-    errno = 0;
-    *a = strtod(item, &end);
-    if (end == item || errno)
-        return -1;
-    if (*end == '\0') {
-        *op = 0;
-        return 0;
-    }
-    if (*end != '-')
-        return -1;
-    const char *q = end + 1;
-    *b = strtod(q, &end);
-    if (end == q || errno || (*end != '*' && *end != '+'))
-        return -1;
-    *op = *end;
-    q = end + 1;
-    *step = strtod(q, &end);
-    if (end == q || errno || *end != '\0')
-        return -1;
-    return 0;
-}
-
-static int expand_item(const char *what, const char *item, double *out, int n, int max,
-                       bool integer, char *err, size_t len)
-{
-    double a, b = 0, step = 0;
-    char op;
-    if (parse_item(item, &a, &b, &op, &step) != 0 || !isfinite(a))
-        return fail(err, len, "%s: '%s' is not a number or a range A-B*F / A-B+S", what, item), -1;
-    if (integer && a != floor(a))
-        return fail(err, len, "%s: '%s' is not an integer", what, item), -1;
-    if (!op) {
-        if (n >= max)
-            return fail(err, len, "%s: more than %d values", what, max), -1;
-        out[n++] = a;
-        return n;
-    }
-    if (!isfinite(b) || !isfinite(step) || b < a)
-        return fail(err, len, "%s: range '%s' needs A <= B", what, item), -1;
-    if (integer && b != floor(b))
-        return fail(err, len, "%s: '%s' is not an integer range", what, item), -1;
-    if (op == '*') {
-        if (!(step > 1))
-            return fail(err, len, "%s: range '%s' needs a factor > 1", what, item), -1;
-        if (!(a > 0))
-            return fail(err, len, "%s: geometric range '%s' needs A > 0", what, item), -1;
-        for (double v = a; v <= b * (1 + 1e-12); v *= step) {
-            if (n >= max)
-                return fail(err, len, "%s: range '%s' gives more than %d values", what, item, max), -1;
-            out[n++] = integer ? floor(v + 0.5) : round(v * 1e9) / 1e9;
-        }
-    } else {
-        if (!(step > 0))
-            return fail(err, len, "%s: range '%s' needs a step > 0", what, item), -1;
-        if (integer && step != floor(step))
-            return fail(err, len, "%s: range '%s' needs an integer step", what, item), -1;
-        const double count = floor((b - a) / step + 1e-9) + 1;
-        if (count > max - n)
-            return fail(err, len, "%s: range '%s' gives more than %d values", what, item, max), -1;
-        for (int i = 0; i < (int)count; i++)
-            out[n++] = integer ? a + i * step : round((a + i * step) * 1e9) / 1e9;
-    }
-    return n;
-}
-
-static int parse_numbers(const char *s, double *out, int max, bool integer, const char *what,
-                         char *err, size_t len)
-{
-    char items[PTC_SWEEP_MAX_LIST][64];
-    const int n_items = split(s, ',', items, PTC_SWEEP_MAX_LIST);
-    if (n_items < 0)
-        return fail(err, len, "%s: malformed list '%s'", what, s), -1;
-    int n = 0;
-    for (int i = 0; i < n_items; i++) {
-        n = expand_item(what, items[i], out, n, max, integer, err, len);
-        if (n < 0)
-            return -1;
-    }
-    return n;
-}
 
 int ptc_sweep_parse_ints(const char *s, int *out, int max, int min_value, const char *what,
                          char *err, size_t err_len)
 {
     double v[PTC_SWEEP_MAX_LIST];
-    const int n = parse_numbers(s, v, max < PTC_SWEEP_MAX_LIST ? max : PTC_SWEEP_MAX_LIST, true,
+    const int n = ptc_parse_list(s, v, max < PTC_SWEEP_MAX_LIST ? max : PTC_SWEEP_MAX_LIST, true,
                                 what, err, err_len);
     for (int i = 0; i < n; i++) {
         if (v[i] < min_value)
@@ -178,7 +72,7 @@ int ptc_sweep_parse_ints(const char *s, int *out, int max, int min_value, const 
 int ptc_sweep_parse_doubles(const char *s, double *out, int max, const char *what, char *err,
                             size_t err_len)
 {
-    return parse_numbers(s, out, max, false, what, err, err_len);
+    return ptc_parse_list(s, out, max, false, what, err, err_len);
 }
 
 static bool all_digits_commas(const char *s)
@@ -192,7 +86,7 @@ static bool all_digits_commas(const char *s)
 int ptc_sweep_parse_models(const char *s, ptc_model_shape *out, int max, char *err, size_t err_len)
 {
     char pieces[PTC_SWEEP_MAX_MODELS][64];
-    const int n_pieces = split(s, ';', pieces, PTC_SWEEP_MAX_MODELS);
+    const int n_pieces = ptc_split_list(s, ';', pieces, PTC_SWEEP_MAX_MODELS);
     if (n_pieces < 0)
         return fail(err, err_len, "--model: malformed list '%s'", s), -1;
     int n = 0;
@@ -215,21 +109,17 @@ int ptc_sweep_parse_models(const char *s, ptc_model_shape *out, int max, char *e
             continue;
         }
         char names[PTC_SWEEP_MAX_MODELS][64];
-        const int k = split(pieces[i], ',', names, PTC_SWEEP_MAX_MODELS);
+        const int k = ptc_split_list(pieces[i], ',', names, PTC_SWEEP_MAX_MODELS);
         if (k < 0)
             return fail(err, err_len, "--model: malformed list '%s'", pieces[i]), -1;
         for (int j = 0; j < k; j++) {
-            size_t m = 0;
-            while (m < sizeof known_models / sizeof known_models[0] &&
-                   strcmp(known_models[m].name, names[j]) != 0)
-                m++;
-            if (m == sizeof known_models / sizeof known_models[0])
-                return fail(err, err_len, "--model: unknown model '%s' (bert-base, bert-medium, "
-                            "bert-small, bert-mini, bert-tiny, or hidden,layers,heads,ffn)",
-                            names[j]), -1;
+            char sub[200];
+            const ptc_model_preset *p = ptc_parse_model_preset(names[j], sub, sizeof sub);
+            if (!p)
+                return fail(err, err_len, "--model: %s, or hidden,layers,heads,ffn", sub), -1;
             if (n >= max)
                 return fail(err, err_len, "--model: more than %d models", max), -1;
-            out[n++] = known_models[m];
+            out[n++] = preset_shape(p);
         }
     }
     return n;
@@ -240,7 +130,7 @@ static int parse_names(const char *s, const char *const *table, int n_names, int
                        const char *what, char *err, size_t len)
 {
     char items[PTC_SWEEP_MAX_LIST][64];
-    const int n = split(s, ',', items, max);
+    const int n = ptc_split_list(s, ',', items, max);
     if (n < 0)
         return fail(err, len, "%s: malformed list '%s'", what, s), -1;
     for (int i = 0; i < n; i++) {
@@ -300,19 +190,23 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
             s->level[i] = (ptc_level)idx[i];
         s->n_level = DIM(n);
     } else if (strcmp(key, "variant") == 0) {
-        if ((n = parse_names(val, variant_names, 4, idx, 4, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->variant[i] = (ptc_variant)idx[i];
+        char items[8][64];
+        if ((n = ptc_split_list(val, ',', items, 8)) < 0)
+            return fail(err, len, "--variant: malformed list '%s' (at most 8 names)", val);
+        for (int i = 0; i < n; i++) {
+            char sub[160];
+            if (ptc_parse_variant(items[i], &s->variant[i], &s->variant_rule[i], sub, sizeof sub) != 0)
+                return fail(err, len, "--variant: %s", sub);
+        }
         s->n_variant = DIM(n);
     } else if (strcmp(key, "rule") == 0) {
-        if ((n = parse_names(val, rule_names, 3, idx, 3, what, err, len)) < 0)
+        if ((n = parse_names(val, ptc_rule_names, 3, idx, 3, what, err, len)) < 0)
             return PTC_EINVAL;
         for (int i = 0; i < n; i++)
             s->rule[i] = (ptc_prune_rule)idx[i];
         s->n_rule = DIM(n);
     } else if (strcmp(key, "pad") == 0) {
-        if ((n = parse_names(val, pad_names, 2, idx, 2, what, err, len)) < 0)
+        if ((n = parse_names(val, ptc_pad_names, 2, idx, 2, what, err, len)) < 0)
             return PTC_EINVAL;
         for (int i = 0; i < n; i++)
             s->pad[i] = (ptc_pad_mode)idx[i];
@@ -357,7 +251,7 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         s->n_model = DIM(n);
     } else if (strcmp(key, "isa") == 0) {
         char items[PTC_SWEEP_MAX_ISAS][64];
-        if ((n = split(val, ',', items, PTC_SWEEP_MAX_ISAS)) < 0)
+        if ((n = ptc_split_list(val, ',', items, PTC_SWEEP_MAX_ISAS)) < 0)
             return fail(err, len, "--isa: malformed list '%s'", val);
         for (int i = 0; i < n; i++) {
             if (strlen(items[i]) >= sizeof s->isa[i])
@@ -622,7 +516,7 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
  * at least that many and usually exactly that many at p >= 0.75). */
 static double kept_after(double t, double p)
 {
-    return floor(t * p + 1e-9);
+    return (double)ptc_prune_keep_count(p, (size_t)t);
 }
 
 /* One encoder layer: n_q query rows, n_kv keys per head, kv_rows projected K/V rows. */
@@ -655,15 +549,18 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         break;
     case PTC_LEVEL_ENCODER: {
         const int L = c->model.layers;
-        const bool prune = c->variant == PTC_VARIANT_PRUNE || c->variant == PTC_VARIANT_PRUNE_COMBINE;
-        const bool comb = c->variant == PTC_VARIANT_COMBINE || c->variant == PTC_VARIANT_PRUNE_COMBINE;
+        ptc_variant_config vc; /* the plan's layer rules */
+        ptc_variant_config_default(&vc, c->variant);
+        vc.n_layers = (size_t)L;
+        vc.combine_layer = (size_t)c->lc;
+        const bool comb = ptc_variant_combines(c->variant);
         const double m = comb ? c->m : 0;
-        const int last_text = comb ? c->lc - 1 : L;
+        const int last_text = (int)ptc_plan_last_text_layer(&vc);
         double kv = n + m;
         for (int l = 1; l <= last_text; l++) {
             const double rows = c->has_project && !c->project_kept ? n + m : kv;
             f += layer_flops(n + m, kv, rows, h, ffn);
-            if (prune && l >= 2 && l + 1 <= last_text)
+            if (ptc_plan_layer_selects(&vc, (size_t)l))
                 kv = kept_after(kv - m, p) + m;
         }
         if (comb) {
@@ -744,14 +641,17 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     ptc_sweep_section s = *s0;
     if (!s.n_level) s.level[s.n_level++] = PTC_LEVEL_ENCODER;
     if (!s.n_variant)
-        for (int v = 0; v < 4; v++)
+        for (int v = 0; v < 4; v++) {
+            s.variant_rule[s.n_variant] = -1;
             s.variant[s.n_variant++] = (ptc_variant)v;
+        }
     if (!s.n_rule) s.rule[s.n_rule++] = PTC_PRUNE_CLAMP;
     if (!s.n_p) s.p[s.n_p++] = 0.9;
     if (!s.n_m) s.m[s.n_m++] = 8;
     if (!s.n_isa) snprintf(s.isa[s.n_isa++], sizeof s.isa[0], "best");
     if (!s.n_threads) s.threads[s.n_threads++] = 1;
-    if (!s.n_model) s.model[s.n_model++] = known_models[0];
+    if (!s.n_model)
+        s.model[s.n_model++] = preset_shape(ptc_parse_model_preset(PTC_MODEL_PRESET_DEFAULT, err, len));
     if (!s.n_seq) s.seq[s.n_seq++] = 512;
     if (!s.n_batch) s.batch[s.n_batch++] = 1;
     if (!s.n_pad) s.pad[s.n_pad++] = PTC_PAD_LENGTH_AWARE;
@@ -806,7 +706,11 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         int lc_default[1] = {model->layers < 7 ? model->layers : 7};
         const int *lcs = s0->n_lc ? s.lc : lc_default;
         const int n_lc = has_lc ? (s0->n_lc ? s.n_lc : 1) : 1;
-        for (int ri = 0; ri < (prune ? s.n_rule : 1); ri++)
+        /* a name that implies a rule (P, PF) fixes it unless --rule was given */
+        const bool implied = s.variant_rule[vi] >= 0 && !s0->n_rule;
+        const ptc_prune_rule implied_rule[1] = {(ptc_prune_rule)s.variant_rule[vi]};
+        const ptc_prune_rule *rules = implied ? implied_rule : s.rule;
+        for (int ri = 0; ri < (prune ? (implied ? 1 : s.n_rule) : 1); ri++)
         for (int qi = 0; qi < (prune ? s.n_p : 1); qi++)
         for (int ci = 0; ci < n_lc; ci++)
         for (int ki = 0; ki < (comb ? s.n_m : 1); ki++)
@@ -822,7 +726,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             snprintf(c.isa, sizeof c.isa, "%.15s", isa[ii]);
             c.threads = s.threads[ti];
             c.has_rule = c.has_p = prune;
-            c.rule = prune ? s.rule[ri] : PTC_PRUNE_CLAMP;
+            c.rule = prune ? rules[ri] : PTC_PRUNE_CLAMP;
             c.p = prune ? s.p[qi] : 1.0;
             c.has_lc = has_lc;
             c.lc = has_lc ? lcs[ci] : 0;
@@ -943,9 +847,12 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
         LIST("threads", s->n_threads, u = put(buf, len, u, "%d", s->threads[j]))
         LIST("seq", s->n_seq, u = put(buf, len, u, "%d", s->seq[j]))
         LIST("batch", s->n_batch, u = put(buf, len, u, "%d", s->batch[j]))
-        LIST("pad", s->n_pad, u = put(buf, len, u, "%s", pad_names[s->pad[j]]))
-        LIST("variant", s->n_variant, u = put(buf, len, u, "%s", variant_names[s->variant[j]]))
-        LIST("rule", s->n_rule, u = put(buf, len, u, "%s", rule_names[s->rule[j]]))
+        LIST("pad", s->n_pad, u = put(buf, len, u, "%s", ptc_pad_names[s->pad[j]]))
+        LIST("variant", s->n_variant,
+             u = put(buf, len, u, "%s", s->variant_rule[j] >= 0
+                                            ? ptc_variant_paper_name(s->variant[j], (ptc_prune_rule)s->variant_rule[j])
+                                            : variant_names[s->variant[j]]))
+        LIST("rule", s->n_rule, u = put(buf, len, u, "%s", ptc_rule_names[s->rule[j]]))
         LIST("p", s->n_p, u = put(buf, len, u, "%.10g", s->p[j]))
         LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
         LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))

@@ -13,7 +13,11 @@
  * Values: a list of items separated by commas; a numeric item may be a range:
  *   A-B*F  geometric (A, A*F, ... <= B; F > 1)     128-4096*2
  *   A-B+S  arithmetic (A, A+S, ... <= B; S > 0)    128-512+128, 0.7-1+0.1
- * Models: bert-base, bert-small, bert-mini, bert-tiny, or a custom shape
+ * Variants: the paper's names BERT, P (prune, top-k), PF (prune, clamp), C, PFC
+ * or the long ones baseline, prune, combine, combined (harness/common/options.h);
+ * a name that implies a rule (P, PF) fixes it unless --rule is given.
+ * Models: a preset of model/config.c (bert-base, bert-medium, bert-small,
+ * bert-mini, bert-tiny), or a custom shape
  * "hidden,layers,heads,ffn" (four integers); several models are separated by
  * ';' ("bert-tiny;256,4,4,1024") or, when all are named, by ','.
  *
@@ -35,6 +39,7 @@
 #ifndef PTC_HARNESS_SWEEP_H
 #define PTC_HARNESS_SWEEP_H
 
+#include "common/options.h"
 #include "ptc/variants.h"
 
 #include <stdbool.h>
@@ -57,7 +62,8 @@ typedef struct ptc_model_shape {
 /* One Cartesian product. n_* == 0 means "not given": the default applies. */
 typedef struct ptc_sweep_section {
     int n_level;   ptc_level level[3];
-    int n_variant; ptc_variant variant[4];
+    int n_variant; ptc_variant variant[8];
+    int variant_rule[8]; /* the rule a paper name implies (P: topk, PF: clamp) or -1 */
     int n_rule;    ptc_prune_rule rule[3];
     int n_p;       double p[PTC_SWEEP_MAX_LIST];
     int n_lc;      int lc[PTC_SWEEP_MAX_LIST];
@@ -153,8 +159,6 @@ void ptc_sweep_config_finish(ptc_sweep_config *c);
 
 const char *ptc_level_name(ptc_level l);
 const char *ptc_sweep_variant_name(ptc_variant v);
-const char *ptc_rule_name(ptc_prune_rule r);
-const char *ptc_pad_name(ptc_pad_mode p);
 
 /* Analytic FLOPs of one forward of c (batch included), for estimates only. */
 double ptc_sweep_estimate_flops(const ptc_sweep_config *c);

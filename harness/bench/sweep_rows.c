@@ -302,12 +302,3 @@ double ptc_bootstrap_speedup(const double *base, size_t n_base, const double *va
     return point;
 }
 
-uint64_t ptc_hash_string(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}

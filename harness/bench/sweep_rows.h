@@ -14,6 +14,7 @@
 #define PTC_HARNESS_SWEEP_ROWS_H
 
 #include "bench/sweep.h"
+#include "common/sys.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -75,7 +76,5 @@ double ptc_bootstrap_speedup(const double *base, size_t n_base, const double *va
                              size_t n_variant, uint64_t seed, int resamples, double *lo,
                              double *hi);
 
-/* 64-bit FNV-1a of a string (seeds that follow a config_id). */
-uint64_t ptc_hash_string(const char *s);
 
 #endif /* PTC_HARNESS_SWEEP_ROWS_H */

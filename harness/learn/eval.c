@@ -29,21 +29,22 @@
 typedef struct {
     ptc_run_opts o;
     const char *run, *checkpoint, *split, *json, *input, *output, *rows, *predictions;
-    const char *p_list, *rule_list, *lc_list; /* sweep lists given on the command line, or NULL */
+    /* the variant at inference (NULL / empty: the checkpoint's) */
+    const char *variant, *rule_list, *pad_mode;
+    ptc_opt_list p_list, lc_list;
     json_t *run_json; /* keeps the strings of the stored argv alive */
-    bool shape_given, variant_given;
+    bool shape_given;
     char trained[16]; /* the checkpoint's variant */
 } eval_args;
 
 /* One point of an inference sweep: the checkpoint's shape with a variant. */
 typedef struct {
     ptc_model_config cfg;
-    char rule[16]; /* "" when the variant does not prune */
 } eval_point;
 
 enum { EVAL_MAX_POINTS = 256 };
 
-/* Applies the stored argv of DIR/run.json (unknown options skipped). */
+/* Applies the stored argv of DIR/run.json. */
 static int load_run(eval_args *a, char *err, size_t err_len)
 {
     char path[4096];
@@ -57,86 +58,108 @@ static int load_run(eval_args *a, char *err, size_t err_len)
     json_t *argv = json_object_get(a->run_json, "argv");
     const size_t n = json_array_size(argv);
     char **v = calloc(n + 1, sizeof *v);
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        v[i] = (char *)json_string_value(json_array_get(argv, i));
-    for (int i = 1; i < (int)n; i++) {
-        if (!v[i])
-            continue;
-        const int r = ptc_run_opts_parse(&a->o, (int)n, v, &i, "ptc eval");
-        (void)r;
-    }
+        if (json_string_value(json_array_get(argv, i)))
+            v[k++] = (char *)json_string_value(json_array_get(argv, i));
+    char sub[256];
+    const int rc = ptc_run_opts_from_argv(&a->o, (int)k, v, sub, sizeof sub);
     free(v);
+    if (rc != 0) {
+        snprintf(err, err_len, "%.200s: %.250s", path, sub);
+        return -1;
+    }
     a->o.resume = false;
     return 0;
 }
 
-/* "--name V" or "--name=V" at argv[*i]: *val = V (NULL when the value is missing) */
-static bool opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const size_t l = strlen(name);
-    if (strncmp(argv[*i], name, l) != 0 || (argv[*i][l] != '\0' && argv[*i][l] != '='))
-        return false;
-    *val = argv[*i][l] == '=' ? argv[*i] + l + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-    return true;
-}
+#define E(field) offsetof(eval_args, field)
+#define EVAL_VARIANT_ROWS                                                                              \
+    {"variant", PTC_OPT_VARIANT, E(variant), "NAME", "variant at inference (the checkpoint's): P/PF on any, C/PFC on a combining one"}, \
+    {"p", PTC_OPT_DOUBLES, E(p_list), "LIST", "p at inference, in (0, 1]; a list sweeps", NULL, 0, 1, true}, \
+    {"rule", PTC_OPT_STR, E(rule_list), "LIST", "pruning rules at inference: topk clamp within; a list sweeps"}, \
+    {"lc", PTC_OPT_SIZES, E(lc_list), "LIST", "L_c at inference (C, PFC); a list sweeps", NULL, 1, 0}, \
+    {"pad-mode", PTC_OPT_PAD, E(pad_mode), "MODE", "length-aware padded (the checkpoint's)"}
+const ptc_option ptc_eval_rows[] = {
+    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
+    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
+    {"split", PTC_OPT_STR, E(split), "NAME", "test dev train", "test"},
+    {"json", PTC_OPT_STR, E(json), "F", "write the metrics as JSON (an array for a sweep)"},
+    {"rows", PTC_OPT_STR, E(rows), "F.jsonl", "append one ptc.row/1 row per point (flushed, fsync'd)"},
+    {"predictions", PTC_OPT_STR, E(predictions), "F.tsv", "per-document predictions (one file per point)"},
+    EVAL_VARIANT_ROWS,
+    {NULL},
+};
+const ptc_option ptc_predict_rows[] = {
+    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
+    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
+    {"input", PTC_OPT_STR, E(input), "F.tsv", "one text per line, or label<TAB>text"},
+    {"output", PTC_OPT_STR, E(output), "F", "the predictions TSV (stdout)"},
+    EVAL_VARIANT_ROWS,
+    {NULL},
+};
+#undef EVAL_VARIANT_ROWS
+#undef E
 
 static int parse_args(eval_args *a, int argc, char **argv, const char *prog, bool predict)
 {
     memset(a, 0, sizeof *a);
     ptc_run_opts_default(&a->o);
-    a->o.variant = NULL; /* NULL: the checkpoint's */
-    a->split = "test";
+    ptc_opt_group others[PTC_LEARN_NOTHERS];
+    ptc_learn_others(others);
+    ptc_opt_group g[] = {
+        {predict ? "predict" : "eval", predict ? ptc_predict_rows : ptc_eval_rows, a},
+        ptc_learn_group_of(PTC_LEARN_DATA, &a->o),
+        ptc_learn_group_of(PTC_LEARN_TEXT, &a->o),
+        ptc_learn_group_of(PTC_LEARN_SHAPE, &a->o),
+        ptc_learn_group_of(PTC_LEARN_BATCH, &a->o),
+        ptc_learn_group_of(PTC_LEARN_COMPUTE, &a->o),
+    };
+    ptc_command_spec spec = {
+        .prog = prog,
+        .usage = predict ? "ptc predict --run DIR | --checkpoint F --vocab F --labels F --input F.tsv\n"
+                           "  output TSV: line, predicted index, predicted label, one logit per class"
+                         : "ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
+                           "  --variant/--p/--rule/--lc/--pad-mode apply at inference; lists sweep",
+        .groups = g,
+        .n_groups = sizeof g / sizeof g[0],
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opts_defaults(&spec);
     /* first pass: --run, so that the command line overrides the stored options */
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--run") == 0 && i + 1 < argc)
-            a->run = argv[i + 1];
-        else if (strncmp(argv[i], "--run=", 6) == 0)
-            a->run = argv[i] + 6;
-    if (a->run) {
+    eval_args first = *a;
+    g[0].base = &first;
+    for (size_t i = 1; i < spec.n_groups; i++)
+        g[i].base = &first.o;
+    ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (rc != 0)
+        return rc == 1 ? -1 : rc;
+    g[0].base = a;
+    for (size_t i = 1; i < spec.n_groups; i++)
+        g[i].base = &a->o;
+    if (first.run && first.checkpoint) {
+        fprintf(stderr, "%s: --run and --checkpoint conflict (--run evaluates DIR/best.safetensors)\n",
+                prog);
+        return 2;
+    }
+    if (first.run) {
+        a->run = first.run;
         char err[512];
         if (load_run(a, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
     }
-    static const char *const names[] = {"--run",  "--checkpoint", "--split", "--json", "--input",
-                                        "--output", "--rows",     "--predictions", "--p",
-                                        "--rule", "--lc"};
-    const char **dsts[] = {&a->run,    &a->checkpoint, &a->split,       &a->json,
-                           &a->input,  &a->output,     &a->rows,        &a->predictions,
-                           &a->p_list, &a->rule_list,  &a->lc_list};
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        bool ours = false;
-        for (size_t k = 0; k < sizeof names / sizeof *names && !ours; k++) {
-            const char *v;
-            if (!opt_value(argc, argv, &i, names[k], &v))
-                continue;
-            if (!v) {
-                fprintf(stderr, "%s: %s needs a value\n", prog, names[k]);
-                return 2;
-            }
-            *dsts[k] = v;
-            ours = true;
-        }
-        if (ours)
-            continue;
-        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
-            return -1;
-        if (strcmp(s, "--model") == 0 || strcmp(s, "--hidden") == 0 || strcmp(s, "--layers") == 0 ||
-            strcmp(s, "--heads") == 0 || strcmp(s, "--ffn") == 0)
-            a->shape_given = true;
-        if (strcmp(s, "--variant") == 0 || strncmp(s, "--variant=", 10) == 0)
-            a->variant_given = true;
-        const int r = ptc_run_opts_parse(&a->o, argc, argv, &i, prog);
-        if (r < 0)
-            return 2;
-        if (r == 0) {
-            fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, s);
-            return 2;
-        }
-    }
-    if (!a->checkpoint && a->run) {
+    ptc_opts_parse(&spec, argc, argv, 1, &seen); /* parsed once already: cannot fail */
+    if (ptc_run_opts_check(&a->o, &seen, prog) != 0)
+        return 2;
+    a->shape_given = false;
+    for (size_t i = 0; i < seen.n; i++)
+        a->shape_given |= seen.at[i].opt->offset >= offsetof(ptc_run_opts, model) &&
+                          seen.at[i].opt->offset <= offsetof(ptc_run_opts, ffn);
+    if (a->run) {
         static char path[4096];
         snprintf(path, sizeof path, "%s/best.safetensors", a->run);
         a->checkpoint = path;
@@ -149,7 +172,7 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
         fprintf(stderr, "%s: give --input FILE.tsv (one text per line, or label<TAB>text)\n", prog);
         return 2;
     }
-    if (strcmp(a->split, "test") && strcmp(a->split, "dev") && strcmp(a->split, "train")) {
+    if (!predict && strcmp(a->split, "test") && strcmp(a->split, "dev") && strcmp(a->split, "train")) {
         fprintf(stderr, "%s: --split '%s': test, dev or train\n", prog, a->split);
         return 2;
     }
@@ -216,10 +239,10 @@ static const char *rule_name(ptc_prune_rule r)
     return r == PTC_PRUNE_TOPK ? "topk" : r == PTC_PRUNE_WITHIN ? "within" : "clamp";
 }
 
-/* The model config of one point: the checkpoint's shape, the variant of the
- * options (else the checkpoint's), p, rule and L_c of the point (0 / NULL: the
- * options', else the checkpoint's). C and PFC need the checkpoint's trained
- * combining tensors, so they keep its m. */
+/* The model config of one point: the checkpoint's shape; the variant of
+ * --variant, else the checkpoint's; p, rule and L_c of the point (0 / NULL: the
+ * checkpoint's when it has them, else the variant's defaults). C and PFC need
+ * the checkpoint's trained combining tensors, so they keep its m. */
 static int point_config(const eval_args *a, const ptc_model_config *ck, double p, const char *rule,
                         size_t lc, eval_point *pt, char *err, size_t err_len)
 {
@@ -230,17 +253,11 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
     po.layers = ck->n_layers;
     po.heads = ck->n_heads;
     po.ffn = ck->ffn;
-    po.dropout = -1;
     const char *trained = ptc_variant_name(tv);
-    po.variant = a->variant_given || a->o.variant ? a->o.variant
-                 : strcmp(trained, "PC") == 0      ? "PFC"
-                                                   : trained;
-    po.rule = rule ? rule : a->o.rule;
-    if (!po.rule && !a->variant_given && prunes(tv->variant))
-        po.rule = rule_name(tv->prune.rule);
-    po.p = p > 0 ? p : a->o.p > 0 ? a->o.p : prunes(tv->variant) ? tv->prune.p : 0;
-    if (!po.pad_mode)
-        po.pad_mode = tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
+    po.variant = a->variant ? a->variant : strcmp(trained, "PC") == 0 ? "PFC" : trained;
+    po.rule = rule ? rule : !a->variant && prunes(tv->variant) ? rule_name(tv->prune.rule) : NULL;
+    po.p = p > 0 ? p : prunes(tv->variant) ? tv->prune.p : 0.9;
+    po.pad_mode = a->pad_mode ? a->pad_mode : tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
     const bool c = strcmp(po.variant, "C") == 0 || strcmp(po.variant, "PFC") == 0;
     const bool pr = strcmp(po.variant, "P") == 0 || strcmp(po.variant, "PF") == 0 ||
                     strcmp(po.variant, "PFC") == 0;
@@ -250,20 +267,15 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
                  a->checkpoint, po.variant, trained);
         return -1;
     }
-    if (c && a->o.m && a->o.m != tv->n_comb) {
-        snprintf(err, err_len, "%s: --m %zu: the checkpoint's combining module has m = %zu",
-                 a->checkpoint, a->o.m, tv->n_comb);
-        return -1;
-    }
-    if (!c && a->lc_list) {
+    if (!c && a->lc_list.n) {
         snprintf(err, err_len, "--lc applies to the C and PFC variants only");
         return -1;
     }
-    if (!pr && (a->p_list || a->rule_list)) {
+    if (!pr && (a->p_list.n || a->rule_list)) {
         snprintf(err, err_len, "--p/--rule apply to the P, PF and PFC variants only");
         return -1;
     }
-    po.lc = c ? (lc ? lc : a->o.lc ? a->o.lc : combines(tv->variant) ? tv->combine_layer : 0) : 0;
+    po.lc = c ? (lc ? lc : tv->combine_layer) : 0;
     po.m = c ? tv->n_comb : 0;
     ptc_model_config want;
     if (ptc_run_model_config(&po, ck->vocab_size, ck->n_classes, &want, err, err_len) != 0)
@@ -271,57 +283,38 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
     pt->cfg = *ck;
     pt->cfg.variant = want.variant;
     ptc_model_config_sync(&pt->cfg);
-    snprintf(pt->rule, sizeof pt->rule, "%s", prunes(want.variant.variant) ? rule_name(want.variant.prune.rule) : "");
     return ptc_model_config_check(&pt->cfg, err, err_len) == PTC_OK ? 0 : -1;
-}
-
-/* Splits a comma list into at most max items of up to 31 characters. */
-static size_t split_list(const char *s, char items[][32], size_t max)
-{
-    size_t n = 0;
-    while (s && *s && n < max) {
-        const char *e = strchr(s, ',');
-        size_t l = e ? (size_t)(e - s) : strlen(s);
-        if (l >= 32)
-            l = 31;
-        memcpy(items[n], s, l);
-        items[n++][l] = '\0';
-        s = e ? e + 1 : NULL;
-    }
-    return n;
 }
 
 /* Every point of the sweep (p x rule x L_c), each checked before anything runs. */
 static int build_points(const eval_args *a, const ptc_model_config *ck, eval_point *pts,
                         size_t max, size_t *n, char *err, size_t err_len)
 {
-    char ps[64][32], rules[8][32], lcs[64][32];
-    size_t np = split_list(a->p_list, ps, 64), nr = split_list(a->rule_list, rules, 8),
-           nl = split_list(a->lc_list, lcs, 64);
-    if ((a->p_list && np == 0) || (a->rule_list && nr == 0) || (a->lc_list && nl == 0)) {
-        snprintf(err, err_len, "an empty --p, --rule or --lc list");
-        return -1;
+    char rules[8][64];
+    int nr = 0;
+    if (a->rule_list) {
+        char sub[256] = "an empty item or more than 8";
+        nr = ptc_split_list(a->rule_list, ',', rules, 8);
+        ptc_prune_rule r;
+        for (int j = 0; j < nr; j++)
+            if (ptc_parse_rule(rules[j], &r, sub, sizeof sub) != 0)
+                nr = -1;
+        if (nr <= 0) {
+            snprintf(err, err_len, "--rule '%.200s': %s", a->rule_list, sub);
+            return -1;
+        }
     }
+    const size_t np = a->p_list.n, nl = a->lc_list.n;
     *n = 0;
     for (size_t i = 0; i < (np ? np : 1); i++)
-        for (size_t j = 0; j < (nr ? nr : 1); j++)
+        for (int j = 0; j < (nr ? nr : 1); j++)
             for (size_t k = 0; k < (nl ? nl : 1); k++) {
-                double p = 0;
-                size_t lc = 0;
-                char *e;
-                if (np && (p = strtod(ps[i], &e), *e || !(p > 0 && p <= 1))) {
-                    snprintf(err, err_len, "--p '%.31s': not in (0, 1]", ps[i]);
-                    return -1;
-                }
-                if (nl && (lc = strtoul(lcs[k], &e, 10), *e || lcs[k][0] == '-' || lc == 0)) {
-                    snprintf(err, err_len, "--lc '%.31s': not a layer number", lcs[k]);
-                    return -1;
-                }
                 if (*n == max) {
                     snprintf(err, err_len, "at most %zu sweep point(s) here", max);
                     return -1;
                 }
-                if (point_config(a, ck, p, nr ? rules[j] : NULL, lc, &pts[*n], err, err_len) != 0)
+                if (point_config(a, ck, np ? a->p_list.v[i] : 0, nr ? rules[j] : NULL,
+                                 nl ? (size_t)a->lc_list.v[k] : 0, &pts[*n], err, err_len) != 0)
                     return -1;
                 (*n)++;
             }
@@ -472,9 +465,17 @@ static void print_point(const ptc_eval_result *r, const ptc_dataset *ds, const p
             printf(" %6zu", r->confusion[i * ds->n_classes + j]);
         printf("\n");
     }
-    printf("keys attended per (sample, head), by step of the plan (first batch):");
-    for (size_t k = 0; k < r->n_steps; k++)
-        printf(" %.1f", r->keys_mean[k]);
+    printf("keys attended per (sample, head), first batch, by step (Ln: encoder layer n, "
+           "C: combining module):\n  ");
+    for (size_t k = 0; k < r->n_steps && k < m->plan.n_steps; k++) {
+        const ptc_step *step = &m->plan.steps[k];
+        printf("%s", k ? " | " : "");
+        if (step->kind == PTC_STEP_COMBINE)
+            printf("C");
+        else
+            printf("L%zu %.1f%s", step->layer, r->keys_mean[k],
+                   step->comb_only ? " (m tokens)" : step->keys_pruned ? " (pruned)" : "");
+    }
     printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
            (double)r->n / r->seconds, (double)r->tokens / r->seconds, 1e3 * r->batch_time_median,
            batch, ops->name, omp_get_max_threads());
@@ -532,24 +533,11 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     return rc;
 }
 
-static void eval_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
-            "                [--variant V] [--p LIST] [--rule LIST] [--lc LIST] [--pad-mode M]\n"
-            "                [--json FILE] [--rows FILE.jsonl] [--predictions FILE.tsv]\n"
-            "                [--eval-batch N] [--threads N]\n"
-            "  the variant options apply at inference: P/PF (any p, rule) on any checkpoint,\n"
-            "  C/PFC on a checkpoint trained with combining; lists sweep (one row per point)\n");
-    ptc_run_opts_usage(out);
-}
-
 int ptc_eval_main(int argc, char **argv)
 {
     eval_args a;
     int prc = parse_args(&a, argc, argv, "ptc eval", false);
     if (prc == -1) {
-        eval_usage(stdout);
         json_decref(a.run_json);
         return 0;
     }
@@ -557,8 +545,6 @@ int ptc_eval_main(int argc, char **argv)
         json_decref(a.run_json);
         return prc;
     }
-    if (a.o.threads > 0)
-        omp_set_num_threads(a.o.threads);
     int rc = 1;
     char err[1024];
     const char *vocab_path;
@@ -569,11 +555,9 @@ int ptc_eval_main(int argc, char **argv)
     size_t n_points = 0;
     json_t *all = json_array();
     FILE *rows = NULL;
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc eval: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute("ptc eval", a.o.isa, a.o.threads);
+    if (!ops)
         goto done;
-    }
     tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
     if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0 ||
         checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), ds.n_classes, &ck, err, sizeof err) != 0 ||
@@ -621,21 +605,11 @@ done:
 }
 
 /* ---- predict ------------------------------------------------------------------------------------ */
-static void predict_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ptc predict --run DIR | --checkpoint F --vocab F --labels F\n"
-            "                   --input F.tsv [--output F] [--max-len N] [--batch N]\n"
-            "  input lines: text, or label<TAB>text (the label is ignored)\n"
-            "  output TSV: line, predicted index, predicted label, one logit per class\n");
-}
-
 int ptc_predict_main(int argc, char **argv)
 {
     eval_args a;
     int prc = parse_args(&a, argc, argv, "ptc predict", true);
     if (prc == -1) {
-        predict_usage(stdout);
         json_decref(a.run_json);
         return 0;
     }
@@ -643,8 +617,6 @@ int ptc_predict_main(int argc, char **argv)
         json_decref(a.run_json);
         return prc;
     }
-    if (a.o.threads > 0)
-        omp_set_num_threads(a.o.threads);
     int rc = 1;
     char err[1024];
     const char *vocab_path;
@@ -657,11 +629,9 @@ int ptc_predict_main(int argc, char **argv)
     FILE *in = NULL, *out = stdout;
     ptc_split sp = {0};
     ptc_eval_result r = {0};
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc predict: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute("ptc predict", a.o.isa, a.o.threads);
+    if (!ops)
         goto done;
-    }
     tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
     if (!tok) {
         fprintf(stderr, "ptc predict: %s\n", err);

@@ -31,6 +31,8 @@
  */
 #include "learn/experiment.h"
 
+#include "common/sys.h"
+
 #include "common/machine.h"
 
 #include <errno.h>

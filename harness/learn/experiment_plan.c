@@ -8,8 +8,10 @@
 #include "learn/experiment.h"
 
 #include "common/machine.h"
+#include "common/sys.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,20 +30,6 @@ typedef struct {
     char label[32];
     char id[96];
 } exp_config;
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *s = tmp + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 void ptc_exp_remove_tree(const char *dir)
 {
@@ -126,98 +114,80 @@ static int add_config(exp_config *c, size_t *n, const ptc_run_opts *o, const cha
     return 0;
 }
 
-/* A sweep list of numbers: every item parsed and within [lo, hi]. */
-static int sweep_values(const char *name, const char *list, double lo, double hi, bool integer,
-                        double *v, size_t *n)
+#define X(field) offsetof(ptc_experiment_opts, field)
+static const char *const checkpoint_choices[] = {"keep", "remove", NULL};
+const ptc_option ptc_experiment_rows[] = {
+    {"seeds", PTC_OPT_SIZES, X(seeds), "LIST", "training seeds, e.g. 1,2,3", "1"},
+    {"variants", PTC_OPT_VARIANTS, X(variants), "LIST", "variants to train", "BERT,P,PF,C,PFC"},
+    {"p-sweep", PTC_OPT_DOUBLES, X(p_sweep), "LIST", "PF runs at these p, in (0, 1]", NULL, 0, 1, true},
+    {"lc-sweep", PTC_OPT_SIZES, X(lc_sweep), "LIST", "PFC runs at these L_c", NULL, 1, 0},
+    {"m-sweep", PTC_OPT_SIZES, X(m_sweep), "LIST", "PFC runs with these m", NULL, 1, 0},
+    {"work", PTC_OPT_STR, X(work), "DIR", "folder of the runs' checkpoints and logs", "/tmp"},
+    {"checkpoints", PTC_OPT_CHOICE, X(checkpoints), "WHAT", "keep or remove a run's checkpoints once its rows are written", "keep", .choices = checkpoint_choices},
+    {NULL},
+};
+#undef X
+
+/* options that experiment sets per run, so not passed through to train */
+static bool per_run_option(const char *name)
 {
-    char items[64][32];
-    *n = split_list(list, items, 64);
-    if (list && *n == 0) {
-        fprintf(stderr, "ptc experiment: %s: an empty list\n", name);
-        return -1;
-    }
-    for (size_t i = 0; i < *n; i++) {
-        char *e;
-        v[i] = strtod(items[i], &e);
-        if (*e || !(v[i] >= lo && v[i] <= hi) || (integer && v[i] != (double)(size_t)v[i]) ||
-            (!integer && v[i] == 0)) {
-            fprintf(stderr, "ptc experiment: %s '%s': not %s in [%g, %g]\n", name, items[i],
-                    integer ? "an integer" : "a number", integer ? lo : 0.0, hi);
-            return -1;
-        }
-    }
-    return 0;
+    static const char *const own[] = {"out", "seed", "variant", "p", "lc", "m", "resume", "max-steps", "data"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(name, own[i]) == 0)
+            return true;
+    return false;
 }
 
-static void usage(FILE *out)
+static bool is_experiment_row(const ptc_option *opt)
 {
-    fprintf(out,
-            "usage: ptc experiment --data NAME[,NAME...] [--seeds 1,2] [--variants baseline,P,PF,C,PFC]\n"
-            "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
-            "       [--resume] [--checkpoints keep|remove]\n"
-            "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n");
-    ptc_run_opts_usage(out);
+    for (const ptc_option *r = ptc_experiment_rows; r->name; r++)
+        if (r == opt)
+            return true;
+    return false;
 }
 
-typedef struct {
-    const char *seeds, *variants, *psweep, *lcsweep, *msweep, *work, *checkpoints;
-} exp_args;
+typedef ptc_experiment_opts exp_args;
 
-/* Parses argv into o and a; the options every train gets go to pl->pass. */
+/* Parses argv into o and a; the options every train gets go to pl->pass. 0, -1
+ * (--help printed), 2 (bad usage, message printed). */
 static int parse(exp_plan *pl, ptc_run_opts *o, exp_args *a, int argc, char **argv)
 {
+    ptc_opt_group g[PTC_LEARN_NGROUPS + 1], others[PTC_LEARN_NOTHERS];
+    ptc_learn_others(others);
+    g[0] = (ptc_opt_group){"experiment", ptc_experiment_rows, a};
+    ptc_learn_groups_all(g + 1, o);
+    const ptc_command_spec spec = {
+        .prog = "ptc experiment",
+        .usage = "ptc experiment --data NAME[,NAME...] [--seeds 1,2] [--variants BERT,P,PF,C,PFC]\n"
+                 "       [--p-sweep LIST] [--lc-sweep LIST] [--m-sweep LIST] [--out DIR] [--work DIR]\n"
+                 "       [--resume] [--checkpoints keep|remove]\n"
+                 "       [every `ptc train` option: model, shape, --p, --lc, --m, epochs, lr, ...]\n"
+                 "  --out is the experiment's folder: rows.jsonl, predictions/, experiment.json\n"
+                 "  (default results/accuracy/<run>); --resume continues it",
+        .groups = g,
+        .n_groups = PTC_LEARN_NGROUPS + 1,
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opts_defaults(&spec);
+    static ptc_opt_seen seen;
+    const int prc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (prc != 0)
+        return prc == 1 ? -1 : prc;
+    if (ptc_run_opts_check(o, &seen, spec.prog) != 0)
+        return 2;
     pl->pass = calloc((size_t)argc + 1, sizeof *pl->pass);
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char **dst = strcmp(s, "--seeds") == 0         ? &a->seeds
-                           : strcmp(s, "--variants") == 0    ? &a->variants
-                           : strcmp(s, "--p-sweep") == 0     ? &a->psweep
-                           : strcmp(s, "--lc-sweep") == 0    ? &a->lcsweep
-                           : strcmp(s, "--m-sweep") == 0     ? &a->msweep
-                           : strcmp(s, "--work") == 0        ? &a->work
-                           : strcmp(s, "--checkpoints") == 0 ? &a->checkpoints
-                                                             : NULL;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ptc experiment: %s needs a value\n", s);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        const int start = i;
-        const int r = ptc_run_opts_parse(o, argc, argv, &i, "ptc experiment");
-        if (r < 0)
-            return 2;
-        if (r == 0) {
-            fprintf(stderr, "ptc experiment: unknown option '%s' (try --help)\n", s);
-            return 2;
-        }
-        static const char *const ours[] = {"--out", "--seed", "--variant", "--p", "--lc", "--m",
-                                           "--resume", "--max-steps", "--data"};
-        bool own = false;
-        for (size_t k = 0; k < sizeof ours / sizeof *ours; k++) {
-            const size_t l = strlen(ours[k]);
-            own |= strncmp(s, ours[k], l) == 0 && (s[l] == '\0' || s[l] == '=');
-        }
-        if (!own)
-            for (int k = start; k <= i; k++)
+    for (size_t i = 0; i < seen.n; i++)
+        if (seen.at[i].opt->name && !per_run_option(seen.at[i].opt->name) &&
+            !is_experiment_row(seen.at[i].opt))
+            for (int k = seen.at[i].first; k <= seen.at[i].last; k++)
                 pl->pass[pl->npass++] = argv[k];
-    }
     if (!o->data && !o->train) {
         fprintf(stderr, "ptc experiment: give --data NAME (or --train F --labels F)\n");
         return 2;
     }
-    if (a->checkpoints && strcmp(a->checkpoints, "keep") && strcmp(a->checkpoints, "remove")) {
-        fprintf(stderr, "ptc experiment: --checkpoints '%s': keep or remove\n", a->checkpoints);
-        return 2;
-    }
     pl->resume = o->resume;
-    pl->remove_checkpoints = a->checkpoints && strcmp(a->checkpoints, "remove") == 0;
+    pl->remove_checkpoints = a->checkpoints == 1;
     return 0;
 }
 
@@ -236,35 +206,26 @@ static int build_configs(const ptc_run_opts *o, const exp_args *a, exp_config *c
     const size_t layers = probe.n_layers, lc0 = o->lc ? o->lc : (layers > 1 ? layers - 1 : 1),
                  m0 = o->m ? o->m : 8;
     const double p0 = o->p > 0 ? o->p : 0.9;
-    double ps[64], lcs[64], ms[64];
-    size_t np, nl, nm;
-    if (sweep_values("--p-sweep", a->psweep, 0, 1, false, ps, &np) != 0 ||
-        sweep_values("--lc-sweep", a->lcsweep, 1, (double)layers, true, lcs, &nl) != 0 ||
-        sweep_values("--m-sweep", a->msweep, 1, 4096, true, ms, &nm) != 0)
-        return -1;
+    for (size_t i = 0; i < a->lc_sweep.n; i++)
+        if (a->lc_sweep.v[i] > (double)layers) {
+            fprintf(stderr, "ptc experiment: --lc-sweep %.0f: the model has %zu layers\n", a->lc_sweep.v[i],
+                    layers);
+            return -1;
+        }
     *nc = 0;
     if (add_config(cfgs, nc, o, "baseline", 0, 0, 0) != 0) /* first: the ratios need it */
         return -1;
-    char items[64][32];
-    const size_t ni = split_list(a->variants ? a->variants : "baseline,P,PF,C,PFC", items, 64);
-    for (size_t i = 0; i < ni; i++) {
-        if (strcmp(items[i], "baseline") && strcmp(items[i], "P") && strcmp(items[i], "PF") &&
-            strcmp(items[i], "C") && strcmp(items[i], "PFC")) {
-            fprintf(stderr, "ptc experiment: --variants: unknown '%s' (baseline, P, PF, C, PFC)\n",
-                    items[i]);
+    for (size_t i = 0; i < a->variants.n; i++)
+        if (add_config(cfgs, nc, o, a->variants.v[i], p0, lc0, m0) != 0)
             return -1;
-        }
-        if (add_config(cfgs, nc, o, items[i], p0, lc0, m0) != 0)
+    for (size_t i = 0; i < a->p_sweep.n; i++)
+        if (add_config(cfgs, nc, o, "PF", a->p_sweep.v[i], lc0, m0) != 0)
             return -1;
-    }
-    for (size_t i = 0; i < np; i++)
-        if (add_config(cfgs, nc, o, "PF", ps[i], lc0, m0) != 0)
+    for (size_t i = 0; i < a->lc_sweep.n; i++)
+        if (add_config(cfgs, nc, o, "PFC", p0, (size_t)a->lc_sweep.v[i], m0) != 0)
             return -1;
-    for (size_t i = 0; i < nl; i++)
-        if (add_config(cfgs, nc, o, "PFC", p0, (size_t)lcs[i], m0) != 0)
-            return -1;
-    for (size_t i = 0; i < nm; i++)
-        if (add_config(cfgs, nc, o, "PFC", p0, lc0, (size_t)ms[i]) != 0)
+    for (size_t i = 0; i < a->m_sweep.n; i++)
+        if (add_config(cfgs, nc, o, "PFC", p0, lc0, (size_t)a->m_sweep.v[i]) != 0)
             return -1;
     return 0;
 }
@@ -274,24 +235,19 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
     memset(pl, 0, sizeof *pl);
     ptc_run_opts o;
     ptc_run_opts_default(&o);
-    exp_args a = {0};
+    exp_args a;
+    memset(&a, 0, sizeof a);
     int rc = parse(pl, &o, &a, argc, argv);
     exp_config *cfgs = calloc(EXP_MAX_CONFIGS, sizeof *cfgs);
     size_t nc = 0;
     if (rc == 0 && build_configs(&o, &a, cfgs, &nc) != 0)
         rc = 2;
-    char seeds[EXP_MAX_SEEDS][32], data[EXP_MAX_DATASETS][32];
-    const size_t ns = split_list(a.seeds ? a.seeds : "1", seeds, EXP_MAX_SEEDS);
+    char seeds[PTC_OPT_LIST_MAX][32], data[EXP_MAX_DATASETS][32];
+    const size_t ns = a.seeds.n;
+    for (size_t s = 0; s < ns; s++)
+        snprintf(seeds[s], sizeof seeds[s], "%.0f", a.seeds.v[s]);
     pl->files_mode = !o.data;
     const size_t nd = pl->files_mode ? 1 : split_list(o.data, data, EXP_MAX_DATASETS);
-    for (size_t s = 0; s < ns && rc == 0; s++) {
-        char *e;
-        const unsigned long long v = strtoull(seeds[s], &e, 10);
-        if (*e || !seeds[s][0] || seeds[s][0] == '-' || v > 0xffffffffull) {
-            fprintf(stderr, "ptc experiment: --seeds '%s': not a non-negative integer\n", seeds[s]);
-            rc = 2;
-        }
-    }
     if (rc == 0 && (ns == 0 || nd == 0)) {
         fprintf(stderr, "ptc experiment: an empty --seeds or --data list\n");
         rc = 2;
@@ -334,7 +290,7 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
         snprintf(pl->out, sizeof pl->out, "%s", o.out);
     else
         snprintf(pl->out, sizeof pl->out, "results/accuracy/%s", pl->run);
-    snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s/ptc-experiment-%s", a.work ? a.work : "/tmp", pl->run);
+    snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s/ptc-experiment-%s", a.work, pl->run);
     ptc_machine mach;
     memset(&mach, 0, sizeof mach);
     char err[256];
@@ -514,13 +470,13 @@ int ptc_exp_open(exp_plan *pl, FILE **rows)
 {
     char path[4200], pred[4200];
     snprintf(pred, sizeof pred, "%s/predictions", pl->out);
-    if (mkdir_p(pl->out) != 0 || mkdir_p(pred) != 0) {
+    if (ptc_mkdir_p(pl->out) != 0 || ptc_mkdir_p(pred) != 0) {
         fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pred, strerror(errno));
         return -1;
     }
     if (state_file(pl) != 0)
         return -1;
-    if (mkdir_p(pl->runs_dir) != 0) {
+    if (ptc_mkdir_p(pl->runs_dir) != 0) {
         fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pl->runs_dir, strerror(errno));
         return -1;
     }

@@ -3,14 +3,12 @@
  * shape and any variant on a dataset, with validation each epoch, the best-
  * validation checkpoint, resumable state, a JSONL training log and a summary
  * (run folder layout and determinism: harness/learn/train.h).
- *
- * State file last.state (host byte order):
- *   char magic[8] "PTCSTATE", u32 version (1), u32 header bytes,
- *   u64 next step, u64 adam_t, f64 best validation loss, u64 best epoch (0: none),
- *   u64 n_params, u64 seed, u64 FNV-1a of the parameter slab (ties the state to
- *   last.safetensors), u64 has_moments, then (has_moments) the AdamW m and v slabs.
+ * The resumable state is one checkpoint folder, committed as a unit
+ * (harness/learn/checkpoint.h).
  */
 #include "learn/train.h"
+
+#include "learn/checkpoint.h"
 
 #include "ptc/ops.h"
 
@@ -24,29 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char magic[8];
-    uint32_t version, header_bytes;
-    uint64_t next_step, adam_t;
-    double best_loss;
-    uint64_t best_epoch, n_params, seed, params_hash, has_moments;
-} train_state;
-
 static volatile sig_atomic_t g_interrupted;
 static void on_sigint(int sig)
 {
     (void)sig;
     g_interrupted = 1;
-}
-
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
 }
 
 static uint64_t mix(uint64_t x)
@@ -72,92 +52,11 @@ static void epoch_order(size_t *perm, size_t n, uint64_t seed, size_t epoch)
     }
 }
 
-static int save_state(const ptc_model *m, const char *dir, size_t next_step, double best_loss,
-                      size_t best_epoch, uint64_t seed, char *err, size_t err_len)
+static int save_checkpoint(const ptc_model *m, const char *dir, size_t next_step, double best_loss,
+                           size_t best_epoch, uint64_t seed, char *err, size_t err_len)
 {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    if (ptc_model_save(m, path, err, err_len) != PTC_OK)
-        return -1;
-    train_state h = {.magic = "PTCSTATE", .version = 1, .header_bytes = sizeof h};
-    h.next_step = next_step;
-    h.adam_t = m->adam_t;
-    h.best_loss = best_loss;
-    h.best_epoch = best_epoch;
-    h.n_params = m->n_params;
-    h.seed = seed;
-    h.params_hash = fnv1a(m->params_memory, m->n_params * sizeof(float), 0xcbf29ce484222325ULL);
-    h.has_moments = m->adam_m != NULL;
-    snprintf(path, sizeof path, "%s/last.state", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(&h, sizeof h, 1, f) == 1;
-    if (ok && h.has_moments)
-        ok = fwrite(m->adam_m, sizeof(float), m->n_params, f) == m->n_params &&
-             fwrite(m->adam_v, sizeof(float), m->n_params, f) == m->n_params;
-    if (f) {
-        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-        ok = fclose(f) == 0 && ok;
-    }
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, err_len, "%.900s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static int load_state(ptc_model *m, const char *dir, train_state *h, char *err, size_t err_len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    ptc_load_report rep;
-    memset(&rep, 0, sizeof rep); /* ptc_model_load_tensors keeps its config_from_* flags */
-    if (ptc_model_load_tensors(m, path, &rep, err, err_len) != PTC_OK)
-        return -1;
-    if (rep.n_missing) {
-        snprintf(err, err_len, "%.700s: lacks %zu tensors of this model (first: %.96s): config mismatch",
-                 path, rep.n_missing, rep.missing[0]);
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/last.state", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "%.900s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    bool ok = fread(h, sizeof *h, 1, f) == 1 && memcmp(h->magic, "PTCSTATE", 8) == 0 &&
-              h->version == 1 && h->header_bytes == sizeof *h;
-    if (ok && h->n_params != m->n_params) {
-        fclose(f);
-        snprintf(err, err_len, "%.900s: %llu parameters, the model has %zu: config mismatch", path,
-                 (unsigned long long)h->n_params, m->n_params);
-        return -1;
-    }
-    if (ok && h->params_hash !=
-                  fnv1a(m->params_memory, m->n_params * sizeof(float), 0xcbf29ce484222325ULL)) {
-        fclose(f);
-        snprintf(err, err_len, "%.900s does not belong to last.safetensors (parameter hash)", path);
-        return -1;
-    }
-    if (ok && h->has_moments) {
-        const size_t bytes = ((m->n_params * sizeof(float)) + 63) & ~(size_t)63;
-        if (!m->adam_m) {
-            m->adam_m = aligned_alloc(64, bytes);
-            m->adam_v = aligned_alloc(64, bytes);
-        }
-        ok = m->adam_m && m->adam_v &&
-             fread(m->adam_m, sizeof(float), m->n_params, f) == m->n_params &&
-             fread(m->adam_v, sizeof(float), m->n_params, f) == m->n_params;
-    }
-    ok = ok && fgetc(f) == EOF;
-    fclose(f);
-    if (!ok) {
-        snprintf(err, err_len, "%.900s: truncated or not a ptc training state", path);
-        return -1;
-    }
-    m->adam_t = h->adam_t;
-    return 0;
+    const ptc_train_state s = {next_step, best_loss, best_epoch, seed};
+    return ptc_checkpoint_save(m, dir, &s, err, err_len);
 }
 
 static void write_run_json(const ptc_run_opts *o, const ptc_model_config *cfg,
@@ -211,44 +110,34 @@ static void fmt_eta(double s, char *out, size_t len)
         snprintf(out, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: ptc train --data NAME|--train F --labels F --out DIR [options]\n");
-    ptc_run_opts_usage(out);
-}
-
 int ptc_train_main(int argc, char **argv)
 {
     ptc_run_opts o;
     ptc_run_opts_default(&o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        const int r = ptc_run_opts_parse(&o, argc, argv, &i, "ptc train");
-        if (r < 0)
-            return 2;
-        if (r == 0) {
-            fprintf(stderr, "ptc train: unknown option '%s' (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    ptc_opt_group g[PTC_LEARN_NGROUPS], others[PTC_LEARN_NOTHERS];
+    ptc_learn_groups_all(g, &o);
+    ptc_learn_others(others);
+    const ptc_command_spec spec = {
+        .prog = "ptc train",
+        .usage = "ptc train --data NAME|--train F --labels F --out DIR [options]",
+        .groups = g,
+        .n_groups = PTC_LEARN_NGROUPS,
+        .others = others,
+        .n_others = PTC_LEARN_NOTHERS,
+    };
+    ptc_opt_seen seen;
+    const int prc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    if (prc != 0)
+        return prc == 1 ? 0 : prc;
+    if (ptc_run_opts_check(&o, &seen, spec.prog) != 0)
+        return 2;
     if (!o.out) {
         fprintf(stderr, "ptc train: give --out DIR (the run folder)\n");
         return 2;
     }
-    if (o.batch == 0 || o.epochs == 0 || !(o.lr > 0)) {
-        fprintf(stderr, "ptc train: --batch, --epochs and --lr must be positive\n");
-        return 2;
-    }
-    if (o.threads > 0)
-        omp_set_num_threads(o.threads);
-    const ptc_ops *ops = ptc_ops_active();
-    if (!ops) {
-        fprintf(stderr, "ptc train: %s\n", ptc_ops_error());
+    const ptc_ops *ops = ptc_opts_compute(spec.prog, o.isa, o.threads);
+    if (!ops)
         return 1;
-    }
     char err[1024];
     int rc = 1;
     const char *vocab_path = NULL;
@@ -277,7 +166,7 @@ int ptc_train_main(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
+    if (ptc_mkdir_p(o.out) != 0) {
         fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
         goto done;
     }
@@ -298,14 +187,12 @@ int ptc_train_main(int argc, char **argv)
     size_t step = 0, best_epoch = 0;
     double best_loss = INFINITY;
     if (o.resume) {
-        train_state h;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/last.state", o.out);
-        if (access(path, R_OK) != 0) {
-            fprintf(stderr, "ptc train: --resume: no %s (nothing to resume)\n", path);
+        ptc_train_state h;
+        if (!ptc_checkpoint_exists(o.out)) {
+            fprintf(stderr, "ptc train: --resume: no checkpoint in %s (nothing to resume)\n", o.out);
             goto done;
         }
-        if (load_state(&m, o.out, &h, err, sizeof err) != 0) {
+        if (ptc_checkpoint_load(&m, o.out, total, o.epochs, &h, err, sizeof err) != 0) {
             fprintf(stderr, "ptc train: --resume: %s\n", err);
             goto done;
         }
@@ -330,6 +217,10 @@ int ptc_train_main(int argc, char **argv)
     const size_t train_act_bytes = ptc_model_activation_bytes(&m);
     char path[4096];
     snprintf(path, sizeof path, "%s/train_log.jsonl", o.out);
+    if (o.resume && ptc_train_log_trim(path, step, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc train: --resume: %s\n", err);
+        goto done;
+    }
     log = fopen(path, o.resume ? "a" : "w");
     perm = malloc(ds.train.n * sizeof *perm);
     step_times = malloc((total + 1) * sizeof *step_times);
@@ -392,6 +283,7 @@ int ptc_train_main(int argc, char **argv)
                 "{\"type\":\"step\",\"step\":%zu,\"epoch\":%zu,\"loss\":%.6g,\"lr\":%.6g,"
                 "\"time_s\":%.6g,\"batch\":%zu,\"seq\":%zu,\"tokens\":%zu}\n",
                 step, epoch, (double)loss, (double)lr, dt, count, bt.b.n, bt.tokens);
+        fflush(log); /* a kill keeps every line written */
         if (bar) {
             const double el = ptc_now() - epoch_t0;
             const size_t done_in = in_epoch + 1;
@@ -442,8 +334,8 @@ int ptc_train_main(int argc, char **argv)
                 rc = 1;
                 break;
             }
-            if (rc == 0 && save_state(&m, o.out, step + 1, best_loss, best_epoch, o.seed, err,
-                                      sizeof err) != 0) {
+            if (rc == 0 && save_checkpoint(&m, o.out, step + 1, best_loss, best_epoch, o.seed, err,
+                                           sizeof err) != 0) {
                 fprintf(stderr, "ptc train: %s\n", err);
                 rc = 1;
             }
@@ -454,7 +346,7 @@ int ptc_train_main(int argc, char **argv)
             loss_sum = 0;
             loss_n = 0;
         } else if (o.save_every && (step + 1) % o.save_every == 0) {
-            if (save_state(&m, o.out, step + 1, best_loss, best_epoch, o.seed, err, sizeof err) != 0) {
+            if (save_checkpoint(&m, o.out, step + 1, best_loss, best_epoch, o.seed, err, sizeof err) != 0) {
                 fprintf(stderr, "ptc train: %s\n", err);
                 rc = 1;
                 break;
@@ -463,7 +355,7 @@ int ptc_train_main(int argc, char **argv)
     }
     sigaction(SIGINT, &old_sa, NULL);
     if (rc == 0 && stopped) {
-        if (save_state(&m, o.out, step, best_loss, best_epoch, o.seed, err, sizeof err) != 0) {
+        if (save_checkpoint(&m, o.out, step, best_loss, best_epoch, o.seed, err, sizeof err) != 0) {
             fprintf(stderr, "ptc train: %s\n", err);
             rc = 1;
         } else if (!o.quiet) {

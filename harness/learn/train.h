@@ -6,16 +6,20 @@
  * Run folder of `ptc train --out DIR`:
  *   run.json          how the run was made (argv, dataset, vocab, model, variant,
  *                     optimiser, seed); `ptc eval/predict --run DIR` read it
- *   last.safetensors  weights after the last finished step (end of each epoch,
- *   last.state        --save-every, --max-steps or Ctrl-C) + AdamW moments, step,
- *                     best validation: what --resume continues from
+ *   last/             the checkpoint --resume continues from, one unit
+ *                     (harness/learn/checkpoint.h): model.safetensors (weights
+ *                     after the last finished step: end of each epoch,
+ *                     --save-every, --max-steps or Ctrl-C) and state (AdamW
+ *                     moments, step, best validation); last.prev/ for a moment
+ *                     while a save commits
  *   best.safetensors  weights of the epoch with the lowest validation loss
  *   train_log.jsonl   one line per step (loss, lr, seconds, tokens) and per
- *                     validation (loss, accuracy, peak RSS)
+ *                     validation (loss, accuracy, peak RSS), flushed as written;
+ *                     --resume drops the lines past its checkpoint first
  *   summary.json      per-step time statistics, throughput, peak memory, best epoch
  * Determinism: the epoch order is a permutation drawn from (seed, epoch); the
  * dropout/Gumbel noise of step s from (seed, s); training is bit-identical for
- * any thread count (model.h), so an interrupted run resumed from last.* ends
+ * any thread count (model.h), so an interrupted run resumed from last/ ends
  * with the same weights as an uninterrupted one.
  *
  * Exit codes: 0 ok, 1 failed run (unreadable file, bad line, shape mismatch,
@@ -24,6 +28,8 @@
 #ifndef PTC_HARNESS_TRAIN_H
 #define PTC_HARNESS_TRAIN_H
 
+#include "common/options.h"
+#include "common/sys.h"
 #include "ptc/dataset.h"
 #include "ptc/model.h"
 #include "ptc/tokenizer.h"
@@ -51,35 +57,65 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
 typedef struct ptc_run_opts {
     /* data */
     const char *data, *data_dir, *train, *dev, *test, *labels, *vocab, *cache_dir;
-    size_t max_len;            /* 512 */
+    size_t max_len;
     bool skip_bad_lines;
     uint64_t split_seed;
     size_t synth_train, synth_dev, synth_test, synth_classes; /* 0: defaults */
     /* model */
-    const char *model;         /* preset, "bert-mini" */
+    const char *model;         /* preset */
     size_t hidden, layers, heads, ffn; /* 0: preset's */
-    const char *variant;       /* baseline | P | PF | C | PFC */
+    const char *variant;       /* learn name: baseline | P | PF | C | PFC */
     const char *rule;          /* NULL: topk for P, clamp otherwise */
-    double p;                  /* 0: default 0.9 */
+    double p;                  /* in (0, 1] */
     size_t lc, m;              /* 0: defaults (L_c = layers - 1, at least 1; m = 8) */
     const char *pad_mode;      /* length-aware | padded */
-    double dropout;            /* < 0: default */
+    double dropout;            /* < 0: the preset's */
     /* optimisation */
     size_t batch, epochs, max_steps, save_every, eval_batch;
     double lr, warmup, weight_decay; /* warmup: fraction of total steps if < 1, else steps */
     uint64_t seed;
-    int threads;               /* 0: OpenMP default */
+    /* computation: --isa (NULL: best, or PTC_ISA) and --threads (0: OpenMP's default) */
+    const char *isa;
+    int threads;
     const char *out;           /* run folder */
     bool resume, quiet, no_progress;
 } ptc_run_opts;
 
+/* Option groups of the learn commands, rows over a ptc_run_opts
+ * (harness/learn/train_common.c); the defaults are in the rows. */
+typedef enum ptc_learn_group {
+    PTC_LEARN_DATA,    /* --data, --train/--dev/--test, --data-dir, synthetic sizes ... */
+    PTC_LEARN_TEXT,    /* --vocab, --labels, --max-len */
+    PTC_LEARN_SHAPE,   /* --model, --hidden, --layers, --heads, --ffn */
+    PTC_LEARN_VARIANT, /* --variant, --rule, --p, --lc, --m, --pad-mode, --dropout */
+    PTC_LEARN_TRAIN,   /* --epochs, --lr, --warmup, --seed, --out, --resume ... */
+    PTC_LEARN_BATCH,   /* --batch, --eval-batch */
+    PTC_LEARN_COMPUTE, /* --isa, --threads */
+    PTC_LEARN_NGROUPS
+} ptc_learn_group;
+/* zero, then every group's defaults */
 void ptc_run_opts_default(ptc_run_opts *o);
-/* Parses one option at argv[*i] (advancing *i past its value). Returns 1 when it
- * was one of the shared options, 0 when not, -1 on a bad value (message printed
- * with prog). */
-int ptc_run_opts_parse(ptc_run_opts *o, int argc, char **argv, int *i, const char *prog);
-/* usage lines of the shared options */
-void ptc_run_opts_usage(FILE *out);
+ptc_opt_group ptc_learn_group_of(ptc_learn_group which, ptc_run_opts *o);
+/* All the learn groups over o (for the spec's `others`, and to read a stored argv). */
+void ptc_learn_groups_all(ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o);
+/* Options of eval, predict and experiment themselves (eval.c, experiment.c). */
+typedef struct ptc_experiment_opts {
+    ptc_opt_list seeds, p_sweep, lc_sweep, m_sweep;
+    ptc_opt_names variants;
+    const char *work;
+    int checkpoints;   /* 0 keep, 1 remove (after the run's rows are written) */
+} ptc_experiment_opts;
+extern const ptc_option ptc_eval_rows[], ptc_predict_rows[], ptc_experiment_rows[];
+/* Every learn command's rows (bases unset): a spec's `others`, so that an option
+ * of a sibling command is named as one that does not apply. */
+enum { PTC_LEARN_NOTHERS = PTC_LEARN_NGROUPS + 3 };
+void ptc_learn_others(ptc_opt_group g[PTC_LEARN_NOTHERS]);
+/* Checks between options after a parse: conflicting sources of data (--data
+ * with --train/--dev/--test). 0, or 2 after a one-line message. */
+int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const char *prog);
+/* Reads a stored train argv (run.json "argv") into o, over o's current values.
+ * 0, or -1 with a reason. */
+int ptc_run_opts_from_argv(ptc_run_opts *o, int argc, char **argv, char *err, size_t err_len);
 
 /* Model config from the options (preset, shape overrides, variant) for a
  * dataset of n_classes and a vocabulary of vocab_size. */
@@ -150,8 +186,6 @@ int ptc_rows_append(FILE *f, json_t *rows, char *err, size_t err_len);
 /* number at a dotted path of o ("time_s.median"), NaN when absent */
 double ptc_json_num(json_t *o, const char *path);
 
-/* seconds of a monotonic clock */
-double ptc_now(void);
 /* peak resident set of this process, bytes */
 size_t ptc_peak_rss(void);
 /* summary statistics of v (n >= 1): median, mean, stddev, min, max as a JSON object

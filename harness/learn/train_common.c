@@ -8,19 +8,13 @@
 #include "learn/train.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-double ptc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 size_t ptc_peak_rss(void)
 {
@@ -65,208 +59,150 @@ json_t *ptc_time_stats(const double *v, size_t n)
 }
 
 /* ---- options ------------------------------------------------------------------------------ */
+#define F(field) offsetof(ptc_run_opts, field)
+
+static const ptc_option data_rows[] = {
+    {"data", PTC_OPT_STR, F(data), "NAME", "imdb bbc 20ng sst2 r8 r52 hyperpartisan agnews-test synthetic"},
+    {"data-dir", PTC_OPT_STR, F(data_dir), "DIR", "folder of the named datasets (or $PTC_DATA)"},
+    {"train", PTC_OPT_STR, F(train), "F", "label<TAB>text files instead of --data (with --labels)"},
+    {"dev", PTC_OPT_STR, F(dev), "F", "validation file"},
+    {"test", PTC_OPT_STR, F(test), "F", "test file"},
+    {"cache-dir", PTC_OPT_STR, F(cache_dir), "DIR", "tokenized-dataset cache"},
+    {"skip-bad-lines", PTC_OPT_FLAG, F(skip_bad_lines), NULL, "skip malformed lines (counted)"},
+    {"split-seed", PTC_OPT_U64, F(split_seed), "N", "seed of derived splits and the synthetic set", "20231"},
+    {"synthetic-train", PTC_OPT_SIZE, F(synth_train), "N", "synthetic training documents", NULL, 1, 0},
+    {"synthetic-dev", PTC_OPT_SIZE, F(synth_dev), "N", "synthetic validation documents", NULL, 1, 0},
+    {"synthetic-test", PTC_OPT_SIZE, F(synth_test), "N", "synthetic test documents", NULL, 1, 0},
+    {"synthetic-classes", PTC_OPT_SIZE, F(synth_classes), "N", "synthetic classes", NULL, 2, 0},
+    {NULL},
+};
+static const ptc_option text_rows[] = {
+    {"vocab", PTC_OPT_STR, F(vocab), "F", "WordPiece vocab.txt (or $PTC_VOCAB)"},
+    {"labels", PTC_OPT_STR, F(labels), "F", "labels.txt, one class name a line"},
+    {"max-len", PTC_OPT_SIZE, F(max_len), "N", "tokens per document at most", "512", 2, 0},
+    {NULL},
+};
+static const ptc_option shape_rows[] = {
+    {"model", PTC_OPT_MODEL, F(model), "NAME", "preset: bert-base bert-medium bert-small bert-mini bert-tiny", PTC_MODEL_PRESET_DEFAULT},
+    {"hidden", PTC_OPT_SIZE, F(hidden), "N", "hidden size instead of the preset's", NULL, 1, 0},
+    {"layers", PTC_OPT_SIZE, F(layers), "N", "layers instead of the preset's", NULL, 1, 0},
+    {"heads", PTC_OPT_SIZE, F(heads), "N", "attention heads instead of the preset's", NULL, 1, 0},
+    {"ffn", PTC_OPT_SIZE, F(ffn), "N", "feed-forward size instead of the preset's", NULL, 1, 0},
+    {NULL},
+};
+static const ptc_option variant_rows[] = {
+    {"variant", PTC_OPT_VARIANT, F(variant), "NAME", "BERT|baseline P PF|prune C|combine PFC|combined", "BERT"},
+    {"rule", PTC_OPT_RULE, F(rule), "NAME", "pruning rule topk clamp within (P: topk, else clamp)"},
+    {"p", PTC_OPT_DOUBLE, F(p), "X", "fraction of keys kept per layer, in (0, 1]", "0.9", 0, 1, true},
+    {"lc", PTC_OPT_SIZE, F(lc), "N", "combining layer L_c of C and PFC (layers - 1)", NULL, 1, 0},
+    {"m", PTC_OPT_SIZE, F(m), "N", "combination tokens of C and PFC (8)", NULL, 1, 0},
+    {"pad-mode", PTC_OPT_PAD, F(pad_mode), "MODE", "length-aware padded", "length-aware"},
+    {"dropout", PTC_OPT_DOUBLE, F(dropout), "X", "dropout probability in [0, 1) (the preset's 0.1)", NULL, 0, 0.999999},
+    {NULL},
+};
+static const ptc_option train_rows[] = {
+    {"epochs", PTC_OPT_SIZE, F(epochs), "N", "passes over the training split", "3", 1, 0},
+    {"lr", PTC_OPT_DOUBLE, F(lr), "X", "peak learning rate", "1e-4", 0, 0, true},
+    {"warmup", PTC_OPT_DOUBLE, F(warmup), "X", "warm-up: fraction of the steps if < 1, else steps", "0.1", 0, 0},
+    {"weight-decay", PTC_OPT_DOUBLE, F(weight_decay), "X", "AdamW weight decay", "0.01", 0, 0},
+    {"seed", PTC_OPT_U64, F(seed), "N", "weights, order, dropout", "1"},
+    {"out", PTC_OPT_STR, F(out), "DIR", "run folder"},
+    {"resume", PTC_OPT_FLAG, F(resume), NULL, "continue the run in --out from last.*"},
+    {"max-steps", PTC_OPT_SIZE, F(max_steps), "N", "stop after N steps", NULL, 1, 0},
+    {"save-every", PTC_OPT_SIZE, F(save_every), "N", "checkpoint every N steps", NULL, 1, 0},
+    {"no-progress", PTC_OPT_FLAG, F(no_progress), NULL, "no progress line"},
+    {"quiet", PTC_OPT_FLAG, F(quiet), NULL, "no per-epoch lines"},
+    {NULL},
+};
+static const ptc_option batch_rows[] = {
+    {"batch", PTC_OPT_SIZE, F(batch), "N", "documents per batch", "16", 1, 0},
+    {"eval-batch", PTC_OPT_SIZE, F(eval_batch), "N", "documents per evaluation batch (--batch)", NULL, 1, 0},
+    {NULL},
+};
+static const ptc_option compute_rows[] = {
+    {"isa", PTC_OPT_ISA, F(isa), "NAME", "ops table: best or ref avx2 avx512 neon (or $PTC_ISA)"},
+    {"threads", PTC_OPT_INT, F(threads), "N", "OpenMP threads (OpenMP's default)", NULL, 1, 4096},
+    {NULL},
+};
+#undef F
+
+ptc_opt_group ptc_learn_group_of(ptc_learn_group which, ptc_run_opts *o)
+{
+    static const struct {
+        const char *title;
+        const ptc_option *rows;
+    } g[PTC_LEARN_NGROUPS] = {
+        [PTC_LEARN_DATA] = {"data", data_rows},       [PTC_LEARN_TEXT] = {"text", text_rows},
+        [PTC_LEARN_SHAPE] = {"model", shape_rows},    [PTC_LEARN_VARIANT] = {"variant", variant_rows},
+        [PTC_LEARN_TRAIN] = {"training", train_rows}, [PTC_LEARN_BATCH] = {"batches", batch_rows},
+        [PTC_LEARN_COMPUTE] = {"computation", compute_rows},
+    };
+    return (ptc_opt_group){g[which].title, g[which].rows, o};
+}
+
+void ptc_learn_groups_all(ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o)
+{
+    for (int i = 0; i < PTC_LEARN_NGROUPS; i++)
+        g[i] = ptc_learn_group_of((ptc_learn_group)i, o);
+}
+
+void ptc_learn_others(ptc_opt_group g[PTC_LEARN_NOTHERS])
+{
+    ptc_learn_groups_all(g, NULL);
+    g[PTC_LEARN_NGROUPS] = (ptc_opt_group){"eval", ptc_eval_rows, NULL};
+    g[PTC_LEARN_NGROUPS + 1] = (ptc_opt_group){"predict", ptc_predict_rows, NULL};
+    g[PTC_LEARN_NGROUPS + 2] = (ptc_opt_group){"experiment", ptc_experiment_rows, NULL};
+}
+
+static void all_spec(ptc_command_spec *c, ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o,
+                     const char *prog)
+{
+    ptc_learn_groups_all(g, o);
+    *c = (ptc_command_spec){.prog = prog, .usage = prog, .groups = g, .n_groups = PTC_LEARN_NGROUPS};
+}
+
 void ptc_run_opts_default(ptc_run_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->max_len = 512;
-    o->split_seed = 20231;
-    o->model = "bert-mini";
-    o->variant = "baseline";
     o->dropout = -1.0;
-    o->batch = 16;
-    o->epochs = 3;
-    o->lr = 1e-4;
-    o->warmup = 0.1;
-    o->weight_decay = 0.01;
-    o->seed = 1;
+    ptc_opt_group g[PTC_LEARN_NGROUPS];
+    ptc_command_spec c;
+    all_spec(&c, g, o, "ptc");
+    ptc_opts_defaults(&c);
 }
 
-static int parse_size(const char *prog, const char *name, const char *v, size_t *out)
+int ptc_run_opts_from_argv(ptc_run_opts *o, int argc, char **argv, char *err, size_t err_len)
 {
-    char *e;
-    unsigned long long x = strtoull(v, &e, 10);
-    if (!*v || *e || v[0] == '-') {
-        fprintf(stderr, "%s: %s '%s': not a non-negative integer\n", prog, name, v);
+    ptc_opt_group g[PTC_LEARN_NGROUPS];
+    ptc_command_spec c;
+    all_spec(&c, g, o, "run.json argv");
+    fflush(stderr);
+    if (ptc_opts_parse(&c, argc, argv, 1, NULL) != 0) {
+        snprintf(err, err_len, "its stored options do not parse (message above)");
         return -1;
-    }
-    *out = (size_t)x;
-    return 1;
-}
-
-static int parse_double(const char *prog, const char *name, const char *v, double *out)
-{
-    char *e;
-    double x = strtod(v, &e);
-    if (!*v || *e || !isfinite(x)) {
-        fprintf(stderr, "%s: %s '%s': not a number\n", prog, name, v);
-        return -1;
-    }
-    *out = x;
-    return 1;
-}
-
-/* "--name VALUE" or "--name=VALUE" */
-static bool opt_is(int argc, char **argv, int *i, const char *name, const char **val, bool *missing)
-{
-    const size_t l = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, l) != 0)
-        return false;
-    if (a[l] == '=') {
-        *val = a + l + 1;
-        return true;
-    }
-    if (a[l] != '\0')
-        return false;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return true;
-    }
-    *val = argv[++*i];
-    return true;
-}
-
-int ptc_run_opts_parse(ptc_run_opts *o, int argc, char **argv, int *i, const char *prog)
-{
-    const char *v = NULL;
-    bool missing = false;
-    const char *a = argv[*i];
-#define STR(name, field)                                   \
-    if (opt_is(argc, argv, i, name, &v, &missing)) {       \
-        if (missing)                                       \
-            goto miss;                                     \
-        o->field = v;                                      \
-        return 1;                                          \
-    }
-#define SIZE(name, field)                                  \
-    if (opt_is(argc, argv, i, name, &v, &missing)) {       \
-        if (missing)                                       \
-            goto miss;                                     \
-        return parse_size(prog, name, v, &o->field);       \
-    }
-#define DBL(name, field)                                   \
-    if (opt_is(argc, argv, i, name, &v, &missing)) {       \
-        if (missing)                                       \
-            goto miss;                                     \
-        return parse_double(prog, name, v, &o->field);     \
-    }
-    STR("--data", data)
-    STR("--data-dir", data_dir)
-    STR("--train", train)
-    STR("--dev", dev)
-    STR("--test", test)
-    STR("--labels", labels)
-    STR("--vocab", vocab)
-    STR("--cache-dir", cache_dir)
-    SIZE("--max-len", max_len)
-    SIZE("--synthetic-train", synth_train)
-    SIZE("--synthetic-dev", synth_dev)
-    SIZE("--synthetic-test", synth_test)
-    SIZE("--synthetic-classes", synth_classes)
-    STR("--model", model)
-    SIZE("--hidden", hidden)
-    SIZE("--layers", layers)
-    SIZE("--heads", heads)
-    SIZE("--ffn", ffn)
-    STR("--variant", variant)
-    STR("--rule", rule)
-    DBL("--p", p)
-    SIZE("--lc", lc)
-    SIZE("--m", m)
-    STR("--pad-mode", pad_mode)
-    DBL("--dropout", dropout)
-    SIZE("--batch", batch)
-    SIZE("--epochs", epochs)
-    SIZE("--max-steps", max_steps)
-    SIZE("--save-every", save_every)
-    SIZE("--eval-batch", eval_batch)
-    DBL("--lr", lr)
-    DBL("--warmup", warmup)
-    DBL("--weight-decay", weight_decay)
-    STR("--out", out)
-    if (opt_is(argc, argv, i, "--seed", &v, &missing)) {
-        if (missing)
-            goto miss;
-        size_t s;
-        int rc = parse_size(prog, "--seed", v, &s);
-        o->seed = s;
-        return rc;
-    }
-    if (opt_is(argc, argv, i, "--split-seed", &v, &missing)) {
-        if (missing)
-            goto miss;
-        size_t s;
-        int rc = parse_size(prog, "--split-seed", v, &s);
-        o->split_seed = s;
-        return rc;
-    }
-    if (opt_is(argc, argv, i, "--threads", &v, &missing)) {
-        if (missing)
-            goto miss;
-        size_t t;
-        int rc = parse_size(prog, "--threads", v, &t);
-        o->threads = (int)t;
-        return rc;
-    }
-#undef STR
-#undef SIZE
-#undef DBL
-    if (strcmp(a, "--skip-bad-lines") == 0) {
-        o->skip_bad_lines = true;
-        return 1;
-    }
-    if (strcmp(a, "--resume") == 0) {
-        o->resume = true;
-        return 1;
-    }
-    if (strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-        return 1;
-    }
-    if (strcmp(a, "--no-progress") == 0) {
-        o->no_progress = true;
-        return 1;
     }
     return 0;
-miss:
-    fprintf(stderr, "%s: %s needs a value\n", prog, a);
-    return -1;
 }
 
-void ptc_run_opts_usage(FILE *out)
+int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const char *prog)
 {
-    fprintf(out,
-            "data:   --data NAME (imdb bbc 20ng sst2 r8 r52 hyperpartisan agnews-test synthetic)\n"
-            "        --data-dir DIR (or $PTC_DATA) | --train F [--dev F] [--test F] --labels F\n"
-            "        --vocab vocab.txt (or $PTC_VOCAB) --max-len N (512) --cache-dir DIR\n"
-            "        --skip-bad-lines --split-seed N --synthetic-{train,dev,test,classes} N\n"
-            "model:  --model bert-base|bert-small|bert-mini|bert-tiny (bert-mini)\n"
-            "        --hidden N --layers N --heads N --ffn N --dropout X\n"
-            "        --variant baseline|P|PF|C|PFC --rule topk|clamp|within --p X (0.9)\n"
-            "        --lc N (layers-1) --m N (8) --pad-mode length-aware|padded\n"
-            "train:  --batch N (16) --epochs N (3) --lr X (1e-4) --warmup X (0.1: fraction,\n"
-            "        >= 1: steps) --weight-decay X (0.01) --seed N (1) --threads N\n"
-            "        --out DIR --resume --max-steps N --save-every N --eval-batch N\n"
-            "        --no-progress --quiet\n");
+    static const char *const files[] = {"train", "dev", "test"};
+    for (size_t i = 0; i < 3; i++)
+        if (ptc_opts_given(seen, "data") && ptc_opts_given(seen, files[i])) {
+            fprintf(stderr, "%s: --data %s and --%s conflict: give a named dataset or files\n", prog,
+                    o->data, files[i]);
+            return 2;
+        }
+    return 0;
 }
 
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,
                          ptc_model_config *cfg, char *err, size_t err_len)
 {
     ptc_variant var;
-    const char *v = o->variant;
-    if (strcmp(v, "baseline") == 0 || strcmp(v, "BERT") == 0)
-        var = PTC_VARIANT_BASELINE;
-    else if (strcmp(v, "P") == 0 || strcmp(v, "PF") == 0)
-        var = PTC_VARIANT_PRUNE;
-    else if (strcmp(v, "C") == 0)
-        var = PTC_VARIANT_COMBINE;
-    else if (strcmp(v, "PFC") == 0)
-        var = PTC_VARIANT_PRUNE_COMBINE;
-    else {
-        snprintf(err, err_len, "unknown --variant '%s' (baseline, P, PF, C, PFC)", v);
+    int rule_hint;
+    if (ptc_parse_variant(o->variant, &var, &rule_hint, err, err_len) != 0)
         return -1;
-    }
     if (ptc_model_config_preset(cfg, o->model, var, err, err_len) != PTC_OK)
         return -1;
     if (o->hidden)
@@ -283,20 +219,10 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         cfg->dropout = (float)o->dropout;
     ptc_model_config_sync(cfg);
     ptc_variant_config *vc = &cfg->variant;
-    if (strcmp(v, "P") == 0)
-        vc->prune.rule = PTC_PRUNE_TOPK;
-    if (o->rule) {
-        if (strcmp(o->rule, "topk") == 0)
-            vc->prune.rule = PTC_PRUNE_TOPK;
-        else if (strcmp(o->rule, "clamp") == 0)
-            vc->prune.rule = PTC_PRUNE_CLAMP;
-        else if (strcmp(o->rule, "within") == 0)
-            vc->prune.rule = PTC_PRUNE_WITHIN;
-        else {
-            snprintf(err, err_len, "unknown --rule '%s' (topk, clamp, within)", o->rule);
-            return -1;
-        }
-    }
+    if (rule_hint >= 0)
+        vc->prune.rule = (ptc_prune_rule)rule_hint;
+    if (o->rule && ptc_parse_rule(o->rule, &vc->prune.rule, err, err_len) != 0)
+        return -1;
     if (o->p > 0)
         vc->prune.p = o->p;
     if (var == PTC_VARIANT_COMBINE || var == PTC_VARIANT_PRUNE_COMBINE) {
@@ -307,16 +233,8 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         snprintf(err, err_len, "--lc/--m apply to the C and PFC variants only");
         return -1;
     }
-    if (o->pad_mode) {
-        if (strcmp(o->pad_mode, "length-aware") == 0)
-            vc->pad_mode = PTC_PAD_LENGTH_AWARE;
-        else if (strcmp(o->pad_mode, "padded") == 0)
-            vc->pad_mode = PTC_PAD_PADDED;
-        else {
-            snprintf(err, err_len, "unknown --pad-mode '%s' (length-aware, padded)", o->pad_mode);
-            return -1;
-        }
-    }
+    if (o->pad_mode && ptc_parse_pad(o->pad_mode, &vc->pad_mode, err, err_len) != 0)
+        return -1;
     if (o->max_len > cfg->max_positions) {
         snprintf(err, err_len, "--max-len %zu exceeds the model's %zu positions", o->max_len,
                  cfg->max_positions);
@@ -462,17 +380,21 @@ void ptc_eval_result_free(ptc_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Keys attended and query rows per step of the plan the forward ran, from the
- * model's per-step accounting of its last forward (a step without keys, such as
- * the combining module, reports 0 keys). */
-static void per_step_kept(const ptc_model *m, ptc_eval_result *r)
+/* Keys attended and query rows per step of the plan, from one forward over b (each
+ * step's statistics count one mean per step; a step without keys, the combining
+ * module, reports 0). */
+static int per_step_kept(ptc_model *m, const ptc_batch *b, ptc_eval_result *r, char *err,
+                         size_t err_len)
 {
-    r->n_steps = m->last_n_steps;
-    for (size_t s = 0; s < m->last_n_steps; s++) {
-        const ptc_layer_stats *st = &m->last_steps[s];
+    if (ptc_model_forward(m, b, NULL, NULL, err, err_len) != PTC_OK)
+        return -1;
+    r->n_steps = m->n_step_stats;
+    for (size_t s = 0; s < m->n_step_stats; s++) {
+        const ptc_layer_stats *st = &m->step_stats[s];
         r->keys_mean[s] = st->n_keys ? st->keys.mean : 0.0;
         r->tokens_mean[s] = st->n_tokens ? st->tokens.mean : 0.0;
     }
+    return 0;
 }
 
 int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,
@@ -513,6 +435,8 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
         for (size_t b = 0; b < count; b++)
             idx[b] = start + b;
         ptc_batcher_fill(&bt, s, idx, count, pad_id, padded);
+        if (start == 0 && (rc = per_step_kept(m, &bt.b, r, err, err_len)) != 0)
+            break;
         ptc_layer_stats st;
         float loss;
         const double t0 = ptc_now();
@@ -520,8 +444,6 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
         const double dt = ptc_now() - t0;
         if (rc != 0)
             break;
-        if (start == 0)
-            per_step_kept(m, r);
         r->seconds += dt;
         if (count == batch)
             r->batch_times[full_batches++] = dt;

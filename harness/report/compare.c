@@ -26,6 +26,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 static const char *const default_key[] = {"level", "variant", "rule",  "p",        "lc",
@@ -231,25 +232,77 @@ static void describe(const json_t *row, const char *const *fields, size_t nf,
     }
 }
 
-static void usage(FILE *out)
+typedef struct {
+    gate items[32];
+    size_t n;
+} gate_list;
+
+/* --fail-if EXPR[,EXPR...]: appended to a gate_list */
+static int add_gates(void *field, const char *value, char *err, size_t len)
 {
-    fprintf(out, "usage: ptc compare [--key F,...|config_id] [--fail-if 'METRIC OP N']...\n"
-                 "                   [--where F=V,...] [--format md|csv|latex] [--out FILE]\n"
-                 "                   [--strict] [--all-runs] A B\n"
-                 "  metrics (B/A): time_ratio speedup_ratio memory_ratio rss_ratio gflops_ratio\n");
+    gate_list *g = field;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", value);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (g->n == sizeof g->items / sizeof g->items[0]) {
+            snprintf(err, len, "too many --fail-if expressions");
+            return -1;
+        }
+        if (parse_gate(tok, &g->items[g->n], err, len) != 0)
+            return -1;
+        g->n++;
+    }
+    if (strspn(value, " ,") == strlen(value)) {
+        snprintf(err, len, "bad --fail-if '%s': empty expression", value);
+        return -1;
+    }
+    return 0;
 }
+
+typedef struct {
+    gate_list gates;
+    const char *key_spec, *out_path;
+    ptc_fmt fmt;
+} compare_opts;
+
+#define C(field) offsetof(compare_opts, field)
+static const ptc_option compare_rows[] = {
+    {"key", PTC_OPT_STR, C(key_spec), "F,...", "the fields that match rows (config_id: the ids)"},
+    {"fail-if", PTC_OPT_CUSTOM, C(gates), "'METRIC OP N'", "exit 1 when a pair meets it (repeatable); metrics B/A: "
+     "time_ratio speedup_ratio memory_ratio rss_ratio gflops_ratio", .set = add_gates},
+    {"format", PTC_OPT_CUSTOM, C(fmt), "FMT", "md csv latex", "md", .set = ptc_report_set_format},
+    {"out", PTC_OPT_STR, C(out_path), "FILE", "write the table there (stdout)"},
+    {NULL},
+};
+#undef C
 
 int ptc_compare_main(int argc, char **argv)
 {
-    ptc_fmt fmt = PTC_FMT_MD;
-    const char *out_path = NULL, *key_spec = NULL;
+    static compare_opts co;
+    memset(&co, 0, sizeof co);
     ptc_filters filters = {0};
     ptc_load_opts lo = {.prog = "ptc compare"};
-    gate gates[32];
-    size_t ngates = 0;
-    const char *paths[2];
-    size_t npaths = 0;
-    int rc = 0;
+    const ptc_opt_group groups[] = {
+        {"compare", compare_rows, &co},
+        {"rows", ptc_report_load_rows, &lo},
+        {"filter", ptc_report_filter_rows, &filters},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc compare",
+        .usage = "ptc compare [options] A B   (rows.jsonl files or run folders)",
+        .groups = groups,
+        .n_groups = 3,
+        .max_args = 2,
+    };
+    ptc_opts_defaults(&spec);
+    static ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    const gate *gates = co.gates.items;
+    const size_t ngates = co.gates.n;
+    const char *out_path = co.out_path, *key_spec = co.key_spec;
+    const ptc_fmt fmt = co.fmt;
+    const char *const *paths = seen.args;
+    const size_t npaths = seen.n_args;
     side sides[2] = {{.name = "A"}, {.name = "B"}};
     ptc_rows_init(&sides[0].set);
     ptc_rows_init(&sides[1].set);
@@ -260,68 +313,9 @@ int ptc_compare_main(int argc, char **argv)
     size_t nf = 0;
     const json_t **pa = NULL, **pb = NULL;
     size_t npairs = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        char err[300];
-        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
-        if (common == 2) {
-            rc = 2;
-            goto done;
-        } else if (common == 1) {
-            continue;
-        } else if (ptc_opt_value(argc, argv, &i, "--fail-if", &v, &missing) && !missing) {
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s", v);
-            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-                 tok = strtok_r(NULL, ",", &save)) {
-                if (ngates == sizeof gates / sizeof gates[0] ||
-                    parse_gate(tok, &gates[ngates], err, sizeof err) != 0) {
-                    if (ngates == sizeof gates / sizeof gates[0])
-                        snprintf(err, sizeof err, "too many --fail-if expressions");
-                    fprintf(stderr, "ptc compare: %s\n", err);
-                    rc = 2;
-                    goto done;
-                }
-                ngates++;
-            }
-            if (strspn(v, " ,") == strlen(v)) {
-                fprintf(stderr, "ptc compare: bad --fail-if '%s': empty expression\n", v);
-                rc = 2;
-                goto done;
-            }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--key", &v, &missing) && !missing) {
-            key_spec = v;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
-                   !missing) {
-            if (ptc_fmt_parse(v, &fmt) != 0) {
-                fprintf(stderr, "ptc compare: unknown --format '%s' (md, csv, latex)\n", v);
-                rc = 2;
-                goto done;
-            }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--out", &v, &missing) &&
-                   !missing) {
-            out_path = v;
-        } else if (missing) {
-            fprintf(stderr, "ptc compare: %s needs a value\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "ptc compare: unknown option '%s' (try --help)\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (npaths == 2) {
-            fprintf(stderr, "ptc compare: give exactly two inputs, A and B (third: %s)\n",
-                    argv[i]);
-            rc = 2;
-            goto done;
-        } else {
-            paths[npaths++] = argv[i];
-        }
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc;
+        goto done;
     }
     if (npaths != 2) {
         fprintf(stderr, "ptc compare: give two inputs, A and B (rows.jsonl or run folders)\n");
@@ -345,8 +339,7 @@ int ptc_compare_main(int argc, char **argv)
 
     for (int s = 0; s < 2; s++) {
         sides[s].path = paths[s];
-        char *p = (char *)paths[s];
-        if ((rc = ptc_report_load(&sides[s].set, &p, 1, &lo, &filters)) != 0)
+        if ((rc = ptc_report_load(&sides[s].set, &paths[s], 1, &lo, &filters)) != 0)
             goto done;
         side_keys(&sides[s], fields, nf);
     }

@@ -30,11 +30,13 @@
  */
 #define _GNU_SOURCE
 #include "report/report.h"
+#include "common/sys.h"
 #include "learn/train.h" /* ptc_plot_accuracy (harness/report/plot_accuracy.c) */
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,21 +61,6 @@ typedef struct series {
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* a gnuplot double-quoted string body: escapes " and \ */
 static void put_gp_string(FILE *f, const char *s)
@@ -860,61 +847,53 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: ptc plot [--out DIR] [--format png|svg|pdf] [--no-render]\n"
-                 "                [--where F=V,...] [--strict] [--all-runs] PATH...\n"
-                 "  default DIR: plots/<run>/\n");
-}
+static const char *const image_formats[] = {"png", "svg", "pdf", NULL};
+
+typedef struct {
+    const char *out_dir;
+    int format; /* index in image_formats */
+    bool no_render;
+} plot_opts;
+
+#define P(field) offsetof(plot_opts, field)
+static const ptc_option plot_rows[] = {
+    {"out", PTC_OPT_STR, P(out_dir), "DIR", "the folder of scripts, data and images (plots/<run>/)"},
+    {"format", PTC_OPT_CHOICE, P(format), "FMT", "png svg pdf", "png", .choices = image_formats},
+    {"no-render", PTC_OPT_FLAG, P(no_render), NULL, "write scripts and data, do not run gnuplot"},
+    {NULL},
+};
+#undef P
 
 int ptc_plot_main(int argc, char **argv)
 {
-    const char *out_dir = NULL, *format = "png";
+    plot_opts po = {0};
     ptc_filters filters = {0};
     ptc_load_opts lo = {.prog = "ptc plot"};
-    char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t npaths = 0;
-    bool render_images = true;
-    int rc = 0;
+    const ptc_opt_group groups[] = {
+        {"plot", plot_rows, &po},
+        {"rows", ptc_report_load_rows, &lo},
+        {"filter", ptc_report_filter_rows, &filters},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc plot",
+        .usage = "ptc plot [options] PATH...",
+        .groups = groups,
+        .n_groups = 3,
+        .max_args = PTC_OPT_ARGS_MAX,
+    };
+    ptc_opts_defaults(&spec);
+    static ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
     ptc_rowset set;
     ptc_rows_init(&set);
     const json_t **rows = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
-        if (common == 2) {
-            rc = 2;
-            goto done;
-        } else if (common == 1) {
-            continue;
-        } else if (ptc_opt_value(argc, argv, &i, "--out", &v, &missing) && !missing) {
-            out_dir = v;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
-                   !missing) {
-            if (strcmp(v, "png") != 0 && strcmp(v, "svg") != 0 && strcmp(v, "pdf") != 0) {
-                fprintf(stderr, "ptc plot: unknown --format '%s' (png, svg, pdf)\n", v);
-                rc = 2;
-                goto done;
-            }
-            format = v;
-        } else if (missing) {
-            fprintf(stderr, "ptc plot: %s needs a value\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (strcmp(argv[i], "--no-render") == 0) {
-            render_images = false;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "ptc plot: unknown option '%s' (try --help)\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else {
-            paths[npaths++] = argv[i];
-        }
+    const char **paths = seen.args;
+    const size_t npaths = seen.n_args;
+    const char *out_dir = po.out_dir, *format = image_formats[po.format];
+    const bool render_images = !po.no_render;
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc;
+        goto done;
     }
     if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
         goto done;
@@ -939,7 +918,7 @@ int ptc_plot_main(int argc, char **argv)
         else
             snprintf(dir, sizeof dir, "plots/%s", run[0] ? run : "unnamed");
     }
-    if (mkdir_p(dir) != 0) {
+    if (ptc_mkdir_p(dir) != 0) {
         fprintf(stderr, "ptc plot: cannot create %s: %s\n", dir, strerror(errno));
         rc = 1;
         goto done;
@@ -971,7 +950,6 @@ int ptc_plot_main(int argc, char **argv)
 done:
     fflush(stdout);
     free(rows);
-    free(paths);
     ptc_rows_free(&set);
     ptc_filters_free(&filters);
     return rc;

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 int ptc_fmt_parse(const char *s, ptc_fmt *out)
@@ -556,58 +557,38 @@ void ptc_caption(const json_t *const *rows, size_t n, const char *const *skip, c
 
 /* ---- CLI -------------------------------------------------------------------------------------- */
 
-bool ptc_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
-                   bool *missing)
+int ptc_report_set_format(void *field, const char *value, char *err, size_t len)
 {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0)
-        return false;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return true;
-    }
-    if (a[n] != '\0')
-        return false;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return true;
-    }
-    *value = argv[++*i];
-    return true;
-}
-
-int ptc_report_common_opt(int argc, char **argv, int *i, ptc_filters *filters,
-                          ptc_load_opts *lo)
-{
-    const char *v = NULL;
-    bool missing = false;
-    if (ptc_opt_value(argc, argv, i, "--where", &v, &missing)) {
-        char err[256];
-        if (missing) {
-            fprintf(stderr, "%s: %s needs a value\n", lo->prog, argv[*i]);
-            return 2;
-        }
-        if (ptc_filters_parse(filters, v, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: --where: %s\n", lo->prog, err);
-            return 2;
-        }
-        return 1;
-    }
-    if (strcmp(argv[*i], "--strict") == 0) {
-        lo->strict = true;
-        return 1;
-    }
-    if (strcmp(argv[*i], "--all-runs") == 0) {
-        lo->all_runs = true;
-        return 1;
+    if (ptc_fmt_parse(value, field) != 0) {
+        snprintf(err, len, "unknown --format '%s' (md, csv, latex)", value);
+        return -1;
     }
     return 0;
 }
 
+static int add_where(void *field, const char *value, char *err, size_t len)
+{
+    char sub[256];
+    if (ptc_filters_parse(field, value, sub, sizeof sub) != 0) {
+        snprintf(err, len, "--where: %s", sub);
+        return -1;
+    }
+    return 0;
+}
+
+const ptc_option ptc_report_load_rows[] = {
+    {"strict", PTC_OPT_FLAG, offsetof(ptc_load_opts, strict), NULL, "a malformed row is an error"},
+    {"all-runs", PTC_OPT_FLAG, offsetof(ptc_load_opts, all_runs), NULL, "every run of a results/<cpu>/ folder"},
+    {NULL},
+};
+const ptc_option ptc_report_filter_rows[] = {
+    {"where", PTC_OPT_CUSTOM, 0, "F=V,...", "keep the rows whose fields match (repeatable)", .set = add_where},
+    {NULL},
+};
+
 /* ---- loading ------------------------------------------------------------------------------------ */
 
-int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
+int ptc_report_load(ptc_rowset *set, const char *const *paths, size_t npaths,
                     const ptc_load_opts *opts, const ptc_filters *filters)
 {
     for (size_t i = 0; i < npaths; i++)
@@ -619,7 +600,7 @@ int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
     return 0;
 }
 
-int ptc_report_load_all(ptc_rowset *set, char *const *paths, size_t npaths,
+int ptc_report_load_all(ptc_rowset *set, const char *const *paths, size_t npaths,
                         const ptc_load_opts *opts, const ptc_filters *filters,
                         const json_t ***rows)
 {

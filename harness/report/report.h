@@ -12,6 +12,7 @@
 #ifndef PTC_HARNESS_REPORT_H
 #define PTC_HARNESS_REPORT_H
 
+#include "common/options.h"
 #include "report/rows_read.h"
 
 #include <jansson.h>
@@ -116,12 +117,12 @@ bool ptc_field_in(const char *field, const char *const *list);
 /* Loads every path into `set`, drops rows whose status is "error" (counted in
  * set->errors) and keeps the rows `filters` match (may be NULL). Returns 0, or 1 after
  * a one-line message (unreadable input; --strict and a malformed line). */
-int ptc_report_load(ptc_rowset *set, char *const *paths, size_t npaths,
+int ptc_report_load(ptc_rowset *set, const char *const *paths, size_t npaths,
                     const ptc_load_opts *opts, const ptc_filters *filters);
 /* `ptc table` and `ptc plot`: "no input" when npaths is 0 (returns 2), then
  * ptc_report_load (its 1), then "no rows selected" when none is left (1), each after a
  * one-line message prefixed with opts->prog; 0 with *rows = ptc_rows_objs(set). */
-int ptc_report_load_all(ptc_rowset *set, char *const *paths, size_t npaths,
+int ptc_report_load_all(ptc_rowset *set, const char *const *paths, size_t npaths,
                         const ptc_load_opts *opts, const ptc_filters *filters,
                         const json_t ***rows);
 /* The JSON objects of the rows (malloc'd array; the rowset keeps ownership). */
@@ -130,17 +131,11 @@ const json_t **ptc_rows_objs(const ptc_rowset *set);
 void ptc_note_excluded(ptc_rtable *t, const ptc_rowset *set);
 
 /* ---- shared CLI pieces ------------------------------------------------------------------- */
-/* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i past it. Sets
- * *missing when the value is absent. */
-bool ptc_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
-                   bool *missing);
-
-/* The options all three commands take, at argv[*i]: --where F=V,... (added to
- * `filters`), --strict and --all-runs (set in `lo`). Returns 1 when argv[*i] was one of
- * them (*i then past its value), 0 when it is not, 2 after a one-line message prefixed
- * with lo->prog (bad filter, --where without a value). */
-int ptc_report_common_opt(int argc, char **argv, int *i, ptc_filters *filters,
-                          ptc_load_opts *lo);
+/* Option rows every report command takes: --strict and --all-runs over a
+ * ptc_load_opts, --where F=V,... (repeatable) over a ptc_filters. */
+extern const ptc_option ptc_report_load_rows[], ptc_report_filter_rows[];
+/* CUSTOM setter of --format md|csv|latex into a ptc_fmt */
+int ptc_report_set_format(void *field, const char *value, char *err, size_t len);
 
 /* ---- plot files (harness/report/plot.c, harness/report/plot_accuracy.c) ---------------------------------- */
 /* Opens DIR/NAME.EXT for writing; NULL after a "cannot write" message on stderr. */

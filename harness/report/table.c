@@ -22,17 +22,18 @@
  */
 #include "report/report.h"
 #include "learn/train.h" /* ptc_table_build_accuracy (harness/report/table_accuracy.c) */
-#include "report/paper.h"
+#include "report/paper.h"  /* the paper's kinds (harness/report/table_paper.c) */
 
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY,
                KIND_PAPER /* table2 table4 table5 table6 tests: harness/report/table_paper.c */ } kind_t;
 
-static const char *const kind_names[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy",
-                                         "table2", "table4", "table5", "table6", "tests"};
+static const char *const kind_names_list[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy",
+                                              "table2", "table4", "table5", "table6", "tests", NULL};
 
 /* dims shown through the label ("PFC L7" says variant, rule and L_c) */
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
@@ -476,83 +477,58 @@ static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *c
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ptc table [--kind table3|seq|p|lc|isa|raw|accuracy|table2|table4|table5|table6|tests]\n"
-            "                 [--paper] [--format md|csv|latex]\n"
-            "                 [--where FIELD=VALUE,...]... [--columns A,B,...] [--out FILE]\n"
-            "                 [--strict] [--all-runs] PATH...\n"
-            "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)\n");
-}
+typedef struct {
+    int kind; /* kind_t, or KIND_PAPER + i for the paper's kinds */
+    ptc_fmt fmt;
+    bool paper;
+    const char *out_path, *columns;
+} table_opts;
+
+#define T(field) offsetof(table_opts, field)
+static const ptc_option table_rows[] = {
+    {"kind", PTC_OPT_CHOICE, T(kind), "KIND", "table3 seq p lc isa raw accuracy table2 table4 table5 table6 tests (auto: from what varies)", "auto", .choices = kind_names_list},
+    {"paper", PTC_OPT_FLAG, T(paper), NULL, "table2/4/5: the paper's published numbers beside ours"},
+    {"format", PTC_OPT_CUSTOM, T(fmt), "FMT", "md csv latex", "md", .set = ptc_report_set_format},
+    {"columns", PTC_OPT_STR, T(columns), "A,B,...", "the fields of --kind raw"},
+    {"out", PTC_OPT_STR, T(out_path), "FILE", "write the table there (stdout)"},
+    {NULL},
+};
+#undef T
 
 int ptc_table_main(int argc, char **argv)
 {
-    kind_t kind = KIND_AUTO;
-    ptc_fmt fmt = PTC_FMT_MD;
-    const char *out_path = NULL, *columns = NULL, *paper_kind = NULL;
-    bool paper = false;
+    table_opts to = {0};
     ptc_filters filters = {0};
     ptc_load_opts lo = {.prog = "ptc table"};
-    char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t npaths = 0;
-    int rc = 0;
+    const ptc_opt_group groups[] = {
+        {"table", table_rows, &to},
+        {"rows", ptc_report_load_rows, &lo},
+        {"filter", ptc_report_filter_rows, &filters},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc table",
+        .usage = "ptc table [options] PATH...\n"
+                 "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)",
+        .groups = groups,
+        .n_groups = 3,
+        .max_args = PTC_OPT_ARGS_MAX,
+    };
+    ptc_opts_defaults(&spec);
+    static ptc_opt_seen seen;
+    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
     ptc_rowset set;
     ptc_rows_init(&set);
     ptc_rtable t;
     ptc_rtable_init(&t);
     const json_t **rows = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        int common = ptc_report_common_opt(argc, argv, &i, &filters, &lo);
-        if (common == 2) {
-            rc = 2;
-            goto done;
-        } else if (common == 1) {
-            continue;
-        } else if (ptc_opt_value(argc, argv, &i, "--kind", &v, &missing) && !missing) {
-            size_t k = 0;
-            while (k < sizeof kind_names / sizeof kind_names[0] && strcmp(kind_names[k], v) != 0)
-                k++;
-            if (k == sizeof kind_names / sizeof kind_names[0]) {
-                fprintf(stderr, "ptc table: unknown --kind '%s' (table3, seq, p, lc, isa, raw, accuracy, "
-                                "table2, table4, table5, table6, tests)\n", v);
-                rc = 2;
-                goto done;
-            }
-            kind = k < KIND_PAPER ? (kind_t)k : KIND_PAPER;
-            paper_kind = kind == KIND_PAPER ? kind_names[k] : NULL;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--format", &v, &missing) &&
-                   !missing) {
-            if (ptc_fmt_parse(v, &fmt) != 0) {
-                fprintf(stderr, "ptc table: unknown --format '%s' (md, csv, latex)\n", v);
-                rc = 2;
-                goto done;
-            }
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--columns", &v, &missing) &&
-                   !missing) {
-            columns = v;
-        } else if (!missing && ptc_opt_value(argc, argv, &i, "--out", &v, &missing) &&
-                   !missing) {
-            out_path = v;
-        } else if (missing) {
-            fprintf(stderr, "ptc table: %s needs a value\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (strcmp(argv[i], "--paper") == 0) {
-            paper = true;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "ptc table: unknown option '%s' (try --help)\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else {
-            paths[npaths++] = argv[i];
-        }
+    const char **paths = seen.args;
+    const size_t npaths = seen.n_args;
+    kind_t kind = to.kind < KIND_PAPER ? (kind_t)to.kind : KIND_PAPER;
+    const ptc_fmt fmt = to.fmt;
+    const char *out_path = to.out_path, *columns = to.columns;
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc;
+        goto done;
     }
     if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
         goto done;
@@ -590,7 +566,7 @@ int ptc_table_main(int argc, char **argv)
         built = ptc_table_build_accuracy(&t, rows, n);
         break;
     case KIND_PAPER:
-        built = ptc_table_build_paper(&t, rows, n, paper_kind, paper);
+        built = ptc_table_build_paper(&t, rows, n, kind_names_list[to.kind], to.paper);
         break;
     }
     if (built != 0) {
@@ -612,7 +588,6 @@ int ptc_table_main(int argc, char **argv)
 done:
     fflush(stdout);
     free(rows);
-    free(paths);
     ptc_rtable_free(&t);
     ptc_rows_free(&set);
     ptc_filters_free(&filters);

@@ -20,8 +20,12 @@
  * (batch, length) and mode; forwards and backward never allocate.
  *   inference  two ping-pong hidden-state buffers, the variants workspace, the
  *              prune state, pooled/logits (ptc_encoder_layer_forward etc.);
- *   training   every activation backward needs (saved per step) and the
- *              backward scratch. ptc_model_activation_bytes() is the exact size.
+ *   training   also the encoder's training arena (ptc_encoder_train_bytes:
+ *              every step's input and what its backward needs, K/V only for
+ *              kept rows, and the backward scratch), the embedding LayerNorm's
+ *              input and the gradient buffers. ptc_model_activation_bytes() is
+ *              the exact size (capacity: rows a step does not keep are never
+ *              touched, so resident memory follows the kept keys).
  *
  * Dropout: hidden dropout after the embedding LayerNorm, after the attention
  * output projection, after the FFN output projection, and before the classifier
@@ -31,9 +35,9 @@
  *
  * Errors: functions return 0 (PTC_OK) or PTC_EINVAL and write one line into
  * err (err_len bytes, may be NULL). Nothing aborts.
- * Threading: ops->sgemm threads itself; the variants' forwards run OpenMP over
- * (sample, head) pairs; the training path is sequential around sgemm. Every
- * result is bit-identical for any thread count.
+ * Threading: ops->sgemm threads itself; attention forward and backward run
+ * OpenMP over (sample, head) pairs (variants/). Every result, training steps
+ * included, is bit-identical for any thread count.
  */
 #ifndef PTC_MODEL_H
 #define PTC_MODEL_H
@@ -68,12 +72,32 @@ typedef struct ptc_model_config {
     ptc_variant_config variant;
 } ptc_model_config;
 
-/* Presets "bert-base" (12/768/12/3072), "bert-small" (4/512/8/2048), "bert-mini"
+/* A named model shape. The table (model/config.c) is the one vocabulary of
+ * presets for every command; PTC_MODEL_PRESET_DEFAULT is the one default. */
+typedef struct ptc_model_preset {
+    const char *name;
+    size_t layers, hidden, heads, ffn;
+} ptc_model_preset;
+#define PTC_MODEL_PRESET_DEFAULT "bert-base"
+const ptc_model_preset *ptc_model_presets(size_t *count);
+
+/* Presets "bert-base" (12/768/12/3072), "bert-medium" (8/512/8/2048), "bert-small" (4/512/8/2048), "bert-mini"
  * (4/256/4/1024), "bert-tiny" (2/128/2/512); vocab 30522, 512 positions, type
  * vocab 2, 2 classes, dropout 0.1, eps 1e-12. The variant gets its defaults
  * (ptc_variant_config_default) with L_c clamped to the layer count. */
 int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant variant,
                             char *err, size_t err_len);
+/* Upper bounds of ptc_model_config_check, far above any real BERT (bert-large:
+ * hidden 1024, ffn 4096, 512 positions, 335M parameters) and low enough that
+ * the sizes of the model and its activations never overflow size_t. vocab_size
+ * is below 2^31 (token ids are int32). */
+enum {
+    PTC_MAX_HIDDEN = 1 << 16,
+    PTC_MAX_FFN = 1 << 18,
+    PTC_MAX_POSITIONS = 1 << 20, /* also the most combination tokens */
+    PTC_MAX_CLASSES = 1 << 20,   /* also the most token types */
+};
+#define PTC_MAX_PARAMS ((size_t)1 << 34) /* 64 GiB of float32 */
 /* cfg->variant.{n_layers, hidden, n_heads} = cfg->{n_layers, hidden, n_heads} */
 void ptc_model_config_sync(ptc_model_config *cfg);
 int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len);
@@ -105,7 +129,9 @@ typedef struct ptc_params {
     float *tcm_wv, *tcm_bv, *tcm_wo, *tcm_bo;
 } ptc_params;
 
-/* Element counts of the tensors of a config, in slab order; returns the total. */
+/* Element counts of the tensors of a config, in slab order; returns the total,
+ * SIZE_MAX when a count does not fit in size_t (ptc_model_config_check refuses
+ * such configs, and any above PTC_MAX_PARAMS). */
 size_t ptc_param_sizes(const ptc_model_config *cfg, size_t sizes[PTC_NUM_PARAM_TENSORS]);
 /* Short name of tensor i ("wq", "comb_tokens") and whether AdamW decays it
  * (weights and embeddings yes; biases and LayerNorm no). */
@@ -136,13 +162,12 @@ typedef struct ptc_model {
     float *probs;    /* (batch, C) softmax of logits */
     float loss;      /* mean cross-entropy (when labels were given) */
     size_t last_batch, last_n;
+    /* statistics of each step of the last inference forward (ptc_model_forward) */
+    ptc_layer_stats step_stats[PTC_MAX_LAYERS + 1];
+    size_t n_step_stats;
     bool backward_ready;   /* a training forward with labels ran */
     uint64_t selection_hash; /* hash of the kept lists and assignments of the last
                               * training forward (tests: perturbation did not flip them) */
-    /* accounting of the last inference forward, per step of the plan it ran
-     * (ptc_encoder_result.steps): keys attended, query rows, FLOPs, bytes */
-    size_t last_n_steps;
-    ptc_layer_stats last_steps[PTC_MAX_LAYERS + 1];
 } ptc_model;
 
 /* Allocates the parameters and initialises them (seeded, deterministic):
@@ -175,7 +200,7 @@ typedef struct ptc_batch {
 /* Inference forward through the variants' kernels (ptc_encoder_layer_forward,
  * ptc_prune_select, ptc_combine_forward): no dropout, no Gumbel noise. Writes
  * m->logits, m->probs and (with labels) *loss. stats (may be NULL): the layer
- * statistics of every step accumulated; m->last_steps keeps them per step. Needs a plan (either mode) that covers
+ * statistics of every step accumulated. Needs a plan (either mode) that covers
  * the batch. */
 int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_stats *stats,
                       char *err, size_t err_len);
@@ -192,9 +217,10 @@ typedef struct ptc_train_options {
 } ptc_train_options;
 void ptc_train_options_default(ptc_train_options *opt, uint64_t seed);
 
-/* Training forward: the same math as ptc_model_forward (with dropout and
- * Gumbel noise when enabled) on the model's own path built from the ops table,
- * saving every activation backward needs. Needs a training plan. */
+/* Training forward: the same layers as ptc_model_forward
+ * (ptc_encoder_forward_train: bit-identical to inference without dropout and
+ * Gumbel noise), with dropout and Gumbel noise when enabled, saving what
+ * backward needs. Needs a training plan. */
 int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_options *opt,
                             float *loss, char *err, size_t err_len);
 void ptc_model_zero_grad(ptc_model *m);

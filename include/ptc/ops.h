@@ -63,6 +63,46 @@ typedef struct ptc_attention_args {
     float *lse;             /* (n_q) log-sum-exp per query row, or NULL */
 } ptc_attention_args;
 
+/*
+ * Backward of `attention` for one head (flash-attention backward): the
+ * probabilities are recomputed from the forward's saved lse, tile by tile; nothing
+ * of size (n_q, n_kv) is stored. With s, p, r_j as at ptc_attention_args and dO
+ * the gradient of the loss with respect to o:
+ *
+ *   D_i      = sum_c dO[i][c] * o[i][c]
+ *   p[i][j]  = exp(s[i][j] - lse[i])              (0 where s = -INFINITY)
+ *   dP[i][j] = dot(dO_i, v_{r_j})
+ *   dS[i][j] = p[i][j] * (dP[i][j] - D_i)
+ *   dq_i     = scale * sum_j dS[i][j] * k_{r_j}      for every query row i < n_q
+ *   dk_{r_j} = scale * sum_i dS[i][j] * q_i          for every kept key j < n_kv
+ *   dv_{r_j} = sum_i p[i][j] * dO_i
+ *
+ * `fwd` is the forward call's argument block, unchanged: n_q, n_kv, d, q, k, v,
+ * kv_rows, key_bias, scale as given to `attention`; fwd.o (read only here) is the
+ * forward's output and fwd.lse (required, read only) its log-sum-exp, from any
+ * table. key_bias is not differentiated.
+ *
+ * Outputs are overwritten, never read before being written:
+ *   dq: (n_q, d), leading dimension lddq; every row is written. A row with
+ *       lse[i] = -INFINITY (every key masked) gets dq_i = 0 and contributes nothing.
+ *   dk, dv: indexed like k and v (row r_j, leading dimensions lddk, lddv); the rows
+ *       of the kept keys are written (0 for a key whose bias is -INFINITY), no other
+ *       row is touched. kv_rows must not repeat a row (a kept-key list never does).
+ * dq, dk, dv must not overlap each other or any input. Deterministic (a fixed
+ * summation order per table), single-threaded, no heap, no scratch from the caller.
+ */
+typedef struct ptc_attention_bwd_args {
+    ptc_attention_args fwd; /* the forward's arguments, with its o and lse (inputs here) */
+    const float *dout;      /* (n_q, d) dO, leading dimension lddout */
+    size_t lddout;
+    float *dq;              /* (n_q, d), leading dimension lddq */
+    size_t lddq;
+    float *dk;              /* key rows r_j, leading dimension lddk */
+    size_t lddk;
+    float *dv;              /* value rows r_j, leading dimension lddv */
+    size_t lddv;
+} ptc_attention_bwd_args;
+
 typedef struct ptc_ops {
     const char *name;           /* "ref", "avx2", "avx512", "neon" */
     uint32_t required_features; /* PTC_CPU_* bits (ptc/cpu.h) the CPU must have */
@@ -89,6 +129,8 @@ typedef struct ptc_ops {
     void (*attention)(const ptc_attention_args *args);
     void (*attention_importance)(const ptc_attention_args *args,
                                  const float *query_weight, float *importance);
+    /* attention_backward: dq, dk, dv as described at ptc_attention_bwd_args. */
+    void (*attention_backward)(const ptc_attention_bwd_args *args);
 
     /* ---- row ops -----------------------------------------------------------
      * softmax_rows: y[r][c] = exp(x[r][c] + bias[c] - max) / sum; bias may be NULL;
@@ -148,6 +190,10 @@ int ptc_ops_supported(const ptc_ops *ops);
  * lacks or the CPU cannot run; ptc_ops_error() then says why in one line. */
 const ptc_ops *ptc_ops_active(void);
 const char *ptc_ops_error(void);
+/* The table a command's --isa NAME asks for: NULL, "" or "best" give
+ * ptc_ops_active(); a name gives that table if this build has it and the CPU
+ * runs it. NULL with a one-line reason in err otherwise (never a fallback). */
+const ptc_ops *ptc_ops_select(const char *name, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

@@ -167,6 +167,17 @@ size_t ptc_prune_head(const ptc_prune_config *cfg, double a, double b, size_t t,
                       const float *score, const uint8_t *protect, int32_t *keep_pos,
                       uint64_t *scratch);
 
+/* One head's selection from the importance scores of all its t keys, quartiles
+ * pooled over that head alone (the kernel-level benchmark's selection; the
+ * encoder pools the heads of a sample in ptc_prune_select): sorts a copy of
+ * `importance`, takes the linear quantiles q_low and q_high, then
+ * ptc_prune_head with nothing protected. Writes the kept positions (ascending)
+ * to keep_pos (t) and returns their number. scratch:
+ * ptc_prune_select_head_scratch_bytes(t) bytes, 8-byte aligned. */
+size_t ptc_prune_select_head_scratch_bytes(size_t t);
+size_t ptc_prune_select_head(const ptc_prune_config *cfg, size_t t, const float *importance,
+                             int32_t *keep_pos, void *scratch);
+
 /* The pruning state that cascades across layers: per sample and head, the
  * ascending list of kept key rows (row numbers within the sample, see
  * ptc_tokens). Selection composes: kept_next = kept_now[selected], never a
@@ -333,6 +344,20 @@ typedef struct ptc_variant_plan {
  * L_c+1..L on the m tokens; inserted: layers 1..L_c, COMBINE, L_c+1..L. */
 int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
                           char *err, size_t err_len);
+/* The layer rules ptc_variant_plan_make follows, for callers that estimate
+ * without running (FLOP and memory estimates). They read only variant,
+ * n_layers, combine_layer, combine_replaces and prune_first of cfg (no check).
+ *   ptc_variant_combines / prunes: C, PFC / P(F), PFC.
+ *   ptc_plan_last_text_layer: the last encoder layer that sees the text
+ *     tokens: n_layers without combining; L_c - 1 when the module replaces
+ *     L_c, L_c when it follows it.
+ *   ptc_plan_layer_selects: layer l (1-based) scores importance and selects
+ *     the keys of layer l + 1: pruning variant, prune_first <= l and
+ *     l + 1 <= last text layer. */
+bool ptc_variant_combines(ptc_variant variant);
+bool ptc_variant_prunes(ptc_variant variant);
+size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg);
+bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
 size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
 
@@ -354,6 +379,9 @@ typedef struct ptc_encoder_result {
     size_t n_steps;
     ptc_layer_stats steps[PTC_MAX_LAYERS + 1]; /* per step of the plan */
     ptc_layer_stats total;   /* pooled over the steps (ptc_stats_accumulate) */
+    /* FNV-1a of every step's kept-key counts and lists and of the combining
+     * assignment (tests: a perturbation did not flip a selection) */
+    uint64_t selection_hash;
 } ptc_encoder_result;
 
 /* Bytes of the arena ptc_encoder_forward needs for up to (batch, n_text) under
@@ -390,6 +418,90 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
                         const float *x, const ptc_combine_options *combine_opt,
                         void *arena, size_t arena_bytes, ptc_encoder_result *res,
                         char *err, size_t err_len);
+
+/* ---- training: the same forwards saving what backward needs, and backward ----------------
+ * Training runs the code above (one implementation per layer): the forwards
+ * take a save area, add hidden dropout and Gumbel noise, and keep K and V only
+ * for the kept rows (with project_kept), so what is saved scales with the kept
+ * keys; backward recomputes the attention probabilities from the saved
+ * log-sum-exp (ops->attention_backward), in parallel over (sample, head).
+ * Gradients accumulate (+=) into the caller's slabs in a fixed order, so a step
+ * is bit-identical for any thread count. */
+
+/* The linear layer y = x W^T + b on `rows` rows, W (out, in) [out, in], b may
+ * be NULL; its backward: dW += dy^T x, db += colsum(dy) (db may be NULL),
+ * dx = dy W (+= when accumulate; dx may be NULL). */
+void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                const float *x, size_t ldx, const float *w, const float *b,
+                float *y, size_t ldy);
+void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                         const float *x, size_t ldx, const float *w, const float *dy, size_t lddy,
+                         float *dw, float *db, float *dx, size_t lddx, bool accumulate);
+
+/* Counter-based hash of (seed, a, b, c) -> uniform in (0, 1) (53 bits). */
+double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
+/* Hidden dropout of rows [row0, row0 + rows) of sample b at site `site`: x[r][c]
+ * becomes 0 when ptc_hash_u01(seed, site, b, (row0 + r) * cols + c) < p, else
+ * x / (1 - p). Its backward is the same call on the gradient. p = 0: nothing. */
+void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
+                 size_t cols, float *x, size_t ldx);
+/* Dropout sites of ptc_dropout used by the encoder (the model adds its own below 16):
+ * step s (0-based) of the plan: attention output 16 + 2 s, FFN output 17 + 2 s;
+ * the combining module's Gumbel noise 5000 + s. */
+enum { PTC_SITE_ATTN = 16, PTC_SITE_FFN = 17, PTC_SITE_GUMBEL = 5000 };
+
+typedef struct ptc_train_noise {
+    float dropout;      /* hidden dropout probability, [0, 1) */
+    uint64_t seed;      /* dropout masks and Gumbel noise of this step */
+    bool gumbel;        /* Gumbel(0, 1) noise on the combining module's logits */
+    /* test hook: the combining module's value uses the soft assignment (softmax)
+     * instead of onehot(argmax): differentiable, with the straight-through
+     * estimator's gradient formula, so finite differences can check it */
+    bool soft_assign;
+} ptc_train_noise;
+
+/* Gradients mirror the weights (NULL where the weight is NULL). */
+typedef struct ptc_mhsa_grads { float *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo; } ptc_mhsa_grads;
+typedef struct ptc_encoder_grads {
+    ptc_mhsa_grads attn;
+    float *ln1_gamma, *ln1_beta, *w1, *b1, *w2, *b2, *ln2_gamma, *ln2_beta;
+} ptc_encoder_grads;
+typedef struct ptc_combine_grads {
+    float *ln_c_gamma, *ln_c_beta, *ln_e_gamma, *ln_e_beta;
+    float *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
+} ptc_combine_grads;
+typedef struct ptc_encoder_stack_grads {
+    ptc_encoder_grads *layers;    /* (n_layers) */
+    ptc_combine_grads *combine;   /* NULL unless C/PFC */
+} ptc_encoder_stack_grads;
+
+/* Bytes of the training arena for up to (batch, n_text) under cfg: every
+ * step's input and saved activations (capacity for no pruning; the rows a step
+ * does not keep are never touched, so resident memory follows the kept keys),
+ * the shared workspace, the prune state and the backward scratch. 0 with a
+ * message when cfg is invalid. */
+size_t ptc_encoder_train_bytes(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                               size_t ffn, char *err, size_t err_len);
+/* ptc_encoder_forward with dropout and Gumbel noise, saving into the training
+ * arena what ptc_encoder_backward needs. Same arguments as ptc_encoder_forward
+ * (res->out points into the arena); noise NULL: none. With no noise the result
+ * equals ptc_encoder_forward's bit for bit. */
+int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
+                              const ptc_encoder_stack *stack, const ptc_tokens *tok,
+                              const float *x, const ptc_train_noise *noise,
+                              void *arena, size_t arena_bytes, ptc_encoder_result *res,
+                              char *err, size_t err_len);
+/* Bytes of saved activations the last ptc_encoder_forward_train wrote (rows
+ * actually kept, not the capacity). */
+size_t ptc_encoder_saved_bytes(const void *arena);
+/* Backward of the last ptc_encoder_forward_train in this arena: dout (batch,
+ * res->out_rows, hidden) is d loss / d res->out; dx (batch, n_text + n_comb,
+ * hidden) receives d loss / d x (written, pad rows 0); weight gradients are
+ * added into grads. dout may not alias dx or the arena. */
+int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
+                         const ptc_encoder_stack *stack, const ptc_encoder_stack_grads *grads,
+                         const float *dout, float *dx, void *arena, size_t arena_bytes,
+                         char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

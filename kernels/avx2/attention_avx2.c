@@ -40,134 +40,9 @@
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
 #include "avx2.h"
-#include "../attention_common.h"
+#include "attention_avx2.h"
 
-#include <immintrin.h>
-#include <math.h>
-#include <stdbool.h>
 #include <string.h>
-
-#if !defined(__AVX2__) || !defined(__FMA__)
-#error "kernels/avx2/ must be compiled with -mavx2 -mfma"
-#endif
-
-enum {
-    QB = 16,                  /* query rows per block (2 ymm) */
-    KR = 6,                   /* keys per score micro-kernel */
-    CR = 6,                   /* head-dim columns per P x V micro-kernel */
-    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
-    DMAX = 256,               /* head-dim columns held in qt / ot at once */
-};
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
- * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
-ALWAYS_INLINE __m256 exp_avx2(__m256 x)
-{
-    const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
-    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
-    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    /* exp(r), |r| <= ln2/2 */
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
-    /* 2^n: the low bits of t hold n (mod 2^9), and n + 127 is in [1, 254] */
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t),
-                                                         _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-    return _mm256_andnot_ps(underflow, y);
-}
-
-ALWAYS_INLINE float hsum_avx2(__m256 x)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq). */
-static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
-                         size_t dn, float *qt)
-{
-    for (size_t i = 0; i < QB; i++) {
-        if (i < nq) {
-            const float *q = args->q + (i0 + i) * args->ldq + c0;
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = q[c];
-        } else {
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = 0.0f;
-        }
-    }
-}
-
-/* Score micro-kernel, 6 keys x 16 queries.
- * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 6)
- * `accumulate`: add to st (later chunks of a long head dim) instead of starting at 0.
- * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
-static void scores_6x16_avx2(size_t dn, const float *qt, const float *const *k, size_t c0,
-                             float *st, bool accumulate, const float *bias, float scale)
-{
-    const float *k0 = k[0] + c0, *k1 = k[1] + c0, *k2 = k[2] + c0;
-    const float *k3 = k[3] + c0, *k4 = k[4] + c0, *k5 = k[5] + c0;
-    __m256 a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
-    if (accumulate) {
-        a00 = _mm256_load_ps(st + 0 * QB); a01 = _mm256_load_ps(st + 0 * QB + 8);
-        a10 = _mm256_load_ps(st + 1 * QB); a11 = _mm256_load_ps(st + 1 * QB + 8);
-        a20 = _mm256_load_ps(st + 2 * QB); a21 = _mm256_load_ps(st + 2 * QB + 8);
-        a30 = _mm256_load_ps(st + 3 * QB); a31 = _mm256_load_ps(st + 3 * QB + 8);
-        a40 = _mm256_load_ps(st + 4 * QB); a41 = _mm256_load_ps(st + 4 * QB + 8);
-        a50 = _mm256_load_ps(st + 5 * QB); a51 = _mm256_load_ps(st + 5 * QB + 8);
-    } else {
-        a00 = a01 = a10 = a11 = a20 = a21 = _mm256_setzero_ps();
-        a30 = a31 = a40 = a41 = a50 = a51 = _mm256_setzero_ps();
-    }
-    for (size_t c = 0; c < dn; c++) {
-        const __m256 q0 = _mm256_load_ps(qt + c * QB), q1 = _mm256_load_ps(qt + c * QB + 8);
-        __m256 b;
-        b = _mm256_broadcast_ss(k0 + c);
-        a00 = _mm256_fmadd_ps(q0, b, a00); a01 = _mm256_fmadd_ps(q1, b, a01);
-        b = _mm256_broadcast_ss(k1 + c);
-        a10 = _mm256_fmadd_ps(q0, b, a10); a11 = _mm256_fmadd_ps(q1, b, a11);
-        b = _mm256_broadcast_ss(k2 + c);
-        a20 = _mm256_fmadd_ps(q0, b, a20); a21 = _mm256_fmadd_ps(q1, b, a21);
-        b = _mm256_broadcast_ss(k3 + c);
-        a30 = _mm256_fmadd_ps(q0, b, a30); a31 = _mm256_fmadd_ps(q1, b, a31);
-        b = _mm256_broadcast_ss(k4 + c);
-        a40 = _mm256_fmadd_ps(q0, b, a40); a41 = _mm256_fmadd_ps(q1, b, a41);
-        b = _mm256_broadcast_ss(k5 + c);
-        a50 = _mm256_fmadd_ps(q0, b, a50); a51 = _mm256_fmadd_ps(q1, b, a51);
-    }
-    if (bias) {
-        const __m256 s = _mm256_set1_ps(scale);
-        __m256 b;
-        b = _mm256_set1_ps(bias[0]); a00 = _mm256_fmadd_ps(a00, s, b); a01 = _mm256_fmadd_ps(a01, s, b);
-        b = _mm256_set1_ps(bias[1]); a10 = _mm256_fmadd_ps(a10, s, b); a11 = _mm256_fmadd_ps(a11, s, b);
-        b = _mm256_set1_ps(bias[2]); a20 = _mm256_fmadd_ps(a20, s, b); a21 = _mm256_fmadd_ps(a21, s, b);
-        b = _mm256_set1_ps(bias[3]); a30 = _mm256_fmadd_ps(a30, s, b); a31 = _mm256_fmadd_ps(a31, s, b);
-        b = _mm256_set1_ps(bias[4]); a40 = _mm256_fmadd_ps(a40, s, b); a41 = _mm256_fmadd_ps(a41, s, b);
-        b = _mm256_set1_ps(bias[5]); a50 = _mm256_fmadd_ps(a50, s, b); a51 = _mm256_fmadd_ps(a51, s, b);
-    }
-    _mm256_store_ps(st + 0 * QB, a00); _mm256_store_ps(st + 0 * QB + 8, a01);
-    _mm256_store_ps(st + 1 * QB, a10); _mm256_store_ps(st + 1 * QB + 8, a11);
-    _mm256_store_ps(st + 2 * QB, a20); _mm256_store_ps(st + 2 * QB + 8, a21);
-    _mm256_store_ps(st + 3 * QB, a30); _mm256_store_ps(st + 3 * QB + 8, a31);
-    _mm256_store_ps(st + 4 * QB, a40); _mm256_store_ps(st + 4 * QB + 8, a41);
-    _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
-}
 
 /* P x V micro-kernel, `cols` (<= 6, a compile-time constant after inlining)
  * head-dim columns x 16 queries:
@@ -217,26 +92,6 @@ static void pv_tile_avx2(size_t ocn, float *ot, const float *p, const float *con
     }
 }
 
-/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
- * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
- * chunk by chunk. */
-static void tile_scores_avx2(const ptc_attention_args *args, bool resident, size_t i0,
-                             size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
-{
-    const size_t d = args->d;
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_queries(args, i0, nq, c0, dn, qt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < tile->n; g += KR)
-            scores_6x16_avx2(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
-                             last ? tile->bias + g : NULL, args->scale);
-        c0 += dn;
-    } while (c0 < d);
-}
-
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -252,7 +107,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_queries(args, i0, nq, 0, d, qt);
+            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -263,7 +118,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_scores_avx2(args, resident, i0, nq, &tile, qt, st);
+                tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
+                               args->scale, qt, st);
                 /* online softmax over the tile, one lane per query row */
                 __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
                 for (size_t t = 1; t < n; t++) {
@@ -320,7 +176,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            tile_scores_avx2(args, resident, i0, nq, &tile, qt, st);
+            tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
+                           args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));

@@ -21,7 +21,7 @@
  * Packing: op(A) = A by 8x8 register transposes (pack_a_6x_avx2), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
-#include "pack_8x8_avx2.h"
+#include "../x86/pack_8x8.h"
 #include "avx2.h"
 #include "../gemm_driver.h"
 

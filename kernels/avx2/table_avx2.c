@@ -25,6 +25,7 @@ const ptc_ops ptc_ops_avx2 = {
     /* attention family */
     .attention = ptc_attention_avx2,
     .attention_importance = ptc_attention_importance_avx2,
+    .attention_backward = ptc_attention_backward_avx2,
 
 
     /* row ops family */

@@ -41,98 +41,9 @@
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
 #include "avx512.h"
-#include "../attention_common.h"
+#include "attention_avx512.h"
 
-#include <immintrin.h>
-#include <math.h>
-#include <stdbool.h>
 #include <string.h>
-
-#if !defined(__AVX512F__) || !defined(__AVX512DQ__) || !defined(__AVX512BW__) || !defined(__AVX512VL__)
-#error "kernels/avx512/ must be compiled with -mavx512f -mavx512dq -mavx512bw -mavx512vl"
-#endif
-
-enum {
-    W = 16,                   /* floats per zmm */
-    QB = 32,                  /* query rows per block (2 zmm) */
-    KR = 12,                  /* keys per score micro-kernel (24 accumulators) */
-    CR = 12,                  /* head-dim columns per P x V micro-kernel (24 accumulators) */
-    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
-    DMAX = 192,               /* head-dim columns held in qt / ot at once */
-};
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/* exp(x) for 16 floats, max relative error 7.4e-8 on [-87.33, 88];
- * x < -87.33 (and -INFINITY) gives exactly 0; x > 88 is clamped to 88. */
-ALWAYS_INLINE __m512 exp_avx512(__m512 x)
-{
-    const __m512 lo = _mm512_set1_ps(-87.336544f);
-    const __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
-    x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
-    return _mm512_maskz_scalef_ps(live, y, n); /* y * 2^n, 0 where x underflowed */
-}
-
-/* mask of the first `count` (<= 16) lanes */
-ALWAYS_INLINE __mmask16 head_mask(size_t count)
-{
-    return count >= W ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
-}
-
-/* Masked gather / scatter of 16 floats at base + 4*idx[k], with the index vector
- * pinned to zmm0-15 (the "x" constraint; mask in k1-k7). The hardware accepts any
- * index register, but the Bochs emulator that runs these kernels on CPUs without
- * AVX-512 (scripts/bochs/) raises #UD for an index in zmm16-31, which the
- * compiler is free to pick for the intrinsics. Lanes off in `m` are not touched
- * (gather: they are 0). */
-static inline __m512 gather16_masked(__mmask16 m, __m512i idx, const float *base)
-{
-    __m512 r = _mm512_setzero_ps();
-    __asm__ volatile("vgatherdps (%[b],%[i],4), %[r]%{%[k]%}"
-                     : [r] "+&v"(r), [k] "+&Yk"(m)
-                     : [b] "r"(base), [i] "x"(idx)
-                     : "memory");
-    return r;
-}
-
-static inline void scatter16_masked(float *base, __mmask16 m, __m512i idx, __m512 x)
-{
-    __asm__ volatile("vscatterdps %[x], (%[b],%[i],4)%{%[k]%}"
-                     : [k] "+&Yk"(m)
-                     : [b] "r"(base), [i] "x"(idx), [x] "v"(x)
-                     : "memory");
-}
-
-/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq).
- * Each row is read 16 columns at a time (masked tail) and scattered down its
- * column of qt. */
-static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
-                         size_t dn, float *qt)
-{
-    const __m512i down = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                                              11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(QB));
-    for (size_t i = 0; i < QB; i++) {
-        const float *q = i < nq ? args->q + (i0 + i) * args->ldq + c0 : NULL;
-        for (size_t c = 0; c < dn; c += W) {
-            const __mmask16 m = head_mask(dn - c);
-            const __m512 x = q ? _mm512_maskz_loadu_ps(m, q + c) : _mm512_setzero_ps();
-            scatter16_masked(qt + c * QB + i, m, down, x);
-        }
-    }
-}
 
 /* o[i0 + i][oc0 + c] = ot[c][i] * inv_l[i] for i < nq, c < ocn: each output row is
  * gathered 16 columns at a time from its column of ot (masked tail). */
@@ -153,42 +64,6 @@ static void write_output(const ptc_attention_args *args, size_t i0, size_t nq, s
     }
 }
 
-/* Score micro-kernel, 12 keys x 32 queries (24 zmm accumulators).
- * st[r][0..32) (+)= sum_{c < dn} qt[c][0..32) * k[r][c0 + c]   (r < 12)
- * `accumulate`: add to st (later chunks of a long head dim).
- * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
-static void scores_12x32_avx512(size_t dn, const float *qt, const float *const *k, size_t c0,
-                                float *st, bool accumulate, const float *bias, float scale)
-{
-    const float *kr[KR];
-    __m512 a0[KR], a1[KR];
-#pragma GCC unroll 12
-    for (int r = 0; r < KR; r++) {
-        kr[r] = k[r] + c0;
-        a0[r] = accumulate ? _mm512_load_ps(st + r * QB) : _mm512_setzero_ps();
-        a1[r] = accumulate ? _mm512_load_ps(st + r * QB + W) : _mm512_setzero_ps();
-    }
-    for (size_t c = 0; c < dn; c++) {
-        const __m512 q0 = _mm512_load_ps(qt + c * QB), q1 = _mm512_load_ps(qt + c * QB + W);
-#pragma GCC unroll 12
-        for (int r = 0; r < KR; r++) {
-            const __m512 b = _mm512_set1_ps(kr[r][c]);
-            a0[r] = _mm512_fmadd_ps(q0, b, a0[r]);
-            a1[r] = _mm512_fmadd_ps(q1, b, a1[r]);
-        }
-    }
-    const __m512 s = _mm512_set1_ps(scale);
-#pragma GCC unroll 12
-    for (int r = 0; r < KR; r++) {
-        if (bias) {
-            const __m512 b = _mm512_set1_ps(bias[r]);
-            a0[r] = _mm512_fmadd_ps(a0[r], s, b);
-            a1[r] = _mm512_fmadd_ps(a1[r], s, b);
-        }
-        _mm512_store_ps(st + r * QB, a0[r]);
-        _mm512_store_ps(st + r * QB + W, a1[r]);
-    }
-}
 
 /* P x V micro-kernel, `cols` (<= 12, a compile-time constant after inlining)
  * head-dim columns x 32 queries:
@@ -245,26 +120,6 @@ static void pv_tile_avx512(size_t ocn, float *ot, const float *p, const float *c
     }
 }
 
-/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
- * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
- * chunk by chunk. */
-static void tile_scores_avx512(const ptc_attention_args *args, bool resident, size_t i0,
-                               size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
-{
-    const size_t d = args->d;
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_queries(args, i0, nq, c0, dn, qt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < tile->n; g += KR)
-            scores_12x32_avx512(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
-                                last ? tile->bias + g : NULL, args->scale);
-        c0 += dn;
-    } while (c0 < d);
-}
-
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx512(const ptc_attention_args *args, const float *query_weight,
                           float *importance)
@@ -280,7 +135,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_queries(args, i0, nq, 0, d, qt);
+            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -291,7 +146,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             size_t next = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_scores_avx512(args, resident, i0, nq, &tile, qt, st);
+                tile_dots_avx512(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n,
+                                 tile.bias, args->scale, qt, st);
                 /* online softmax over the tile, one lane per query row */
                 __m512 t0 = _mm512_load_ps(st), t1 = _mm512_load_ps(st + W);
                 for (size_t t = 1; t < n; t++) {
@@ -348,7 +204,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + W);
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            tile_scores_avx512(args, resident, i0, nq, &tile, qt, st);
+            tile_dots_avx512(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
+                             args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), lse0));
                 const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), lse1));

@@ -17,6 +17,7 @@ void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, 
 void ptc_attention_avx512(const ptc_attention_args *args);
 void ptc_attention_importance_avx512(const ptc_attention_args *args,
                                   const float *query_weight, float *importance);
+void ptc_attention_backward_avx512(const ptc_attention_bwd_args *args);
 
 
 /* row ops family */

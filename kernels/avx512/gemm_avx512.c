@@ -32,7 +32,7 @@
  * Packing: op(A) = A by 8x8 register transposes (pack_a_14x_avx512), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
-#include "../avx2/pack_8x8_avx2.h"
+#include "../x86/pack_8x8.h"
 #include "avx512.h"
 #include "../gemm_driver.h"
 

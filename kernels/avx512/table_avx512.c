@@ -25,6 +25,7 @@ const ptc_ops ptc_ops_avx512 = {
     /* attention family */
     .attention = ptc_attention_avx512,
     .attention_importance = ptc_attention_importance_avx512,
+    .attention_backward = ptc_attention_backward_avx512,
 
 
     /* row ops family */

@@ -31,122 +31,9 @@
  * lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
 #include "neon.h"
-#include "../attention_common.h"
+#include "attention_neon.h"
 
-#include <arm_neon.h>
-#include <math.h>
-#include <stdbool.h>
 #include <string.h>
-
-#if !defined(__aarch64__) || !defined(__ARM_NEON)
-#error "kernels/neon/ is for aarch64 with Advanced SIMD"
-#endif
-
-enum {
-    QB = 16,                  /* query rows per block (4 q-registers) */
-    KR = 4,                   /* keys per score micro-kernel */
-    CR = 4,                   /* head-dim columns per P x V micro-kernel */
-    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
-    DMAX = 256,               /* head-dim columns held in qt / ot at once */
-};
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/* exp(x) for 4 floats, max relative error 7.4e-8 on [-87.33, 88];
- * x < -87.33 (and -INFINITY) gives 0; x > 88 is clamped to 88. */
-ALWAYS_INLINE float32x4_t exp_neon(float32x4_t x)
-{
-    const float32x4_t lo = vdupq_n_f32(-87.336544f);
-    const uint32x4_t live = vcgeq_f32(x, lo);
-    x = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(88.0f));
-    const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
-    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
-    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
-    float32x4_t y = vdupq_n_f32(1.9875691500e-4f);
-    y = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
-    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
-    /* 2^n, n in [-126, 127] */
-    const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-    y = vmulq_f32(y, vreinterpretq_f32_s32(e));
-    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(y), live));
-}
-
-/* qt[c][i] = q[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq). */
-static void pack_queries(const ptc_attention_args *args, size_t i0, size_t nq, size_t c0,
-                         size_t dn, float *qt)
-{
-    for (size_t i = 0; i < QB; i++) {
-        if (i < nq) {
-            const float *q = args->q + (i0 + i) * args->ldq + c0;
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = q[c];
-        } else {
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = 0.0f;
-        }
-    }
-}
-
-/* one head-dim column c of the score kernel with key values taken from lane L of kv_r */
-#define SCORE_LANE(L)                                                               \
-    do {                                                                            \
-        const float *qc = qt + (c + (L)) * QB;                                      \
-        const float32x4_t q0 = vld1q_f32(qc), q1 = vld1q_f32(qc + 4);               \
-        const float32x4_t q2 = vld1q_f32(qc + 8), q3 = vld1q_f32(qc + 12);          \
-        for (int r = 0; r < KR; r++) {                                              \
-            a[r][0] = vfmaq_laneq_f32(a[r][0], q0, kv[r], L);                       \
-            a[r][1] = vfmaq_laneq_f32(a[r][1], q1, kv[r], L);                       \
-            a[r][2] = vfmaq_laneq_f32(a[r][2], q2, kv[r], L);                       \
-            a[r][3] = vfmaq_laneq_f32(a[r][3], q3, kv[r], L);                       \
-        }                                                                           \
-    } while (0)
-
-/* Score micro-kernel, 4 keys x 16 queries (16 accumulators).
- * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 4)
- * `accumulate`: add to st (later chunks of a long head dim).
- * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
-static void scores_4x16_neon(size_t dn, const float *qt, const float *const *k, size_t c0,
-                             float *st, bool accumulate, const float *bias, float scale)
-{
-    const float *kr[KR];
-    float32x4_t a[KR][4];
-    for (int r = 0; r < KR; r++) {
-        kr[r] = k[r] + c0;
-        for (int v = 0; v < 4; v++)
-            a[r][v] = accumulate ? vld1q_f32(st + r * QB + 4 * v) : vdupq_n_f32(0.0f);
-    }
-    size_t c = 0;
-    for (; c + 4 <= dn; c += 4) {
-        float32x4_t kv[KR];
-        for (int r = 0; r < KR; r++)
-            kv[r] = vld1q_f32(kr[r] + c);
-        SCORE_LANE(0);
-        SCORE_LANE(1);
-        SCORE_LANE(2);
-        SCORE_LANE(3);
-    }
-    for (; c < dn; c++) { /* last d % 4 columns */
-        const float *qc = qt + c * QB;
-        for (int v = 0; v < 4; v++) {
-            const float32x4_t qv = vld1q_f32(qc + 4 * v);
-            for (int r = 0; r < KR; r++)
-                a[r][v] = vfmaq_n_f32(a[r][v], qv, kr[r][c]);
-        }
-    }
-    for (int r = 0; r < KR; r++)
-        for (int v = 0; v < 4; v++) {
-            float32x4_t x = a[r][v];
-            if (bias)
-                x = vfmaq_n_f32(vdupq_n_f32(bias[r]), x, scale);
-            vst1q_f32(st + r * QB + 4 * v, x);
-        }
-}
-#undef SCORE_LANE
 
 /* P x V micro-kernel, 4 head-dim columns x 16 queries (16 accumulators):
  * ot[c][0..16) = alpha * ot[c][0..16) + sum_{t < n} p[t][0..16) * v[t][voff + c]. */
@@ -194,26 +81,6 @@ static void pv_tail_neon(size_t cols, float *ot, const float *p, const float *co
             vst1q_f32(ot + c * QB + 4 * q, a[c][q]);
 }
 
-/* st[t][i] = scale * q_{i0+i} . k_t + bias_t for the tile's keys (rows padded to
- * a multiple of KR). qt holds all of d when `resident`, else it is repacked here
- * chunk by chunk. */
-static void tile_scores_neon(const ptc_attention_args *args, bool resident, size_t i0,
-                             size_t nq, const ptc_attn_key_tile *tile, float *qt, float *st)
-{
-    const size_t d = args->d;
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_queries(args, i0, nq, c0, dn, qt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < tile->n; g += KR)
-            scores_4x16_neon(dn, qt, tile->k + g, c0, st + g * QB, c0 > 0,
-                             last ? tile->bias + g : NULL, args->scale);
-        c0 += dn;
-    } while (c0 < d);
-}
-
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_neon(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -229,7 +96,7 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_queries(args, i0, nq, 0, d, qt);
+            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -243,7 +110,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_scores_neon(args, resident, i0, nq, &tile, qt, st);
+                tile_dots_neon(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
+                               args->scale, qt, st);
                 /* online softmax over the tile, one lane per query row */
                 float32x4_t alpha[4];
                 for (int q = 0; q < 4; q++) {
@@ -303,7 +171,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
         }
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            tile_scores_neon(args, resident, i0, nq, &tile, qt, st);
+            tile_dots_neon(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
+                           args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 float32x4_t acc = vdupq_n_f32(0.0f);
                 for (int q = 0; q < 4; q++)

@@ -25,6 +25,7 @@ const ptc_ops ptc_ops_neon = {
     /* attention family */
     .attention = ptc_attention_neon,
     .attention_importance = ptc_attention_importance_neon,
+    .attention_backward = ptc_attention_backward_neon,
 
 
     /* row ops family */

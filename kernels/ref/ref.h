@@ -18,6 +18,7 @@ void ptc_sgemm_ref(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k,
 void ptc_attention_ref(const ptc_attention_args *args);
 void ptc_attention_importance_ref(const ptc_attention_args *args,
                                   const float *query_weight, float *importance);
+void ptc_attention_backward_ref(const ptc_attention_bwd_args *args);
 
 void ptc_softmax_rows_ref(size_t rows, size_t cols, const float *x, size_t ldx,
                           const float *bias, float *y, size_t ldy);

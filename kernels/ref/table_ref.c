@@ -10,6 +10,7 @@ const ptc_ops ptc_ops_ref = {
     .sgemm = ptc_sgemm_ref,
     .attention = ptc_attention_ref,
     .attention_importance = ptc_attention_importance_ref,
+    .attention_backward = ptc_attention_backward_ref,
     .softmax_rows = ptc_softmax_rows_ref,
     .layernorm_fwd = ptc_layernorm_fwd_ref,
     .layernorm_bwd = ptc_layernorm_bwd_ref,

@@ -14,21 +14,26 @@
  *   predict_variant        predict --variant PF --p 0.5 runs (and a sweep is refused)
  */
 #include "../ptc_test.h"
-#include "cli_capture.h"
+#include "harness_util.h"
 #include "learn/train.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <math.h>
 #include <string.h>
+
+#define TINY_MODEL "--model", "bert-tiny", "--hidden", "32", "--heads", "2", "--ffn", "64"
+#define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
+              "--synthetic-test", "128", "--max-len", "128"
 
 /* trains a 4-layer baseline for one epoch into dir; false on failure */
 static bool train_baseline(ptc_test_ctx *ctx, const char *dir)
 {
     char buf[8192];
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
     char *argv[] = {"train", SYNTH, TINY_MODEL, "--layers", "4", "--epochs", "1", "--out",
                     (char *)dir, "--threads", "1", "--quiet", NULL};
-    const int rc = run_captured(ptc_train_main, argv, buf, sizeof buf);
+    const int rc = ptc_test_run_captured(ptc_train_main, argv, buf, sizeof buf);
     return ptc_check(ctx, rc == 0, "train: rc %d: %s", rc, buf);
 }
 
@@ -47,7 +52,7 @@ static size_t count_lines(const char *path)
 PTC_TEST(eval_inference_sweep)
 {
     char dir[512], json[600], rows[600], pred[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "sweep");
+    ptc_test_tmp_dir(dir, sizeof dir, "sweep");
     if (!train_baseline(ctx, dir))
         return;
     snprintf(json, sizeof json, "%s/sweep.json", dir);
@@ -55,7 +60,7 @@ PTC_TEST(eval_inference_sweep)
     snprintf(pred, sizeof pred, "%s/pred.tsv", dir);
     char *argv[] = {"eval", "--run", dir, "--variant", "PF", "--p", "0.9,0.7", "--json", json,
                     "--rows", rows, "--predictions", pred, "--threads", "1", NULL};
-    int rc = run_quiet(ptc_eval_main, argv, buf, sizeof buf);
+    int rc = ptc_test_run_io(ptc_eval_main, argv, NULL, 0, buf, sizeof buf);
     if (!ptc_check(ctx, rc == 0, "eval sweep: rc %d: %s", rc, buf))
         return;
     json_t *all = json_load_file(json, 0, NULL);
@@ -84,7 +89,7 @@ PTC_TEST(eval_inference_sweep)
     ptc_check(ctx, count_lines(rows) == 2, "rows: %zu lines", count_lines(rows));
     /* the baseline point keeps every key in every step */
     char *a2[] = {"eval", "--run", dir, "--json", json, "--threads", "1", NULL};
-    rc = run_quiet(ptc_eval_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_io(ptc_eval_main, a2, NULL, 0, buf, sizeof buf);
     json_t *b = json_load_file(json, 0, NULL);
     json_t *keys = json_object_get(b, "keys_mean"), *toks = json_object_get(b, "tokens_mean");
     ptc_check(ctx, rc == 0 && json_array_size(keys) == 4, "baseline eval: rc %d", rc);
@@ -94,13 +99,13 @@ PTC_TEST(eval_inference_sweep)
                   "baseline step %zu: %.2f keys, %.2f tokens", s,
                   json_number_value(json_array_get(keys, s)), json_number_value(json_array_get(toks, 0)));
     json_decref(b);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 PTC_TEST(eval_inference_refused)
 {
     char dir[512], rows[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "refused");
+    ptc_test_tmp_dir(dir, sizeof dir, "refused");
     if (!train_baseline(ctx, dir))
         return;
     snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
@@ -113,18 +118,18 @@ PTC_TEST(eval_inference_refused)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char *argv[] = {"eval", "--run", dir, "--variant", "PF", (char *)cases[k][0],
                         (char *)cases[k][1], "--rows", rows, "--threads", "1", NULL};
-        const int rc = run_quiet(ptc_eval_main, argv, buf, sizeof buf);
+        const int rc = ptc_test_run_io(ptc_eval_main, argv, NULL, 0, buf, sizeof buf);
         ptc_check(ctx, rc != 0 && strstr(buf, cases[k][2]) && strchr(buf, '\n') == buf + strlen(buf) - 1,
                   "%s %s: rc %d: '%s'", cases[k][0], cases[k][1], rc, buf);
     }
     ptc_check(ctx, count_lines(rows) == 0, "a refused sweep wrote rows");
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 PTC_TEST(predict_variant)
 {
     char dir[512], in[600], outp[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "predict-variant");
+    ptc_test_tmp_dir(dir, sizeof dir, "predict-variant");
     if (!train_baseline(ctx, dir))
         return;
     snprintf(in, sizeof in, "%s/in.tsv", dir);
@@ -134,14 +139,14 @@ PTC_TEST(predict_variant)
     fclose(f);
     char *a1[] = {"predict", "--run", dir, "--input", in, "--output", outp, "--variant", "PF",
                   "--p", "0.5", NULL};
-    int rc = run_captured(ptc_predict_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_predict_main, a1, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && count_lines(outp) == 3, "predict PF: rc %d: '%s'", rc, buf);
     char *a2[] = {"predict", "--run", dir, "--input", in, "--output", outp, "--variant", "PF",
                   "--p", "0.5,0.7", NULL};
-    rc = run_captured(ptc_predict_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_predict_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc != 0 && strstr(buf, "point"), "predict sweep refused: rc %d: '%s'", rc, buf);
     char *a3[] = {"predict", "--run", dir, "--input", in, "--variant", "C", NULL};
-    rc = run_captured(ptc_predict_main, a3, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_predict_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc != 0 && strstr(buf, "combining"), "predict C refused: rc %d: '%s'", rc, buf);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }

@@ -104,7 +104,7 @@ PTC_TEST(sweep_refuses_impossible_values)
         {{"--model", "bert-tiny", "--lc", "7"}, "outside 1..2"},
         {{"--model", "768,12,7,3072"}, "7 heads do not divide hidden 768"},
         {{"--model", "bert-huge"}, "unknown model 'bert-huge'"},
-        {{"--variant", "baseline,foo"}, "--variant: unknown value 'foo'"},
+        {{"--variant", "baseline,foo"}, "--variant: unknown variant 'foo'"},
         {{"--rule", "fuzzy"}, "--rule: unknown value"},
         {{"--m", "0"}, "--m: 0 is below 1"},
         {{"--threads", "0"}, "--threads: 0 is below 1"},

@@ -14,7 +14,7 @@
  *                       LaTeX renders; no accuracy rows is a one-line error
  */
 #include "../ptc_test.h"
-#include "cli_capture.h"
+#include "harness_util.h"
 #include "report/report.h"
 
 #include <math.h>
@@ -82,12 +82,12 @@ static bool csv_line(const char *path, const char *prefix, char *out, size_t len
 PTC_TEST(table_paper_tests)
 {
     char dir[512], csv[600], buf[8192], line[2048];
-    tmp_dir(dir, sizeof dir, "table-paper");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "table-paper");
+    ptc_test_rm_rf(dir);
     write_fixture(dir);
     snprintf(csv, sizeof csv, "%s/tests.csv", dir);
     char *argv[] = {"table", "--kind", "tests", "--format", "csv", "--out", csv, dir, NULL};
-    const int rc = run_captured(ptc_table_main, argv, buf, sizeof buf);
+    const int rc = ptc_test_run_captured(ptc_table_main, argv, buf, sizeof buf);
     if (!ptc_check(ctx, rc == 0, "table --kind tests: rc %d: %s", rc, buf))
         return;
     ptc_check(ctx, csv_line(csv, "bbc,PF,", line, sizeof line) && strstr(line, ",confirmed,"),
@@ -103,18 +103,18 @@ PTC_TEST(table_paper_tests)
     /* BERT's accuracy: 70.1, 70.2, 70.3: mean 70.2, sd 0.1, interval 70.2 ± 4.303 * 0.1 / sqrt 3 */
     ptc_check(ctx, csv_line(csv, "bbc,BERT,", line, sizeof line) && strstr(line, ",70.1999") &&
                    strstr(line, ",69.95"), "BERT: '%s'", line);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 PTC_TEST(table_paper_layouts)
 {
     char dir[512], out[600], buf[8192], text[16384];
-    tmp_dir(dir, sizeof dir, "table-paper-layouts");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "table-paper-layouts");
+    ptc_test_rm_rf(dir);
     write_fixture(dir);
     snprintf(out, sizeof out, "%s/t.md", dir);
     char *a2[] = {"table", "--kind", "table2", "--paper", "--out", out, dir, NULL};
-    int rc = run_captured(ptc_table_main, a2, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_table_main, a2, buf, sizeof buf);
     FILE *f = fopen(out, "r");
     size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
     text[n] = '\0';
@@ -124,7 +124,7 @@ PTC_TEST(table_paper_layouts)
                    strstr(text, "| PF | 90.2 ± 0.1 | 97.9 |") && strstr(text, "| C L3 | 70.2 ± 0.1 | 96.8 |"),
               "table2: rc %d: %s", rc, text);
     char *a4[] = {"table", "--kind", "table4", "--paper", "--format", "latex", "--out", out, dir, NULL};
-    rc = run_captured(ptc_table_main, a4, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_table_main, a4, buf, sizeof buf);
     f = fopen(out, "r");
     n = f ? fread(text, 1, sizeof text - 1, f) : 0;
     text[n] = '\0';
@@ -138,7 +138,7 @@ PTC_TEST(table_paper_layouts)
     fputs("{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"phase\":\"infer\",\"label\":\"x\"}\n", f);
     fclose(f);
     char *a5[] = {"table", "--kind", "table2", empty, NULL};
-    rc = run_captured(ptc_table_main, a5, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_table_main, a5, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "no accuracy rows"), "no rows: rc %d: '%s'", rc, buf);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }

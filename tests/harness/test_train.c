@@ -7,7 +7,8 @@
  *                            for baseline and for PFC (pruning in layer 2 and the
  *                            combining module at L_c = 4); eval's JSON has the
  *                            metrics, a confusion matrix summing to the split size
- *                            and keys kept per step
+ *                            and keys kept per step (fewer in PFC's pruned layer
+ *                            3 than in layer 1); --out's missing parents are created
  *   train_resume_identical   16 steps straight vs 5 steps (--max-steps, mid-epoch)
  *                            + --resume: byte-identical last and best checkpoints
  *                            (dropout and Gumbel noise on)
@@ -20,7 +21,7 @@
 #include "../ptc_test.h"
 #include "learn/train.h"
 #include "report/report.h"
-#include "cli_capture.h"
+#include "harness_util.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -30,13 +31,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#define TINY_MODEL "--model", "bert-tiny", "--hidden", "32", "--heads", "2", "--ffn", "64"
+#define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
+              "--synthetic-test", "128", "--max-len", "128"
 
-static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
+/* keys[0..*steps): eval's keys_mean, keys attended per (sample, head) by step */
+static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps, double *keys)
 {
-    char json[600], buf[4096];
+    char json[700], buf[4096];
     snprintf(json, sizeof json, "%s/eval.json", dir);
     char *argv[] = {"eval", "--run", (char *)dir, "--json", json, "--threads", "1", NULL};
-    const int rc = run_quiet(ptc_eval_main, argv, buf, sizeof buf);
+    fflush(stdout);
+    const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    close(nul);
+    const int rc = ptc_test_run_captured(ptc_eval_main, argv, buf, sizeof buf);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
     if (!ptc_check(ctx, rc == 0, "eval %s: rc %d: %s", dir, rc, buf))
         return 0;
     json_error_t je;
@@ -53,7 +65,10 @@ static double eval_accuracy(ptc_test_ctx *ctx, const char *dir, size_t *steps)
     ptc_check(ctx, json_number_value(json_object_get(j, "macro_f1")) > 0 &&
                    fabs(json_number_value(json_object_get(j, "micro_f1")) - acc) < 1e-9,
               "F1 fields");
-    *steps = json_array_size(json_object_get(j, "keys_mean"));
+    json_t *km = json_object_get(j, "keys_mean");
+    *steps = json_array_size(km);
+    for (size_t i = 0; i < *steps && i <= PTC_MAX_LAYERS; i++)
+        keys[i] = json_number_value(json_array_get(km, i));
     json_decref(j);
     return acc;
 }
@@ -64,9 +79,10 @@ PTC_TEST(train_synthetic_learns)
         const char *variant, *layers, *lc;
     } runs[] = {{"baseline", "2", NULL}, {"PFC", "4", "4"}};
     for (size_t k = 0; k < 2; k++) {
-        char dir[512], buf[8192];
-        tmp_dir(dir, sizeof dir, runs[k].variant);
-        rm_rf(dir);
+        char top[512], dir[600], buf[8192];
+        ptc_test_tmp_dir(top, sizeof top, runs[k].variant);
+        ptc_test_rm_rf(top);
+        snprintf(dir, sizeof dir, "%s/runs/demo", top); /* parents created by train */
         char *argv[64] = {"train", SYNTH, TINY_MODEL, "--layers", (char *)runs[k].layers,
                           "--variant", (char *)runs[k].variant, "--epochs", k ? "12" : "8",
                           "--lr", k ? "5e-3" : "3e-3", "--dropout", "0", "--p", "0.7",
@@ -80,16 +96,26 @@ PTC_TEST(train_synthetic_learns)
             argv[a++] = (char *)runs[k].lc;
         }
         argv[a] = NULL;
-        const int rc = run_captured(ptc_train_main, argv, buf, sizeof buf);
+        const int rc = ptc_test_run_captured(ptc_train_main, argv, buf, sizeof buf);
         if (!ptc_check(ctx, rc == 0, "train %s: rc %d: %s", runs[k].variant, rc, buf))
             continue;
         ptc_check(ctx, strstr(buf, "epoch 1/") && strstr(buf, "dev loss"), "%s: no epoch lines: %s",
                   runs[k].variant, buf);
         size_t steps = 0;
-        const double acc = eval_accuracy(ctx, dir, &steps);
+        double keys[PTC_MAX_LAYERS + 1] = {0};
+        const double acc = eval_accuracy(ctx, dir, &steps, keys);
         ptc_check(ctx, acc > 0.6, "%s: test accuracy %.3f (chance 0.25)", runs[k].variant, acc);
         ptc_check(ctx, steps == (k ? 4u : 2u), "%s: %zu steps of kept keys", runs[k].variant, steps);
-        char path[600];
+        /* baseline attends every key in both layers; PFC (L1, L2 selects, L3 pruned, C) fewer
+         * in layer 3 than in layer 1, none in the combining step */
+        if (k == 0)
+            ptc_check(ctx, keys[0] > 1 && keys[1] == keys[0], "baseline keys by step %.2f %.2f",
+                      keys[0], keys[1]);
+        else
+            ptc_check(ctx, keys[0] > 1 && keys[1] == keys[0] && keys[2] < keys[0] &&
+                               keys[2] >= 0.7 * keys[0] - 1 && keys[3] == 0,
+                      "PFC keys by step %.2f %.2f %.2f %.2f", keys[0], keys[1], keys[2], keys[3]);
+        char path[700];
         snprintf(path, sizeof path, "%s/train_log.jsonl", dir);
         FILE *f = fopen(path, "r");
         size_t vals = 0, lines = 0;
@@ -104,7 +130,7 @@ PTC_TEST(train_synthetic_learns)
                   runs[k].variant, lines, vals);
         if (getenv("PTC_TEST_VERBOSE"))
             printf("  %s: test accuracy %.4f\n", runs[k].variant, acc);
-        rm_rf(dir);
+        ptc_test_rm_rf(top);
     }
 }
 
@@ -129,24 +155,24 @@ static bool same_file(const char *a, const char *b)
 PTC_TEST(train_resume_identical)
 {
     char straight[512], resumed[512], buf[8192];
-    tmp_dir(straight, sizeof straight, "straight");
-    tmp_dir(resumed, sizeof resumed, "resumed");
-    rm_rf(straight);
-    rm_rf(resumed);
+    ptc_test_tmp_dir(straight, sizeof straight, "straight");
+    ptc_test_tmp_dir(resumed, sizeof resumed, "resumed");
+    ptc_test_rm_rf(straight);
+    ptc_test_rm_rf(resumed);
 #define RESUME_ARGS "train", "--data", "synthetic", "--synthetic-train", "120", "--synthetic-dev", "32", \
                     "--synthetic-test", "32", "--max-len", "64", TINY_MODEL, "--layers", "4",           \
                     "--variant", "PFC", "--lc", "4", "--p", "0.7", "--epochs", "2", "--batch", "16",    \
                     "--lr", "3e-3", "--seed", "5", "--threads", "1", "--no-progress"
     char *a1[] = {RESUME_ARGS, "--out", straight, NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "straight: rc %d: %s", rc, buf);
     char *a2[] = {RESUME_ARGS, "--out", resumed, "--max-steps", "5", NULL};
-    rc = run_captured(ptc_train_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(buf, "stopped at step 5"), "first half: rc %d: %s", rc, buf);
     char *a3[] = {RESUME_ARGS, "--out", resumed, "--resume", NULL};
-    rc = run_captured(ptc_train_main, a3, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(buf, "resuming"), "resume: rc %d: %s", rc, buf);
-    static const char *const files[] = {"last.safetensors", "best.safetensors"};
+    static const char *const files[] = {"last/model.safetensors", "best.safetensors"};
     for (size_t i = 0; i < 2; i++) {
         char p1[600], p2[600];
         snprintf(p1, sizeof p1, "%s/%s", straight, files[i]);
@@ -155,18 +181,18 @@ PTC_TEST(train_resume_identical)
     }
     /* a different seed is refused on resume */
     char *a4[] = {RESUME_ARGS, "--out", resumed, "--resume", "--seed", "6", NULL};
-    rc = run_captured(ptc_train_main, a4, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a4, buf, sizeof buf);
     ptc_check(ctx, rc != 0 && strstr(buf, "--seed"), "resume with another seed: rc %d: %s", rc, buf);
-    rm_rf(straight);
-    rm_rf(resumed);
+    ptc_test_rm_rf(straight);
+    ptc_test_rm_rf(resumed);
 #undef RESUME_ARGS
 }
 
 PTC_TEST(train_errors)
 {
     char dir[512], tsv[600], labels[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "errors");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "errors");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -184,46 +210,46 @@ PTC_TEST(train_errors)
     /* the synthetic vocabulary stands in for a vocab file: --data synthetic with --train */
     char *a1[] = {"train", "--train", tsv, "--labels", labels, "--vocab", "tests/data/vocab_tiny.txt",
                   "--out", out, "--no-progress", NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     char want[700];
     snprintf(want, sizeof want, "%s:2: label 7 out of range", tsv);
     ptc_check(ctx, rc == 1 && strstr(buf, want), "bad line: rc %d: '%s'", rc, buf);
     char *a2[] = {"train", "--train", "/nonexistent/train.tsv", "--labels", labels, "--vocab",
                   "tests/data/vocab_tiny.txt", "--out", out, NULL};
-    rc = run_captured(ptc_train_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "/nonexistent/train.tsv: cannot open") &&
                    strchr(buf, '\n') == buf + strlen(buf) - 1,
               "missing file: rc %d: '%s'", rc, buf);
     char *a3[] = {"train", SYNTH, "--out", out, "--frobnicate", NULL};
-    rc = run_captured(ptc_train_main, a3, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc == 2 && strstr(buf, "--frobnicate"), "unknown option: rc %d: '%s'", rc, buf);
     char *a4[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--out", out, "--resume", NULL};
-    rc = run_captured(ptc_train_main, a4, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a4, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "nothing to resume"), "resume without state: rc %d: '%s'", rc, buf);
     /* a real run, then eval with a shape that does not match its checkpoint */
     char *a5[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--epochs", "1", "--out", out,
                   "--threads", "1", "--quiet", NULL};
-    rc = run_captured(ptc_train_main, a5, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_train_main, a5, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "train: rc %d: '%s'", rc, buf);
     char *a6[] = {"eval", "--run", out, "--hidden", "64", NULL};
-    rc = run_captured(ptc_eval_main, a6, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_eval_main, a6, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "config mismatch") && strstr(buf, "hidden 32"),
               "mismatched eval: rc %d: '%s'", rc, buf);
     char *a7[] = {"eval", "--checkpoint", "/nonexistent/x.safetensors", SYNTH, NULL};
-    rc = run_captured(ptc_eval_main, a7, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_eval_main, a7, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "/nonexistent/x.safetensors"), "missing checkpoint: rc %d: '%s'",
               rc, buf);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 PTC_TEST(predict_tsv)
 {
     char dir[512], in[600], outp[600], buf[8192];
-    tmp_dir(dir, sizeof dir, "predict");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "predict");
+    ptc_test_rm_rf(dir);
     char *a1[] = {"train", SYNTH, TINY_MODEL, "--layers", "2", "--epochs", "1", "--out", dir,
                   "--threads", "1", "--quiet", NULL};
-    int rc = run_captured(ptc_train_main, a1, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_train_main, a1, buf, sizeof buf);
     if (!ptc_check(ctx, rc == 0, "train: rc %d: '%s'", rc, buf))
         return;
     snprintf(in, sizeof in, "%s/in.tsv", dir);
@@ -232,7 +258,7 @@ PTC_TEST(predict_tsv)
     fputs("filler1 core2x0 filler7\n1\tcore0x1 filler3\nunknown words here\n", f);
     fclose(f);
     char *a2[] = {"predict", "--run", dir, "--input", in, "--output", outp, NULL};
-    rc = run_captured(ptc_predict_main, a2, buf, sizeof buf);
+    rc = ptc_test_run_captured(ptc_predict_main, a2, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "predict: rc %d: '%s'", rc, buf);
     f = fopen(outp, "r");
     char line[1024];
@@ -246,7 +272,7 @@ PTC_TEST(predict_tsv)
     if (f)
         fclose(f);
     ptc_check(ctx, lines == 4 && header, "predict output: %zu lines, header %d", lines, header);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 /* `ptc table --kind accuracy` on experiment-style rows: two seeds of BERT and PF
@@ -254,8 +280,8 @@ PTC_TEST(predict_tsv)
 PTC_TEST(table_accuracy_kind)
 {
     char dir[512], rows[600], out[600], buf[4096];
-    tmp_dir(dir, sizeof dir, "table");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "table");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -275,7 +301,7 @@ PTC_TEST(table_accuracy_kind)
     fprintf(f, fmt, "PF", "prune", "0.9", 1, "train", 0.92, 0.91, 0.92, 0.8, 0.7, 1.1);
     fclose(f);
     char *argv[] = {"table", "--kind", "accuracy", "--format", "csv", "--out", out, rows, NULL};
-    int rc = run_captured(ptc_table_main, argv, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_table_main, argv, buf, sizeof buf);
     ptc_check(ctx, rc == 0, "table: rc %d: %s", rc, buf);
     f = fopen(out, "r");
     char line[3][512] = {"", "", ""};
@@ -303,15 +329,15 @@ PTC_TEST(table_accuracy_kind)
                    fabs(v[1][9] - 0.8) < 1e-12 && fabs(v[1][10] - 0.7) < 1e-12 &&
                    fabs(v[1][11] - 1.3) < 1e-12 && fabs(v[1][12] - 1.1) < 1e-12,
               "PF line '%s'", line[2]);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }
 
 /* `ptc plot` on experiment-style rows writes the two accuracy plots' scripts and data. */
 PTC_TEST(plot_accuracy)
 {
     char dir[512], rows[600], out[600], buf[4096];
-    tmp_dir(dir, sizeof dir, "plot");
-    rm_rf(dir);
+    ptc_test_tmp_dir(dir, sizeof dir, "plot");
+    ptc_test_rm_rf(dir);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0)
@@ -333,7 +359,7 @@ PTC_TEST(plot_accuracy)
     const int saved = dup(1), nul = open("/dev/null", O_WRONLY);
     dup2(nul, 1);
     close(nul);
-    int rc = run_captured(ptc_plot_main, argv, buf, sizeof buf);
+    int rc = ptc_test_run_captured(ptc_plot_main, argv, buf, sizeof buf);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -353,5 +379,5 @@ PTC_TEST(plot_accuracy)
     ptc_check(ctx, data == 2 && p07, "accuracy_vs_p.dat: %zu points, p 0.7 pooled %d", data, p07);
     snprintf(path, sizeof path, "%s/accuracy_vs_speedup.gp", out);
     ptc_check(ctx, access(path, R_OK) == 0, "no %s", path);
-    rm_rf(dir);
+    ptc_test_rm_rf(dir);
 }

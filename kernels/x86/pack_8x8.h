@@ -1,16 +1,16 @@
 /*
- * kernels/avx2/pack_8x8_avx2.h — 8x8 in-register transposes for packing GEMM panels.
+ * kernels/x86/pack_8x8.h — 8x8 in-register transposes for packing GEMM panels.
  *
  * Shared by the AVX2 and AVX-512 sgemm packers (both are built with AVX2 enabled):
  * op(A) = A is stored by rows, an A micro-panel wants k-major columns of MR, so 8
  * k values are read from each of up to 8 rows, transposed in registers, and
  * stored as 8 panel rows. Reads exactly 8 floats of each of `rows` rows.
  */
-#ifndef PTC_KERNELS_PACK_8X8_AVX2_H
-#define PTC_KERNELS_PACK_8X8_AVX2_H
+#ifndef PTC_KERNELS_X86_PACK_8X8_H
+#define PTC_KERNELS_X86_PACK_8X8_H
 
 #if !defined(__AVX2__)
-#error "pack_8x8_avx2.h needs AVX2 (-mavx2)"
+#error "pack_8x8.h needs AVX2 (-mavx2)"
 #endif
 
 #include <immintrin.h>
@@ -62,4 +62,4 @@ static inline void pack_8_columns(const float *src, size_t ld, size_t rows, floa
     }
 }
 
-#endif /* PTC_KERNELS_PACK_8X8_AVX2_H */
+#endif /* PTC_KERNELS_X86_PACK_8X8_H */

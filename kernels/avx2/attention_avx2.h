@@ -1,0 +1,163 @@
+/*
+ * kernels/avx2/attention_avx2.h — the pieces of the AVX2 attention kernels that the
+ * forward (attention_avx2.c) and the backward (attention_backward_avx2.c) share:
+ * block sizes, exp, horizontal sum, the transposed packing of a block of query
+ * rows, and the "queries in lanes" dot-product micro-kernel (scores, and dP in the
+ * backward). Design notes: the header comment of attention_avx2.c.
+ */
+#ifndef PTC_KERNELS_AVX2_ATTENTION_AVX2_H
+#define PTC_KERNELS_AVX2_ATTENTION_AVX2_H
+
+#include "../attention_common.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "kernels/avx2/ must be compiled with -mavx2 -mfma"
+#endif
+
+enum {
+    QB = 16,                  /* query rows per block (2 ymm) */
+    KR = 6,                   /* keys per score micro-kernel */
+    CR = 6,                   /* head-dim columns per P x V micro-kernel */
+    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    DMAX = 256,               /* head-dim columns held in qt / ot at once */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
+ * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
+ALWAYS_INLINE __m256 exp_avx2(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 n = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    /* exp(r), |r| <= ln2/2 */
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    /* 2^n: the low bits of t hold n (mod 2^9), and n + 127 is in [1, 254] */
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t),
+                                                         _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    return _mm256_andnot_ps(underflow, y);
+}
+
+ALWAYS_INLINE float hsum_avx2(__m256 x)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq): a block of
+ * query rows (q, or dO in the backward) packed transposed. */
+static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, size_t nq,
+                                        size_t c0, size_t dn, float *qt)
+{
+    for (size_t i = 0; i < QB; i++) {
+        if (i < nq) {
+            const float *q = x + (i0 + i) * ldx + c0;
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = q[c];
+        } else {
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = 0.0f;
+        }
+    }
+}
+
+/* Score micro-kernel, 6 keys x 16 queries.
+ * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 6)
+ * `accumulate`: add to st (later chunks of a long head dim) instead of starting at 0.
+ * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
+static inline void scores_6x16_avx2(size_t dn, const float *qt, const float *const *k, size_t c0,
+                             float *st, bool accumulate, const float *bias, float scale)
+{
+    const float *k0 = k[0] + c0, *k1 = k[1] + c0, *k2 = k[2] + c0;
+    const float *k3 = k[3] + c0, *k4 = k[4] + c0, *k5 = k[5] + c0;
+    __m256 a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+    if (accumulate) {
+        a00 = _mm256_load_ps(st + 0 * QB); a01 = _mm256_load_ps(st + 0 * QB + 8);
+        a10 = _mm256_load_ps(st + 1 * QB); a11 = _mm256_load_ps(st + 1 * QB + 8);
+        a20 = _mm256_load_ps(st + 2 * QB); a21 = _mm256_load_ps(st + 2 * QB + 8);
+        a30 = _mm256_load_ps(st + 3 * QB); a31 = _mm256_load_ps(st + 3 * QB + 8);
+        a40 = _mm256_load_ps(st + 4 * QB); a41 = _mm256_load_ps(st + 4 * QB + 8);
+        a50 = _mm256_load_ps(st + 5 * QB); a51 = _mm256_load_ps(st + 5 * QB + 8);
+    } else {
+        a00 = a01 = a10 = a11 = a20 = a21 = _mm256_setzero_ps();
+        a30 = a31 = a40 = a41 = a50 = a51 = _mm256_setzero_ps();
+    }
+    for (size_t c = 0; c < dn; c++) {
+        const __m256 q0 = _mm256_load_ps(qt + c * QB), q1 = _mm256_load_ps(qt + c * QB + 8);
+        __m256 b;
+        b = _mm256_broadcast_ss(k0 + c);
+        a00 = _mm256_fmadd_ps(q0, b, a00); a01 = _mm256_fmadd_ps(q1, b, a01);
+        b = _mm256_broadcast_ss(k1 + c);
+        a10 = _mm256_fmadd_ps(q0, b, a10); a11 = _mm256_fmadd_ps(q1, b, a11);
+        b = _mm256_broadcast_ss(k2 + c);
+        a20 = _mm256_fmadd_ps(q0, b, a20); a21 = _mm256_fmadd_ps(q1, b, a21);
+        b = _mm256_broadcast_ss(k3 + c);
+        a30 = _mm256_fmadd_ps(q0, b, a30); a31 = _mm256_fmadd_ps(q1, b, a31);
+        b = _mm256_broadcast_ss(k4 + c);
+        a40 = _mm256_fmadd_ps(q0, b, a40); a41 = _mm256_fmadd_ps(q1, b, a41);
+        b = _mm256_broadcast_ss(k5 + c);
+        a50 = _mm256_fmadd_ps(q0, b, a50); a51 = _mm256_fmadd_ps(q1, b, a51);
+    }
+    if (bias) {
+        const __m256 s = _mm256_set1_ps(scale);
+        __m256 b;
+        b = _mm256_set1_ps(bias[0]); a00 = _mm256_fmadd_ps(a00, s, b); a01 = _mm256_fmadd_ps(a01, s, b);
+        b = _mm256_set1_ps(bias[1]); a10 = _mm256_fmadd_ps(a10, s, b); a11 = _mm256_fmadd_ps(a11, s, b);
+        b = _mm256_set1_ps(bias[2]); a20 = _mm256_fmadd_ps(a20, s, b); a21 = _mm256_fmadd_ps(a21, s, b);
+        b = _mm256_set1_ps(bias[3]); a30 = _mm256_fmadd_ps(a30, s, b); a31 = _mm256_fmadd_ps(a31, s, b);
+        b = _mm256_set1_ps(bias[4]); a40 = _mm256_fmadd_ps(a40, s, b); a41 = _mm256_fmadd_ps(a41, s, b);
+        b = _mm256_set1_ps(bias[5]); a50 = _mm256_fmadd_ps(a50, s, b); a51 = _mm256_fmadd_ps(a51, s, b);
+    }
+    _mm256_store_ps(st + 0 * QB, a00); _mm256_store_ps(st + 0 * QB + 8, a01);
+    _mm256_store_ps(st + 1 * QB, a10); _mm256_store_ps(st + 1 * QB + 8, a11);
+    _mm256_store_ps(st + 2 * QB, a20); _mm256_store_ps(st + 2 * QB + 8, a21);
+    _mm256_store_ps(st + 3 * QB, a30); _mm256_store_ps(st + 3 * QB + 8, a31);
+    _mm256_store_ps(st + 4 * QB, a40); _mm256_store_ps(st + 4 * QB + 8, a41);
+    _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
+}
+
+/* st[t][i] = scale * x_{i0+i} . y_t + bias_t for t < n, rounded up to a multiple
+ * of KR (the row pointers y are padded so); bias == NULL: the plain dot product,
+ * unscaled. xt holds x's block transposed for all of d when `resident`, else it is
+ * repacked here chunk by chunk. Forward: x = q, y = the tile's keys; backward also
+ * x = dO, y = the tile's values (dP). */
+static inline void tile_dots_avx2(const float *x, size_t ldx, size_t d, bool resident,
+                                  size_t i0, size_t nq, const float *const *y, size_t n,
+                                  const float *bias, float scale, float *xt, float *st)
+{
+    size_t c0 = 0;
+    do {
+        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
+        if (!resident)
+            pack_rows_transposed(x, ldx, i0, nq, c0, dn, xt);
+        const bool last = c0 + dn >= d;
+        for (size_t g = 0; g < n; g += KR)
+            scores_6x16_avx2(dn, xt, y + g, c0, st + g * QB, c0 > 0,
+                             last && bias ? bias + g : NULL, scale);
+        c0 += dn;
+    } while (c0 < d);
+}
+
+#endif /* PTC_KERNELS_AVX2_ATTENTION_AVX2_H */

@@ -1,0 +1,212 @@
+/*
+ * kernels/neon/attention_backward_neon.c — the fused attention backward of one head
+ * (flash-attention backward), AArch64 Advanced SIMD: ptc_attention_backward_neon.
+ *
+ * Contract: ptc_attention_bwd_args in include/ptc/ops.h; specification:
+ * ptc_attention_backward_ref (kernels/ref/attention_ref.c).
+ *
+ * Same algorithm as the x86 backward kernels (attention_backward_avx512.c). Per
+ * block of QB = 16 query rows (the forward's blocking, attention_neon.h):
+ *   - q and dO of the block are packed transposed (qt, dot: d x 16), once when
+ *     d <= DMAX, else chunk by chunk per tile; D_i = dO_i . o_i and lse_i sit one
+ *     lane per row (rows past n_q or with lse = -INFINITY get lse = +INFINITY, so
+ *     their p is exactly 0 and they contribute nothing);
+ *   - dq rows of the block are zeroed, then for every tile of active kept keys:
+ *       st  = S^T  (tile x 16) by the forward's score micro-kernel (q, k),
+ *       dpt = dP^T (tile x 16) by the same micro-kernel (dO, v, unscaled),
+ *       vertically: p = exp(st - lse), ds = scale * p * (dpt - D),
+ *       then three rank updates with head-dim columns in lanes (update_rows_neon):
+ *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (in place in the
+ *       kept rows of dv, dk) and dq_i += sum_t ds[t][i] k_t (in place in dq).
+ *   - Rank-update micro-kernel: 6 output rows x 16 columns (24 accumulators), per
+ *     step 4 loads of the input row and 6 vfmaq_n_f32 per vector; the last
+ *     1..3 groups of 4 columns use the same kernel with fewer vectors, and the last
+ *     d % 4 columns a scalar loop (NEON has no masked loads: nothing past d is read
+ *     or written).
+ * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
+ *
+ * Memory: stack only (~40 KiB). Reads only the rows of q, k, v, o, dO named by the
+ * arguments; writes only dq[0..n_q)[0..d) and the kept rows of dk, dv.
+ * Deterministic (fixed order), single-threaded.
+ */
+#include "neon.h"
+#include "attention_neon.h"
+
+#include <string.h>
+
+enum {
+    W = 4,   /* floats per q-register */
+    RB = 6,  /* output rows per rank-update micro-kernel */
+    NV = 4,  /* q-registers of columns per rank-update micro-kernel (16 columns) */
+};
+
+/* out_r[c0 + ..) += sum_{x < nx} coef[r * crs + x * cxs] * in_x[c0 + ..] for r < rows,
+ * over nv vectors of 4 columns. rows and nv are compile-time constants after
+ * inlining. */
+ALWAYS_INLINE void update_block(const int rows, const int nv, float *const *out, size_t c0,
+                                const float *coef, size_t crs, size_t cxs, size_t nx,
+                                const float *const *in)
+{
+    float32x4_t acc[RB][NV];
+    for (int r = 0; r < rows; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = vld1q_f32(out[r] + c0 + v * W);
+    for (size_t x = 0; x < nx; x++) {
+        const float *ix = in[x] + c0, *cx = coef + x * cxs;
+        float32x4_t b[NV];
+        for (int v = 0; v < nv; v++)
+            b[v] = vld1q_f32(ix + v * W);
+        for (int r = 0; r < rows; r++) {
+            const float s = cx[r * crs];
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = vfmaq_n_f32(acc[r][v], b[v], s);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int v = 0; v < nv; v++)
+            vst1q_f32(out[r] + c0 + v * W, acc[r][v]);
+}
+
+#define UPDATE_ROWS_CASE(R)                                                             \
+    case R:                                                                             \
+        switch (nv) {                                                                   \
+        case 1: update_block(R, 1, o, c0, cf, crs, cxs, nx, in); break;                 \
+        case 2: update_block(R, 2, o, c0, cf, crs, cxs, nx, in); break;                 \
+        case 3: update_block(R, 3, o, c0, cf, crs, cxs, nx, in); break;                 \
+        default: update_block(R, 4, o, c0, cf, crs, cxs, nx, in); break;                \
+        }                                                                               \
+        break;
+
+/* out_r[c] += sum_{x < nx} coef[r * crs + x * cxs] * in_x[c] for r < rows, c < d:
+ * (rows, d) += coef (rows, nx) * in (nx, d), every row of out and in through its
+ * own pointer. */
+static void update_rows_neon(size_t rows, size_t d, float *const *out, const float *coef,
+                             size_t crs, size_t cxs, size_t nx, const float *const *in)
+{
+    if (nx == 0)
+        return;
+    const size_t dv = d - d % W; /* columns in whole vectors */
+    for (size_t c0 = 0; c0 < dv; c0 += NV * W) {
+        const int nv = (int)((dv - c0 < NV * W ? dv - c0 : NV * W) / W);
+        for (size_t r0 = 0; r0 < rows; r0 += RB) {
+            const size_t rn = rows - r0 < RB ? rows - r0 : RB;
+            float *const *o = out + r0;
+            const float *cf = coef + r0 * crs;
+            switch (rn) { /* rows and vectors as compile-time constants */
+            UPDATE_ROWS_CASE(1)
+            UPDATE_ROWS_CASE(2)
+            UPDATE_ROWS_CASE(3)
+            UPDATE_ROWS_CASE(4)
+            UPDATE_ROWS_CASE(5)
+            default:
+            UPDATE_ROWS_CASE(6)
+            }
+        }
+    }
+    for (size_t r = 0; r < rows; r++) /* the last d % 4 columns */
+        for (size_t c = dv; c < d; c++) {
+            float acc = out[r][c];
+            for (size_t x = 0; x < nx; x++)
+                acc += coef[r * crs + x * cxs] * in[x][c];
+            out[r][c] = acc;
+        }
+}
+
+/* zeroes (rows, d) through row pointers */
+static void zero_rows(size_t rows, size_t d, float *const *out)
+{
+    for (size_t r = 0; r < rows; r++) {
+        size_t c = 0;
+        for (; c + W <= d; c += W)
+            vst1q_f32(out[r] + c, vdupq_n_f32(0.0f));
+        for (; c < d; c++)
+            out[r][c] = 0.0f;
+    }
+}
+
+/* dot(x, y) over d floats */
+static float dot_neon(size_t d, const float *x, const float *y)
+{
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    size_t c = 0;
+    for (; c + W <= d; c += W)
+        acc = vfmaq_f32(acc, vld1q_f32(x + c), vld1q_f32(y + c));
+    float sum = vaddvq_f32(acc);
+    for (; c < d; c++)
+        sum += x[c] * y[c];
+    return sum;
+}
+
+void ptc_attention_backward_neon(const ptc_attention_bwd_args *args)
+{
+    const ptc_attention_args *fwd = &args->fwd;
+    const size_t d = fwd->d;
+    const bool resident = d <= DMAX;
+    float qt[DMAX * QB] __attribute__((aligned(16)));
+    float dot[DMAX * QB] __attribute__((aligned(16)));
+    float st[TILE * QB] __attribute__((aligned(16)));
+    float dpt[TILE * QB] __attribute__((aligned(16)));
+    float lse[QB] __attribute__((aligned(16))), delta[QB] __attribute__((aligned(16)));
+    const float *qrow[QB], *dorow[QB];
+    float *dqrow[QB], *dkrow[TILE], *dvrow[TILE];
+    ptc_attn_key_tile tile;
+
+    /* dk, dv: the rows of every kept key start at 0 (masked keys stay so) */
+    for (size_t j = 0; j < fwd->n_kv; j++) {
+        const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[j] : j;
+        float *zero[2] = {args->dk + row * args->lddk, args->dv + row * args->lddv};
+        zero_rows(2, d, zero);
+    }
+
+    for (size_t i0 = 0; i0 < fwd->n_q; i0 += QB) {
+        const size_t nq = fwd->n_q - i0 < QB ? fwd->n_q - i0 : QB;
+        for (size_t i = 0; i < QB; i++) {
+            const bool live = i < nq && fwd->lse[i0 + i] != -INFINITY;
+            lse[i] = live ? fwd->lse[i0 + i] : INFINITY;
+            delta[i] = live ? dot_neon(d, args->dout + (i0 + i) * args->lddout,
+                                       fwd->o + (i0 + i) * fwd->ldo)
+                            : 0.0f;
+            if (i < nq) {
+                qrow[i] = fwd->q + (i0 + i) * fwd->ldq;
+                dorow[i] = args->dout + (i0 + i) * args->lddout;
+                dqrow[i] = args->dq + (i0 + i) * args->lddq;
+            }
+        }
+        zero_rows(nq, d, dqrow);
+        if (resident) {
+            pack_rows_transposed(fwd->q, fwd->ldq, i0, nq, 0, d, qt);
+            pack_rows_transposed(args->dout, args->lddout, i0, nq, 0, d, dot);
+        }
+        float32x4_t lse_v[QB / W], delta_v[QB / W];
+        for (int v = 0; v < QB / W; v++) {
+            lse_v[v] = vld1q_f32(lse + v * W);
+            delta_v[v] = vld1q_f32(delta + v * W);
+        }
+
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(fwd, &next, TILE, KR, &tile)) {
+            const size_t n = tile.n;
+            tile_dots_neon(fwd->q, fwd->ldq, d, resident, i0, nq, tile.k, n, tile.bias,
+                           fwd->scale, qt, st);
+            tile_dots_neon(args->dout, args->lddout, d, resident, i0, nq, tile.v, n, NULL,
+                           1.0f, dot, dpt);
+            /* p = exp(s - lse) into st, ds = scale * p * (dP - D) into dpt */
+            for (size_t t = 0; t < n; t++) {
+                float *s = st + t * QB, *dp = dpt + t * QB;
+                for (int v = 0; v < QB / W; v++) {
+                    const float32x4_t p = exp_neon(vsubq_f32(vld1q_f32(s + v * W), lse_v[v]));
+                    vst1q_f32(s + v * W, p);
+                    vst1q_f32(dp + v * W, vmulq_f32(vmulq_n_f32(p, fwd->scale),
+                                                    vsubq_f32(vld1q_f32(dp + v * W), delta_v[v])));
+                }
+                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[tile.kept[t]]
+                                                : (size_t)tile.kept[t];
+                dkrow[t] = args->dk + row * args->lddk;
+                dvrow[t] = args->dv + row * args->lddv;
+            }
+            update_rows_neon(n, d, dvrow, st, QB, 1, nq, dorow);  /* dv_t += p[t] dO */
+            update_rows_neon(n, d, dkrow, dpt, QB, 1, nq, qrow);  /* dk_t += ds[t] q */
+            update_rows_neon(nq, d, dqrow, dpt, 1, QB, n, tile.k); /* dq_i += ds[.][i] k */
+        }
+    }
+}

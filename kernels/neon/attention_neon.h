@@ -1,0 +1,151 @@
+/*
+ * kernels/neon/attention_neon.h — the pieces of the NEON attention kernels that the
+ * forward (attention_neon.c) and the backward (attention_backward_neon.c) share:
+ * block sizes, exp, the transposed packing of a block of query rows, and the
+ * "queries in lanes" dot-product micro-kernel (scores, and dP in the backward).
+ * Design notes: the header comment of attention_neon.c.
+ */
+#ifndef PTC_KERNELS_NEON_ATTENTION_NEON_H
+#define PTC_KERNELS_NEON_ATTENTION_NEON_H
+
+#include "../attention_common.h"
+
+#include <arm_neon.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#if !defined(__aarch64__) || !defined(__ARM_NEON)
+#error "kernels/neon/ is for aarch64 with Advanced SIMD"
+#endif
+
+enum {
+    QB = 16,                  /* query rows per block (4 q-registers) */
+    KR = 4,                   /* keys per score micro-kernel */
+    CR = 4,                   /* head-dim columns per P x V micro-kernel */
+    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    DMAX = 256,               /* head-dim columns held in qt / ot at once */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for 4 floats, max relative error 7.4e-8 on [-87.33, 88];
+ * x < -87.33 (and -INFINITY) gives 0; x > 88 is clamped to 88. */
+ALWAYS_INLINE float32x4_t exp_neon(float32x4_t x)
+{
+    const float32x4_t lo = vdupq_n_f32(-87.336544f);
+    const uint32x4_t live = vcgeq_f32(x, lo);
+    x = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(88.0f));
+    const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
+    float32x4_t y = vdupq_n_f32(1.9875691500e-4f);
+    y = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
+    y = vfmaq_f32(vdupq_n_f32(1.0f), y, r);
+    /* 2^n, n in [-126, 127] */
+    const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    y = vmulq_f32(y, vreinterpretq_f32_s32(e));
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(y), live));
+}
+
+/* xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq): a block of
+ * query rows (q, or dO in the backward) packed transposed. */
+static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, size_t nq,
+                                        size_t c0, size_t dn, float *qt)
+{
+    for (size_t i = 0; i < QB; i++) {
+        if (i < nq) {
+            const float *q = x + (i0 + i) * ldx + c0;
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = q[c];
+        } else {
+            for (size_t c = 0; c < dn; c++)
+                qt[c * QB + i] = 0.0f;
+        }
+    }
+}
+
+/* one head-dim column c of the score kernel with key values taken from lane L of kv_r */
+#define SCORE_LANE(L)                                                               \
+    do {                                                                            \
+        const float *qc = qt + (c + (L)) * QB;                                      \
+        const float32x4_t q0 = vld1q_f32(qc), q1 = vld1q_f32(qc + 4);               \
+        const float32x4_t q2 = vld1q_f32(qc + 8), q3 = vld1q_f32(qc + 12);          \
+        for (int r = 0; r < KR; r++) {                                              \
+            a[r][0] = vfmaq_laneq_f32(a[r][0], q0, kv[r], L);                       \
+            a[r][1] = vfmaq_laneq_f32(a[r][1], q1, kv[r], L);                       \
+            a[r][2] = vfmaq_laneq_f32(a[r][2], q2, kv[r], L);                       \
+            a[r][3] = vfmaq_laneq_f32(a[r][3], q3, kv[r], L);                       \
+        }                                                                           \
+    } while (0)
+
+/* Score micro-kernel, 4 keys x 16 queries (16 accumulators).
+ * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 4)
+ * `accumulate`: add to st (later chunks of a long head dim).
+ * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
+static inline void scores_4x16_neon(size_t dn, const float *qt, const float *const *k, size_t c0,
+                             float *st, bool accumulate, const float *bias, float scale)
+{
+    const float *kr[KR];
+    float32x4_t a[KR][4];
+    for (int r = 0; r < KR; r++) {
+        kr[r] = k[r] + c0;
+        for (int v = 0; v < 4; v++)
+            a[r][v] = accumulate ? vld1q_f32(st + r * QB + 4 * v) : vdupq_n_f32(0.0f);
+    }
+    size_t c = 0;
+    for (; c + 4 <= dn; c += 4) {
+        float32x4_t kv[KR];
+        for (int r = 0; r < KR; r++)
+            kv[r] = vld1q_f32(kr[r] + c);
+        SCORE_LANE(0);
+        SCORE_LANE(1);
+        SCORE_LANE(2);
+        SCORE_LANE(3);
+    }
+    for (; c < dn; c++) { /* last d % 4 columns */
+        const float *qc = qt + c * QB;
+        for (int v = 0; v < 4; v++) {
+            const float32x4_t qv = vld1q_f32(qc + 4 * v);
+            for (int r = 0; r < KR; r++)
+                a[r][v] = vfmaq_n_f32(a[r][v], qv, kr[r][c]);
+        }
+    }
+    for (int r = 0; r < KR; r++)
+        for (int v = 0; v < 4; v++) {
+            float32x4_t x = a[r][v];
+            if (bias)
+                x = vfmaq_n_f32(vdupq_n_f32(bias[r]), x, scale);
+            vst1q_f32(st + r * QB + 4 * v, x);
+        }
+}
+#undef SCORE_LANE
+
+/* st[t][i] = scale * x_{i0+i} . y_t + bias_t for t < n, rounded up to a multiple
+ * of KR (the row pointers y are padded so); bias == NULL: the plain dot product,
+ * unscaled. xt holds x's block transposed for all of d when `resident`, else it is
+ * repacked here chunk by chunk. Forward: x = q, y = the tile's keys; backward also
+ * x = dO, y = the tile's values (dP). */
+static inline void tile_dots_neon(const float *x, size_t ldx, size_t d, bool resident,
+                                  size_t i0, size_t nq, const float *const *y, size_t n,
+                                  const float *bias, float scale, float *xt, float *st)
+{
+    size_t c0 = 0;
+    do {
+        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
+        if (!resident)
+            pack_rows_transposed(x, ldx, i0, nq, c0, dn, xt);
+        const bool last = c0 + dn >= d;
+        for (size_t g = 0; g < n; g += KR)
+            scores_4x16_neon(dn, xt, y + g, c0, st + g * QB, c0 > 0,
+                             last && bias ? bias + g : NULL, scale);
+        c0 += dn;
+    } while (c0 < d);
+}
+
+#endif /* PTC_KERNELS_NEON_ATTENTION_NEON_H */

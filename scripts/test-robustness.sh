@@ -1,0 +1,195 @@
+# scripts/test-robustness.sh — hostile-input and kill checks of the ptc program
+# (issue 15). Sourced by scripts/run-tests.sh (uses its check / check_output and
+# adds to its totals), or run alone from the repository root:
+#   PTC_KILLS=20 bash scripts/test-robustness.sh      # the 20-kill versions
+# Needs $NATIVE/ptc (build/ptc).
+#   sizes   dimensions that overflow size_t, in options and in a config.json
+#   kills   train and bench killed (SIGKILL) at random points, PTC_KILLS times
+#           each (3 in `make test`), then resumed: train ends bit-identical to an
+#           uninterrupted run, with every step logged once; bench loses and
+#           duplicates no row. PTC_KILL_SEED fixes the kill times.
+
+if ! declare -F check_output >/dev/null; then # run alone
+    cd "$(dirname "$0")/.." || exit 1
+    NATIVE=${NATIVE:-build}
+    total_passed=0
+    total_failed=0
+    robust_alone=1
+    check_output() {
+        local label=$1 pattern=$2
+        shift 2
+        if "$@" 2>&1 | grep -qE "$pattern"; then
+            total_passed=$((total_passed + 1)); echo "ok - $label"
+        else
+            total_failed=$((total_failed + 1)); echo "FAIL - $label"
+        fi
+    }
+fi
+robust_tmp=$(mktemp -d)
+
+# check_one_line LABEL WANT_RC COMMAND...: exit WANT_RC and exactly one line on stderr
+check_one_line() {
+    local label=$1 want=$2
+    shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" -eq "$want" ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -n "$err" ]; then
+        total_passed=$((total_passed + 1))
+        echo "ok - $label"
+    else
+        total_failed=$((total_failed + 1))
+        echo "FAIL - $label: exit $rc (wanted $want), stderr: $(printf '%s' "$err" | head -3 | tr '\n' '|')"
+    fi
+}
+
+echo "== robustness: sizes from input"
+check_one_line "train --hidden 2^62: one-line error" 2 "$NATIVE/ptc" train --data synthetic \
+    --hidden 4611686018427387904 --heads 2 --layers 1 --ffn 16 --out "$robust_tmp/h62" --quiet
+check_output "train --hidden 10^12: the value as given, no wrapped count" \
+    'hidden = 1000000000000 must lie' "$NATIVE/ptc" train --data synthetic \
+    --hidden 1000000000000 --heads 2 --layers 1 --ffn 16 --out "$robust_tmp/h12" --quiet
+check_one_line "train --synthetic-train 2^62: one-line error" 1 "$NATIVE/ptc" train --data synthetic \
+    --synthetic-train 4611686018427387904 --model bert-tiny --out "$robust_tmp/s62" --quiet
+check_one_line "train --synthetic-classes 2^62: one-line error" 1 "$NATIVE/ptc" train --data synthetic \
+    --synthetic-classes 4611686018427387904 --model bert-tiny --out "$robust_tmp/c62" --quiet
+mkdir -p "$robust_tmp/ckpt"
+printf '\002\000\000\000\000\000\000\000{}' >"$robust_tmp/ckpt/model.safetensors"
+printf '{"hidden_size": 4611686018427387904, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "vocab_size": 30522}' \
+    >"$robust_tmp/ckpt/config.json"
+check_one_line "inspect, config.json hidden_size 2^62: one-line error" 1 \
+    "$NATIVE/ptc" inspect "$robust_tmp/ckpt/model.safetensors"
+check_one_line "inspect of a directory: one-line error" 1 "$NATIVE/ptc" inspect "$robust_tmp/ckpt"
+check_output "inspect of a directory says so" 'not a regular file' "$NATIVE/ptc" inspect "$robust_tmp/ckpt"
+
+# pass LABEL / fail LABEL WHY: count one check
+robust_pass() { total_passed=$((total_passed + 1)); echo "ok - $1"; }
+robust_fail() { total_failed=$((total_failed + 1)); echo "FAIL - $1: $2"; }
+
+# sleep_ms N: sleep N milliseconds
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# run_and_kill MS COMMAND...: runs COMMAND in its own process group and SIGKILLs it
+# (the group too, as a job scheduler would) after MS ms unless it finished first;
+# prints "killed" or "finished RC"
+run_and_kill() {
+    local ms=$1
+    shift
+    setsid "$@" >/dev/null 2>>"$robust_tmp/kill-stderr.log" &
+    local pid=$!
+    local end=$(($(date +%s%N) / 1000000 + ms))
+    while kill -0 "$pid" 2>/dev/null && [ $(($(date +%s%N) / 1000000)) -lt "$end" ]; do
+        sleep 0.01
+    done
+    if kill -KILL -- "-$pid" 2>/dev/null; then
+        wait "$pid" 2>/dev/null
+        echo killed
+    else
+        wait "$pid"
+        echo "finished $?"
+    fi
+}
+
+# the training log without what a resume may change (time, throughput, memory,
+# the epoch's mean train loss over the steps since the resume)
+log_key() {
+    sed -E -e 's/"time_s":[^,]*,//' -e 's/,"train_loss".*//' "$1"
+}
+
+kills=${PTC_KILLS:-3}
+kill_seed=${PTC_KILL_SEED:-$$}
+RANDOM=$kill_seed
+echo "== robustness: kills ($kills each, seed $kill_seed)"
+train_args=(train --data synthetic --synthetic-train 96 --synthetic-dev 16 --synthetic-test 16
+    --max-len 32 --model bert-tiny --hidden 32 --heads 2 --ffn 64 --layers 2 --variant PFC --lc 2
+    --epochs 3 --batch 8 --save-every 1 --threads 1 --seed 7 --quiet)
+ref=$robust_tmp/train-ref run=$robust_tmp/train-killed
+t0=$(date +%s%N)
+"$NATIVE/ptc" "${train_args[@]}" --out "$ref"
+run_ms=$((($(date +%s%N) - t0) / 1000000 + 1))
+n_killed=0 n_resumed=0 bad=""
+# runs until KILLS kills landed (a resumed run may finish first), at most 4 x KILLS runs
+for ((k = 0; k < 4 * kills && n_killed < kills; k++)); do
+    delay=$((RANDOM % run_ms)) # drawn here: $RANDOM does not advance in a $(...)
+    if [ -d "$run/last" ] || [ -d "$run/last.prev" ]; then
+        n_resumed=$((n_resumed + 1))
+        got=$(run_and_kill "$delay" "$NATIVE/ptc" "${train_args[@]}" --out "$run" --resume)
+    else
+        got=$(run_and_kill "$delay" "$NATIVE/ptc" "${train_args[@]}" --out "$run")
+    fi
+    case "$got" in
+        killed) n_killed=$((n_killed + 1)) ;;
+        "finished 0") ;;
+        *) bad="$bad; try $k: $got" ;;
+    esac
+done
+if [ -d "$run/last" ] || [ -d "$run/last.prev" ]; then
+    "$NATIVE/ptc" "${train_args[@]}" --out "$run" --resume 2>>"$robust_tmp/kill-stderr.log" || bad="$bad; final --resume failed"
+else
+    "$NATIVE/ptc" "${train_args[@]}" --out "$run" 2>>"$robust_tmp/kill-stderr.log" || bad="$bad; final run failed"
+fi
+for f in last/model.safetensors last/state best.safetensors; do
+    cmp -s "$ref/$f" "$run/$f" || bad="$bad; $f differs"
+done
+cmp -s <(log_key "$ref/train_log.jsonl") <(log_key "$run/train_log.jsonl") ||
+    bad="$bad; train_log.jsonl differs (lost or duplicated lines)"
+if [ -z "$bad" ]; then
+    robust_pass "train: $n_killed kills ($n_resumed resumed runs), final checkpoint and log identical to an uninterrupted run"
+else
+    robust_fail "train killed $n_killed times" "${bad#; } (seed $kill_seed; stderr: $(tail -2 "$robust_tmp/kill-stderr.log" | tr '\n' ' '))"
+fi
+
+bench_args=(bench --level kernel --model bert-tiny --seq 32-256*2 --variant baseline,prune
+    --rule clamp,topk --p 0.9,0.8,0.7 --reps 3 --min-time 0.01 --no-calibrate --threads 1)
+t0=$(date +%s%N)
+"$NATIVE/ptc" "${bench_args[@]}" --out "$robust_tmp/bench-ref" --name kt >/dev/null 2>&1
+run_ms=$((($(date +%s%N) - t0) / 1000000 + 1))
+ids() { # the sorted config ids of the rows files under $1 (one run folder)
+    cat "$1"/*/*/rows.jsonl | sed -E 's/^.*"config_id":"([^"]*)".*$/\1/' | sort
+}
+out=$robust_tmp/bench-killed
+n_killed=0 bad=""
+bench_step() { # one start or resume of the killed bench (killed within $1 ms; 0: never)
+    local runs
+    runs=$(ls -d "$out"/*/*-kt 2>/dev/null)
+    for r in $runs; do # a kill before sweep.txt: not a run folder yet
+        [ -f "$r/sweep.txt" ] || rm -rf "$r"
+    done
+    local cmd=("$NATIVE/ptc" "${bench_args[@]}" --out "$out" --name kt)
+    if ls "$out"/*/*-kt/sweep.txt >/dev/null 2>&1; then
+        cmd=("$NATIVE/ptc" bench --out "$out" --resume --name kt)
+    fi
+    if [ "$1" -eq 0 ]; then
+        "${cmd[@]}" >/dev/null 2>>"$robust_tmp/kill-stderr.log"
+        echo "finished $?"
+    else
+        run_and_kill "$1" "${cmd[@]}"
+    fi
+}
+for ((k = 0; k < 4 * kills && n_killed < kills; k++)); do
+    got=$(bench_step $((RANDOM % run_ms + 1)))
+    case "$got" in
+        killed) n_killed=$((n_killed + 1)) ;;
+        "finished 0") ;;
+        *) bad="$bad; try $k: $got" ;;
+    esac
+done
+got=$(bench_step 0)
+[ "$got" = "finished 0" ] || bad="$bad; final run: $got"
+n_runs=$(ls -d "$out"/*/*-kt 2>/dev/null | wc -l)
+[ "$n_runs" -eq 1 ] || bad="$bad; $n_runs run folders"
+cmp -s <(ids "$robust_tmp/bench-ref") <(ids "$out") || bad="$bad; rows differ: $(diff <(ids "$robust_tmp/bench-ref") <(ids "$out") | grep -c '^[<>]') ids lost or duplicated"
+if grep -qv '}$' "$out"/*/*-kt/rows.jsonl; then
+    bad="$bad; a row line cut short"
+fi
+if [ -z "$bad" ]; then
+    robust_pass "bench: $n_killed kills, then --resume: the $(ids "$out" | wc -l) rows of an uninterrupted run, none twice"
+else
+    robust_fail "bench killed $n_killed times" "${bad#; } (seed $kill_seed)"
+fi
+
+rm -rf "$robust_tmp"
+if [ -n "${robust_alone:-}" ]; then
+    echo "$total_passed passed, $total_failed failed"
+    [ "$total_failed" -eq 0 ]
+fi

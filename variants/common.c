@@ -1,0 +1,141 @@
+/*
+ * variants/common.c — helpers every variants/ source uses: the checks of a
+ * batch's tokens and of the head split, the linear projection y = x W^T + b on
+ * the ops table and its backward, the accounting (FLOP total, pooling of layer
+ * statistics), and the counter-based noise of training (hash, dropout).
+ * Depends on nothing else in variants/. Contracts: include/ptc/variants.h and
+ * variants/internal.h.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len)
+{
+    if (!tok)
+        return ptc_fail(err, err_len, "tokens: NULL");
+    if (tok->batch == 0)
+        return ptc_fail(err, err_len, "tokens: batch must be >= 1");
+    if (tok->pad_mode != PTC_PAD_LENGTH_AWARE && tok->pad_mode != PTC_PAD_PADDED)
+        return ptc_fail(err, err_len, "tokens: pad mode %d unknown", (int)tok->pad_mode);
+    if (ptc_tok_rows(tok) > INT32_MAX)
+        return ptc_fail(err, err_len, "tokens: %zu rows per sample exceed int32", ptc_tok_rows(tok));
+    for (size_t b = 0; b < tok->batch; b++) {
+        if (tok->lengths && (tok->lengths[b] < 0 || (size_t)tok->lengths[b] > tok->n_text))
+            return ptc_fail(err, err_len, "tokens: length %d of sample %zu outside [0, n_text = %zu]",
+                            (int)tok->lengths[b], b, tok->n_text);
+        if (ptc_tok_active(tok, b) == 0)
+            return ptc_fail(err, err_len, "tokens: sample %zu has no token (length 0, no "
+                            "combination tokens)", b);
+    }
+    return PTC_OK;
+}
+
+int ptc_heads_check(size_t hidden, size_t n_heads, char *err, size_t err_len)
+{
+    if (hidden == 0 || n_heads == 0)
+        return ptc_fail(err, err_len, "hidden = %zu and n_heads = %zu must be >= 1", hidden, n_heads);
+    if (hidden % n_heads != 0)
+        return ptc_fail(err, err_len, "head size: n_heads = %zu does not divide hidden = %zu",
+                        n_heads, hidden);
+    return PTC_OK;
+}
+
+void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                const float *x, size_t ldx, const float *w, const float *b,
+                float *y, size_t ldy)
+{
+    if (rows == 0)
+        return;
+    if (b)
+        for (size_t r = 0; r < rows; r++)
+            memcpy(y + r * ldy, b, out * sizeof(float));
+    ops->sgemm(PTC_NO_TRANS, PTC_TRANS, rows, out, in, 1.0f, x, ldx, w, in,
+               b ? 1.0f : 0.0f, y, ldy);
+}
+
+double ptc_stats_flops_total(const ptc_layer_stats *s)
+{
+    return s->flops_linear + s->flops_attention + s->flops_softmax + s->flops_norm +
+           s->flops_scoring + s->flops_selection + s->flops_combining;
+}
+
+static void stat3_pool(ptc_stat3 *a, size_t *na, ptc_stat3 b, size_t nb)
+{
+    if (nb == 0)
+        return;
+    if (*na == 0) {
+        *a = b;
+    } else {
+        a->min = a->min < b.min ? a->min : b.min;
+        a->max = a->max > b.max ? a->max : b.max;
+        a->mean = (a->mean * (double)*na + b.mean * (double)nb) / (double)(*na + nb);
+    }
+    *na += nb;
+}
+
+void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b)
+{
+    stat3_pool(&a->tokens, &a->n_tokens, b->tokens, b->n_tokens);
+    stat3_pool(&a->keys, &a->n_keys, b->keys, b->n_keys);
+    stat3_pool(&a->keys_next, &a->n_keys_next, b->keys_next, b->n_keys_next);
+    a->kv_rows += b->kv_rows;
+    a->flops_linear += b->flops_linear;
+    a->flops_attention += b->flops_attention;
+    a->flops_softmax += b->flops_softmax;
+    a->flops_norm += b->flops_norm;
+    a->flops_scoring += b->flops_scoring;
+    a->flops_selection += b->flops_selection;
+    a->flops_combining += b->flops_combining;
+    a->bytes_activations += b->bytes_activations;
+    a->bytes_kv += b->bytes_kv;
+    a->bytes_scores += b->bytes_scores;
+    if (b->bytes_workspace > a->bytes_workspace)
+        a->bytes_workspace = b->bytes_workspace;
+}
+
+void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
+                         const float *x, size_t ldx, const float *w, const float *dy, size_t lddy,
+                         float *dw, float *db, float *dx, size_t lddx, bool accumulate)
+{
+    if (rows == 0)
+        return;
+    ops->sgemm(PTC_TRANS, PTC_NO_TRANS, out, in, rows, 1.0f, dy, lddy, x, ldx, 1.0f, dw, in);
+    if (db)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < out; c++)
+                db[c] += dy[r * lddy + c];
+    if (dx)
+        ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, rows, in, out, 1.0f, dy, lddy, w, in,
+                   accumulate ? 1.0f : 0.0f, dx, lddx);
+}
+
+/* ---- noise ------------------------------------------------------------------------------ */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
+    z = mix64(z ^ (a * 0xD1B54A32D192ED03ull));
+    z = mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
+    z = mix64(z ^ (c * 0xABC98388FB8FAC03ull));
+    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
+                 size_t cols, float *x, size_t ldx)
+{
+    if (p <= 0.0f)
+        return;
+    const float keep_scale = 1.0f / (1.0f - p);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            const double u = ptc_hash_u01(seed, site, b, (row0 + r) * cols + c);
+            x[r * ldx + c] = u < (double)p ? 0.0f : x[r * ldx + c] * keep_scale;
+        }
+}
