@@ -55,7 +55,7 @@ typedef struct pgroups {
 void ptc_paper_resolve_paths(ptc_rowset *set);
 /* Groups the accuracy rows (inference rows with an accuracy; the train row of the
  * same run and config_id beside each); sorted by dataset (paper order), variant
- * family, p descending, L_c, m. 0, or -1 after a message when there is none. */
+ * family, p descending, L_c, m. 0, or -1 (no message) when there is none. */
 int ptc_paper_group(const json_t **rows, size_t n, pgroups *out);
 /* Statistics and the paper's numbers of every group. */
 void ptc_paper_compute(pgroups *gs);
@@ -74,5 +74,9 @@ long ptc_paper_best_m(void);
 
 /* `ptc table --kind table2|table4|table5|table6|tests` (table_paper.c) */
 int ptc_table_build_paper(ptc_rtable *t, const json_t **rows, size_t n, const char *kind, bool paper);
+
+/* the plots of the paper's tables into dir (plot_paper.c); counters as plot.c keeps them */
+void ptc_plot_paper(const char *dir, const char *terminal, const char *ext, bool render,
+                    const json_t **rows, size_t n, int *written, int *skipped, int *failed);
 
 #endif /* PTC_HARNESS_PAPER_H */

@@ -252,10 +252,8 @@ int ptc_paper_group(const json_t **rows, size_t n, pgroups *out)
         g->base_train[g->n] = base_row(rows, n, dataset, seed, "train", run);
         g->n++;
     }
-    if (out->n == 0) {
-        fprintf(stderr, "ptc table: no accuracy rows (rows of `ptc experiment` or `ptc eval --rows`)\n");
+    if (out->n == 0)
         return -1;
-    }
     qsort(out->g, out->n, sizeof *out->g, cmp_group);
     return 0;
 }

@@ -448,6 +448,7 @@ int ptc_table_build_paper(ptc_rtable *t, const json_t **rows, size_t n, const ch
 {
     pgroups gs;
     if (ptc_paper_group(rows, n, &gs) != 0) {
+        fprintf(stderr, "ptc table: no accuracy rows (rows of `ptc experiment` or `ptc eval --rows`)\n");
         ptc_paper_free(&gs);
         return -1;
     }

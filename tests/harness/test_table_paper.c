@@ -9,6 +9,7 @@
  *                       4-layer model (the paper's C L11) equal to BERT: within noise;
  *                       accuracy intervals over seeds; predictions paths relative to
  *                       the rows file
+ *   plot_paper_ci       `ptc plot` writes accuracy_vs_speedup_ci with both intervals
  *   table_paper_layouts table2 has a row per variant and, with --paper, the published
  *                       BBC numbers beside; table4 lists p with the paper's columns;
  *                       LaTeX renders; no accuracy rows is a one-line error
@@ -140,5 +141,38 @@ PTC_TEST(table_paper_layouts)
     char *a5[] = {"table", "--kind", "table2", empty, NULL};
     rc = ptc_test_run_captured(ptc_table_main, a5, buf, sizeof buf);
     ptc_check(ctx, rc == 1 && strstr(buf, "no accuracy rows"), "no rows: rc %d: '%s'", rc, buf);
+    ptc_test_rm_rf(dir);
+}
+
+/* `ptc plot` on the same rows writes accuracy_vs_speedup_ci with both intervals per point
+ * (PF: accuracy 90.2 with its t-interval, speedup 1.25 = BERT's median / PF's) and skips
+ * the sweep plots that have one point */
+PTC_TEST(plot_paper_ci)
+{
+    char dir[512], out[600], path[700], buf[8192], line[512];
+    ptc_test_tmp_dir(dir, sizeof dir, "plot-paper");
+    ptc_test_rm_rf(dir);
+    write_fixture(dir);
+    snprintf(out, sizeof out, "%s/plots", dir);
+    char *argv[] = {"plot", "--no-render", "--out", out, dir, NULL};
+    char sout[8192];
+    const int rc = ptc_test_run_io(ptc_plot_main, argv, sout, sizeof sout, buf, sizeof buf);
+    ptc_check(ctx, rc == 0 && strstr(sout, "skipped table4_p"), "plot: rc %d: %s %s", rc, sout, buf);
+    snprintf(path, sizeof path, "%s/accuracy_vs_speedup_ci.dat", out);
+    FILE *f = fopen(path, "r");
+    size_t points = 0;
+    bool pf = false;
+    while (f && fgets(line, sizeof line, f)) {
+        double sp, slo, shi, acc, alo, ahi;
+        if (line[0] == '#' || sscanf(line, "%lf %lf %lf %lf %lf %lf", &sp, &slo, &shi, &acc, &alo, &ahi) != 6)
+            continue;
+        points++;
+        if (strstr(line, "\"PF\""))
+            pf = fabs(sp - 1.25) < 0.01 && slo <= sp && shi >= sp && fabs(acc - 90.2) < 1e-9 &&
+                 fabs(alo - (90.2 - 4.303 * 0.1 / sqrt(3.0))) < 1e-3 && ahi > acc;
+    }
+    if (f)
+        fclose(f);
+    ptc_check(ctx, points == 4 && pf, "accuracy_vs_speedup_ci.dat: %zu points, PF right %d", points, pf);
     ptc_test_rm_rf(dir);
 }
