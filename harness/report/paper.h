@@ -51,7 +51,10 @@ typedef struct pgroups {
     size_t n;
 } pgroups;
 
-/* Rewrites relative "predictions" paths of the rows to paths from the current folder. */
+/* Rewrites relative "predictions" paths of the rows to paths from the current folder;
+ * a row without one gets predictions/<config>-s<seed>.tsv beside its rows file when
+ * that exists (<config> the fourth part of its config_id: rows written before
+ * predictions were recorded, whose run folder had that name). */
 void ptc_paper_resolve_paths(ptc_rowset *set);
 /* Groups the accuracy rows (inference rows with an accuracy; the train row of the
  * same run and config_id beside each); sorted by dataset (paper order), variant

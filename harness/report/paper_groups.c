@@ -5,6 +5,7 @@
 #include "report/paper.h"
 
 #include <libgen.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,13 +104,31 @@ static void paper_lookup(pgroup *g)
 void ptc_paper_resolve_paths(ptc_rowset *set)
 {
     for (size_t i = 0; i < set->n; i++) {
-        const char *p = ptc_row_str(set->rows[i].obj, "predictions");
-        if (!p || p[0] == '/' || !set->rows[i].file)
+        json_t *row = set->rows[i].obj;
+        const char *p = ptc_row_str(row, "predictions");
+        if ((p && p[0] == '/') || !set->rows[i].file)
             continue;
         char file[4096], path[8300];
         snprintf(file, sizeof file, "%s", set->rows[i].file);
-        snprintf(path, sizeof path, "%s/%s", dirname(file), p);
-        json_object_set_new(set->rows[i].obj, "predictions", json_string(path));
+        const char *dir = dirname(file);
+        if (p) {
+            snprintf(path, sizeof path, "%s/%s", dir, p);
+            json_object_set_new(row, "predictions", json_string(path));
+            continue;
+        }
+        /* rows written before predictions were recorded: predictions/<config>-s<seed>.tsv
+         * beside the rows (the run folder's name; `ptc eval --run RUN --predictions F` writes it) */
+        const char *cid = ptc_row_str(row, "config_id");
+        double seed;
+        const char *c3 = cid;
+        for (int k = 0; k < 3 && c3; k++)
+            c3 = strchr(c3, ';') ? strchr(c3, ';') + 1 : NULL;
+        const char *end = c3 ? strchr(c3, ';') : NULL;
+        if (!end || !ptc_row_num(row, "seed", &seed))
+            continue;
+        snprintf(path, sizeof path, "%s/predictions/%.*s-s%.0f.tsv", dir, (int)(end - c3), c3, seed);
+        if (access(path, R_OK) == 0)
+            json_object_set_new(row, "predictions", json_string(path));
     }
 }
 

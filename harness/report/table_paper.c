@@ -114,6 +114,17 @@ static void common_notes(ptc_rtable *t, bool paper)
         ptc_rtable_note(t, "paper: %s", ptc_paper_source());
 }
 
+/* the caption: the dimensions constant over the rows, without those the table shows */
+static void paper_caption(ptc_rtable *t, const pgroups *gs)
+{
+    const json_t **firsts = malloc(gs->n * sizeof *firsts);
+    for (size_t i = 0; i < gs->n; i++)
+        firsts[i] = gs->g[i].first;
+    static const char *const skip[] = {"label", "p", "lc", "m", "variant", "rule", "run", "dataset", NULL};
+    ptc_caption(firsts, gs->n, skip, t->caption, sizeof t->caption);
+    free(firsts);
+}
+
 /* ---- table 2 ------------------------------------------------------------------------------------ */
 static bool paper_setting(const pgroup *g)
 {
@@ -141,9 +152,7 @@ static int build_table2(ptc_rtable *t, const pgroups *gs, bool paper)
             labels[nl++] = g->label;
     }
     snprintf(t->title, sizeof t->title, "Table 2: accuracy %% by variant and dataset");
-    ptc_caption((const json_t *const[]){gs->g[0].first}, 1,
-                (const char *const[]){"label", "p", "lc", "m", "variant", "rule", "run", "seq", NULL},
-                t->caption, sizeof t->caption);
+    paper_caption(t, gs);
     ptc_rtable_col(t, "Variant", false, "label", NULL, NULL, NULL);
     for (size_t d = 0; d < nd; d++) {
         char title[64], s1[64], s2[64], s3[64], s4[64];
@@ -180,6 +189,9 @@ static int build_table2(ptc_rtable *t, const pgroups *gs, bool paper)
     }
     ptc_rtable_note(t, "p 0.9, m 8 (the paper's settings); up to %zu seeds per cell; differences, "
                        "p-values and verdicts: --kind tests", max_seeds);
+    if (paper)
+        ptc_rtable_note(t, "the paper's C/PFC L11 (of 12 layers) is compared with L_c = layers - 1; the "
+                           "paper's PFC L7 with none");
     common_notes(t, paper);
     return 0;
 }
@@ -219,6 +231,21 @@ static void sweep_columns(ptc_rtable *t, const char *key, const char *key_csv)
     ptc_rtable_col(t, "speedup (infer)", true, "speedup_infer", "speedup_infer_ci_low", "speedup_infer_ci_high", NULL);
 }
 
+/* the dataset, title, caption and leading columns of a sweep table; NULL after a message */
+static const char *sweep_table_start(ptc_rtable *t, const pgroups *gs, bool (*member)(const pgroup *),
+                                     const char *kind, const char *what, const char *key, const char *key_csv)
+{
+    const char *ds = sweep_dataset(gs, member);
+    if (!ds) {
+        fprintf(stderr, "ptc table: --kind %s: no rows of its variant\n", kind);
+        return NULL;
+    }
+    snprintf(t->title, sizeof t->title, "%s on %s", what, ds);
+    paper_caption(t, gs);
+    sweep_columns(t, key, key_csv);
+    return ds;
+}
+
 static void sweep_cells(ptc_rtable *t, size_t r, size_t c, const pgroup *g)
 {
     cell_summary(t, r, c++, &g->acc, false);
@@ -241,16 +268,9 @@ static void bert_row(ptc_rtable *t, const pgroup *bert, size_t ncols)
 
 static int build_table4(ptc_rtable *t, const pgroups *gs, bool paper)
 {
-    const char *ds = sweep_dataset(gs, is_pf);
-    if (!ds) {
-        fprintf(stderr, "ptc table: --kind table4: no PF rows\n");
+    const char *ds = sweep_table_start(t, gs, is_pf, "table4", "Table 4: PF by preservation ratio p", "p", "p");
+    if (!ds)
         return -1;
-    }
-    snprintf(t->title, sizeof t->title, "Table 4: PF by preservation ratio p on %s", ds);
-    ptc_caption((const json_t *const[]){gs->g[0].first}, 1,
-                (const char *const[]){"label", "p", "lc", "m", "variant", "rule", "run", NULL}, t->caption,
-                sizeof t->caption);
-    sweep_columns(t, "p", "p");
     ptc_rtable_col(t, "accuracy % (p at inference)", true, "infer_accuracy_mean", "infer_accuracy_sd",
                    "infer_accuracy_ci_low", "infer_accuracy_ci_high");
     if (paper) {
@@ -292,16 +312,9 @@ static int build_table4(ptc_rtable *t, const pgroups *gs, bool paper)
 
 static int build_table5(ptc_rtable *t, const pgroups *gs, bool paper)
 {
-    const char *ds = sweep_dataset(gs, is_pfc);
-    if (!ds) {
-        fprintf(stderr, "ptc table: --kind table5: no PFC rows\n");
+    const char *ds = sweep_table_start(t, gs, is_pfc, "table5", "Table 5: PFC by combining layer L_c", "L_c", "lc");
+    if (!ds)
         return -1;
-    }
-    snprintf(t->title, sizeof t->title, "Table 5: PFC by combining layer L_c on %s", ds);
-    ptc_caption((const json_t *const[]){gs->g[0].first}, 1,
-                (const char *const[]){"label", "p", "lc", "m", "variant", "rule", "run", NULL}, t->caption,
-                sizeof t->caption);
-    sweep_columns(t, "L_c", "lc");
     if (paper)
         ptc_rtable_col(t, "source", false, "source", NULL, NULL, NULL);
     for (size_t i = 0; i < gs->n; i++) {
@@ -344,9 +357,7 @@ static int build_table5(ptc_rtable *t, const pgroups *gs, bool paper)
 static int build_table6(ptc_rtable *t, const pgroups *gs, bool paper)
 {
     snprintf(t->title, sizeof t->title, "Table 6: PFC by the number m of combination tokens");
-    ptc_caption((const json_t *const[]){gs->g[0].first}, 1,
-                (const char *const[]){"label", "p", "lc", "m", "variant", "rule", "run", "dataset", NULL},
-                t->caption, sizeof t->caption);
+    paper_caption(t, gs);
     ptc_rtable_col(t, "dataset", false, "dataset", NULL, NULL, NULL);
     sweep_columns(t, "m", "m");
     for (size_t i = 0; i < gs->n; i++) {
@@ -393,9 +404,7 @@ static int build_table6(ptc_rtable *t, const pgroups *gs, bool paper)
 static int build_tests(ptc_rtable *t, const pgroups *gs, bool paper)
 {
     snprintf(t->title, sizeof t->title, "Every configuration against BERT on the same test documents");
-    ptc_caption((const json_t *const[]){gs->g[0].first}, 1,
-                (const char *const[]){"label", "p", "lc", "m", "variant", "rule", "run", "dataset", NULL},
-                t->caption, sizeof t->caption);
+    paper_caption(t, gs);
     ptc_rtable_col(t, "dataset", false, "dataset", NULL, NULL, NULL);
     ptc_rtable_col(t, "Variant", false, "label", NULL, NULL, NULL);
     ptc_rtable_col(t, "p", true, "p", NULL, NULL, NULL);
@@ -431,7 +440,7 @@ static int build_tests(ptc_rtable *t, const pgroups *gs, bool paper)
             snprintf(mc + l, sizeof mc - l, "%s%.3g", s ? " " : "", g->mcnemar[s]);
         }
         cell_text(t, r, c++, mc);
-        cell_num(t, r, c++, g->paper_acc - g->paper_bert, "%+.1f");
+        cell_num(t, r, c++, strcmp(g->label, "BERT") ? g->paper_acc - g->paper_bert : NAN, "%+.1f");
         cell_text(t, r, c++, ptc_paper_verdict(g));
         cell_ratio(t, r, c++, &g->sp_infer);
         cell_ratio(t, r, c++, &g->sp_train);
