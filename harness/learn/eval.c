@@ -13,7 +13,7 @@
  * (else "config mismatch"); the checkpoint's class count and vocabulary size
  * must agree with the data and vocabulary.
  */
-#include "learn/train.h"
+#include "learn/eval.h"
 
 #include "common/machine.h"
 
@@ -25,22 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct {
-    ptc_run_opts o;
-    const char *run, *checkpoint, *split, *json, *input, *output, *rows, *predictions;
-    /* the variant at inference (NULL / empty: the checkpoint's) */
-    const char *variant, *rule_list, *pad_mode;
-    ptc_opt_list p_list, lc_list;
-    json_t *run_json; /* keeps the strings of the stored argv alive */
-    bool shape_given;
-    char trained[16]; /* the checkpoint's variant */
-} eval_args;
-
-/* One point of an inference sweep: the checkpoint's shape with a variant. */
-typedef struct {
-    ptc_model_config cfg;
-} eval_point;
 
 enum { EVAL_MAX_POINTS = 256 };
 
@@ -224,21 +208,6 @@ static int checkpoint_config(const eval_args *a, size_t vocab_size, size_t n_cla
     return 0;
 }
 
-static bool combines(ptc_variant v)
-{
-    return v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
-}
-
-static bool prunes(ptc_variant v)
-{
-    return v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
-}
-
-static const char *rule_name(ptc_prune_rule r)
-{
-    return r == PTC_PRUNE_TOPK ? "topk" : r == PTC_PRUNE_WITHIN ? "within" : "clamp";
-}
-
 /* The model config of one point: the checkpoint's shape; the variant of
  * --variant, else the checkpoint's; p, rule and L_c of the point (0 / NULL: the
  * checkpoint's when it has them, else the variant's defaults). C and PFC need
@@ -255,13 +224,13 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
     po.ffn = ck->ffn;
     const char *trained = ptc_variant_name(tv);
     po.variant = a->variant ? a->variant : strcmp(trained, "PC") == 0 ? "PFC" : trained;
-    po.rule = rule ? rule : !a->variant && prunes(tv->variant) ? rule_name(tv->prune.rule) : NULL;
-    po.p = p > 0 ? p : prunes(tv->variant) ? tv->prune.p : 0.9;
+    po.rule = rule ? rule : !a->variant && ptc_variant_prunes(tv->variant) ? ptc_rule_name(tv->prune.rule) : NULL;
+    po.p = p > 0 ? p : ptc_variant_prunes(tv->variant) ? tv->prune.p : 0.9;
     po.pad_mode = a->pad_mode ? a->pad_mode : tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
     const bool c = strcmp(po.variant, "C") == 0 || strcmp(po.variant, "PFC") == 0;
     const bool pr = strcmp(po.variant, "P") == 0 || strcmp(po.variant, "PF") == 0 ||
                     strcmp(po.variant, "PFC") == 0;
-    if (c && !combines(tv->variant)) {
+    if (c && !ptc_variant_combines(tv->variant)) {
         snprintf(err, err_len,
                  "%s: --variant %s needs trained combining tensors; this checkpoint was trained as %s",
                  a->checkpoint, po.variant, trained);
@@ -342,158 +311,6 @@ static int load_point(const eval_args *a, const ptc_ops *ops, const eval_point *
     return 0;
 }
 
-static json_t *eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
-                         const eval_args *a, const ptc_ops *ops, const char *predictions)
-{
-    json_t *o = json_object(), *conf = json_array(), *keys = json_array(), *toks = json_array(),
-           *names = json_array();
-    for (size_t i = 0; i < r->n_classes; i++) {
-        json_t *row = json_array();
-        for (size_t j = 0; j < r->n_classes; j++)
-            json_array_append_new(row, json_integer((json_int_t)r->confusion[i * r->n_classes + j]));
-        json_array_append_new(conf, row);
-        json_array_append_new(names, json_string(ds->label_names[i]));
-    }
-    for (size_t s = 0; s < r->n_steps; s++) {
-        json_array_append_new(keys, json_real(r->keys_mean[s]));
-        json_array_append_new(toks, json_real(r->tokens_mean[s]));
-    }
-    const ptc_variant_config *v = &m->cfg.variant;
-    json_object_set_new(o, "schema", json_string("ptc.eval/1"));
-    json_object_set_new(o, "checkpoint", json_string(a->checkpoint));
-    json_object_set_new(o, "dataset", json_string(ds->name));
-    json_object_set_new(o, "split", json_string(a->split));
-    json_object_set_new(o, "docs", json_integer((json_int_t)r->n));
-    json_object_set_new(o, "variant", json_string(ptc_variant_name(v)));
-    json_object_set_new(o, "rule", prunes(v->variant) ? json_string(rule_name(v->prune.rule)) : json_null());
-    json_object_set_new(o, "p", prunes(v->variant) ? json_real(v->prune.p) : json_null());
-    json_object_set_new(o, "lc", combines(v->variant) ? json_integer((json_int_t)v->combine_layer) : json_null());
-    json_object_set_new(o, "m", combines(v->variant) ? json_integer((json_int_t)v->n_comb) : json_null());
-    json_object_set_new(o, "pad_mode", json_string(v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware"));
-    json_object_set_new(o, "hidden", json_integer((json_int_t)m->cfg.hidden));
-    json_object_set_new(o, "layers", json_integer((json_int_t)m->cfg.n_layers));
-    json_object_set_new(o, "heads", json_integer((json_int_t)m->cfg.n_heads));
-    json_object_set_new(o, "ffn", json_integer((json_int_t)m->cfg.ffn));
-    json_object_set_new(o, "max_len", json_integer((json_int_t)a->o.max_len));
-    json_object_set_new(o, "batch", json_integer((json_int_t)(a->o.eval_batch ? a->o.eval_batch : a->o.batch)));
-    json_object_set_new(o, "predictions", predictions ? json_string(predictions) : json_null());
-    json_object_set_new(o, "trained_variant", json_string(a->trained));
-    json_object_set_new(o, "loss", json_real(r->loss));
-    json_object_set_new(o, "accuracy", json_real(r->accuracy));
-    json_object_set_new(o, "macro_f1", json_real(r->macro_f1));
-    json_object_set_new(o, "micro_f1", json_real(r->micro_f1));
-    json_object_set_new(o, "labels", names);
-    json_object_set_new(o, "confusion", conf);
-    json_object_set_new(o, "keys_mean", keys);
-    json_object_set_new(o, "tokens_mean", toks);
-    json_object_set_new(o, "seconds", json_real(r->seconds));
-    json_object_set_new(o, "batch_time_median_s", json_real(r->batch_time_median));
-    json_object_set_new(o, "batch_times_s", ptc_time_stats(r->batch_times, r->n_batch_times));
-    json_object_set_new(o, "tokens", json_integer((json_int_t)r->tokens));
-    json_object_set_new(o, "tokens_per_s", json_real(r->seconds > 0 ? (double)r->tokens / r->seconds : 0));
-    json_object_set_new(o, "docs_per_s", json_real(r->seconds > 0 ? (double)r->n / r->seconds : 0));
-    json_object_set_new(o, "flops_per_doc", json_real(r->flops_per_sample));
-    json_object_set_new(o, "activation_bytes_per_batch", json_real(r->act_bytes_per_batch));
-    json_object_set_new(o, "arena_bytes", json_integer((json_int_t)ptc_model_activation_bytes(m)));
-    json_object_set_new(o, "peak_rss", json_integer((json_int_t)ptc_peak_rss()));
-    json_object_set_new(o, "isa", json_string(ops->name));
-    json_object_set_new(o, "threads", json_integer(omp_get_max_threads()));
-    return o;
-}
-
-/* The predictions file of a point: PATH itself for a single point, else PATH with
- * ".<variant>-<rule>-p<p>-lc<L>" before its extension. */
-static void predictions_path(const char *path, const ptc_model_config *cfg, bool sweep, char *out,
-                             size_t len)
-{
-    if (!sweep) {
-        snprintf(out, len, "%s", path);
-        return;
-    }
-    const ptc_variant_config *v = &cfg->variant;
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
-    snprintf(out, len, "%.*s.%s-%s-p%g-lc%zu%s", (int)stem, path, ptc_variant_name(v),
-             prunes(v->variant) ? rule_name(v->prune.rule) : "none", prunes(v->variant) ? v->prune.p : 1.0,
-             combines(v->variant) ? v->combine_layer : 0, path + stem);
-}
-
-/* Per-document predictions, TSV: doc (0-based index in the split), label, predicted. */
-static int write_predictions(const char *path, const ptc_split *s, const ptc_eval_result *r,
-                             char *err, size_t err_len)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, err_len, "cannot write %.900s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "doc\tlabel\tpredicted\n");
-    for (size_t i = 0; i < s->n; i++)
-        fprintf(f, "%zu\t%d\t%d\n", i, s->labels[i], r->predicted[i]);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static void print_point(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
-                        const eval_args *a, const ptc_ops *ops, size_t batch, bool full)
-{
-    const ptc_variant_config *v = &m->cfg.variant;
-    if (!full) {
-        printf("%-8s %-6s p %-5g L_c %-2zu  accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  keys",
-               ptc_variant_name(v), prunes(v->variant) ? rule_name(v->prune.rule) : "-",
-               prunes(v->variant) ? v->prune.p : 1.0, combines(v->variant) ? v->combine_layer : 0,
-               r->accuracy, r->macro_f1, r->micro_f1);
-        for (size_t k = 0; k < r->n_steps; k++)
-            printf(" %.1f", r->keys_mean[k]);
-        printf("  %.2f ms/batch  %.2f MiB act\n", 1e3 * r->batch_time_median,
-               r->act_bytes_per_batch / 1048576.0);
-        return;
-    }
-    printf("%s %s (%zu docs), %s, checkpoint %s\n", ds->name, a->split, r->n, ptc_variant_name(v),
-           a->checkpoint);
-    printf("accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  loss %.4f\n", r->accuracy, r->macro_f1,
-           r->micro_f1, r->loss);
-    printf("confusion (rows: true, columns: predicted):\n");
-    for (size_t i = 0; i < ds->n_classes; i++) {
-        printf("  %-14.14s", ds->label_names[i]);
-        for (size_t j = 0; j < ds->n_classes; j++)
-            printf(" %6zu", r->confusion[i * ds->n_classes + j]);
-        printf("\n");
-    }
-    printf("keys attended per (sample, head), first batch, by step (Ln: encoder layer n, "
-           "C: combining module):\n  ");
-    for (size_t k = 0; k < r->n_steps && k < m->plan.n_steps; k++) {
-        const ptc_step *step = &m->plan.steps[k];
-        printf("%s", k ? " | " : "");
-        if (step->kind == PTC_STEP_COMBINE)
-            printf("C");
-        else
-            printf("L%zu %.1f%s", step->layer, r->keys_mean[k],
-                   step->comb_only ? " (m tokens)" : step->keys_pruned ? " (pruned)" : "");
-    }
-    printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
-           (double)r->n / r->seconds, (double)r->tokens / r->seconds, 1e3 * r->batch_time_median,
-           batch, ops->name, omp_get_max_threads());
-    printf("memory: peak RSS %.1f MiB, inference arena %.1f MiB, activations %.2f MiB per batch\n",
-           (double)ptc_peak_rss() / 1048576.0, (double)ptc_model_activation_bytes(m) / 1048576.0,
-           r->act_bytes_per_batch / 1048576.0);
-}
-
-/* path as seen from the folder of file (unchanged when it is not below it) */
-static const char *relative_to(const char *file, const char *path)
-{
-    const char *slash = strrchr(file, '/');
-    const size_t l = slash ? (size_t)(slash - file) : 0;
-    if (l == 0)
-        return path;
-    return strncmp(path, file, l) == 0 && path[l] == '/' ? path + l + 1 : path;
-}
-
 /* Evaluates one point and records it (stdout, JSON array, predictions, rows). */
 static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_point *pt, size_t n_points,
                           const ptc_dataset *ds, const ptc_split *s, int32_t pad_id, json_t *all,
@@ -507,21 +324,21 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     int rc = ptc_evaluate(&m, s, ds->n_classes, batch, pad_id, &r, err, err_len);
     char pred[4400] = "";
     if (rc == 0) {
-        print_point(&r, ds, &m, a, ops, batch, n_points == 1);
+        ptc_eval_print(&r, ds, &m, a, ops, batch, n_points == 1);
         if (a->predictions) {
-            predictions_path(a->predictions, &m.cfg, n_points > 1, pred, sizeof pred);
-            rc = write_predictions(pred, s, &r, err, err_len);
+            ptc_eval_predictions_path(a->predictions, &m.cfg, n_points > 1, pred, sizeof pred);
+            rc = ptc_eval_write_predictions(pred, s, &r, err, err_len);
         }
     }
     if (rc == 0) {
-        json_t *j = eval_json(&r, ds, &m, a, ops, pred[0] ? pred : NULL);
+        json_t *j = ptc_eval_json(&r, ds, &m, a, ops, pred[0] ? pred : NULL);
         if (rows) {
             ptc_machine mach;
             char merr[128];
             memset(&mach, 0, sizeof mach);
             ptc_machine_describe(&mach, merr, sizeof merr);
             ptc_accuracy_row_in in = {.ev = j, .runj = a->run_json, .infer_only = true, .cpu = mach.cpu_model,
-                                      .predictions = pred[0] ? relative_to(a->rows, pred) : NULL};
+                                      .predictions = pred[0] ? ptc_path_relative_to(a->rows, pred) : NULL};
             json_t *row = ptc_accuracy_row(&in, true);
             rc = ptc_rows_append(rows, row, err, err_len);
             json_decref(row);
