@@ -422,6 +422,69 @@ done:
 }
 
 /* ---- predict ------------------------------------------------------------------------------------ */
+/* Every line of the input (text, or label<TAB>text with the label ignored) as an
+ * encoded document of split sp (label 0 for the evaluator). 0, or -1 with a message. */
+static int read_texts(const eval_args *a, const ptc_tokenizer *tok, ptc_split *sp, char *err,
+                      size_t err_len)
+{
+    FILE *in = fopen(a->input, "rb");
+    if (!in) {
+        snprintf(err, err_len, "%s: cannot open: %s", a->input, strerror(errno));
+        return -1;
+    }
+    size_t cap = 0, cap_docs = 256, n = 0, ids_cap = 1 << 16;
+    sp->labels = calloc(cap_docs, sizeof *sp->labels);
+    sp->offsets = calloc(cap_docs + 1, sizeof *sp->offsets);
+    sp->ids = malloc(ids_cap * sizeof *sp->ids);
+    char *line = NULL;
+    ssize_t len;
+    size_t lineno = 0;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        char *text = line;
+        char *tab = strchr(line, '\t');
+        if (tab) {
+            bool num = tab > line;
+            for (char *p = line; p < tab; p++)
+                num &= *p >= '0' && *p <= '9';
+            if (num)
+                text = tab + 1;
+        }
+        size_t bad;
+        if (!ptc_utf8_valid(text, strlen(text), &bad)) {
+            snprintf(err, err_len, "%s:%zu: invalid UTF-8 at byte %zu of the text", a->input, lineno, bad);
+            rc = -1;
+            break;
+        }
+        if (n + 1 >= cap_docs) {
+            cap_docs *= 2;
+            sp->labels = realloc(sp->labels, cap_docs * sizeof *sp->labels);
+            sp->offsets = realloc(sp->offsets, (cap_docs + 1) * sizeof *sp->offsets);
+        }
+        if (sp->offsets[n] + a->o.max_len > ids_cap) {
+            while (sp->offsets[n] + a->o.max_len > ids_cap)
+                ids_cap *= 2;
+            sp->ids = realloc(sp->ids, ids_cap * sizeof *sp->ids);
+        }
+        const size_t k = ptc_tokenizer_encode(tok, text, strlen(text), a->o.max_len,
+                                              sp->ids + sp->offsets[n], NULL);
+        sp->labels[n] = 0;
+        sp->offsets[n + 1] = sp->offsets[n] + k;
+        n++;
+    }
+    free(line);
+    fclose(in);
+    sp->n = n;
+    if (rc == 0 && n == 0) {
+        snprintf(err, err_len, "%s: no lines", a->input);
+        rc = -1;
+    }
+    return rc;
+}
+
 int ptc_predict_main(int argc, char **argv)
 {
     eval_args a;
@@ -442,8 +505,7 @@ int ptc_predict_main(int argc, char **argv)
     bool model_ok = false;
     char **names = NULL;
     size_t n_classes = 0;
-    char *line = NULL;
-    FILE *in = NULL, *out = stdout;
+    FILE *out = stdout;
     ptc_split sp = {0};
     ptc_eval_result r = {0};
     const ptc_ops *ops = ptc_opts_compute("ptc predict", a.o.isa, a.o.threads);
@@ -481,56 +543,8 @@ int ptc_predict_main(int argc, char **argv)
         goto done;
     }
     model_ok = true;
-    in = fopen(a.input, "rb");
-    if (!in) {
-        fprintf(stderr, "ptc predict: %s: cannot open: %s\n", a.input, strerror(errno));
-        goto done;
-    }
-    /* every line -> an encoding (label 0 for the evaluator) */
-    size_t cap = 0, cap_docs = 256, n = 0, ids_cap = 1 << 16;
-    sp.labels = calloc(cap_docs, sizeof *sp.labels);
-    sp.offsets = calloc(cap_docs + 1, sizeof *sp.offsets);
-    sp.ids = malloc(ids_cap * sizeof *sp.ids);
-    ssize_t len;
-    size_t lineno = 0;
-    while ((len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        char *text = line;
-        char *tab = strchr(line, '\t');
-        if (tab) {
-            bool num = tab > line;
-            for (char *p = line; p < tab; p++)
-                num &= *p >= '0' && *p <= '9';
-            if (num)
-                text = tab + 1;
-        }
-        size_t bad;
-        if (!ptc_utf8_valid(text, strlen(text), &bad)) {
-            fprintf(stderr, "ptc predict: %s:%zu: invalid UTF-8 at byte %zu of the text\n", a.input,
-                    lineno, bad);
-            goto done;
-        }
-        if (n + 1 >= cap_docs) {
-            cap_docs *= 2;
-            sp.labels = realloc(sp.labels, cap_docs * sizeof *sp.labels);
-            sp.offsets = realloc(sp.offsets, (cap_docs + 1) * sizeof *sp.offsets);
-        }
-        if (sp.offsets[n] + a.o.max_len > ids_cap) {
-            while (sp.offsets[n] + a.o.max_len > ids_cap)
-                ids_cap *= 2;
-            sp.ids = realloc(sp.ids, ids_cap * sizeof *sp.ids);
-        }
-        const size_t k = ptc_tokenizer_encode(tok, text, strlen(text), a.o.max_len,
-                                              sp.ids + sp.offsets[n], NULL);
-        sp.labels[n] = 0;
-        sp.offsets[n + 1] = sp.offsets[n] + k;
-        n++;
-    }
-    sp.n = n;
-    if (n == 0) {
-        fprintf(stderr, "ptc predict: %s: no lines\n", a.input);
+    if (read_texts(&a, tok, &sp, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc predict: %s\n", err);
         goto done;
     }
     const size_t batch = a.o.eval_batch ? a.o.eval_batch : a.o.batch;
@@ -547,7 +561,7 @@ int ptc_predict_main(int argc, char **argv)
     for (size_t c = 0; c < n_classes; c++)
         fprintf(out, "\tlogit_%s", names[c]);
     fprintf(out, "\n");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sp.n; i++) {
         fprintf(out, "%zu\t%d\t%s", i + 1, r.predicted[i], names[r.predicted[i]]);
         for (size_t c = 0; c < n_classes; c++)
             fprintf(out, "\t%.6g", (double)r.logits[i * n_classes + c]);
@@ -559,9 +573,6 @@ done:
         fprintf(stderr, "ptc predict: error writing %s\n", a.output);
         rc = 1;
     }
-    if (in)
-        fclose(in);
-    free(line);
     ptc_split_free(&sp);
     ptc_eval_result_free(&r);
     if (model_ok)
