@@ -1,17 +1,19 @@
 # ptc — build, test, benchmark, install.
 #
-#   make                 build/libptc.a and build/ptc (native)
+#   make                 build/libptc.a, build/libptc.so and build/ptc (native)
 #   make test            install missing Debian packages, build, run every ISA's tests
 #   make test-sanitize   the native tests under AddressSanitizer + UBSan
 #   make bench           the main job: default sweep -> results/ tables, plots/
 #   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
 #   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   libraries, headers, ptc.pc, both programs,
+#                        the man page ptc(1) and bash completion (generated from `--help`)
 #   make deps            install the Debian packages the project needs
 #
 # ISA flags are set per source folder below (kernels/avx2/, kernels/avx512/);
 # nothing is built with -march, -ffast-math or -Ofast.
 
+.DEFAULT_GOAL := all
 HOST_ARCH := $(shell uname -m)
 ARCH ?= $(HOST_ARCH)
 
@@ -35,6 +37,10 @@ else
   WITH_HWLOC ?= 0
   WITH_BENCHMARK ?= 0
 endif
+
+# the version of the library and the programs (ptc --version adds the git commit)
+VERSION := 0.1.0
+SOVERSION := 0
 
 OPT ?= -O2
 CPPFLAGS += -Iinclude -MMD -MP -DPTC_WITH_HWLOC=$(WITH_HWLOC) -DPTC_WITH_BENCHMARK=$(WITH_BENCHMARK)
@@ -64,6 +70,14 @@ else
 endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# the library's objects are position-independent: the same objects make libptc.a and libptc.so
+$(LIB_OBJ): CFLAGS += -fPIC
+# they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
+$(BUILD)/lib.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(LIB_OBJ): $(BUILD)/lib.flags
 
 # harness/: main.c dispatches; common/ (paths, clock, identity), bench/ (sweeps, runner,
 # kernel benchmark, calibration, timing), report/ (rows, tables, plots, compare),
@@ -92,12 +106,15 @@ ifeq ($(WITH_BENCHMARK),1)
 endif
 
 LIB := $(BUILD)/libptc.a
+SHLIB_NAME := libptc.so.$(VERSION)
+SONAME := libptc.so.$(SOVERSION)
+SHLIB := $(BUILD)/$(SHLIB_NAME)
 PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-.PHONY: FORCE all deps test test-native test-sanitize bench bench-kernels install uninstall clean
-all: $(LIB) $(PTC)
+.PHONY: FORCE all docs deps test test-native test-sanitize bench bench-kernels install uninstall clean
+all: $(LIB) $(SHLIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -111,6 +128,22 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+# libptc.so.VERSION with soname libptc.so.SOVERSION, and the two links to it in $(BUILD)/
+$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	ln -sf $(SHLIB_NAME) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libptc.so
+
+# `ptc --version`: the version and the commit the program was built from (rewritten only
+# when they change, so an unchanged tree rebuilds nothing)
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define PTC_VERSION "%s"\n#define PTC_COMMIT "%s"\n' '$(VERSION)' \
+	    "$$(git describe --always --dirty --abbrev=12 --exclude '*' 2>/dev/null || echo unknown)" > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/obj/harness/main.o: $(BUILD)/gen/version.h
+$(BUILD)/obj/harness/main.o: CPPFLAGS += -I$(BUILD)/gen
 
 $(PTC): $(HARNESS_OBJ) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $(HARNESS_OBJ) $(LIB) $(PTC_LDLIBS)
@@ -134,8 +167,8 @@ endif
 $(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	@mkdir -p $(@D)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
-$(BUILD)/obj/harness/bench/sweep.o: $(BUILD)/gen/default_sweep.inc
-$(BUILD)/obj/harness/bench/sweep.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/harness/bench/sweep_opts.o: $(BUILD)/gen/default_sweep.inc
+$(BUILD)/obj/harness/bench/sweep_opts.o: CPPFLAGS += -I$(BUILD)/gen
 # the paper's published tables (harness/report/paper_tables.json) as a C string
 $(BUILD)/gen/paper_tables.inc: harness/report/paper_tables.json
 	@mkdir -p $(@D)
@@ -181,22 +214,46 @@ bench-kernels: deps
 	$(BENCH_KERNELS) --out results
 
 # ---- install ------------------------------------------------------------------------
+# ptc.pc: `cc x.c $(pkg-config --cflags --libs ptc)` links the shared library (its own
+# dependencies come with it); `pkg-config --static` adds what libptc.a needs.
+# The man page and bash completion are generated from the programs' --help
+# (scripts/gen-docs.sh; native builds only).
 PREFIX ?= /usr/local
 DESTDIR ?=
 PC_FILE := $(BUILD)/ptc.pc
+MAN_PAGE := $(BUILD)/ptc.1
+COMPLETION := $(BUILD)/ptc.bash-completion
 $(PC_FILE): FORCE
 	@mkdir -p $(@D)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: 0.1.0\nLibs: -L$${libdir} -lptc -fopenmp\nLibs.private: -lsleef -ljansson -lutf8proc -lm -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ptc\nDescription: SIMD attention kernels and pruned token compression\nVersion: $(VERSION)\nLibs: -L$${libdir} -lptc\nLibs.private: -lsleef -ljansson -lutf8proc -lm -fopenmp -pthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 
-install: $(LIB) $(PTC) $(PC_FILE)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ptc $(DESTDIR)$(PREFIX)/bin
+# the programs installed: ptc, and ptc-bench-kernels where the build has Google Benchmark
+PROGRAMS := $(PTC) $(if $(filter 1,$(WITH_BENCHMARK)),$(BENCH_KERNELS))
+$(MAN_PAGE) $(COMPLETION) &: $(PROGRAMS) scripts/gen-docs.sh
+	bash scripts/gen-docs.sh $(BUILD)
+
+docs: $(MAN_PAGE) $(COMPLETION)
+
+install: $(LIB) $(SHLIB) $(PROGRAMS) $(PC_FILE) $(MAN_PAGE) $(COMPLETION)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ptc $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(SHLIB_NAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libptc.so
 	install -m 644 include/ptc/*.h $(DESTDIR)$(PREFIX)/include/ptc/
 	install -m 644 $(PC_FILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptc.pc
-	install -m 755 $(PTC) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man1/ptc.1
+	install -m 644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ptc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libptc.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptc.pc $(DESTDIR)$(PREFIX)/bin/ptc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libptc.a $(DESTDIR)$(PREFIX)/lib/$(SHLIB_NAME) \
+	    $(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libptc.so \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptc.pc $(DESTDIR)$(PREFIX)/bin/ptc \
+	    $(DESTDIR)$(PREFIX)/bin/ptc-bench-kernels $(DESTDIR)$(PREFIX)/share/man/man1/ptc.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ptc
 	rm -rf $(DESTDIR)$(PREFIX)/include/ptc
 
 clean:

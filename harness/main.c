@@ -1,8 +1,10 @@
 /*
  * harness/main.c — the `ptc` program: subcommand dispatch.
  *
+ *   ptc --version       version and the git commit of the build (build/gen/version.h)
  *   ptc info            machine, CPU features, every ops table and the one chosen
- *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program)
+ *   ptc bench kernels   kernel benchmark (runs ptc-bench-kernels beside this program,
+ *                       else from PATH)
  *   ptc bench [...]     the sweep runner (harness/bench/bench.h)
  *   ptc calibrate       peak FMA and bandwidth (harness/bench/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
@@ -20,6 +22,7 @@
 #include "ptc/model.h"
 #include "ptc/cpu.h"
 #include "ptc/ops.h"
+#include "version.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,8 +41,18 @@ static void print_bytes(const char *label, size_t bytes)
         printf("  %-6s %zu KiB\n", label, bytes / 1024);
 }
 
-static int cmd_info(void)
+static int cmd_info(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: ptc info\n"
+                   "  the CPU, its cores and caches (hwloc), its features, every ops table of\n"
+                   "  this build, whether it can run here, and the one chosen (PTC_ISA forces one)\n");
+            return 0;
+        }
+        fprintf(stderr, "ptc info: unexpected argument '%s' (ptc info takes none)\n", argv[i]);
+        return 2;
+    }
     ptc_machine m;
     char err[256];
     if (ptc_machine_describe(&m, err, sizeof err) != 0) {
@@ -84,7 +97,8 @@ static int cmd_info(void)
     return 0;
 }
 
-/* Runs `ptc-bench-kernels` from the directory of this executable. */
+/* Runs `ptc-bench-kernels` from the directory of this executable (build/, or the
+ * bin/ of an installation), else from PATH. */
 static int cmd_bench_kernels(int argc, char **argv)
 {
     char self[PATH_MAX];
@@ -99,15 +113,19 @@ static int cmd_bench_kernels(int argc, char **argv)
     snprintf(path, sizeof path, "%.*s/ptc-bench-kernels", (int)(slash ? slash - self : 0), self);
     argv[0] = path;
     execv(path, argv);
-    fprintf(stderr, "ptc bench kernels: cannot run %s: %s (build it with `make bench`)\n", path,
-            strerror(errno));
+    const int beside = errno;
+    argv[0] = "ptc-bench-kernels";
+    execvp(argv[0], argv);
+    fprintf(stderr, "ptc bench kernels: cannot run %s (%s) nor ptc-bench-kernels from PATH (%s): "
+            "build it with `make bench-kernels` or install it with `make install`\n", path,
+            strerror(beside), strerror(errno));
     (void)argc;
     return 1;
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ptc <command> [options]\n"
+    fprintf(out, "usage: ptc <command> [options]   (ptc <command> --help; ptc --version)\n"
                  "commands:\n"
                  "  info             machine, CPU features, ops tables and the one chosen\n"
                  "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
@@ -132,8 +150,12 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("ptc %s (commit %s)\n", PTC_VERSION, PTC_COMMIT);
+        return 0;
+    }
     if (strcmp(cmd, "info") == 0)
-        return cmd_info();
+        return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
         return cmd_bench_kernels(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)

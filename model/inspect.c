@@ -13,8 +13,14 @@
 
 int ptc_inspect_main(int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: ptc inspect CHECKPOINT.safetensors\n");
+    const char *usage = "usage: ptc inspect CHECKPOINT.safetensors\n"
+                        "  config, tensors (dtype, shape, bytes), parameter count, what a load uses\n";
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        fputs(usage, stderr);
         return 2;
     }
     const char *path = argv[1];

@@ -11,8 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # build, kernels, harness
 BUILD_PKGS="gcc g++ make pkg-config libc6-dev libsleef-dev libjansson-dev libutf8proc-dev libbenchmark-dev libhwloc-dev libopenblas-dev gnuplot-nox"
 # tests: the NEON build runs under qemu-aarch64; AVX-512 under Bochs where the CPU lacks it;
-# git, curl, unzip, python3: the README tour in a fresh clone and scripts/download-datasets.sh
-TEST_PKGS="git curl unzip python3 qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
+# git, curl, unzip, python3: the README tour in a fresh clone and scripts/download-datasets.sh;
+# groff-base: the man page check of the install test
+TEST_PKGS="git curl unzip python3 groff-base qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
 BOCHS_PKGS=""
 if [ -f "$here/bochs/packages.txt" ]; then
     BOCHS_PKGS=$(grep -v '^#' "$here/bochs/packages.txt" | tr '\n' ' ')

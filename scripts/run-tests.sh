@@ -176,25 +176,10 @@ fi
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
-# ---- make install: a program builds against the installed library via pkg-config ----
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-if make --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/ptc >"$LOG_DIR/install.log" 2>&1; then
-    cat >"$stage/consumer.c" <<'EOC'
-#include <ptc/ops.h>
-#include <stdio.h>
-int main(void) { const ptc_ops *ops = ptc_ops_active(); float c = 0;
-    const float a = 2, b = 3; ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
-    printf("%s %g\n", ops->name, c); return c == 6.0f ? 0 : 1; }
-EOC
-    check "make install + pkg-config consumer builds and runs" 0 sh -c \
-        "cc \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --cflags ptc) \
-            '$stage/consumer.c' -o '$stage/consumer' \
-            \$(PKG_CONFIG_SYSROOT_DIR='$stage' PKG_CONFIG_PATH='$stage/opt/ptc/lib/pkgconfig' pkg-config --libs --static ptc) \
-         && '$stage/consumer'"
-else
-    check "make install into a staging DESTDIR" 0 false
-fi
+# ---- make install: shared and static library through pkg-config, every program, --version,
+#      the man page and bash completion (tests/install/test-install.sh) ----
+run_suite "make install (pkg-config consumer, programs, man page, completion)" "$LOG_DIR/install.log" \
+    bash tests/install/test-install.sh
 
 # ---- summary ---------------------------------------------------------------------------
 echo

@@ -48,37 +48,8 @@ static void on_sigint(int sig)
 
 static void usage(FILE *f)
 {
+    ptc_sweep_usage(f);
     fprintf(f,
-        "usage: ptc bench [sweep options] [--spec FILE] [run options]\n"
-        "  With no sweep option: the default sweep (harness/bench/default.sweep).\n"
-        "sweep options (lists 'a,b,c'; ranges A-B*F geometric, A-B+S arithmetic):\n"
-        "  --level kernel,layer,encoder     (encoder)\n"
-        "  --model bert-base|bert-medium|bert-small|bert-mini|bert-tiny|H,L,A,FFN  (bert-base;\n"
-        "                                   several: separated by ';')\n"
-        "  --seq 128-4096*2                 tokens per sample (512)\n"
-        "  --batch 1                        samples per forward (1)\n"
-        "  --variant baseline,prune,combine,combined   (all four)\n"
-        "  --rule clamp,topk,within         pruning rule (clamp = PF, topk = P)\n"
-        "  --p 1,0.95,0.9                   preservation ratio in (0, 1] (0.9)\n"
-        "  --lc 7,11                        combining layer L_c (7, at most the layers)\n"
-        "  --m 8                            combination tokens (8)\n"
-        "  --isa best,avx2,avx512,ref       ops table (best)\n"
-        "  --threads 1,2                    OpenMP threads, bound one per hardware thread (1)\n"
-        "  --pad length-aware,padded        (length-aware; inputs have no pads, see notes)\n"
-        "  --project-kept on,off            K/V projected for kept rows only (on)\n"
-        "  ---                              start another section (pooled, de-duplicated)\n"
-        "measurement:\n"
-        "  --reps N (5)  --min-time S (0.05)  --warmup S (0: one untimed call only)  --seed N (1)\n"
-        "run options:\n"
-        "  --spec FILE        sweep options from a file, one per line, '#' comments, '---'\n"
-        "  --out DIR          results folder (results): DIR/<cpu-slug>/<run>/\n"
-        "  --name NAME        run folder <date>-<time>-NAME\n"
-        "  --resume RUN       continue the run folder RUN (its sweep.txt unless sweep options\n"
-        "                     are given); --resume --name NAME: the latest run named NAME\n"
-        "  --dry-run          print the configurations, their count and an estimated time\n"
-        "  --no-calibrate     do not measure a calibration when none exists (pct_peak null)\n"
-        "  --no-bind          do not bind threads\n"
-        "  --gbench-console   Google Benchmark's console table on stdout\n"
         "Levels: kernel = one head's attention (baseline, prune); layer = one encoder layer\n"
         "(baseline, prune) or the combining module (combine); encoder = the whole encoder\n"
         "(all four). Other combinations are skipped and counted. Inapplicable dimensions\n"
@@ -560,6 +531,212 @@ static void print_summary(const run_state *rs)
 
 /* ---- main ------------------------------------------------------------------------------------- */
 
+/* ---- the steps of ptc bench ------------------------------------------------------------- */
+
+/* The configurations of a run and what is left of them. */
+typedef struct bench_plan {
+    ptc_sweep_config *configs;
+    size_t n_configs, skipped, n_groups, n_pending;
+    bool *pending;
+    double *cost, total_cost;
+    char **done_ids;
+    size_t n_done;
+} bench_plan;
+
+static void plan_free(bench_plan *p)
+{
+    ptc_rows_free_ids(p->done_ids, p->n_done);
+    free(p->configs);
+    free(p->pending);
+    free(p->cost);
+    memset(p, 0, sizeof *p);
+}
+
+/* Estimated seconds of every configuration and of the pending ones together. */
+static void plan_costs(bench_plan *p, const ptc_calibration *cal, const ptc_sweep_opts *o)
+{
+    p->total_cost = 0;
+    for (size_t i = 0; i < p->n_configs; i++) {
+        p->cost[i] = config_seconds(&p->configs[i], cal, o);
+        p->total_cost += p->pending[i] ? p->cost[i] : 0;
+    }
+}
+
+/* --resume: the run folder (run_dir) and, unless sweep options are given, its
+ * sweep.txt's sections and measurement. 0, or 2 after a message. */
+static int resolve_resume(ptc_sweep_opts *o, const char *slug_dir, char *run_dir, size_t run_len,
+                          char *run, size_t run_name_len)
+{
+    char err[512];
+    char name[256];
+    if (o->resume_latest) {
+        if (find_latest(slug_dir, o->name, name, sizeof name) != 0) {
+            fprintf(stderr, "ptc bench: --resume: no run named '%s' under %s\n", o->name, slug_dir);
+            return 2;
+        }
+    } else {
+        snprintf(name, sizeof name, "%s", o->resume);
+    }
+    if (strchr(name, '/'))
+        snprintf(run_dir, run_len, "%s", name);
+    else
+        snprintf(run_dir, run_len, "%s/%s", slug_dir, name);
+    char spec[1100];
+    snprintf(spec, sizeof spec, "%s/sweep.txt", run_dir);
+    if (!exists(spec)) {
+        fprintf(stderr, "ptc bench: --resume: %s is not a run folder (no sweep.txt)\n", run_dir);
+        return 2;
+    }
+    if (!o->sweep_given) {
+        static ptc_sweep_opts saved;
+        ptc_sweep_opts_init(&saved);
+        if (ptc_sweep_parse_spec_file(&saved, spec, err, sizeof err) != 0) {
+            fprintf(stderr, "ptc bench: %s\n", err);
+            return 2;
+        }
+        memcpy(o->sections, saved.sections, sizeof o->sections);
+        o->n_sections = saved.n_sections;
+        if (!o->measurement_given) {
+            o->reps = saved.reps;
+            o->min_time_s = saved.min_time_s;
+            o->warmup_s = saved.warmup_s;
+            o->seed = saved.seed;
+        }
+    }
+    const char *slash = strrchr(run_dir, '/');
+    snprintf(run, run_name_len, "%s", slash ? slash + 1 : run_dir);
+    return 0;
+}
+
+/* --dry-run: the configurations, their count and the estimated time. */
+static void print_dry_run(const bench_plan *p, const ptc_sweep_opts *o, bool calibrated)
+{
+    printf("%5s %5s  %-14s %-7s %-9s %5s %5s %-12s %-6s %2s %-7s %10s %9s\n", "#", "group", "label",
+           "level", "model", "seq", "batch", "pad", "isa", "t", "status", "GFLOP", "est s");
+    size_t g = 0;
+    for (size_t i = 0; i < p->n_configs; i++) {
+        g += i == 0 || strcmp(p->configs[i].group, p->configs[i - 1].group) != 0;
+        const ptc_sweep_config *c = &p->configs[i];
+        char label[64];
+        snprintf(label, sizeof label, "%s", c->label);
+        if (c->has_p)
+            snprintf(label + strlen(label), sizeof label - strlen(label), " p=%g", c->p);
+        if (c->has_project && !c->project_kept)
+            snprintf(label + strlen(label), sizeof label - strlen(label), " all-kv");
+        printf("%5zu %5zu  %-14s %-7s %-9s %5d %5d %-12s %-6s %2d %-7s %10.2f %9.2f\n", i + 1, g,
+               label, ptc_level_name(c->level), c->model.name, c->seq, c->batch,
+               c->level == PTC_LEVEL_KERNEL ? "-" : ptc_pad_name(c->pad), c->isa, c->threads,
+               p->pending[i] ? "pending" : "done", c->est_flops * 1e-9, p->cost[i]);
+    }
+    char d[32];
+    format_duration(p->total_cost, d, sizeof d);
+    printf("%zu configurations in %zu groups (%zu pending), %zu combinations skipped (they do not "
+           "exist at their level)\nestimated time %s (%d repetitions of >= %g s; FLOPs at %s)\n",
+           p->n_configs, p->n_groups, p->n_pending, p->skipped, d, o->reps, o->min_time_s,
+           calibrated ? "60% of the calibrated peak (30% at kernel level)"
+                        : "60% of a default peak (no calibration yet: ptc calibrate)");
+}
+
+/* sweep.txt (unless resuming without sweep options) and context.json of the run
+ * folder. 0, or 1 after a message. */
+static int write_run_files(const ptc_sweep_opts *op, const ptc_machine *mp, const ptc_bench_ctx *cp,
+                           int argc, char **argv, const bench_plan *plan, const char *run_dir,
+                           bool resuming)
+{
+    int rc = 0;
+    size_t need = ptc_sweep_spec_format(op, NULL, 0) + 1;
+    char *spec = malloc(need);
+    ptc_sweep_spec_format(op, spec, need);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/sweep.txt", run_dir);
+    if (!resuming || op->sweep_given) {
+        size_t hl = 64;
+        for (int i = 0; i < argc; i++)
+            hl += strlen(argv[i]) + 1;
+        char *text = malloc(hl + need);
+        size_t u = (size_t)sprintf(text, "# ptc bench");
+        for (int i = 1; i < argc; i++)
+            u += (size_t)sprintf(text + u, " %s", argv[i]);
+        sprintf(text + u, "\n%s", spec);
+        if (write_text(path, text) != 0) {
+            fprintf(stderr, "ptc bench: cannot write %s\n", path);
+            rc = 1;
+        }
+        free(text);
+    }
+    free(spec);
+    json_t *warnings;
+    json_t *context = context_json(op, mp, cp, argc, argv, plan->configs, plan->n_configs, &warnings);
+    snprintf(path, sizeof path, "%s/context.json", run_dir);
+    for (int k = 1; resuming && exists(path) && k < 1000; k++)
+        snprintf(path, sizeof path, "%s/context-resume-%d.json", run_dir, k);
+    if (ptc_json_write_file(path, context, 0) != 0) {
+        fprintf(stderr, "ptc bench: cannot write %s\n", path);
+        rc = 1;
+    }
+    for (size_t i = 0; i < json_array_size(warnings); i++)
+        fprintf(stderr, "ptc bench: warning: %s\n", json_string_value(json_array_get(warnings, i)));
+    json_decref(context);
+    return rc;
+}
+
+/* One child per group with pending configurations (and the group's baseline as
+ * the reference). 0, 130 when interrupted, or the first failure. */
+static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs, progress *pg)
+{
+    const ptc_sweep_config *configs = plan->configs;
+    const size_t n_configs = plan->n_configs, n_groups = plan->n_groups;
+    const bool *pending = plan->pending;
+    const double *cost = plan->cost;
+    const double t_start = ptc_now();
+    int rc = 0;
+    size_t group_index = 0;
+    for (size_t i = 0; i < n_configs && !rc;) {
+        size_t j = i;
+        while (j < n_configs && strcmp(configs[j].group, configs[i].group) == 0)
+            j++;
+        group_index++;
+        bool any = false;
+        for (size_t k = i; k < j; k++)
+            any |= pending[k];
+        if (any) {
+            /* the pending configurations, and the group's baseline as the reference */
+            ptc_sweep_config *sub = malloc((j - i) * sizeof *sub);
+            bool *write = malloc((j - i) * sizeof *write);
+            double *sub_cost = malloc((j - i) * sizeof *sub_cost);
+            size_t n_sub = 0;
+            double gc = 0;
+            for (size_t k = i; k < j; k++) {
+                if (!pending[k] && configs[k].variant != PTC_VARIANT_BASELINE)
+                    continue;
+                sub[n_sub] = configs[k];
+                write[n_sub] = pending[k];
+                sub_cost[n_sub] = pending[k] ? cost[k] : 0;
+                gc += sub_cost[n_sub];
+                n_sub++;
+            }
+            pg->group_cost = gc;
+            pg->group_t0 = ptc_now();
+            snprintf(pg->current, sizeof pg->current, "group %zu/%zu: %s %s n=%d %s t%d", group_index,
+                     n_groups, ptc_level_name(sub[0].level), sub[0].model.name, sub[0].seq,
+                     sub[0].isa, sub[0].threads);
+            progress_draw(pg);
+            const size_t before_ok = rs->n_ok, before_err = rs->n_error;
+            rc = run_group_child(ctx, sub, n_sub, write, (int)group_index, rs, pg, sub_cost);
+            progress_clear(pg);
+            if (!pg->tty && rc == 0)
+                fprintf(stderr, "ptc bench: group %zu/%zu done (%zu ok, %zu error rows), %.0f s elapsed\n",
+                        group_index, n_groups, rs->n_ok - before_ok, rs->n_error - before_err,
+                        ptc_now() - t_start);
+            free(sub);
+            free(write);
+            free(sub_cost);
+        }
+        i = j;
+    }
+    return rc;
+}
+
 int ptc_bench_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -589,47 +766,13 @@ int ptc_bench_main(int argc, char **argv)
     char slug_dir[700];
     snprintf(slug_dir, sizeof slug_dir, "%s/%s", o.out, ctx.id.cpu_slug);
 
-    /* the run folder to resume, and its spec */
+    /* the run folder to resume and its spec, or the default sweep */
     char run_dir[1024] = "";
     const bool resuming = o.resume[0] || o.resume_latest;
     if (resuming) {
-        char name[256];
-        if (o.resume_latest) {
-            if (find_latest(slug_dir, o.name, name, sizeof name) != 0) {
-                fprintf(stderr, "ptc bench: --resume: no run named '%s' under %s\n", o.name, slug_dir);
-                return 2;
-            }
-        } else {
-            snprintf(name, sizeof name, "%s", o.resume);
-        }
-        if (strchr(name, '/'))
-            snprintf(run_dir, sizeof run_dir, "%s", name);
-        else
-            snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, name);
-        char spec[1100];
-        snprintf(spec, sizeof spec, "%s/sweep.txt", run_dir);
-        if (!exists(spec)) {
-            fprintf(stderr, "ptc bench: --resume: %s is not a run folder (no sweep.txt)\n", run_dir);
-            return 2;
-        }
-        if (!o.sweep_given) {
-            static ptc_sweep_opts saved;
-            ptc_sweep_opts_init(&saved);
-            if (ptc_sweep_parse_spec_file(&saved, spec, err, sizeof err) != 0) {
-                fprintf(stderr, "ptc bench: %s\n", err);
-                return 2;
-            }
-            memcpy(o.sections, saved.sections, sizeof o.sections);
-            o.n_sections = saved.n_sections;
-            if (!o.measurement_given) {
-                o.reps = saved.reps;
-                o.min_time_s = saved.min_time_s;
-                o.warmup_s = saved.warmup_s;
-                o.seed = saved.seed;
-            }
-        }
-        const char *slash = strrchr(run_dir, '/');
-        snprintf(ctx.id.run, sizeof ctx.id.run, "%s", slash ? slash + 1 : run_dir);
+        const int r = resolve_resume(&o, slug_dir, run_dir, sizeof run_dir, ctx.id.run, sizeof ctx.id.run);
+        if (r != 0)
+            return r;
     } else if (!o.sweep_given) {
         if (ptc_sweep_parse_spec_text(&o, ptc_default_sweep_text, "default.sweep", err, sizeof err) != 0) {
             fprintf(stderr, "ptc bench: %s\n", err);
@@ -640,9 +783,9 @@ int ptc_bench_main(int argc, char **argv)
     }
 
     /* every check before anything runs or is written */
-    ptc_sweep_config *configs = NULL;
-    size_t n_configs = 0, skipped = 0;
-    if (ptc_sweep_expand(&o, (int)m.pus, &configs, &n_configs, &skipped, err, sizeof err) != 0) {
+    bench_plan plan = {0};
+    if (ptc_sweep_expand(&o, (int)m.pus, &plan.configs, &plan.n_configs, &plan.skipped, err,
+                         sizeof err) != 0) {
         fprintf(stderr, "ptc bench: %s\n", err);
         return 2;
     }
@@ -654,68 +797,36 @@ int ptc_bench_main(int argc, char **argv)
         fprintf(stderr, "ptc bench: ignoring %s\n", cal_err);
 
     /* groups (contiguous) and what is pending */
-    bool *pending = malloc(n_configs * sizeof *pending);
-    double *cost = malloc(n_configs * sizeof *cost);
-    if (!pending || !cost) {
+    int rc = 0;
+    plan.pending = malloc(plan.n_configs * sizeof *plan.pending);
+    plan.cost = malloc(plan.n_configs * sizeof *plan.cost);
+    if (!plan.pending || !plan.cost) {
         fprintf(stderr, "ptc bench: out of memory\n");
-        return 1;
+        rc = 1;
+        goto free_plan;
     }
     char rows_path[1100];
-    char **done_ids = NULL;
-    size_t n_done = 0;
     if (resuming) {
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
         if (!o.dry_run && ptc_rows_repair_tail(rows_path) < 0) {
             fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
-            return 1;
+            rc = 1;
+            goto free_plan;
         }
-        if (ptc_rows_ok_ids(rows_path, &done_ids, &n_done) != 0) {
+        if (ptc_rows_ok_ids(rows_path, &plan.done_ids, &plan.n_done) != 0) {
             fprintf(stderr, "ptc bench: cannot read %s\n", rows_path);
-            return 1;
+            rc = 1;
+            goto free_plan;
         }
     }
-    const size_t n_pending = ptc_rows_pending(configs, n_configs, done_ids, n_done, pending);
-    double total_cost = 0;
-    for (size_t i = 0; i < n_configs; i++) {
-        cost[i] = config_seconds(&configs[i], &ctx.cal, &o);
-        if (pending[i])
-            total_cost += cost[i];
-    }
-    size_t n_groups = 0;
-    for (size_t i = 0; i < n_configs; i++)
-        n_groups += i == 0 || strcmp(configs[i].group, configs[i - 1].group) != 0;
-
+    plan.n_pending = ptc_rows_pending(plan.configs, plan.n_configs, plan.done_ids, plan.n_done,
+                                      plan.pending);
+    plan_costs(&plan, &ctx.cal, &o);
+    for (size_t i = 0; i < plan.n_configs; i++)
+        plan.n_groups += i == 0 || strcmp(plan.configs[i].group, plan.configs[i - 1].group) != 0;
     if (o.dry_run) {
-        printf("%5s %5s  %-14s %-7s %-9s %5s %5s %-12s %-6s %2s %-7s %10s %9s\n", "#", "group", "label",
-               "level", "model", "seq", "batch", "pad", "isa", "t", "status", "GFLOP", "est s");
-        size_t g = 0;
-        for (size_t i = 0; i < n_configs; i++) {
-            g += i == 0 || strcmp(configs[i].group, configs[i - 1].group) != 0;
-            const ptc_sweep_config *c = &configs[i];
-            char label[64];
-            snprintf(label, sizeof label, "%s", c->label);
-            if (c->has_p)
-                snprintf(label + strlen(label), sizeof label - strlen(label), " p=%g", c->p);
-            if (c->has_project && !c->project_kept)
-                snprintf(label + strlen(label), sizeof label - strlen(label), " all-kv");
-            printf("%5zu %5zu  %-14s %-7s %-9s %5d %5d %-12s %-6s %2d %-7s %10.2f %9.2f\n", i + 1, g,
-                   label, ptc_level_name(c->level), c->model.name, c->seq, c->batch,
-                   c->level == PTC_LEVEL_KERNEL ? "-" : ptc_pad_name(c->pad), c->isa, c->threads,
-                   pending[i] ? "pending" : "done", c->est_flops * 1e-9, cost[i]);
-        }
-        char d[32];
-        format_duration(total_cost, d, sizeof d);
-        printf("%zu configurations in %zu groups (%zu pending), %zu combinations skipped (they do not "
-               "exist at their level)\nestimated time %s (%d repetitions of >= %g s; FLOPs at %s)\n",
-               n_configs, n_groups, n_pending, skipped, d, o.reps, o.min_time_s,
-               ctx.cal.root ? "60% of the calibrated peak (30% at kernel level)"
-                            : "60% of a default peak (no calibration yet: ptc calibrate)");
-        ptc_rows_free_ids(done_ids, n_done);
-        free(configs);
-        free(pending);
-        free(cost);
-        ptc_calibration_free(&ctx.cal);
-        return 0;
+        print_dry_run(&plan, &o, ctx.cal.root != NULL);
+        goto free_plan;
     }
 
     /* the run folder */
@@ -742,7 +853,8 @@ int ptc_bench_main(int argc, char **argv)
     }
     if (ptc_mkdir_p(run_dir) != 0) {
         fprintf(stderr, "ptc bench: cannot create %s: %s\n", run_dir, strerror(errno));
-        return 1;
+        rc = 1;
+        goto free_plan;
     }
     snprintf(ctx.run_dir, sizeof ctx.run_dir, "%s", run_dir);
 
@@ -760,113 +872,29 @@ int ptc_bench_main(int argc, char **argv)
         if (calibrate_in_child(cal_path, (int)m.pus) != 0 ||
             ptc_calibration_load(cal_path, &ctx.cal, cal_err, sizeof cal_err) != 0)
             fprintf(stderr, "ptc bench: calibration failed: rows carry no pct_peak\n");
-        total_cost = 0; /* estimates from the calibrated peak now */
-        for (size_t i = 0; i < n_configs; i++) {
-            cost[i] = config_seconds(&configs[i], &ctx.cal, &o);
-            total_cost += pending[i] ? cost[i] : 0;
-        }
+        plan_costs(&plan, &ctx.cal, &o); /* estimates from the calibrated peak now */
     }
-    int rc = 0;
     if (interrupted)
         goto interrupted_exit;
-
-    /* sweep.txt, context.json */
-    {
-        size_t need = ptc_sweep_spec_format(&o, NULL, 0) + 1;
-        char *spec = malloc(need);
-        ptc_sweep_spec_format(&o, spec, need);
-        char path[1100];
-        snprintf(path, sizeof path, "%s/sweep.txt", run_dir);
-        if (!resuming || o.sweep_given) {
-            size_t hl = 64;
-            for (int i = 0; i < argc; i++)
-                hl += strlen(argv[i]) + 1;
-            char *text = malloc(hl + need);
-            size_t u = (size_t)sprintf(text, "# ptc bench");
-            for (int i = 1; i < argc; i++)
-                u += (size_t)sprintf(text + u, " %s", argv[i]);
-            sprintf(text + u, "\n%s", spec);
-            if (write_text(path, text) != 0) {
-                fprintf(stderr, "ptc bench: cannot write %s\n", path);
-                rc = 1;
-            }
-            free(text);
-        }
-        free(spec);
-        json_t *warnings;
-        json_t *context = context_json(&o, &m, &ctx, argc, argv, configs, n_configs, &warnings);
-        snprintf(path, sizeof path, "%s/context.json", run_dir);
-        for (int k = 1; resuming && exists(path) && k < 1000; k++)
-            snprintf(path, sizeof path, "%s/context-resume-%d.json", run_dir, k);
-        if (json_dump_file(context, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-            fprintf(stderr, "ptc bench: cannot write %s\n", path);
-            rc = 1;
-        }
-        for (size_t i = 0; i < json_array_size(warnings); i++)
-            fprintf(stderr, "ptc bench: warning: %s\n", json_string_value(json_array_get(warnings, i)));
-        json_decref(context);
-        if (rc)
-            goto done;
-    }
+    if ((rc = write_run_files(&o, &m, &ctx, argc, argv, &plan, run_dir, resuming)) != 0)
+        goto done;
 
     run_state rs = {.written = json_array()};
     rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (rs.rows_fd < 0) {
         fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
+        json_decref(rs.written);
         rc = 1;
         goto done;
     }
     char d[32];
-    format_duration(total_cost, d, sizeof d);
+    format_duration(plan.total_cost, d, sizeof d);
     fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
-            run_dir, n_configs, n_groups, n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = total_cost,
-                   .total = n_pending};
+            run_dir, plan.n_configs, plan.n_groups, plan.n_pending, resuming ? " (resumed)" : "", d);
+    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan.total_cost,
+                   .total = plan.n_pending};
     const double t_start = ptc_now();
-    size_t group_index = 0;
-    for (size_t i = 0; i < n_configs && !rc;) {
-        size_t j = i;
-        while (j < n_configs && strcmp(configs[j].group, configs[i].group) == 0)
-            j++;
-        group_index++;
-        bool any = false;
-        for (size_t k = i; k < j; k++)
-            any |= pending[k];
-        if (any) {
-            /* the pending configurations, and the group's baseline as the reference */
-            ptc_sweep_config *sub = malloc((j - i) * sizeof *sub);
-            bool *write = malloc((j - i) * sizeof *write);
-            double *sub_cost = malloc((j - i) * sizeof *sub_cost);
-            size_t n_sub = 0;
-            double gc = 0;
-            for (size_t k = i; k < j; k++) {
-                if (!pending[k] && configs[k].variant != PTC_VARIANT_BASELINE)
-                    continue;
-                sub[n_sub] = configs[k];
-                write[n_sub] = pending[k];
-                sub_cost[n_sub] = pending[k] ? cost[k] : 0;
-                gc += sub_cost[n_sub];
-                n_sub++;
-            }
-            pg.group_cost = gc;
-            pg.group_t0 = ptc_now();
-            snprintf(pg.current, sizeof pg.current, "group %zu/%zu: %s %s n=%d %s t%d", group_index,
-                     n_groups, ptc_level_name(sub[0].level), sub[0].model.name, sub[0].seq,
-                     sub[0].isa, sub[0].threads);
-            progress_draw(&pg);
-            const size_t before_ok = rs.n_ok, before_err = rs.n_error;
-            rc = run_group_child(&ctx, sub, n_sub, write, (int)group_index, &rs, &pg, sub_cost);
-            progress_clear(&pg);
-            if (!pg.tty && rc == 0)
-                fprintf(stderr, "ptc bench: group %zu/%zu done (%zu ok, %zu error rows), %.0f s elapsed\n",
-                        group_index, n_groups, rs.n_ok - before_ok, rs.n_error - before_err,
-                        ptc_now() - t_start);
-            free(sub);
-            free(write);
-            free(sub_cost);
-        }
-        i = j;
-    }
+    rc = run_groups(&ctx, &plan, &rs, &pg);
     close(rs.rows_fd);
     if (rc == 130) {
         json_decref(rs.written);
@@ -885,10 +913,8 @@ interrupted_exit:
 done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    ptc_rows_free_ids(done_ids, n_done);
-    free(configs);
-    free(pending);
-    free(cost);
+free_plan:
+    plan_free(&plan);
     ptc_calibration_free(&ctx.cal);
     return rc;
 }

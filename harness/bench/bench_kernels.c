@@ -30,6 +30,7 @@
 #include "bench/gbench.h"
 #include "common/machine.h"
 #include "common/options.h"
+#include "common/rows.h"
 #include "common/sys.h"
 #include "bench/peak.h"
 
@@ -184,21 +185,6 @@ static float *alloc_floats(size_t n, unsigned *seed)
     return p;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        const unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static double load_average(void)
 {
     double l = -1;
@@ -326,100 +312,272 @@ static const void *op_pointer(const ptc_ops *ops, op_kind op)
     return op == OP_SGEMM ? (const void *)ops->sgemm : (const void *)ops->attention;
 }
 
-int main(int argc, char **argv)
-{
-    const options opt = parse_options(argc, argv);
+/* ---- result files: bench_kernels.json, .csv (common/rows.h) and .md ---------------- */
 
-    /* the tables to measure, ref first (so dedup names the ref kernel) */
-    size_t n_all;
-    const ptc_ops *const *all = ptc_ops_all(&n_all);
-    const ptc_ops *tables[8];
-    size_t n_tables = 0;
-    if (opt.isa) {
+typedef struct run_context {
+    const options *opt;
+    const peaks *pk;
+    const ptc_ops *const *tables;
+    size_t n_tables;
+    const char *cpu, *slug, *features, *commit, *date, *flags, *peer;
+    double load_start, load_end, elapsed;
+} run_context;
+
+static json_t *context_json(const run_context *r)
+{
+    const options *opt = r->opt;
+    json_t *c = json_object();
+    json_object_set_new(c, "cpu", json_string(r->cpu));
+    json_object_set_new(c, "cpu_slug", json_string(r->slug));
+    json_object_set_new(c, "cpu_features", json_string(r->features));
+    json_object_set_new(c, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_t *t = json_array();
+    for (size_t i = 0; i < r->n_tables; i++)
+        json_array_append_new(t, json_string(r->tables[i]->name));
+    json_object_set_new(c, "tables", t);
+    json_object_set_new(c, "compiler", json_string("gcc " __VERSION__));
+    json_object_set_new(c, "flags", json_string(r->flags));
+    json_object_set_new(c, "peer", json_string(opt->openblas ? r->peer : "none"));
+    json_object_set_new(c, "git_commit", json_string(r->commit));
+    json_object_set_new(c, "date", json_string(r->date));
+    json_object_set_new(c, "quick", json_boolean(opt->quick));
+    json_object_set_new(c, "repetitions", json_integer(opt->reps));
+    json_object_set_new(c, "min_time_s", json_real(opt->min_time_s));
+    json_object_set_new(c, "load_average_start", json_real(r->load_start));
+    json_object_set_new(c, "load_average_end", json_real(r->load_end));
+    json_object_set_new(c, "elapsed_s", json_real(r->elapsed));
+    json_t *peak = json_object();
+    for (int i = 0; i < r->pk->n_isa; i++) {
+        json_t *by = json_object();
+        for (int k = 0; k < opt->n_threads; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", opt->threads[k]);
+            json_object_set_new(by, key, json_real(r->pk->gflops[i][k]));
+        }
+        json_object_set_new(peak, r->pk->isa[i], by);
+    }
+    json_object_set_new(c, "peak_fma_gflops", peak);
+    json_t *triad = json_object();
+    for (int k = 0; k < opt->n_threads; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", opt->threads[k]);
+        json_object_set_new(triad, key, json_real(r->pk->triad_gbps[k]));
+    }
+    json_object_set_new(c, "triad_gbps", triad);
+    json_t *nt = json_array();
+    for (int i = 0; i < notes.count; i++)
+        json_array_append_new(nt, json_string(notes.items[i]));
+    json_object_set_new(c, "notes", nt);
+    return c;
+}
+
+/* One case's row: the fields of the CSV columns, then the raw repetitions. */
+static json_t *case_row(const run_context *r, const bench_case *bc, const ptc_gbench_stats *s)
+{
+    const char *peak_isa;
+    const double peak = peak_for(r->pk, r->opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
+    json_t *o = json_object();
+    json_object_set_new(o, "cpu", json_string(r->cpu));
+    json_object_set_new(o, "impl", json_string(bc->impl));
+    /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
+    json_object_set_new(o, "isa", json_string(bc->ops ? bc->impl : "openblas-dispatch"));
+    json_object_set_new(o, "op", json_string(bc->op == OP_SGEMM ? "sgemm" : "attention"));
+    json_object_set_new(o, "threads", json_integer(bc->threads));
+    json_object_set_new(o, "shape", json_string(bc->shape));
+    const bool gemm = bc->op == OP_SGEMM;
+    json_object_set_new(o, "m", gemm ? json_integer((json_int_t)bc->m) : json_null());
+    json_object_set_new(o, "n", gemm ? json_integer((json_int_t)bc->n) : json_null());
+    json_object_set_new(o, "k", gemm ? json_integer((json_int_t)bc->k) : json_null());
+    json_object_set_new(o, "seq", gemm ? json_null() : json_integer((json_int_t)bc->seq));
+    json_object_set_new(o, "d", gemm ? json_null() : json_integer(ATTN_D));
+    json_object_set_new(o, "flops_per_iter", json_real(bc->flops));
+    json_object_set_new(o, "gflops_median", json_real(s->gflops_median));
+    json_object_set_new(o, "gflops_min", json_real(s->gflops_min));
+    json_object_set_new(o, "gflops_max", json_real(s->gflops_max));
+    json_object_set_new(o, "time_median_s", json_real(s->median_s));
+    json_object_set_new(o, "time_mean_s", json_real(s->mean_s));
+    json_object_set_new(o, "time_stddev_s", json_real(s->stddev_s));
+    json_object_set_new(o, "time_min_s", json_real(s->min_s));
+    json_object_set_new(o, "time_max_s", json_real(s->max_s));
+    json_object_set_new(o, "cv", json_real(s->cv));
+    json_object_set_new(o, "n_reps", json_integer(s->n));
+    json_t *reps = json_array(), *iters = json_array();
+    for (int i = 0; i < s->n; i++) {
+        json_array_append_new(reps, json_real(s->rep_s[i]));
+        json_array_append_new(iters, json_integer((json_int_t)s->rep_iterations[i]));
+    }
+    json_object_set_new(o, "rep_s", reps);
+    json_object_set_new(o, "rep_iterations", iters);
+    json_object_set_new(o, "peak_isa", json_string(peak_isa));
+    json_object_set_new(o, "peak_gflops", json_real(peak));
+    json_object_set_new(o, "pct_peak", json_real(peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0));
+    json_object_set_new(o, "error", json_string(s->error_message));
+    return o;
+}
+
+static const char *const csv_columns[] = {
+    "cpu", "impl", "isa", "op", "threads", "shape", "m", "n", "k", "seq", "d", "flops_per_iter",
+    "gflops_median", "gflops_min", "gflops_max", "time_median_s", "time_mean_s", "time_stddev_s",
+    "cv", "n_reps", "peak_isa", "peak_gflops", "pct_peak", "error"};
+
+static void write_markdown(FILE *fm, const run_context *r, const json_t *rows)
+{
+    const options *opt = r->opt;
+    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n",
+            r->cpu, r->features, r->date, r->commit, opt->reps, opt->min_time_s,
+            opt->quick ? " (quick)" : "");
+    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
+    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
+    size_t i;
+    json_t *o;
+    json_array_foreach(rows, i, o) {
+#define S(k) json_string_value(json_object_get(o, k))
+#define D(k) json_number_value(json_object_get(o, k))
+        const int n = (int)json_integer_value(json_object_get(o, "n_reps"));
+        const int threads = (int)json_integer_value(json_object_get(o, "threads"));
+        if (S("error")[0] || n == 0)
+            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", S("impl"), S("op"), threads,
+                    S("shape"), S("error"));
+        else
+            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", S("impl"),
+                    S("op"), threads, S("shape"), D("gflops_median"), D("pct_peak"), D("gflops_min"),
+                    D("gflops_max"), 100 * D("cv"), n);
+#undef S
+#undef D
+    }
+    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
+    for (int k = 0; k < r->pk->n_isa; k++)
+        for (int t = 0; t < opt->n_threads; t++)
+            fprintf(fm, " %s %dt %.1f GFLOP/s;", r->pk->isa[k], opt->threads[t], r->pk->gflops[k][t]);
+    fprintf(fm, "\nTriad bandwidth:");
+    for (int t = 0; t < opt->n_threads; t++)
+        fprintf(fm, " %dt %.1f GB/s;", opt->threads[t], r->pk->triad_gbps[t]);
+    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
+                "same thread count. Peer: %s.\n",
+            r->pk->best ? r->pk->best : "none", r->peer);
+    for (int k = 0; k < notes.count; k++)
+        fprintf(fm, "\n- %s", notes.items[k]);
+    fprintf(fm, "\n");
+}
+
+/* DIR/bench_kernels.{json,csv,md}. 0, or 1 after a message. */
+static int write_results(const char *dir, const run_context *r, ptc_gbench *suite,
+                         const bench_case *cases, int n_cases)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < n_cases; i++)
+        json_array_append_new(rows, case_row(r, &cases[i],
+                                             ptc_gbench_result(suite, (size_t)cases[i].gbench_index)));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schema_version", json_integer(1));
+    json_object_set_new(doc, "context", context_json(r));
+    json_object_set(doc, "rows", rows);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
+    bool ok = ptc_json_write_file(path, doc, 10) == 0;
+    json_decref(doc);
+    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
+    FILE *fc = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
+    FILE *fm = fopen(path, "w");
+    const size_t n_cols = sizeof csv_columns / sizeof csv_columns[0];
+    if (fc) {
+        ptc_csv_header(fc, csv_columns, n_cols);
+        for (size_t i = 0; i < json_array_size(rows); i++)
+            ptc_csv_row(fc, json_array_get(rows, i), csv_columns, n_cols);
+    }
+    if (fm)
+        write_markdown(fm, r, rows);
+    ok = ok && fc && fm && !ferror(fc) && !ferror(fm);
+    ok = (!fc || fclose(fc) == 0) && ok;
+    ok = (!fm || fclose(fm) == 0) && ok;
+    json_decref(rows);
+    if (!ok) {
+        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- main's steps ----------------------------------------------------------------- */
+
+/* The tables to measure, ref first (so dedup names the ref kernel). 0, or 2 after a message. */
+static int select_tables(const options *opt, const ptc_ops *tables[8], size_t *n_tables)
+{
+    *n_tables = 0;
+    if (opt->isa) {
         char err[256];
-        const ptc_ops *t = ptc_ops_select(opt.isa, err, sizeof err);
+        const ptc_ops *t = ptc_ops_select(opt->isa, err, sizeof err);
         if (!t) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", err);
             return 2;
         }
-        tables[n_tables++] = t;
-    } else {
-        for (size_t i = n_all; i-- > 0;)
-            if (ptc_ops_supported(all[i]) && n_tables < 8)
-                tables[n_tables++] = all[i];
+        tables[(*n_tables)++] = t;
+        return 0;
     }
+    size_t n_all;
+    const ptc_ops *const *all = ptc_ops_all(&n_all);
+    for (size_t i = n_all; i-- > 0;)
+        if (ptc_ops_supported(all[i]) && *n_tables < 8)
+            tables[(*n_tables)++] = all[i];
+    return 0;
+}
 
-    const double t_start = ptc_now();
-    const double load_start = load_average();
-    char cpu[256], slug[256], features[256], commit[64], date[32];
-    ptc_machine machine;
-    char merr[128];
-    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
-    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
-    ptc_machine_slug(&machine, slug, sizeof slug);
-    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
-    bool dirty;
-    ptc_git_describe(commit, sizeof commit - 8, &dirty);
-    if (dirty)
-        strcat(commit, "-dirty");
-    const time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-
-    char dir[1024], path[1200];
-    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
-    if (ptc_mkdir_p(dir) != 0) {
-        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
-
-    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
-    for (size_t i = 0; i < n_tables; i++)
-        fprintf(stderr, " %s", tables[i]->name);
-    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
-
-    /* ceilings first, on an idle process */
-    peaks pk = {.best = ptc_peak_best_isa()};
+/* Peak FMA per vector ISA and triad bandwidth per thread count (ceilings first,
+ * on an idle process), with notes when they look disturbed. */
+static void measure_peaks(const options *opt, double load_start, peaks *pk)
+{
+    *pk = (peaks){.best = ptc_peak_best_isa()};
     static const char *const peak_isas[] = {"avx512", "avx2", "neon"};
     for (size_t i = 0; i < sizeof peak_isas / sizeof peak_isas[0]; i++) {
         if (ptc_peak_fma_gflops(peak_isas[i], 1, 0.001) == 0)
             continue;
-        pk.isa[pk.n_isa] = peak_isas[i];
-        for (int t = 0; t < opt.n_threads; t++)
-            pk.gflops[pk.n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt.threads[t], opt.quick ? 0.1 : 0.3);
-        pk.n_isa++;
+        pk->isa[pk->n_isa] = peak_isas[i];
+        for (int t = 0; t < opt->n_threads; t++)
+            pk->gflops[pk->n_isa][t] = ptc_peak_fma_gflops(peak_isas[i], opt->threads[t], opt->quick ? 0.1 : 0.3);
+        pk->n_isa++;
     }
-    for (int t = 0; t < opt.n_threads; t++)
-        pk.triad_gbps[t] = ptc_peak_triad_gbps(opt.threads[t], 0, opt.quick ? 3 : 5);
-    for (int i = 0; i < pk.n_isa; i++)
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk.isa[i], opt.threads[t],
-                    pk.gflops[i][t]);
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        pk->triad_gbps[t] = ptc_peak_triad_gbps(opt->threads[t], 0, opt->quick ? 3 : 5);
+    for (int i = 0; i < pk->n_isa; i++)
+        for (int t = 0; t < opt->n_threads; t++)
+            fprintf(stderr, "  peak FMA %-6s %d thread(s): %8.1f GFLOP/s\n", pk->isa[i], opt->threads[t],
+                    pk->gflops[i][t]);
+    for (int t = 0; t < opt->n_threads; t++)
+        fprintf(stderr, "  triad bandwidth %d thread(s): %.1f GB/s\n", opt->threads[t], pk->triad_gbps[t]);
     /* a T-thread peak well below T x the 1-thread peak: the cores are shared or busy */
-    for (int i = 0; i < pk.n_isa; i++) {
+    for (int i = 0; i < pk->n_isa; i++) {
         double one = 0;
-        for (int t = 0; t < opt.n_threads; t++)
-            if (opt.threads[t] == 1)
-                one = pk.gflops[i][t];
-        for (int t = 0; t < opt.n_threads; t++) {
-            const int nt = opt.threads[t];
-            if (one > 0 && nt > 1 && pk.gflops[i][t] < 0.75 * nt * one)
+        for (int t = 0; t < opt->n_threads; t++)
+            if (opt->threads[t] == 1)
+                one = pk->gflops[i][t];
+        for (int t = 0; t < opt->n_threads; t++) {
+            const int nt = opt->threads[t];
+            if (one > 0 && nt > 1 && pk->gflops[i][t] < 0.75 * nt * one)
                 add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
                          "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
-                         pk.isa[i], nt, pk.gflops[i][t] / one, nt, load_start, nt);
+                         pk->isa[i], nt, pk->gflops[i][t] / one, nt, load_start, nt);
         }
     }
     if (load_start > 0.5)
         add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
+}
 
-    /* shapes */
-    size_t n_sgemm = opt.quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+/* The shapes of this run. */
+static void shape_lists(const options *opt, size_t *n_sgemm, const size_t **lengths, size_t *n_lengths)
+{
     static const size_t quick_lengths[] = {128, 512};
-    const size_t *lengths = opt.quick ? quick_lengths : attention_lengths;
-    size_t n_lengths = opt.quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+    *n_sgemm = opt->quick ? 1 : sizeof sgemm_shapes / sizeof sgemm_shapes[0];
+    *lengths = opt->quick ? quick_lengths : attention_lengths;
+    *n_lengths = opt->quick ? 2 : sizeof attention_lengths / sizeof attention_lengths[0];
+}
 
-    buffers buf;
+/* Inputs for the largest shape of each op. */
+static void alloc_buffers(const options *opt, buffers *buf)
+{
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt, &n_sgemm, &lengths, &n_lengths);
     unsigned seed = 12345;
     size_t max_a = 0, max_b = 0, max_c = 0, max_seq = 0;
     for (size_t s = 0; s < n_sgemm; s++) {
@@ -430,18 +588,27 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n_lengths; i++)
         max_seq = lengths[i] > max_seq ? lengths[i] : max_seq;
-    buf.a = alloc_floats(max_a, &seed);
-    buf.b = alloc_floats(max_b, &seed);
-    buf.c = alloc_floats(max_c, &seed);
-    buf.q = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.k = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.v = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.o = alloc_floats(max_seq * ATTN_D, &seed);
-    buf.lse = alloc_floats(max_seq, &seed);
+    buf->a = alloc_floats(max_a, &seed);
+    buf->b = alloc_floats(max_b, &seed);
+    buf->c = alloc_floats(max_c, &seed);
+    buf->q = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->k = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->v = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->o = alloc_floats(max_seq * ATTN_D, &seed);
+    buf->lse = alloc_floats(max_seq, &seed);
+}
 
+/* The cases into cases[MAX_CASES]; returns their count. */
+static int build_cases(const options *opt_in, const ptc_ops *const *tables, size_t n_tables,
+                       buffers *buffer, bench_case *cases)
+{
+    const options opt = *opt_in;
+    buffers *const bufp = buffer;
+    size_t n_sgemm, n_lengths;
+    const size_t *lengths;
+    shape_lists(opt_in, &n_sgemm, &lengths, &n_lengths);
     /* the cases: ptc tables (ref first), then OpenBLAS last (its worker threads
      * spin after a call and would steal cores from the cases after it) */
-    static bench_case cases[MAX_CASES];
     int n_cases = 0;
     bool ref_limited = false, deduped = false;
     for (size_t ti = 0; ti < n_tables; ti++) {
@@ -470,7 +637,7 @@ int main(int argc, char **argv)
                 for (size_t s = 0; s < n_shapes; s++) {
                     bench_case *bc = &cases[n_cases];
                     *bc = (bench_case){.op = (op_kind)op, .impl = ops->name, .ops = ops,
-                                       .threads = opt.threads[t], .buf = &buf};
+                                       .threads = opt.threads[t], .buf = bufp};
                     if (op == OP_SGEMM) {
                         if (limit && s > 0) {
                             ref_limited = true;
@@ -499,7 +666,7 @@ int main(int argc, char **argv)
             for (size_t s = 0; s < n_sgemm; s++) {
                 bench_case *bc = &cases[n_cases];
                 *bc = (bench_case){.op = OP_SGEMM, .impl = "openblas", .threads = opt.threads[t],
-                                   .buf = &buf, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
+                                   .buf = bufp, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
                                    .k = sgemm_shapes[s].k};
                 bc->flops = 2.0 * bc->m * bc->n * bc->k;
                 snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
@@ -511,17 +678,23 @@ int main(int argc, char **argv)
                  "attention n <= 1024 only (--ref-full times all)");
     (void)deduped;
 
-    /* run them */
-    snprintf(path, sizeof path, "%s/gbench.json", dir);
-    run_info ri = {.opt = &opt, .total = n_cases};
+    return n_cases;
+}
+
+/* A suite of the cases, each fitted into --case-budget by one untimed call;
+ * NULL after a message. */
+static ptc_gbench *make_suite(const options *opt_in, const char *json_path, run_info *ri,
+                              bench_case *cases, int n_cases)
+{
+    const options opt = *opt_in;
     ptc_gbench_options gopt = {.repetitions = opt.reps, .min_time_s = opt.min_time_s,
-                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = path,
+                               .warmup_s = opt.quick ? 0 : 0.05, .json_path = json_path,
                                .console = opt.gbench_console, .on_case_done = on_case_done,
-                               .on_case_done_user = &ri};
+                               .on_case_done_user = ri};
     ptc_gbench *suite = ptc_gbench_create(&gopt);
     if (!suite) {
         fprintf(stderr, "ptc-bench-kernels: out of memory\n");
-        return 1;
+        return NULL;
     }
     fprintf(stderr, "ptc-bench-kernels: one untimed call per case (warm-up, and fits slow cases into "
                     "--case-budget %g s)\n", opt.case_budget_s);
@@ -551,27 +724,21 @@ int main(int argc, char **argv)
         bc->gbench_index = ptc_gbench_add(suite, &gc);
         if (bc->gbench_index < 0) {
             fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-            return 1;
+            ptc_gbench_destroy(suite);
+            return NULL;
         }
     }
     fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
             opt.min_time_s);
-    const int run_rc = ptc_gbench_run(suite);
-    if (run_rc != 0)
-        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
-    const double load_end = load_average();
-    const double elapsed = ptc_now() - t_start;
+    return suite;
+}
 
-    /* ---- outputs ---- */
-    char openblas_config[256];
-    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
-    openblas_config[strcspn(openblas_config, "\n")] = '\0';
-#ifdef PTC_BUILD_FLAGS
-    const char *flags = PTC_BUILD_FLAGS;
-#else
-    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
-#endif
-
+/* The stdout table, after a note when a figure beat its measured peak. */
+static void print_summary(const run_context *r, ptc_gbench *suite, const bench_case *cases,
+                          int n_cases)
+{
+    const options opt = *r->opt;
+    const peaks pk = *r->pk;
     /* a figure above its measured peak means the peak run was disturbed */
     for (int i = 0; i < n_cases; i++) {
         const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
@@ -586,7 +753,7 @@ int main(int argc, char **argv)
     }
 
     /* stdout table */
-    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", cpu, features, date, commit);
+    printf("\nptc kernel benchmark — %s (%s), %s, commit %s\n", r->cpu, r->features, r->date, r->commit);
     printf("%-9s %-9s %2s  %-16s %10s %7s  %-19s %6s %3s\n", "impl", "op", "t", "shape", "GFLOP/s",
            "%peak", "min..max GFLOP/s", "cv%", "n");
     for (int i = 0; i < n_cases; i++) {
@@ -611,149 +778,83 @@ int main(int argc, char **argv)
         printf("triad bandwidth, %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
     for (int i = 0; i < notes.count; i++)
         printf("note: %s\n", notes.items[i]);
-    printf("elapsed %.1f s, load average %.2f -> %.2f\n", elapsed, load_start, load_end);
+    printf("elapsed %.1f s, load average %.2f -> %.2f\n", r->elapsed, r->load_start, r->load_end);
+}
 
-    /* JSON (own schema) */
-    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
-    FILE *fj = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
-    FILE *fc = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
-    FILE *fm = fopen(path, "w");
-    if (!fj || !fc || !fm) {
-        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
+int main(int argc, char **argv)
+{
+    const options opt = parse_options(argc, argv);
+    const ptc_ops *tables[8];
+    size_t n_tables;
+    if (select_tables(&opt, tables, &n_tables) != 0)
+        return 2;
+
+    const double t_start = ptc_now();
+    const double load_start = load_average();
+    char cpu[256], slug[256], features[256], commit[64], date[32];
+    ptc_machine machine;
+    char merr[128];
+    ptc_machine_describe(&machine, merr, sizeof merr); /* "unknown" when unreadable */
+    snprintf(cpu, sizeof cpu, "%s", machine.cpu_model);
+    ptc_machine_slug(&machine, slug, sizeof slug);
+    ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
+    bool dirty;
+    ptc_git_describe(commit, sizeof commit - 8, &dirty);
+    if (dirty)
+        strcat(commit, "-dirty");
+    const time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/kernels/%s", opt.out, slug);
+    if (ptc_mkdir_p(dir) != 0) {
+        fprintf(stderr, "ptc-bench-kernels: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    fprintf(fj, "{\n  \"schema_version\": 1,\n  \"context\": {\n    \"cpu\": ");
-    json_string(fj, cpu);
-    fprintf(fj, ",\n    \"cpu_slug\": ");
-    json_string(fj, slug);
-    fprintf(fj, ",\n    \"cpu_features\": ");
-    json_string(fj, features);
-    fprintf(fj, ",\n    \"online_cpus\": %ld,\n    \"tables\": [", sysconf(_SC_NPROCESSORS_ONLN));
-    for (size_t i = 0; i < n_tables; i++) {
-        fprintf(fj, "%s", i ? ", " : "");
-        json_string(fj, tables[i]->name);
-    }
-    fprintf(fj, "],\n    \"compiler\": ");
-    json_string(fj, "gcc " __VERSION__);
-    fprintf(fj, ",\n    \"flags\": ");
-    json_string(fj, flags);
-    fprintf(fj, ",\n    \"peer\": ");
-    json_string(fj, opt.openblas ? openblas_config : "none");
-    fprintf(fj, ",\n    \"git_commit\": ");
-    json_string(fj, commit);
-    fprintf(fj, ",\n    \"date\": ");
-    json_string(fj, date);
-    fprintf(fj, ",\n    \"quick\": %s,\n    \"repetitions\": %d,\n    \"min_time_s\": %g,\n",
-            opt.quick ? "true" : "false", opt.reps, opt.min_time_s);
-    fprintf(fj, "    \"load_average_start\": %.2f,\n    \"load_average_end\": %.2f,\n    \"elapsed_s\": %.2f,\n",
-            load_start, load_end, elapsed);
-    fprintf(fj, "    \"peak_fma_gflops\": {");
-    for (int i = 0; i < pk.n_isa; i++) {
-        fprintf(fj, "%s\"%s\": {", i ? ", " : "", pk.isa[i]);
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.gflops[i][t]);
-        fprintf(fj, "}");
-    }
-    fprintf(fj, "},\n    \"triad_gbps\": {");
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(fj, "%s\"%d\": %.3f", t ? ", " : "", opt.threads[t], pk.triad_gbps[t]);
-    fprintf(fj, "},\n    \"notes\": [");
-    for (int i = 0; i < notes.count; i++) {
-        fprintf(fj, "%s\n      ", i ? "," : "");
-        json_string(fj, notes.items[i]);
-    }
-    fprintf(fj, "%s]\n  },\n  \"rows\": [", notes.count ? "\n    " : "");
+    fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
+    for (size_t i = 0; i < n_tables; i++)
+        fprintf(stderr, " %s", tables[i]->name);
+    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
 
-    fprintf(fc, "cpu,impl,isa,op,threads,shape,m,n,k,seq,d,flops_per_iter,gflops_median,gflops_min,"
-                "gflops_max,time_median_s,time_mean_s,time_stddev_s,cv,n_reps,peak_isa,peak_gflops,"
-                "pct_peak,error\n");
-    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n", cpu,
-            features, date, commit, opt.reps, opt.min_time_s, opt.quick ? " (quick)" : "");
-    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
-    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
-
-    int rows_written = 0;
-    for (int i = 0; i < n_cases; i++) {
-        const bench_case *bc = &cases[i];
-        const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)bc->gbench_index);
-        const char *peak_isa;
-        const double peak = peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
-        const double pct = peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0;
-        const char *op = bc->op == OP_SGEMM ? "sgemm" : "attention";
-        /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
-        const char *isa = bc->ops ? bc->impl : "openblas-dispatch";
-
-        fprintf(fj, "%s\n    {\"cpu\": ", rows_written++ ? "," : "");
-        json_string(fj, cpu);
-        fprintf(fj, ", \"impl\": \"%s\", \"isa\": \"%s\", \"op\": \"%s\", \"threads\": %d, \"shape\": \"%s\", ",
-                bc->impl, isa, op, bc->threads, bc->shape);
-        if (bc->op == OP_SGEMM)
-            fprintf(fj, "\"m\": %zu, \"n\": %zu, \"k\": %zu, ", bc->m, bc->n, bc->k);
-        else
-            fprintf(fj, "\"seq\": %zu, \"d\": %d, ", bc->seq, ATTN_D);
-        fprintf(fj, "\"flops_per_iter\": %.0f, \"gflops_median\": %.4f, \"gflops_min\": %.4f, "
-                    "\"gflops_max\": %.4f, \"time_median_s\": %.9g, \"time_mean_s\": %.9g, "
-                    "\"time_stddev_s\": %.9g, \"time_min_s\": %.9g, \"time_max_s\": %.9g, \"cv\": %.6f, "
-                    "\"n_reps\": %d, \"rep_s\": [",
-                bc->flops, s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s,
-                s->stddev_s, s->min_s, s->max_s, s->cv, s->n);
-        for (int r = 0; r < s->n; r++)
-            fprintf(fj, "%s%.9g", r ? ", " : "", s->rep_s[r]);
-        fprintf(fj, "], \"rep_iterations\": [");
-        for (int r = 0; r < s->n; r++)
-            fprintf(fj, "%s%lld", r ? ", " : "", (long long)s->rep_iterations[r]);
-        fprintf(fj, "], \"peak_isa\": \"%s\", \"peak_gflops\": %.3f, \"pct_peak\": %.2f, \"error\": ",
-                peak_isa, peak, pct);
-        json_string(fj, s->error_message);
-        fprintf(fj, "}");
-
-        fprintf(fc, "\"%s\",%s,%s,%s,%d,\"%s\",", cpu, bc->impl, isa, op, bc->threads, bc->shape);
-        if (bc->op == OP_SGEMM)
-            fprintf(fc, "%zu,%zu,%zu,,,", bc->m, bc->n, bc->k);
-        else
-            fprintf(fc, ",,,%zu,%d,", bc->seq, ATTN_D);
-        fprintf(fc, "%.0f,%.4f,%.4f,%.4f,%.9g,%.9g,%.9g,%.6f,%d,%s,%.3f,%.2f,\"%s\"\n", bc->flops,
-                s->gflops_median, s->gflops_min, s->gflops_max, s->median_s, s->mean_s, s->stddev_s, s->cv,
-                s->n, peak_isa, peak, pct, s->error_message);
-
-        if (s->error || s->n == 0)
-            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", bc->impl, op, bc->threads, bc->shape,
-                    s->error_message);
-        else
-            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", bc->impl, op,
-                    bc->threads, bc->shape, s->gflops_median, pct, s->gflops_min, s->gflops_max, 100 * s->cv,
-                    s->n);
-    }
-    fprintf(fj, "\n  ]\n}\n");
-    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
-    for (int i = 0; i < pk.n_isa; i++)
-        for (int t = 0; t < opt.n_threads; t++)
-            fprintf(fm, " %s %dt %.1f GFLOP/s;", pk.isa[i], opt.threads[t], pk.gflops[i][t]);
-    fprintf(fm, "\nTriad bandwidth:");
-    for (int t = 0; t < opt.n_threads; t++)
-        fprintf(fm, " %dt %.1f GB/s;", opt.threads[t], pk.triad_gbps[t]);
-    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
-                "same thread count. Peer: %s.\n",
-            pk.best ? pk.best : "none", openblas_config);
-    for (int i = 0; i < notes.count; i++)
-        fprintf(fm, "\n- %s", notes.items[i]);
-    fprintf(fm, "\n");
-    const bool write_ok = !ferror(fj) && !ferror(fc) && !ferror(fm);
-    fclose(fj);
-    fclose(fc);
-    fclose(fm);
-    if (!write_ok) {
-        fprintf(stderr, "ptc-bench-kernels: error writing the result files under %s\n", dir);
+    peaks pk;
+    measure_peaks(&opt, load_start, &pk);
+    buffers buf;
+    alloc_buffers(&opt, &buf);
+    static bench_case cases[MAX_CASES];
+    const int n_cases = build_cases(&opt, tables, n_tables, &buf, cases);
+    snprintf(path, sizeof path, "%s/gbench.json", dir);
+    run_info ri = {.opt = &opt, .total = n_cases};
+    ptc_gbench *suite = make_suite(&opt, path, &ri, cases, n_cases);
+    if (!suite)
         return 1;
-    }
-    printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
+    fprintf(stderr, "ptc-bench-kernels: %d cases, %d repetitions of >= %.2f s each\n", n_cases, opt.reps,
+            opt.min_time_s);
+    const int run_rc = ptc_gbench_run(suite);
+    if (run_rc != 0)
+        fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
+
+    char openblas_config[256];
+    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
+    openblas_config[strcspn(openblas_config, "\n")] = '\0';
+#ifdef PTC_BUILD_FLAGS
+    const char *flags = PTC_BUILD_FLAGS;
+#else
+    const char *flags = "not recorded by this build (kernels: per-folder ISA flags, see Makefile)";
+#endif
+    const run_context rc_ctx = {.opt = &opt, .pk = &pk, .tables = tables, .n_tables = n_tables,
+                                .cpu = cpu, .slug = slug, .features = features, .commit = commit,
+                                .date = date, .flags = flags, .peer = openblas_config,
+                                .load_start = load_start, .load_end = load_average(),
+                                .elapsed = ptc_now() - t_start};
+    print_summary(&rc_ctx, suite, cases, n_cases);
+    const int wrc = write_results(dir, &rc_ctx, suite, cases, n_cases);
+    if (wrc == 0)
+        printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
     ptc_gbench_destroy(suite);
     float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
     for (int i = 0; i < notes.count; i++)
         free(notes.items[i]);
-    return run_rc == 0 ? 0 : 1;
+    return wrc != 0 || run_rc != 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "bench/calibrate.h"
 #include "common/options.h"
+#include "common/rows.h"
 #include "common/sys.h"
 
 #include "common/machine.h"
@@ -176,11 +177,9 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
             return -1;
         }
     }
-    char tmp[720];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    const int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
+    const int rc = ptc_json_write_file(path, root, 8);
     json_decref(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
+    if (rc != 0) {
         snprintf(err, len, "cannot write %s", path);
         return -1;
     }

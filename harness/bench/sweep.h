@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PTC_SWEEP_MAX_LIST 64     /* values per dimension */
 #define PTC_SWEEP_MAX_SECTIONS 16
@@ -127,6 +128,12 @@ typedef struct ptc_sweep_config {
 void ptc_sweep_opts_init(ptc_sweep_opts *o);
 int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, char *err,
                          size_t err_len);
+/* No dimension given (a trailing "---"). */
+bool ptc_sweep_section_empty(const ptc_sweep_section *s);
+/* The defaults of every dimension (from the option rows' def), as one section. */
+const ptc_sweep_section *ptc_sweep_default_section(void);
+/* --help of `ptc bench` from its option rows. */
+void ptc_sweep_usage(FILE *out);
 /* Spec text (contents of a spec file): the same options, one per line. */
 int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source,
                               char *err, size_t err_len);

@@ -4,16 +4,15 @@
  * configurations are done (for --resume), and the statistics a row carries
  * (median, bootstrap confidence interval of a speedup).
  *
- * Rows are JSON objects (jansson), one per line of rows.jsonl. Appending writes
- * the whole line with one write(2) to an O_APPEND descriptor, then fsync: a row
- * is either entirely in the file or not at all, except after a crash in the
- * middle of write(2); ptc_rows_repair_tail() drops such a torn last line.
+ * Rows are JSON objects (jansson), one per line of rows.jsonl, written and read
+ * back by harness/common/rows.h.
  * No OpenMP, no ops: safe in the parent process of a sweep.
  */
 #ifndef PTC_HARNESS_SWEEP_ROWS_H
 #define PTC_HARNESS_SWEEP_ROWS_H
 
 #include "bench/sweep.h"
+#include "common/rows.h"
 #include "common/sys.h"
 
 #include <jansson.h>
@@ -42,24 +41,6 @@ json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id);
 /* Turns row into an error row: status "error", `error` (one line), and the
  * measured fields of the schema present as null. */
 void ptc_row_set_error(json_t *row, const char *message);
-
-/* One line of compact JSON with a trailing newline (malloc'ed). */
-char *ptc_row_line(const json_t *row);
-
-/* Appends one complete line (ending in '\n') to fd (O_APPEND) and fsyncs.
- * Returns 0, or -1 with errno. */
-int ptc_rows_append_line(int fd, const char *line);
-
-/* Truncates a last line that does not end in '\n' (a torn write). Returns the
- * bytes dropped, 0 when none or no file, -1 on error. */
-long ptc_rows_repair_tail(const char *path);
-
-/* The config_ids of rows with status "ok" in a rows.jsonl (unparsable lines are
- * ignored). *ids is malloc'ed: n strings, free with ptc_rows_free_ids. A missing
- * file gives n = 0 and returns 0; -1 on a read error. */
-int ptc_rows_ok_ids(const char *path, char ***ids, size_t *n);
-void ptc_rows_free_ids(char **ids, size_t n);
-bool ptc_rows_contains(char *const *ids, size_t n, const char *id);
 
 /* pending[i] = configuration i has no ok row in ids. Returns the pending count. */
 size_t ptc_rows_pending(const ptc_sweep_config *configs, size_t n_configs, char *const *ids,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t len, const char *fmt, ...)
+int ptc_opt_fail(char *err, size_t len, const char *fmt, ...)
 {
     if (err && len) {
         va_list ap;
@@ -50,7 +50,7 @@ int ptc_parse_variant(const char *s, ptc_variant *v, int *rule_hint, char *err, 
             *rule_hint = variant_vocab[i].rule;
             return 0;
         }
-    return fail(err, len, "unknown variant '%s' (" VARIANT_NAMES ")", s);
+    return ptc_opt_fail(err, len, "unknown variant '%s' (" VARIANT_NAMES ")", s);
 }
 
 const char *ptc_variant_learn_name(ptc_variant v, int rule_hint)
@@ -83,7 +83,7 @@ int ptc_parse_rule(const char *s, ptc_prune_rule *r, char *err, size_t len)
             *r = (ptc_prune_rule)i;
             return 0;
         }
-    return fail(err, len, "unknown rule '%s' (topk, clamp, within)", s);
+    return ptc_opt_fail(err, len, "unknown rule '%s' (topk, clamp, within)", s);
 }
 
 int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len)
@@ -93,7 +93,7 @@ int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len)
             *p = (ptc_pad_mode)i;
             return 0;
         }
-    return fail(err, len, "unknown pad mode '%s' (length-aware, padded)", s);
+    return ptc_opt_fail(err, len, "unknown pad mode '%s' (length-aware, padded)", s);
 }
 
 const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len)
@@ -107,7 +107,7 @@ const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t 
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                  p[i].name);
     }
-    fail(err, len, "unknown model '%s' (%s)", s, known);
+    ptc_opt_fail(err, len, "unknown model '%s' (%s)", s, known);
     return NULL;
 }
 
@@ -163,37 +163,37 @@ static int expand_item(const char *what, const char *item, double *out, int n, i
     double a, b = 0, step = 0;
     char op;
     if (parse_item(item, &a, &b, &op, &step) != 0 || !isfinite(a))
-        return fail(err, len, "%s: '%s' is not a number or a range A-B*F / A-B+S", what, item);
+        return ptc_opt_fail(err, len, "%s: '%s' is not a number or a range A-B*F / A-B+S", what, item);
     if (integer && a != floor(a))
-        return fail(err, len, "%s: '%s' is not an integer", what, item);
+        return ptc_opt_fail(err, len, "%s: '%s' is not an integer", what, item);
     if (!op) {
         if (n >= max)
-            return fail(err, len, "%s: more than %d values", what, max);
+            return ptc_opt_fail(err, len, "%s: more than %d values", what, max);
         out[n++] = a;
         return n;
     }
     if (!isfinite(b) || !isfinite(step) || b < a)
-        return fail(err, len, "%s: range '%s' needs A <= B", what, item);
+        return ptc_opt_fail(err, len, "%s: range '%s' needs A <= B", what, item);
     if (integer && b != floor(b))
-        return fail(err, len, "%s: '%s' is not an integer range", what, item);
+        return ptc_opt_fail(err, len, "%s: '%s' is not an integer range", what, item);
     if (op == '*') {
         if (!(step > 1))
-            return fail(err, len, "%s: range '%s' needs a factor > 1", what, item);
+            return ptc_opt_fail(err, len, "%s: range '%s' needs a factor > 1", what, item);
         if (!(a > 0))
-            return fail(err, len, "%s: geometric range '%s' needs A > 0", what, item);
+            return ptc_opt_fail(err, len, "%s: geometric range '%s' needs A > 0", what, item);
         for (double v = a; v <= b * (1 + 1e-12); v *= step) {
             if (n >= max)
-                return fail(err, len, "%s: range '%s' gives more than %d values", what, item, max);
+                return ptc_opt_fail(err, len, "%s: range '%s' gives more than %d values", what, item, max);
             out[n++] = integer ? floor(v + 0.5) : round(v * 1e9) / 1e9;
         }
     } else {
         if (!(step > 0))
-            return fail(err, len, "%s: range '%s' needs a step > 0", what, item);
+            return ptc_opt_fail(err, len, "%s: range '%s' needs a step > 0", what, item);
         if (integer && step != floor(step))
-            return fail(err, len, "%s: range '%s' needs an integer step", what, item);
+            return ptc_opt_fail(err, len, "%s: range '%s' needs an integer step", what, item);
         const double count = floor((b - a) / step + 1e-9) + 1;
         if (count > max - n)
-            return fail(err, len, "%s: range '%s' gives more than %d values", what, item, max);
+            return ptc_opt_fail(err, len, "%s: range '%s' gives more than %d values", what, item, max);
         for (int i = 0; i < (int)count; i++)
             out[n++] = integer ? a + i * step : round((a + i * step) * 1e9) / 1e9;
     }
@@ -206,7 +206,7 @@ int ptc_parse_list(const char *s, double *out, int max, bool integer, const char
     char items[PTC_OPT_LIST_MAX][64];
     const int n_items = ptc_split_list(s, ',', items, PTC_OPT_LIST_MAX);
     if (n_items < 0)
-        return fail(err, len, "%s: malformed list '%s'", what, s);
+        return ptc_opt_fail(err, len, "%s: malformed list '%s'", what, s);
     int n = 0;
     for (int i = 0; i < n_items; i++) {
         n = expand_item(what, items[i], out, n, max, integer, err, len);
@@ -242,7 +242,7 @@ static int check_number(const ptc_option *o, double x, char *err, size_t len)
     if (low || high) {
         char b[64];
         bounds_text(o, b, sizeof b);
-        return fail(err, len, "--%s %g: must be %s", o->name, x, b);
+        return ptc_opt_fail(err, len, "--%s %g: must be %s", o->name, x, b);
     }
     return 0;
 }
@@ -253,7 +253,7 @@ static int parse_integer(const ptc_option *o, const char *v, double *out, char *
     errno = 0;
     const long double x = strtold(v, &e);
     if (!*v || *e || errno || x != floorl(x) || x < 0 || x > 1.8e19L)
-        return fail(err, len, "--%s '%s': not a non-negative integer", o->name, v);
+        return ptc_opt_fail(err, len, "--%s '%s': not a non-negative integer", o->name, v);
     *out = (double)x;
     return check_number(o, *out, err, len);
 }
@@ -277,13 +277,13 @@ static int set_variants(const ptc_option *o, const char *v, ptc_opt_names *l, ch
     char items[PTC_OPT_LIST_MAX][64];
     const int n = ptc_split_list(v, ',', items, PTC_OPT_LIST_MAX);
     if (n < 0)
-        return fail(err, len, "--%s: malformed list '%s'", o->name, v);
+        return ptc_opt_fail(err, len, "--%s: malformed list '%s'", o->name, v);
     for (int i = 0; i < n; i++) {
         ptc_variant var;
         int rule;
         char sub[160];
         if (ptc_parse_variant(items[i], &var, &rule, sub, sizeof sub) != 0)
-            return fail(err, len, "--%s: %s", o->name, sub);
+            return ptc_opt_fail(err, len, "--%s: %s", o->name, sub);
         l->v[i] = ptc_variant_learn_name(var, rule);
     }
     l->n = (size_t)n;
@@ -302,7 +302,7 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
         return 0;
     case PTC_OPT_STR:
         if (!*v)
-            return fail(err, len, "--%s: empty value", o->name);
+            return ptc_opt_fail(err, len, "--%s: empty value", o->name);
         *(const char **)f = v;
         return 0;
     case PTC_OPT_SIZE:
@@ -321,7 +321,7 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
         char *e;
         x = strtod(v, &e);
         if (!*v || *e || !isfinite(x))
-            return fail(err, len, "--%s '%s': not a number", o->name, v);
+            return ptc_opt_fail(err, len, "--%s '%s': not a number", o->name, v);
         if (check_number(o, x, err, len) != 0)
             return -1;
         *(double *)f = x;
@@ -336,20 +336,20 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
         ptc_variant var;
         int rule;
         if (ptc_parse_variant(v, &var, &rule, sub, sizeof sub) != 0)
-            return fail(err, len, "--%s: %s", o->name, sub);
+            return ptc_opt_fail(err, len, "--%s: %s", o->name, sub);
         *(const char **)f = ptc_variant_learn_name(var, rule);
         return 0;
     }
     case PTC_OPT_RULE: {
         ptc_prune_rule r;
         if (ptc_parse_rule(v, &r, sub, sizeof sub) != 0)
-            return fail(err, len, "--%s: %s", o->name, sub);
+            return ptc_opt_fail(err, len, "--%s: %s", o->name, sub);
         break;
     }
     case PTC_OPT_PAD: {
         ptc_pad_mode p;
         if (ptc_parse_pad(v, &p, sub, sizeof sub) != 0)
-            return fail(err, len, "--%s: %s", o->name, sub);
+            return ptc_opt_fail(err, len, "--%s: %s", o->name, sub);
         break;
     }
     case PTC_OPT_CUSTOM:
@@ -364,11 +364,11 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
             snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                      o->choices[i]);
         }
-        return fail(err, len, "unknown --%s '%s' (%s)", o->name, v, known);
+        return ptc_opt_fail(err, len, "unknown --%s '%s' (%s)", o->name, v, known);
     }
     case PTC_OPT_MODEL:
         if (!ptc_parse_model_preset(v, sub, sizeof sub))
-            return fail(err, len, "--%s: %s", o->name, sub);
+            return ptc_opt_fail(err, len, "--%s: %s", o->name, sub);
         break;
     case PTC_OPT_ISA:
         if (strcmp(v, "best") != 0 && !ptc_ops_find(v)) {
@@ -377,7 +377,7 @@ static int set_value(const ptc_option *o, void *base, const char *v, char *err, 
             char known[128] = "best";
             for (size_t i = 0; i < n; i++)
                 snprintf(known + strlen(known), sizeof known - strlen(known), ", %s", t[i]->name);
-            return fail(err, len, "--%s: this build has no table '%s' (%s)", o->name, v, known);
+            return ptc_opt_fail(err, len, "--%s: this build has no table '%s' (%s)", o->name, v, known);
         }
         break;
     }

@@ -124,6 +124,9 @@ void ptc_opts_usage(const ptc_command_spec *c, FILE *out);
 /* Whether --name was given in the parse that filled seen. */
 bool ptc_opts_given(const ptc_opt_seen *seen, const char *name);
 
+/* Writes a one-line reason into err (when err_len > 0); returns -1 (= PTC_EINVAL). */
+int ptc_opt_fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- vocabularies ------------------------------------------------------------------ */
 /* A variant name (paper's or long). *rule_hint gets the rule the name implies
  * (P: topk, PF: clamp) or -1. Returns 0, or -1 with a one-line reason. */

@@ -7,10 +7,14 @@
  * --rows` one per sweep point (phase "infer", sweep "inference"). Ratios
  * (speedup, FLOPs, memory, RSS) against the baseline's row of the same phase are
  * added by ptc_accuracy_row_ratios.
- * Rows are appended one line at a time, flushed and fsync'd, so a row that was
- * written survives a kill.
+ * The rows of a run are appended in one write (common/rows.h: O_APPEND, fsync),
+ * so rows that were written survive a kill.
  */
 #include "learn/train.h"
+
+#include "common/rows.h"
+
+#include <fcntl.h>
 
 #include <errno.h>
 #include <math.h>
@@ -171,30 +175,32 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
     return row;
 }
 
-int ptc_rows_append(FILE *f, json_t *rows, char *err, size_t err_len)
+int ptc_accuracy_rows_append(const char *path, json_t *rows, char *err, size_t err_len)
 {
-    /* one buffer, one write, one fsync: the rows of a run land together */
+    /* the lines of all rows in one write (common/rows.h: O_APPEND, fsync) */
     const size_t n = json_is_array(rows) ? json_array_size(rows) : 1;
     char *buf = NULL;
     size_t len = 0;
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
-        char *line = json_dumps(json_is_array(rows) ? json_array_get(rows, i) : rows, JSON_COMPACT);
+        char *line = ptc_row_line(json_is_array(rows) ? json_array_get(rows, i) : rows);
         const size_t l = line ? strlen(line) : 0;
-        char *nb = line ? realloc(buf, len + l + 2) : NULL;
+        char *nb = line ? realloc(buf, len + l + 1) : NULL;
         ok = nb != NULL;
         if (ok) {
             buf = nb;
-            memcpy(buf + len, line, l);
+            memcpy(buf + len, line, l + 1);
             len += l;
-            buf[len++] = '\n';
         }
         free(line);
     }
-    ok = ok && fwrite(buf, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    const int fd = ok ? open(path, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
+    ok = fd >= 0 && ptc_rows_append_line(fd, buf) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
     free(buf);
     if (!ok) {
-        snprintf(err, err_len, "cannot append a row: %s", strerror(errno));
+        snprintf(err, err_len, "cannot append rows to %.300s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -314,7 +314,7 @@ static int load_point(const eval_args *a, const ptc_ops *ops, const eval_point *
 /* Evaluates one point and records it (stdout, JSON array, predictions, rows). */
 static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_point *pt, size_t n_points,
                           const ptc_dataset *ds, const ptc_split *s, int32_t pad_id, json_t *all,
-                          FILE *rows, char *err, size_t err_len)
+                          char *err, size_t err_len)
 {
     ptc_model m;
     if (load_point(a, ops, pt, &m, err, err_len) != 0)
@@ -332,7 +332,7 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     }
     if (rc == 0) {
         json_t *j = ptc_eval_json(&r, ds, &m, a, ops, pred[0] ? pred : NULL);
-        if (rows) {
+        if (a->rows) {
             ptc_machine mach;
             char merr[128];
             memset(&mach, 0, sizeof mach);
@@ -340,7 +340,7 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
             ptc_accuracy_row_in in = {.ev = j, .runj = a->run_json, .infer_only = true, .cpu = mach.cpu_model,
                                       .predictions = pred[0] ? ptc_path_relative_to(a->rows, pred) : NULL};
             json_t *row = ptc_accuracy_row(&in, true);
-            rc = ptc_rows_append(rows, row, err, err_len);
+            rc = ptc_accuracy_rows_append(a->rows, row, err, err_len);
             json_decref(row);
         }
         json_array_append_new(all, j);
@@ -371,7 +371,6 @@ int ptc_eval_main(int argc, char **argv)
     eval_point *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
     size_t n_points = 0;
     json_t *all = json_array();
-    FILE *rows = NULL;
     const ptc_ops *ops = ptc_opts_compute("ptc eval", a.o.isa, a.o.threads);
     if (!ops)
         goto done;
@@ -390,12 +389,8 @@ int ptc_eval_main(int argc, char **argv)
         fprintf(stderr, "ptc eval: %s has no %s split\n", ds.name, a.split);
         goto done;
     }
-    if (a.rows && !(rows = fopen(a.rows, "a"))) {
-        fprintf(stderr, "ptc eval: cannot write %s: %s\n", a.rows, strerror(errno));
-        goto done;
-    }
     for (size_t i = 0; i < n_points; i++)
-        if (eval_point_run(&a, ops, &pts[i], n_points, &ds, s, ptc_tokenizer_pad_id(tok), all, rows,
+        if (eval_point_run(&a, ops, &pts[i], n_points, &ds, s, ptc_tokenizer_pad_id(tok), all,
                            err, sizeof err) != 0) {
             fprintf(stderr, "ptc eval: %s\n", err);
             goto done;
@@ -409,10 +404,6 @@ int ptc_eval_main(int argc, char **argv)
         }
     }
 done:
-    if (rows && fclose(rows) != 0) {
-        fprintf(stderr, "ptc eval: error writing %s\n", a.rows);
-        rc = 1;
-    }
     json_decref(all);
     free(pts);
     ptc_dataset_free(&ds);

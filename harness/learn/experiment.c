@@ -225,7 +225,7 @@ static void hms(double s, char *out, size_t len)
 }
 
 /* Runs one (dataset, config, seed); on success its rows are in the file. */
-static int do_run(exp_plan *pl, exp_run *r, FILE *rows)
+static int do_run(exp_plan *pl, exp_run *r)
 {
     fprintf(stderr, "== %s %s seed %s: train\n", r->dataset, r->label, r->seed);
     int rc = train_run(pl, r);
@@ -243,7 +243,7 @@ static int do_run(exp_plan *pl, exp_run *r, FILE *rows)
                 r->label, r->seed, rc, dir);
         return 1;
     }
-    if (ptc_rows_append(rows, rr, err, sizeof err) != 0) {
+    if (ptc_accuracy_rows_append(pl->rows_path, rr, err, sizeof err) != 0) {
         fprintf(stderr, "ptc experiment: %s\n", err);
         json_decref(rr);
         return -1;
@@ -257,21 +257,21 @@ static int do_run(exp_plan *pl, exp_run *r, FILE *rows)
     return 0;
 }
 
-static int run_all(exp_plan *pl, FILE *rows)
+static int run_all(exp_plan *pl)
 {
     size_t done = 0, ran = 0;
     int failures = 0;
     for (size_t i = 0; i < pl->n; i++)
         done += pl->runs[i].done;
-    fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s/rows.jsonl; runs in %s\n", pl->n,
-            done, pl->out, pl->runs_dir);
+    fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s; runs in %s\n", pl->n, done,
+            pl->rows_path, pl->runs_dir);
     const double t0 = ptc_now();
     for (size_t i = 0; i < pl->n && !stop_signal; i++) {
         exp_run *r = &pl->runs[i];
         if (r->done)
             continue;
         const double t1 = ptc_now();
-        const int rc = do_run(pl, r, rows);
+        const int rc = do_run(pl, r);
         if (rc < 0)
             break;
         failures += rc != 0;
@@ -301,20 +301,15 @@ int ptc_experiment_main(int argc, char **argv)
     int rc = ptc_exp_plan_build(&pl, argc, argv);
     if (rc != 0)
         return rc == -1 ? 0 : rc;
-    FILE *rows = NULL;
-    if (ptc_exp_open(&pl, &rows) != 0) {
+    if (ptc_exp_open(&pl) != 0) {
         ptc_exp_plan_free(&pl);
         return 1;
     }
     stop_signal = 0;
     install_stop_handlers();
-    rc = run_all(&pl, rows);
+    rc = run_all(&pl);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (fclose(rows) != 0 && rc == 0) {
-        fprintf(stderr, "ptc experiment: error writing %s/rows.jsonl\n", pl.out);
-        rc = 1;
-    }
     ptc_exp_plan_free(&pl);
     return rc;
 }

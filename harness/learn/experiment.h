@@ -32,6 +32,7 @@ typedef struct exp_plan {
     char run[128];          /* experiment name */
     char out[4096];         /* OUT: rows.jsonl, experiment.json, predictions/ */
     char runs_dir[4400];    /* work folder of the run folders */
+    char rows_path[4200];   /* OUT/rows.jsonl */
     const char *model_name;
     char cpu[256];
     char *data_list;        /* owns the dataset names */
@@ -41,10 +42,10 @@ typedef struct exp_plan {
  * printing the usage (--help), 2 on bad usage (message printed). */
 int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv);
 void ptc_exp_plan_free(exp_plan *pl);
-/* Creates OUT, writes or (with --resume) checks OUT/experiment.json, marks the
- * runs already in OUT/rows.jsonl done (repairing a torn file) and opens it for
- * appending. 0, or -1 after a message. */
-int ptc_exp_open(exp_plan *pl, FILE **rows);
+/* Creates OUT, writes or (with --resume) checks OUT/experiment.json, drops a torn
+ * last line of OUT/rows.jsonl and (with --resume) marks the runs already in it
+ * done. 0, or -1 after a message. */
+int ptc_exp_open(exp_plan *pl);
 /* the baseline run of r's dataset and seed (r itself for a baseline), or NULL */
 exp_run *ptc_exp_base_of(exp_plan *pl, const exp_run *r);
 /* rm -r of a folder (no shell) */

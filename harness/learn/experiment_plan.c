@@ -8,6 +8,7 @@
 #include "learn/experiment.h"
 
 #include "common/machine.h"
+#include "common/rows.h"
 #include "common/sys.h"
 
 #include <dirent.h>
@@ -466,9 +467,9 @@ static int load_done(exp_plan *pl, const char *rows_path)
     return rc;
 }
 
-int ptc_exp_open(exp_plan *pl, FILE **rows)
+int ptc_exp_open(exp_plan *pl)
 {
-    char path[4200], pred[4200];
+    char pred[4200];
     snprintf(pred, sizeof pred, "%s/predictions", pl->out);
     if (ptc_mkdir_p(pl->out) != 0 || ptc_mkdir_p(pred) != 0) {
         fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pred, strerror(errno));
@@ -480,12 +481,8 @@ int ptc_exp_open(exp_plan *pl, FILE **rows)
         fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pl->runs_dir, strerror(errno));
         return -1;
     }
-    snprintf(path, sizeof path, "%s/rows.jsonl", pl->out);
-    if (pl->resume && load_done(pl, path) != 0)
-        return -1;
-    if (!(*rows = fopen(path, "a"))) {
-        fprintf(stderr, "ptc experiment: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    snprintf(pl->rows_path, sizeof pl->rows_path, "%s/rows.jsonl", pl->out);
+    if (ptc_rows_repair_tail(pl->rows_path) > 0)
+        fprintf(stderr, "ptc experiment: %s: dropped a torn last line\n", pl->rows_path);
+    return pl->resume ? load_done(pl, pl->rows_path) : 0;
 }

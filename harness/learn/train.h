@@ -180,9 +180,9 @@ typedef struct ptc_accuracy_row_in {
 json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer);
 /* speedup {median}, flops_ratio, memory_ratio, rss_ratio of row against base (same phase) */
 void ptc_accuracy_row_ratios(json_t *row, json_t *base);
-/* Appends a row (or a JSON array of rows), one line each, in one write, flushed
- * and fsync'd; 0 or -1 with a message. */
-int ptc_rows_append(FILE *f, json_t *rows, char *err, size_t err_len);
+/* Appends a row (or a JSON array of rows) to the rows file at path, one line each
+ * (common/rows.h ptc_row_line), in one write, fsync'd; 0 or -1 with a message. */
+int ptc_accuracy_rows_append(const char *path, json_t *rows, char *err, size_t err_len);
 /* number at a dotted path of o ("time_s.median"), NaN when absent */
 double ptc_json_num(json_t *o, const char *path);
 

@@ -276,6 +276,183 @@ static const ptc_option compare_rows[] = {
 };
 #undef C
 
+/* ---- the steps of ptc compare ---------------------------------------------------------- */
+
+/* Pairs of rows with the same key, in A's order; returns their count. */
+static size_t match_pairs(side sides[2], const json_t **pa, const json_t **pb)
+{
+    size_t npairs = 0;
+    for (size_t i = 0; i < sides[0].n; i++)
+        for (size_t j = 0; j < sides[1].n; j++)
+            if (!sides[1].matched[j] && strcmp(sides[0].keys[i], sides[1].keys[j]) == 0) {
+                sides[0].matched[i] = sides[1].matched[j] = true;
+                pa[npairs] = sides[0].rows[i];
+                pb[npairs++] = sides[1].rows[j];
+                break;
+            }
+    return npairs;
+}
+
+/* The dims that vary over the matched rows of A (configuration only) into keys,
+ * the dims never shown into skip (NULL-terminated); pairs sorted by keys.
+ * Returns the count of keys. */
+static size_t display_keys(const json_t **pa, const json_t **pb, size_t npairs, const char **keys,
+                           const char **skip)
+{
+    size_t ns = 0;
+    for (const char *const *d = side_fields; *d; d++)
+        skip[ns++] = *d;
+    for (const char *const *d = implied_by_label; *d; d++)
+        skip[ns++] = *d;
+    skip[ns] = NULL;
+    size_t nk = 0;
+    for (const char *const *d = ptc_report_dims; *d && nk < 32; d++)
+        if (!ptc_field_in(*d, skip) && ptc_dim_varies(pa, npairs, *d))
+            keys[nk++] = *d;
+    /* sort pairs by the display keys (insertion sort: a few hundred pairs at most) */
+    for (size_t i = 1; i < npairs; i++)
+        for (size_t j = i; j > 0; j--) {
+            int d = 0;
+            for (size_t k = 0; k < nk && d == 0; k++)
+                d = ptc_dim_cmp(pa[j - 1], pa[j], keys[k]);
+            if (d <= 0)
+                break;
+            const json_t *x = pa[j]; pa[j] = pa[j - 1]; pa[j - 1] = x;
+            x = pb[j]; pb[j] = pb[j - 1]; pb[j - 1] = x;
+        }
+
+    return nk;
+}
+
+/* Title, caption and columns; returns the first column after the keys and sets
+ * the time unit. */
+static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const json_t **pb,
+                          size_t npairs, const char **keys, size_t nk, const char **skip,
+                          double *unit_out)
+{
+    char wa[400], wb[400], rest[800];
+    side_words(&sides[0], wa, sizeof wa);
+    side_words(&sides[1], wb, sizeof wb);
+    const char *skip2[48];
+    size_t ns2 = 0;
+    for (size_t k = 0; k < nk; k++)
+        skip2[ns2++] = keys[k];
+    for (size_t k = 0; skip[k]; k++)
+        skip2[ns2++] = skip[k];
+    skip2[ns2] = NULL;
+    ptc_caption(pa, npairs, skip2, rest, sizeof rest);
+    snprintf(t->title, sizeof t->title, "Comparison B against A");
+    snprintf(t->caption, sizeof t->caption, "%.250s; %.250s; %.500s", wa, wb, rest);
+
+    for (size_t k = 0; k < nk; k++)
+        ptc_rtable_col(t, ptc_dim_title(keys[k]), json_is_number(ptc_row_get(pa[0], keys[k])),
+                       keys[k], NULL, NULL, NULL);
+    const json_t **both = malloc(2 * npairs * sizeof *both);
+    for (size_t i = 0; i < npairs; i++) {
+        both[i] = pa[i];
+        both[npairs + i] = pb[i];
+    }
+    const char *uname;
+    const double unit = ptc_time_unit(both, 2 * npairs, &uname);
+    free(both);
+    char ta[64], tb[64];
+    snprintf(ta, sizeof ta, "time A %s", uname);
+    snprintf(tb, sizeof tb, "time B %s", uname);
+    size_t c0 = nk;
+    ptc_rtable_col(t, ta, true, "a_time_median_s", "a_time_stddev_s", NULL, NULL);
+    ptc_rtable_col(t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
+    ptc_rtable_col(t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
+    ptc_rtable_col(t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
+    ptc_rtable_col(t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
+                   "a_speedup_ci_high", NULL);
+    ptc_rtable_col(t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
+                   "b_speedup_ci_high", NULL);
+    ptc_rtable_col(t, "speedup B/A", true, "speedup_ratio", NULL, NULL, NULL);
+    ptc_rtable_col(t, "memory B/A", true, "memory_ratio", NULL, NULL, NULL);
+
+    *unit_out = unit;
+    return c0;
+}
+
+/* One table row per pair, and a FAIL note per --fail-if gate a pair meets;
+ * returns the count of those. */
+static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, size_t npairs,
+                         const char **keys, size_t nk, size_t c0, double unit, const gate *gates,
+                         size_t ngates, const char **fields, size_t nf)
+{
+    size_t violations = 0;
+    for (size_t i = 0; i < npairs; i++) {
+        size_t r = ptc_rtable_row(t), c = c0;
+        for (size_t k = 0; k < nk; k++)
+            ptc_cell_dim(t, r, k, pa[i], keys[k]);
+        ptc_cell_time(t, r, c++, pa[i], unit);
+        ptc_cell_time(t, r, c++, pb[i], unit);
+        double v;
+        char text[64], csv[40];
+        if (metric_value(pa[i], pb[i], M_TIME, &v)) {
+            snprintf(text, sizeof text, "%.3f", v);
+            ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL, NULL,
+                           NULL);
+        }
+        c++;
+        double amin, amax, bmin, bmax;
+        if (ptc_row_num(pa[i], "time_s.min", &amin) && ptc_row_num(pa[i], "time_s.max", &amax) &&
+            ptc_row_num(pb[i], "time_s.min", &bmin) && ptc_row_num(pb[i], "time_s.max", &bmax)) {
+            const char *o = (bmin <= amax && amin <= bmax) ? "yes" : "no";
+            ptc_rtable_set(t, r, c, o, o, NULL, NULL, NULL);
+        }
+        c++;
+        ptc_cell_speedup(t, r, c++, pa[i]);
+        ptc_cell_speedup(t, r, c++, pb[i]);
+        for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
+            if (metric_value(pa[i], pb[i], m, &v)) {
+                snprintf(text, sizeof text, "%.3f", v);
+                ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL,
+                               NULL, NULL);
+            }
+        for (size_t g = 0; g < ngates; g++) {
+            if (!metric_value(pa[i], pb[i], gates[g].metric, &v) || !gate_holds(&gates[g], v))
+                continue;
+            char what[512];
+            describe(pa[i], fields, nf, pa, npairs, what, sizeof what);
+            ptc_rtable_note(t, "FAIL %s: %s: %s = %.4g", gates[g].text, what,
+                            metric_names[gates[g].metric], v);
+            violations++;
+        }
+    }
+    return violations;
+}
+
+/* Notes on the rows of each side that matched nothing, repeated keys, errors. */
+static void note_sides(ptc_rtable *t, side sides[2], const char *const *paths, const size_t only[2],
+                       const char **fields, size_t nf)
+{
+    const json_t **all[2] = {ptc_rows_objs(&sides[0].set), ptc_rows_objs(&sides[1].set)};
+    for (int s = 0; s < 2; s++) {
+        if (only[s])
+            ptc_rtable_note(t, "%zu row%s only in %s (%s):", only[s], only[s] == 1 ? "" : "s",
+                            sides[s].name, paths[s]);
+        for (size_t i = 0; i < sides[s].n; i++)
+            if (!sides[s].matched[i]) {
+                char what[512];
+                describe(sides[s].rows[i], fields, nf, all[s], sides[s].set.n, what, sizeof what);
+                ptc_rtable_note(t, "only in %s: %s", sides[s].name, what);
+            }
+        if (sides[s].duplicates)
+            ptc_rtable_note(t, "%s has %zu row%s repeating a key; the last row read is used",
+                            sides[s].name, sides[s].duplicates,
+                            sides[s].duplicates == 1 ? "" : "s");
+        if (sides[s].set.errors)
+            ptc_rtable_note(t, "%s: %zu row%s with status \"error\" excluded", sides[s].name,
+                            sides[s].set.errors, sides[s].set.errors == 1 ? "" : "s");
+        if (sides[s].set.malformed)
+            ptc_rtable_note(t, "%s: %zu malformed line%s skipped", sides[s].name,
+                            sides[s].set.malformed, sides[s].set.malformed == 1 ? "" : "s");
+    }
+    free(all[0]);
+    free(all[1]);
+}
+
 int ptc_compare_main(int argc, char **argv)
 {
     static compare_opts co;
@@ -347,14 +524,7 @@ int ptc_compare_main(int argc, char **argv)
     /* pairs, in A's order sorted by configuration */
     pa = malloc((sides[0].n + 1) * sizeof *pa);
     pb = malloc((sides[0].n + 1) * sizeof *pb);
-    for (size_t i = 0; i < sides[0].n; i++)
-        for (size_t j = 0; j < sides[1].n; j++)
-            if (!sides[1].matched[j] && strcmp(sides[0].keys[i], sides[1].keys[j]) == 0) {
-                sides[0].matched[i] = sides[1].matched[j] = true;
-                pa[npairs] = sides[0].rows[i];
-                pb[npairs++] = sides[1].rows[j];
-                break;
-            }
+    npairs = match_pairs(sides, pa, pb);
     size_t only[2] = {sides[0].n - npairs, sides[1].n - npairs};
     if (npairs == 0) {
         fprintf(stderr, "ptc compare: no row of %s matches a row of %s by key %s "
@@ -364,135 +534,13 @@ int ptc_compare_main(int argc, char **argv)
         goto done;
     }
 
-    /* display: dims that vary over the matched rows of A, configuration only */
-    const char *skip[16];
-    size_t ns = 0;
-    for (const char *const *d = side_fields; *d; d++)
-        skip[ns++] = *d;
-    for (const char *const *d = implied_by_label; *d; d++)
-        skip[ns++] = *d;
-    skip[ns] = NULL;
-    const char *keys[32];
-    size_t nk = 0;
-    for (const char *const *d = ptc_report_dims; *d && nk < 32; d++)
-        if (!ptc_field_in(*d, skip) && ptc_dim_varies(pa, npairs, *d))
-            keys[nk++] = *d;
-    /* sort pairs by the display keys (insertion sort: a few hundred pairs at most) */
-    for (size_t i = 1; i < npairs; i++)
-        for (size_t j = i; j > 0; j--) {
-            int d = 0;
-            for (size_t k = 0; k < nk && d == 0; k++)
-                d = ptc_dim_cmp(pa[j - 1], pa[j], keys[k]);
-            if (d <= 0)
-                break;
-            const json_t *x = pa[j]; pa[j] = pa[j - 1]; pa[j - 1] = x;
-            x = pb[j]; pb[j] = pb[j - 1]; pb[j - 1] = x;
-        }
-
-    char wa[400], wb[400], rest[800];
-    side_words(&sides[0], wa, sizeof wa);
-    side_words(&sides[1], wb, sizeof wb);
-    const char *skip2[48];
-    size_t ns2 = 0;
-    for (size_t k = 0; k < nk; k++)
-        skip2[ns2++] = keys[k];
-    for (size_t k = 0; skip[k]; k++)
-        skip2[ns2++] = skip[k];
-    skip2[ns2] = NULL;
-    ptc_caption(pa, npairs, skip2, rest, sizeof rest);
-    snprintf(t.title, sizeof t.title, "Comparison B against A");
-    snprintf(t.caption, sizeof t.caption, "%.250s; %.250s; %.500s", wa, wb, rest);
-
-    for (size_t k = 0; k < nk; k++)
-        ptc_rtable_col(&t, ptc_dim_title(keys[k]), json_is_number(ptc_row_get(pa[0], keys[k])),
-                       keys[k], NULL, NULL, NULL);
-    const json_t **both = malloc(2 * npairs * sizeof *both);
-    for (size_t i = 0; i < npairs; i++) {
-        both[i] = pa[i];
-        both[npairs + i] = pb[i];
-    }
-    const char *uname;
-    double unit = ptc_time_unit(both, 2 * npairs, &uname);
-    free(both);
-    char ta[64], tb[64];
-    snprintf(ta, sizeof ta, "time A %s", uname);
-    snprintf(tb, sizeof tb, "time B %s", uname);
-    size_t c0 = nk;
-    ptc_rtable_col(&t, ta, true, "a_time_median_s", "a_time_stddev_s", NULL, NULL);
-    ptc_rtable_col(&t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
-    ptc_rtable_col(&t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
-                   "a_speedup_ci_high", NULL);
-    ptc_rtable_col(&t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
-                   "b_speedup_ci_high", NULL);
-    ptc_rtable_col(&t, "speedup B/A", true, "speedup_ratio", NULL, NULL, NULL);
-    ptc_rtable_col(&t, "memory B/A", true, "memory_ratio", NULL, NULL, NULL);
-
-    size_t violations = 0;
-    for (size_t i = 0; i < npairs; i++) {
-        size_t r = ptc_rtable_row(&t), c = c0;
-        for (size_t k = 0; k < nk; k++)
-            ptc_cell_dim(&t, r, k, pa[i], keys[k]);
-        ptc_cell_time(&t, r, c++, pa[i], unit);
-        ptc_cell_time(&t, r, c++, pb[i], unit);
-        double v;
-        char text[64], csv[40];
-        if (metric_value(pa[i], pb[i], M_TIME, &v)) {
-            snprintf(text, sizeof text, "%.3f", v);
-            ptc_rtable_set(&t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL, NULL,
-                           NULL);
-        }
-        c++;
-        double amin, amax, bmin, bmax;
-        if (ptc_row_num(pa[i], "time_s.min", &amin) && ptc_row_num(pa[i], "time_s.max", &amax) &&
-            ptc_row_num(pb[i], "time_s.min", &bmin) && ptc_row_num(pb[i], "time_s.max", &bmax)) {
-            const char *o = (bmin <= amax && amin <= bmax) ? "yes" : "no";
-            ptc_rtable_set(&t, r, c, o, o, NULL, NULL, NULL);
-        }
-        c++;
-        ptc_cell_speedup(&t, r, c++, pa[i]);
-        ptc_cell_speedup(&t, r, c++, pb[i]);
-        for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
-            if (metric_value(pa[i], pb[i], m, &v)) {
-                snprintf(text, sizeof text, "%.3f", v);
-                ptc_rtable_set(&t, r, c, text, ptc_fmt_double_exact(v, csv, sizeof csv), NULL,
-                               NULL, NULL);
-            }
-        for (size_t g = 0; g < ngates; g++) {
-            if (!metric_value(pa[i], pb[i], gates[g].metric, &v) || !gate_holds(&gates[g], v))
-                continue;
-            char what[512];
-            describe(pa[i], fields, nf, pa, npairs, what, sizeof what);
-            ptc_rtable_note(&t, "FAIL %s: %s: %s = %.4g", gates[g].text, what,
-                            metric_names[gates[g].metric], v);
-            violations++;
-        }
-    }
-    const json_t **all[2] = {ptc_rows_objs(&sides[0].set), ptc_rows_objs(&sides[1].set)};
-    for (int s = 0; s < 2; s++) {
-        if (only[s])
-            ptc_rtable_note(&t, "%zu row%s only in %s (%s):", only[s], only[s] == 1 ? "" : "s",
-                            sides[s].name, paths[s]);
-        for (size_t i = 0; i < sides[s].n; i++)
-            if (!sides[s].matched[i]) {
-                char what[512];
-                describe(sides[s].rows[i], fields, nf, all[s], sides[s].set.n, what, sizeof what);
-                ptc_rtable_note(&t, "only in %s: %s", sides[s].name, what);
-            }
-        if (sides[s].duplicates)
-            ptc_rtable_note(&t, "%s has %zu row%s repeating a key; the last row read is used",
-                            sides[s].name, sides[s].duplicates,
-                            sides[s].duplicates == 1 ? "" : "s");
-        if (sides[s].set.errors)
-            ptc_rtable_note(&t, "%s: %zu row%s with status \"error\" excluded", sides[s].name,
-                            sides[s].set.errors, sides[s].set.errors == 1 ? "" : "s");
-        if (sides[s].set.malformed)
-            ptc_rtable_note(&t, "%s: %zu malformed line%s skipped", sides[s].name,
-                            sides[s].set.malformed, sides[s].set.malformed == 1 ? "" : "s");
-    }
-    free(all[0]);
-    free(all[1]);
+    const char *skip[16], *keys[32];
+    const size_t nk = display_keys(pa, pb, npairs, keys, skip);
+    double unit;
+    const size_t c0 = table_setup(&t, sides, pa, pb, npairs, keys, nk, skip, &unit);
+    const size_t violations =
+        fill_pairs(&t, pa, pb, npairs, keys, nk, c0, unit, gates, ngates, fields, nf);
+    note_sides(&t, sides, paths, only, fields, nf);
     if (ngates)
         ptc_rtable_note(&t, "--fail-if: %zu violation%s in %zu matched pair%s", violations,
                         violations == 1 ? "" : "s", npairs, npairs == 1 ? "" : "s");

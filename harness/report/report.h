@@ -13,7 +13,7 @@
 #define PTC_HARNESS_REPORT_H
 
 #include "common/options.h"
-#include "report/rows_read.h"
+#include "common/rows_read.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -88,8 +88,12 @@ typedef struct ptc_attention_args {
  *   dk, dv: indexed like k and v (row r_j, leading dimensions lddk, lddv); the rows
  *       of the kept keys are written (0 for a key whose bias is -INFINITY), no other
  *       row is touched. kv_rows must not repeat a row (a kept-key list never does).
- * dq, dk, dv must not overlap each other or any input. Deterministic (a fixed
- * summation order per table), single-threaded, no heap, no scratch from the caller.
+ * dq, dk, dv must not overlap each other or any input. Nothing outside the rows and
+ * columns above is read back or written (masked lanes, no read-modify-write past d),
+ * so calls for different heads may run concurrently on the column slices
+ * [h*d, h*d + d) of shared (n, H) buffers. Deterministic (a fixed summation order
+ * per table), single-threaded, no heap, no scratch from the caller; the forward's
+ * lse is its `lse` output (ptc_attention_args).
  */
 typedef struct ptc_attention_bwd_args {
     ptc_attention_args fwd; /* the forward's arguments, with its o and lse (inputs here) */

@@ -11,15 +11,10 @@ REPO=$(pwd)
 . tests/fetch/serve.sh
 work=$(mktemp -d)
 trap 'fixture_server_stop; rm -rf "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-expect() { # expect LABEL COMMAND...: the command succeeds
-    local label=$1; shift
-    if "$@" >"$work/cmd.log" 2>&1; then ok "$label"; else fail "$label: $(tail -3 "$work/cmd.log" | tr '\n' ' ')"; fi
-}
+TESTLIB_LOG=$work/cmd.log
+. tests/testlib.sh
 
-fixture_server_start "$work" || { echo "0 passed, 1 failed"; exit 1; }
+fixture_server_start "$work" || { fail "fixture server"; finish; }
 export PTC_DOWNLOAD_MIRROR=$FIXTURE_URL
 out=$work/data
 expect "download-datasets.sh fetches and converts every dataset from the mirror" \
@@ -57,7 +52,7 @@ cmp -s tests/fetch/expected/bbc/all.tsv "$out/bbc/all.tsv" && ok "re-run: bbc/al
     fail "re-run: bbc/all.tsv differs"
 
 # one dataset by name; a missing file on the server; an unknown name
-fixture_server_start "$work" || { fail "fixture server restart"; echo "$passed passed, $failed failed"; exit 1; }
+fixture_server_start "$work" || { fail "fixture server restart"; finish; }
 export PTC_DOWNLOAD_MIRROR=$FIXTURE_URL
 only=$work/only
 expect "download-datasets.sh DIR sst2 fetches only SST-2" sh scripts/download-datasets.sh "$only" sst2
@@ -73,5 +68,4 @@ rc=$?
 [ "$rc" -eq 2 ] && grep -q "unknown dataset 'nosuch'" "$work/cmd.log" && [ ! -e "$work/bad" ] &&
     ok "an unknown dataset name is refused before anything is fetched (exit 2)" ||
     fail "unknown name: exit $rc: $(cat "$work/cmd.log" | tr '\n' ' ')"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -342,15 +342,16 @@ PTC_TEST(sweep_resume_pending_is_complement)
     const long n = expand(args, &c, &skipped, err, sizeof err);
     if (!ptc_check(ctx, n == 9, "9 configurations, got %ld: %s", n, err))
         return;
-    /* rows: 0 and 4 ok, 2 error, a garbage line, 5 ok but torn (no newline) */
+    /* rows (read by the one reader, common/rows_read.h: ptc.row/1 rows only): 0 and 4
+     * ok, 2 error, a garbage line, 5 ok but torn (no newline) */
     char path[256], text[8192];
     snprintf(path, sizeof path, "%s/rows.jsonl", dir);
     snprintf(text, sizeof text,
-             "{\"config_id\":\"%s\",\"status\":\"ok\"}\n"
-             "{\"config_id\":\"%s\",\"status\":\"error\",\"error\":\"x\"}\n"
+             "{\"schema\":\"ptc.row/1\",\"config_id\":\"%s\",\"status\":\"ok\"}\n"
+             "{\"schema\":\"ptc.row/1\",\"config_id\":\"%s\",\"status\":\"error\",\"error\":\"x\"}\n"
              "not json\n"
-             "{\"config_id\":\"%s\",\"status\":\"ok\"}\n"
-             "{\"config_id\":\"%s\",\"status\":\"o",
+             "{\"schema\":\"ptc.row/1\",\"config_id\":\"%s\",\"status\":\"ok\"}\n"
+             "{\"schema\":\"ptc.row/1\",\"config_id\":\"%s\",\"status\":\"o",
              c[0].id, c[2].id, c[4].id, c[5].id);
     write_file(path, text);
     const long dropped = ptc_rows_repair_tail(path);

@@ -5,7 +5,8 @@
 # that git does not ignore; ignored ones, such as build/, are not there) into a temporary
 # folder, builds it with `make -j2`, then reads the ```sh block under "## A tour" in the
 # clone's README.md and runs every command in it, in order, with the sizes made small
-# (SHRINK below: bert-tiny instead of bert-base, 64 tokens, 2 repetitions, 1 epoch ...) and the
+# (shrink() below: bert-tiny instead of bert-base, 64 tokens, 2 repetitions, 1 epoch, a quick
+# calibration ...) and the
 # placeholders filled in (<cpu> = the folder the tour's own sweep wrote, RUN_A RUN_B = that run
 # twice, model.safetensors = the repository's tiny checkpoint). The dataset download runs
 # against the local fixture server of tests/fetch/serve.sh (127.0.0.1 only; nothing is fetched
@@ -20,17 +21,15 @@ REPO=$(pwd)
 . tests/fetch/serve.sh
 work=$(mktemp -d)
 trap 'fixture_server_stop; rm -rf "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+. tests/testlib.sh
 
 # ---- a fresh clone of the working tree -------------------------------------------------------
 # the working tree as `git add -A && git commit` would record it, through a private index
 # (the repository's index, branch and working tree are left as they are)
 cp "$(git rev-parse --git-path index)" "$work/index"
-rev=$(export GIT_INDEX_FILE=$work/index && git add -A && tree=$(git write-tree) &&
-      git commit-tree "$tree" -p HEAD -m "tour test: working tree")
+rev=$(export GIT_INDEX_FILE=$work/index GIT_AUTHOR_NAME=tour GIT_AUTHOR_EMAIL=tour@localhost \
+          GIT_COMMITTER_NAME=tour GIT_COMMITTER_EMAIL=tour@localhost &&
+      git add -A && tree=$(git write-tree) && git commit-tree "$tree" -p HEAD -m "tour test: working tree")
 clone=$work/ptc
 if [ -n "$rev" ] && git clone -q --shared --no-checkout "$REPO" "$clone" &&
     git -C "$clone" checkout -q --detach "$rev"; then
@@ -64,7 +63,8 @@ shrink() {
         -e 's/--reps 9/--reps 2 --min-time 0.005 --no-calibrate/' \
         -e 's/--max-len 256/--max-len 32/' -e 's/--batch 16/--batch 4/' -e 's/--epochs 4 /--epochs 1 /' \
         -e "s#results/<cpu>/#$cpu_dir/#g" -e "s#RUN_A RUN_B#$run_dir $run_dir#" \
-        -e 's#inspect model\.safetensors#inspect tests/data/tiny_bert/model.safetensors#'
+        -e 's#inspect model\.safetensors#inspect tests/data/tiny_bert/model.safetensors#' \
+        -e 's#^build/ptc calibrate$#build/ptc calibrate --quick#'
 }
 # what each command must print (extended regex), by the command's start
 CHECKS=(

@@ -1,8 +1,8 @@
 /*
- * harness/report/rows_read.c — reading ptc.row/1 rows; see rows_read.h for the contract.
+ * harness/common/rows_read.c — reading ptc.row/1 rows; see rows_read.h for the contract.
  */
 #define _GNU_SOURCE
-#include "report/rows_read.h"
+#include "common/rows_read.h"
 
 #include <ctype.h>
 #include <dirent.h>

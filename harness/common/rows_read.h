@@ -1,5 +1,5 @@
 /*
- * harness/report/rows_read.h — reading result rows (schema ptc.row/1, harness/SCHEMA.md)
+ * harness/common/rows_read.h — reading result rows (schema ptc.row/1, harness/SCHEMA.md)
  * for `ptc table`, `ptc plot` and `ptc compare`.
  *
  * Input paths: a file is read as JSON lines; a directory holding rows.jsonl means

@@ -1,0 +1,614 @@
+/*
+ * harness/bench/sweep_opts.c — the options of `ptc bench`: its option rows (names,
+ * kinds, help, defaults), their parsing from the command line and from spec files,
+ * and the normalized spec that reads back to the same sweep (contract:
+ * harness/bench/sweep.h). No ops calls, no OpenMP.
+ */
+#include "bench/sweep.h"
+
+#include "common/options.h"
+#include "ptc/ops.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The text of harness/bench/default.sweep, turned into C string lines by the Makefile. */
+const char ptc_default_sweep_text[] =
+#include "default_sweep.inc"
+    ;
+
+/* ---- names ---------------------------------------------------------------------- */
+
+static const char *const level_names[] = {"kernel", "layer", "encoder"};
+static const char *const variant_names[] = {"baseline", "prune", "combine", "combined"};
+
+const char *ptc_level_name(ptc_level l) { return level_names[l]; }
+const char *ptc_sweep_variant_name(ptc_variant v) { return variant_names[v]; }
+
+/* A preset of model/config.c as a sweep shape. */
+static ptc_model_shape preset_shape(const ptc_model_preset *p)
+{
+    ptc_model_shape m = {.hidden = (int)p->hidden, .layers = (int)p->layers, .heads = (int)p->heads,
+                         .ffn = (int)p->ffn};
+    snprintf(m.name, sizeof m.name, "%s", p->name);
+    return m;
+}
+
+/* ---- lists and ranges ------------------------------------------------------------- */
+
+int ptc_sweep_parse_ints(const char *s, int *out, int max, int min_value, const char *what,
+                         char *err, size_t err_len)
+{
+    double v[PTC_SWEEP_MAX_LIST];
+    const int n = ptc_parse_list(s, v, max < PTC_SWEEP_MAX_LIST ? max : PTC_SWEEP_MAX_LIST, true,
+                                what, err, err_len);
+    for (int i = 0; i < n; i++) {
+        if (v[i] < min_value)
+            return ptc_opt_fail(err, err_len, "%s: %.0f is below %d", what, v[i], min_value), -1;
+        if (v[i] > 1e8)
+            return ptc_opt_fail(err, err_len, "%s: %.0f is too large", what, v[i]), -1;
+        out[i] = (int)v[i];
+    }
+    return n;
+}
+
+int ptc_sweep_parse_doubles(const char *s, double *out, int max, const char *what, char *err,
+                            size_t err_len)
+{
+    return ptc_parse_list(s, out, max, false, what, err, err_len);
+}
+
+static bool all_digits_commas(const char *s)
+{
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s) && *s != ',')
+            return false;
+    return true;
+}
+
+int ptc_sweep_parse_models(const char *s, ptc_model_shape *out, int max, char *err, size_t err_len)
+{
+    char pieces[PTC_SWEEP_MAX_MODELS][64];
+    const int n_pieces = ptc_split_list(s, ';', pieces, PTC_SWEEP_MAX_MODELS);
+    if (n_pieces < 0)
+        return ptc_opt_fail(err, err_len, "--model: malformed list '%s'", s), -1;
+    int n = 0;
+    for (int i = 0; i < n_pieces; i++) {
+        if (all_digits_commas(pieces[i])) {
+            int v[8];
+            const int k = ptc_sweep_parse_ints(pieces[i], v, 8, 1, "--model", err, err_len);
+            if (k != 4)
+                return k < 0 ? -1
+                             : (ptc_opt_fail(err, err_len, "--model: '%s' needs hidden,layers,heads,ffn",
+                                     pieces[i]), -1);
+            if (v[0] % v[2] != 0)
+                return ptc_opt_fail(err, err_len, "--model: %d heads do not divide hidden %d", v[2], v[0]), -1;
+            if (v[1] > PTC_MAX_LAYERS)
+                return ptc_opt_fail(err, err_len, "--model: %d layers, at most %d", v[1], PTC_MAX_LAYERS), -1;
+            if (n >= max)
+                return ptc_opt_fail(err, err_len, "--model: more than %d models", max), -1;
+            out[n] = (ptc_model_shape){"custom", v[0], v[1], v[2], v[3]};
+            n++;
+            continue;
+        }
+        char names[PTC_SWEEP_MAX_MODELS][64];
+        const int k = ptc_split_list(pieces[i], ',', names, PTC_SWEEP_MAX_MODELS);
+        if (k < 0)
+            return ptc_opt_fail(err, err_len, "--model: malformed list '%s'", pieces[i]), -1;
+        for (int j = 0; j < k; j++) {
+            char sub[200];
+            const ptc_model_preset *p = ptc_parse_model_preset(names[j], sub, sizeof sub);
+            if (!p)
+                return ptc_opt_fail(err, err_len, "--model: %s, or hidden,layers,heads,ffn", sub), -1;
+            if (n >= max)
+                return ptc_opt_fail(err, err_len, "--model: more than %d models", max), -1;
+            out[n++] = preset_shape(p);
+        }
+    }
+    return n;
+}
+
+/* A list of names from `table` (n_names entries): indexes into out. */
+static int parse_names(const char *s, const char *const *table, int n_names, int *out, int max,
+                       const char *what, char *err, size_t len)
+{
+    char items[PTC_SWEEP_MAX_LIST][64];
+    const int n = ptc_split_list(s, ',', items, max);
+    if (n < 0)
+        return ptc_opt_fail(err, len, "%s: malformed list '%s'", what, s), -1;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < n_names && strcmp(table[k], items[i]) != 0)
+            k++;
+        if (k == n_names) {
+            char known[128] = "";
+            for (int j = 0; j < n_names; j++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", j ? ", " : "",
+                         table[j]);
+            return ptc_opt_fail(err, len, "%s: unknown value '%s' (one of %s)", what, items[i], known), -1;
+        }
+        out[i] = k;
+    }
+    return n;
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+
+/* The options of `ptc bench`: names, whether they take a value, help and
+ * defaults (for --help); apply() below sets them. Sweep and measurement options
+ * may stand in a spec file, run options may not. */
+static const ptc_option sweep_dim_rows[] = {
+    {"level", PTC_OPT_STR, 0, "LIST", "kernel layer encoder", "encoder"},
+    {"model", PTC_OPT_STR, 0, "LIST", "presets (bert-base bert-medium bert-small bert-mini bert-tiny) or H,L,A,FFN; "
+     "several: ';'", PTC_MODEL_PRESET_DEFAULT},
+    {"seq", PTC_OPT_STR, 0, "LIST", "tokens per sample, e.g. 128-4096*2", "512"},
+    {"batch", PTC_OPT_STR, 0, "LIST", "samples per forward", "1"},
+    {"variant", PTC_OPT_STR, 0, "LIST", "BERT|baseline P PF|prune C|combine PFC|combined (P: topk, PF: clamp)",
+     "baseline,prune,combine,combined"},
+    {"rule", PTC_OPT_STR, 0, "LIST", "pruning rule clamp topk within (overrides P/PF's)", "clamp"},
+    {"p", PTC_OPT_STR, 0, "LIST", "preservation ratio in (0, 1]", "0.9"},
+    {"lc", PTC_OPT_STR, 0, "LIST", "combining layer L_c (7, at most the layers)"},
+    {"m", PTC_OPT_STR, 0, "LIST", "combination tokens", "8"},
+    {"isa", PTC_OPT_STR, 0, "LIST", "ops tables: best ref avx2 avx512 neon", "best"},
+    {"threads", PTC_OPT_STR, 0, "LIST", "OpenMP threads, bound one per hardware thread", "1"},
+    {"pad", PTC_OPT_STR, 0, "LIST", "length-aware padded (inputs have no pads)", "length-aware"},
+    {"project-kept", PTC_OPT_STR, 0, "LIST", "on off: K/V projected for kept rows only", "on"},
+    {NULL},
+};
+static const ptc_option sweep_measure_rows[] = {
+    {"reps", PTC_OPT_STR, 0, "N", "repetitions per configuration", "5"},
+    {"min-time", PTC_OPT_STR, 0, "S", "seconds per repetition at least", "0.05"},
+    {"warmup", PTC_OPT_STR, 0, "S", "warm-up seconds (0: one untimed call only)", "0"},
+    {"seed", PTC_OPT_STR, 0, "N", "inputs, weights, bootstrap", "1"},
+    {"name", PTC_OPT_STR, 0, "NAME", "run folder <date>-<time>-NAME (sweep; default for the default sweep)"},
+    {NULL},
+};
+static const ptc_option sweep_run_rows[] = {
+    {"spec", PTC_OPT_STR, 0, "FILE", "sweep options from a file, one per line, '#' comments, '---'"},
+    {"out", PTC_OPT_STR, 0, "DIR", "results folder: DIR/<cpu-slug>/<run>/", "results"},
+    {"resume", PTC_OPT_STR, 0, "[RUN]", "continue run folder RUN; without RUN: the latest run named --name"},
+    {"dry-run", PTC_OPT_FLAG, 0, NULL, "print the configurations, their count and an estimated time"},
+    {"no-calibrate", PTC_OPT_FLAG, 0, NULL, "do not measure a calibration when none exists"},
+    {"no-bind", PTC_OPT_FLAG, 0, NULL, "do not bind threads"},
+    {"gbench-console", PTC_OPT_FLAG, 0, NULL, "Google Benchmark's console table on stdout"},
+    {NULL},
+};
+
+static const ptc_option *find_row(const ptc_option *rows, const char *key)
+{
+    for (; rows->name; rows++)
+        if (strcmp(rows->name, key) == 0)
+            return rows;
+    return NULL;
+}
+
+static bool is_flag(const char *key)
+{
+    const ptc_option *r = find_row(sweep_run_rows, key);
+    return r && r->kind == PTC_OPT_FLAG;
+}
+
+void ptc_sweep_usage(FILE *out)
+{
+    const ptc_opt_group g[] = {
+        {"sweep options (lists a,b,c; ranges A-B*F geometric, A-B+S arithmetic; --- starts "
+         "another section)", sweep_dim_rows, NULL},
+        {"measurement", sweep_measure_rows, NULL},
+        {"run options (not in a spec file)", sweep_run_rows, NULL},
+    };
+    const ptc_command_spec spec = {
+        .prog = "ptc bench",
+        .usage = "ptc bench [sweep options] [--spec FILE] [run options]\n"
+                 "  With no sweep option: the default sweep (harness/bench/default.sweep).",
+        .groups = g,
+        .n_groups = 3,
+    };
+    ptc_opts_usage(&spec, out);
+}
+
+static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
+                 size_t len);
+
+/* Every row's default through apply(): the defaults are written once, in the rows. */
+static void apply_defaults(ptc_sweep_opts *o, const ptc_option *rows)
+{
+    char err[256];
+    for (; rows->name; rows++)
+        if (rows->def && apply(o, rows->name, rows->def, false, err, sizeof err) != PTC_OK) {
+            fprintf(stderr, "ptc bench: bad default of --%s: %s\n", rows->name, err);
+            abort(); /* a table bug, never user input */
+        }
+}
+
+void ptc_sweep_opts_init(ptc_sweep_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n_sections = 1;
+    o->bind = true;
+    apply_defaults(o, sweep_measure_rows);
+    apply_defaults(o, sweep_run_rows);
+    o->measurement_given = false;
+}
+
+/* The defaults of the sweep dimensions, as one section. */
+const ptc_sweep_section *ptc_sweep_default_section(void)
+{
+    static ptc_sweep_section d;
+    static bool done;
+    if (!done) {
+        static ptc_sweep_opts o;
+        memset(&o, 0, sizeof o);
+        o.n_sections = 1;
+        apply_defaults(&o, sweep_dim_rows);
+        d = o.sections[0];
+        done = true;
+    }
+    return &d;
+}
+
+/* Applies one option (key without the leading "--"). from_spec: a spec file line
+ * (run-control options are refused there). */
+static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
+                 size_t len)
+{
+    ptc_sweep_section *s = &o->sections[o->n_sections - 1];
+    char what[48];
+    snprintf(what, sizeof what, "--%s", key);
+    int idx[PTC_SWEEP_MAX_LIST];
+    int n;
+#define DIM(cond) (o->sweep_given = true, (cond))
+    if (strcmp(key, "level") == 0) {
+        if ((n = parse_names(val, level_names, 3, idx, 3, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->level[i] = (ptc_level)idx[i];
+        s->n_level = DIM(n);
+    } else if (strcmp(key, "variant") == 0) {
+        char items[8][64];
+        if ((n = ptc_split_list(val, ',', items, 8)) < 0)
+            return ptc_opt_fail(err, len, "--variant: malformed list '%s' (at most 8 names)", val);
+        for (int i = 0; i < n; i++) {
+            char sub[160];
+            if (ptc_parse_variant(items[i], &s->variant[i], &s->variant_rule[i], sub, sizeof sub) != 0)
+                return ptc_opt_fail(err, len, "--variant: %s", sub);
+        }
+        s->n_variant = DIM(n);
+    } else if (strcmp(key, "rule") == 0) {
+        if ((n = parse_names(val, ptc_rule_names, 3, idx, 3, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->rule[i] = (ptc_prune_rule)idx[i];
+        s->n_rule = DIM(n);
+    } else if (strcmp(key, "pad") == 0) {
+        if ((n = parse_names(val, ptc_pad_names, 2, idx, 2, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->pad[i] = (ptc_pad_mode)idx[i];
+        s->n_pad = DIM(n);
+    } else if (strcmp(key, "project-kept") == 0) {
+        static const char *const onoff[] = {"off", "on"};
+        if ((n = parse_names(val, onoff, 2, idx, 2, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->project_kept[i] = idx[i] == 1;
+        s->n_project = DIM(n);
+    } else if (strcmp(key, "p") == 0) {
+        if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            if (!(s->p[i] > 0 && s->p[i] <= 1))
+                return ptc_opt_fail(err, len, "--p: %g is outside (0, 1]", s->p[i]);
+        s->n_p = DIM(n);
+    } else if (strcmp(key, "lc") == 0) {
+        if ((n = ptc_sweep_parse_ints(val, s->lc, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_lc = DIM(n);
+    } else if (strcmp(key, "m") == 0) {
+        if ((n = ptc_sweep_parse_ints(val, s->m, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_m = DIM(n);
+    } else if (strcmp(key, "threads") == 0) {
+        if ((n = ptc_sweep_parse_ints(val, s->threads, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_threads = DIM(n);
+    } else if (strcmp(key, "seq") == 0) {
+        if ((n = ptc_sweep_parse_ints(val, s->seq, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_seq = DIM(n);
+    } else if (strcmp(key, "batch") == 0) {
+        if ((n = ptc_sweep_parse_ints(val, s->batch, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_batch = DIM(n);
+    } else if (strcmp(key, "model") == 0) {
+        if ((n = ptc_sweep_parse_models(val, s->model, PTC_SWEEP_MAX_MODELS, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_model = DIM(n);
+    } else if (strcmp(key, "isa") == 0) {
+        char items[PTC_SWEEP_MAX_ISAS][64];
+        if ((n = ptc_split_list(val, ',', items, PTC_SWEEP_MAX_ISAS)) < 0)
+            return ptc_opt_fail(err, len, "--isa: malformed list '%s'", val);
+        for (int i = 0; i < n; i++) {
+            if (strlen(items[i]) >= sizeof s->isa[i])
+                return ptc_opt_fail(err, len, "--isa: unknown table '%s'", items[i]);
+            snprintf(s->isa[i], sizeof s->isa[i], "%s", items[i]);
+        }
+        s->n_isa = DIM(n);
+    } else if (strcmp(key, "reps") == 0) {
+        int v;
+        if (ptc_sweep_parse_ints(val, &v, 1, 1, what, err, len) != 1)
+            return ptc_opt_fail(err, len, "--reps wants one integer >= 1, not '%s'", val);
+        o->reps = v;
+        o->measurement_given = true;
+    } else if (strcmp(key, "min-time") == 0 || strcmp(key, "warmup") == 0) {
+        char *end;
+        const double v = strtod(val, &end);
+        if (end == val || *end || !(v >= 0 && v <= 60))
+            return ptc_opt_fail(err, len, "%s wants seconds in [0, 60], not '%s'", what, val);
+        if (key[0] == 'm')
+            o->min_time_s = v;
+        else
+            o->warmup_s = v;
+        o->measurement_given = true;
+    } else if (strcmp(key, "seed") == 0) {
+        char *end;
+        errno = 0;
+        const unsigned long long v = strtoull(val, &end, 10);
+        if (end == val || *end || errno)
+            return ptc_opt_fail(err, len, "--seed wants an integer, not '%s'", val);
+        o->seed = v;
+        o->measurement_given = true;
+    } else if (strcmp(key, "name") == 0) {
+        for (const char *c = val; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+                return ptc_opt_fail(err, len, "--name: '%s' may hold letters, digits, '-', '_', '.'", val);
+        if (!val[0] || strlen(val) >= sizeof o->name)
+            return ptc_opt_fail(err, len, "--name: needs 1..%zu characters", sizeof o->name - 1);
+        snprintf(o->name, sizeof o->name, "%s", val);
+    } else if (from_spec && find_row(sweep_run_rows, key)) {
+        return ptc_opt_fail(err, len, "--%s cannot be given in a spec file", key);
+    } else if (strcmp(key, "out") == 0) {
+        if (!val[0] || strlen(val) >= sizeof o->out)
+            return ptc_opt_fail(err, len, "--out needs a folder");
+        snprintf(o->out, sizeof o->out, "%s", val);
+    } else if (strcmp(key, "spec") == 0) {
+        snprintf(o->spec_path, sizeof o->spec_path, "%s", val);
+        return ptc_sweep_parse_spec_file(o, val, err, len);
+    } else if (strcmp(key, "resume") == 0) {
+        if (!val[0] || strlen(val) >= sizeof o->resume)
+            return ptc_opt_fail(err, len, "--resume needs a run folder");
+        snprintf(o->resume, sizeof o->resume, "%s", val);
+    } else if (strcmp(key, "dry-run") == 0) {
+        o->dry_run = true;
+    } else if (strcmp(key, "no-calibrate") == 0) {
+        o->no_calibrate = true;
+    } else if (strcmp(key, "no-bind") == 0) {
+        o->bind = false;
+    } else if (strcmp(key, "gbench-console") == 0) {
+        o->gbench_console = true;
+    } else {
+        return ptc_opt_fail(err, len, "unknown option --%s (try `ptc bench --help`)", key);
+    }
+#undef DIM
+    return PTC_OK;
+}
+
+static int new_section(ptc_sweep_opts *o, char *err, size_t len)
+{
+    if (o->n_sections == PTC_SWEEP_MAX_SECTIONS)
+        return ptc_opt_fail(err, len, "more than %d sweep sections", PTC_SWEEP_MAX_SECTIONS);
+    memset(&o->sections[o->n_sections], 0, sizeof o->sections[0]);
+    o->n_sections++;
+    return PTC_OK;
+}
+
+bool ptc_sweep_section_empty(const ptc_sweep_section *s)
+{
+    static const ptc_sweep_section zero;
+    return memcmp(s, &zero, sizeof zero) == 0;
+}
+
+int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, char *err,
+                         size_t err_len)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "---") == 0) {
+            if (new_section(o, err, err_len) != PTC_OK)
+                return PTC_EINVAL;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || !a[2])
+            return ptc_opt_fail(err, err_len, "unexpected argument '%s' (options start with --)", a);
+        char key[64];
+        const char *eq = strchr(a + 2, '=');
+        const size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (klen >= sizeof key)
+            return ptc_opt_fail(err, err_len, "unknown option '%s'", a);
+        memcpy(key, a + 2, klen);
+        key[klen] = '\0';
+        const char *val = eq ? eq + 1 : NULL;
+        if (strcmp(key, "resume") == 0 && !val) {
+            /* optional value: a following non-option word */
+            if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+                val = argv[++i];
+            else {
+                o->resume_latest = true;
+                continue;
+            }
+        } else if (is_flag(key)) {
+            if (val)
+                return ptc_opt_fail(err, err_len, "--%s takes no value", key);
+            val = "";
+        } else if (!val) {
+            if (i + 1 >= argc)
+                return ptc_opt_fail(err, err_len, "--%s needs a value", key);
+            val = argv[++i];
+        }
+        if (apply(o, key, val, false, err, err_len) != PTC_OK)
+            return PTC_EINVAL;
+    }
+    if (o->resume_latest && !o->name[0])
+        return ptc_opt_fail(err, err_len, "--resume without a run folder needs --name");
+    return PTC_OK;
+}
+
+int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source, char *err,
+                              size_t err_len)
+{
+    /* a spec file starts its own sections after what the command line gave */
+    if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && new_section(o, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    int line_no = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        line_no++;
+        char line[1024];
+        if (n >= sizeof line)
+            return ptc_opt_fail(err, err_len, "%s:%d: line too long", source, line_no);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = nl ? nl + 1 : p + n;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t e = strlen(s);
+        while (e > 0 && isspace((unsigned char)s[e - 1]))
+            s[--e] = '\0';
+        if (!*s)
+            continue;
+        if (strcmp(s, "---") == 0) {
+            if (new_section(o, err, err_len) != PTC_OK)
+                return PTC_EINVAL;
+            continue;
+        }
+        if (s[0] == '-' && s[1] == '-')
+            s += 2;
+        char *v = s;
+        while (*v && !isspace((unsigned char)*v) && *v != '=')
+            v++;
+        if (*v) {
+            *v++ = '\0';
+            while (isspace((unsigned char)*v) || *v == '=')
+                v++;
+        }
+        char msg[300];
+        if (!is_flag(s) && !*v) {
+            snprintf(msg, sizeof msg, "--%s needs a value", s);
+        } else if (apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
+            continue;
+        }
+        return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
+    }
+    return PTC_OK;
+}
+
+int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t cap = 0, used = 0;
+    for (;;) {
+        if (used + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *t = realloc(text, cap);
+            if (!t) {
+                free(text);
+                fclose(f);
+                return ptc_opt_fail(err, err_len, "--spec: out of memory");
+            }
+            text = t;
+        }
+        const size_t got = fread(text + used, 1, 4096, f);
+        used += got;
+        if (got < 4096)
+            break;
+    }
+    fclose(f);
+    text[used] = '\0';
+    const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
+    free(text);
+    o->sweep_given = true;
+    return rc;
+}
+
+/* ---- normalized spec ------------------------------------------------------------------ */
+
+static size_t put(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, fmt, ap);
+    va_end(ap);
+    return used + (n > 0 ? (size_t)n : 0);
+}
+
+size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
+{
+    size_t u = 0;
+    if (len)
+        buf[0] = '\0';
+    u = put(buf, len, u, "reps %d\nmin-time %.10g\nwarmup %.10g\nseed %llu\n", o->reps,
+            o->min_time_s, o->warmup_s, (unsigned long long)o->seed);
+    if (o->name[0])
+        u = put(buf, len, u, "name %s\n", o->name);
+    bool first = true;
+    for (int i = 0; i < o->n_sections; i++) {
+        const ptc_sweep_section *s = &o->sections[i];
+        if (i > 0 && ptc_sweep_section_empty(s))
+            continue;
+        if (!first)
+            u = put(buf, len, u, "---\n");
+        first = false;
+#define LIST(key, n, fmtexpr)                                                   \
+    if (n) {                                                                    \
+        u = put(buf, len, u, "%s ", key);                                       \
+        for (int j = 0; j < n; j++) {                                           \
+            u = put(buf, len, u, "%s", j ? "," : "");                           \
+            fmtexpr;                                                            \
+        }                                                                       \
+        u = put(buf, len, u, "\n");                                             \
+    }
+        LIST("level", s->n_level, u = put(buf, len, u, "%s", level_names[s->level[j]]))
+        if (s->n_model) {
+            u = put(buf, len, u, "model ");
+            for (int j = 0; j < s->n_model; j++) {
+                const ptc_model_shape *m = &s->model[j];
+                if (strcmp(m->name, "custom") == 0)
+                    u = put(buf, len, u, "%s%d,%d,%d,%d", j ? ";" : "", m->hidden, m->layers,
+                            m->heads, m->ffn);
+                else
+                    u = put(buf, len, u, "%s%s", j ? ";" : "", m->name);
+            }
+            u = put(buf, len, u, "\n");
+        }
+        LIST("isa", s->n_isa, u = put(buf, len, u, "%s", s->isa[j]))
+        LIST("threads", s->n_threads, u = put(buf, len, u, "%d", s->threads[j]))
+        LIST("seq", s->n_seq, u = put(buf, len, u, "%d", s->seq[j]))
+        LIST("batch", s->n_batch, u = put(buf, len, u, "%d", s->batch[j]))
+        LIST("pad", s->n_pad, u = put(buf, len, u, "%s", ptc_pad_names[s->pad[j]]))
+        LIST("variant", s->n_variant,
+             u = put(buf, len, u, "%s", s->variant_rule[j] >= 0
+                                            ? ptc_variant_paper_name(s->variant[j], (ptc_prune_rule)s->variant_rule[j])
+                                            : variant_names[s->variant[j]]))
+        LIST("rule", s->n_rule, u = put(buf, len, u, "%s", ptc_rule_names[s->rule[j]]))
+        LIST("p", s->n_p, u = put(buf, len, u, "%.10g", s->p[j]))
+        LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
+        LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
+        LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
+#undef LIST
+    }
+    return u;
+}
