@@ -31,6 +31,8 @@
  */
 #include "learn/experiment.h"
 
+#include "learn/checkpoint.h"
+
 #include "common/sys.h"
 
 #include "common/machine.h"
@@ -148,10 +150,9 @@ static int train_attempt(const exp_plan *pl, const exp_run *r, const char *dir, 
  * weights and the state file) */
 static int train_run(const exp_plan *pl, const exp_run *r)
 {
-    char dir[4600], state[4700];
+    char dir[4600];
     run_folder(pl, r, dir, sizeof dir);
-    snprintf(state, sizeof state, "%s/last.state", dir);
-    if (access(state, R_OK) == 0) {
+    if (ptc_checkpoint_exists(dir)) {
         const int rc = train_attempt(pl, r, dir, true);
         if (rc == 0 || stop_signal)
             return rc;
@@ -207,14 +208,18 @@ static json_t *run_rows(const exp_plan *pl, const exp_run *r, const exp_run *bas
     return rows;
 }
 
+/* the run's weights and training state (harness/learn/checkpoint.h, both layouts) */
 static void remove_checkpoints(const exp_plan *pl, const exp_run *r)
 {
-    static const char *const files[] = {"best.safetensors", "last.safetensors", "last.state"};
+    static const char *const files[] = {"best.safetensors", "last.safetensors", "last.state"},
+                             *const dirs[] = {"last", "last.prev", ".last.tmp"};
     char dir[4600], p[4800];
     run_folder(pl, r, dir, sizeof dir);
     for (size_t i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         unlink(p);
+        snprintf(p, sizeof p, "%s/%s", dir, dirs[i]);
+        ptc_exp_remove_tree(p);
     }
 }
 

@@ -5,7 +5,8 @@
 # once stopped by SIGTERM (exit 143), then resumed to the end. Checked: every planned run has
 # exactly its two rows (none lost, none duplicated), every line parses, and each run's test
 # accuracy and predictions equal those of an uninterrupted experiment (training is
-# deterministic and resumes from its last state). Exit 0 when all hold; prints why not.
+# deterministic and resumes from its last state); --checkpoints remove leaves no checkpoint; a
+# sweep value the model cannot take is refused before anything is created. Exit 0 when all hold.
 set -u
 PTC=${1:-build/ptc}
 KILLS=${KILLS:-4}
@@ -13,8 +14,14 @@ T=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT; [ -n "${KEEP:-}" ] && echo "$T"
 ARGS=(experiment --data synthetic --synthetic-train 192 --synthetic-dev 32 --synthetic-test 64
       --max-len 64 --model bert-tiny --hidden 32 --heads 2 --ffn 64 --layers 3 --epochs 2
-      --threads 1 --seeds 1,2,3 --variants baseline,PF,PFC --lc 2 --save-every 3)
+      --threads 1 --seeds 1,2,3 --variants baseline,PF,PFC --lc 2 --save-every 3 --checkpoints remove)
 fail() { echo "experiment_kill: $*"; exit 1; }
+
+# a sweep value the model cannot take is refused before anything trains or is created
+"$PTC" "${ARGS[@]}" --lc-sweep 2,9 --out "$T/bad" --work "$T/wbad" >"$T/bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$T/bad" ] && [ ! -e "$T/wbad" ] && grep -q "lc-sweep 9" "$T/bad.log" ||
+    fail "--lc-sweep 9 on 3 layers: exit $rc, $(cat "$T/bad.log")"
 
 "$PTC" "${ARGS[@]}" --out "$T/ref" --work "$T/wref" >"$T/ref.log" 2>&1 || fail "reference run failed: $(tail -2 "$T/ref.log")"
 want=$(wc -l <"$T/ref/rows.jsonl")
@@ -40,6 +47,8 @@ if [ "$rc" -eq 143 ]; then
 fi
 "$PTC" "${ARGS[@]}" --out "$T/k" --work "$T/wk" --resume >>"$T/k.log" 2>&1 || fail "final resume failed: $(tail -3 "$T/k.log")"
 "$PTC" "${ARGS[@]}" --out "$T/k" --work "$T/wk" >/dev/null 2>&1 && fail "a second experiment into the same --out was not refused"
+left=$(find "$T/wk" "$T/wref" -name '*.safetensors' -o -name 'state' | wc -l)
+[ "$left" -eq 0 ] || fail "--checkpoints remove: $left checkpoint files left"
 
 python3 - "$T/ref" "$T/k" <<'PY' || exit 1
 import json, sys
