@@ -3,8 +3,12 @@
 #   make                 build/libptc.a, build/libptc.so and build/ptc (native)
 #   make test            install missing Debian packages, build, run every ISA's tests
 #   make test-sanitize   the native tests under AddressSanitizer + UBSan
+#   make fuzz            libFuzzer targets of every parser, FUZZ_SECONDS (60) each
 #   make bench           the main job: default sweep -> results/ tables, plots/
 #   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
+#   make bench-layouts   sgemm NN/NT/TN at BERT shapes beside OpenBLAS and oneDNN;
+#                        attention vs attention_importance (THREADS=1 by default)
+#   make bench-peers     PyTorch's encoder at ptc's shapes -> ptc.row/1 rows in results/
 #   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
 #   make install PREFIX=/usr/local DESTDIR=   libraries, headers, ptc.pc, both programs,
 #                        the man page ptc(1) and bash completion (generated from `--help`)
@@ -70,8 +74,10 @@ else
 endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# the library's objects are position-independent: the same objects make libptc.a and libptc.so
-$(LIB_OBJ): CFLAGS += -fPIC
+# the library's objects are position-independent: the same objects make libptc.a and libptc.so.
+# -fno-semantic-interposition keeps GCC's inlining as without -fPIC (checked: the same
+# instructions but for GOT loads and padding), so the kernels and the math are unchanged
+$(LIB_OBJ): CFLAGS += -fPIC -fno-semantic-interposition
 # they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
 $(BUILD)/lib.flags: FORCE
 	@mkdir -p $(@D)
@@ -81,8 +87,9 @@ $(LIB_OBJ): $(BUILD)/lib.flags
 
 # harness/: main.c dispatches; common/ (paths, clock, identity), bench/ (sweeps, runner,
 # kernel benchmark, calibration, timing), report/ (rows, tables, plots, compare),
-# learn/ (train, eval, predict, experiment). Headers are included as "bench/sweep.h".
-HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn
+# learn/ (train, eval, predict, experiment), cluster/ (shards, run-folder lock, merge,
+# status, Slurm job arrays). Headers are included as "bench/sweep.h".
+HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn harness/cluster
 HARNESS_C := $(filter-out harness/bench/bench_kernels.c,$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
 HARNESS_CXX := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.cc))
 ifeq ($(WITH_BENCHMARK),0)
@@ -113,7 +120,7 @@ PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-.PHONY: FORCE all docs deps test test-native test-sanitize bench bench-kernels install uninstall clean
+.PHONY: FORCE all docs deps test test-native test-sanitize fuzz fuzz-build bench bench-kernels bench-layouts bench-peers install uninstall clean
 all: $(LIB) $(SHLIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
@@ -202,11 +209,46 @@ test-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_tests --quick
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/sanitize/ptc_harness_tests
 
+# ---- fuzzing: libFuzzer targets (Debian clang) for every parser of untrusted input ----
+# `make fuzz` builds fuzz/fuzz_*.c with ASan + UBSan into build/fuzz/ and runs each
+# for FUZZ_SECONDS on its committed seeds (fuzz/corpus/<target>/; what it finds
+# goes to build/fuzz/corpus/). A crash, hang, leak or failed assertion stops it.
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+ifeq ($(FUZZING),1)
+# the SIMD kernels parse nothing: built without sanitizers (much faster to compile)
+$(BUILD)/obj/kernels/%.o: override CFLAGS := -O1 -g
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h $(HARNESS_LIB_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iharness $(CFLAGS) -fsanitize=fuzzer $< $(HARNESS_LIB_OBJ) $(LIB) $(PTC_LDLIBS) -o $@
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+endif
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZING=1 BUILD=build/fuzz CC=clang CXX=clang++ WITH_BENCHMARK=0 \
+	    WITH_HWLOC=0 CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    LDFLAGS="$(FUZZ_SAN)" fuzz-build
+	bash fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # ---- benchmark (the main job) ---------------------------------------------------
 # the default sweep (harness/bench/default.sweep), then its tables and plots
 bench: deps
 	@$(MAKE) --no-print-directory $(PTC)
 	bash scripts/bench.sh
+
+# sgemm per layout beside OpenBLAS and oneDNN (linked into this program only, as peers)
+BENCH_LAYOUTS := $(BUILD)/ptc-bench-layouts
+$(BENCH_LAYOUTS): $(BUILD)/obj/tests/perf/bench_layouts.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lopenblas -ldnnl
+
+THREADS ?= 1
+bench-layouts: deps
+	@$(MAKE) --no-print-directory $(BENCH_LAYOUTS)
+	$(BENCH_LAYOUTS) $(THREADS)
+
+# PyTorch (Debian python3-torch, benchmark-only) on the bert-base encoder shapes
+bench-peers: deps
+	/usr/bin/python3 scripts/bench_peers.py --out results
 
 # sgemm and fused attention GFLOP/s per ISA and threads, OpenBLAS beside them
 bench-kernels: deps

@@ -24,8 +24,10 @@
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
+#include "bench/bench_train.h"
 
 #include "bench/gbench.h"
+#include "common/cpus.h"
 
 #include "ptc/ops.h"
 #include "ptc/variants.h"
@@ -145,6 +147,8 @@ static void model_free(model_weights *w)
 
 static int layers_needed(const ptc_sweep_config *c)
 {
+    if (c->train) /* the training phase builds its own model (bench_train.c) */
+        return 0;
     return c->level == PTC_LEVEL_ENCODER ? c->model.layers : c->level == PTC_LEVEL_LAYER ? 1 : 0;
 }
 
@@ -163,6 +167,7 @@ typedef struct workload {
     size_t arena_bytes;
     ptc_variant_config vcfg;
     ptc_encoder_result *res;
+    ptc_train_work *train;  /* phase train: the model and its batch */
     /* layer prune: state restored before each call */
     void *state_mem, *state_saved;
     size_t state_bytes;
@@ -218,6 +223,10 @@ static void work_once(workload *w)
                  ffn = (size_t)c->model.ffn;
     switch (c->level) {
     case PTC_LEVEL_ENCODER:
+        if (w->train) {
+            w->rc = ptc_train_work_step(w->train, w->err, sizeof w->err) == 0 ? PTC_OK : PTC_EINVAL;
+            break;
+        }
         w->rc = ptc_encoder_forward(w->ops, &w->vcfg, &w->mw->stack, &w->tok, w->x, NULL, w->arena,
                                     w->arena_bytes, w->res, w->err, sizeof w->err);
         break;
@@ -266,6 +275,15 @@ static void work_once(workload *w)
 static void collect_stats(workload *w)
 {
     const ptc_sweep_config *c = w->cfg;
+    if (w->train) {
+        memset(&w->steps[0], 0, sizeof w->steps[0]);
+        if (ptc_train_work_stats(w->train, &w->steps[0], &w->arena_bytes, w->err,
+                                 sizeof w->err) != 0)
+            w->rc = PTC_EINVAL;
+        w->n_steps = 1;
+        w->total = w->steps[0];
+        return;
+    }
     if (c->level == PTC_LEVEL_ENCODER) {
         w->n_steps = w->res->n_steps;
         memcpy(w->steps, w->res->steps, w->n_steps * sizeof w->steps[0]);
@@ -384,6 +402,11 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
         w->vcfg.prune.p = c->p;
         w->vcfg.mhsa.project_kept = c->project_kept;
         w->vcfg.pad_mode = c->pad;
+        if (c->train) {
+            w->train = ptc_train_work_create(c, &w->vcfg, w->ops, seed, w->err, sizeof w->err);
+            w->rc = w->train ? PTC_OK : PTC_EINVAL;
+            return w->train ? 0 : -1;
+        }
         w->arena_bytes = ptc_encoder_arena_bytes(&w->vcfg, batch, n, ffn, w->err, sizeof w->err);
         if (w->arena_bytes == 0) {
             w->rc = PTC_EINVAL;
@@ -445,6 +468,7 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
 
 static void workload_free(workload *w)
 {
+    ptc_train_work_free(w->train);
     void *owned[] = {w->x, w->y, w->arena, w->res, w->state_mem, w->state_saved, w->assign,
                      w->q, w->k, w->v, w->o, w->kv_rows, w->kv_count};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
@@ -474,7 +498,8 @@ static bool check_binding(const binding_info *b, int threads)
     return ok != 0;
 }
 
-/* Binds OpenMP thread i to PU i (hwloc logical order) and checks it. */
+/* Binds OpenMP thread i to the i-th PU, in hwloc logical order, of those this
+ * process may use (common/cpus.h), and checks each thread runs there. */
 static void bind_threads(int threads, bool bind, binding_info *b)
 {
     memset(b, 0, sizeof *b);
@@ -486,31 +511,39 @@ static void bind_threads(int threads, bool bind, binding_info *b)
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0)
         return;
-    if (hwloc_topology_load(topo) != 0 || hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU) < threads) {
+    if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
         return;
     }
-    int ok = 1;
+    const unsigned *cpus;
+    const int n_allowed = ptc_cpus_allowed(&cpus);
+    hwloc_bitmap_t allowed = hwloc_bitmap_alloc();
+    for (int k = 0; k < n_allowed; k++)
+        hwloc_bitmap_set(allowed, cpus[k]);
+    for (hwloc_obj_t pu = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_PU, NULL); pu && b->n < threads;
+         pu = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_PU, pu))
+        if (hwloc_bitmap_isset(allowed, pu->os_index))
+            b->os_index[b->n++] = pu->os_index;
+    hwloc_bitmap_free(allowed);
+    int ok = b->n == threads;
+    if (ok) {
 #pragma omp parallel num_threads(threads) reduction(&& : ok)
-    {
-        const int i = omp_get_thread_num();
-        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-        ok = pu && hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) == 0;
+        {
+            hwloc_bitmap_t one = hwloc_bitmap_alloc();
+            hwloc_bitmap_only(one, b->os_index[omp_get_thread_num()]);
+            ok = hwloc_set_cpubind(topo, one, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) == 0;
+            hwloc_bitmap_free(one);
+        }
     }
-    size_t used = (size_t)snprintf(b->text, sizeof b->text, "pu:");
-    for (int i = 0; i < threads; i++) {
-        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-        b->os_index[i] = pu->os_index;
-        used += (size_t)snprintf(b->text + used, used < sizeof b->text ? sizeof b->text - used : 0,
-                                 "%s%u", i ? "," : "", pu->os_index);
-    }
-    b->n = threads;
     hwloc_topology_destroy(topo);
     if (!ok) {
-        snprintf(b->text, sizeof b->text, "none");
         b->n = 0;
         return;
     }
+    size_t used = (size_t)snprintf(b->text, sizeof b->text, "pu:");
+    for (int i = 0; i < threads; i++)
+        used += (size_t)snprintf(b->text + used, used < sizeof b->text ? sizeof b->text - used : 0,
+                                 "%s%u", i ? "," : "", b->os_index[i]);
     b->verified = check_binding(b, threads);
 #else
     (void)bind;
@@ -682,6 +715,10 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
 {
     const ptc_sweep_config *c = w->cfg;
     json_object_set_new(row, "binding", json_string(bind->text));
+    const unsigned *cpus;
+    const int n_cpus = ptc_cpus_allowed(&cpus);
+    char allowed[256];
+    json_object_set_new(row, "cpus_allowed", json_string(ptc_cpus_format(cpus, n_cpus, allowed, sizeof allowed)));
     json_object_set_new(row, "binding_verified", json_boolean(bind->verified));
 
     json_t *t = json_object();

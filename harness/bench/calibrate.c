@@ -8,11 +8,13 @@
 #include "common/rows.h"
 #include "common/sys.h"
 
+#include "common/cpus.h"
 #include "common/machine.h"
 #include "bench/peak.h"
 #include "bench/sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
@@ -98,19 +100,44 @@ double ptc_calibration_bandwidth(const ptc_calibration *cal, int threads)
 int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, int n_threads,
                           const char *isa, char *err, size_t len)
 {
+    /* the folder and a file in it, before seconds of measuring */
+    char dir[700], tmp[720];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (ptc_mkdir_p(dir) != 0) {
+            snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const int probe = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (probe < 0) {
+        snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    close(probe);
+    unlink(tmp); /* ptc_json_write_file writes it again at the end */
     ptc_machine m;
     char merr[128], slug[128];
     if (ptc_machine_describe(&m, merr, sizeof merr) != 0)
         snprintf(m.cpu_model, sizeof m.cpu_model, "unknown");
     ptc_machine_slug(&m, slug, sizeof slug);
     int threads[64];
-    if (n_threads <= 0) {
-        const long pus = sysconf(_SC_NPROCESSORS_ONLN);
-        n_threads = pus < 1 ? 1 : pus > 64 ? 64 : (int)pus;
+    if (n_threads <= 0) { /* 1..the CPUs this process may use */
+        const int pus = ptc_cpus_allowed(NULL);
+        n_threads = pus > 64 ? 64 : pus;
         for (int i = 0; i < n_threads; i++)
             threads[i] = i + 1;
     } else {
         memcpy(threads, threads_in, (size_t)n_threads * sizeof *threads);
+        for (int k = 0; k < n_threads; k++)
+            if (threads[k] > ptc_cpus_allowed(NULL)) {
+                snprintf(err, len, "--threads %d: this process may use %d hardware threads", threads[k],
+                         ptc_cpus_allowed(NULL));
+                return -1;
+            }
     }
     const double seconds = quick ? 0.1 : 0.5;
     double load = -1;
@@ -166,17 +193,6 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
     }
     json_object_set_new(root, "bandwidth_gbps", bw);
 
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (ptc_mkdir_p(dir) != 0) {
-            snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
-            json_decref(root);
-            return -1;
-        }
-    }
     const int rc = ptc_json_write_file(path, root, 8);
     json_decref(root);
     if (rc != 0) {

@@ -5,6 +5,7 @@
  * validates --isa; no OpenMP.
  */
 #include "bench/sweep.h"
+#include "common/sys.h" /* ptc_hash_string */
 
 #include "common/options.h"
 #include "ptc/ops.h"
@@ -31,6 +32,8 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
     if (c->level != PTC_LEVEL_KERNEL)
         n += snprintf(id + n, len - (size_t)n, ";pad=%s", ptc_pad_name(c->pad));
     n += snprintf(id + n, len - (size_t)n, ";isa=%s;threads=%d", c->isa, c->threads);
+    if (c->train)
+        n += snprintf(id + n, len - (size_t)n, ";phase=train");
     memcpy(c->group, id, (size_t)n + 1);
     n += snprintf(id + n, len - (size_t)n, ";variant=%s", ptc_sweep_variant_name(c->variant));
     if (c->has_rule)
@@ -126,7 +129,7 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         break;
     }
     }
-    return f * c->batch;
+    return f * c->batch * (c->train ? 3.0 : 1.0); /* backward: about twice the forward */
 }
 
 static bool variant_exists(ptc_level level, ptc_variant v)
@@ -138,15 +141,34 @@ static bool variant_exists(ptc_level level, ptc_variant v)
     return true;
 }
 
+/* the configurations so far, with an open-addressing set of their ids (slot:
+ * index + 1, 0 empty; power-of-two size, at most half full) */
 typedef struct config_list {
     ptc_sweep_config *items;
     size_t n, cap;
+    uint32_t *slot;
+    size_t n_slot;
 } config_list;
+
+static void config_list_free(config_list *l)
+{
+    free(l->items);
+    free(l->slot);
+}
 
 static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, size_t len)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].id, c->id) == 0)
+    if (!l->slot) {
+        l->n_slot = 1;
+        while (l->n_slot < 2 * (size_t)MAX_CONFIGS)
+            l->n_slot *= 2;
+        l->slot = calloc(l->n_slot, sizeof *l->slot);
+        if (!l->slot)
+            return ptc_opt_fail(err, len, "out of memory");
+    }
+    size_t h = (size_t)ptc_hash_string(c->id) & (l->n_slot - 1);
+    for (; l->slot[h]; h = (h + 1) & (l->n_slot - 1))
+        if (strcmp(l->items[l->slot[h] - 1].id, c->id) == 0)
             return PTC_OK;
     if (l->n == MAX_CONFIGS)
         return ptc_opt_fail(err, len, "the sweep has more than %d configurations", MAX_CONFIGS);
@@ -159,6 +181,7 @@ static int push_unique(config_list *l, const ptc_sweep_config *c, char *err, siz
         l->cap = cap;
     }
     l->items[l->n++] = *c;
+    l->slot[h] = (uint32_t)l->n;
     return PTC_OK;
 }
 
@@ -212,6 +235,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     DEFAULT(n_batch, batch)
     DEFAULT(n_pad, pad)
     DEFAULT(n_project, project_kept)
+    DEFAULT(n_phase, train)
 #undef DEFAULT
     if (!s0->n_variant)
         memcpy(s.variant_rule, d->variant_rule, sizeof s.variant_rule);
@@ -222,7 +246,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             return PTC_EINVAL;
     for (int i = 0; i < s.n_threads; i++)
         if (max_threads > 0 && s.threads[i] > max_threads)
-            return ptc_opt_fail(err, len, "--threads: %d exceeds the %d hardware threads of this machine "
+            return ptc_opt_fail(err, len, "--threads: %d exceeds the %d hardware threads this process may use "
                         "(threads are bound one per hardware thread)", s.threads[i], max_threads);
     bool combines = false;
     for (int v = 0; v < s.n_variant; v++)
@@ -248,6 +272,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     for (int si = 0; si < s.n_seq; si++)
     for (int bi = 0; bi < s.n_batch; bi++)
     for (int pi = 0; pi < s.n_pad; pi++)
+    for (int hi = 0; hi < s.n_phase; hi++)
     for (int vi = 0; vi < s.n_variant; vi++) {
         const ptc_level level = s.level[li];
         const ptc_variant v = s.variant[vi];
@@ -256,8 +281,8 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
         if (level == PTC_LEVEL_KERNEL && pi > 0)
             continue; /* kernel level has no pads: one pad value */
-        if (!variant_exists(level, v)) {
-            (*skipped)++;
+        if (!variant_exists(level, v) || (s.train[hi] && level != PTC_LEVEL_ENCODER)) {
+            (*skipped)++; /* training steps are measured on the whole encoder only */
             continue;
         }
         const bool has_lc = comb && level == PTC_LEVEL_ENCODER;
@@ -293,6 +318,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.m = comb ? s.m[ki] : 0;
             c.has_project = has_project;
             c.project_kept = has_project ? s.project_kept[ji] : true;
+            c.train = s.train[hi];
             ptc_sweep_config_finish(&c);
             c.est_flops = ptc_sweep_estimate_flops(&c);
             if (push_unique(l, &c, err, len) != PTC_OK)
@@ -313,12 +339,12 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
         if (i > 0 && ptc_sweep_section_empty(&o->sections[i]))
             continue; /* a trailing "---" */
         if (expand_section(&o->sections[i], max_threads, &l, skipped, err, err_len) != PTC_OK) {
-            free(l.items);
+            config_list_free(&l);
             return PTC_EINVAL;
         }
     }
     if (l.n == 0) {
-        free(l.items);
+        config_list_free(&l);
         return ptc_opt_fail(err, err_len, "the sweep has no configuration (%zu combinations do not exist "
                     "at their level: kernel has baseline and prune, layer adds combine)", *skipped);
     }
@@ -328,7 +354,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
     if (!sorted || !taken) {
         free(sorted);
         free(taken);
-        free(l.items);
+        config_list_free(&l);
         return ptc_opt_fail(err, err_len, "out of memory");
     }
     size_t k = 0;
@@ -346,7 +372,7 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
             }
     }
     free(taken);
-    free(l.items);
+    config_list_free(&l);
     *out = sorted;
     *n_out = k;
     return PTC_OK;

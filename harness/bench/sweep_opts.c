@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The text of harness/bench/default.sweep, turned into C string lines by the Makefile. */
 const char ptc_default_sweep_text[] =
@@ -159,6 +160,8 @@ static const ptc_option sweep_dim_rows[] = {
     {"threads", PTC_OPT_STR, 0, "LIST", "OpenMP threads, bound one per hardware thread", "1"},
     {"pad", PTC_OPT_STR, 0, "LIST", "length-aware padded (inputs have no pads)", "length-aware"},
     {"project-kept", PTC_OPT_STR, 0, "LIST", "on off: K/V projected for kept rows only", "on"},
+    {"phase", PTC_OPT_STR, 0, "LIST", "infer train: a forward, or a training step of the classifier "
+     "(forward, backward, AdamW; encoder level)", "infer"},
     {NULL},
 };
 static const ptc_option sweep_measure_rows[] = {
@@ -298,6 +301,13 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         for (int i = 0; i < n; i++)
             s->project_kept[i] = idx[i] == 1;
         s->n_project = DIM(n);
+    } else if (strcmp(key, "phase") == 0) {
+        static const char *const phases[] = {"infer", "train"};
+        if ((n = parse_names(val, phases, 2, idx, 2, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->train[i] = idx[i] == 1;
+        s->n_phase = DIM(n);
     } else if (strcmp(key, "p") == 0) {
         if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
             return PTC_EINVAL;
@@ -464,7 +474,7 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
     /* a spec file starts its own sections after what the command line gave */
     if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && new_section(o, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    int line_no = 0;
+    int line_no = 0, n_options = 0;
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -506,10 +516,13 @@ int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *s
         if (!is_flag(s) && !*v) {
             snprintf(msg, sizeof msg, "--%s needs a value", s);
         } else if (apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
+            n_options++;
             continue;
         }
         return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
     }
+    if (n_options == 0)
+        return ptc_opt_fail(err, err_len, "%s: no options (an empty spec)", source);
     return PTC_OK;
 }
 
@@ -518,6 +531,11 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
     FILE *f = fopen(path, "r");
     if (!f)
         return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ptc_opt_fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
+    }
     char *text = NULL;
     size_t cap = 0, used = 0;
     for (;;) {
@@ -536,7 +554,12 @@ int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, si
         if (got < 4096)
             break;
     }
+    const bool read_error = ferror(f);
     fclose(f);
+    if (read_error) {
+        free(text);
+        return ptc_opt_fail(err, err_len, "--spec: cannot read %s", path);
+    }
     text[used] = '\0';
     const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
     free(text);
@@ -608,6 +631,7 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
         LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
         LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
         LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
+        LIST("phase", s->n_phase, u = put(buf, len, u, "%s", s->train[j] ? "train" : "infer"))
 #undef LIST
     }
     return u;

@@ -58,10 +58,11 @@ static const char *remember_file(ptc_rowset *set, const char *path)
     return set->files[set->n_files++];
 }
 
-static bool blank(const char *s)
+/* whether the n bytes at s are all white space (a NUL byte is not) */
+static bool blank(const char *s, size_t n)
 {
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
             return false;
     return true;
 }
@@ -80,7 +81,7 @@ static int load_file(ptc_rowset *set, const char *path, const ptc_load_opts *o)
     int lineno = 0, rc = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        if (blank(line))
+        if (blank(line, (size_t)len))
             continue;
         json_error_t jerr;
         json_t *obj = json_loadb(line, (size_t)len, 0, &jerr);

@@ -248,7 +248,7 @@ static int do_run(exp_plan *pl, exp_run *r)
                 r->label, r->seed, rc, dir);
         return 1;
     }
-    if (ptc_accuracy_rows_append(pl->rows_path, rr, err, sizeof err) != 0) {
+    if (!r->no_write && ptc_accuracy_rows_append(pl->rows_path, rr, err, sizeof err) != 0) {
         fprintf(stderr, "ptc experiment: %s\n", err);
         json_decref(rr);
         return -1;
@@ -266,14 +266,19 @@ static int run_all(exp_plan *pl)
 {
     size_t done = 0, ran = 0;
     int failures = 0;
-    for (size_t i = 0; i < pl->n; i++)
-        done += pl->runs[i].done;
-    fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s; runs in %s\n", pl->n, done,
+    size_t total = 0;
+    for (size_t i = 0; i < pl->n; i++) {
+        done += pl->runs[i].done && !pl->runs[i].skip;
+        total += !pl->runs[i].skip;
+    }
+    fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s; runs in %s\n", total, done,
             pl->rows_path, pl->runs_dir);
     const double t0 = ptc_now();
     for (size_t i = 0; i < pl->n && !stop_signal; i++) {
         exp_run *r = &pl->runs[i];
-        if (r->done)
+        if (r->done && pl->remove_checkpoints) /* killed between its rows and the removal */
+            remove_checkpoints(pl, r);
+        if (r->done || r->skip)
             continue;
         const double t1 = ptc_now();
         const int rc = do_run(pl, r);
@@ -284,16 +289,16 @@ static int run_all(exp_plan *pl)
         ran++;
         const double el = ptc_now() - t0;
         char eta[32], took[32], acc[32] = "FAILED";
-        hms(el / (double)ran * (double)(pl->n - done), eta, sizeof eta);
+        hms(el / (double)ran * (double)(total - done), eta, sizeof eta);
         hms(ptc_now() - t1, took, sizeof took);
         if (rc == 0)
             snprintf(acc, sizeof acc, "accuracy %.4f", ptc_json_num(r->infer_row, "accuracy"));
-        fprintf(stderr, "[%zu/%zu] %s %s seed %s: %s in %s; ETA %s\n", done, pl->n, r->dataset,
+        fprintf(stderr, "[%zu/%zu] %s %s seed %s: %s in %s; ETA %s\n", done, total, r->dataset,
                 r->label, r->seed, acc, took, eta);
     }
     if (stop_signal) {
         fprintf(stderr, "ptc experiment: stopped by signal %d: %zu of %zu runs done; `--resume` continues\n",
-                (int)stop_signal, done, pl->n);
+                (int)stop_signal, done, total);
         return 128 + stop_signal;
     }
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind table2 %s`\n", failures, pl->out);
@@ -306,15 +311,27 @@ int ptc_experiment_main(int argc, char **argv)
     int rc = ptc_exp_plan_build(&pl, argc, argv);
     if (rc != 0)
         return rc == -1 ? 0 : rc;
-    if (ptc_exp_open(&pl) != 0) {
+    if (ptc_exp_shard(&pl) != 0 || (!pl.dry_run && ptc_exp_open(&pl) != 0)) {
         ptc_exp_plan_free(&pl);
         return 1;
     }
+    if (pl.dry_run) {
+        ptc_exp_plan_free(&pl);
+        return 0;
+    }
+    size_t n_write = 0;
+    for (size_t i = 0; i < pl.n; i++)
+        n_write += !pl.runs[i].skip && !pl.runs[i].no_write && !pl.runs[i].done;
+    if (pl.shard.count)
+        ptc_shard_record(pl.out, &pl.shard, "experiment", pl.shard_name, pl.cpu, n_write, "running");
     stop_signal = 0;
     install_stop_handlers();
     rc = run_all(&pl);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    if (pl.shard.count)
+        ptc_shard_record(pl.out, &pl.shard, "experiment", pl.shard_name, pl.cpu, n_write,
+                         rc == 0 ? "done" : stop_signal ? "stopped" : "failed");
     ptc_exp_plan_free(&pl);
     return rc;
 }

@@ -9,6 +9,8 @@
 
 #include "learn/train.h"
 
+#include "cluster/experiment_shard.h"
+
 typedef struct exp_run {
     const char *dataset;    /* name, or "files" for --train/--test files */
     char variant[16];       /* baseline P PF C PFC */
@@ -19,6 +21,8 @@ typedef struct exp_run {
     char id[200];           /* folder and predictions name: dataset-config-sSEED */
     char config_id[400];    /* the rows' config_id without ";phase=..." */
     bool done;              /* its two rows are in the rows file */
+    bool skip;              /* another shard's (harness/cluster/experiment_shard.h) */
+    bool no_write;          /* run here only as the baseline of this shard's runs */
     json_t *train_row, *infer_row; /* when done */
 } exp_run;
 
@@ -36,6 +40,10 @@ typedef struct exp_plan {
     const char *model_name;
     char cpu[256];
     char *data_list;        /* owns the dataset names */
+    ptc_shard shard;        /* --shard I/N, a Slurm array task, or none (count 0) */
+    char shard_name[256];   /* the name of OUT before the shard's folder */
+    bool dry_run;
+    int lock_fd;            /* OUT's run lock while the experiment runs */
 } exp_plan;
 
 /* Parses the command line, builds and checks every run. Returns 0, -1 after
@@ -46,6 +54,10 @@ void ptc_exp_plan_free(exp_plan *pl);
  * last line of OUT/rows.jsonl and (with --resume) marks the runs already in it
  * done. 0, or -1 after a message. */
 int ptc_exp_open(exp_plan *pl);
+/* Marks the runs of other shards skip and the baselines run only for ratios
+ * no_write (harness/cluster/experiment_shard.h); with --dry-run prints the keys of
+ * this shard. 0, or -1 after a message. */
+int ptc_exp_shard(exp_plan *pl);
 /* the baseline run of r's dataset and seed (r itself for a baseline), or NULL */
 exp_run *ptc_exp_base_of(exp_plan *pl, const exp_run *r);
 /* rm -r of a folder (no shell) */

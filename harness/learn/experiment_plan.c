@@ -10,6 +10,7 @@
 #include "common/machine.h"
 #include "common/rows.h"
 #include "common/sys.h"
+#include "cluster/lock.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -124,6 +125,11 @@ const ptc_option ptc_experiment_rows[] = {
     {"lc-sweep", PTC_OPT_SIZES, X(lc_sweep), "LIST", "PFC runs at these L_c", NULL, 1, 0},
     {"m-sweep", PTC_OPT_SIZES, X(m_sweep), "LIST", "PFC runs with these m", NULL, 1, 0},
     {"work", PTC_OPT_STR, X(work), "DIR", "folder of the runs' checkpoints and logs", "/tmp"},
+    {"shard", PTC_OPT_STR, X(shard), "I/N", "run shard I of N (trainings split by config id) into "
+     "OUT/shard-I-of-N, resumed; default from SLURM_ARRAY_TASK_ID/COUNT (harness/cluster/shard.h)"},
+    {"shards", PTC_OPT_SIZE, X(shards), "N", "shard count for JOB_COMPLETION_INDEX (Kubernetes)", NULL, 1,
+     100000},
+    {"dry-run", PTC_OPT_FLAG, X(dry_run), NULL, "print the trainings' keys (of this shard), run nothing"},
     {"checkpoints", PTC_OPT_CHOICE, X(checkpoints), "WHAT", "keep or remove a run's checkpoints once its rows are written", "keep", .choices = checkpoint_choices},
     {NULL},
 };
@@ -187,8 +193,14 @@ static int parse(exp_plan *pl, ptc_run_opts *o, exp_args *a, int argc, char **ar
         fprintf(stderr, "ptc experiment: give --data NAME (or --train F --labels F)\n");
         return 2;
     }
-    pl->resume = o->resume;
+    char err[300];
+    if (ptc_shard_resolve(a->shard, (long)a->shards, &pl->shard, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc experiment: %s\n", err);
+        return 2;
+    }
+    pl->resume = o->resume || pl->shard.count; /* a requeued shard continues its folder */
     pl->remove_checkpoints = a->checkpoints == 1;
+    pl->dry_run = a->dry_run;
     return 0;
 }
 
@@ -291,6 +303,12 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
         snprintf(pl->out, sizeof pl->out, "%s", o.out);
     else
         snprintf(pl->out, sizeof pl->out, "results/accuracy/%s", pl->run);
+    snprintf(pl->shard_name, sizeof pl->shard_name, "%.255s",
+             strrchr(pl->out, '/') ? strrchr(pl->out, '/') + 1 : pl->out);
+    if (pl->shard.count) /* each shard its own folder, resumed when it exists */
+        snprintf(pl->out + strlen(pl->out), sizeof pl->out - strlen(pl->out), "/shard-%d-of-%d",
+                 pl->shard.index, pl->shard.count);
+    pl->lock_fd = -1;
     snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s/ptc-experiment-%s", a.work, pl->run);
     ptc_machine mach;
     memset(&mach, 0, sizeof mach);
@@ -302,6 +320,7 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
 
 void ptc_exp_plan_free(exp_plan *pl)
 {
+    ptc_run_unlock(pl->lock_fd);
     for (size_t i = 0; i < pl->n; i++) {
         json_decref(pl->runs[i].train_row);
         json_decref(pl->runs[i].infer_row);
@@ -475,6 +494,11 @@ int ptc_exp_open(exp_plan *pl)
         fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pred, strerror(errno));
         return -1;
     }
+    char err[512];
+    if ((pl->lock_fd = ptc_run_lock(pl->out, err, sizeof err)) < 0) {
+        fprintf(stderr, "ptc experiment: %s\n", err);
+        return -1;
+    }
     if (state_file(pl) != 0)
         return -1;
     if (ptc_mkdir_p(pl->runs_dir) != 0) {
@@ -485,4 +509,58 @@ int ptc_exp_open(exp_plan *pl)
     if (ptc_rows_repair_tail(pl->rows_path) > 0)
         fprintf(stderr, "ptc experiment: %s: dropped a torn last line\n", pl->rows_path);
     return pl->resume ? load_done(pl, pl->rows_path) : 0;
+}
+
+int ptc_exp_shard(exp_plan *pl)
+{
+    /* the shard plan's configurations are (dataset, configuration); runs are ordered
+     * dataset, seed, configuration */
+    size_t ns = 0, nc = 0;
+    for (size_t i = 0; i < pl->n && pl->runs[i].dataset == pl->runs[0].dataset &&
+                       strcmp(pl->runs[i].seed, pl->runs[0].seed) == 0; i++)
+        nc++;
+    for (size_t i = 0; i < pl->n && pl->runs[i].dataset == pl->runs[0].dataset; i += nc)
+        ns++;
+    const size_t nd = pl->n / (nc * ns);
+    ptc_experiment_plan sp;
+    if (ptc_experiment_plan_init(&sp, nd * nc, ns) != 0) {
+        fprintf(stderr, "ptc experiment: out of memory\n");
+        return -1;
+    }
+    for (size_t d = 0; d < nd; d++)
+        for (size_t s = 0; s < ns; s++)
+            for (size_t c = 0; c < nc; c++) {
+                const exp_run *r = &pl->runs[(d * ns + s) * nc + c];
+                /* the key's config: the configuration's id (the tail of config_id before
+                 * ";seed=", as for one dataset), with dataset, model and length before it
+                 * when there are several datasets */
+                const char *start = r->config_id;
+                for (int k = 0; k < 3 && nd == 1; k++)
+                    start = strchr(start, ';') + 1;
+                char config[400];
+                snprintf(config, sizeof config, "%.*s", (int)(strstr(start, ";seed=") - start), start);
+                ptc_experiment_plan_set(&sp, d * nc + c, s, config, r->seed, strcmp(r->variant, "baseline") == 0);
+            }
+    char rows[4300];
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", pl->out);
+    const long n_write = ptc_experiment_plan_decide(&sp, pl->dry_run || !pl->shard.count ? NULL : rows, &pl->shard);
+    if (pl->dry_run)
+        ptc_experiment_plan_print(&sp, &pl->shard, stdout);
+    for (size_t d = 0; d < nd && n_write >= 0; d++)
+        for (size_t s = 0; s < ns; s++)
+            for (size_t c = 0; c < nc; c++) {
+                exp_run *r = &pl->runs[(d * ns + s) * nc + c];
+                const size_t i = (d * nc + c) * ns + s;
+                r->skip = !sp.run[i];
+                r->no_write = sp.run[i] && !sp.write[i];
+            }
+    ptc_experiment_plan_free(&sp);
+    if (n_write < 0) {
+        fprintf(stderr, "ptc experiment: cannot read %s\n", rows);
+        return -1;
+    }
+    if (pl->shard.count && !pl->dry_run)
+        fprintf(stderr, "ptc experiment: shard %d/%d (from %s): %ld trainings to write\n", pl->shard.index,
+                pl->shard.count, pl->shard.source, n_write);
+    return 0;
 }

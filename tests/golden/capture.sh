@@ -22,7 +22,9 @@ run compare_fail $P compare --fail-if 'time_ratio>1.01' $D/rows_main.jsonl $D/ro
 rm -rf "$O/plot"; run plot $P plot --no-render --out "$O/plot" $D/rows_main.jsonl
 run train $P train --data synthetic --model bert-tiny --variant PFC --lc 2 --epochs 2 --lr 1e-3 --threads 1 --seed 3 --out $T/run
 sed -i -E 's/[0-9.]+ ?(ms|s|tok\/s|tokens\/s|docs\/s)\b/<t>/g' "$O/train.out"
-sha256sum $T/run/*.safetensors | sed "s#$T##" > "$O/train_ckpt.sha"
+# the checkpoint folder last/ (since issue 15) keeps the name of the older last.safetensors here
+sha256sum $T/run/*.safetensors $T/run/last/model.safetensors 2>/dev/null |
+    sed -e "s#$T##" -e "s#/run/last/model.safetensors#/run/last.safetensors#" > "$O/train_ckpt.sha"
 printf 'label\ttext\n' > /dev/null
 run eval $P eval --run $T/run --threads 1
 sed -i -E 's/[0-9.]+ ?(ms|s|tok\/s|tokens\/s|docs\/s|MB|MiB)\b/<t>/g' "$O/eval.out"
