@@ -6,6 +6,9 @@
 #   make fuzz            libFuzzer targets of every parser, FUZZ_SECONDS (60) each
 #   make bench           the main job: default sweep -> results/ tables, plots/
 #   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
+#   make bench-layouts   sgemm NN/NT/TN at BERT shapes beside OpenBLAS and oneDNN;
+#                        attention vs attention_importance (THREADS=1 by default)
+#   make bench-peers     PyTorch's encoder at ptc's shapes -> ptc.row/1 rows in results/
 #   make ARCH=aarch64    cross-build everything for aarch64 into build/aarch64/
 #   make install PREFIX=/usr/local DESTDIR=   libraries, headers, ptc.pc, both programs,
 #                        the man page ptc(1) and bash completion (generated from `--help`)
@@ -71,8 +74,10 @@ else
 endif
 LIB_SRC := $(KERNEL_SRC) $(wildcard variants/*.c) $(wildcard model/*.c) $(wildcard datasets/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# the library's objects are position-independent: the same objects make libptc.a and libptc.so
-$(LIB_OBJ): CFLAGS += -fPIC
+# the library's objects are position-independent: the same objects make libptc.a and libptc.so.
+# -fno-semantic-interposition keeps GCC's inlining as without -fPIC (checked: the same
+# instructions but for GOT loads and padding), so the kernels and the math are unchanged
+$(LIB_OBJ): CFLAGS += -fPIC -fno-semantic-interposition
 # they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
 $(BUILD)/lib.flags: FORCE
 	@mkdir -p $(@D)
@@ -82,8 +87,9 @@ $(LIB_OBJ): $(BUILD)/lib.flags
 
 # harness/: main.c dispatches; common/ (paths, clock, identity), bench/ (sweeps, runner,
 # kernel benchmark, calibration, timing), report/ (rows, tables, plots, compare),
-# learn/ (train, eval, predict, experiment). Headers are included as "bench/sweep.h".
-HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn
+# learn/ (train, eval, predict, experiment), cluster/ (shards, run-folder lock, merge,
+# status, Slurm job arrays). Headers are included as "bench/sweep.h".
+HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn harness/cluster
 HARNESS_C := $(filter-out harness/bench/bench_kernels.c,$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
 HARNESS_CXX := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.cc))
 ifeq ($(WITH_BENCHMARK),0)
@@ -114,7 +120,7 @@ PTC := $(BUILD)/ptc
 TESTS := $(BUILD)/ptc_tests
 HARNESS_TESTS := $(BUILD)/ptc_harness_tests
 
-.PHONY: FORCE all docs deps test test-native test-sanitize fuzz fuzz-build bench bench-kernels install uninstall clean
+.PHONY: FORCE all docs deps test test-native test-sanitize fuzz fuzz-build bench bench-kernels bench-layouts bench-peers install uninstall clean
 all: $(LIB) $(SHLIB) $(PTC)
 
 $(BUILD)/obj/%.o: %.c
@@ -223,6 +229,20 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(PTC)
 	bash scripts/bench.sh
+
+# sgemm per layout beside OpenBLAS and oneDNN (linked into this program only, as peers)
+BENCH_LAYOUTS := $(BUILD)/ptc-bench-layouts
+$(BENCH_LAYOUTS): $(BUILD)/obj/tests/perf/bench_layouts.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lopenblas -ldnnl
+
+THREADS ?= 1
+bench-layouts: deps
+	@$(MAKE) --no-print-directory $(BENCH_LAYOUTS)
+	$(BENCH_LAYOUTS) $(THREADS)
+
+# PyTorch (Debian python3-torch, benchmark-only) on the bert-base encoder shapes
+bench-peers: deps
+	/usr/bin/python3 scripts/bench_peers.py --out results
 
 # sgemm and fused attention GFLOP/s per ISA and threads, OpenBLAS beside them
 bench-kernels: deps

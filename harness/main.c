@@ -10,12 +10,14 @@
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
  *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
  *   ptc train / eval / predict / experiment   accuracy on documents (harness/learn/train.h)
+ *   ptc merge / status / slurm   shards on a cluster (harness/cluster/cluster.h)
  *
  * Errors are one line on stderr and a non-zero exit: 1 for a failed run (e.g. an
  * ISA forced with PTC_ISA that the CPU lacks), 2 for bad usage.
  */
 #include "bench/bench.h"
 #include "bench/calibrate.h"
+#include "cluster/cluster.h"
 #include "common/machine.h"
 #include "report/report.h"
 #include "learn/train.h"
@@ -139,6 +141,9 @@ static void usage(FILE *out)
                  "  eval             accuracy, F1, confusion, kept tokens, speed of a checkpoint\n"
                  "  predict          logits and labels for a TSV of texts\n"
                  "  experiment       the paper's accuracy tables at a chosen scale (train + eval)\n"
+                 "  slurm bench|experiment   a Slurm job array, one task per --shard (--submit)\n"
+                 "  merge RUN... --out DIR   shard folders into one run (hosts never pooled)\n"
+                 "  status RUN...    shards of a sharded run: done, running, stopped, missing\n"
                  "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
 }
@@ -178,6 +183,12 @@ static int run_command(int argc, char **argv)
         return ptc_predict_main(argc - 1, argv + 1);
     if (strcmp(cmd, "experiment") == 0)
         return ptc_experiment_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return ptc_merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return ptc_status_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "slurm") == 0)
+        return ptc_slurm_main(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

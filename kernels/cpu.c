@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -52,11 +53,125 @@ static uint32_t detect(void)
     }
     return f;
 }
+
+/* cpuid's vendor string is "AuthenticAMD" / "GenuineIntel"; ebx holds its first 4 bytes */
+static int vendor_is_amd(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    return __get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541u; /* "Auth" */
+}
+
+/* Deterministic cache parameters (Intel leaf 4, AMD 0x8000001D: the same layout). */
+static void detect_caches_cpuid(ptc_cpu_caches *out)
+{
+    unsigned eax, ebx, ecx, edx;
+    unsigned leaf = 4;
+    if (vendor_is_amd()) {
+        if (!__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx) || !((ecx >> 22) & 1))
+            return; /* no topology extensions: no leaf 0x8000001D */
+        leaf = 0x8000001Du;
+    }
+    const unsigned max_leaf = __get_cpuid_max(leaf & 0x80000000u, NULL);
+    if (max_leaf < leaf)
+        return;
+    for (unsigned sub = 0; sub < 16; sub++) {
+        __cpuid_count(leaf, sub, eax, ebx, ecx, edx);
+        const unsigned type = eax & 0x1f; /* 0: no more, 1: data, 2: instruction, 3: unified */
+        if (type == 0)
+            break;
+        if (type == 2)
+            continue;
+        const unsigned level = (eax >> 5) & 0x7;
+        const size_t bytes = (size_t)((ebx >> 22) + 1) * (((ebx >> 12) & 0x3ff) + 1) *
+                             ((ebx & 0xfff) + 1) * ((size_t)ecx + 1);
+        if (level == 1)
+            out->l1d = bytes;
+        else if (level == 2)
+            out->l2 = bytes;
+        else if (level == 3)
+            out->l3 = bytes;
+    }
+}
+
+static ptc_fma512_class detect_fma512(void)
+{
+    if (!(ptc_cpu_features() & PTC_CPU_AVX512F))
+        return PTC_FMA512_NONE;
+    unsigned eax, ebx, ecx, edx;
+    if (vendor_is_amd() && __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        const unsigned family = ((eax >> 8) & 0xf) + ((eax >> 20) & 0xff);
+        if (family == 0x19) /* Zen 4: each 512-bit op runs as two 256-bit halves */
+            return PTC_FMA512_SPLIT;
+    }
+    return PTC_FMA512_FULL;
+}
 #elif defined(__aarch64__)
 static uint32_t detect(void) { return PTC_CPU_NEON; }
+static void detect_caches_cpuid(ptc_cpu_caches *out) { (void)out; }
+static ptc_fma512_class detect_fma512(void) { return PTC_FMA512_NONE; }
 #else
 static uint32_t detect(void) { return 0; }
+static void detect_caches_cpuid(ptc_cpu_caches *out) { (void)out; }
+static ptc_fma512_class detect_fma512(void) { return PTC_FMA512_NONE; }
 #endif
+
+static size_t sysconf_size(int name)
+{
+    const long v = sysconf(name);
+    return v > 0 ? (size_t)v : 0;
+}
+
+static ptc_cpu_caches detect_caches(void)
+{
+    ptc_cpu_caches c = {0, 0, 0};
+    detect_caches_cpuid(&c);
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+    if (!c.l1d) c.l1d = sysconf_size(_SC_LEVEL1_DCACHE_SIZE);
+    if (!c.l2) c.l2 = sysconf_size(_SC_LEVEL2_CACHE_SIZE);
+    if (!c.l3) c.l3 = sysconf_size(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    if (!c.l1d) c.l1d = 32u << 10;
+    if (!c.l2) c.l2 = 1u << 20;
+    if (!c.l3) c.l3 = 8u << 20;
+    return c;
+}
+
+static ptc_cpu_caches cache_override;
+
+ptc_cpu_caches ptc_cpu_cache_sizes(void)
+{
+    /* detection is pure; racing first calls compute the same value */
+    static volatile int done;
+    static ptc_cpu_caches detected;
+    if (!done) {
+        detected = detect_caches();
+        done = 1;
+    }
+    ptc_cpu_caches c = detected;
+    if (cache_override.l1d) c.l1d = cache_override.l1d;
+    if (cache_override.l2) c.l2 = cache_override.l2;
+    if (cache_override.l3) c.l3 = cache_override.l3;
+    return c;
+}
+
+void ptc_cpu_set_caches(const ptc_cpu_caches *caches)
+{
+    if (caches)
+        cache_override = *caches;
+    else
+        cache_override = (ptc_cpu_caches){0, 0, 0};
+}
+
+ptc_fma512_class ptc_cpu_fma512_class(void)
+{
+    static volatile int done;
+    static volatile ptc_fma512_class cls;
+    if (!done) {
+        cls = detect_fma512();
+        done = 1;
+    }
+    return cls;
+}
 
 uint32_t ptc_cpu_features(void)
 {

@@ -5,6 +5,8 @@
  * as loops around one MR x NR micro-kernel given by a ptc_gemm_desc
  * (gemm_driver.h):
  *
+ * The block sizes come from the running CPU's caches (ptc_gemm_blocking).
+ *
  *   for jc in n, step NC                      B panel  (kc x nc)  -> L3
  *     for pc in k, step kc (<= KC, balanced)  pack op(B)[pc.., jc..]
  *       for ic in m, step MC                  A block  (mc x kc)  -> L2
@@ -32,8 +34,11 @@
  */
 #include "gemm_driver.h"
 
+#include "ptc/cpu.h"
+
 #include <omp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +219,9 @@ typedef struct gemm_problem {
     float *c;
     size_t ldc;
     size_t kc_step; /* k block length: depends on k and KC only */
+    size_t mc, nc;  /* m and n blocks */
+    const float *bias;    /* linear: (n) copied into each C tile before its first k block */
+    ptc_gemm_rows_fn act; /* linear: applied to each C tile row after its last k block */
 } gemm_problem;
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
@@ -226,8 +234,8 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     if (i0 >= i1 || j0 >= j1)
         return;
     const size_t mr = d->mr, nr = d->nr;
-    const size_t mc_max = min_size(d->mc, round_up(i1 - i0, mr));
-    const size_t nc_max = min_size(d->nc, round_up(j1 - j0, nr));
+    const size_t mc_max = min_size(g->mc, round_up(i1 - i0, mr));
+    const size_t nc_max = min_size(g->nc, round_up(j1 - j0, nr));
     const size_t kc_max = g->kc_step;
     /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
     const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
@@ -236,27 +244,56 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
     ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;
 
-    for (size_t jc = j0; jc < j1; jc += d->nc) {
-        const size_t nc = min_size(d->nc, j1 - jc);
+    for (size_t jc = j0; jc < j1; jc += g->nc) {
+        const size_t nc = min_size(g->nc, j1 - jc);
         for (size_t pc = 0; pc < g->k; pc += kc_max) {
             const size_t kc = min_size(kc_max, g->k - pc);
             const float beta = pc == 0 ? g->beta : 1.0f;
+            const bool bias_now = pc == 0 && g->bias, act_now = pc + kc >= g->k && g->act;
             pack_b(g->tb, g->b, g->ldb, pc, kc, jc, nc, nr, b_pack);
-            for (size_t ic = i0; ic < i1; ic += d->mc) {
-                const size_t mc = min_size(d->mc, i1 - ic);
+            for (size_t ic = i0; ic < i1; ic += g->mc) {
+                const size_t mc = min_size(g->mc, i1 - ic);
                 pack_a(g->ta, g->a, g->lda, ic, mc, pc, kc, mr, a_pack);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const float *b_panel = b_pack + jr * kc;
                     const size_t n_eff = min_size(nr, nc - jr);
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         float *c_tile = g->c + (ic + ir) * g->ldc + jc + jr;
-                        d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc,
-                                   min_size(mr, mc - ir), n_eff, g->alpha, beta);
+                        const size_t m_eff = min_size(mr, mc - ir);
+                        if (bias_now)
+                            for (size_t r = 0; r < m_eff; r++)
+                                memcpy(c_tile + r * g->ldc, g->bias + jc + jr,
+                                       n_eff * sizeof(float));
+                        d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc, m_eff, n_eff,
+                                   g->alpha, bias_now ? 1.0f : beta);
+                        if (act_now)
+                            for (size_t r = 0; r < m_eff; r++)
+                                g->act(n_eff, c_tile + r * g->ldc, c_tile + r * g->ldc);
                     }
                 }
             }
         }
     }
+}
+
+/* ---- block sizes from the caches --------------------------------------------- */
+
+static size_t round_down(size_t x, size_t to) { return x / to * to; }
+static size_t clamp_size(size_t x, size_t lo, size_t hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2, size_t l3)
+{
+    ptc_gemm_blocks b;
+    const size_t nr_bytes = d->nr * sizeof(float);
+    b.kc = clamp_size(round_down(l1d * d->kc_l1_pct / 100 / nr_bytes, 8), 32, 1024);
+    const size_t kc_bytes = b.kc * sizeof(float);
+    b.mc = round_down(l2 * d->mc_l2_pct / 100 / kc_bytes, d->mr);
+    if (b.mc < d->mr)
+        b.mc = d->mr;
+    b.nc = round_down(min_size(l3 / 2 / kc_bytes, d->nc_max), d->nr);
+    if (b.nc < d->nr)
+        b.nc = d->nr;
+    return b;
 }
 
 /* ---- splitting the output over threads --------------------------------------- */
@@ -267,7 +304,7 @@ static double rectangle_cost(const gemm_problem *g, size_t rows, size_t cols)
 {
     const double k = (double)g->k;
     const double compute = (double)round_up(rows, g->d->mr) * (double)round_up(cols, g->d->nr) * k;
-    const double n_blocks = (double)((cols + g->d->nc - 1) / g->d->nc);
+    const double n_blocks = (double)((cols + g->nc - 1) / g->nc);
     const double packing = (double)rows * k * n_blocks + (double)cols * k;
     return compute / 16.0 + 2.0 * packing; /* ~16 FMA lanes per cycle vs ~0.5 float copied */
 }
@@ -326,22 +363,17 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
-void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
-                    size_t k, float alpha, const float *a, size_t lda, const float *b,
-                    size_t ldb, float beta, float *c, size_t ldc)
+/* Runs problem `g` (k >= 1, alpha != 0) with blocks for this CPU, over threads. */
+static void gemm_run(gemm_problem g)
 {
-    if (m == 0 || n == 0)
-        return;
-    if (k == 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
-        return;
-    }
-    const size_t k_blocks = (k + d->kc - 1) / d->kc;
-    const gemm_problem g = {
-        .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
-        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
-        .kc_step = (k + k_blocks - 1) / k_blocks, /* equal blocks, none longer than KC */
-    };
+    const ptc_gemm_desc *d = g.d;
+    const size_t m = g.m, n = g.n, k = g.k;
+    const ptc_cpu_caches caches = ptc_cpu_cache_sizes();
+    const ptc_gemm_blocks blk = ptc_gemm_blocking(d, caches.l1d, caches.l2, caches.l3);
+    const size_t k_blocks = (k + blk.kc - 1) / blk.kc;
+    g.kc_step = (k + k_blocks - 1) / k_blocks; /* equal blocks, none longer than KC */
+    g.mc = blk.mc;
+    g.nc = blk.nc;
 
     /* Threads: only outside a parallel region, and only as many as have at least
      * ~2 MFLOP and one tile each. The result does not depend on the count. */
@@ -356,4 +388,45 @@ void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m
     }
 #pragma omp parallel num_threads(threads)
     gemm_thread_part(&g, omp_get_thread_num(), omp_get_num_threads());
+}
+
+void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
+                    size_t k, float alpha, const float *a, size_t lda, const float *b,
+                    size_t ldb, float beta, float *c, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    gemm_run((gemm_problem){
+        .d = d, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c, .ldc = ldc,
+    });
+}
+
+void ptc_gemm_drive_linear(const ptc_gemm_desc *d, ptc_gemm_rows_fn act, size_t rows, size_t in,
+                           size_t out, const float *x, size_t ldx, const float *w,
+                           const float *bias, float *y, size_t ldy)
+{
+    if (rows == 0 || out == 0)
+        return;
+    if (in == 0) { /* no products: y = act(bias or 0) */
+        for (size_t r = 0; r < rows; r++) {
+            float *yr = y + r * ldy;
+            if (bias)
+                memcpy(yr, bias, out * sizeof(float));
+            else
+                memset(yr, 0, out * sizeof(float));
+            if (act)
+                act(out, yr, yr);
+        }
+        return;
+    }
+    gemm_run((gemm_problem){
+        .d = d, .ta = PTC_NO_TRANS, .tb = PTC_TRANS, .m = rows, .n = out, .k = in,
+        .alpha = 1.0f, .beta = 0.0f, .a = x, .b = w, .lda = ldx, .ldb = in, .c = y, .ldc = ldy,
+        .bias = bias, .act = act,
+    });
 }

@@ -52,18 +52,38 @@ typedef void (*ptc_gemm_pack_b_fn)(ptc_trans tb, const float *b, size_t ldb, siz
 typedef struct ptc_gemm_desc {
     const char *name;        /* e.g. "6x16_avx2" */
     size_t mr, nr;           /* micro-tile */
-    size_t kc;               /* k block: a B micro-panel (kc x NR) stays in L1 */
-    size_t mc;               /* m block, multiple of MR: the packed A block (mc x kc) stays in L2 */
-    size_t nc;               /* n block, multiple of NR: the packed B panel (kc x nc) stays in L3 */
+    /* Cache blocking, sized per CPU at run time from ptc_cpu_cache_sizes()
+     * (ptc_gemm_blocking): */
+    unsigned kc_l1_pct;      /* KC: a B micro-panel (KC x NR) fills this % of L1d */
+    unsigned mc_l2_pct;      /* MC: the packed A block (MC x KC) fills this % of L2 */
+    size_t nc_max;           /* NC: the packed B panel (KC x NC) fits half of L3, NC <= this */
     ptc_gemm_ukernel_fn ukernel;
     ptc_gemm_pack_a_fn pack_a; /* NULL: ptc_gemm_pack_a_generic */
     ptc_gemm_pack_b_fn pack_b; /* NULL: ptc_gemm_pack_b_generic */
 } ptc_gemm_desc;
 
+/* The block sizes of `d` on a CPU with caches `caches` (bytes): KC a multiple of 8
+ * in [32, 1024], MC a multiple of MR, NC a multiple of NR, none below one tile.
+ * Only KC changes results (where k is cut); it depends on L1d and k alone. */
+typedef struct ptc_gemm_blocks { size_t kc, mc, nc; } ptc_gemm_blocks;
+ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2, size_t l3);
+
 /* The sgemm of ops.h, driven by descriptor `d`. */
 void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,
                     size_t k, float alpha, const float *a, size_t lda, const float *b,
                     size_t ldb, float beta, float *c, size_t ldc);
+
+/* An element-wise row function applied in place (the table's gelu_fwd). */
+typedef void (*ptc_gemm_rows_fn)(size_t n, const float *x, float *y);
+
+/* The linear of ops.h driven by `d`: y = act(x W^T + bias); `act` is the table's
+ * activation for the requested ptc_act, or NULL for none. The bias is copied into
+ * each C tile before its first micro-kernel call (which then runs with beta 1) and
+ * `act` runs on the tile's rows after its last: the same operations as the
+ * unfused bias copy, sgemm and activation. */
+void ptc_gemm_drive_linear(const ptc_gemm_desc *d, ptc_gemm_rows_fn act, size_t rows, size_t in,
+                           size_t out, const float *x, size_t ldx, const float *w,
+                           const float *bias, float *y, size_t ldy);
 
 /* Plain C packing, correct for any MR/NR (the defaults). */
 void ptc_gemm_pack_a_generic(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,

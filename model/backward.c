@@ -89,19 +89,18 @@ int ptc_model_backward(ptc_model *m, char *err, size_t err_len)
                              A->train_bytes, sub, sizeof sub) != PTC_OK)
         return ptc_model_fail(err, err_len, "backward: %s", sub);
     /* combination tokens and embeddings */
+    const ptc_embed_weights ew = {P->word_emb, P->pos_emb, P->type_emb, P->emb_ln_g, P->emb_ln_b,
+                                  cfg->ln_eps};
+    const ptc_embed_grads eg = {G->word_emb, G->pos_emb, G->type_emb, G->emb_ln_g, G->emb_ln_b};
     for (size_t b = 0; b < B; b++) {
         const size_t T = ptc_model_text_rows(m, b);
         float *d0 = A->dx + b * R0 * H;
         for (size_t i = 0; i < mc * H; i++)
             G->comb_tokens[i] += d0[n * H + i];
-        ptc_dropout(p, seed, PTC_SITE_EMB, b, 0, T, H, d0, H);
-        ops->layernorm_bwd(T, H, d0, H, A->emb_sum + b * n * H, H, P->emb_ln_g, A->emb_mean + b * n,
-                           A->emb_rstd + b * n, A->demb, H, G->emb_ln_g, G->emb_ln_b);
-        ops->segment_sum_rows(T, H, A->demb, H, A->ids + b * n, G->word_emb, H);
-        ops->segment_sum_rows(T, H, A->demb, H, A->types + b * n, G->type_emb, H);
-        for (size_t i = 0; i < T; i++)
-            for (size_t c = 0; c < H; c++)
-                G->pos_emb[i * H + c] += A->demb[i * H + c];
+        const ptc_embed_dropout drop = {p, seed, PTC_SITE_EMB, b};
+        ptc_embed_backward(ops, &ew, &eg, H, T, A->ids + b * n, A->types + b * n,
+                           A->emb_sum + b * n * H, A->emb_mean + b * n, A->emb_rstd + b * n, d0,
+                           A->demb, &drop);
     }
     return PTC_OK;
 }

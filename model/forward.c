@@ -110,6 +110,11 @@ size_t ptc_model_activation_bytes(const ptc_model *m)
     return m->arena_bytes;
 }
 
+size_t ptc_model_saved_bytes(const ptc_model *m)
+{
+    return m->acts && m->acts->train ? ptc_encoder_saved_bytes(m->acts->train) : 0;
+}
+
 /* ---- shared pieces ---------------------------------------------------------------------- */
 size_t ptc_model_text_rows(const ptc_model *m, size_t b)
 {
@@ -170,15 +175,10 @@ static void embed_sample(ptc_model *m, size_t b, size_t T, float *x, size_t comb
     const ptc_params *P = &m->params;
     const ptc_model_acts *A = m->acts;
     const size_t H = m->cfg.hidden, n = m->last_n;
-    for (size_t i = 0; i < T; i++) {
-        const float *we = P->word_emb + (size_t)A->ids[b * n + i] * H;
-        const float *pe = P->pos_emb + i * H;
-        const float *te = P->type_emb + (size_t)A->types[b * n + i] * H;
-        for (size_t c = 0; c < H; c++)
-            sum[i * H + c] = we[c] + pe[c] + te[c];
-    }
-    m->ops->layernorm_fwd(T, H, sum, H, P->emb_ln_g, P->emb_ln_b, m->cfg.ln_eps, x, H, mean, rstd);
-    ptc_dropout(p, seed, PTC_SITE_EMB, b, 0, T, H, x, H);
+    const ptc_embed_weights w = {P->word_emb, P->pos_emb, P->type_emb, P->emb_ln_g, P->emb_ln_b,
+                                 m->cfg.ln_eps};
+    const ptc_embed_dropout drop = {p, seed, PTC_SITE_EMB, b};
+    ptc_embed_forward(m->ops, &w, H, T, A->ids + b * n, A->types + b * n, sum, mean, rstd, x, &drop);
     const size_t mc = n_comb_of(m);
     if (mc)
         memcpy(x + comb_at * H, P->comb_tokens, mc * H * sizeof(float));

@@ -16,11 +16,16 @@ BUILD_PKGS="gcc g++ make pkg-config libc6-dev libsleef-dev libjansson-dev libutf
 TEST_PKGS="git curl unzip python3 groff-base valgrind qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
 # fuzzing (make fuzz, .ci/run): Debian's clang with libFuzzer and the OpenMP runtime it links
 FUZZ_PKGS="clang libclang-rt-14-dev libomp-14-dev"
+# tests: a real single-node Slurm (tests/slurm/test_slurm.sh)
+SLURM_PKGS="munge slurmctld slurmd slurm-client"
 BOCHS_PKGS=""
 if [ -f "$here/bochs/packages.txt" ]; then
     BOCHS_PKGS=$(grep -v '^#' "$here/bochs/packages.txt" | tr '\n' ' ')
 fi
-ALL="$BUILD_PKGS $TEST_PKGS $FUZZ_PKGS $BOCHS_PKGS"
+# benchmark-only peers: oneDNN beside OpenBLAS in make bench-layouts, PyTorch in
+# make bench-peers (neither is linked into or imported by ptc itself)
+PEER_PKGS="libdnnl-dev python3-torch"
+ALL="$BUILD_PKGS $TEST_PKGS $SLURM_PKGS $FUZZ_PKGS $BOCHS_PKGS $PEER_PKGS"
 
 native_arch=$(dpkg --print-architecture)
 missing=""

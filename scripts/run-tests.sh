@@ -144,6 +144,32 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
+# ---- shards of a sweep, and ptc on a real single-node Slurm (tests/slurm/test_slurm.sh) ----
+echo "== shards and Slurm"
+shard_tmp=$(mktemp -d)
+shard_ids() { "$NATIVE/ptc" bench "$@" --dry-run --out "$shard_tmp" | sed -n 's/^id //p' | sort; }
+sweep_ids=$(shard_ids --level kernel,encoder --model bert-tiny --seq 32,64 --p 0.9,0.7 --lc 1,2 \
+    --variant baseline,prune,combine,combined --shard 1/1)
+shard_union=$(for i in 1 2 3; do
+    shard_ids --level encoder,kernel --model bert-tiny --seq 64,32 --p 0.7,0.9 --lc 2,1 \
+        --variant combined,combine,prune,baseline --shard "$i/3"
+done | sort)
+check "--shard 1/3, 2/3, 3/3 of a sweep with permuted values: disjoint, together the sweep" 0 \
+    test -n "$sweep_ids" -a "$sweep_ids" = "$shard_union"
+rm -rf "$shard_tmp"
+# exit 77 (Slurm cannot start here) is a skip: it adds nothing to the passed count
+if run_suite "slurm (single-node, real daemons)" "$LOG_DIR/slurm.log" bash -c \
+    'timeout 300 bash tests/slurm/test_slurm.sh "$0"; rc=$?; [ "$rc" -eq 77 ] && exit 0; exit "$rc"' \
+    "$NATIVE/ptc"; then
+    how[slurm]="real single-node Slurm (tests/slurm/test_slurm.sh)"
+else
+    how[slurm]="real single-node Slurm, FAILED"
+fi
+if grep -q '^SKIPPED: ' "$LOG_DIR/slurm.log"; then
+    how[slurm]="SKIPPED: $(sed -n 's/^SKIPPED: slurm test: //p' "$LOG_DIR/slurm.log" | head -1)"
+    echo "   ${how[slurm]}"
+fi
+
 # (the Google Benchmark shim and the peak measurement: gbench_shim_and_peak in ptc_harness_tests)
 
 # ---- scripts/download-datasets.sh against local fixture archives (127.0.0.1 only), and the
@@ -171,6 +197,18 @@ if command -v qemu-x86_64-static >/dev/null; then
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc_tests" --quick
 fi
 
+# ---- make bench-peers: PyTorch rows that ptc table and ptc compare read ----
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    peers_dir=$(mktemp -d)
+    check "bench_peers.py writes PyTorch rows (seq 8, 1 rep)" 0 \
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1
+    check_output "ptc table shows the PyTorch rows" '\| PyTorch \|' \
+        "$NATIVE/ptc" table "$peers_dir"/*/*/rows.jsonl
+    check "bench_peers.py refuses bad --seqs" 2 \
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs x
+    rm -rf "$peers_dir"
+fi
+
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
@@ -185,6 +223,7 @@ echo "ISA tables and how they were tested:"
 for isa in ref avx2 avx512 neon; do
     printf '  %-7s %s\n' "$isa" "${how[$isa]}"
 done
+printf '  %-7s %s\n' "slurm" "${how[slurm]:-not run}"
 echo "logs: $LOG_DIR/"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -186,6 +186,23 @@ PTC_KERNEL_TEST(attention_head_dims)
         }
 }
 
+/* Key counts around the ISA kernels' saved-scores limit (512 keys: importance from
+ * pass 1's scores in per-key vector sums) and past it (scores computed again),
+ * with shuffled and masked keys, several query blocks, weights and without. */
+PTC_KERNEL_TEST(attention_importance_key_counts)
+{
+    static const size_t counts[] = {511, 512, 513, 700};
+    uint64_t salt = 5000;
+    for (size_t c = 0; c < (ctx->quick ? 2u : 4u); c++) {
+        attn_case cs = plain(ctx->quick ? 40 : 70, counts[ctx->quick ? 2 * c + 1 : c], 64);
+        cs.kv = (enum kv_mode)(c % 3);
+        cs.bias = true;
+        cs.mask = c % 2 ? MASK_RANDOM : MASK_NONE;
+        cs.weights = c % 2 == 0;
+        run_case(ctx, &cs, ++salt);
+    }
+}
+
 /* sequence lengths: every pair from {1, 3, 17, 113, 512} (n_q != n_kv included),
  * at d = 64 and d = 16; vector-width tails 1..2W+1 of n_q and of d */
 PTC_KERNEL_TEST(attention_lengths)

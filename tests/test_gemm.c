@@ -20,6 +20,8 @@
  */
 #include "ptc_test.h"
 
+#include "ptc/cpu.h"
+
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -223,11 +225,48 @@ PTC_KERNEL_TEST(gemm_blocking)
             return;
 }
 
-/* Bit-identical results for 1 and 2 threads, and on each thread of a parallel region. */
-PTC_KERNEL_TEST(gemm_threads_bit_identical)
+static void check_threads_bit_identical(ptc_test_ctx *ctx, size_t m, size_t n, size_t k,
+                                        uint64_t seed);
+
+/* Block sizes from other caches (ptc_cpu_set_caches): tiny L1d/L2/L3 make KC 32,
+ * MC a few tiles and NC a few hundred columns, so every layout crosses all three
+ * blocks at small shapes; results stay within the bound and bit-identical over
+ * thread counts. The detected sizes are restored afterwards. */
+PTC_KERNEL_TEST(gemm_blocking_other_caches)
 {
-    const size_t m = ctx->quick ? 61 : 203, n = ctx->quick ? 67 : 301, k = ctx->quick ? 270 : 650;
-    ptc_rng rng = ptc_rng_seeded(ctx->seed + 3000);
+    const ptc_cpu_caches detected = ptc_cpu_cache_sizes();
+    ptc_check(ctx, detected.l1d >= 4096 && detected.l2 >= detected.l1d,
+              "implausible caches: L1d %zu, L2 %zu", detected.l1d, detected.l2);
+    const ptc_cpu_caches small = {.l1d = 4096, .l2 = 32768, .l3 = 65536};
+    ptc_cpu_set_caches(&small);
+    const ptc_cpu_caches got = ptc_cpu_cache_sizes();
+    ptc_check(ctx, got.l1d == small.l1d && got.l2 == small.l2 && got.l3 == small.l3,
+              "ptc_cpu_set_caches was not applied");
+    uint64_t case_no = 0;
+    for (int t = 0; t < 4; t++) {
+        gemm_case gc = {
+            .ta = t & 1 ? PTC_TRANS : PTC_NO_TRANS, .tb = t & 2 ? PTC_TRANS : PTC_NO_TRANS,
+            .m = ctx->quick ? 45 : 97, .n = ctx->quick ? 300 : 613, .k = ctx->quick ? 75 : 203,
+            .alpha = t == 3 ? -0.5f : 1.0f, .beta = t == 1 ? 0.0f : 0.7f,
+            .pad = (size_t)t, .misalign = 1 + (size_t)t,
+        };
+        gc.nan_c = gc.beta == 0.0f;
+        if (!gemm_check_case(ctx, &gc, ctx->seed + 2500 + case_no++))
+            break;
+    }
+    check_threads_bit_identical(ctx, 97, 613, 203, ctx->seed + 2600);
+    ptc_cpu_set_caches(NULL);
+    const ptc_cpu_caches back = ptc_cpu_cache_sizes();
+    ptc_check(ctx, back.l1d == detected.l1d && back.l2 == detected.l2 && back.l3 == detected.l3,
+              "ptc_cpu_set_caches(NULL) did not restore the detected sizes");
+}
+
+/* m x n x k in every layout: bit-identical results for 1 and 2 threads, and on
+ * each thread of a parallel region. */
+static void check_threads_bit_identical(ptc_test_ctx *ctx, size_t m, size_t n, size_t k,
+                                        uint64_t seed)
+{
+    ptc_rng rng = ptc_rng_seeded(seed);
     float *a = ptc_test_alloc(m * k, 1), *b = ptc_test_alloc(k * n, 2);
     float *c_init = ptc_test_alloc(m * n, 0);
     ptc_rng_fill(&rng, a, m * k, -1.0f, 1.0f);
@@ -276,4 +315,10 @@ PTC_KERNEL_TEST(gemm_threads_bit_identical)
     ptc_test_free(ctx, c_init);
     ptc_test_free(ctx, c1);
     ptc_test_free(ctx, c2);
+}
+
+PTC_KERNEL_TEST(gemm_threads_bit_identical)
+{
+    check_threads_bit_identical(ctx, ctx->quick ? 61 : 203, ctx->quick ? 67 : 301,
+                                ctx->quick ? 270 : 650, ctx->seed + 3000);
 }

@@ -245,3 +245,183 @@ PTC_KERNEL_TEST(variants_plan_driver)
     ptc_test_free(ctx, text);
     ptc_test_free(ctx, m.slab);
 }
+
+/* Training runs the same layers: ptc_encoder_forward_train without noise gives
+ * ptc_encoder_forward's output bit for bit (every variant, both pad modes);
+ * what it saves for backward shrinks with pruning (P at p = 0.5 saves less
+ * than baseline, K/V of kept rows only) and with combining; backward runs and
+ * needs a training forward first. */
+PTC_KERNEL_TEST(variants_training_forward)
+{
+    char err[256];
+    const size_t batch = 2, n_text = ctx->quick ? 24 : 48, hidden = 16, heads = 2, mc = 2;
+    const size_t n_layers = 5;
+    const int32_t lengths[2] = {(int32_t)n_text, (int32_t)(n_text * 3 / 4)};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 30);
+    m.comb.bk = m.comb.bq; /* a key bias: its branch of the combining backward runs */
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 31);
+    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn};
+    static const ptc_variant vs[] = {PTC_VARIANT_BASELINE, PTC_VARIANT_PRUNE, PTC_VARIANT_COMBINE,
+                                     PTC_VARIANT_PRUNE_COMBINE};
+    size_t saved[2][4], kv_rows[2][4];
+    for (int pad = 0; pad < 2; pad++)
+        for (int i = 0; i < 4; i++) {
+            ptc_variant_config cfg;
+            ptc_variant_config_default(&cfg, vs[i]);
+            cfg.n_layers = n_layers;
+            cfg.hidden = hidden;
+            cfg.n_heads = heads;
+            cfg.combine_layer = 4;
+            cfg.n_comb = cfg.n_comb ? mc : 0;
+            cfg.prune.rule = PTC_PRUNE_TOPK;
+            cfg.prune.p = 0.5;
+            cfg.pad_mode = (ptc_pad_mode)pad;
+            const size_t rows = n_text + cfg.n_comb;
+            const ptc_tokens tok = {batch, n_text, cfg.n_comb, lengths, cfg.pad_mode};
+            float *x = ptc_test_alloc(batch * rows * hidden, 0);
+            for (size_t s = 0; s < batch; s++) {
+                memcpy(x + s * rows * hidden, text + s * n_text * hidden, n_text * hidden * sizeof(float));
+                for (size_t c = 0; c < cfg.n_comb * hidden; c++)
+                    x[(s * rows + n_text) * hidden + c] = 0.01f * (float)(c % 7);
+            }
+            const size_t inf_bytes = ptc_encoder_arena_bytes(&cfg, batch, n_text, m.ffn, err, sizeof err);
+            const size_t tr_bytes = ptc_encoder_train_bytes(&cfg, batch, n_text, m.ffn, err, sizeof err);
+            float *inf = ptc_test_alloc(inf_bytes / sizeof(float) + 1, 0);
+            float *tr = ptc_test_alloc(tr_bytes / sizeof(float) + 1, 0);
+            ptc_encoder_result a, b;
+            const int rc_a = ptc_encoder_forward(ctx->ops, &cfg, &stack, &tok, x, NULL, inf, inf_bytes,
+                                                 &a, err, sizeof err);
+            float *dx = ptc_test_alloc(batch * rows * hidden, 0);
+            ptc_check(ctx, ptc_encoder_backward(ctx->ops, &cfg, &stack, NULL, x, dx, tr, tr_bytes, err,
+                                                sizeof err) != PTC_OK, "backward before a forward refused");
+            const int rc_b = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, NULL, tr,
+                                                       tr_bytes, &b, err, sizeof err);
+            if (ptc_check(ctx, rc_a == PTC_OK && rc_b == PTC_OK && a.out_rows == b.out_rows,
+                          "variant %d pad %d: forwards (%s)", (int)vs[i], pad, err)) {
+                ptc_check(ctx, memcmp(a.out, b.out, batch * a.out_rows * hidden * sizeof(float)) == 0,
+                          "variant %d pad %d: training forward differs from inference", (int)vs[i], pad);
+                ptc_check(ctx, a.selection_hash == b.selection_hash, "variant %d pad %d: selections",
+                          (int)vs[i], pad);
+            }
+            saved[pad][i] = ptc_encoder_saved_bytes(tr);
+            kv_rows[pad][i] = rc_b == PTC_OK ? b.total.kv_rows : 0;
+            /* backward into zeroed gradient slabs: finite, and it reaches every input row */
+            float *gslab = ptc_test_alloc(tr_bytes / sizeof(float) + 1, 0); /* big enough */
+            memset(gslab, 0, (tr_bytes / sizeof(float) + 1) * sizeof(float));
+            ptc_encoder_grads gl[8];
+            float *gc = gslab;
+            const size_t H = hidden, F = m.ffn, HH = H * H;
+#define G(n) (gc += (n), gc - (n))
+            for (size_t l = 0; l < n_layers; l++)
+                gl[l] = (ptc_encoder_grads){{G(HH), G(H), G(HH), G(H), G(HH), G(H), G(HH), G(H)},
+                                            G(H), G(H), G(F * H), G(F), G(H * F), G(H), G(H), G(H)};
+            ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
+                                    G(HH), G(H), G(HH), G(H)};
+#undef G
+            const ptc_encoder_stack_grads grads = {gl, &cg};
+            float *dout = ptc_test_alloc(batch * b.out_rows * hidden, 0);
+            for (size_t k = 0; k < batch * b.out_rows * hidden; k++)
+                dout[k] = 0.01f * (float)((k * 37) % 11) - 0.05f;
+            const int rc = ptc_encoder_backward(ctx->ops, &cfg, &stack, &grads, dout, dx, tr, tr_bytes,
+                                                err, sizeof err);
+            bool finite = true, reaches = false;
+            for (size_t k = 0; k < batch * rows * hidden; k++) {
+                finite = finite && isfinite(dx[k]);
+                reaches = reaches || dx[k] != 0.0f;
+            }
+            ptc_check(ctx, rc == PTC_OK && finite && reaches, "variant %d pad %d: backward (%s)",
+                      (int)vs[i], pad, rc == PTC_OK ? "" : err);
+            ptc_test_free(ctx, dout);
+            ptc_test_free(ctx, gslab);
+            ptc_test_free(ctx, dx);
+            ptc_test_free(ctx, tr);
+            ptc_test_free(ctx, inf);
+            ptc_test_free(ctx, x);
+        }
+    for (int pad = 0; pad < 2; pad++) {
+        /* K and V (2 hidden floats per row) are saved for the projected rows only */
+        const size_t kv_fewer = kv_rows[pad][0] - kv_rows[pad][1];
+        ptc_check(ctx, kv_fewer > 0 && saved[pad][0] - saved[pad][1] >= kv_fewer * 2 * hidden * sizeof(float),
+                  "pad %d: P projects %zu K/V rows fewer but saves only %zu bytes less", pad, kv_fewer,
+                  saved[pad][0] - saved[pad][1]);
+        ptc_check(ctx, saved[pad][1] < saved[pad][0] && saved[pad][3] < saved[pad][2] &&
+                  saved[pad][2] < saved[pad][0], "pad %d: saved bytes BERT %zu, P %zu, C %zu, PFC %zu",
+                  pad, saved[pad][0], saved[pad][1], saved[pad][2], saved[pad][3]);
+    }
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}
+
+/* A training step (forward with dropout and Gumbel noise, backward) is
+ * bit-identical with 1 and 2 OpenMP threads, at a size where attention forward
+ * and backward run in parallel over (sample, head). */
+PTC_KERNEL_TEST(variants_training_threads)
+{
+    char err[256];
+    const size_t batch = 2, n_text = 64, hidden = 64, heads = 4, mc = 4, n_layers = 5;
+    const int32_t lengths[2] = {(int32_t)n_text, 50};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 40);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 41);
+    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn};
+    ptc_variant_config cfg;
+    ptc_variant_config_default(&cfg, PTC_VARIANT_PRUNE_COMBINE);
+    cfg.n_layers = n_layers;
+    cfg.hidden = hidden;
+    cfg.n_heads = heads;
+    cfg.combine_layer = 4;
+    cfg.n_comb = mc;
+    const size_t rows = n_text + mc, H = hidden, F = m.ffn, HH = H * H;
+    const ptc_tokens tok = {batch, n_text, mc, lengths, cfg.pad_mode};
+    float *x = ptc_test_alloc(batch * rows * hidden, 0);
+    for (size_t s = 0; s < batch; s++) {
+        memcpy(x + s * rows * H, text + s * n_text * H, n_text * H * sizeof(float));
+        for (size_t c = 0; c < mc * H; c++)
+            x[(s * rows + n_text) * H + c] = 0.02f * (float)(c % 5);
+    }
+    const size_t tr_bytes = ptc_encoder_train_bytes(&cfg, batch, n_text, m.ffn, err, sizeof err);
+    const size_t n_grad = n_layers * (4 * HH + 6 * H + 2 * F * H + F + 4 * H) + 4 * HH + 8 * H;
+    float *tr = ptc_test_alloc(tr_bytes / sizeof(float) + 1, 0);
+    float *dout = ptc_test_alloc(batch * mc * H, 0);
+    for (size_t k = 0; k < batch * mc * H; k++)
+        dout[k] = 0.01f * (float)((k * 13) % 9) - 0.04f;
+    float *dx[2], *gslab[2];
+    const int saved_threads = omp_get_max_threads();
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t + 1);
+        dx[t] = ptc_test_alloc(batch * rows * H, 0);
+        gslab[t] = ptc_test_alloc(n_grad, 0);
+        memset(gslab[t], 0, n_grad * sizeof(float));
+        float *gc = gslab[t];
+        ptc_encoder_grads gl[8];
+#define G(n) (gc += (n), gc - (n))
+        for (size_t l = 0; l < n_layers; l++)
+            gl[l] = (ptc_encoder_grads){{G(HH), G(H), G(HH), G(H), G(HH), G(H), G(HH), G(H)},
+                                        G(H), G(H), G(F * H), G(F), G(H * F), G(H), G(H), G(H)};
+        ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
+                                G(HH), G(H), G(HH), G(H)};
+#undef G
+        const ptc_encoder_stack_grads grads = {gl, &cg};
+        const ptc_train_noise noise = {0.1f, 77, true, false};
+        ptc_encoder_result r;
+        const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,
+                                                  &r, err, sizeof err);
+        const int rc2 = rc1 == PTC_OK ? ptc_encoder_backward(ctx->ops, &cfg, &stack, &grads, dout, dx[t],
+                                                             tr, tr_bytes, err, sizeof err) : rc1;
+        ptc_check(ctx, rc2 == PTC_OK && r.out_rows == mc, "threads %d: training step (%s)", t + 1, err);
+    }
+    omp_set_num_threads(saved_threads);
+    ptc_check(ctx, memcmp(dx[0], dx[1], batch * rows * H * sizeof(float)) == 0 &&
+                   memcmp(gslab[0], gslab[1], n_grad * sizeof(float)) == 0,
+              "training step differs between 1 and 2 threads");
+    for (int t = 0; t < 2; t++) {
+        ptc_test_free(ctx, dx[t]);
+        ptc_test_free(ctx, gslab[t]);
+    }
+    ptc_test_free(ctx, dout);
+    ptc_test_free(ctx, tr);
+    ptc_test_free(ctx, x);
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}

@@ -111,20 +111,26 @@ void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 }
 
 /* ---- noise ------------------------------------------------------------------------------ */
-static uint64_t mix64(uint64_t z)
+static inline uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
 
-double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+/* inlined into the dropout loop: one call per element costs as much as the hash */
+static inline double hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
     uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
     z = mix64(z ^ (a * 0xD1B54A32D192ED03ull));
     z = mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
     z = mix64(z ^ (c * 0xABC98388FB8FAC03ull));
     return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+{
+    return hash_u01(seed, a, b, c);
 }
 
 void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
@@ -135,7 +141,7 @@ void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, s
     const float keep_scale = 1.0f / (1.0f - p);
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) {
-            const double u = ptc_hash_u01(seed, site, b, (row0 + r) * cols + c);
+            const double u = hash_u01(seed, site, b, (row0 + r) * cols + c);
             x[r * ldx + c] = u < (double)p ? 0.0f : x[r * ldx + c] * keep_scale;
         }
 }

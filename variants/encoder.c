@@ -86,6 +86,18 @@ static int forward_check(const ptc_variant_config *cfg, const ptc_encoder_stack 
     return ptc_tokens_check(tok, err, err_len);
 }
 
+/* need == 0: the size function failed (its message stands). */
+static int arena_check(size_t need, const void *arena, size_t arena_bytes, const char *what,
+                       char *err, size_t err_len)
+{
+    if (need == 0)
+        return PTC_EINVAL;
+    if (arena_bytes < need || ((uintptr_t)arena & 63) != 0)
+        return ptc_fail(err, err_len, "encoder%s arena: %zu bytes at %p, need %zu, 64-byte aligned",
+                        what, arena_bytes, arena, need);
+    return PTC_OK;
+}
+
 static uint64_t fnv_add(uint64_t h, const int32_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -194,13 +206,9 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
     ptc_variant_plan plan;
     if (forward_check(cfg, stack, tok_in, &plan, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    const size_t need = ptc_encoder_arena_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn,
-                                                err, err_len);
-    if (need == 0)
+    if (arena_check(ptc_encoder_arena_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn, err,
+                                            err_len), arena, arena_bytes, "", err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    if (arena_bytes < need || ((uintptr_t)arena & 63) != 0)
-        return ptc_fail(err, err_len, "encoder arena: %zu bytes at %p, need %zu, 64-byte aligned",
-                        arena_bytes, arena, need);
     ptc_encoder_arena_parts e;
     carve(cfg, tok_in->batch, tok_in->n_text, stack->ffn, arena, &e, err, err_len);
     const size_t rows = ptc_tok_rows(tok_in);
@@ -251,7 +259,6 @@ static void carve_layer_save(ptc_arena *a, ptc_layer_save *v, size_t batch, size
     v->attn.count = TAKE_I(a, batch * heads);
     v->attn.n_src = TAKE_I(a, batch);
     v->res1 = TAKE_F(a, act);
-    v->x1 = TAKE_F(a, act);
     v->res2 = TAKE_F(a, act);
     v->u = TAKE_F(a, batch * rows * ffn);
     v->mean1 = TAKE_F(a, batch * rows);
@@ -371,7 +378,8 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
             size_t kept = 0;
             for (size_t h = 0; h < heads; h++)
                 kept += (size_t)a->count[b * heads + h];
-            total += (n_act * (5 * H + ffn + 4 + heads) + n_src * (2 * H + 2) + kept) * F;
+            /* q, ctx, res1, res2, u, 4 LayerNorm statistics, lse; k, v, key bias, source row */
+            total += (n_act * (4 * H + ffn + 4 + heads) + n_src * (2 * H + 2) + kept) * F;
         }
     }
     return total + tok.batch * ptc_tok_rows(&tok) * H * F;
@@ -387,13 +395,10 @@ int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
     ptc_variant_plan plan;
     if (forward_check(cfg, stack, tok_in, &plan, err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    const size_t need = ptc_encoder_train_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn,
-                                                err, err_len);
-    if (need == 0)
+    if (arena_check(ptc_encoder_train_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn, err,
+                                            err_len), arena, arena_bytes, " training", err,
+                    err_len) != PTC_OK)
         return PTC_EINVAL;
-    if (arena_bytes < need || ((uintptr_t)arena & 63) != 0)
-        return ptc_fail(err, err_len, "encoder training arena: %zu bytes at %p, need %zu, "
-                        "64-byte aligned", arena_bytes, arena, need);
     const ptc_train_noise none = {0.0f, 0, false, false};
     if (!noise)
         noise = &none;

@@ -5,7 +5,7 @@
  * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
  * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
  * plan.c (the layer rules) uses prune.c and mhsa.c defaults; encoder.c uses
- * them all.
+ * them all; embed.c (the embeddings pair) uses common.c.
  *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
  * order; with base == NULL it only counts, so a plan and a forward carve the same
@@ -135,7 +135,7 @@ typedef struct ptc_mhsa_save {
 /* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
 typedef struct ptc_layer_save {
     ptc_mhsa_save attn;
-    float *res1, *x1, *res2;               /* (batch, n_rows, hidden) pre-LN1, LN1 out, pre-LN2 */
+    float *res1, *res2;                    /* (batch, n_rows, hidden) pre-LN1, pre-LN2 */
     float *u;                              /* (batch, n_rows, ffn) FFN pre-GELU */
     float *mean1, *rstd1, *mean2, *rstd2;  /* (batch, n_rows) */
 } ptc_layer_save;
@@ -162,7 +162,7 @@ typedef struct ptc_step_train {
 /* Backward scratch, shared by every step (capacity of the first step). */
 typedef struct ptc_bwd_scratch {
     float *dattn, *dctx, *dq, *dk, *dv;  /* (batch, n_rows, hidden) */
-    float *t1, *t2, *gather, *dsrc;      /* (n_rows, hidden) */
+    float *t1, *t2, *gather, *dsrc;      /* (n_rows, hidden); gather also holds x1 in layer backward */
     float *g, *du;                       /* (n_rows, ffn) */
     float *dlogit;                       /* (m, n_text) */
     float *de;                           /* (n_text, hidden) */

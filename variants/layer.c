@@ -47,9 +47,10 @@ int ptc_encoder_layer_forward(const ptc_ops *ops, const ptc_encoder_weights *w,
 
 /* Inference computes run by run in the workspace (x1 in y, the residual and
  * the FFN inner rows in scratch); training (train != NULL) keeps the residual
- * sums, x1, the FFN pre-activation and the LayerNorm statistics in the save
- * area at their sample rows, and applies hidden dropout to the attention and
- * FFN outputs before their residual adds. */
+ * sums, the FFN pre-activation and the LayerNorm statistics in the save area
+ * at their sample rows (x1 = LN1(res1) in scratch: backward recomputes it),
+ * and applies hidden dropout to the attention and FFN outputs before their
+ * residual adds. */
 int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidden, size_t n_heads,
                   size_t ffn, const ptc_tokens *tok, const float *x, float *y,
                   ptc_prune_state *state, const ptc_mhsa_options *opt, void *workspace,
@@ -93,7 +94,8 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
             const size_t off = b * sample + at * hidden, row = b * n_rows + at;
             const float *xr = x + off;
             float *yr = y + off;
-            float *res1 = sv ? sv->res1 + off : ws.res, *x1 = sv ? sv->x1 + off : yr;
+            /* training keeps res1 and res2; x1 is recomputed by backward (scratch here) */
+            float *res1 = sv ? sv->res1 + off : ws.res, *x1 = sv ? ws.res : yr;
             float *u = sv ? sv->u + row * ffn : ws.inner, *res2 = sv ? sv->res2 + off : ws.res;
             if (sv)
                 ptc_dropout(p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden, yr,
@@ -130,7 +132,7 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
 }
 
 /* Backward, run by run per sample (weight gradients in sample order): LN2,
- * the FFN (GELU recomputed from the saved pre-activation), LN1; the attention
+ * the FFN (x1 and GELU recomputed from the saved res1 and pre-activation), LN1; the attention
  * output's gradient (after dropout) goes to ptc_mhsa_backward, which adds the
  * projections' input gradients into dx. */
 void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const ptc_encoder_grads *g,
@@ -163,7 +165,9 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
             ptc_linear_backward(ops, n, ffn, hidden, sc->g, ffn, w->w2, sc->t1, hidden, g->w2, g->b2,
                                 sc->du, ffn, false);
             ops->gelu_bwd(n * ffn, u, sc->du, sc->du);
-            ptc_linear_backward(ops, n, hidden, ffn, sv->x1 + off, hidden, w->w1, sc->du, ffn, g->w1,
+            ops->layernorm_fwd(n, hidden, sv->res1 + off, hidden, w->ln1_gamma, w->ln1_beta, w->ln_eps,
+                               sc->gather, hidden, NULL, NULL); /* x1 again, bit for bit */
+            ptc_linear_backward(ops, n, hidden, ffn, sc->gather, hidden, w->w1, sc->du, ffn, g->w1,
                                 g->b1, sc->t2, hidden, true);
             /* LN1: res1 = x + dropout(attn) */
             ops->layernorm_bwd(n, hidden, sc->t2, hidden, sv->res1 + off, hidden, w->ln1_gamma,

@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
+#include "cluster/lock.h"
+#include "cluster/shard_sweep.h"
 #include "common/sys.h"
 
 #include "common/cpus.h"
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -51,6 +54,10 @@ static void usage(FILE *f)
 {
     ptc_sweep_usage(f);
     fprintf(f,
+        "  --shard I/N        run shard I of N (configurations split by config id) into\n"
+        "                     <out>/<cpu-slug>/NAME-shard-I-of-N/, resumed when it exists;\n"
+        "                     default from SLURM_ARRAY_TASK_ID/COUNT, or JOB_COMPLETION_INDEX\n"
+        "                     with --shards N (harness/cluster/shard.h)\n"
         "Levels: kernel = one head's attention (baseline, prune); layer = one encoder layer\n"
         "(baseline, prune) or the combining module (combine); encoder = the whole encoder\n"
         "(all four). Other combinations are skipped and counted. Inapplicable dimensions\n"
@@ -263,15 +270,27 @@ static int write_text(const char *path, const char *text)
     return fclose(f) != 0 || bad ? -1 : 0;
 }
 
+/* In a forked child: die with the parent. A child outliving a killed `ptc bench`
+ * would hold the run folder's lock (flock is shared across fork) and make the
+ * --resume that follows fail as "in use". */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+}
+
 /* ---- quick calibration in a child -------------------------------------------------------- */
 
 static int calibrate_in_child(const char *path, int max_threads)
 {
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         char err[300];
         int threads[64], n = max_threads > 64 ? 64 : max_threads;
@@ -372,6 +391,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ptc bench: fork: %s\n", strerror(errno));
@@ -380,6 +400,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         close(fds[0]);
         close(rs->rows_fd);
@@ -546,6 +567,8 @@ typedef struct bench_plan {
     double *cost, total_cost;
     char **done_ids;
     size_t n_done;
+    bool *mine;          /* in this shard (harness/cluster/shard_sweep.h); all when unsharded */
+    size_t n_mine;
 } bench_plan;
 
 static void plan_free(bench_plan *p)
@@ -554,6 +577,7 @@ static void plan_free(bench_plan *p)
     free(p->configs);
     free(p->pending);
     free(p->cost);
+    free(p->mine);
     memset(p, 0, sizeof *p);
 }
 
@@ -621,6 +645,8 @@ static void print_dry_run(const bench_plan *p, const ptc_sweep_opts *o, bool cal
     size_t g = 0;
     for (size_t i = 0; i < p->n_configs; i++) {
         g += i == 0 || strcmp(p->configs[i].group, p->configs[i - 1].group) != 0;
+        if (!p->mine[i])
+            continue;
         const ptc_sweep_config *c = &p->configs[i];
         char label[64];
         snprintf(label, sizeof label, "%s", c->label);
@@ -742,6 +768,36 @@ static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs,
     return rc;
 }
 
+/* Runs the pending groups into rows_path and prints the summary (not when
+ * interrupted). 0, 130 when interrupted, or 1 after a message. */
+static int run_and_summarize(ptc_bench_ctx *ctx, const bench_plan *plan, const char *rows_path,
+                             const char *run_dir, bool resuming)
+{
+    run_state rs = {.written = json_array()};
+    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (rs.rows_fd < 0) {
+        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
+        json_decref(rs.written);
+        return 1;
+    }
+    char d[32];
+    format_duration(plan->total_cost, d, sizeof d);
+    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
+            run_dir, plan->n_configs, plan->n_groups, plan->n_pending, resuming ? " (resumed)" : "", d);
+    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan->total_cost,
+                   .total = plan->n_pending};
+    const double t_start = ptc_now();
+    const int rc = run_groups(ctx, plan, &rs, &pg);
+    close(rs.rows_fd);
+    if (rc != 130) {
+        print_summary(&rs);
+        printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
+               rs.n_error, rows_path, ptc_now() - t_start);
+    }
+    json_decref(rs.written);
+    return rc;
+}
+
 int ptc_bench_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -752,6 +808,11 @@ int ptc_bench_main(int argc, char **argv)
     interrupted = 0;
     static ptc_sweep_opts o; /* large: not on the stack */
     char err[512];
+    ptc_shard shard; /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
+    if (ptc_shard_take_args(&argc, argv, &shard, err, sizeof err) != 0) {
+        fprintf(stderr, "ptc bench: %s\n", err);
+        return 2;
+    }
     ptc_sweep_opts_init(&o);
     if (ptc_sweep_parse_args(&o, argc, argv, 1, err, sizeof err) != 0) {
         fprintf(stderr, "ptc bench: %s\n", err);
@@ -770,6 +831,15 @@ int ptc_bench_main(int argc, char **argv)
     ptc_machine_slug(&m, ctx.id.cpu_slug, sizeof ctx.id.cpu_slug);
     char slug_dir[700];
     snprintf(slug_dir, sizeof slug_dir, "%s/%s", o.out, ctx.id.cpu_slug);
+
+    /* a shard's run folder has a fixed name, so a requeued task resumes it */
+    const char *shard_name = o.name[0] ? o.name : o.sweep_given ? "sweep" : "default";
+    char shard_run[128], shard_spec[1100];
+    ptc_shard_sweep_run_name(&shard, shard_name, shard_run, sizeof shard_run);
+    snprintf(shard_spec, sizeof shard_spec, "%s/%s/sweep.txt", slug_dir, shard_run);
+    if (shard.count && !o.resume[0] && !o.resume_latest && exists(shard_spec))
+        snprintf(o.resume, sizeof o.resume, "%s", shard_run);
+    int lock_fd = -1;
 
     /* the run folder to resume and its spec, or the default sweep */
     char run_dir[1024] = "";
@@ -814,6 +884,11 @@ int ptc_bench_main(int argc, char **argv)
     char rows_path[1100];
     if (resuming) {
         snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", run_dir);
+        if (!o.dry_run && (lock_fd = ptc_run_lock(run_dir, err, sizeof err)) < 0) {
+            fprintf(stderr, "ptc bench: %s\n", err);
+            rc = 1;
+            goto free_plan;
+        }
         if (!o.dry_run && ptc_rows_repair_tail(rows_path) < 0) {
             fprintf(stderr, "ptc bench: cannot repair %s: %s\n", rows_path, strerror(errno));
             rc = 1;
@@ -827,11 +902,21 @@ int ptc_bench_main(int argc, char **argv)
     }
     plan.n_pending = ptc_rows_pending(plan.configs, plan.n_configs, plan.done_ids, plan.n_done,
                                       plan.pending);
+    plan.mine = malloc(plan.n_configs * sizeof *plan.mine);
+    plan.n_mine = plan.mine ? ptc_shard_sweep_select(&shard, plan.configs, plan.n_configs, plan.mine,
+                                                     plan.pending, &plan.n_pending)
+                            : (size_t)-1;
+    if (plan.n_mine == (size_t)-1) {
+        fprintf(stderr, "ptc bench: out of memory\n");
+        rc = 1;
+        goto free_plan;
+    }
     plan_costs(&plan, &ctx.cal, &o);
     for (size_t i = 0; i < plan.n_configs; i++)
         plan.n_groups += i == 0 || strcmp(plan.configs[i].group, plan.configs[i - 1].group) != 0;
     if (o.dry_run) {
         print_dry_run(&plan, &o, ctx.cal.root != NULL);
+        ptc_shard_sweep_print(&shard, plan.configs, plan.n_configs, plan.mine, stdout);
         goto free_plan;
     }
 
@@ -850,8 +935,10 @@ int ptc_bench_main(int argc, char **argv)
         localtime_r(&t, &tm);
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s", stamp, o.name[0] ? o.name : "sweep");
+        if (shard.count)
+            snprintf(ctx.id.run, sizeof ctx.id.run, "%s", shard_run);
         snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
-        for (int k = 2; exists(run_dir) && k < 100; k++) {
+        for (int k = 2; !shard.count && exists(run_dir) && k < 100; k++) {
             snprintf(ctx.id.run, sizeof ctx.id.run, "%s-%s-%d", stamp, o.name[0] ? o.name : "sweep", k);
             snprintf(run_dir, sizeof run_dir, "%s/%s", slug_dir, ctx.id.run);
         }
@@ -863,6 +950,14 @@ int ptc_bench_main(int argc, char **argv)
         goto free_plan;
     }
     snprintf(ctx.run_dir, sizeof ctx.run_dir, "%s", run_dir);
+    if (lock_fd < 0 && (lock_fd = ptc_run_lock(run_dir, err, sizeof err)) < 0) {
+        fprintf(stderr, "ptc bench: %s\n", err);
+        rc = 1;
+        goto free_plan;
+    }
+    if (shard.count && ptc_shard_record(run_dir, &shard, "bench", shard_name, ctx.id.cpu, plan.n_mine,
+                                        "running") != 0)
+        fprintf(stderr, "ptc bench: cannot write %s/shard.json: %s\n", run_dir, strerror(errno));
 
     /* signals: Ctrl-C stops after killing the running group, losing no written row */
     struct sigaction sa, old_int, old_term;
@@ -885,31 +980,9 @@ int ptc_bench_main(int argc, char **argv)
     if ((rc = write_run_files(&o, &m, &ctx, argc, argv, &plan, run_dir, resuming)) != 0)
         goto done;
 
-    run_state rs = {.written = json_array()};
-    rs.rows_fd = open(rows_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (rs.rows_fd < 0) {
-        fprintf(stderr, "ptc bench: cannot open %s: %s\n", rows_path, strerror(errno));
-        json_decref(rs.written);
-        rc = 1;
-        goto done;
-    }
-    char d[32];
-    format_duration(plan.total_cost, d, sizeof d);
-    fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
-            run_dir, plan.n_configs, plan.n_groups, plan.n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan.total_cost,
-                   .total = plan.n_pending};
-    const double t_start = ptc_now();
-    rc = run_groups(&ctx, &plan, &rs, &pg);
-    close(rs.rows_fd);
-    if (rc == 130) {
-        json_decref(rs.written);
+    rc = run_and_summarize(&ctx, &plan, rows_path, run_dir, resuming);
+    if (rc == 130)
         goto interrupted_exit;
-    }
-    print_summary(&rs);
-    printf("%zu rows written (%zu ok, %zu error) to %s in %.0f s\n", rs.n_ok + rs.n_error, rs.n_ok,
-           rs.n_error, rows_path, ptc_now() - t_start);
-    json_decref(rs.written);
     goto done;
 
 interrupted_exit:
@@ -920,6 +993,10 @@ done:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 free_plan:
+    if (shard.count && lock_fd >= 0)
+        ptc_shard_record(run_dir, &shard, "bench", shard_name, ctx.id.cpu, plan.n_mine,
+                         rc == 0 ? "done" : rc == 130 ? "stopped" : "failed");
+    ptc_run_unlock(lock_fd);
     plan_free(&plan);
     ptc_calibration_free(&ctx.cal);
     return rc;

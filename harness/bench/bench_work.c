@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
+#include "bench/bench_train.h"
 
 #include "bench/gbench.h"
 #include "common/cpus.h"
@@ -146,6 +147,8 @@ static void model_free(model_weights *w)
 
 static int layers_needed(const ptc_sweep_config *c)
 {
+    if (c->train) /* the training phase builds its own model (bench_train.c) */
+        return 0;
     return c->level == PTC_LEVEL_ENCODER ? c->model.layers : c->level == PTC_LEVEL_LAYER ? 1 : 0;
 }
 
@@ -164,6 +167,7 @@ typedef struct workload {
     size_t arena_bytes;
     ptc_variant_config vcfg;
     ptc_encoder_result *res;
+    ptc_train_work *train;  /* phase train: the model and its batch */
     /* layer prune: state restored before each call */
     void *state_mem, *state_saved;
     size_t state_bytes;
@@ -219,6 +223,10 @@ static void work_once(workload *w)
                  ffn = (size_t)c->model.ffn;
     switch (c->level) {
     case PTC_LEVEL_ENCODER:
+        if (w->train) {
+            w->rc = ptc_train_work_step(w->train, w->err, sizeof w->err) == 0 ? PTC_OK : PTC_EINVAL;
+            break;
+        }
         w->rc = ptc_encoder_forward(w->ops, &w->vcfg, &w->mw->stack, &w->tok, w->x, NULL, w->arena,
                                     w->arena_bytes, w->res, w->err, sizeof w->err);
         break;
@@ -267,6 +275,15 @@ static void work_once(workload *w)
 static void collect_stats(workload *w)
 {
     const ptc_sweep_config *c = w->cfg;
+    if (w->train) {
+        memset(&w->steps[0], 0, sizeof w->steps[0]);
+        if (ptc_train_work_stats(w->train, &w->steps[0], &w->arena_bytes, w->err,
+                                 sizeof w->err) != 0)
+            w->rc = PTC_EINVAL;
+        w->n_steps = 1;
+        w->total = w->steps[0];
+        return;
+    }
     if (c->level == PTC_LEVEL_ENCODER) {
         w->n_steps = w->res->n_steps;
         memcpy(w->steps, w->res->steps, w->n_steps * sizeof w->steps[0]);
@@ -385,6 +402,11 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
         w->vcfg.prune.p = c->p;
         w->vcfg.mhsa.project_kept = c->project_kept;
         w->vcfg.pad_mode = c->pad;
+        if (c->train) {
+            w->train = ptc_train_work_create(c, &w->vcfg, w->ops, seed, w->err, sizeof w->err);
+            w->rc = w->train ? PTC_OK : PTC_EINVAL;
+            return w->train ? 0 : -1;
+        }
         w->arena_bytes = ptc_encoder_arena_bytes(&w->vcfg, batch, n, ffn, w->err, sizeof w->err);
         if (w->arena_bytes == 0) {
             w->rc = PTC_EINVAL;
@@ -446,6 +468,7 @@ static int workload_setup(workload *w, const ptc_sweep_config *c, const model_we
 
 static void workload_free(workload *w)
 {
+    ptc_train_work_free(w->train);
     void *owned[] = {w->x, w->y, w->arena, w->res, w->state_mem, w->state_saved, w->assign,
                      w->q, w->k, w->v, w->o, w->kv_rows, w->kv_count};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)

@@ -32,6 +32,8 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
     if (c->level != PTC_LEVEL_KERNEL)
         n += snprintf(id + n, len - (size_t)n, ";pad=%s", ptc_pad_name(c->pad));
     n += snprintf(id + n, len - (size_t)n, ";isa=%s;threads=%d", c->isa, c->threads);
+    if (c->train)
+        n += snprintf(id + n, len - (size_t)n, ";phase=train");
     memcpy(c->group, id, (size_t)n + 1);
     n += snprintf(id + n, len - (size_t)n, ";variant=%s", ptc_sweep_variant_name(c->variant));
     if (c->has_rule)
@@ -127,7 +129,7 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         break;
     }
     }
-    return f * c->batch;
+    return f * c->batch * (c->train ? 3.0 : 1.0); /* backward: about twice the forward */
 }
 
 static bool variant_exists(ptc_level level, ptc_variant v)
@@ -233,6 +235,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     DEFAULT(n_batch, batch)
     DEFAULT(n_pad, pad)
     DEFAULT(n_project, project_kept)
+    DEFAULT(n_phase, train)
 #undef DEFAULT
     if (!s0->n_variant)
         memcpy(s.variant_rule, d->variant_rule, sizeof s.variant_rule);
@@ -269,6 +272,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     for (int si = 0; si < s.n_seq; si++)
     for (int bi = 0; bi < s.n_batch; bi++)
     for (int pi = 0; pi < s.n_pad; pi++)
+    for (int hi = 0; hi < s.n_phase; hi++)
     for (int vi = 0; vi < s.n_variant; vi++) {
         const ptc_level level = s.level[li];
         const ptc_variant v = s.variant[vi];
@@ -277,8 +281,8 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
         if (level == PTC_LEVEL_KERNEL && pi > 0)
             continue; /* kernel level has no pads: one pad value */
-        if (!variant_exists(level, v)) {
-            (*skipped)++;
+        if (!variant_exists(level, v) || (s.train[hi] && level != PTC_LEVEL_ENCODER)) {
+            (*skipped)++; /* training steps are measured on the whole encoder only */
             continue;
         }
         const bool has_lc = comb && level == PTC_LEVEL_ENCODER;
@@ -314,6 +318,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.m = comb ? s.m[ki] : 0;
             c.has_project = has_project;
             c.project_kept = has_project ? s.project_kept[ji] : true;
+            c.train = s.train[hi];
             ptc_sweep_config_finish(&c);
             c.est_flops = ptc_sweep_estimate_flops(&c);
             if (push_unique(l, &c, err, len) != PTC_OK)

@@ -4,7 +4,7 @@
  *
  * A sweep is one or more SECTIONS; each section is a Cartesian product of lists
  * (level x model x isa x threads x seq x batch x pad x variant x rule x p x lc x
- * m x project_kept). On the command line one section is given by options
+ * m x project_kept x phase). On the command line one section is given by options
  * (`--seq 128-4096*2 --p 1,0.9 ...`); a spec file (`--spec FILE`) has the same
  * options one per line (`--seq 128,256` or `seq 128,256`), `#` comments, and
  * `---` lines between sections. The configurations of all sections are pooled
@@ -76,6 +76,7 @@ typedef struct ptc_sweep_section {
     int n_batch;   int batch[PTC_SWEEP_MAX_LIST];
     int n_pad;     ptc_pad_mode pad[2];
     int n_project; bool project_kept[2];
+    int n_phase;   bool train[2];   /* --phase infer,train: a forward, or a training step */
 } ptc_sweep_section;
 
 /* Everything `ptc bench` takes. */
@@ -111,6 +112,9 @@ typedef struct ptc_sweep_config {
     double p;
     int lc, m;
     bool project_kept;
+    bool train;          /* phase train: one training step (forward, backward, AdamW) of
+                          * the classifier; encoder level only; in the id and group only
+                          * when set, so inference ids stay as they were */
     ptc_model_shape model;
     int seq, batch;
     ptc_pad_mode pad;

@@ -160,6 +160,8 @@ static const ptc_option sweep_dim_rows[] = {
     {"threads", PTC_OPT_STR, 0, "LIST", "OpenMP threads, bound one per hardware thread", "1"},
     {"pad", PTC_OPT_STR, 0, "LIST", "length-aware padded (inputs have no pads)", "length-aware"},
     {"project-kept", PTC_OPT_STR, 0, "LIST", "on off: K/V projected for kept rows only", "on"},
+    {"phase", PTC_OPT_STR, 0, "LIST", "infer train: a forward, or a training step of the classifier "
+     "(forward, backward, AdamW; encoder level)", "infer"},
     {NULL},
 };
 static const ptc_option sweep_measure_rows[] = {
@@ -299,6 +301,13 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         for (int i = 0; i < n; i++)
             s->project_kept[i] = idx[i] == 1;
         s->n_project = DIM(n);
+    } else if (strcmp(key, "phase") == 0) {
+        static const char *const phases[] = {"infer", "train"};
+        if ((n = parse_names(val, phases, 2, idx, 2, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            s->train[i] = idx[i] == 1;
+        s->n_phase = DIM(n);
     } else if (strcmp(key, "p") == 0) {
         if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
             return PTC_EINVAL;
@@ -622,6 +631,7 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
         LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
         LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
         LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
+        LIST("phase", s->n_phase, u = put(buf, len, u, "%s", s->train[j] ? "train" : "infer"))
 #undef LIST
     }
     return u;

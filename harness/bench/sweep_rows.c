@@ -43,6 +43,7 @@ json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id)
     json_object_set_new(r, "m", c->has_m ? json_integer(c->m) : json_null());
     json_object_set_new(r, "pad_mode", json_string(ptc_pad_name(c->pad)));
     json_object_set_new(r, "project_kept", json_boolean(c->project_kept));
+    json_object_set_new(r, "phase", json_string(c->train ? "train" : "infer"));
     json_object_set_new(r, "model", json_string(c->model.name));
     json_object_set_new(r, "hidden", json_integer(c->model.hidden));
     json_object_set_new(r, "layers", json_integer(c->model.layers));

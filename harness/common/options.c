@@ -503,8 +503,64 @@ int ptc_opts_parse(const ptc_command_spec *c, int argc, char **argv, int first, 
     return 0;
 }
 
+/* The values an option of this kind takes, space-separated ("" when free-form). */
+static void kind_choices(ptc_opt_kind kind, char *buf, size_t len)
+{
+    size_t n = 0, used = 0;
+    buf[0] = '\0';
+#define ADD(s) (used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? " " : "", (s)))
+    switch (kind) {
+    case PTC_OPT_VARIANT:
+    case PTC_OPT_VARIANTS:
+        ADD("BERT baseline P PF prune C combine PFC combined");
+        break;
+    case PTC_OPT_RULE:
+        for (size_t i = 0; i < sizeof ptc_rule_names / sizeof *ptc_rule_names; i++)
+            ADD(ptc_rule_names[i]);
+        break;
+    case PTC_OPT_PAD:
+        for (size_t i = 0; i < sizeof ptc_pad_names / sizeof *ptc_pad_names; i++)
+            ADD(ptc_pad_names[i]);
+        break;
+    case PTC_OPT_MODEL: {
+        const ptc_model_preset *p = ptc_model_presets(&n);
+        for (size_t i = 0; i < n; i++)
+            ADD(p[i].name);
+        break;
+    }
+    case PTC_OPT_ISA: {
+        const ptc_ops *const *t = ptc_ops_all(&n);
+        ADD("best");
+        for (size_t i = 0; i < n; i++)
+            ADD(t[i]->name);
+        break;
+    }
+    default:
+        break;
+    }
+#undef ADD
+}
+
+/* PTC_OPTIONS_TSV=1 `ptc CMD --help`: the rows for scripts/gen-docs.sh (bash
+ * completion), one "--name<TAB>VALUE<TAB>choices" line each after a marker line. */
+static void opts_tsv(const ptc_command_spec *c, FILE *out)
+{
+    fprintf(out, "#ptc-options\t%s\n", c->prog);
+    for (size_t g = 0; g < c->n_groups; g++)
+        for (const ptc_option *o = c->groups[g].opts; o->name; o++) {
+            char choices[512];
+            kind_choices(o->kind, choices, sizeof choices);
+            fprintf(out, "--%s\t%s\t%s\n", o->name, o->value ? o->value : "", choices);
+        }
+}
+
 void ptc_opts_usage(const ptc_command_spec *c, FILE *out)
 {
+    const char *tsv = getenv("PTC_OPTIONS_TSV");
+    if (tsv && *tsv) {
+        opts_tsv(c, out);
+        return;
+    }
     fprintf(out, "usage: %s\n", c->usage);
     for (size_t g = 0; g < c->n_groups; g++) {
         fprintf(out, "%s:\n", c->groups[g].title);

@@ -119,7 +119,10 @@ void ptc_opts_defaults(const ptc_command_spec *c);
 /* Parses argv[first..argc). Returns 0 (parsed), 1 (--help printed to stdout:
  * exit 0) or 2 (a one-line message on stderr: exit 2). seen may be NULL. */
 int ptc_opts_parse(const ptc_command_spec *c, int argc, char **argv, int first, ptc_opt_seen *seen);
-/* --help text of the command, from its rows. */
+/* --help text of the command, from its rows. With PTC_OPTIONS_TSV set: the rows
+ * as "--name<TAB>VALUE<TAB>choices" lines after "#ptc-options<TAB>PROG" instead
+ * (choices: the vocabulary of variant, rule, pad, model and ISA options), which
+ * scripts/gen-docs.sh turns into the bash completion. */
 void ptc_opts_usage(const ptc_command_spec *c, FILE *out);
 /* Whether --name was given in the parse that filled seen. */
 bool ptc_opts_given(const ptc_opt_seen *seen, const char *name);

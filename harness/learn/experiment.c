@@ -23,6 +23,8 @@
 #include "common/rows.h"
 #include "common/sys.h"
 
+#include "cluster/experiment_shard.h"
+#include "cluster/lock.h"
 #include "common/machine.h"
 
 #include <errno.h>
@@ -115,6 +117,11 @@ const ptc_option ptc_experiment_rows[] = {
     {"lc-sweep", PTC_OPT_SIZES, X(lc_sweep), "LIST", "PFC runs at these L_c", NULL, 1, 0},
     {"m-sweep", PTC_OPT_SIZES, X(m_sweep), "LIST", "PFC runs with these m", NULL, 1, 0},
     {"work", PTC_OPT_STR, X(work), "DIR", "folder of the runs' checkpoints and logs", "/tmp"},
+    {"shard", PTC_OPT_STR, X(shard), "I/N", "run shard I of N (trainings split by config id) into "
+     "OUT/shard-I-of-N, resumed; default from SLURM_ARRAY_TASK_ID/COUNT (harness/cluster/shard.h)"},
+    {"shards", PTC_OPT_SIZE, X(shards), "N", "shard count for JOB_COMPLETION_INDEX (Kubernetes)", NULL, 1,
+     100000},
+    {"dry-run", PTC_OPT_FLAG, X(dry_run), NULL, "print the trainings' keys (of this shard), run nothing"},
     {NULL},
 };
 #undef X
@@ -165,6 +172,13 @@ int ptc_experiment_main(int argc, char **argv)
         return prc == 1 ? 0 : prc;
     if (ptc_run_opts_check(&o, &seen, spec.prog) != 0)
         return 2;
+    ptc_shard shard; /* --shard I/N or a Slurm array task (harness/cluster/shard.h) */
+    char shard_err[300];
+    if (ptc_shard_resolve(eo.shard, (long)eo.shards, &shard, shard_err, sizeof shard_err) != 0) {
+        fprintf(stderr, "ptc experiment: %s\n", shard_err);
+        return 2;
+    }
+    const bool dry_run = eo.dry_run;
     /* options passed through to train: train's, except those set per run */
     char **pass = calloc((size_t)argc + 1, sizeof *pass);
     size_t npass = 0;
@@ -207,6 +221,25 @@ int ptc_experiment_main(int argc, char **argv)
     for (size_t i = 0; i < ns; i++)
         snprintf(seeds[i], sizeof seeds[i], "%.0f", eo.seeds.v[i]);
 
+    /* the trainings and which of them this process runs (harness/cluster/experiment_shard.h) */
+    ptc_experiment_plan plan;
+    if (ptc_experiment_plan_init(&plan, nc, ns) != 0) {
+        fprintf(stderr, "ptc experiment: out of memory\n");
+        free(pass);
+        return 1;
+    }
+    for (size_t c = 0; c < nc; c++)
+        for (size_t s = 0; s < ns; s++)
+            ptc_experiment_plan_set(&plan, c, s, cfgs[c].id, seeds[s],
+                                    strcmp(cfgs[c].variant, "baseline") == 0);
+    if (dry_run) {
+        ptc_experiment_plan_decide(&plan, NULL, &shard);
+        ptc_experiment_plan_print(&plan, &shard, stdout);
+        ptc_experiment_plan_free(&plan);
+        free(pass);
+        return 0;
+    }
+
     /* run id, output and work folders */
     char run[128], out[4096], workdir[4096];
     time_t now = time(NULL);
@@ -217,19 +250,33 @@ int ptc_experiment_main(int argc, char **argv)
     snprintf(run, sizeof run, "%s-accuracy-%s", stamp, o.data ? o.data : "files");
     snprintf(out, sizeof out, "%s", o.out ? o.out : "results/accuracy");
     snprintf(workdir, sizeof workdir, "%s", eo.work);
+    char shard_name[256]; /* the shards' set: the name of OUT */
+    snprintf(shard_name, sizeof shard_name, "%.255s", strrchr(out, '/') ? strrchr(out, '/') + 1 : out);
+    if (shard.count) /* each shard its own folder, resumed when it exists */
+        snprintf(out + strlen(out), sizeof out - strlen(out), "/shard-%d-of-%d", shard.index, shard.count);
     char runs_dir[4300];
     snprintf(runs_dir, sizeof runs_dir, "%s/ptc-experiment-%s", workdir, run);
-    if (ptc_mkdir_p(out) != 0 || ptc_mkdir_p(runs_dir) != 0) {
+    const bool made = ptc_mkdir_p(out) == 0 && ptc_mkdir_p(runs_dir) == 0;
+    if (!made)
         fprintf(stderr, "ptc experiment: cannot create %s or %s: %s\n", out, runs_dir, strerror(errno));
+    const int lock_fd = made ? ptc_run_lock(out, err, sizeof err) : -1;
+    if (lock_fd < 0) {
+        if (made)
+            fprintf(stderr, "ptc experiment: %s\n", err);
+        ptc_experiment_plan_free(&plan);
         free(pass);
         return 1;
     }
     char rows_path[4200];
     snprintf(rows_path, sizeof rows_path, "%s/rows.jsonl", out);
-    FILE *rows = fopen(rows_path, "a");
+    /* which trainings this process runs and writes (all, unless sharded) */
+    const long n_write = ptc_experiment_plan_decide(&plan, shard.count ? rows_path : NULL, &shard);
+    FILE *rows = n_write >= 0 ? fopen(rows_path, "a") : NULL;
     if (!rows) {
         fprintf(stderr, "ptc experiment: cannot write %s: %s\n", rows_path, strerror(errno));
+        ptc_run_unlock(lock_fd);
         free(pass);
+        ptc_experiment_plan_free(&plan);
         return 1;
     }
     ptc_machine mach;
@@ -237,6 +284,11 @@ int ptc_experiment_main(int argc, char **argv)
     ptc_machine_describe(&mach, err, sizeof err);
     fprintf(stderr, "ptc experiment: %zu configurations x %zu seeds; rows -> %s; runs in %s\n", nc, ns,
             rows_path, runs_dir);
+    if (shard.count) {
+        fprintf(stderr, "ptc experiment: shard %d/%d (from %s): %ld trainings to write\n", shard.index,
+                shard.count, shard.source, n_write);
+        ptc_shard_record(out, &shard, "experiment", shard_name, mach.cpu_model, (size_t)n_write, "running");
+    }
 
     /* results per (config, seed) */
     typedef struct {
@@ -248,6 +300,8 @@ int ptc_experiment_main(int argc, char **argv)
     for (size_t s = 0; s < ns; s++)
         for (size_t c = 0; c < nc; c++) {
             result *r = &res[c * ns + s];
+            if (!plan.run[c * ns + s])
+                continue;
             char dir[4600], pbuf[32], lcbuf[32], mbuf[32], json[4700];
             snprintf(dir, sizeof dir, "%s/%s-s%s", runs_dir, cfgs[c].id, seeds[s]);
             char *av[160];
@@ -311,7 +365,7 @@ int ptc_experiment_main(int argc, char **argv)
                 base = &res[c * ns + s];
         for (size_t c = 0; c < nc; c++) {
             const result *r = &res[c * ns + s];
-            if (!r->ok)
+            if (!r->ok || !plan.write[c * ns + s])
                 continue;
             for (int phase = 0; phase < 2; phase++) {
                 json_t *row = json_object();
@@ -412,6 +466,11 @@ int ptc_experiment_main(int argc, char **argv)
     }
     free(res);
     free(pass);
+    ptc_experiment_plan_free(&plan);
+    if (shard.count)
+        ptc_shard_record(out, &shard, "experiment", shard_name, mach.cpu_model, (size_t)n_write,
+                         failures ? "failed" : "done");
+    ptc_run_unlock(lock_fd);
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind accuracy %s`\n", failures, out);
     return failures ? 1 : 0;
 }

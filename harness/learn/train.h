@@ -103,6 +103,9 @@ typedef struct ptc_experiment_opts {
     ptc_opt_list seeds, p_sweep, lc_sweep, m_sweep;
     ptc_opt_names variants;
     const char *work;
+    const char *shard;   /* --shard I/N (harness/cluster/shard.h) */
+    size_t shards;       /* --shards N, with JOB_COMPLETION_INDEX */
+    bool dry_run;
 } ptc_experiment_opts;
 extern const ptc_option ptc_eval_rows[], ptc_predict_rows[], ptc_experiment_rows[];
 /* Every learn command's rows (bases unset): a spec's `others`, so that an option

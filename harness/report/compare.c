@@ -457,29 +457,15 @@ int ptc_compare_main(int argc, char **argv)
 {
     static compare_opts co;
     memset(&co, 0, sizeof co);
-    ptc_filters filters = {0};
-    ptc_load_opts lo = {.prog = "ptc compare"};
-    const ptc_opt_group groups[] = {
-        {"compare", compare_rows, &co},
-        {"rows", ptc_report_load_rows, &lo},
-        {"filter", ptc_report_filter_rows, &filters},
-    };
-    const ptc_command_spec spec = {
-        .prog = "ptc compare",
-        .usage = "ptc compare [options] A B   (rows.jsonl files or run folders)",
-        .groups = groups,
-        .n_groups = 3,
-        .max_args = 2,
-    };
-    ptc_opts_defaults(&spec);
-    static ptc_opt_seen seen;
-    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    static ptc_report_cli cli;
+    int rc = ptc_report_parse(&cli, "ptc compare", "ptc compare [options] A B   (rows.jsonl files or run folders)",
+                              "compare", compare_rows, &co, 2, argc, argv);
     const gate *gates = co.gates.items;
     const size_t ngates = co.gates.n;
     const char *out_path = co.out_path, *key_spec = co.key_spec;
     const ptc_fmt fmt = co.fmt;
-    const char *const *paths = seen.args;
-    const size_t npaths = seen.n_args;
+    const char *const *paths = cli.seen.args;
+    const size_t npaths = cli.seen.n_args;
     side sides[2] = {{.name = "A"}, {.name = "B"}};
     ptc_rows_init(&sides[0].set);
     ptc_rows_init(&sides[1].set);
@@ -516,7 +502,7 @@ int ptc_compare_main(int argc, char **argv)
 
     for (int s = 0; s < 2; s++) {
         sides[s].path = paths[s];
-        if ((rc = ptc_report_load(&sides[s].set, &paths[s], 1, &lo, &filters)) != 0)
+        if ((rc = ptc_report_load(&sides[s].set, &paths[s], 1, &cli.lo, &cli.filters)) != 0)
             goto done;
         side_keys(&sides[s], fields, nf);
     }
@@ -572,6 +558,6 @@ done:
     side_free(&sides[0]);
     side_free(&sides[1]);
     ptc_rtable_free(&t);
-    ptc_filters_free(&filters);
+    ptc_filters_free(&cli.filters);
     return rc;
 }

@@ -867,35 +867,21 @@ static const ptc_option plot_rows[] = {
 int ptc_plot_main(int argc, char **argv)
 {
     plot_opts po = {0};
-    ptc_filters filters = {0};
-    ptc_load_opts lo = {.prog = "ptc plot"};
-    const ptc_opt_group groups[] = {
-        {"plot", plot_rows, &po},
-        {"rows", ptc_report_load_rows, &lo},
-        {"filter", ptc_report_filter_rows, &filters},
-    };
-    const ptc_command_spec spec = {
-        .prog = "ptc plot",
-        .usage = "ptc plot [options] PATH...",
-        .groups = groups,
-        .n_groups = 3,
-        .max_args = PTC_OPT_ARGS_MAX,
-    };
-    ptc_opts_defaults(&spec);
-    static ptc_opt_seen seen;
-    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    static ptc_report_cli cli;
+    int rc = ptc_report_parse(&cli, "ptc plot", "ptc plot [options] PATH...",
+                              "plot", plot_rows, &po, PTC_OPT_ARGS_MAX, argc, argv);
     ptc_rowset set;
     ptc_rows_init(&set);
     const json_t **rows = NULL;
-    const char **paths = seen.args;
-    const size_t npaths = seen.n_args;
+    const char **paths = cli.seen.args;
+    const size_t npaths = cli.seen.n_args;
     const char *out_dir = po.out_dir, *format = image_formats[po.format];
     const bool render_images = !po.no_render;
     if (rc != 0) {
         rc = rc == 1 ? 0 : rc;
         goto done;
     }
-    if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
+    if ((rc = ptc_report_load_all(&set, paths, npaths, &cli.lo, &cli.filters, &rows)) != 0)
         goto done;
     char dir[4096];
     if (out_dir) {
@@ -951,6 +937,6 @@ done:
     fflush(stdout);
     free(rows);
     ptc_rows_free(&set);
-    ptc_filters_free(&filters);
+    ptc_filters_free(&cli.filters);
     return rc;
 }

@@ -385,7 +385,7 @@ double ptc_time_unit(const json_t *const *rows, size_t n, const char **name)
 
 /* ---- dimensions ---------------------------------------------------------------------------- */
 
-const char *const ptc_report_dims[] = {"model", "level",  "seq",     "batch", "pad_mode",
+const char *const ptc_report_dims[] = {"phase", "model", "level",  "seq",     "batch", "pad_mode",
                                 "project_kept",    "label",   "variant", "rule",
                                 "p",     "lc",     "m",       "isa",   "threads",
                                 "binding", "cpu",  "commit",  "dirty", "run",
@@ -394,7 +394,7 @@ const char *const ptc_report_dims[] = {"model", "level",  "seq",     "batch", "p
 const char *ptc_dim_title(const char *field)
 {
     static const char *const names[][2] = {
-        {"model", "model"},   {"level", "level"},     {"seq", "seq"},
+        {"phase", "phase"},   {"model", "model"},     {"level", "level"},     {"seq", "seq"},
         {"batch", "batch"},   {"pad_mode", "padding"}, {"project_kept", "K/V kept only"},
         {"label", "Variant"}, {"variant", "variant"}, {"rule", "rule"},
         {"p", "p"},           {"lc", "L_c"},          {"m", "m"},
@@ -585,6 +585,22 @@ const ptc_option ptc_report_filter_rows[] = {
     {"where", PTC_OPT_CUSTOM, 0, "F=V,...", "keep the rows whose fields match (repeatable)", .set = add_where},
     {NULL},
 };
+
+int ptc_report_parse(ptc_report_cli *cli, const char *prog, const char *usage, const char *title,
+                     const ptc_option *own, void *own_base, size_t max_args, int argc, char **argv)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->lo.prog = prog;
+    const ptc_opt_group groups[] = {
+        {title, own, own_base},
+        {"rows", ptc_report_load_rows, &cli->lo},
+        {"filter", ptc_report_filter_rows, &cli->filters},
+    };
+    const ptc_command_spec spec = {.prog = prog, .usage = usage, .groups = groups, .n_groups = 3,
+                                   .max_args = max_args};
+    ptc_opts_defaults(&spec);
+    return ptc_opts_parse(&spec, argc, argv, 1, &cli->seen);
+}
 
 /* ---- loading ------------------------------------------------------------------------------------ */
 

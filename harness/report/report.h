@@ -134,6 +134,17 @@ void ptc_note_excluded(ptc_rtable *t, const ptc_rowset *set);
 /* Option rows every report command takes: --strict and --all-runs over a
  * ptc_load_opts, --where F=V,... (repeatable) over a ptc_filters. */
 extern const ptc_option ptc_report_load_rows[], ptc_report_filter_rows[];
+/* What a report command parses besides its own rows. */
+typedef struct ptc_report_cli {
+    ptc_filters filters;
+    ptc_load_opts lo;
+    ptc_opt_seen seen; /* seen.args: the inputs */
+} ptc_report_cli;
+/* Parses argv over the command's own rows (title, own over own_base), then the
+ * shared --strict/--all-runs/--where rows, with --help from them all. 0 (go on),
+ * 1 (--help printed: exit 0) or 2 (a one-line message printed). */
+int ptc_report_parse(ptc_report_cli *cli, const char *prog, const char *usage, const char *title,
+                     const ptc_option *own, void *own_base, size_t max_args, int argc, char **argv);
 /* CUSTOM setter of --format md|csv|latex into a ptc_fmt */
 int ptc_report_set_format(void *field, const char *value, char *err, size_t len);
 

@@ -494,31 +494,18 @@ static const ptc_option table_rows[] = {
 int ptc_table_main(int argc, char **argv)
 {
     table_opts to = {0};
-    ptc_filters filters = {0};
-    ptc_load_opts lo = {.prog = "ptc table"};
-    const ptc_opt_group groups[] = {
-        {"table", table_rows, &to},
-        {"rows", ptc_report_load_rows, &lo},
-        {"filter", ptc_report_filter_rows, &filters},
-    };
-    const ptc_command_spec spec = {
-        .prog = "ptc table",
-        .usage = "ptc table [options] PATH...\n"
-                 "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)",
-        .groups = groups,
-        .n_groups = 3,
-        .max_args = PTC_OPT_ARGS_MAX,
-    };
-    ptc_opts_defaults(&spec);
-    static ptc_opt_seen seen;
-    int rc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    static ptc_report_cli cli;
+    int rc = ptc_report_parse(&cli, "ptc table",
+                              "ptc table [options] PATH...\n"
+                              "  PATH: rows.jsonl, a run folder, or results/<cpu>/ (its latest run)",
+                              "table", table_rows, &to, PTC_OPT_ARGS_MAX, argc, argv);
     ptc_rowset set;
     ptc_rows_init(&set);
     ptc_rtable t;
     ptc_rtable_init(&t);
     const json_t **rows = NULL;
-    const char **paths = seen.args;
-    const size_t npaths = seen.n_args;
+    const char **paths = cli.seen.args;
+    const size_t npaths = cli.seen.n_args;
     kind_t kind = (kind_t)to.kind;
     const ptc_fmt fmt = to.fmt;
     const char *out_path = to.out_path, *columns = to.columns;
@@ -526,7 +513,7 @@ int ptc_table_main(int argc, char **argv)
         rc = rc == 1 ? 0 : rc;
         goto done;
     }
-    if ((rc = ptc_report_load_all(&set, paths, npaths, &lo, &filters, &rows)) != 0)
+    if ((rc = ptc_report_load_all(&set, paths, npaths, &cli.lo, &cli.filters, &rows)) != 0)
         goto done;
     size_t n = set.n;
     if (kind == KIND_AUTO) {
@@ -582,6 +569,6 @@ done:
     free(rows);
     ptc_rtable_free(&t);
     ptc_rows_free(&set);
-    ptc_filters_free(&filters);
+    ptc_filters_free(&cli.filters);
     return rc;
 }

@@ -8,6 +8,7 @@
 #ifndef PTC_CPU_H
 #define PTC_CPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -26,6 +27,28 @@ enum {
 
 /* Features of the running CPU, detected once. */
 uint32_t ptc_cpu_features(void);
+
+/* Data cache sizes in bytes, as one core sees them: its own L1d and L2, and the
+ * L3 it shares (0: the CPU has none, or it could not be read). */
+typedef struct ptc_cpu_caches {
+    size_t l1d, l2, l3;
+} ptc_cpu_caches;
+
+/* The running CPU's caches: cpuid's deterministic cache parameters (leaf 4 on
+ * Intel, 0x8000001D on AMD), else sysconf, else 32 KiB / 1 MiB / 8 MiB; unless
+ * ptc_cpu_set_caches() has overridden them. sgemm sizes its blocks from these. */
+ptc_cpu_caches ptc_cpu_cache_sizes(void);
+
+/* Overrides what ptc_cpu_cache_sizes() returns (a field of 0 keeps the detected
+ * value); NULL restores detection. For a harness that reads the topology another
+ * way (hwloc) and for tests; call it before kernels run, not concurrently. */
+void ptc_cpu_set_caches(const ptc_cpu_caches *caches);
+
+/* How the CPU executes one 512-bit FMA: on two full-width units (Intel server
+ * parts, AMD Zen 5), or as two 256-bit halves (AMD Zen 4); NONE without
+ * AVX-512. A vendor/family rule, since no cpuid bit says it. */
+typedef enum { PTC_FMA512_NONE, PTC_FMA512_SPLIT, PTC_FMA512_FULL } ptc_fma512_class;
+ptc_fma512_class ptc_cpu_fma512_class(void);
 
 /* Writes the names of the features in `mask`, space separated, into buf. */
 void ptc_cpu_feature_string(uint32_t mask, char *buf, unsigned long len);

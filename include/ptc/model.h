@@ -188,6 +188,9 @@ void ptc_model_init_tensor(ptc_model *m, size_t tensor, uint64_t seed);
  * keeps the arena. */
 int ptc_model_plan(ptc_model *m, size_t batch, size_t n, bool training, char *err, size_t err_len);
 size_t ptc_model_activation_bytes(const ptc_model *m); /* the arena, exact bytes */
+/* Bytes of activations the last training forward saved for backward (the rows
+ * actually kept; 0 before a training forward). */
+size_t ptc_model_saved_bytes(const ptc_model *m);
 
 typedef struct ptc_batch {
     size_t batch, n;           /* samples, padded length (<= max_positions) */

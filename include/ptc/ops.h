@@ -33,6 +33,9 @@ extern "C" {
 
 typedef enum ptc_trans { PTC_NO_TRANS = 0, PTC_TRANS = 1 } ptc_trans;
 
+/* The activation a fused epilogue applies (linear). */
+typedef enum ptc_act { PTC_ACT_NONE = 0, PTC_ACT_GELU = 1 } ptc_act;
+
 /*
  * One attention head. Queries are all present; keys and values may be a subset
  * ("kept" keys) given by an index list, so pruned keys are never copied.
@@ -122,6 +125,27 @@ typedef struct ptc_ops {
                   float alpha, const float *a, size_t lda,
                   const float *b, size_t ldb,
                   float beta, float *c, size_t ldc);
+
+    /* ---- fused epilogues ----------------------------------------------------
+     * linear: y (rows, out) = act(x (rows, in) W^T + bias), W stored (out, in) as in
+     *   nn.Linear, bias (out) or NULL, act PTC_ACT_NONE or PTC_ACT_GELU. The bias
+     *   enters in the GEMM's first store of each output tile and GELU follows its
+     *   last, while the tile is in cache: bit-identical to copying bias into every
+     *   row of y, sgemm(N, T, ..., beta = bias ? 1 : 0, y) and gelu_fwd over each
+     *   row, on the same table. Threads as sgemm (bit-identical for any count).
+     *   y must not overlap x, W or bias.
+     * residual_layernorm: s = x + res per element, y = layernorm_fwd(s) (same
+     *   gamma, beta, eps, mean, rstd); s is written to sum (leading dimension lds)
+     *   when sum != NULL, else never stored. One pass over memory: each row is
+     *   summed into a cache-resident buffer and normalized there. Bit-identical to
+     *   the add followed by layernorm_fwd on the same table. y may equal x or res;
+     *   sum may equal x or res. */
+    void (*linear)(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                   const float *w, const float *bias, ptc_act act, float *y, size_t ldy);
+    void (*residual_layernorm)(size_t rows, size_t cols, const float *x, size_t ldx,
+                               const float *res, size_t ldr, const float *gamma,
+                               const float *beta, float eps, float *y, size_t ldy,
+                               float *sum, size_t lds, float *mean, float *rstd);
 
     /* ---- attention ---------------------------------------------------------
      * attention: o and lse as described at ptc_attention_args.

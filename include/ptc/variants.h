@@ -475,6 +475,27 @@ typedef struct ptc_encoder_stack_grads {
     ptc_combine_grads *combine;   /* NULL unless C/PFC */
 } ptc_encoder_stack_grads;
 
+/* BERT's embeddings of one sample's rows [0, rows) (variants/embed.c):
+ *   sum_i = word[ids_i] + pos[i] + type[types_i]   (types NULL: type 0)
+ *   x_i   = dropout(LN(sum_i))                      (drop NULL: none)
+ * sum (rows, hidden) is written (kept for backward); mean, rstd (rows) may be
+ * NULL. Backward: dx (rows, hidden) is consumed (dropout applied in place),
+ * dsum (rows, hidden) scratch; the tables' gradients are added in row order. */
+typedef struct ptc_embed_weights {
+    const float *word, *pos, *type;       /* (vocab, H), (max_positions, H), (type_vocab, H) */
+    const float *ln_gamma, *ln_beta;      /* (H) */
+    float ln_eps;
+} ptc_embed_weights;
+typedef struct ptc_embed_grads { float *word, *pos, *type, *ln_gamma, *ln_beta; } ptc_embed_grads;
+typedef struct ptc_embed_dropout { float p; uint64_t seed, site; size_t sample; } ptc_embed_dropout;
+void ptc_embed_forward(const ptc_ops *ops, const ptc_embed_weights *w, size_t hidden, size_t rows,
+                       const int32_t *ids, const int32_t *types, float *sum, float *mean,
+                       float *rstd, float *x, const ptc_embed_dropout *drop);
+void ptc_embed_backward(const ptc_ops *ops, const ptc_embed_weights *w, const ptc_embed_grads *g,
+                        size_t hidden, size_t rows, const int32_t *ids, const int32_t *types,
+                        const float *sum, const float *mean, const float *rstd, float *dx,
+                        float *dsum, const ptc_embed_dropout *drop);
+
 /* Bytes of the training arena for up to (batch, n_text) under cfg: every
  * step's input and saved activations (capacity for no pruning; the rows a step
  * does not keep are never touched, so resident memory follows the kept keys),

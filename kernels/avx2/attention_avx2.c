@@ -32,10 +32,14 @@
  *     error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
  *     x < -87.33 (incl. -INFINITY) gives exactly 0.
  *   - importance: per query block, after the block's lse is known, a second pass
- *     over the key tiles recomputes the scores and adds
- *     sum_i w_i exp(s[i][j] - lse_i) (a horizontal sum per key) into importance[j].
+ *     over the key tiles adds sum_i w_i exp(s[i][j] - lse_i) into importance[j].
+ *     With n_kv <= SAVED_KEYS the scores s are pass 1's (kept in `saved`: no second
+ *     q k^T) and each key's sum stays an 8-lane vector over all query blocks,
+ *     reduced across lanes once at the end; past it the scores are computed again
+ *     and reduced per block (a horizontal sum per key).
  *
- * Memory: stack only (~37 KiB: qt and ot 16 KiB each, scores 3 KiB, tile 1.2 KiB);
+ * Memory: stack only (~85 KiB: qt and ot 16 KiB each, scores 3 KiB, tile 1.2 KiB,
+ * saved scores 32 KiB, per-key sums 16 KiB);
  * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -103,6 +107,17 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     float st[TILE * QB] __attribute__((aligned(32)));
     float m[QB] __attribute__((aligned(32))), l[QB] __attribute__((aligned(32)));
     ptc_attn_key_tile tile;
+    /* importance with n_kv <= SAVED_KEYS: the pass-1 scores of the block are kept
+     * so pass 2 needs no second q k^T (same scores, same results) */
+    float saved[SAVED_KEYS * QB] __attribute__((aligned(32)));
+    const bool save = importance && args->n_kv <= SAVED_KEYS;
+    /* with saved scores, importance is summed in vectors per key slot (the tiles'
+     * order) over all query blocks, and reduced across lanes once at the end */
+    float key_acc[SAVED_KEYS * 8] __attribute__((aligned(32)));
+    int32_t key_of_slot[SAVED_KEYS];
+    size_t slots = 0;
+    if (save)
+        memset(key_acc, 0, args->n_kv * 8 * sizeof(float));
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -115,11 +130,15 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
             __m256 l0 = _mm256_setzero_ps(), l1 = l0;
             memset(ot, 0, ocn * QB * sizeof(float));
-            size_t next = 0;
+            size_t next = 0, saved_keys = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
                 tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
                                args->scale, qt, st);
+                if (save && oc0 == 0) {
+                    memcpy(saved + saved_keys * QB, st, n * QB * sizeof(float));
+                    saved_keys += n;
+                }
                 /* online softmax over the tile, one lane per query row */
                 __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
                 for (size_t t = 1; t < n; t++) {
@@ -174,17 +193,34 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         }
         const __m256 lse0 = _mm256_load_ps(lse), lse1 = _mm256_load_ps(lse + 8);
         const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
-        size_t next = 0;
+        size_t next = 0, saved_keys = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
-                           args->scale, qt, st);
+            if (save) { /* pass 1's scores; sums stay in key_acc */
+                const float *sc = saved + saved_keys * QB;
+                for (size_t t = 0; t < tile.n; t++) {
+                    const size_t slot = saved_keys + t;
+                    const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(sc + t * QB), lse0));
+                    const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(sc + t * QB + 8), lse1));
+                    float *acc = key_acc + slot * 8;
+                    _mm256_store_ps(acc, _mm256_add_ps(_mm256_load_ps(acc), _mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1))));
+                    key_of_slot[slot] = tile.kept[t];
+                }
+                saved_keys += tile.n;
+                continue;
+            }
+            tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n,
+                           tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));
                 importance[tile.kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
             }
         }
+        if (save)
+            slots = saved_keys;
     }
+    for (size_t slot = 0; slot < slots; slot++)
+        importance[key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(key_acc + slot * 8));
 }
 
 void ptc_attention_avx2(const ptc_attention_args *args)

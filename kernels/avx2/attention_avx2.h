@@ -24,6 +24,7 @@ enum {
     KR = 6,                   /* keys per score micro-kernel */
     CR = 6,                   /* head-dim columns per P x V micro-kernel */
     TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    SAVED_KEYS = 512,         /* importance: scores of up to this many keys kept per block */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
 

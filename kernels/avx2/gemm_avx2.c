@@ -13,12 +13,14 @@
  * accessed), the accumulators are the same, so edge and full tiles compute every
  * element identically. C is read only when beta != 0.
  *
- * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
+ * Blocking, sized from the CPU's caches at run time (ptc_gemm_blocking: the
+ * shares below, measured on Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
  *   KC = 384: a B micro-panel is 384 x 16 floats = 24 KiB, kept in L1 while the
  *             A micro-panels (6 x 384 floats = 9 KiB each) stream from L2;
  *   MC = 120: the packed A block is 120 x 384 floats = 180 KiB of L2;
  *   NC = 3072: the packed B panel is 384 x 3072 floats = 4.5 MiB of L3.
- * Packing: op(A) = A by 8x8 register transposes (pack_a_6x_avx2), the rest by the
+ * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_6x_avx2,
+ * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
 #include "../x86/pack_8x8.h"
@@ -188,8 +190,9 @@ static void pack_a_6x_avx2(ptc_trans ta, const float *a, size_t lda, size_t i0, 
 static const ptc_gemm_desc gemm_6x16_avx2 = {
     .name = "6x16_avx2",
     .mr = MR, .nr = NR,
-    .kc = 384, .mc = 120, .nc = 3072,
+    .kc_l1_pct = 75, .mc_l2_pct = 18, .nc_max = 3072, /* Zen 4: KC 384, MC 120 */
     .pack_a = pack_a_6x_avx2,
+    .pack_b = pack_b_by_8x8,
     .ukernel = ptc_sgemm_ukernel_6x16_avx2,
 };
 
@@ -198,4 +201,12 @@ void ptc_sgemm_avx2(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, fl
                     float *c, size_t ldc)
 {
     ptc_gemm_drive(&gemm_6x16_avx2, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_avx2(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(&gemm_6x16_avx2, act == PTC_ACT_GELU ? ptc_gelu_fwd_avx2 : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
 }

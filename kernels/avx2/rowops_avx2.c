@@ -17,6 +17,7 @@
  *
  * Threading: single-threaded, no allocation.
  */
+#include "../fused_rows.h"
 #include "avx2.h"
 
 #include <immintrin.h>
@@ -341,4 +342,14 @@ void ptc_gelu_bwd_avx2(size_t n, const float *x, const float *dy, float *dx)
         _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(_mm256_maskload_ps(dy + i, m),
                                                      gelu_grad8(_mm256_maskload_ps(x + i, m))));
     }
+}
+
+/* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
+void ptc_residual_layernorm_avx2(size_t rows, size_t cols, const float *x, size_t ldx,
+                                  const float *res, size_t ldr, const float *gamma,
+                                  const float *beta, float eps, float *y, size_t ldy,
+                                  float *sum, size_t lds, float *mean, float *rstd)
+{
+    ptc_residual_layernorm_drive(ptc_layernorm_fwd_avx2, rows, cols, x, ldx, res, ldr, gamma,
+                                 beta, eps, y, ldy, sum, lds, mean, rstd);
 }

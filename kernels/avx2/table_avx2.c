@@ -20,6 +20,8 @@ const ptc_ops ptc_ops_avx2 = {
 
     /* gemm family */
     .sgemm = ptc_sgemm_avx2,
+    .linear = ptc_linear_avx2,
+    .residual_layernorm = ptc_residual_layernorm_avx2,
 
 
     /* attention family */

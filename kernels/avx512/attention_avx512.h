@@ -26,6 +26,7 @@ enum {
     KR = 12,                  /* keys per score micro-kernel (24 accumulators) */
     CR = 12,                  /* head-dim columns per P x V micro-kernel (24 accumulators) */
     TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    SAVED_KEYS = 512,         /* importance: scores of up to this many keys kept per block */
     DMAX = 192,               /* head-dim columns held in qt / ot at once */
 };
 

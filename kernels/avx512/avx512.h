@@ -23,6 +23,12 @@ void ptc_attention_backward_avx512(const ptc_attention_bwd_args *args);
 /* row ops family */
 void ptc_softmax_rows_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
                              const float *bias, float *y, size_t ldy);
+void ptc_linear_avx512(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                       const float *w, const float *bias, ptc_act act, float *y, size_t ldy);
+void ptc_residual_layernorm_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
+                                   const float *res, size_t ldr, const float *gamma, const float *beta,
+                                   float eps, float *y, size_t ldy, float *sum, size_t lds, float *mean,
+                                   float *rstd);
 void ptc_layernorm_fwd_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
                               const float *gamma, const float *beta, float eps,
                               float *y, size_t ldy, float *mean, float *rstd);

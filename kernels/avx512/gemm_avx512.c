@@ -22,19 +22,22 @@
  * the same instructions on the accumulators, so every element is computed the
  * same way. C is read only when beta != 0; masked-off lanes are never accessed.
  *
- * Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
+ * Blocking, sized from the CPU's caches at run time (ptc_gemm_blocking: the
+ * shares below, measured on Zen 4: 32 KiB L1d, 1 MiB L2 per core, shared L3):
  *   KC = 256:  a B micro-panel is 256 x 32 floats = 32 KiB (L1/L2 border), an A
  *              micro-panel 14 x 256 floats = 14 KiB, prefetched 8 k steps ahead
  *              from L2; the C tile is prefetched before the k loop.
  *              (KC 192/256/384 x MC 140/280/420 measured within noise here.)
  *   MC = 140:  the packed A block is 140 x 256 floats = 140 KiB of L2;
  *   NC = 3072: the packed B panel is 256 x 3072 floats = 3 MiB of L3.
- * Packing: op(A) = A by 8x8 register transposes (pack_a_14x_avx512), the rest by the
+ * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_14x_avx512,
+ * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
 #include "../x86/pack_8x8.h"
 #include "avx512.h"
 #include "../gemm_driver.h"
+#include "ptc/cpu.h"
 
 #include <immintrin.h>
 
@@ -47,10 +50,11 @@ enum { MR = 14, NR = 32 };
 /* X(i) for each of the 14 rows */
 #define PTC_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 
-/* c (m_eff x n_eff of a 14x32 tile, ldc) = alpha * A_panel(14 x kc) * B_panel(kc x 32) + beta * c */
-static void ptc_sgemm_ukernel_14x32_avx512(size_t kc, const float *restrict a,
-                                           const float *restrict b, float *c, size_t ldc,
-                                           size_t m_eff, size_t n_eff, float alpha, float beta)
+/* c (m_eff x n_eff of a 14x32 tile, ldc) = alpha * A_panel(14 x kc) * B_panel(kc x 32) + beta * c;
+ * the A micro-panel is prefetched `ahead` k steps before use. */
+static inline __attribute__((always_inline)) void
+ukernel_14x32(size_t kc, const float *restrict a, const float *restrict b, float *c, size_t ldc,
+              size_t m_eff, size_t n_eff, float alpha, float beta, const size_t ahead)
 {
 #define PTC_DECLARE(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps();
     PTC_ROWS(PTC_DECLARE)
@@ -79,11 +83,11 @@ static void ptc_sgemm_ukernel_14x32_avx512(size_t kc, const float *restrict a,
 
     size_t q = 0;
     for (; q + 4 <= kc; q += 4) {
-        /* the A micro-panel streams from L2: 4 k steps = 224 bytes, 8 steps ahead */
-        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
-        _mm_prefetch((const char *)(a + 8 * MR + 16), _MM_HINT_T0);
-        _mm_prefetch((const char *)(a + 8 * MR + 32), _MM_HINT_T0);
-        _mm_prefetch((const char *)(a + 8 * MR + 48), _MM_HINT_T0);
+        /* the A micro-panel streams from L2: 4 k steps = 224 bytes, `ahead` steps ahead */
+        _mm_prefetch((const char *)(a + ahead * MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + ahead * MR + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + ahead * MR + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + ahead * MR + 48), _MM_HINT_T0);
         PTC_K_STEP();
         PTC_K_STEP();
         PTC_K_STEP();
@@ -146,17 +150,46 @@ static void pack_a_14x_avx512(ptc_trans ta, const float *a, size_t lda, size_t i
     }
 }
 
-static const ptc_gemm_desc gemm_14x32_avx512 = {
-    .name = "14x32_avx512",
-    .mr = MR, .nr = NR,
-    .kc = 256, .mc = 140, .nc = 3072,
-    .pack_a = pack_a_14x_avx512,
-    .ukernel = ptc_sgemm_ukernel_14x32_avx512,
-};
+/* Split 512-bit FMA (Zen 4): a k step takes 14 cycles of FMA; 8 steps ahead
+ * covers an L2 hit. Two full-width units finish a step in 7: 16 steps ahead. */
+static void ukernel_14x32_split(size_t kc, const float *restrict a, const float *restrict b,
+                                float *c, size_t ldc, size_t m_eff, size_t n_eff, float alpha,
+                                float beta)
+{
+    ukernel_14x32(kc, a, b, c, ldc, m_eff, n_eff, alpha, beta, 8);
+}
+
+static void ukernel_14x32_full(size_t kc, const float *restrict a, const float *restrict b,
+                               float *c, size_t ldc, size_t m_eff, size_t n_eff, float alpha,
+                               float beta)
+{
+    ukernel_14x32(kc, a, b, c, ldc, m_eff, n_eff, alpha, beta, 16);
+}
+
+/* Blocking shares measured on Zen 4 (KC 256, MC 140 there); Intel server parts
+ * (48 KiB L1d, 2 MiB L2) get KC 384, MC 182 from the same shares. */
+#define GEMM_14X32_DESC(suffix, kernel)                                                  \
+    {                                                                                    \
+        .name = "14x32_avx512_" suffix, .mr = MR, .nr = NR,                              \
+        .kc_l1_pct = 100, .mc_l2_pct = 14, .nc_max = 3072,                               \
+        .pack_a = pack_a_14x_avx512, .pack_b = pack_b_by_8x8, .ukernel = kernel,         \
+    }
+static const ptc_gemm_desc gemm_14x32_split = GEMM_14X32_DESC("split", ukernel_14x32_split);
+static const ptc_gemm_desc gemm_14x32_full = GEMM_14X32_DESC("full", ukernel_14x32_full);
 
 void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc)
 {
-    ptc_gemm_drive(&gemm_14x32_avx512, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const ptc_gemm_desc *d =
+        ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full;
+    ptc_gemm_drive(d, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_avx512(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full, act == PTC_ACT_GELU ? ptc_gelu_fwd_avx512 : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
 }

@@ -18,6 +18,7 @@
  *
  * Threading: single-threaded, no allocation.
  */
+#include "../fused_rows.h"
 #include "avx512.h"
 
 #include <immintrin.h>
@@ -305,4 +306,14 @@ void ptc_gelu_bwd_avx512(size_t n, const float *x, const float *dy, float *dx)
         _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i),
                                                        gelu_grad16(_mm512_maskz_loadu_ps(m, x + i))));
     }
+}
+
+/* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
+void ptc_residual_layernorm_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
+                                  const float *res, size_t ldr, const float *gamma,
+                                  const float *beta, float eps, float *y, size_t ldy,
+                                  float *sum, size_t lds, float *mean, float *rstd)
+{
+    ptc_residual_layernorm_drive(ptc_layernorm_fwd_avx512, rows, cols, x, ldx, res, ldr, gamma,
+                                 beta, eps, y, ldy, sum, lds, mean, rstd);
 }

@@ -20,6 +20,8 @@ const ptc_ops ptc_ops_avx512 = {
 
     /* gemm family */
     .sgemm = ptc_sgemm_avx512,
+    .linear = ptc_linear_avx512,
+    .residual_layernorm = ptc_residual_layernorm_avx512,
 
 
     /* attention family */

@@ -13,7 +13,8 @@
  * tiles compute every element identically and C outside m_eff x n_eff is never
  * touched. C is read only when beta != 0.
  *
- * Blocking (typical Cortex-A/Neoverse: 64 KiB L1d, 1 MiB L2):
+ * Blocking, sized from the CPU's caches at run time (ptc_gemm_blocking); on a
+ * typical Cortex-A/Neoverse (64 KiB L1d, 1 MiB L2):
  *   KC = 256: a B micro-panel is 256 x 12 floats = 12 KiB (L1), an A micro-panel
  *             8 x 256 floats = 8 KiB;
  *   MC = 128: the packed A block is 128 x 256 floats = 128 KiB of L2;
@@ -114,7 +115,7 @@ static void ptc_sgemm_ukernel_8x12_neon(size_t kc, const float *restrict a,
 static const ptc_gemm_desc gemm_8x12_neon = {
     .name = "8x12_neon",
     .mr = MR, .nr = NR,
-    .kc = 256, .mc = 128, .nc = 3072,
+    .kc_l1_pct = 19, .mc_l2_pct = 13, .nc_max = 3072, /* 64 KiB L1d, 1 MiB L2: KC 256, MC 128 */
     .ukernel = ptc_sgemm_ukernel_8x12_neon,
 };
 
@@ -123,4 +124,12 @@ void ptc_sgemm_neon(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, fl
                     float *c, size_t ldc)
 {
     ptc_gemm_drive(&gemm_8x12_neon, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
+void ptc_linear_neon(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                      const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    ptc_gemm_drive_linear(&gemm_8x12_neon, act == PTC_ACT_GELU ? ptc_gelu_fwd_neon : NULL,
+                          rows, in, out, x, ldx, w, bias, y, ldy);
 }

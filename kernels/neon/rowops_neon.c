@@ -17,6 +17,7 @@
  *
  * Threading: single-threaded, no allocation.
  */
+#include "../fused_rows.h"
 #include "neon.h"
 
 #include <arm_neon.h>
@@ -280,4 +281,14 @@ void ptc_gelu_bwd_neon(size_t n, const float *x, const float *dy, float *dx)
         store_partial(dx + i, n - i,
                       vmulq_f32(load_partial(dy + i, n - i, 0.0f),
                                 gelu_grad4(load_partial(x + i, n - i, 0.0f))));
+}
+
+/* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
+void ptc_residual_layernorm_neon(size_t rows, size_t cols, const float *x, size_t ldx,
+                                  const float *res, size_t ldr, const float *gamma,
+                                  const float *beta, float eps, float *y, size_t ldy,
+                                  float *sum, size_t lds, float *mean, float *rstd)
+{
+    ptc_residual_layernorm_drive(ptc_layernorm_fwd_neon, rows, cols, x, ldx, res, ldr, gamma,
+                                 beta, eps, y, ldy, sum, lds, mean, rstd);
 }

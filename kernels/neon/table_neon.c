@@ -20,6 +20,8 @@ const ptc_ops ptc_ops_neon = {
 
     /* gemm family */
     .sgemm = ptc_sgemm_neon,
+    .linear = ptc_linear_neon,
+    .residual_layernorm = ptc_residual_layernorm_neon,
 
 
     /* attention family */

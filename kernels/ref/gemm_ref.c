@@ -25,3 +25,19 @@ void ptc_sgemm_ref(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k,
         }
     }
 }
+
+/* linear, unfused: the specification of the fused ISA versions (bias copied into
+ * every row, sgemm with beta 1, then gelu_fwd row by row) */
+void ptc_linear_ref(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
+                    const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
+{
+    if (bias)
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < out; c++)
+                y[r * ldy + c] = bias[c];
+    ptc_sgemm_ref(PTC_NO_TRANS, PTC_TRANS, rows, out, in, 1.0f, x, ldx, w, in,
+                  bias ? 1.0f : 0.0f, y, ldy);
+    if (act == PTC_ACT_GELU)
+        for (size_t r = 0; r < rows; r++)
+            ptc_gelu_fwd_ref(out, y + r * ldy, y + r * ldy);
+}

@@ -5,6 +5,7 @@
  * backward (biased variance, statistics accumulated in double), GELU in its erf
  * form, and libm's expf/erff/tanhf element-wise. Contracts: include/ptc/ops.h.
  */
+#include "../fused_rows.h"
 #include "ref.h"
 
 #include <math.h>
@@ -125,4 +126,14 @@ void ptc_vtanh_ref(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = tanhf(x[i]);
+}
+
+/* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
+void ptc_residual_layernorm_ref(size_t rows, size_t cols, const float *x, size_t ldx,
+                                  const float *res, size_t ldr, const float *gamma,
+                                  const float *beta, float eps, float *y, size_t ldy,
+                                  float *sum, size_t lds, float *mean, float *rstd)
+{
+    ptc_residual_layernorm_drive(ptc_layernorm_fwd_ref, rows, cols, x, ldx, res, ldr, gamma,
+                                 beta, eps, y, ldy, sum, lds, mean, rstd);
 }

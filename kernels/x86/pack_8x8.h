@@ -5,6 +5,8 @@
  * op(A) = A is stored by rows, an A micro-panel wants k-major columns of MR, so 8
  * k values are read from each of up to 8 rows, transposed in registers, and
  * stored as 8 panel rows. Reads exactly 8 floats of each of `rows` rows.
+ * op(B) = B^T (the encoder's x W^T) is the same problem with NR in place of MR:
+ * pack_b_by_8x8.
  */
 #ifndef PTC_KERNELS_X86_PACK_8X8_H
 #define PTC_KERNELS_X86_PACK_8X8_H
@@ -12,6 +14,8 @@
 #if !defined(__AVX2__)
 #error "pack_8x8.h needs AVX2 (-mavx2)"
 #endif
+
+#include "../gemm_driver.h"
 
 #include <immintrin.h>
 #include <stddef.h>
@@ -59,6 +63,32 @@ static inline void pack_8_columns(const float *src, size_t ld, size_t rows, floa
             _mm256_storeu_ps(dst + q * stride, x[q]);
         _mm_storeu_ps(dst + 7 * stride, _mm256_castps256_ps128(x[7]));
         _mm_storel_pi((__m64 *)(dst + 7 * stride + 4), _mm256_extractf128_ps(x[7], 1));
+    }
+}
+
+/* ptc_gemm_pack_b_fn for NR a multiple of 8: full panels of op(B) = B^T (B stored
+ * (n, k), a panel's columns contiguous in B) by 8x8 transposes; partial panels and
+ * op(B) = B (already contiguous along NR) use the generic packer. */
+static inline void pack_b_by_8x8(ptc_trans tb, const float *b, size_t ldb, size_t p0, size_t kc,
+                                 size_t j0, size_t nc, size_t nr, float *dst)
+{
+    if (tb != PTC_TRANS || nr % 8 != 0) {
+        ptc_gemm_pack_b_generic(tb, b, ldb, p0, kc, j0, nc, nr, dst);
+        return;
+    }
+    for (size_t jr = 0; jr < nc; jr += nr, dst += nr * kc) {
+        if (nc - jr < nr) {
+            ptc_gemm_pack_b_generic(tb, b, ldb, p0, kc, j0 + jr, nc - jr, nr, dst);
+            continue;
+        }
+        const float *src = b + (j0 + jr) * ldb + p0;
+        size_t q = 0;
+        for (; q + 8 <= kc; q += 8)
+            for (size_t r = 0; r < nr; r += 8)
+                pack_8_columns(src + r * ldb + q, ldb, 8, dst + q * nr + r, nr);
+        for (; q < kc; q++)
+            for (size_t r = 0; r < nr; r++)
+                dst[q * nr + r] = src[r * ldb + q];
     }
 }
 

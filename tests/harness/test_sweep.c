@@ -199,6 +199,44 @@ PTC_TEST(sweep_expansion_and_collapse)
     free(c);
 }
 
+/* --phase: training steps at encoder level only, in their own group (their
+ * baseline is the training baseline), "phase=train" in the id; inference ids
+ * do not change; the estimate of a step is three forwards. */
+PTC_TEST(sweep_phase_train)
+{
+    char err[300];
+    ptc_sweep_config *c = NULL;
+    size_t skipped;
+    const char *a1[] = {"--level", "kernel,encoder", "--variant", "BERT,PFC", "--lc", "7",
+                        "--phase", "infer,train", NULL};
+    long n = expand(a1, &c, &skipped, err, sizeof err);
+    /* kernel: BERT infer (PFC does not exist there, train skipped twice: BERT, PFC);
+     * encoder: BERT, PFC x infer, train */
+    ptc_check(ctx, n == 5 && skipped == 3, "phase expansion: %ld configurations, %zu skipped (want 5, 3): %s",
+              n, skipped, err);
+    const ptc_sweep_config *infer = NULL, *train = NULL;
+    for (long i = 0; i < n; i++) {
+        ptc_check(ctx, c[i].train == (strstr(c[i].id, ";phase=train") != NULL) &&
+                  c[i].train == (strstr(c[i].group, "phase=train") != NULL), "id/group: %s", c[i].id);
+        ptc_check(ctx, !c[i].train || c[i].level == PTC_LEVEL_ENCODER, "train at %s", c[i].id);
+        if (c[i].level == PTC_LEVEL_ENCODER && c[i].variant == PTC_VARIANT_BASELINE)
+            *(c[i].train ? &train : &infer) = &c[i];
+    }
+    if (ptc_check(ctx, infer && train, "both phases of the encoder baseline"))
+        ptc_check(ctx, train->est_flops == 3 * infer->est_flops && strcmp(train->group, infer->group) != 0,
+                  "train estimate %g vs infer %g; groups %s / %s", train->est_flops, infer->est_flops,
+                  train->group, infer->group);
+    free(c);
+    /* the default phase is infer, and its ids carry no phase */
+    const char *a2[] = {"--variant", "BERT", NULL};
+    n = expand(a2, &c, &skipped, err, sizeof err);
+    ptc_check(ctx, n == 1 && !c[0].train && !strstr(c[0].id, "phase"), "default phase: %s", n ? c[0].id : err);
+    free(c);
+    const char *a3[] = {"--phase", "learn", NULL};
+    ptc_sweep_opts o;
+    ptc_check(ctx, parse(&o, a3, err, sizeof err) != 0 && strstr(err, "--phase"), "bad phase: %s", err);
+}
+
 PTC_TEST(sweep_config_id_stable)
 {
     char err[300];

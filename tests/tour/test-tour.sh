@@ -5,8 +5,8 @@
 # that git does not ignore; ignored ones, such as build/, are not there) into a temporary
 # folder, builds it with `make -j2`, then reads the ```sh block under "## A tour" in the
 # clone's README.md and runs every command in it, in order, with the sizes made small
-# (shrink() below: bert-tiny instead of bert-base, 64 tokens, 2 repetitions, 1 epoch, a quick
-# calibration ...) and the
+# (shrink() below: bert-tiny instead of bert-base, 64 tokens, 2 repetitions, 1 epoch for the
+# experiment and 3 for the demo, a quick calibration ...) and the
 # placeholders filled in (<cpu> = the folder the tour's own sweep wrote, RUN_A RUN_B = that run
 # twice, model.safetensors = the repository's tiny checkpoint). The dataset download runs
 # against the local fixture server of tests/fetch/serve.sh (127.0.0.1 only; nothing is fetched
@@ -58,13 +58,15 @@ build/ptc info | grep -qE '^  avx2 +runs' || isa=ref
 cpu_dir="" run_dir=""
 # small sizes and filled-in placeholders, applied to each command just before it runs
 shrink() {
-    sed -E -e 's/--model bert-base/--model bert-tiny/' -e 's/--seq 512/--seq 64/' \
+    sed -E -e 's/--model bert-(base|mini)/--model bert-tiny/' -e 's/--seq 512/--seq 64/' \
+        -e 's/--phase train,infer$/--phase train,infer --reps 2 --min-time 0.005 --no-calibrate/' \
         -e "s/--isa avx2/--isa $isa/" -e 's/--lc 7/--lc 1/' \
         -e 's/--reps 9/--reps 2 --min-time 0.005 --no-calibrate/' \
         -e 's/--max-len 256/--max-len 32/' -e 's/--batch 16/--batch 4/' -e 's/--epochs 4 /--epochs 1 /' \
         -e "s#results/<cpu>/#$cpu_dir/#g" -e "s#RUN_A RUN_B#$run_dir $run_dir#" \
         -e 's#inspect model\.safetensors#inspect tests/data/tiny_bert/model.safetensors#' \
-        -e 's#^build/ptc calibrate$#build/ptc calibrate --quick#'
+        -e 's#^build/ptc calibrate$#build/ptc calibrate --quick#' \
+        -e 's#^(build/ptc train --data synthetic .*)--epochs 5 #\1--epochs 3 #'
 }
 # what each command must print (extended regex), by the command's start
 CHECKS=(
@@ -83,7 +85,9 @@ CHECKS=(
     "build/ptc experiment|rows"
     "build/ptc table --kind accuracy|PFC"
 )
-SKIP=("make bench-kernels|minutes of kernel benchmarking; its program is built, installed and run by the packaging test")
+SKIP=("make bench-kernels|minutes of kernel benchmarking; its program is built, installed and run by the packaging test"
+      "make bench-layouts|minutes of sgemm/attention benchmarking beside OpenBLAS and oneDNN"
+      "make bench-peers|PyTorch's encoder as a peer: minutes, and python3-torch")
 
 while IFS= read -r cmd; do
     cmd=${cmd#"${cmd%%[![:space:]]*}"}
@@ -132,12 +136,13 @@ while IFS= read -r cmd; do
             [ "$n" -gt 0 ] && ok "ptc plot rendered $n PNG(s) under plots/" || fail "ptc plot rendered no PNG under plots/" ;;
         "build/ptc train"*)
             acc=$(printf '%s\n' "$out" | sed -n 's/^epoch .* dev loss [0-9.]* acc \([0-9.]*\).*/\1/p' | tail -1)
-            awk -v a="${acc:-0}" 'BEGIN {exit !(a >= 0.9)}' && ok "demo: last dev accuracy $acc >= 0.9 (README: ~0.99)" ||
-                fail "demo: last dev accuracy ${acc:-none} < 0.9" ;;
+            awk -v a="${acc:-0}" 'BEGIN {exit !(a >= 0.85)}' &&
+                ok "demo: last dev accuracy $acc >= 0.85 after 3 epochs (README: ~0.99 after 5)" ||
+                fail "demo: last dev accuracy ${acc:-none} < 0.85 after 3 epochs" ;;
         "build/ptc eval"*)
             acc=$(printf '%s\n' "$out" | sed -n 's/^accuracy \([0-9.]*\).*/\1/p')
-            awk -v a="${acc:-0}" 'BEGIN {exit !(a >= 0.9)}' && ok "demo: test accuracy $acc >= 0.9" ||
-                fail "demo: test accuracy ${acc:-none} < 0.9"
+            awk -v a="${acc:-0}" 'BEGIN {exit !(a >= 0.85)}' && ok "demo: test accuracy $acc >= 0.85" ||
+                fail "demo: test accuracy ${acc:-none} < 0.85"
             # "L1 75.6 | L2 75.6 | L3 71.2 (pruned) | C": a pruned layer keeps fewer keys than L1
             line=$(printf '%s\n' "$out" | grep -A1 '^keys attended' | tail -1)
             if printf '%s\n' "$line" | awk -F' [|] ' '{split($1, a, " "); for (i = 2; i <= NF; i++)
