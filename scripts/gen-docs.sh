@@ -54,9 +54,10 @@ roff_escape() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
     echo "document classifiers."
     echo "Every command prints its options with \\fB\\-\\-help\\fR; the sections below are that output."
     echo ".SH COMMANDS"
-    # "  NAME ARGS        DESCRIPTION": the description starts in column 20
+    # "  NAME ARGS   DESCRIPTION": the description follows the first run of 2+ spaces
     printf '%s\n' "$commands" | roff_escape | awk '{
-        syn = substr($0, 3, 17); desc = substr($0, 20); sub(/ +$/, "", syn)
+        line = substr($0, 3); i = index(line, "  ")
+        syn = substr(line, 1, i - 1); desc = substr(line, i); sub(/^ +/, "", desc)
         n = split(syn, w, " "); head = "\\fBptc " w[1]; i = 2
         if (w[2] == "kernels") { head = head " kernels"; i = 3 }
         head = head "\\fR"

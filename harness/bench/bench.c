@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -269,15 +270,27 @@ static int write_text(const char *path, const char *text)
     return fclose(f) != 0 || bad ? -1 : 0;
 }
 
+/* In a forked child: die with the parent. A child outliving a killed `ptc bench`
+ * would hold the run folder's lock (flock is shared across fork) and make the
+ * --resume that follows fail as "in use". */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+}
+
 /* ---- quick calibration in a child -------------------------------------------------------- */
 
 static int calibrate_in_child(const char *path, int max_threads)
 {
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         char err[300];
         int threads[64], n = max_threads > 64 ? 64 : max_threads;
@@ -378,6 +391,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     fflush(NULL);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ptc bench: fork: %s\n", strerror(errno));
@@ -386,6 +400,7 @@ static int run_group_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *sub
         return 1;
     }
     if (pid == 0) {
+        die_with_parent(parent);
         signal(SIGINT, SIG_DFL);
         close(fds[0]);
         close(rs->rows_fd);

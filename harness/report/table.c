@@ -428,11 +428,12 @@ static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *c
                                  "memory_ratio,gflops";
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", spec);
-    const char *fields[PTC_TCOL_MAX];
+    const char *fields[PTC_TCOL_MAX + 1]; /* NULL-terminated: ptc_caption's skip list */
     size_t nf = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && nf < PTC_TCOL_MAX;
          tok = strtok_r(NULL, ",", &save))
         fields[nf++] = tok;
+    fields[nf] = NULL;
     if (nf == 0) {
         fprintf(stderr, "ptc table: --columns: no field named\n");
         return -1;

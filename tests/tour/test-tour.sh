@@ -58,7 +58,8 @@ build/ptc info | grep -qE '^  avx2 +runs' || isa=ref
 cpu_dir="" run_dir=""
 # small sizes and filled-in placeholders, applied to each command just before it runs
 shrink() {
-    sed -E -e 's/--model bert-base/--model bert-tiny/' -e 's/--seq 512/--seq 64/' \
+    sed -E -e 's/--model bert-(base|mini)/--model bert-tiny/' -e 's/--seq 512/--seq 64/' \
+        -e 's/--phase train,infer$/--phase train,infer --reps 2 --min-time 0.005 --no-calibrate/' \
         -e "s/--isa avx2/--isa $isa/" -e 's/--lc 7/--lc 1/' \
         -e 's/--reps 9/--reps 2 --min-time 0.005 --no-calibrate/' \
         -e 's/--max-len 256/--max-len 32/' -e 's/--batch 16/--batch 4/' -e 's/--epochs 4 /--epochs 1 /' \
@@ -84,7 +85,9 @@ CHECKS=(
     "build/ptc experiment|rows"
     "build/ptc table --kind accuracy|PFC"
 )
-SKIP=("make bench-kernels|minutes of kernel benchmarking; its program is built, installed and run by the packaging test")
+SKIP=("make bench-kernels|minutes of kernel benchmarking; its program is built, installed and run by the packaging test"
+      "make bench-layouts|minutes of sgemm/attention benchmarking beside OpenBLAS and oneDNN"
+      "make bench-peers|PyTorch's encoder as a peer: minutes, and python3-torch")
 
 while IFS= read -r cmd; do
     cmd=${cmd#"${cmd%%[![:space:]]*}"}
