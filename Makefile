@@ -218,7 +218,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 ifeq ($(FUZZING),1)
 # the SIMD kernels parse nothing: built without sanitizers (much faster to compile)
-$(BUILD)/obj/kernels/%.o: override CFLAGS := -O1 -g
+$(filter $(BUILD)/obj/kernels/%,$(LIB_OBJ)): override CFLAGS := -O1 -g -fPIC
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h $(HARNESS_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iharness $(CFLAGS) -fsanitize=fuzzer $< $(HARNESS_LIB_OBJ) $(LIB) $(PTC_LDLIBS) -o $@
