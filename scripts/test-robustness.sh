@@ -90,6 +90,9 @@ else
     robust_fail "calibrate --out <unwritable folder> fails before measuring" "$(printf '%s' "$calibrate_out" | head -2 | tr '\n' ' ')"
 fi
 if command -v valgrind >/dev/null; then
+    check "table --kind raw --columns reads no uninitialised memory (valgrind)" 0 valgrind -q \
+        --error-exitcode=9 "$NATIVE/ptc" table --kind raw --columns config_id,time_s.median \
+        tests/harness/data/rows_main.jsonl
     # each process (the forked group workers too) logs to its own file
     for out in /proc/self/ptc-results "$robust_tmp/vg"; do
         rm -f "$robust_tmp"/vg-*.log
