@@ -176,6 +176,12 @@ $(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
 $(BUILD)/obj/harness/bench/sweep_opts.o: $(BUILD)/gen/default_sweep.inc
 $(BUILD)/obj/harness/bench/sweep_opts.o: CPPFLAGS += -I$(BUILD)/gen
+# the paper's published tables (harness/report/paper_tables.json) as a C string
+$(BUILD)/gen/paper_tables.inc: harness/report/paper_tables.json
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
+$(BUILD)/obj/harness/report/paper_groups.o: $(BUILD)/gen/paper_tables.inc
+$(BUILD)/obj/harness/report/paper_groups.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
 $(BUILD)/obj/harness/%.o: CPPFLAGS += -Iharness -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 

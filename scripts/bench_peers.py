@@ -24,6 +24,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -41,6 +42,16 @@ def cpu_model():
 
 def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+
+
+def ptc_commit():
+    """the ptc tree the peer run was made from (rows cite it like ptc's own)"""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
 def torch_isa(torch):
@@ -114,6 +125,7 @@ def main():
     folder = os.path.join(args.out, slug(cpu), run)
     os.makedirs(folder, exist_ok=True)
     isa = torch_isa(torch)
+    commit = ptc_commit()
     path = os.path.join(folder, "rows.jsonl")
     with open(path, "a") as out:
         for seq in seqs:
@@ -136,6 +148,7 @@ def main():
                     "gflops": flops["total"] / stats["median"] / 1e9,
                     "peer": {"name": "pytorch", "version": torch.__version__,
                              "module": "nn.TransformerEncoder (post-LN, exact GELU)"},
+                    "commit": commit,
                     "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
                 out.write(json.dumps(row, separators=(",", ":")) + "\n")

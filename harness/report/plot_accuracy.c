@@ -100,8 +100,8 @@ static int run_gnuplot(const char *dir, const char *name)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static void finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                   int *failed)
+void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
+                     int *failed)
 {
     if (render) {
         const int rc = run_gnuplot(dir, name);
@@ -201,7 +201,7 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
             fprintf(gp, "\n");
         }
         if (ptc_plot_close(dat, gp))
-            finish(dir, "accuracy_vs_p", ext, render, written, failed);
+            ptc_plot_finish(dir, "accuracy_vs_p", ext, render, written, failed);
         else
             (*failed)++;
     }
@@ -238,7 +238,7 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
                     terminal, ext);
         }
         if (ptc_plot_close(dat, gp))
-            finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
+            ptc_plot_finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
         else
             (*failed)++;
     }

@@ -11,7 +11,10 @@ fixture_server_start() {
     here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     mkdir -p "$work/www"
     python3 "$here/make_fixtures.py" "$work/www" || return 1
-    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/www" >"$work/http.log" 2>&1 &
+    # truncate the log here, not in the background job's redirection: a restart must not read
+    # the previous server's port before the new job has started
+    : >"$work/http.log"
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/www" >>"$work/http.log" 2>&1 &
     FIXTURE_PID=$!
     local port="" i
     for i in $(seq 100); do
