@@ -1,5 +1,5 @@
 /*
- * harness/common/sys.c — mkdir -p, clock, git commit, FNV-1a (harness/common/sys.h).
+ * harness/common/sys.c — mkdir -p, path exists, clock, git commit, FNV-1a (harness/common/sys.h).
  */
 #include "common/sys.h"
 
@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+bool ptc_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
 
 int ptc_mkdir_p(const char *path)
 {
