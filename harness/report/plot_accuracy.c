@@ -9,15 +9,12 @@
  * Each plot writes NAME.gp and NAME.dat into the output folder and runs gnuplot
  * there (when rendering); skipped with a note when the rows lack the data.
  */
-#include "report/report.h"
+#include "report/plot.h"
 #include "learn/train.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 typedef struct {
     const json_t *first;
@@ -78,46 +75,15 @@ static size_t collect(const json_t **rows, size_t n, bool need_p, point *pts)
     return np;
 }
 
-static int run_gnuplot(const char *dir, const char *name)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(126);
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(126);
-        char script[512];
-        snprintf(script, sizeof script, "%s.gp", name);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
+/* Renders NAME.gp and counts it, as the other plots (harness/report/plot.h). */
 static void finish(const char *dir, const char *name, const char *ext, bool render, int *written,
                    int *failed)
 {
-    if (render) {
-        const int rc = run_gnuplot(dir, name);
-        if (rc == 127) {
-            printf("wrote %s/%s.gp, %s.dat (gnuplot not found)\n", dir, name, name);
-        } else if (rc != 0) {
-            fprintf(stderr, "ptc plot: gnuplot failed on %s/%s.gp (exit %d)\n", dir, name, rc);
-            (*failed)++;
-            return;
-        } else {
-            printf("wrote %s/%s.gp, %s.dat, %s.%s\n", dir, name, name, name, ext);
-        }
-    } else {
-        printf("wrote %s/%s.gp, %s.dat\n", dir, name, name);
-    }
-    (*written)++;
+    plot_ctx pc = {.dir = dir, .ext = ext, .render = render};
+    fflush(stdout);
+    plot_done(&pc, name);
+    *written += pc.written;
+    *failed += pc.failed;
 }
 
 void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
