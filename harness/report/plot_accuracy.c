@@ -86,11 +86,9 @@ static void finish(const char *dir, const char *name, const char *ext, bool rend
     *failed += pc.failed;
 }
 
-void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
-                       const json_t **rows, size_t n, int *written, int *skipped, int *failed)
+/* BERT's mean accuracy over its inference rows (the reference line); NAN when none. */
+static double bert_mean_accuracy(const json_t **rows, size_t n)
 {
-    point *pts = calloc(n + 1, sizeof *pts);
-    /* BERT's mean accuracy (the reference line) */
     double bert[64];
     size_t nb = 0;
     for (size_t i = 0; i < n && nb < 64; i++) {
@@ -103,8 +101,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
     double bm = NAN, bsd = 0;
     if (nb)
         mean_sd(bert, nb, &bm, &bsd);
+    return bm;
+}
 
-    /* accuracy vs p */
+/* accuracy_vs_p: one series per label, BERT's mean (bm) dashed. pts: scratch for n + 1. */
+static void plot_accuracy_vs_p(const char *dir, const char *terminal, const char *ext, bool render,
+                               const json_t **rows, size_t n, point *pts, double bm, int *written,
+                               int *skipped, int *failed)
+{
     size_t np = collect(rows, n, true, pts);
     size_t n_multi = 0;
     for (size_t i = 0; i < np; i++)
@@ -172,8 +176,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
             (*failed)++;
     }
 
-    /* accuracy vs speedup */
-    np = collect(rows, n, false, pts);
+}
+
+/* accuracy_vs_speedup: one labelled point per configuration. pts: scratch for n + 1. */
+static void plot_accuracy_vs_speedup(const char *dir, const char *terminal, const char *ext,
+                                     bool render, const json_t **rows, size_t n, point *pts,
+                                     int *written, int *skipped, int *failed)
+{
+    const size_t np = collect(rows, n, false, pts);
     if (np < 2) {
         printf("skipped accuracy_vs_speedup: fewer than two configurations with accuracy and speedup\n");
         (*skipped)++;
@@ -208,5 +218,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
         else
             (*failed)++;
     }
+}
+
+void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
+                       const json_t **rows, size_t n, int *written, int *skipped, int *failed)
+{
+    point *pts = calloc(n + 1, sizeof *pts);
+    const double bm = bert_mean_accuracy(rows, n);
+    plot_accuracy_vs_p(dir, terminal, ext, render, rows, n, pts, bm, written, skipped, failed);
+    plot_accuracy_vs_speedup(dir, terminal, ext, render, rows, n, pts, written, skipped, failed);
     free(pts);
 }
