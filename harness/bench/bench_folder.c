@@ -24,17 +24,6 @@ static const char build_flags[] = "unknown";
 
 /* ---- identity ---------------------------------------------------------------------- */
 
-static void load_averages(double v[3])
-{
-    v[0] = v[1] = v[2] = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf %lf %lf", &v[0], &v[1], &v[2]) != 3)
-            v[0] = v[1] = v[2] = -1;
-        fclose(f);
-    }
-}
-
 static void governor(char *out, size_t len)
 {
     snprintf(out, len, "unknown");
@@ -99,7 +88,7 @@ static json_t *context_json(const ptc_sweep_opts *o, const ptc_machine *m, const
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_object_set_new(c, "date", json_string(date));
     double load[3];
-    load_averages(load);
+    ptc_load_averages(load);
     json_t *la = json_array();
     for (int i = 0; i < 3; i++)
         json_array_append_new(la, json_real(load[i]));

@@ -129,16 +129,12 @@ static float *alloc_floats(size_t n, unsigned *seed)
     return p;
 }
 
+/* The 1-minute load average, -1 when unreadable. */
 static double load_average(void)
 {
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
+    double v[3];
+    ptc_load_averages(v);
+    return v[0];
 }
 
 /* ---- options -------------------------------------------------------------------- */
@@ -173,19 +169,13 @@ static const ptc_option kernel_rows[] = {
 static options parse_options(int argc, char **argv)
 {
     cli_options c = {0};
-    const ptc_opt_group groups[] = {{"kernel benchmark", kernel_rows, &c}};
-    const ptc_command_spec spec = {
-        .prog = "ptc bench kernels",
-        .usage = "ptc bench kernels [options]   (the program ptc-bench-kernels)",
-        .groups = groups,
-        .n_groups = 1,
-    };
-    ptc_opts_defaults(&spec);
-    const int rc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    const char *prog = "ptc bench kernels";
+    const int rc = ptc_opts_parse_group(prog, "ptc bench kernels [options]   (the program ptc-bench-kernels)",
+                                        "kernel benchmark", kernel_rows, &c, 0, argc, argv, 1, NULL);
     if (rc != 0)
         exit(rc == 1 ? 0 : rc);
     if (c.threads.n > MAX_THREAD_COUNTS) {
-        fprintf(stderr, "%s: --threads: at most %d counts\n", spec.prog, MAX_THREAD_COUNTS);
+        fprintf(stderr, "%s: --threads: at most %d counts\n", prog, MAX_THREAD_COUNTS);
         exit(2);
     }
     options o = {.quick = c.quick, .dedup = !c.no_dedup, .ref_full = c.ref_full,

@@ -86,18 +86,11 @@ static int print_load(const char *path, const ptc_checkpoint_info *info, const p
 int ptc_inspect_main(int argc, char **argv)
 {
     inspect_opts o = {0};
-    const ptc_opt_group groups[] = {{"inspect", inspect_rows, &o}};
-    const ptc_command_spec spec = {
-        .prog = "ptc inspect",
-        .usage = "ptc inspect [--isa NAME] CHECKPOINT.safetensors\n"
-                 "  config, tensors (dtype, shape, bytes), parameter count, what a load uses",
-        .groups = groups,
-        .n_groups = 1,
-        .max_args = 1,
-    };
-    ptc_opts_defaults(&spec);
     ptc_opt_seen seen;
-    const int prc = ptc_opts_parse(&spec, argc, argv, 1, &seen);
+    const int prc = ptc_opts_parse_group(
+        "ptc inspect", "ptc inspect [--isa NAME] CHECKPOINT.safetensors\n"
+                       "  config, tensors (dtype, shape, bytes), parameter count, what a load uses",
+        "inspect", inspect_rows, &o, 1, argc, argv, 1, &seen);
     if (prc != 0)
         return prc == 1 ? 0 : 2;
     if (seen.n_args != 1) {
@@ -106,7 +99,7 @@ int ptc_inspect_main(int argc, char **argv)
     }
     const ptc_ops *ops = ptc_opts_compute("ptc inspect", o.isa, 0);
     if (!ops)
-        return 2;
+        return 1;
     const char *path = seen.args[0];
     char err[512];
     ptc_checkpoint_info info;

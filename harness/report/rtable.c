@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "report/report.h"
+#include "common/rows.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -154,21 +155,11 @@ static void put_latex(FILE *out, const char *s)
     }
 }
 
+/* a CSV field (common/rows.h quoting); NULL: empty */
 static void put_csv(FILE *out, const char *s)
 {
-    if (!s)
-        return;
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
+    if (s)
+        ptc_csv_field(out, s);
 }
 
 static const char *cell_text(const ptc_tcell *c)
