@@ -421,6 +421,20 @@ static void emit_error(int fd, const ptc_bench_ctx *ctx, const ptc_sweep_config 
     emit(fd, row);
 }
 
+/* A group that cannot run: an error row (msg) for every configuration to write, and the
+ * group's buffers freed. Returns -1. */
+static int fail_group(int fd, const ptc_bench_ctx *ctx, const ptc_sweep_config *configs, size_t n,
+                      const bool *write, const char *msg, void *probes, void *w, void *case_of)
+{
+    for (size_t i = 0; i < n; i++)
+        if (write[i])
+            emit_error(fd, ctx, &configs[i], msg);
+    free(probes);
+    free(w);
+    free(case_of);
+    return -1;
+}
+
 /* ---- the group ---------------------------------------------------------------------------------- */
 
 int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *configs, size_t n,
@@ -433,13 +447,7 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     workload *w = calloc(n, sizeof *w);
     int *case_of = malloc(n * sizeof *case_of);
     if (!probes || !w || !case_of) {
-        for (size_t i = 0; i < n; i++)
-            if (write[i])
-                emit_error(out_fd, ctx, &configs[i], "out of memory");
-        free(probes);
-        free(w);
-        free(case_of);
-        return -1;
+        return fail_group(out_fd, ctx, configs, n, write, "out of memory", probes, w, case_of);
     }
     for (size_t i = 0; i < n; i++)
         probes[i] = probe_rss(ctx, &configs[i]);
@@ -452,13 +460,7 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     for (size_t i = 0; i < n; i++)
         layers = bench_layers_needed(&configs[i]) > layers ? bench_layers_needed(&configs[i]) : layers;
     if (layers > 0 && bench_model_init(&mw, &c0->model, layers, ctx->id.seed) != 0) {
-        for (size_t i = 0; i < n; i++)
-            if (write[i])
-                emit_error(out_fd, ctx, &configs[i], "out of memory for the weights");
-        free(probes);
-        free(w);
-        free(case_of);
-        return -1;
+        return fail_group(out_fd, ctx, configs, n, write, "out of memory for the weights", probes, w, case_of);
     }
     binding_info bind;
     bind_threads(c0->threads, ctx->bind, &bind);

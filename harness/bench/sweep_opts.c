@@ -260,18 +260,9 @@ const ptc_sweep_section *ptc_sweep_default_section(void)
 static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *key, const char *val,
                            char *err, size_t len)
 {
-    char what[48];
-    snprintf(what, sizeof what, "--%s", key);
-    int idx[PTC_SWEEP_MAX_LIST];
-    int n;
-    if (strcmp(key, "level") == 0) {
-        if ((n = parse_names(val, level_names, 3, idx, 3, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->level[i] = (ptc_level)idx[i];
-        s->n_level = DIM(n);
-    } else if (strcmp(key, "variant") == 0) {
+    if (strcmp(key, "variant") == 0) {
         char items[8][64];
+        int n;
         if ((n = ptc_split_list(val, ',', items, 8)) < 0)
             return ptc_opt_fail(err, len, "--variant: malformed list '%s' (at most 8 names)", val);
         for (int i = 0; i < n; i++) {
@@ -280,36 +271,45 @@ static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *
                 return ptc_opt_fail(err, len, "--variant: %s", sub);
         }
         s->n_variant = DIM(n);
-    } else if (strcmp(key, "rule") == 0) {
-        if ((n = parse_names(val, ptc_rule_names, 3, idx, 3, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->rule[i] = (ptc_prune_rule)idx[i];
-        s->n_rule = DIM(n);
-    } else if (strcmp(key, "pad") == 0) {
-        if ((n = parse_names(val, ptc_pad_names, 2, idx, 2, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->pad[i] = (ptc_pad_mode)idx[i];
-        s->n_pad = DIM(n);
-    } else if (strcmp(key, "project-kept") == 0) {
-        static const char *const onoff[] = {"off", "on"};
-        if ((n = parse_names(val, onoff, 2, idx, 2, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->project_kept[i] = idx[i] == 1;
-        s->n_project = DIM(n);
-    } else if (strcmp(key, "phase") == 0) {
-        static const char *const phases[] = {"infer", "train"};
-        if ((n = parse_names(val, phases, 2, idx, 2, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->train[i] = idx[i] == 1;
-        s->n_phase = DIM(n);
-    } else {
-        return 1;
+        return PTC_OK;
     }
-    return PTC_OK;
+    /* the others: names to an enum (stored as int) or to a bool (true for the second name) */
+    static const char *const onoff[] = {"off", "on"}, *const phases[] = {"infer", "train"};
+    static const struct {
+        const char *key;
+        const char *const *names;
+        int n_names;
+        bool is_bool;
+        size_t list, count;
+    } dims[] = {
+        {"level", level_names, 3, false, offsetof(ptc_sweep_section, level), offsetof(ptc_sweep_section, n_level)},
+        {"rule", ptc_rule_names, 3, false, offsetof(ptc_sweep_section, rule), offsetof(ptc_sweep_section, n_rule)},
+        {"pad", ptc_pad_names, 2, false, offsetof(ptc_sweep_section, pad), offsetof(ptc_sweep_section, n_pad)},
+        {"project-kept", onoff, 2, true, offsetof(ptc_sweep_section, project_kept), offsetof(ptc_sweep_section, n_project)},
+        {"phase", phases, 2, true, offsetof(ptc_sweep_section, train), offsetof(ptc_sweep_section, n_phase)},
+    };
+    _Static_assert(sizeof(ptc_level) == sizeof(int) && sizeof(ptc_prune_rule) == sizeof(int) &&
+                   sizeof(ptc_pad_mode) == sizeof(int), "enum dimensions are stored as int");
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        if (strcmp(key, dims[k].key) != 0)
+            continue;
+        char what[48];
+        snprintf(what, sizeof what, "--%s", key);
+        int idx[PTC_SWEEP_MAX_LIST];
+        const int n = parse_names(val, dims[k].names, dims[k].n_names, idx, dims[k].n_names, what, err, len);
+        if (n < 0)
+            return PTC_EINVAL;
+        char *list = (char *)s + dims[k].list;
+        for (int i = 0; i < n; i++) {
+            if (dims[k].is_bool)
+                ((bool *)list)[i] = idx[i] == 1;
+            else
+                ((int *)list)[i] = idx[i];
+        }
+        *(int *)((char *)s + dims[k].count) = DIM(n);
+        return PTC_OK;
+    }
+    return 1;
 }
 
 /* A sweep dimension given by numbers (p, lc, m, threads, seq, batch), models or ISAs

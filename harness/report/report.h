@@ -72,6 +72,9 @@ __attribute__((format(printf, 2, 3))) void ptc_rtable_note(ptc_rtable *t, const 
  * row, one line per row, no preamble; notes to `notes_out`), latex (booktabs table
  * with \caption, notes as % comments). */
 void ptc_rtable_render(const ptc_rtable *t, ptc_fmt f, FILE *out, FILE *notes_out);
+/* Renders the table into out_path (NULL: stdout), notes to stderr. 0, or 1 after a
+ * message "prog: cannot write PATH" / "prog: error writing PATH". */
+int ptc_rtable_write(const ptc_rtable *t, ptc_fmt f, const char *out_path, const char *prog);
 
 /* ---- cell helpers: each fills (r, c) from a row; missing data -> n/a ------------------- */
 /* a ratio with 3 decimals ("0.877"), CSV exact */

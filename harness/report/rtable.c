@@ -281,6 +281,21 @@ void ptc_rtable_render(const ptc_rtable *t, ptc_fmt f, FILE *out, FILE *notes_ou
     }
 }
 
+int ptc_rtable_write(const ptc_rtable *t, ptc_fmt f, const char *out_path, const char *prog)
+{
+    FILE *out = stdout;
+    if (out_path && !(out = fopen(out_path, "w"))) {
+        fprintf(stderr, "%s: cannot write %s\n", prog, out_path);
+        return 1;
+    }
+    ptc_rtable_render(t, f, out, stderr);
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "%s: error writing %s\n", prog, out_path);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- cells ----------------------------------------------------------------------------------- */
 
 static char *exact(double x, char *buf, size_t len)
