@@ -173,13 +173,14 @@ static int col_speedup(ptc_rtable *t)
 }
 
 /* The common head of a table kind: the key fields (machine, build, then configuration;
- * the primaries first, the hidden ones left out), the rows sorted by them (`ascending`:
+ * the primary last, the hidden ones left out), the rows sorted by them (`ascending`:
  * a key sorted ascending, may be NULL), the title, the caption and the key columns.
  * Returns the number of keys. */
 static size_t table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *const *hidden,
-                         const char *const *primaries, const char *ascending, const char *title,
+                         const char *primary, const char *ascending, const char *title,
                          const char **keys)
 {
+    const char *const primaries[] = {primary, NULL};
     const size_t nk = key_fields(rows, n, hidden, primaries, keys);
     sort_rows(rows, n, keys, nk, ascending);
     snprintf(t->title, sizeof t->title, "%s", title);
@@ -192,9 +193,8 @@ static size_t table_head(ptc_rtable *t, const json_t **rows, size_t n, const cha
 
 static int build_table3(ptc_rtable *t, const json_t **rows, size_t n)
 {
-    static const char *const primaries[] = {"label", NULL};
     const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, implied_by_label, primaries, NULL,
+    const size_t nk = table_head(t, rows, n, implied_by_label, "label", NULL,
                                  "Variants against BERT (cf. paper Table 3)", keys);
     ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
@@ -236,9 +236,8 @@ static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
         fprintf(stderr, "ptc table: --kind p: no selected row has a threshold p (pruning rows)\n");
         return -1;
     }
-    static const char *const primaries[] = {"p", NULL};
     const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, implied_by_label, primaries, NULL,
+    const size_t nk = table_head(t, rows, n, implied_by_label, "p", NULL,
                                  "Threshold sweep (cf. paper Table 4)", keys);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
@@ -267,10 +266,9 @@ static int build_lc(ptc_rtable *t, const json_t **rows, size_t *pn)
         fprintf(stderr, "ptc table: --kind lc: no selected row has a combining layer lc\n");
         return -1;
     }
-    static const char *const primaries[] = {"lc", NULL};
     static const char *const hidden[] = {"label", NULL};
     const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, hidden, primaries, "lc",
+    const size_t nk = table_head(t, rows, n, hidden, "lc", "lc",
                                  "Combining layer (cf. paper Table 5)", keys);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
@@ -307,9 +305,8 @@ static const json_t *find_ref(const json_t **rows, size_t n, const json_t *row)
 
 static int build_isa(ptc_rtable *t, const json_t **rows, size_t n)
 {
-    static const char *const primaries[] = {"isa", NULL};
     const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, implied_by_label, primaries, NULL,
+    const size_t nk = table_head(t, rows, n, implied_by_label, "isa", NULL,
                                  "Per-ISA comparison", keys);
     double unit;
     time_column(t, rows, n, &unit);
