@@ -178,6 +178,12 @@ $(BUILD)/gen/default_sweep.inc: harness/bench/default.sweep
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
 $(BUILD)/obj/harness/bench/sweep_opts.o: $(BUILD)/gen/default_sweep.inc
 $(BUILD)/obj/harness/bench/sweep_opts.o: CPPFLAGS += -I$(BUILD)/gen
+# the paper's published tables (harness/report/paper_tables.json) as a C string
+$(BUILD)/gen/paper_tables.inc: harness/report/paper_tables.json
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $< > $@
+$(BUILD)/obj/harness/report/paper_groups.o: $(BUILD)/gen/paper_tables.inc
+$(BUILD)/obj/harness/report/paper_groups.o: CPPFLAGS += -I$(BUILD)/gen
 # results record how they were built
 $(BUILD)/obj/harness/%.o: CPPFLAGS += -Iharness -DPTC_BUILD_FLAGS='"$(strip $(CFLAGS))"'
 
@@ -214,7 +220,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 ifeq ($(FUZZING),1)
 # the SIMD kernels parse nothing: built without sanitizers (much faster to compile)
-$(BUILD)/obj/kernels/%.o: override CFLAGS := -O1 -g
+$(filter $(BUILD)/obj/kernels/%,$(LIB_OBJ)): override CFLAGS := -O1 -g -fPIC
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_util.h $(HARNESS_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iharness $(CFLAGS) -fsanitize=fuzzer $< $(HARNESS_LIB_OBJ) $(LIB) $(PTC_LDLIBS) -o $@

@@ -6,7 +6,7 @@
  */
 #include "fuzz_util.h"
 
-#include "report/rows_read.h"
+#include "common/rows_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

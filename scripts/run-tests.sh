@@ -186,6 +186,8 @@ check "PTC_ISA=nosuch is refused" 1 env PTC_ISA=nosuch "$NATIVE/ptc" info
 check "unknown command is refused" 2 "$NATIVE/ptc" frobnicate
 check "ptc inspect reads a transformers-style checkpoint" 0 "$NATIVE/ptc" inspect tests/data/tiny_bert/model.safetensors
 check "ptc inspect refuses a missing file" 1 "$NATIVE/ptc" inspect /nonexistent/model.safetensors
+check "ptc experiment: kills + --resume lose and duplicate no run (tests/scripts/experiment_kill.sh)" 0 \
+    bash tests/scripts/experiment_kill.sh "$NATIVE/ptc"
 if command -v qemu-x86_64-static >/dev/null; then
     check_output "no AVX2 (qemu -cpu Nehalem): ref chosen" '^chosen: +ref$' \
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info

@@ -45,13 +45,8 @@ void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
                 const float *x, size_t ldx, const float *w, const float *b,
                 float *y, size_t ldy)
 {
-    if (rows == 0)
-        return;
-    if (b)
-        for (size_t r = 0; r < rows; r++)
-            memcpy(y + r * ldy, b, out * sizeof(float));
-    ops->sgemm(PTC_NO_TRANS, PTC_TRANS, rows, out, in, 1.0f, x, ldx, w, in,
-               b ? 1.0f : 0.0f, y, ldy);
+    /* the bias enters in the GEMM's first store of each tile (ops->linear) */
+    ops->linear(rows, in, out, x, ldx, w, b, PTC_ACT_NONE, y, ldy);
 }
 
 double ptc_stats_flops_total(const ptc_layer_stats *s)

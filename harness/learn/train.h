@@ -103,6 +103,7 @@ typedef struct ptc_experiment_opts {
     ptc_opt_list seeds, p_sweep, lc_sweep, m_sweep;
     ptc_opt_names variants;
     const char *work;
+    int checkpoints;   /* 0 keep, 1 remove (after the run's rows are written) */
     const char *shard;   /* --shard I/N (harness/cluster/shard.h) */
     size_t shards;       /* --shards N, with JOB_COMPLETION_INDEX */
     bool dry_run;
@@ -170,6 +171,23 @@ typedef struct ptc_eval_result {
 int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,
                  ptc_eval_result *r, char *err, size_t err_len);
 void ptc_eval_result_free(ptc_eval_result *r);
+
+/* ---- accuracy rows (harness/learn/accuracy_row.c) ---------------------------------------- */
+typedef struct ptc_accuracy_row_in {
+    json_t *ev;                 /* eval JSON (ptc.eval/1) of the test split */
+    json_t *runj, *sum;         /* run.json and summary.json of the training, or NULL */
+    const char *run, *label, *config_id, *model, *cpu, *timestamp, *predictions; /* NULL: derived */
+    bool infer_only;            /* the variant was applied at inference (sweep "inference") */
+} ptc_accuracy_row_in;
+/* The ptc.row/1 row of phase train or infer (new JSON object). */
+json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer);
+/* speedup {median}, flops_ratio, memory_ratio, rss_ratio of row against base (same phase) */
+void ptc_accuracy_row_ratios(json_t *row, json_t *base);
+/* Appends a row (or a JSON array of rows) to the rows file at path, one line each
+ * (common/rows.h ptc_row_line), in one write, fsync'd; 0 or -1 with a message. */
+int ptc_accuracy_rows_append(const char *path, json_t *rows, char *err, size_t err_len);
+/* number at a dotted path of o ("time_s.median"), NaN when absent */
+double ptc_json_num(json_t *o, const char *path);
 
 /* peak resident set of this process, bytes */
 size_t ptc_peak_rss(void);

@@ -32,6 +32,7 @@
 #include "report/plot.h"
 #include "common/sys.h"
 #include "learn/train.h" /* ptc_plot_accuracy (harness/report/plot_accuracy.c) */
+#include "report/paper.h" /* ptc_plot_paper (harness/report/plot_paper.c) */
 
 #include <errno.h>
 #include <math.h>
@@ -505,6 +506,9 @@ int ptc_plot_main(int argc, char **argv)
     plot_roofline(&pc, rows, set.n);
     ptc_plot_accuracy(pc.dir, pc.terminal, pc.ext, pc.render, rows, set.n, &pc.written, &pc.skipped,
                       &pc.failed);
+    ptc_paper_resolve_paths(&set);
+    ptc_plot_paper(pc.dir, pc.terminal, pc.ext, pc.render, rows, set.n, &pc.written, &pc.skipped,
+                   &pc.failed);
     if (pc.failed)
         rc = 1;
     else if (pc.written == 0) {

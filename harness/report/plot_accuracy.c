@@ -75,17 +75,6 @@ static size_t collect(const json_t **rows, size_t n, bool need_p, point *pts)
     return np;
 }
 
-/* Renders NAME.gp and counts it, as the other plots (harness/report/plot.h). */
-static void finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                   int *failed)
-{
-    plot_ctx pc = {.dir = dir, .ext = ext, .render = render};
-    fflush(stdout);
-    plot_done(&pc, name);
-    *written += pc.written;
-    *failed += pc.failed;
-}
-
 /* BERT's mean accuracy over its inference rows (the reference line); NAN when none. */
 static double bert_mean_accuracy(const json_t **rows, size_t n)
 {
@@ -171,7 +160,7 @@ static void plot_accuracy_vs_p(const char *dir, const char *terminal, const char
             fprintf(gp, "\n");
         }
         if (ptc_plot_close(dat, gp))
-            finish(dir, "accuracy_vs_p", ext, render, written, failed);
+            ptc_plot_finish(dir, "accuracy_vs_p", ext, render, written, failed);
         else
             (*failed)++;
     }
@@ -214,7 +203,7 @@ static void plot_accuracy_vs_speedup(const char *dir, const char *terminal, cons
                     terminal, ext);
         }
         if (ptc_plot_close(dat, gp))
-            finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
+            ptc_plot_finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
         else
             (*failed)++;
     }

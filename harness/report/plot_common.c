@@ -391,3 +391,13 @@ void plot_finish(plot_ctx *pc, plot_job *j)
     free(j->rows);
 }
 
+/* report.h: plot_done for plots that keep their own counters (plot_accuracy.c, plot_paper.c). */
+void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
+                     int *failed)
+{
+    plot_ctx pc = {.dir = dir, .ext = ext, .render = render};
+    fflush(stdout);
+    plot_done(&pc, name);
+    *written += pc.written;
+    *failed += pc.failed;
+}

@@ -22,15 +22,18 @@
  */
 #include "report/report.h"
 #include "learn/train.h" /* ptc_table_build_accuracy (harness/report/table_accuracy.c) */
+#include "report/paper.h"  /* the paper's kinds (harness/report/table_paper.c) */
 
 #include <math.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY } kind_t;
+typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY,
+               KIND_PAPER /* table2 table4 table5 table6 tests: harness/report/table_paper.c */ } kind_t;
 
-static const char *const kind_names_list[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy", NULL};
+static const char *const kind_names_list[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy",
+                                              "table2", "table4", "table5", "table6", "tests", NULL};
 
 /* dims shown through the label ("PFC L7" says variant, rule and L_c) */
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
@@ -477,14 +480,16 @@ static int build_raw(ptc_rtable *t, const json_t **rows, size_t n, const char *c
 /* ---- main ---------------------------------------------------------------------------------------- */
 
 typedef struct {
-    int kind; /* kind_t */
+    int kind; /* kind_t, or KIND_PAPER + i for the paper's kinds */
     ptc_fmt fmt;
+    bool paper;
     const char *out_path, *columns;
 } table_opts;
 
 #define T(field) offsetof(table_opts, field)
 static const ptc_option table_rows[] = {
-    {"kind", PTC_OPT_CHOICE, T(kind), "KIND", "table3 seq p lc isa raw accuracy (auto: from what varies)", "auto", .choices = kind_names_list},
+    {"kind", PTC_OPT_CHOICE, T(kind), "KIND", "table3 seq p lc isa raw accuracy table2 table4 table5 table6 tests (auto: from what varies)", "auto", .choices = kind_names_list},
+    {"paper", PTC_OPT_FLAG, T(paper), NULL, "table2/4/5: the paper's published numbers beside ours"},
     {"format", PTC_OPT_CUSTOM, T(fmt), "FMT", "md csv latex", "md", .set = ptc_report_set_format},
     {"columns", PTC_OPT_STR, T(columns), "A,B,...", "the fields of --kind raw"},
     {"out", PTC_OPT_STR, T(out_path), "FILE", "write the table there (stdout)"},
@@ -507,7 +512,7 @@ int ptc_table_main(int argc, char **argv)
     const json_t **rows = NULL;
     const char **paths = cli.seen.args;
     const size_t npaths = cli.seen.n_args;
-    kind_t kind = (kind_t)to.kind;
+    kind_t kind = to.kind < KIND_PAPER ? (kind_t)to.kind : KIND_PAPER;
     const ptc_fmt fmt = to.fmt;
     const char *out_path = to.out_path, *columns = to.columns;
     if (rc != 0) {
@@ -516,6 +521,7 @@ int ptc_table_main(int argc, char **argv)
     }
     if ((rc = ptc_report_load_all(&set, paths, npaths, &cli.lo, &cli.filters, &rows)) != 0)
         goto done;
+    ptc_paper_resolve_paths(&set);
     size_t n = set.n;
     if (kind == KIND_AUTO) {
         kind = ptc_dim_varies(rows, n, "label") ? KIND_TABLE3
@@ -547,6 +553,9 @@ int ptc_table_main(int argc, char **argv)
         break;
     case KIND_ACCURACY:
         built = ptc_table_build_accuracy(&t, rows, n);
+        break;
+    case KIND_PAPER:
+        built = ptc_table_build_paper(&t, rows, n, kind_names_list[to.kind], to.paper);
         break;
     }
     if (built != 0) {

@@ -1,0 +1,85 @@
+/*
+ * harness/report/paper.h — the accuracy rows of `ptc experiment` / `ptc eval --rows`
+ * gathered per configuration for the paper's tables and plots (issue 12):
+ *
+ *   paper_groups.c  groups (dataset, label, p, L_c, m, sweep) over seeds, with per-seed
+ *                   accuracy, macro-F1, speed and memory ratios against the BERT run of
+ *                   the same dataset and seed (the same experiment run when there is
+ *                   one), the statistics of harness/report/stats.h (intervals over
+ *                   seeds, exact McNemar per seed and the paired bootstrap against BERT
+ *                   from the per-document predictions files), and the paper's
+ *                   published numbers (harness/report/paper_tables.json, embedded).
+ *   table_paper.c   `ptc table --kind table2|table4|table5|table6|tests [--paper]`.
+ *   plot_paper.c    the plots of Tables 4, 5, 6 and accuracy vs speedup.
+ *
+ * A row's "predictions" path is relative to its rows file (ptc_paper_resolve_paths
+ * makes it absolute). Pure functions of the rows and those files.
+ */
+#ifndef PTC_HARNESS_PAPER_H
+#define PTC_HARNESS_PAPER_H
+
+#include "report/report.h"
+#include "report/stats.h"
+
+#define PAPER_MAX_SEEDS 32
+
+typedef struct pgroup {
+    const json_t *first;            /* an inference row of the group */
+    char dataset[32], label[40], sweep[16];
+    char trained[16];               /* sweep "inference": the checkpoint's variant */
+    double p;                       /* NAN when the variant does not prune */
+    long lc, m;                     /* -1 when it does not combine */
+    long layers;
+    size_t n;                       /* seeds */
+    double seed[PAPER_MAX_SEEDS];
+    const json_t *infer[PAPER_MAX_SEEDS], *train[PAPER_MAX_SEEDS]; /* train may be NULL */
+    const json_t *base_infer[PAPER_MAX_SEEDS], *base_train[PAPER_MAX_SEEDS]; /* BERT's, or NULL */
+    /* computed by ptc_paper_compute */
+    ptc_summary acc, f1;            /* in %, over seeds */
+    ptc_summary sp_infer, sp_train; /* speedup vs BERT: geometric mean and interval */
+    ptc_summary mem_train, mem_infer; /* train arena ratio, inference activations ratio */
+    bool tested;                    /* predictions of it and BERT paired for >= 1 seed */
+    ptc_boot boot;                  /* accuracy difference vs BERT, in % */
+    size_t n_tested;
+    double mcnemar[PAPER_MAX_SEEDS];
+    double paper_acc, paper_bert;   /* NAN when the paper has no such number */
+    double paper_mem, paper_speedup;
+} pgroup;
+
+typedef struct pgroups {
+    pgroup *g;
+    size_t n;
+} pgroups;
+
+/* Rewrites relative "predictions" paths of the rows to paths from the current folder;
+ * a row without one gets predictions/<config>-s<seed>.tsv beside its rows file when
+ * that exists (<config> the fourth part of its config_id: rows written before
+ * predictions were recorded, whose run folder had that name). */
+void ptc_paper_resolve_paths(ptc_rowset *set);
+/* Groups the accuracy rows (inference rows with an accuracy; the train row of the
+ * same run and config_id beside each); sorted by dataset (paper order), variant
+ * family, p descending, L_c, m. 0, or -1 (no message) when there is none. */
+int ptc_paper_group(const json_t **rows, size_t n, pgroups *out);
+/* Statistics and the paper's numbers of every group. */
+void ptc_paper_compute(pgroups *gs);
+void ptc_paper_free(pgroups *gs);
+/* the BERT group of a dataset (sweep "train"), or NULL */
+const pgroup *ptc_paper_bert(const pgroups *gs, const char *dataset);
+/* "confirmed" / "not confirmed" / "within noise" / "" (no claim of the paper) */
+const char *ptc_paper_verdict(const pgroup *g);
+/* the paper's source line (its citation) */
+const char *ptc_paper_source(void);
+/* the paper's Table 5 and Table 6 entries: rows i of "table5" (lc, accuracy,
+ * memory, speedup); false past the end */
+bool ptc_paper_table5_row(size_t i, long *lc, double *acc, double *mem, double *speedup);
+/* paper's claim of Table 6 (best m) */
+long ptc_paper_best_m(void);
+
+/* `ptc table --kind table2|table4|table5|table6|tests` (table_paper.c) */
+int ptc_table_build_paper(ptc_rtable *t, const json_t **rows, size_t n, const char *kind, bool paper);
+
+/* the plots of the paper's tables into dir (plot_paper.c); counters as plot.c keeps them */
+void ptc_plot_paper(const char *dir, const char *terminal, const char *ext, bool render,
+                    const json_t **rows, size_t n, int *written, int *skipped, int *failed);
+
+#endif /* PTC_HARNESS_PAPER_H */

@@ -1,0 +1,152 @@
+/*
+ * tests/harness/test_eval_sweep.c — variants applied at inference by `ptc eval`
+ * and `ptc predict` on a checkpoint trained as BERT (issue 12 item 1).
+ *
+ *   eval_inference_sweep   --variant PF --p 0.9,0.7 gives two points whose kept
+ *                          keys per step are all positive (the old count printed
+ *                          a total then zeros), equal to the query rows in layer 1
+ *                          and 2, fewer at p 0.7 than at 0.9 in the last layer; the
+ *                          baseline point keeps every key in every step; --rows
+ *                          gets one row per point with its predictions file (one
+ *                          line per test document)
+ *   eval_inference_refused C/PFC on a checkpoint without combining tensors, a p
+ *                          outside (0, 1], --lc with PF: one-line errors, nothing run
+ *   predict_variant        predict --variant PF --p 0.5 runs (and a sweep is refused)
+ */
+#include "../ptc_test.h"
+#include "harness_util.h"
+#include "learn/train.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <math.h>
+#include <string.h>
+
+#define TINY_MODEL "--model", "bert-tiny", "--hidden", "32", "--heads", "2", "--ffn", "64"
+#define SYNTH "--data", "synthetic", "--synthetic-train", "256", "--synthetic-dev", "64", \
+              "--synthetic-test", "128", "--max-len", "128"
+
+/* trains a 4-layer baseline for one epoch into dir; false on failure */
+static bool train_baseline(ptc_test_ctx *ctx, const char *dir)
+{
+    char buf[8192];
+    ptc_test_rm_rf(dir);
+    char *argv[] = {"train", SYNTH, TINY_MODEL, "--layers", "4", "--epochs", "1", "--out",
+                    (char *)dir, "--threads", "1", "--quiet", NULL};
+    const int rc = ptc_test_run_captured(ptc_train_main, argv, buf, sizeof buf);
+    return ptc_check(ctx, rc == 0, "train: rc %d: %s", rc, buf);
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+PTC_TEST(eval_inference_sweep)
+{
+    char dir[512], json[600], rows[600], pred[600], buf[8192];
+    ptc_test_tmp_dir(dir, sizeof dir, "sweep");
+    if (!train_baseline(ctx, dir))
+        return;
+    snprintf(json, sizeof json, "%s/sweep.json", dir);
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    snprintf(pred, sizeof pred, "%s/pred.tsv", dir);
+    char *argv[] = {"eval", "--run", dir, "--variant", "PF", "--p", "0.9,0.7", "--json", json,
+                    "--rows", rows, "--predictions", pred, "--threads", "1", NULL};
+    int rc = ptc_test_run_io(ptc_eval_main, argv, NULL, 0, buf, sizeof buf);
+    if (!ptc_check(ctx, rc == 0, "eval sweep: rc %d: %s", rc, buf))
+        return;
+    json_t *all = json_load_file(json, 0, NULL);
+    ptc_check(ctx, json_is_array(all) && json_array_size(all) == 2, "sweep JSON: 2 points");
+    double last[2] = {0, 0};
+    for (size_t k = 0; k < json_array_size(all) && k < 2; k++) {
+        json_t *pt = json_array_get(all, k), *keys = json_object_get(pt, "keys_mean"),
+               *toks = json_object_get(pt, "tokens_mean");
+        ptc_check(ctx, json_array_size(keys) == 4, "point %zu: %zu steps", k, json_array_size(keys));
+        for (size_t s = 0; s < json_array_size(keys); s++)
+            ptc_check(ctx, json_number_value(json_array_get(keys, s)) > 1.0,
+                      "point %zu step %zu: %.2f keys attended", k, s,
+                      json_number_value(json_array_get(keys, s)));
+        for (size_t s = 0; s < 2 && s < json_array_size(keys); s++)
+            ptc_check(ctx, fabs(json_number_value(json_array_get(keys, s)) -
+                                json_number_value(json_array_get(toks, s))) < 1e-9,
+                      "point %zu step %zu: keys = query rows before pruning", k, s);
+        last[k] = json_number_value(json_array_get(keys, 3));
+        ptc_check(ctx, last[k] < json_number_value(json_array_get(keys, 0)),
+                  "point %zu: the last layer attends fewer keys than the first", k);
+        const char *p = json_string_value(json_object_get(pt, "predictions"));
+        ptc_check(ctx, p && count_lines(p) == 129, "point %zu: predictions file %s", k, p ? p : "-");
+    }
+    ptc_check(ctx, last[1] < last[0], "p 0.7 keeps fewer keys (%.2f) than p 0.9 (%.2f)", last[1], last[0]);
+    json_decref(all);
+    ptc_check(ctx, count_lines(rows) == 2, "rows: %zu lines", count_lines(rows));
+    /* the baseline point keeps every key in every step */
+    char *a2[] = {"eval", "--run", dir, "--json", json, "--threads", "1", NULL};
+    rc = ptc_test_run_io(ptc_eval_main, a2, NULL, 0, buf, sizeof buf);
+    json_t *b = json_load_file(json, 0, NULL);
+    json_t *keys = json_object_get(b, "keys_mean"), *toks = json_object_get(b, "tokens_mean");
+    ptc_check(ctx, rc == 0 && json_array_size(keys) == 4, "baseline eval: rc %d", rc);
+    for (size_t s = 0; s < json_array_size(keys); s++)
+        ptc_check(ctx, fabs(json_number_value(json_array_get(keys, s)) -
+                            json_number_value(json_array_get(toks, 0))) < 1e-9,
+                  "baseline step %zu: %.2f keys, %.2f tokens", s,
+                  json_number_value(json_array_get(keys, s)), json_number_value(json_array_get(toks, 0)));
+    json_decref(b);
+    ptc_test_rm_rf(dir);
+}
+
+PTC_TEST(eval_inference_refused)
+{
+    char dir[512], rows[600], buf[8192];
+    ptc_test_tmp_dir(dir, sizeof dir, "refused");
+    if (!train_baseline(ctx, dir))
+        return;
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    static const char *const cases[][4] = {
+        {"--variant", "PFC", "combining", NULL},
+        {"--variant", "C", "combining", NULL},
+        {"--p", "0.9,1.5", "(0, 1]", NULL},
+        {"--lc", "2", "--lc", NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char *argv[] = {"eval", "--run", dir, "--variant", "PF", (char *)cases[k][0],
+                        (char *)cases[k][1], "--rows", rows, "--threads", "1", NULL};
+        const int rc = ptc_test_run_io(ptc_eval_main, argv, NULL, 0, buf, sizeof buf);
+        ptc_check(ctx, rc != 0 && strstr(buf, cases[k][2]) && strchr(buf, '\n') == buf + strlen(buf) - 1,
+                  "%s %s: rc %d: '%s'", cases[k][0], cases[k][1], rc, buf);
+    }
+    ptc_check(ctx, count_lines(rows) == 0, "a refused sweep wrote rows");
+    ptc_test_rm_rf(dir);
+}
+
+PTC_TEST(predict_variant)
+{
+    char dir[512], in[600], outp[600], buf[8192];
+    ptc_test_tmp_dir(dir, sizeof dir, "predict-variant");
+    if (!train_baseline(ctx, dir))
+        return;
+    snprintf(in, sizeof in, "%s/in.tsv", dir);
+    snprintf(outp, sizeof outp, "%s/out.tsv", dir);
+    FILE *f = fopen(in, "w");
+    fputs("filler1 core2x0 filler7 filler3 filler9\ncore0x1 filler3\n", f);
+    fclose(f);
+    char *a1[] = {"predict", "--run", dir, "--input", in, "--output", outp, "--variant", "PF",
+                  "--p", "0.5", NULL};
+    int rc = ptc_test_run_captured(ptc_predict_main, a1, buf, sizeof buf);
+    ptc_check(ctx, rc == 0 && count_lines(outp) == 3, "predict PF: rc %d: '%s'", rc, buf);
+    char *a2[] = {"predict", "--run", dir, "--input", in, "--output", outp, "--variant", "PF",
+                  "--p", "0.5,0.7", NULL};
+    rc = ptc_test_run_captured(ptc_predict_main, a2, buf, sizeof buf);
+    ptc_check(ctx, rc != 0 && strstr(buf, "point"), "predict sweep refused: rc %d: '%s'", rc, buf);
+    char *a3[] = {"predict", "--run", dir, "--input", in, "--variant", "C", NULL};
+    rc = ptc_test_run_captured(ptc_predict_main, a3, buf, sizeof buf);
+    ptc_check(ctx, rc != 0 && strstr(buf, "combining"), "predict C refused: rc %d: '%s'", rc, buf);
+    ptc_test_rm_rf(dir);
+}
