@@ -234,6 +234,7 @@ static int make_run_folder(bench_run *r)
         fprintf(stderr, "ptc bench: %s\n", err);
         return 1;
     }
+    bench_lock_fd = r->lock_fd;
     if (r->shard.count && ptc_shard_record(r->run_dir, &r->shard, "bench", r->shard_name, ctx->id.cpu,
                                            r->plan.n_mine, "running") != 0)
         fprintf(stderr, "ptc bench: cannot write %s/shard.json: %s\n", r->run_dir, strerror(errno));
@@ -303,6 +304,7 @@ int ptc_bench_main(int argc, char **argv)
     if (r.shard.count && r.lock_fd >= 0)
         ptc_shard_record(r.run_dir, &r.shard, "bench", r.shard_name, r.ctx.id.cpu, r.plan.n_mine,
                          rc == 0 ? "done" : rc == 130 ? "stopped" : "failed");
+    bench_lock_fd = -1;
     ptc_run_unlock(r.lock_fd);
     bench_plan_free(&r.plan);
     ptc_calibration_free(&r.ctx.cal);

@@ -21,15 +21,19 @@
 #include <unistd.h>
 
 volatile sig_atomic_t bench_interrupted;
+int bench_lock_fd = -1;
 
-/* In a forked child: die with the parent. A child outliving a killed `ptc bench`
- * would hold the run folder's lock (flock is shared across fork) and make the
- * --resume that follows fail as "in use". */
+/* In a forked child: die with the parent, and let go of the run folder's lock (flock is
+ * shared across fork; only the parent writes rows). A child still holding it after a
+ * killed `ptc bench` (even the milliseconds its own SIGKILL takes to land) would make
+ * the --resume that follows fail as "in use". */
 static void die_with_parent(pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
+    if (bench_lock_fd >= 0)
+        close(bench_lock_fd);
 }
 
 

@@ -19,6 +19,9 @@
 /* Set by the SIGINT/SIGTERM handler of ptc_bench_main; the loop over groups kills the
  * running child and stops (exit 130). */
 extern volatile sig_atomic_t bench_interrupted;
+/* The run folder's lock (harness/cluster/lock.h) while ptc_bench_main holds it, else -1;
+ * forked children close their copy. */
+extern int bench_lock_fd;
 
 /* The configurations of a run and what is left of them. */
 typedef struct bench_plan {
