@@ -90,7 +90,9 @@ $(LIB_OBJ): $(BUILD)/lib.flags
 # learn/ (train, eval, predict, experiment), cluster/ (shards, run-folder lock, merge,
 # status, Slurm job arrays). Headers are included as "bench/sweep.h".
 HARNESS_DIRS := harness harness/common harness/bench harness/report harness/learn harness/cluster
-HARNESS_C := $(filter-out harness/bench/bench_kernels.c,$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
+# the kernel benchmark (its own program, with OpenBLAS): bench_kernels.c and bench_kernels_rows.c
+BENCH_KERNELS_C := harness/bench/bench_kernels.c harness/bench/bench_kernels_rows.c
+HARNESS_C := $(filter-out $(BENCH_KERNELS_C),$(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.c)))
 HARNESS_CXX := $(foreach d,$(HARNESS_DIRS),$(wildcard $(d)/*.cc))
 ifeq ($(WITH_BENCHMARK),0)
   HARNESS_CXX :=
@@ -102,7 +104,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/obj/tests/harness/%.o: CPPFLAGS += -Iharness
 # harness tests link the harness (without the program mains) and the test runner
 HARNESS_TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c)) $(BUILD)/obj/tests/ptc_test.o
-HARNESS_LIB_OBJ := $(filter-out $(BUILD)/obj/harness/main.o $(BUILD)/obj/harness/bench/bench_kernels.o,$(HARNESS_OBJ))
+HARNESS_LIB_OBJ := $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ))
 
 PTC_LDLIBS := $(LDLIBS)
 ifeq ($(WITH_HWLOC),1)
@@ -164,7 +166,7 @@ $(HARNESS_TESTS): $(HARNESS_TEST_OBJ) $(HARNESS_LIB_OBJ) $(LIB)
 # ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
 BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
 ifeq ($(WITH_BENCHMARK),1)
-$(BENCH_KERNELS): $(BUILD)/obj/harness/bench/bench_kernels.o $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
+$(BENCH_KERNELS): $(BENCH_KERNELS_C:%.c=$(BUILD)/obj/%.o) $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas
 else
 $(BENCH_KERNELS):

@@ -8,7 +8,7 @@
  *   ptc bench [...]     the sweep runner (harness/bench/bench.h)
  *   ptc calibrate       peak FMA and bandwidth (harness/bench/calibrate.h)
  *   ptc table / plot / compare   tables, plots and comparisons of result rows (report.h)
- *   ptc inspect CKPT    a safetensors checkpoint (model/inspect.c)
+ *   ptc inspect CKPT    a safetensors checkpoint (harness/report/inspect.c)
  *   ptc train / eval / predict / experiment   accuracy on documents (harness/learn/train.h)
  *   ptc merge / status / slurm   shards on a cluster (harness/cluster/cluster.h)
  *
@@ -19,6 +19,7 @@
 #include "bench/calibrate.h"
 #include "cluster/cluster.h"
 #include "common/machine.h"
+#include "report/inspect.h"
 #include "report/report.h"
 #include "learn/train.h"
 #include "ptc/model.h"

@@ -7,7 +7,7 @@
 #   completion           each command's options table (harness/common/options.h): with
 #                        PTC_OPTIONS_TSV=1 its --help prints the rows, with the values of
 #                        variant, rule, pad, model and ISA options; for a command without a
-#                        table (info, inspect), the --options its --help names; "kernels" after
+#                        table (info), the --options its --help names; "kernels" after
 #                        bench; anything else completes file names
 #   ptc-bench-kernels    from `BUILD/ptc-bench-kernels --help` when it was built
 # So neither can drift from the program: `make install` regenerates both (the Makefile rule

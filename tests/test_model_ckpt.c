@@ -311,38 +311,48 @@ PTC_TEST(model_ckpt_corrupt)
     rmdir(dir);
 }
 
-/* `ptc inspect`: the fixture prints its config, tensors and what a load would
- * miss or ignore (stdout captured); unreadable files give exit status 1. */
-PTC_TEST(model_inspect)
+/* What a checkpoint holds (the library part of `ptc inspect`; the command's output is
+ * tested in tests/harness/test_report.c): the fixture's config, its tensors with dtype
+ * and shape, and what a load into its model misses or ignores; an unreadable file is
+ * refused with a reason. */
+PTC_TEST(model_checkpoint_info)
 {
-    char path[512], out[] = "/tmp/ptc-inspect-XXXXXX";
+    char path[512], err[512];
     snprintf(path, sizeof path, "%s/tiny_bert/model.safetensors", data_dir());
-    const int fd = mkstemp(out);
-    if (!ptc_check(ctx, fd >= 0, "mkstemp"))
+    ptc_checkpoint_info info;
+    if (!ptc_check(ctx, ptc_checkpoint_read_info(path, &info, err, sizeof err) == PTC_OK,
+                   "read_info: %s", err))
         return;
-    fflush(stdout);
-    const int saved = dup(1);
-    dup2(fd, 1);
-    char *args[] = {"inspect", path, NULL};
-    const int rc = ptc_inspect_main(2, args);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    close(fd);
-    size_t size = 0;
-    char *text = read_all(out, &size);
-    unlink(out);
-    if (text)
-        text[size] = '\0';
-    ptc_check(ctx, rc == 0 && text && strstr(text, "hidden 8") && strstr(text, "n_classes 3") &&
-                   strstr(text, "bert.pooler.dense.weight") && strstr(text, "I64") &&
-                   strstr(text, "missing (initialised): 2") && strstr(text, "classifier.weight") &&
-                   strstr(text, "ignored: 3"),
-              "inspect output:\n%s", text ? text : "(none)");
-    free(text);
-    char *bad[] = {"inspect", "/nonexistent.safetensors", NULL};
-    fprintf(stderr, "(expected error below)\n");
-    ptc_check(ctx, ptc_inspect_main(2, bad) == 1, "unreadable file: exit 1");
-    char *usage[] = {"inspect", NULL};
-    ptc_check(ctx, ptc_inspect_main(1, usage) == 2, "usage: exit 2");
+    ptc_check(ctx, info.cfg.hidden == 8 && info.cfg.n_classes == 3 && !info.rep.config_from_metadata,
+              "config: hidden %zu, n_classes %zu", (size_t)info.cfg.hidden, (size_t)info.cfg.n_classes);
+    bool pooler = false, i64 = false;
+    uint64_t elements = 0;
+    for (size_t i = 0; i < info.n_tensors; i++) {
+        const ptc_checkpoint_tensor *t = &info.tensors[i];
+        pooler |= strcmp(t->name, "bert.pooler.dense.weight") == 0 && t->ndim == 2 && t->shape[0] == 8 &&
+                  t->shape[1] == 8;
+        i64 |= strcmp(t->dtype, "I64") == 0;
+        uint64_t count = 1;
+        for (size_t k = 0; k < t->ndim; k++)
+            count *= t->shape[k];
+        elements += count;
+    }
+    ptc_check(ctx, info.n_tensors > 0 && pooler && i64 && elements == info.elements &&
+                   info.header_bytes > 0 && info.file_size > info.header_bytes,
+              "tensors: %zu, pooler %d, I64 %d, elements %llu of %llu", info.n_tensors, pooler, i64,
+              (unsigned long long)elements, (unsigned long long)info.elements);
+    ptc_model m;
+    ptc_load_report rep = info.rep;
+    if (ptc_check(ctx, ptc_model_init(&m, &info.cfg, ctx->ref, 0, err, sizeof err) == PTC_OK,
+                  "init: %s", err)) {
+        ptc_check(ctx, ptc_model_load_tensors(&m, path, &rep, err, sizeof err) == PTC_OK &&
+                       rep.n_missing == 2 && rep.n_ignored == 3,
+                  "load: missing %zu, ignored %zu (%s)", rep.n_missing, rep.n_ignored, err);
+        ptc_model_free(&m);
+    }
+    ptc_checkpoint_info_free(&info);
+    ptc_check(ctx, info.tensors == NULL && info.n_tensors == 0, "freed info is zeroed");
+    ptc_check(ctx, ptc_checkpoint_read_info("/nonexistent.safetensors", &info, err, sizeof err) ==
+                           PTC_EINVAL && strstr(err, "nonexistent"),
+              "unreadable file refused: %s", err);
 }

@@ -27,6 +27,7 @@
  *   Benchmark's own JSON, for its compare.py). Exit 0 ok, 1 failure, 2 bad usage.
  */
 #define _GNU_SOURCE
+#include "bench/bench_kernels.h"
 #include "bench/gbench.h"
 #include "common/machine.h"
 #include "common/options.h"
@@ -52,65 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_THREAD_COUNTS 8
-#define MAX_CASES 256
-#define MAX_NOTES 64
-#define ATTN_D 64
-
-typedef struct options {
-    bool quick, dedup, ref_full, openblas, gbench_console;
-    const char *isa;  /* NULL: every supported table */
-    const char *out;
-    int threads[MAX_THREAD_COUNTS];
-    int n_threads;
-    double min_time_s;
-    int reps;
-    double case_budget_s; /* a slow case gets fewer repetitions to stay within this */
-} options;
-
-typedef struct sgemm_shape { size_t m, n, k; } sgemm_shape;
-
 static const sgemm_shape sgemm_shapes[] = {{512, 768, 768}, {512, 3072, 768}, {512, 768, 3072}};
 static const size_t attention_lengths[] = {128, 256, 512, 1024, 2048, 4096};
-
-/* Inputs shared by every case, sized for the largest shape. */
-typedef struct buffers {
-    float *a, *b, *c;           /* sgemm: A (M, K), B (K, N), C (M, N) */
-    float *q, *k, *v, *o, *lse; /* attention: (n, d) each, lse (n) */
-} buffers;
-
-typedef enum { OP_SGEMM, OP_ATTENTION } op_kind;
-
-/* One timed case (the gbench user pointer). */
-typedef struct bench_case {
-    op_kind op;
-    const char *impl;     /* table name, or "openblas" */
-    const ptc_ops *ops;   /* NULL for openblas */
-    int threads;
-    size_t m, n, k;       /* sgemm */
-    size_t seq;           /* attention: n queries = n keys */
-    const buffers *buf;
-    double flops;
-    char shape[48];
-    int gbench_index;
-} bench_case;
-
-static struct {
-    char *items[MAX_NOTES];
-    int count;
-} notes;
-
-static void add_note(const char *fmt, ...)
-{
-    if (notes.count >= MAX_NOTES)
-        return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    notes.items[notes.count++] = strdup(line);
-}
 
 /* ---- the timed work ----------------------------------------------------------- */
 
@@ -185,16 +129,12 @@ static float *alloc_floats(size_t n, unsigned *seed)
     return p;
 }
 
+/* The 1-minute load average, -1 when unreadable. */
 static double load_average(void)
 {
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
+    double v[3];
+    ptc_load_averages(v);
+    return v[0];
 }
 
 /* ---- options -------------------------------------------------------------------- */
@@ -229,19 +169,13 @@ static const ptc_option kernel_rows[] = {
 static options parse_options(int argc, char **argv)
 {
     cli_options c = {0};
-    const ptc_opt_group groups[] = {{"kernel benchmark", kernel_rows, &c}};
-    const ptc_command_spec spec = {
-        .prog = "ptc bench kernels",
-        .usage = "ptc bench kernels [options]   (the program ptc-bench-kernels)",
-        .groups = groups,
-        .n_groups = 1,
-    };
-    ptc_opts_defaults(&spec);
-    const int rc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    const char *prog = "ptc bench kernels";
+    const int rc = ptc_opts_parse_group(prog, "ptc bench kernels [options]   (the program ptc-bench-kernels)",
+                                        "kernel benchmark", kernel_rows, &c, 0, argc, argv, 1, NULL);
     if (rc != 0)
         exit(rc == 1 ? 0 : rc);
     if (c.threads.n > MAX_THREAD_COUNTS) {
-        fprintf(stderr, "%s: --threads: at most %d counts\n", spec.prog, MAX_THREAD_COUNTS);
+        fprintf(stderr, "%s: --threads: at most %d counts\n", prog, MAX_THREAD_COUNTS);
         exit(2);
     }
     options o = {.quick = c.quick, .dedup = !c.no_dedup, .ref_full = c.ref_full,
@@ -260,34 +194,6 @@ static options parse_options(int argc, char **argv)
 }
 
 /* ---- the benchmark --------------------------------------------------------------- */
-
-typedef struct peaks {
-    const char *isa[4];      /* ISAs with a peak figure */
-    int n_isa;
-    double gflops[4][MAX_THREAD_COUNTS];
-    const char *best;        /* widest, used for ref and OpenBLAS */
-    double triad_gbps[MAX_THREAD_COUNTS];
-} peaks;
-
-static double peak_for(const peaks *pk, const options *o, const char *isa, int threads,
-                       const char **used)
-{
-    int t = 0;
-    while (t < o->n_threads && o->threads[t] != threads)
-        t++;
-    for (int i = 0; i < pk->n_isa; i++)
-        if (strcmp(pk->isa[i], isa) == 0) {
-            *used = pk->isa[i];
-            return pk->gflops[i][t];
-        }
-    for (int i = 0; i < pk->n_isa; i++)
-        if (pk->best && strcmp(pk->isa[i], pk->best) == 0) {
-            *used = pk->isa[i];
-            return pk->gflops[i][t];
-        }
-    *used = "none";
-    return 0;
-}
 
 typedef struct run_info {
     const options *opt;
@@ -310,193 +216,6 @@ static void on_case_done(const ptc_gbench_stats *s, void *user)
 static const void *op_pointer(const ptc_ops *ops, op_kind op)
 {
     return op == OP_SGEMM ? (const void *)ops->sgemm : (const void *)ops->attention;
-}
-
-/* ---- result files: bench_kernels.json, .csv (common/rows.h) and .md ---------------- */
-
-typedef struct run_context {
-    const options *opt;
-    const peaks *pk;
-    const ptc_ops *const *tables;
-    size_t n_tables;
-    const char *cpu, *slug, *features, *commit, *date, *flags, *peer;
-    double load_start, load_end, elapsed;
-} run_context;
-
-static json_t *context_json(const run_context *r)
-{
-    const options *opt = r->opt;
-    json_t *c = json_object();
-    json_object_set_new(c, "cpu", json_string(r->cpu));
-    json_object_set_new(c, "cpu_slug", json_string(r->slug));
-    json_object_set_new(c, "cpu_features", json_string(r->features));
-    json_object_set_new(c, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-    json_t *t = json_array();
-    for (size_t i = 0; i < r->n_tables; i++)
-        json_array_append_new(t, json_string(r->tables[i]->name));
-    json_object_set_new(c, "tables", t);
-    json_object_set_new(c, "compiler", json_string("gcc " __VERSION__));
-    json_object_set_new(c, "flags", json_string(r->flags));
-    json_object_set_new(c, "peer", json_string(opt->openblas ? r->peer : "none"));
-    json_object_set_new(c, "git_commit", json_string(r->commit));
-    json_object_set_new(c, "date", json_string(r->date));
-    json_object_set_new(c, "quick", json_boolean(opt->quick));
-    json_object_set_new(c, "repetitions", json_integer(opt->reps));
-    json_object_set_new(c, "min_time_s", json_real(opt->min_time_s));
-    json_object_set_new(c, "load_average_start", json_real(r->load_start));
-    json_object_set_new(c, "load_average_end", json_real(r->load_end));
-    json_object_set_new(c, "elapsed_s", json_real(r->elapsed));
-    json_t *peak = json_object();
-    for (int i = 0; i < r->pk->n_isa; i++) {
-        json_t *by = json_object();
-        for (int k = 0; k < opt->n_threads; k++) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", opt->threads[k]);
-            json_object_set_new(by, key, json_real(r->pk->gflops[i][k]));
-        }
-        json_object_set_new(peak, r->pk->isa[i], by);
-    }
-    json_object_set_new(c, "peak_fma_gflops", peak);
-    json_t *triad = json_object();
-    for (int k = 0; k < opt->n_threads; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "%d", opt->threads[k]);
-        json_object_set_new(triad, key, json_real(r->pk->triad_gbps[k]));
-    }
-    json_object_set_new(c, "triad_gbps", triad);
-    json_t *nt = json_array();
-    for (int i = 0; i < notes.count; i++)
-        json_array_append_new(nt, json_string(notes.items[i]));
-    json_object_set_new(c, "notes", nt);
-    return c;
-}
-
-/* One case's row: the fields of the CSV columns, then the raw repetitions. */
-static json_t *case_row(const run_context *r, const bench_case *bc, const ptc_gbench_stats *s)
-{
-    const char *peak_isa;
-    const double peak = peak_for(r->pk, r->opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
-    json_t *o = json_object();
-    json_object_set_new(o, "cpu", json_string(r->cpu));
-    json_object_set_new(o, "impl", json_string(bc->impl));
-    /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
-    json_object_set_new(o, "isa", json_string(bc->ops ? bc->impl : "openblas-dispatch"));
-    json_object_set_new(o, "op", json_string(bc->op == OP_SGEMM ? "sgemm" : "attention"));
-    json_object_set_new(o, "threads", json_integer(bc->threads));
-    json_object_set_new(o, "shape", json_string(bc->shape));
-    const bool gemm = bc->op == OP_SGEMM;
-    json_object_set_new(o, "m", gemm ? json_integer((json_int_t)bc->m) : json_null());
-    json_object_set_new(o, "n", gemm ? json_integer((json_int_t)bc->n) : json_null());
-    json_object_set_new(o, "k", gemm ? json_integer((json_int_t)bc->k) : json_null());
-    json_object_set_new(o, "seq", gemm ? json_null() : json_integer((json_int_t)bc->seq));
-    json_object_set_new(o, "d", gemm ? json_null() : json_integer(ATTN_D));
-    json_object_set_new(o, "flops_per_iter", json_real(bc->flops));
-    json_object_set_new(o, "gflops_median", json_real(s->gflops_median));
-    json_object_set_new(o, "gflops_min", json_real(s->gflops_min));
-    json_object_set_new(o, "gflops_max", json_real(s->gflops_max));
-    json_object_set_new(o, "time_median_s", json_real(s->median_s));
-    json_object_set_new(o, "time_mean_s", json_real(s->mean_s));
-    json_object_set_new(o, "time_stddev_s", json_real(s->stddev_s));
-    json_object_set_new(o, "time_min_s", json_real(s->min_s));
-    json_object_set_new(o, "time_max_s", json_real(s->max_s));
-    json_object_set_new(o, "cv", json_real(s->cv));
-    json_object_set_new(o, "n_reps", json_integer(s->n));
-    json_t *reps = json_array(), *iters = json_array();
-    for (int i = 0; i < s->n; i++) {
-        json_array_append_new(reps, json_real(s->rep_s[i]));
-        json_array_append_new(iters, json_integer((json_int_t)s->rep_iterations[i]));
-    }
-    json_object_set_new(o, "rep_s", reps);
-    json_object_set_new(o, "rep_iterations", iters);
-    json_object_set_new(o, "peak_isa", json_string(peak_isa));
-    json_object_set_new(o, "peak_gflops", json_real(peak));
-    json_object_set_new(o, "pct_peak", json_real(peak > 0 && !s->error ? 100 * s->gflops_median / peak : 0));
-    json_object_set_new(o, "error", json_string(s->error_message));
-    return o;
-}
-
-static const char *const csv_columns[] = {
-    "cpu", "impl", "isa", "op", "threads", "shape", "m", "n", "k", "seq", "d", "flops_per_iter",
-    "gflops_median", "gflops_min", "gflops_max", "time_median_s", "time_mean_s", "time_stddev_s",
-    "cv", "n_reps", "peak_isa", "peak_gflops", "pct_peak", "error"};
-
-static void write_markdown(FILE *fm, const run_context *r, const json_t *rows)
-{
-    const options *opt = r->opt;
-    fprintf(fm, "# ptc kernel benchmark\n\n%s (%s), %s, commit `%s`, %d repetitions of >= %g s%s.\n\n",
-            r->cpu, r->features, r->date, r->commit, opt->reps, opt->min_time_s,
-            opt->quick ? " (quick)" : "");
-    fprintf(fm, "| impl | op | threads | shape | GFLOP/s (median) | %% of peak | min..max | CV | n |\n");
-    fprintf(fm, "|---|---|---:|---|---:|---:|---|---:|---:|\n");
-    size_t i;
-    json_t *o;
-    json_array_foreach(rows, i, o) {
-#define S(k) json_string_value(json_object_get(o, k))
-#define D(k) json_number_value(json_object_get(o, k))
-        const int n = (int)json_integer_value(json_object_get(o, "n_reps"));
-        const int threads = (int)json_integer_value(json_object_get(o, "threads"));
-        if (S("error")[0] || n == 0)
-            fprintf(fm, "| %s | %s | %d | %s | — | — | %s | — | 0 |\n", S("impl"), S("op"), threads,
-                    S("shape"), S("error"));
-        else
-            fprintf(fm, "| %s | %s | %d | %s | %.2f | %.1f%% | %.2f..%.2f | %.1f%% | %d |\n", S("impl"),
-                    S("op"), threads, S("shape"), D("gflops_median"), D("pct_peak"), D("gflops_min"),
-                    D("gflops_max"), 100 * D("cv"), n);
-#undef S
-#undef D
-    }
-    fprintf(fm, "\nPeak FP32 FMA (measured, best of many ~10 ms runs):");
-    for (int k = 0; k < r->pk->n_isa; k++)
-        for (int t = 0; t < opt->n_threads; t++)
-            fprintf(fm, " %s %dt %.1f GFLOP/s;", r->pk->isa[k], opt->threads[t], r->pk->gflops[k][t]);
-    fprintf(fm, "\nTriad bandwidth:");
-    for (int t = 0; t < opt->n_threads; t++)
-        fprintf(fm, " %dt %.1f GB/s;", opt->threads[t], r->pk->triad_gbps[t]);
-    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
-                "same thread count. Peer: %s.\n",
-            r->pk->best ? r->pk->best : "none", r->peer);
-    for (int k = 0; k < notes.count; k++)
-        fprintf(fm, "\n- %s", notes.items[k]);
-    fprintf(fm, "\n");
-}
-
-/* DIR/bench_kernels.{json,csv,md}. 0, or 1 after a message. */
-static int write_results(const char *dir, const run_context *r, ptc_gbench *suite,
-                         const bench_case *cases, int n_cases)
-{
-    json_t *rows = json_array();
-    for (int i = 0; i < n_cases; i++)
-        json_array_append_new(rows, case_row(r, &cases[i],
-                                             ptc_gbench_result(suite, (size_t)cases[i].gbench_index)));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "schema_version", json_integer(1));
-    json_object_set_new(doc, "context", context_json(r));
-    json_object_set(doc, "rows", rows);
-    char path[1200];
-    snprintf(path, sizeof path, "%s/bench_kernels.json", dir);
-    bool ok = ptc_json_write_file(path, doc, 10) == 0;
-    json_decref(doc);
-    snprintf(path, sizeof path, "%s/bench_kernels.csv", dir);
-    FILE *fc = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/bench_kernels.md", dir);
-    FILE *fm = fopen(path, "w");
-    const size_t n_cols = sizeof csv_columns / sizeof csv_columns[0];
-    if (fc) {
-        ptc_csv_header(fc, csv_columns, n_cols);
-        for (size_t i = 0; i < json_array_size(rows); i++)
-            ptc_csv_row(fc, json_array_get(rows, i), csv_columns, n_cols);
-    }
-    if (fm)
-        write_markdown(fm, r, rows);
-    ok = ok && fc && fm && !ferror(fc) && !ferror(fm);
-    ok = (!fc || fclose(fc) == 0) && ok;
-    ok = (!fm || fclose(fm) == 0) && ok;
-    json_decref(rows);
-    if (!ok) {
-        fprintf(stderr, "ptc-bench-kernels: cannot write the result files under %s\n", dir);
-        return 1;
-    }
-    return 0;
 }
 
 /* ---- main's steps ----------------------------------------------------------------- */
@@ -554,13 +273,13 @@ static void measure_peaks(const options *opt, double load_start, peaks *pk)
         for (int t = 0; t < opt->n_threads; t++) {
             const int nt = opt->threads[t];
             if (one > 0 && nt > 1 && pk->gflops[i][t] < 0.75 * nt * one)
-                add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
+                bk_add_note("%s peak at %d threads is %.2fx the 1-thread peak (ideal %dx): cores shared or "
                          "busy (load average %.2f), so %d-thread figures and their %% of peak are unreliable",
                          pk->isa[i], nt, pk->gflops[i][t] / one, nt, load_start, nt);
         }
     }
     if (load_start > 0.5)
-        add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
+        bk_add_note("load average %.2f at start: other work was running, timings are noisy", load_start);
 }
 
 /* The shapes of this run. */
@@ -622,7 +341,7 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
                     if (op_pointer(tables[tj], (op_kind)op) == op_pointer(ops, (op_kind)op))
                         same = tables[tj];
                 if (same) {
-                    add_note("%s %s is the %s kernel: not timed again (--no-dedup times it)", ops->name,
+                    bk_add_note("%s %s is the %s kernel: not timed again (--no-dedup times it)", ops->name,
                              op == OP_SGEMM ? "sgemm" : "attention", same->name);
                     deduped = true;
                     continue;
@@ -674,7 +393,7 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
                     n_cases++;
             }
     if (ref_limited)
-        add_note("ref table (the scalar specification) timed at 1 thread, sgemm 512x768x768 and "
+        bk_add_note("ref table (the scalar specification) timed at 1 thread, sgemm 512x768x768 and "
                  "attention n <= 1024 only (--ref-full times all)");
     (void)deduped;
 
@@ -717,7 +436,7 @@ static ptc_gbench *make_suite(const options *opt_in, const char *json_path, run_
                 reps = reps < 1 ? 1 : reps;
                 gc.repetitions = reps;
                 gc.iterations = 1;
-                add_note("%s: %.2f s per call, timed with %d repetition%s of 1 call (--case-budget %g)", name,
+                bk_add_note("%s: %.2f s per call, timed with %d repetition%s of 1 call (--case-budget %g)", name,
                          t_call, reps, reps == 1 ? "" : "s", opt.case_budget_s);
             }
         }
@@ -743,9 +462,9 @@ static void print_summary(const run_context *r, ptc_gbench *suite, const bench_c
     for (int i = 0; i < n_cases; i++) {
         const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)cases[i].gbench_index);
         const char *peak_isa;
-        const double peak = peak_for(&pk, &opt, cases[i].ops ? cases[i].impl : "", cases[i].threads, &peak_isa);
+        const double peak = bk_peak_for(&pk, &opt, cases[i].ops ? cases[i].impl : "", cases[i].threads, &peak_isa);
         if (!s->error && peak > 0 && s->gflops_median > peak) {
-            add_note("%s reached %.0f%% of the measured %s peak: the peak measurement was disturbed "
+            bk_add_note("%s reached %.0f%% of the measured %s peak: the peak measurement was disturbed "
                      "(busy machine), %% of peak is unreliable in this run",
                      s->name, 100 * s->gflops_median / peak, peak_isa);
             break;
@@ -760,7 +479,7 @@ static void print_summary(const run_context *r, ptc_gbench *suite, const bench_c
         const bench_case *bc = &cases[i];
         const ptc_gbench_stats *s = ptc_gbench_result(suite, (size_t)bc->gbench_index);
         const char *peak_isa;
-        const double peak = peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
+        const double peak = bk_peak_for(&pk, &opt, bc->ops ? bc->impl : "", bc->threads, &peak_isa);
         const char *op = bc->op == OP_SGEMM ? "sgemm" : "attention";
         if (s->error || s->n == 0) {
             printf("%-9s %-9s %2d  %-16s %10s  (%s)\n", bc->impl, op, bc->threads, bc->shape, "-", s->error_message);
@@ -776,8 +495,8 @@ static void print_summary(const run_context *r, ptc_gbench *suite, const bench_c
             printf("peak FMA %s, %d thread(s): %.1f GFLOP/s\n", pk.isa[i], opt.threads[t], pk.gflops[i][t]);
     for (int t = 0; t < opt.n_threads; t++)
         printf("triad bandwidth, %d thread(s): %.1f GB/s\n", opt.threads[t], pk.triad_gbps[t]);
-    for (int i = 0; i < notes.count; i++)
-        printf("note: %s\n", notes.items[i]);
+    for (int i = 0; i < bk_note_count(); i++)
+        printf("note: %s\n", bk_note(i));
     printf("elapsed %.1f s, load average %.2f -> %.2f\n", r->elapsed, r->load_start, r->load_end);
 }
 
@@ -847,14 +566,13 @@ int main(int argc, char **argv)
                                 .load_start = load_start, .load_end = load_average(),
                                 .elapsed = ptc_now() - t_start};
     print_summary(&rc_ctx, suite, cases, n_cases);
-    const int wrc = write_results(dir, &rc_ctx, suite, cases, n_cases);
+    const int wrc = bk_write_results(dir, &rc_ctx, suite, cases, n_cases);
     if (wrc == 0)
         printf("wrote %s/{bench_kernels.json,bench_kernels.md,bench_kernels.csv,gbench.json}\n", dir);
     ptc_gbench_destroy(suite);
     float *owned[] = {buf.a, buf.b, buf.c, buf.q, buf.k, buf.v, buf.o, buf.lse};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
-    for (int i = 0; i < notes.count; i++)
-        free(notes.items[i]);
+    bk_free_notes();
     return wrc != 0 || run_rc != 0 ? 1 : 0;
 }

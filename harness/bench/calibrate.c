@@ -140,13 +140,9 @@ int ptc_calibrate_measure(const char *path, bool quick, const int *threads_in, i
             }
     }
     const double seconds = quick ? 0.1 : 0.5;
-    double load = -1;
-    FILE *lf = fopen("/proc/loadavg", "r");
-    if (lf) {
-        if (fscanf(lf, "%lf", &load) != 1)
-            load = -1;
-        fclose(lf);
-    }
+    double loads[3];
+    ptc_load_averages(loads);
+    const double load = loads[0];
     json_t *root = json_object();
     char date[32];
     const time_t t = time(NULL);
@@ -221,21 +217,16 @@ static const ptc_option calibrate_rows[] = {
 int ptc_calibrate_main(int argc, char **argv)
 {
     calibrate_opts co = {0};
-    const ptc_opt_group groups[] = {{"calibrate", calibrate_rows, &co}};
-    const ptc_command_spec spec = {
-        .prog = "ptc calibrate",
-        .usage = "ptc calibrate [options]\n"
-                 "  measures peak FP32 FMA per vector ISA and triad bandwidth for 1..N threads",
-        .groups = groups,
-        .n_groups = 1,
-    };
-    ptc_opts_defaults(&spec);
-    const int prc = ptc_opts_parse(&spec, argc, argv, 1, NULL);
+    const char *prog = "ptc calibrate";
+    const int prc = ptc_opts_parse_group(
+        prog, "ptc calibrate [options]\n"
+              "  measures peak FP32 FMA per vector ISA and triad bandwidth for 1..N threads",
+        "calibrate", calibrate_rows, &co, 0, argc, argv, 1, NULL);
     if (prc != 0)
         return prc == 1 ? 0 : prc;
     char err[300];
     if (co.isa && strcmp(co.isa, "best") != 0) {
-        if (!ptc_opts_compute(spec.prog, co.isa, 0))
+        if (!ptc_opts_compute(prog, co.isa, 0))
             return 1;
         bool vector = false;
         for (size_t i = 0; i < sizeof vector_isas / sizeof vector_isas[0]; i++)

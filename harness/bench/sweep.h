@@ -142,6 +142,14 @@ void ptc_sweep_usage(FILE *out);
 int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source,
                               char *err, size_t err_len);
 int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len);
+/* The pieces sweep_opts.c and sweep_spec.c share: one option (key without the leading
+ * "--"; from_spec: a spec file line, where run options are refused) into o; a new
+ * section ("---"); whether key is a flag (takes no value). PTC_OK or PTC_EINVAL with a
+ * message. */
+int ptc_sweep_apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
+                    size_t len);
+int ptc_sweep_new_section(ptc_sweep_opts *o, char *err, size_t len);
+bool ptc_sweep_is_flag(const char *key);
 
 /* Range/list parsers (exposed for tests). Return the count, or -1 with a message. */
 int ptc_sweep_parse_ints(const char *s, int *out, int max, int min_value, const char *what,

@@ -1,8 +1,8 @@
 /*
  * harness/bench/sweep_opts.c — the options of `ptc bench`: its option rows (names,
- * kinds, help, defaults), their parsing from the command line and from spec files,
- * and the normalized spec that reads back to the same sweep (contract:
- * harness/bench/sweep.h). No ops calls, no OpenMP.
+ * kinds, help, defaults) and their parsing from the command line; one option at a time
+ * for spec files too (harness/bench/sweep_spec.c reads and writes those). Contract:
+ * harness/bench/sweep.h. No ops calls, no OpenMP.
  */
 #include "bench/sweep.h"
 
@@ -142,7 +142,7 @@ static int parse_names(const char *s, const char *const *table, int n_names, int
 
 
 /* The options of `ptc bench`: names, whether they take a value, help and
- * defaults (for --help); apply() below sets them. Sweep and measurement options
+ * defaults (for --help); ptc_sweep_apply() below sets them. Sweep and measurement options
  * may stand in a spec file, run options may not. */
 static const ptc_option sweep_dim_rows[] = {
     {"level", PTC_OPT_STR, 0, "LIST", "kernel layer encoder", "encoder"},
@@ -191,7 +191,7 @@ static const ptc_option *find_row(const ptc_option *rows, const char *key)
     return NULL;
 }
 
-static bool is_flag(const char *key)
+bool ptc_sweep_is_flag(const char *key)
 {
     const ptc_option *r = find_row(sweep_run_rows, key);
     return r && r->kind == PTC_OPT_FLAG;
@@ -215,15 +215,13 @@ void ptc_sweep_usage(FILE *out)
     ptc_opts_usage(&spec, out);
 }
 
-static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
-                 size_t len);
 
-/* Every row's default through apply(): the defaults are written once, in the rows. */
+/* Every row's default through ptc_sweep_apply(): the defaults are written once, in the rows. */
 static void apply_defaults(ptc_sweep_opts *o, const ptc_option *rows)
 {
     char err[256];
     for (; rows->name; rows++)
-        if (rows->def && apply(o, rows->name, rows->def, false, err, sizeof err) != PTC_OK) {
+        if (rows->def && ptc_sweep_apply(o, rows->name, rows->def, false, err, sizeof err) != PTC_OK) {
             fprintf(stderr, "ptc bench: bad default of --%s: %s\n", rows->name, err);
             abort(); /* a table bug, never user input */
         }
@@ -255,25 +253,16 @@ const ptc_sweep_section *ptc_sweep_default_section(void)
     return &d;
 }
 
-/* Applies one option (key without the leading "--"). from_spec: a spec file line
- * (run-control options are refused there). */
-static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
-                 size_t len)
-{
-    ptc_sweep_section *s = &o->sections[o->n_sections - 1];
-    char what[48];
-    snprintf(what, sizeof what, "--%s", key);
-    int idx[PTC_SWEEP_MAX_LIST];
-    int n;
 #define DIM(cond) (o->sweep_given = true, (cond))
-    if (strcmp(key, "level") == 0) {
-        if ((n = parse_names(val, level_names, 3, idx, 3, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->level[i] = (ptc_level)idx[i];
-        s->n_level = DIM(n);
-    } else if (strcmp(key, "variant") == 0) {
+
+/* A sweep dimension given by names (level, variant, rule, pad, project-kept, phase) into
+ * section s. PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
+static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *key, const char *val,
+                           char *err, size_t len)
+{
+    if (strcmp(key, "variant") == 0) {
         char items[8][64];
+        int n;
         if ((n = ptc_split_list(val, ',', items, 8)) < 0)
             return ptc_opt_fail(err, len, "--variant: malformed list '%s' (at most 8 names)", val);
         for (int i = 0; i < n; i++) {
@@ -282,59 +271,82 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
                 return ptc_opt_fail(err, len, "--variant: %s", sub);
         }
         s->n_variant = DIM(n);
-    } else if (strcmp(key, "rule") == 0) {
-        if ((n = parse_names(val, ptc_rule_names, 3, idx, 3, what, err, len)) < 0)
+        return PTC_OK;
+    }
+    /* the others: names to an enum (stored as int) or to a bool (true for the second name) */
+    static const char *const onoff[] = {"off", "on"}, *const phases[] = {"infer", "train"};
+    static const struct {
+        const char *key;
+        const char *const *names;
+        int n_names;
+        bool is_bool;
+        size_t list, count;
+    } dims[] = {
+        {"level", level_names, 3, false, offsetof(ptc_sweep_section, level), offsetof(ptc_sweep_section, n_level)},
+        {"rule", ptc_rule_names, 3, false, offsetof(ptc_sweep_section, rule), offsetof(ptc_sweep_section, n_rule)},
+        {"pad", ptc_pad_names, 2, false, offsetof(ptc_sweep_section, pad), offsetof(ptc_sweep_section, n_pad)},
+        {"project-kept", onoff, 2, true, offsetof(ptc_sweep_section, project_kept), offsetof(ptc_sweep_section, n_project)},
+        {"phase", phases, 2, true, offsetof(ptc_sweep_section, train), offsetof(ptc_sweep_section, n_phase)},
+    };
+    _Static_assert(sizeof(ptc_level) == sizeof(int) && sizeof(ptc_prune_rule) == sizeof(int) &&
+                   sizeof(ptc_pad_mode) == sizeof(int), "enum dimensions are stored as int");
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        if (strcmp(key, dims[k].key) != 0)
+            continue;
+        char what[48];
+        snprintf(what, sizeof what, "--%s", key);
+        int idx[PTC_SWEEP_MAX_LIST];
+        const int n = parse_names(val, dims[k].names, dims[k].n_names, idx, dims[k].n_names, what, err, len);
+        if (n < 0)
             return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->rule[i] = (ptc_prune_rule)idx[i];
-        s->n_rule = DIM(n);
-    } else if (strcmp(key, "pad") == 0) {
-        if ((n = parse_names(val, ptc_pad_names, 2, idx, 2, what, err, len)) < 0)
+        char *list = (char *)s + dims[k].list;
+        for (int i = 0; i < n; i++) {
+            if (dims[k].is_bool)
+                ((bool *)list)[i] = idx[i] == 1;
+            else
+                ((int *)list)[i] = idx[i];
+        }
+        *(int *)((char *)s + dims[k].count) = DIM(n);
+        return PTC_OK;
+    }
+    return 1;
+}
+
+/* A sweep dimension given by numbers (p, lc, m, threads, seq, batch), models or ISAs
+ * into section s. PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
+static int apply_number_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *key,
+                            const char *val, char *err, size_t len)
+{
+    char what[48];
+    snprintf(what, sizeof what, "--%s", key);
+    /* lists of integers >= 1 */
+    static const struct {
+        const char *key;
+        size_t list, count;
+    } int_dims[] = {
+        {"lc", offsetof(ptc_sweep_section, lc), offsetof(ptc_sweep_section, n_lc)},
+        {"m", offsetof(ptc_sweep_section, m), offsetof(ptc_sweep_section, n_m)},
+        {"threads", offsetof(ptc_sweep_section, threads), offsetof(ptc_sweep_section, n_threads)},
+        {"seq", offsetof(ptc_sweep_section, seq), offsetof(ptc_sweep_section, n_seq)},
+        {"batch", offsetof(ptc_sweep_section, batch), offsetof(ptc_sweep_section, n_batch)},
+    };
+    int n;
+    for (size_t k = 0; k < sizeof int_dims / sizeof int_dims[0]; k++) {
+        if (strcmp(key, int_dims[k].key) != 0)
+            continue;
+        int *list = (int *)((char *)s + int_dims[k].list);
+        if ((n = ptc_sweep_parse_ints(val, list, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
             return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->pad[i] = (ptc_pad_mode)idx[i];
-        s->n_pad = DIM(n);
-    } else if (strcmp(key, "project-kept") == 0) {
-        static const char *const onoff[] = {"off", "on"};
-        if ((n = parse_names(val, onoff, 2, idx, 2, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->project_kept[i] = idx[i] == 1;
-        s->n_project = DIM(n);
-    } else if (strcmp(key, "phase") == 0) {
-        static const char *const phases[] = {"infer", "train"};
-        if ((n = parse_names(val, phases, 2, idx, 2, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            s->train[i] = idx[i] == 1;
-        s->n_phase = DIM(n);
-    } else if (strcmp(key, "p") == 0) {
+        *(int *)((char *)s + int_dims[k].count) = DIM(n);
+        return PTC_OK;
+    }
+    if (strcmp(key, "p") == 0) {
         if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
             return PTC_EINVAL;
         for (int i = 0; i < n; i++)
             if (!(s->p[i] > 0 && s->p[i] <= 1))
                 return ptc_opt_fail(err, len, "--p: %g is outside (0, 1]", s->p[i]);
         s->n_p = DIM(n);
-    } else if (strcmp(key, "lc") == 0) {
-        if ((n = ptc_sweep_parse_ints(val, s->lc, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
-            return PTC_EINVAL;
-        s->n_lc = DIM(n);
-    } else if (strcmp(key, "m") == 0) {
-        if ((n = ptc_sweep_parse_ints(val, s->m, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
-            return PTC_EINVAL;
-        s->n_m = DIM(n);
-    } else if (strcmp(key, "threads") == 0) {
-        if ((n = ptc_sweep_parse_ints(val, s->threads, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
-            return PTC_EINVAL;
-        s->n_threads = DIM(n);
-    } else if (strcmp(key, "seq") == 0) {
-        if ((n = ptc_sweep_parse_ints(val, s->seq, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
-            return PTC_EINVAL;
-        s->n_seq = DIM(n);
-    } else if (strcmp(key, "batch") == 0) {
-        if ((n = ptc_sweep_parse_ints(val, s->batch, PTC_SWEEP_MAX_LIST, 1, what, err, len)) < 0)
-            return PTC_EINVAL;
-        s->n_batch = DIM(n);
     } else if (strcmp(key, "model") == 0) {
         if ((n = ptc_sweep_parse_models(val, s->model, PTC_SWEEP_MAX_MODELS, err, len)) < 0)
             return PTC_EINVAL;
@@ -349,9 +361,21 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
             snprintf(s->isa[i], sizeof s->isa[i], "%s", items[i]);
         }
         s->n_isa = DIM(n);
-    } else if (strcmp(key, "reps") == 0) {
+    } else {
+        return 1;
+    }
+    return PTC_OK;
+}
+#undef DIM
+
+/* A measurement option (reps, min-time, warmup, seed) or --name. PTC_OK, PTC_EINVAL
+ * after a message, or 1 when key is none of them. */
+static int apply_measurement(ptc_sweep_opts *o, const char *key, const char *val, char *err,
+                             size_t len)
+{
+    if (strcmp(key, "reps") == 0) {
         int v;
-        if (ptc_sweep_parse_ints(val, &v, 1, 1, what, err, len) != 1)
+        if (ptc_sweep_parse_ints(val, &v, 1, 1, "--reps", err, len) != 1)
             return ptc_opt_fail(err, len, "--reps wants one integer >= 1, not '%s'", val);
         o->reps = v;
         o->measurement_given = true;
@@ -359,7 +383,7 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         char *end;
         const double v = strtod(val, &end);
         if (end == val || *end || !(v >= 0 && v <= 60))
-            return ptc_opt_fail(err, len, "%s wants seconds in [0, 60], not '%s'", what, val);
+            return ptc_opt_fail(err, len, "--%s wants seconds in [0, 60], not '%s'", key, val);
         if (key[0] == 'm')
             o->min_time_s = v;
         else
@@ -380,9 +404,18 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
         if (!val[0] || strlen(val) >= sizeof o->name)
             return ptc_opt_fail(err, len, "--name: needs 1..%zu characters", sizeof o->name - 1);
         snprintf(o->name, sizeof o->name, "%s", val);
-    } else if (from_spec && find_row(sweep_run_rows, key)) {
-        return ptc_opt_fail(err, len, "--%s cannot be given in a spec file", key);
-    } else if (strcmp(key, "out") == 0) {
+    } else {
+        return 1;
+    }
+    return PTC_OK;
+}
+
+/* A run option (out, spec, resume, dry-run, no-calibrate, no-bind, gbench-console).
+ * PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
+static int apply_run_option(ptc_sweep_opts *o, const char *key, const char *val, char *err,
+                            size_t len)
+{
+    if (strcmp(key, "out") == 0) {
         if (!val[0] || strlen(val) >= sizeof o->out)
             return ptc_opt_fail(err, len, "--out needs a folder");
         snprintf(o->out, sizeof o->out, "%s", val);
@@ -402,13 +435,30 @@ static int apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_
     } else if (strcmp(key, "gbench-console") == 0) {
         o->gbench_console = true;
     } else {
-        return ptc_opt_fail(err, len, "unknown option --%s (try `ptc bench --help`)", key);
+        return 1;
     }
-#undef DIM
     return PTC_OK;
 }
 
-static int new_section(ptc_sweep_opts *o, char *err, size_t len)
+int ptc_sweep_apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
+                    size_t len)
+{
+    ptc_sweep_section *s = &o->sections[o->n_sections - 1];
+    int rc = apply_named_dim(o, s, key, val, err, len);
+    if (rc == 1)
+        rc = apply_number_dim(o, s, key, val, err, len);
+    if (rc == 1)
+        rc = apply_measurement(o, key, val, err, len);
+    if (rc == 1 && from_spec && find_row(sweep_run_rows, key))
+        return ptc_opt_fail(err, len, "--%s cannot be given in a spec file", key);
+    if (rc == 1)
+        rc = apply_run_option(o, key, val, err, len);
+    if (rc == 1)
+        return ptc_opt_fail(err, len, "unknown option --%s (try `ptc bench --help`)", key);
+    return rc;
+}
+
+int ptc_sweep_new_section(ptc_sweep_opts *o, char *err, size_t len)
 {
     if (o->n_sections == PTC_SWEEP_MAX_SECTIONS)
         return ptc_opt_fail(err, len, "more than %d sweep sections", PTC_SWEEP_MAX_SECTIONS);
@@ -429,7 +479,7 @@ int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, ch
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "---") == 0) {
-            if (new_section(o, err, err_len) != PTC_OK)
+            if (ptc_sweep_new_section(o, err, err_len) != PTC_OK)
                 return PTC_EINVAL;
             continue;
         }
@@ -451,7 +501,7 @@ int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, ch
                 o->resume_latest = true;
                 continue;
             }
-        } else if (is_flag(key)) {
+        } else if (ptc_sweep_is_flag(key)) {
             if (val)
                 return ptc_opt_fail(err, err_len, "--%s takes no value", key);
             val = "";
@@ -460,179 +510,10 @@ int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, ch
                 return ptc_opt_fail(err, err_len, "--%s needs a value", key);
             val = argv[++i];
         }
-        if (apply(o, key, val, false, err, err_len) != PTC_OK)
+        if (ptc_sweep_apply(o, key, val, false, err, err_len) != PTC_OK)
             return PTC_EINVAL;
     }
     if (o->resume_latest && !o->name[0])
         return ptc_opt_fail(err, err_len, "--resume without a run folder needs --name");
     return PTC_OK;
-}
-
-int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source, char *err,
-                              size_t err_len)
-{
-    /* a spec file starts its own sections after what the command line gave */
-    if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && new_section(o, err, err_len) != PTC_OK)
-        return PTC_EINVAL;
-    int line_no = 0, n_options = 0;
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        line_no++;
-        char line[1024];
-        if (n >= sizeof line)
-            return ptc_opt_fail(err, err_len, "%s:%d: line too long", source, line_no);
-        memcpy(line, p, n);
-        line[n] = '\0';
-        p = nl ? nl + 1 : p + n;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = line;
-        while (isspace((unsigned char)*s))
-            s++;
-        size_t e = strlen(s);
-        while (e > 0 && isspace((unsigned char)s[e - 1]))
-            s[--e] = '\0';
-        if (!*s)
-            continue;
-        if (strcmp(s, "---") == 0) {
-            if (new_section(o, err, err_len) != PTC_OK)
-                return PTC_EINVAL;
-            continue;
-        }
-        if (s[0] == '-' && s[1] == '-')
-            s += 2;
-        char *v = s;
-        while (*v && !isspace((unsigned char)*v) && *v != '=')
-            v++;
-        if (*v) {
-            *v++ = '\0';
-            while (isspace((unsigned char)*v) || *v == '=')
-                v++;
-        }
-        char msg[300];
-        if (!is_flag(s) && !*v) {
-            snprintf(msg, sizeof msg, "--%s needs a value", s);
-        } else if (apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
-            n_options++;
-            continue;
-        }
-        return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
-    }
-    if (n_options == 0)
-        return ptc_opt_fail(err, err_len, "%s: no options (an empty spec)", source);
-    return PTC_OK;
-}
-
-int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return ptc_opt_fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
-    }
-    char *text = NULL;
-    size_t cap = 0, used = 0;
-    for (;;) {
-        if (used + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                return ptc_opt_fail(err, err_len, "--spec: out of memory");
-            }
-            text = t;
-        }
-        const size_t got = fread(text + used, 1, 4096, f);
-        used += got;
-        if (got < 4096)
-            break;
-    }
-    const bool read_error = ferror(f);
-    fclose(f);
-    if (read_error) {
-        free(text);
-        return ptc_opt_fail(err, err_len, "--spec: cannot read %s", path);
-    }
-    text[used] = '\0';
-    const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
-    free(text);
-    o->sweep_given = true;
-    return rc;
-}
-
-/* ---- normalized spec ------------------------------------------------------------------ */
-
-static size_t put(char *buf, size_t len, size_t used, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const int n = vsnprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, fmt, ap);
-    va_end(ap);
-    return used + (n > 0 ? (size_t)n : 0);
-}
-
-size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
-{
-    size_t u = 0;
-    if (len)
-        buf[0] = '\0';
-    u = put(buf, len, u, "reps %d\nmin-time %.10g\nwarmup %.10g\nseed %llu\n", o->reps,
-            o->min_time_s, o->warmup_s, (unsigned long long)o->seed);
-    if (o->name[0])
-        u = put(buf, len, u, "name %s\n", o->name);
-    bool first = true;
-    for (int i = 0; i < o->n_sections; i++) {
-        const ptc_sweep_section *s = &o->sections[i];
-        if (i > 0 && ptc_sweep_section_empty(s))
-            continue;
-        if (!first)
-            u = put(buf, len, u, "---\n");
-        first = false;
-#define LIST(key, n, fmtexpr)                                                   \
-    if (n) {                                                                    \
-        u = put(buf, len, u, "%s ", key);                                       \
-        for (int j = 0; j < n; j++) {                                           \
-            u = put(buf, len, u, "%s", j ? "," : "");                           \
-            fmtexpr;                                                            \
-        }                                                                       \
-        u = put(buf, len, u, "\n");                                             \
-    }
-        LIST("level", s->n_level, u = put(buf, len, u, "%s", level_names[s->level[j]]))
-        if (s->n_model) {
-            u = put(buf, len, u, "model ");
-            for (int j = 0; j < s->n_model; j++) {
-                const ptc_model_shape *m = &s->model[j];
-                if (strcmp(m->name, "custom") == 0)
-                    u = put(buf, len, u, "%s%d,%d,%d,%d", j ? ";" : "", m->hidden, m->layers,
-                            m->heads, m->ffn);
-                else
-                    u = put(buf, len, u, "%s%s", j ? ";" : "", m->name);
-            }
-            u = put(buf, len, u, "\n");
-        }
-        LIST("isa", s->n_isa, u = put(buf, len, u, "%s", s->isa[j]))
-        LIST("threads", s->n_threads, u = put(buf, len, u, "%d", s->threads[j]))
-        LIST("seq", s->n_seq, u = put(buf, len, u, "%d", s->seq[j]))
-        LIST("batch", s->n_batch, u = put(buf, len, u, "%d", s->batch[j]))
-        LIST("pad", s->n_pad, u = put(buf, len, u, "%s", ptc_pad_names[s->pad[j]]))
-        LIST("variant", s->n_variant,
-             u = put(buf, len, u, "%s", s->variant_rule[j] >= 0
-                                            ? ptc_variant_paper_name(s->variant[j], (ptc_prune_rule)s->variant_rule[j])
-                                            : variant_names[s->variant[j]]))
-        LIST("rule", s->n_rule, u = put(buf, len, u, "%s", ptc_rule_names[s->rule[j]]))
-        LIST("p", s->n_p, u = put(buf, len, u, "%.10g", s->p[j]))
-        LIST("lc", s->n_lc, u = put(buf, len, u, "%d", s->lc[j]))
-        LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
-        LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
-        LIST("phase", s->n_phase, u = put(buf, len, u, "%s", s->train[j] ? "train" : "infer"))
-#undef LIST
-    }
-    return u;
 }

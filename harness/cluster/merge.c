@@ -190,47 +190,132 @@ static long choose_rows(const ptc_rowset *set, const char *const *hosts, bool *k
     return dropped;
 }
 
+/* The command line: RUN... into paths, --out. -1 to go on, or the exit code (0 after
+ * --help, 2 after a message). */
+static int parse_args(int argc, char **argv, const char **out, char **paths, size_t *n_paths)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            *out = argv[++i];
+        else if (strncmp(argv[i], "--out=", 6) == 0)
+            *out = argv[i] + 6;
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "ptc merge: unknown option '%s' (try --help)\n", argv[i]);
+            return 2;
+        } else
+            paths[(*n_paths)++] = argv[i];
+    }
+    if (!*out || *n_paths == 0) {
+        fprintf(stderr, "ptc merge: give RUN... and --out DIR (try --help)\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* The merged rows (keep[i]), in input order, as JSON lines in *text: each with "run" = run,
+ * "source_run" = its run before, and "host" where it has none; the hosts seen go to
+ * host_list. 0, or -1 out of memory. */
+static int merged_rows(const ptc_rowset *set, const bool *keep, const char **hosts, const char *run,
+                       char **text, size_t *kept, size_t *n_err, json_t *host_list)
+{
+    size_t len = 0, cap = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (!keep[i])
+            continue;
+        json_t *row = json_deep_copy(set->rows[i].obj);
+        if (json_object_get(row, "run"))
+            json_object_set(row, "source_run", json_object_get(row, "run"));
+        json_object_set_new(row, "run", json_string(run));
+        if (hosts[i][0] && !json_object_get(row, "host"))
+            json_object_set_new(row, "host", json_string(hosts[i]));
+        bool seen = false;
+        for (size_t h = 0; h < json_array_size(host_list) && !seen; h++)
+            seen = strcmp(json_string_value(json_array_get(host_list, h)), hosts[i]) == 0;
+        if (!seen)
+            json_array_append_new(host_list, json_string(hosts[i]));
+        char *line = json_dumps(row, JSON_COMPACT);
+        json_decref(row);
+        const size_t l = line ? strlen(line) : 0;
+        if (len + l + 2 > cap) {
+            cap = (len + l + 2) * 2;
+            char *grown = realloc(*text, cap);
+            if (!grown) {
+                free(line);
+                return -1;
+            }
+            *text = grown;
+        }
+        memcpy(*text + len, line, l);
+        len += l;
+        (*text)[len++] = '\n';
+        (*text)[len] = '\0';
+        free(line);
+        (*kept)++;
+        const char *status = ptc_row_str(set->rows[i].obj, "status");
+        *n_err += !(status && strcmp(status, "ok") == 0);
+    }
+    return 0;
+}
+
+/* DIR/rows.jsonl (text) and DIR/merge.json (the summary: inputs, counts, hosts, missing
+ * shards; host_list is taken). 0, or -1 with errno. */
+static int write_merge(const char *out, const char *run, json_t *inputs, size_t kept, size_t n_err,
+                       long dropped, json_t *host_list, const char *text)
+{
+    json_t *summary = json_object();
+    json_object_set_new(summary, "schema", json_string("ptc.merge/1"));
+    json_object_set_new(summary, "run", json_string(run));
+    json_object_set(summary, "inputs", inputs);
+    json_object_set_new(summary, "rows", json_integer((json_int_t)kept));
+    json_object_set_new(summary, "error_rows", json_integer((json_int_t)n_err));
+    json_object_set_new(summary, "duplicates_dropped", json_integer(dropped));
+    json_object_set_new(summary, "hosts", host_list);
+    json_object_set_new(summary, "missing_shards", missing_shards(inputs));
+    char *summary_text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(summary);
+    const int rc = write_atomic(out, "rows.jsonl", text ? text : "") != 0 ||
+                           write_atomic(out, "merge.json", summary_text ? summary_text : "{}") != 0
+                       ? -1
+                       : 0;
+    free(summary_text);
+    return rc;
+}
+
+/* The output folder, created, not holding rows of another kind, and locked. The lock's fd,
+ * or -1 after a message. */
+static int open_output(const char *out)
+{
+    if (ptc_mkdir_p(out) != 0) {
+        fprintf(stderr, "ptc merge: cannot create %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    if (file_exists(out, "rows.jsonl") && !file_exists(out, "merge.json")) {
+        fprintf(stderr, "ptc merge: %s holds rows that ptc merge did not write; give another --out\n", out);
+        return -1;
+    }
+    char err[600];
+    const int lock_fd = ptc_run_lock(out, err, sizeof err);
+    if (lock_fd < 0)
+        fprintf(stderr, "ptc merge: %s\n", err);
+    return lock_fd;
+}
+
 int ptc_merge_main(int argc, char **argv)
 {
     const char *out = NULL;
     char **paths = calloc((size_t)argc, sizeof *paths);
     size_t n_paths = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            free(paths);
-            return 0;
-        }
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strncmp(argv[i], "--out=", 6) == 0)
-            out = argv[i] + 6;
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "ptc merge: unknown option '%s' (try --help)\n", argv[i]);
-            free(paths);
-            return 2;
-        } else
-            paths[n_paths++] = argv[i];
-    }
-    if (!out || n_paths == 0) {
-        fprintf(stderr, "ptc merge: give RUN... and --out DIR (try --help)\n");
+    const int arg_rc = parse_args(argc, argv, &out, paths, &n_paths);
+    if (arg_rc >= 0) {
         free(paths);
-        return 2;
+        return arg_rc;
     }
-    if (ptc_mkdir_p(out) != 0) {
-        fprintf(stderr, "ptc merge: cannot create %s: %s\n", out, strerror(errno));
-        free(paths);
-        return 1;
-    }
-    if (file_exists(out, "rows.jsonl") && !file_exists(out, "merge.json")) {
-        fprintf(stderr, "ptc merge: %s holds rows that ptc merge did not write; give another --out\n", out);
-        free(paths);
-        return 1;
-    }
-    char err[600];
-    const int lock_fd = ptc_run_lock(out, err, sizeof err);
+    const int lock_fd = open_output(out);
     if (lock_fd < 0) {
-        fprintf(stderr, "ptc merge: %s\n", err);
         free(paths);
         return 1;
     }
@@ -260,67 +345,20 @@ int ptc_merge_main(int argc, char **argv)
         fprintf(stderr, "ptc merge: out of memory\n");
         goto done;
     }
-    /* the rows, in input order */
     char outcopy[PATH_MAX];
     snprintf(outcopy, sizeof outcopy, "%s", out);
     const char *run = basename(outcopy);
-    size_t len = 0, cap = 0, kept = 0, n_err = 0;
+    size_t kept = 0, n_err = 0;
     json_t *host_list = json_array();
-    for (size_t i = 0; i < set.n; i++) {
-        if (!keep[i])
-            continue;
-        json_t *row = json_deep_copy(set.rows[i].obj);
-        if (json_object_get(row, "run"))
-            json_object_set(row, "source_run", json_object_get(row, "run"));
-        json_object_set_new(row, "run", json_string(run));
-        if (hosts[i][0] && !json_object_get(row, "host"))
-            json_object_set_new(row, "host", json_string(hosts[i]));
-        bool seen = false;
-        for (size_t h = 0; h < json_array_size(host_list) && !seen; h++)
-            seen = strcmp(json_string_value(json_array_get(host_list, h)), hosts[i]) == 0;
-        if (!seen)
-            json_array_append_new(host_list, json_string(hosts[i]));
-        char *line = json_dumps(row, JSON_COMPACT);
-        json_decref(row);
-        const size_t l = line ? strlen(line) : 0;
-        if (len + l + 2 > cap) {
-            cap = (len + l + 2) * 2;
-            char *grown = realloc(text, cap);
-            if (!grown) {
-                free(line);
-                json_decref(host_list);
-                fprintf(stderr, "ptc merge: out of memory\n");
-                goto done;
-            }
-            text = grown;
-        }
-        memcpy(text + len, line, l);
-        len += l;
-        text[len++] = '\n';
-        text[len] = '\0';
-        free(line);
-        kept++;
-        const char *status = ptc_row_str(set.rows[i].obj, "status");
-        n_err += !(status && strcmp(status, "ok") == 0);
-    }
-    json_t *summary = json_object();
-    json_object_set_new(summary, "schema", json_string("ptc.merge/1"));
-    json_object_set_new(summary, "run", json_string(run));
-    json_object_set(summary, "inputs", inputs);
-    json_object_set_new(summary, "rows", json_integer((json_int_t)kept));
-    json_object_set_new(summary, "error_rows", json_integer((json_int_t)n_err));
-    json_object_set_new(summary, "duplicates_dropped", json_integer(dropped));
-    json_object_set_new(summary, "hosts", host_list);
-    json_object_set_new(summary, "missing_shards", missing_shards(inputs));
-    char *summary_text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(summary);
-    if (write_atomic(out, "rows.jsonl", text ? text : "") != 0 ||
-        write_atomic(out, "merge.json", summary_text ? summary_text : "{}") != 0) {
-        fprintf(stderr, "ptc merge: cannot write into %s: %s\n", out, strerror(errno));
-        free(summary_text);
+    if (merged_rows(&set, keep, hosts, run, &text, &kept, &n_err, host_list) != 0) {
+        json_decref(host_list);
+        fprintf(stderr, "ptc merge: out of memory\n");
         goto done;
     }
-    free(summary_text);
+    if (write_merge(out, run, inputs, kept, n_err, dropped, host_list, text) != 0) {
+        fprintf(stderr, "ptc merge: cannot write into %s: %s\n", out, strerror(errno));
+        goto done;
+    }
     printf("merged %zu rows (%zu error) from %zu runs into %s/rows.jsonl; %ld duplicates dropped\n", kept,
            n_err, n_dirs, out, dropped);
     rc = 0;

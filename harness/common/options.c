@@ -473,6 +473,17 @@ static int parse_one(const ptc_command_spec *c, int argc, char **argv, int *i, p
     return 0;
 }
 
+int ptc_opts_parse_group(const char *prog, const char *usage, const char *title,
+                         const ptc_option *rows, void *base, size_t max_args, int argc, char **argv,
+                         int first, ptc_opt_seen *seen)
+{
+    const ptc_opt_group group = {title, rows, base};
+    const ptc_command_spec spec = {
+        .prog = prog, .usage = usage, .groups = &group, .n_groups = 1, .max_args = max_args};
+    ptc_opts_defaults(&spec);
+    return ptc_opts_parse(&spec, argc, argv, first, seen);
+}
+
 int ptc_opts_parse(const ptc_command_spec *c, int argc, char **argv, int first, ptc_opt_seen *seen)
 {
     ptc_opt_seen local;

@@ -119,6 +119,12 @@ void ptc_opts_defaults(const ptc_command_spec *c);
 /* Parses argv[first..argc). Returns 0 (parsed), 1 (--help printed to stdout:
  * exit 0) or 2 (a one-line message on stderr: exit 2). seen may be NULL. */
 int ptc_opts_parse(const ptc_command_spec *c, int argc, char **argv, int first, ptc_opt_seen *seen);
+/* A command whose options are one group of rows (title: its --help heading): sets their
+ * defaults, then parses argv[first..argc) as ptc_opts_parse does (0, 1 after --help,
+ * 2 after a message). */
+int ptc_opts_parse_group(const char *prog, const char *usage, const char *title,
+                         const ptc_option *rows, void *base, size_t max_args, int argc, char **argv,
+                         int first, ptc_opt_seen *seen);
 /* --help text of the command, from its rows. With PTC_OPTIONS_TSV set: the rows
  * as "--name<TAB>VALUE<TAB>choices" lines after "#ptc-options<TAB>PROG" instead
  * (choices: the vocabulary of variant, rule, pad, model and ISA options), which

@@ -1,5 +1,5 @@
 /*
- * harness/common/sys.c — mkdir -p, clock, git commit, FNV-1a (harness/common/sys.h).
+ * harness/common/sys.c — mkdir -p, path exists, load averages, clock, git commit, FNV-1a (harness/common/sys.h).
  */
 #include "common/sys.h"
 
@@ -10,6 +10,23 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+void ptc_load_averages(double v[3])
+{
+    v[0] = v[1] = v[2] = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &v[0], &v[1], &v[2]) != 3)
+            v[0] = v[1] = v[2] = -1;
+        fclose(f);
+    }
+}
+
+bool ptc_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
 
 int ptc_mkdir_p(const char *path)
 {

@@ -1,6 +1,6 @@
 /*
  * harness/common/sys.h — the small system pieces every part of the harness shares,
- * one implementation each: mkdir -p, a monotonic clock, the git commit of the
+ * one implementation each: mkdir -p, whether a path exists, the load averages, a monotonic clock, the git commit of the
  * program, FNV-1a hashing. (The machine and its CPU slug: common/machine.h.)
  */
 #ifndef PTC_HARNESS_SYS_H
@@ -12,6 +12,10 @@
 
 /* Creates path and its missing parents (mode 0777 before umask). 0, or -1 with errno. */
 int ptc_mkdir_p(const char *path);
+/* Whether path names anything stat(2) can see. */
+bool ptc_path_exists(const char *path);
+/* The 1, 5 and 15 minute load averages (/proc/loadavg); -1 each when unreadable. */
+void ptc_load_averages(double v[3]);
 /* Seconds of CLOCK_MONOTONIC. */
 double ptc_now(void);
 /* `git describe --always --dirty --abbrev=12` of the repository this program was

@@ -531,16 +531,9 @@ int ptc_compare_main(int argc, char **argv)
         ptc_rtable_note(&t, "--fail-if: %zu violation%s in %zu matched pair%s", violations,
                         violations == 1 ? "" : "s", npairs, npairs == 1 ? "" : "s");
 
-    FILE *out = stdout;
-    if (out_path && !(out = fopen(out_path, "w"))) {
-        fprintf(stderr, "ptc compare: cannot write %s\n", out_path);
+    if (ptc_rtable_write(&t, fmt, out_path, "ptc compare") != 0) {
         rc = 1;
         goto done;
-    }
-    ptc_rtable_render(&t, fmt, out, stderr);
-    if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "ptc compare: error writing %s\n", out_path);
-        rc = 1;
     }
     if (violations) {
         fflush(stdout);

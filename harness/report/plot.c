@@ -29,7 +29,7 @@
  * ...); titles state what is constant (CPU, ISA, threads, model, ...).
  */
 #define _GNU_SOURCE
-#include "report/report.h"
+#include "report/plot.h"
 #include "common/sys.h"
 #include "learn/train.h" /* ptc_plot_accuracy (harness/report/plot_accuracy.c) */
 #include "report/paper.h" /* ptc_plot_paper (harness/report/plot_paper.c) */
@@ -42,286 +42,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-typedef struct plot_ctx {
-    const char *dir;
-    const char *terminal;   /* gnuplot "set terminal" arguments */
-    const char *ext;        /* png, svg, pdf */
-    bool render;
-    bool gnuplot_missing;
-    int written, skipped, failed;
-} plot_ctx;
-
-typedef struct series {
-    char name[256];
-    const json_t **rows;
-    size_t n;
-} series;
-
-/* dims never used to split series: implied by the label */
-static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
-
-/* ---- helpers -------------------------------------------------------------------------------- */
-
-/* a gnuplot double-quoted string body: escapes " and \ */
-static void put_gp_string(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-}
-
-/* title: "what" on the first line, the caption wrapped at ~110 columns after commas */
-static void put_title(FILE *f, const char *what, const char *caption)
-{
-    fputs("set title \"", f);
-    put_gp_string(f, what);
-    size_t col = 0;
-    const char *p = caption;
-    if (*p)
-        fputs("\\n", f);
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        char piece[512];
-        snprintf(piece, sizeof piece, "%.*s", (int)n, p);
-        if (col > 0 && col + n > 110) {
-            fputs("\\n", f);
-            col = 0;
-            while (piece[0] == ' ')
-                memmove(piece, piece + 1, strlen(piece));
-        }
-        put_gp_string(f, piece);
-        col += strlen(piece);
-        p += n;
-        if (*p == ',') {
-            fputc(',', f);
-            col++;
-            p++;
-        }
-    }
-    fputs("\"\n", f);
-}
-
-static const char *g_cmp_field;
-static int cmp_by_field(const void *a, const void *b)
-{
-    return ptc_dim_cmp(*(const json_t *const *)a, *(const json_t *const *)b, g_cmp_field);
-}
-
-/* stable-enough sort of rows by one field (insertion sort keeps ties in order) */
-static void sort_by(const json_t **rows, size_t n, const char *field)
-{
-    g_cmp_field = field;
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && cmp_by_field(&rows[j - 1], &rows[j]) > 0; j--) {
-            const json_t *x = rows[j];
-            rows[j] = rows[j - 1];
-            rows[j - 1] = x;
-        }
-}
-
-/* Dims that split series: vary over rows, not the x field, not implied by the label. */
-static size_t series_dims(const json_t **rows, size_t n, const char *xfield, const char **dims)
-{
-    size_t k = 0;
-    for (const char *const *d = ptc_report_dims; *d; d++)
-        if (strcmp(*d, "label") != 0 && strcmp(*d, xfield) != 0 &&
-            !ptc_field_in(*d, implied_by_label) && ptc_dim_varies(rows, n, *d))
-            dims[k++] = *d;
-    dims[k] = NULL;
-    return k;
-}
-
-static void series_name(const json_t *row, const char **dims, bool with_label, char *out,
-                        size_t len)
-{
-    char v[160];
-    size_t used = 0;
-    out[0] = '\0';
-    if (with_label)
-        used = (size_t)snprintf(out, len, "%s", ptc_dim_value_text(row, "label", v, sizeof v));
-    for (const char **d = dims; *d && used < len; d++) {
-        json_t *x = ptc_row_get(row, *d);
-        if (!x || json_is_null(x))
-            continue;
-        ptc_dim_value_text(row, *d, v, sizeof v);
-        if (strcmp(*d, "isa") == 0 || strcmp(*d, "cpu") == 0 || strcmp(*d, "model") == 0)
-            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", v);
-        else if (strcmp(*d, "threads") == 0)
-            used += (size_t)snprintf(out + used, len - used, "%s%st", used ? " " : "", v);
-        else
-            used += (size_t)snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", *d, v);
-    }
-}
-
-/* Groups rows (sorted by label, then the series dims, then x) into series. */
-/* Names a series from its first row and the dims that split series. */
-typedef void (*series_name_fn)(const json_t *row, const char **dims, char *out, size_t len);
-
-/* Groups rows, already sorted so that each series is consecutive, into series: a new
- * series starts where the name changes. The series point into rows. */
-static size_t group_series(const json_t **rows, size_t n, const char **dims,
-                           series_name_fn name_of, series **out)
-{
-    series *s = calloc(n + 1, sizeof *s);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        char name[256];
-        name_of(rows[i], dims, name, sizeof name);
-        if (ns == 0 || strcmp(s[ns - 1].name, name) != 0) {
-            snprintf(s[ns].name, sizeof s[ns].name, "%s", name);
-            s[ns].rows = &rows[i];
-            ns++;
-        }
-        s[ns - 1].n++;
-    }
-    *out = s;
-    return ns;
-}
-
-static void labelled_series_name(const json_t *row, const char **dims, char *out, size_t len)
-{
-    series_name(row, dims, true, out, len);
-}
-
-/* Groups rows (sorted by label, then the series dims, then x) into series; `dims` gets
- * the series dims. */
-static size_t make_series(const json_t **rows, size_t n, const char *xfield, series **out,
-                          const char **dims)
-{
-    series_dims(rows, n, xfield, dims);
-    sort_by(rows, n, xfield);
-    size_t nd = 0;
-    while (dims[nd])
-        nd++;
-    for (size_t d = nd; d-- > 0;)
-        sort_by(rows, n, dims[d]);
-    sort_by(rows, n, "label");
-    return group_series(rows, n, dims, labelled_series_name, out);
-}
-
-/* Drops series with fewer than two distinct x values (a lone point on a line plot says
- * nothing about the trend; the table has it). Returns the new count; *dropped counts. */
-static size_t drop_single_points(series *s, size_t ns, const char *xfield, size_t *dropped)
-{
-    size_t k = 0;
-    *dropped = 0;
-    for (size_t i = 0; i < ns; i++) {
-        bool two = false;
-        for (size_t r = 1; r < s[i].n && !two; r++)
-            two = ptc_dim_cmp(s[i].rows[0], s[i].rows[r], xfield) != 0;
-        if (two)
-            s[k++] = s[i];
-        else
-            ++*dropped;
-    }
-    return k;
-}
-
-/* keep rows that have numbers at all the paths */
-static size_t keep_with(const json_t **rows, size_t n, const char *const *paths)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool ok = true;
-        double v;
-        for (const char *const *p = paths; *p && ok; p++)
-            ok = ptc_row_num(rows[i], *p, &v);
-        if (ok)
-            rows[k++] = rows[i];
-    }
-    return k;
-}
-
-static size_t distinct_values(const json_t **rows, size_t n, const char *field)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = ptc_dim_cmp(rows[i], rows[j], field) == 0;
-        count += !seen;
-    }
-    return count;
-}
-
-
-static void script_head(const plot_ctx *pc, FILE *gp, const char *name)
-{
-    fprintf(gp, "# %s.gp — written by `ptc plot` from result rows; data in %s.dat.\n"
-                "# Re-run inside this folder: gnuplot %s.gp\n", name, name, name);
-    fprintf(gp, "set terminal %s\nset output '%s.%s'\n", pc->terminal, name, pc->ext);
-    fputs("set key outside right top box\nset grid\nset datafile missing 'NaN'\n", gp);
-}
-
-/* Runs gnuplot on NAME.gp inside the output folder; false when gnuplot failed. */
-static bool render(plot_ctx *pc, const char *name)
-{
-    if (!pc->render || pc->gnuplot_missing)
-        return true;
-    char errpath[4096];
-    snprintf(errpath, sizeof errpath, "%s/.%s.gnuplot-stderr", pc->dir, name);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "ptc plot: cannot start gnuplot: %s\n", strerror(errno));
-        pc->failed++;
-        return false;
-    }
-    if (pid == 0) {
-        if (chdir(pc->dir) != 0)
-            _exit(126);
-        FILE *e = freopen(errpath + strlen(pc->dir) + 1, "w", stderr);
-        (void)e;
-        char script[512];
-        snprintf(script, sizeof script, "%s.gp", name);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    if (code == 127) {
-        pc->gnuplot_missing = true;
-        printf("note: gnuplot not found: scripts and data written, no images "
-               "(install gnuplot and run `gnuplot NAME.gp` in %s)\n", pc->dir);
-    } else if (code != 0) {
-        char line[512] = "", last[512] = "";
-        FILE *e = fopen(errpath, "r");
-        if (e) {
-            while (fgets(line, sizeof line, e))
-                if (line[0] != '\n')
-                    snprintf(last, sizeof last, "%s", line);
-            fclose(e);
-        }
-        last[strcspn(last, "\n")] = '\0';
-        fprintf(stderr, "ptc plot: gnuplot failed on %s/%s.gp (exit %d): %s\n", pc->dir, name,
-                code, last);
-        pc->failed++;
-        return false;
-    }
-    unlink(errpath);
-    return true;
-}
-
-static void skip_note(plot_ctx *pc, const char *name, const char *why)
-{
-    printf("skipped %s: %s\n", name, why);
-    pc->skipped++;
-}
-
-static void done_note(plot_ctx *pc, const char *name)
-{
-    if (!render(pc, name))
-        return;
-    if (pc->render && !pc->gnuplot_missing)
-        printf("wrote %s/%s.gp, %s.dat, %s.%s\n", pc->dir, name, name, name, pc->ext);
-    else
-        printf("wrote %s/%s.gp, %s.dat\n", pc->dir, name, name);
-    pc->written++;
-}
 
 static double keys_kept_frac(const json_t *row)
 {
@@ -337,156 +57,14 @@ static double keys_kept_frac(const json_t *row)
     return 100.0 * sum / (double)json_array_size(a) / seq;
 }
 
-static void put_num(FILE *f, double v)
-{
-    char buf[40];
-    if (isnan(v))
-        fputs(" NaN", f);
-    else
-        fprintf(f, " %s", ptc_fmt_double_exact(v, buf, sizeof buf));
-}
-
-static double num_or_nan(const json_t *row, const char *path)
-{
-    double v;
-    return ptc_row_num(row, path, &v) ? v : NAN;
-}
-
-/* caption of what is constant over rows, minus the x field and the series dims */
-static void plot_caption(const json_t **rows, size_t n, const char *xfield, const char **dims,
-                         char *out, size_t len)
-{
-    const char *skip[40];
-    size_t k = 0;
-    skip[k++] = xfield;
-    skip[k++] = "label";
-    for (const char *const *d = implied_by_label; *d; d++)
-        skip[k++] = *d;
-    for (const char **d = dims; *d && k < 38; d++)
-        skip[k++] = *d;
-    skip[k] = NULL;
-    ptc_caption(rows, n, skip, out, len);
-}
-
-/* Writes the data of one x-plot: per series a block "x col..." of `ncols` values from
- * `value(row, c)`. */
-typedef double (*value_fn)(const json_t *row, int col);
-
-static void write_blocks(FILE *dat, const series *s, size_t ns, const char *xfield,
-                         const char *header, value_fn value, int ncols)
-{
-    for (size_t i = 0; i < ns; i++) {
-        fprintf(dat, "%s# series: %s\n# %s\n", i ? "\n\n" : "", s[i].name, header);
-        for (size_t r = 0; r < s[i].n; r++) {
-            put_num(dat, num_or_nan(s[i].rows[r], xfield));
-            for (int c = 0; c < ncols; c++)
-                put_num(dat, value(s[i].rows[r], c));
-            fputc('\n', dat);
-        }
-    }
-}
-
-/* plot command over all series: `using` spec and style per series */
-static void plot_series(FILE *gp, const char *name, const series *s, size_t ns,
-                        const char *using, const char *style)
-{
-    fputs("plot ", gp);
-    for (size_t i = 0; i < ns; i++) {
-        fprintf(gp, "%s'%s.dat' index %zu using %s with %s lw 1.5 title \"", i ? ", \\\n     " : "",
-                name, i, using, style);
-        put_gp_string(gp, s[i].name);
-        fputs("\"", gp);
-    }
-    fputc('\n', gp);
-}
-
-/* ---- one plot: select rows, make series, caption, files; then close, render, free -------- */
-
-/* What a plot needs from the rows. */
-typedef struct plot_spec {
-    const char *name;               /* NAME of NAME.gp, NAME.dat */
-    const char *const *need;        /* rows without a number at one of these are left out */
-    const char *x;                  /* x field: series run along it; left out of the caption */
-    const char *one_x;              /* skip note when fewer than two values of x; NULL: no
-                                       such requirement */
-    const char *no_rows;            /* skip note when no row has the needed fields */
-    /* makes the series of the selected rows (may reorder them) and fills `dims` (NULL-
-     * terminated) with the dims the series names state, for the caption to leave out */
-    size_t (*make)(const json_t **rows, size_t n, const char *x, series **out,
-                   const char **dims);
-    bool drop_single;               /* drop series with a single value of x (noted) */
-} plot_spec;
-
-/* A plot being written: its rows, series, caption and open files. */
-typedef struct plot_job {
-    const char *name;
-    const json_t **rows;            /* the selected rows (owned; series point into it) */
-    size_t n;
-    series *s;                      /* owned */
-    size_t ns;
-    const char *dims[40];
-    char cap[1024];
-    FILE *dat, *gp;
-    bool opened;                    /* the files were tried: plot_finish reports */
-} plot_job;
-
-/* Selects the rows, makes the series, computes the caption and opens NAME.dat and
- * NAME.gp. Returns true when both files are open for writing; false after a skip note
- * (no data) or an open error. Call plot_finish in either case. */
-static bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t **all,
-                         size_t nall)
-{
-    memset(j, 0, sizeof *j);
-    j->name = spec->name;
-    j->rows = malloc((nall + 1) * sizeof *j->rows);
-    memcpy(j->rows, all, nall * sizeof *j->rows);
-    j->n = keep_with(j->rows, nall, spec->need);
-    if (j->n == 0 || (spec->one_x && distinct_values(j->rows, j->n, spec->x) < 2)) {
-        skip_note(pc, j->name, j->n ? spec->one_x : spec->no_rows);
-        return false;
-    }
-    j->ns = spec->make(j->rows, j->n, spec->x, &j->s, j->dims);
-    if (spec->drop_single) {
-        size_t dropped;
-        j->ns = drop_single_points(j->s, j->ns, spec->x, &dropped);
-        if (j->ns == 0) {
-            char why[128];
-            snprintf(why, sizeof why, "no series has two or more values of %s", spec->x);
-            skip_note(pc, j->name, why);
-            return false;
-        }
-        if (dropped)
-            printf("note: %s: %zu series with a single %s left out\n", j->name, dropped,
-                   spec->x);
-    }
-    plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
-    j->dat = ptc_plot_open(pc->dir, j->name, "dat");
-    j->gp = ptc_plot_open(pc->dir, j->name, "gp");
-    j->opened = true;
-    return j->dat && j->gp;
-}
-
-/* Closes the files, renders and notes the plot (or counts the failure), frees. */
-static void plot_finish(plot_ctx *pc, plot_job *j)
-{
-    if (j->opened) {
-        if (ptc_plot_close(j->dat, j->gp))
-            done_note(pc, j->name);
-        else
-            pc->failed++;
-    }
-    free(j->s);
-    free(j->rows);
-}
-
 /* ---- the plots ------------------------------------------------------------------------------ */
 
 static double v_speedup(const json_t *row, int c)
 {
-    double med = num_or_nan(row, "speedup.median");
+    double med = plot_num_or_nan(row, "speedup.median");
     if (c == 0)
         return med;
-    double v = num_or_nan(row, c == 1 ? "speedup.ci_low" : "speedup.ci_high");
+    double v = plot_num_or_nan(row, c == 1 ? "speedup.ci_low" : "speedup.ci_high");
     return isnan(v) ? med : v;
 }
 
@@ -496,13 +74,13 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "speedup_vs_seq", .need = need, .x = "seq",
         .one_x = "one sequence length only", .no_rows = "no row has seq and speedup",
-        .make = make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
-        write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
+        plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
                      v_speedup, 3);
-        script_head(pc, j.gp, j.name);
-        put_title(j.gp, "Speedup against BERT vs sequence length (median, 95% CI)", j.cap);
+        plot_script_head(pc, j.gp, j.name);
+        plot_put_title(j.gp, "Speedup against BERT vs sequence length (median, 95% CI)", j.cap);
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set ylabel 'speedup (BERT time / variant time)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               j.gp);
@@ -514,8 +92,8 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 static double v_memory(const json_t *row, int c)
 {
     if (c == 0)
-        return num_or_nan(row, "memory_ratio");
-    return num_or_nan(row, "memory.activations") / (1024.0 * 1024.0);
+        return plot_num_or_nan(row, "memory_ratio");
+    return plot_num_or_nan(row, "memory.activations") / (1024.0 * 1024.0);
 }
 
 static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
@@ -524,15 +102,15 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "memory_vs_seq", .need = need, .x = "seq",
         .one_x = "one sequence length only", .no_rows = "no row has seq and memory",
-        .make = make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
-        write_blocks(j.dat, j.s, j.ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
-        script_head(pc, j.gp, j.name);
+        plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
+        plot_script_head(pc, j.gp, j.name);
         fputs("set multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               j.gp);
-        put_title(j.gp, "Activation memory vs sequence length (memory.activations)", j.cap);
+        plot_put_title(j.gp, "Activation memory vs sequence length (memory.activations)", j.cap);
         fputs("set ylabel 'memory ratio (variant / BERT)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, "1:2", "linespoints pointsize 0.8");
         fputs("unset title\nset logscale y\nset ylabel 'activations (MiB)'\n", j.gp);
@@ -547,7 +125,7 @@ static double v_p(const json_t *row, int c)
     if (c < 3)
         return v_speedup(row, c);
     if (c == 3)
-        return num_or_nan(row, "memory_ratio");
+        return plot_num_or_nan(row, "memory_ratio");
     return keys_kept_frac(row);
 }
 
@@ -557,15 +135,15 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "speedup_memory_kept_vs_p", .need = need, .x = "p",
         .one_x = "one threshold p only", .no_rows = "no row has p and speedup",
-        .make = make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
-        write_blocks(j.dat, j.s, j.ns, "p",
+        plot_write_blocks(j.dat, j.s, j.ns, "p",
                      "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
                      v_p, 5);
-        script_head(pc, j.gp, j.name);
+        plot_script_head(pc, j.gp, j.name);
         fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
-        put_title(j.gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", j.cap);
+        plot_put_title(j.gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", j.cap);
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
         fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
@@ -581,7 +159,7 @@ static double v_lc(const json_t *row, int c)
 {
     if (c < 3)
         return v_speedup(row, c);
-    return num_or_nan(row, "memory_ratio");
+    return plot_num_or_nan(row, "memory_ratio");
 }
 
 /* the paper's name of a combining variant without its L_c */
@@ -599,7 +177,7 @@ static const char *lc_family(const json_t *row)
 static void lc_series_name(const json_t *row, const char **dims, char *out, size_t len)
 {
     char rest[200];
-    series_name(row, dims, false, rest, sizeof rest);
+    plot_series_name(row, dims, false, rest, sizeof rest);
     snprintf(out, len, "%s%s%s", lc_family(row), rest[0] ? " " : "", rest);
 }
 
@@ -610,17 +188,17 @@ static size_t lc_series(const json_t **rows, size_t n, const char *x, series **o
                         const char **sdims)
 {
     const char *dims[32];
-    series_dims(rows, n, x, dims);
+    plot_series_dims(rows, n, x, dims);
     size_t nd = 0;
     while (dims[nd])
         nd++;
     sdims[0] = "variant";
     sdims[1] = "rule";
     memcpy(sdims + 2, dims, (nd + 1) * sizeof *dims);
-    sort_by(rows, n, x);
+    plot_sort_by(rows, n, x);
     for (size_t d = nd + 2; d-- > 0;)
-        sort_by(rows, n, sdims[d]);
-    return group_series(rows, n, dims, lc_series_name, out);
+        plot_sort_by(rows, n, sdims[d]);
+    return plot_group_series(rows, n, dims, lc_series_name, out);
 }
 
 static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
@@ -632,11 +210,11 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
         .make = lc_series, .drop_single = true};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
-        write_blocks(j.dat, j.s, j.ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
+        plot_write_blocks(j.dat, j.s, j.ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
                      v_lc, 4);
-        script_head(pc, j.gp, j.name);
+        plot_script_head(pc, j.gp, j.name);
         fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
-        put_title(j.gp, "Combining layer: speedup and memory ratio vs L_c", j.cap);
+        plot_put_title(j.gp, "Combining layer: speedup and memory ratio vs L_c", j.cap);
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
         fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
@@ -653,13 +231,13 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "gflops_by_isa", .need = need, .x = "isa",
         .one_x = "one ISA only", .no_rows = "no row has gflops",
-        .make = make_series, .drop_single = false};
+        .make = plot_make_series, .drop_single = false};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         /* the ISAs in order, from a copy: the series point into j.rows */
         const json_t **by_isa = malloc(j.n * sizeof *by_isa);
         memcpy(by_isa, j.rows, j.n * sizeof *by_isa);
-        sort_by(by_isa, j.n, "isa");
+        plot_sort_by(by_isa, j.n, "isa");
         const char *isas[16];
         size_t ni = 0;
         for (size_t i = 0; i < j.n && ni < 16; i++) {
@@ -676,21 +254,21 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
         fputc('\n', j.dat);
         for (size_t c = 0; c < nc; c++) {
             fputc('"', j.dat);
-            put_gp_string(j.dat, cat[c].name);
+            plot_put_string(j.dat, cat[c].name);
             fputc('"', j.dat);
             for (size_t k = 0; k < ni; k++) {
                 double v = NAN;
                 for (size_t r = 0; r < cat[c].n; r++) {
                     const char *isa = ptc_row_str(cat[c].rows[r], "isa");
                     if (isa && strcmp(isa, isas[k]) == 0)
-                        v = num_or_nan(cat[c].rows[r], "gflops");
+                        v = plot_num_or_nan(cat[c].rows[r], "gflops");
                 }
-                put_num(j.dat, v);
+                plot_put_num(j.dat, v);
             }
             fputc('\n', j.dat);
         }
-        script_head(pc, j.gp, j.name);
-        put_title(j.gp, "GFLOP/s per ISA", j.cap);
+        plot_script_head(pc, j.gp, j.name);
+        plot_put_title(j.gp, "GFLOP/s per ISA", j.cap);
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
               "set xtics rotate by -45 scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
@@ -700,7 +278,7 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
         for (size_t k = 0; k < ni; k++) {
             fprintf(j.gp, "%s'%s.dat' using %zu%s title \"", k ? ", " : "", j.name, k + 2,
                     k == 0 ? ":xtic(1)" : "");
-            put_gp_string(j.gp, isas[k]);
+            plot_put_string(j.gp, isas[k]);
             fputs("\"", j.gp);
         }
         fputc('\n', j.gp);
@@ -729,9 +307,9 @@ static double roofline_bytes(const json_t *row)
 static double v_roof(const json_t *row, int c)
 {
     if (c == 0)
-        return num_or_nan(row, "gflops");
+        return plot_num_or_nan(row, "gflops");
     if (c == 1)
-        return num_or_nan(row, "flops.total");
+        return plot_num_or_nan(row, "flops.total");
     return roofline_bytes(row);
 }
 
@@ -749,9 +327,9 @@ static size_t roofline_series(const json_t **rows, size_t n, const char *x, seri
             dims[nd++] = *d;
     dims[nd] = NULL;
     for (size_t d = nd; d-- > 0;)
-        sort_by(rows, n, dims[d]);
-    sort_by(rows, n, "label");
-    return group_series(rows, n, dims, labelled_series_name, out);
+        plot_sort_by(rows, n, dims[d]);
+    plot_sort_by(rows, n, "label");
+    return plot_group_series(rows, n, dims, plot_labelled_series_name, out);
 }
 
 static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
@@ -774,8 +352,8 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
         char roof_names[16][160];
         size_t nr = 0;
         for (size_t i = 0; i < n && nr < 16; i++) {
-            double pk = num_or_nan(rows[i], "calibration.peak_gflops");
-            double bw = num_or_nan(rows[i], "calibration.bandwidth_gbps");
+            double pk = plot_num_or_nan(rows[i], "calibration.peak_gflops");
+            double bw = plot_num_or_nan(rows[i], "calibration.bandwidth_gbps");
             size_t j = 0;
             while (j < nr && !(peaks[j] == pk && bws[j] == bw))
                 j++;
@@ -794,15 +372,15 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
                     i ? "\n\n" : "", job.s[i].name);
             for (size_t r = 0; r < job.s[i].n; r++) {
                 double fl = v_roof(job.s[i].rows[r], 1), by = v_roof(job.s[i].rows[r], 2);
-                put_num(job.dat, by > 0 ? fl / by : NAN);
-                put_num(job.dat, v_roof(job.s[i].rows[r], 0));
-                put_num(job.dat, fl);
-                put_num(job.dat, by);
+                plot_put_num(job.dat, by > 0 ? fl / by : NAN);
+                plot_put_num(job.dat, v_roof(job.s[i].rows[r], 0));
+                plot_put_num(job.dat, fl);
+                plot_put_num(job.dat, by);
                 fputc('\n', job.dat);
             }
         }
-        script_head(pc, job.gp, job.name);
-        put_title(job.gp, "Roofline: achieved GFLOP/s vs arithmetic intensity", job.cap);
+        plot_script_head(pc, job.gp, job.name);
+        plot_put_title(job.gp, "Roofline: achieved GFLOP/s vs arithmetic intensity", job.cap);
         fputs("# intensity = flops.total / (memory.activations + fp32 weight bytes of the layers\n"
               "# run): bytes counted once, so intensity is an upper bound.\n"
               "set logscale xy\nset xlabel 'arithmetic intensity (FLOP/byte)'\n"
@@ -832,13 +410,13 @@ static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
             fprintf(job.gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 dt %zu "
                         "lc rgb 'gray30' title \"", j ? ", \\\n     " : "", bws[j], peaks[j],
                     bws[j], peaks[j], j + 1);
-            put_gp_string(job.gp, roof_names[j]);
+            plot_put_string(job.gp, roof_names[j]);
             fputs("\"", job.gp);
         }
         for (size_t i = 0; i < job.ns; i++) {
             fprintf(job.gp, ", \\\n     '%s.dat' index %zu using 1:2 with points pointsize 1.2 title \"",
                     job.name, i);
-            put_gp_string(job.gp, job.s[i].name);
+            plot_put_string(job.gp, job.s[i].name);
             fputs("\"", job.gp);
         }
         fputc('\n', job.gp);

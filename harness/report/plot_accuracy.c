@@ -9,15 +9,12 @@
  * Each plot writes NAME.gp and NAME.dat into the output folder and runs gnuplot
  * there (when rendering); skipped with a note when the rows lack the data.
  */
-#include "report/report.h"
+#include "report/plot.h"
 #include "learn/train.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 typedef struct {
     const json_t *first;
@@ -78,53 +75,9 @@ static size_t collect(const json_t **rows, size_t n, bool need_p, point *pts)
     return np;
 }
 
-static int run_gnuplot(const char *dir, const char *name)
+/* BERT's mean accuracy over its inference rows (the reference line); NAN when none. */
+static double bert_mean_accuracy(const json_t **rows, size_t n)
 {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(126);
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(126);
-        char script[512];
-        snprintf(script, sizeof script, "%s.gp", name);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                     int *failed)
-{
-    if (render) {
-        const int rc = run_gnuplot(dir, name);
-        if (rc == 127) {
-            printf("wrote %s/%s.gp, %s.dat (gnuplot not found)\n", dir, name, name);
-        } else if (rc != 0) {
-            fprintf(stderr, "ptc plot: gnuplot failed on %s/%s.gp (exit %d)\n", dir, name, rc);
-            (*failed)++;
-            return;
-        } else {
-            printf("wrote %s/%s.gp, %s.dat, %s.%s\n", dir, name, name, name, ext);
-        }
-    } else {
-        printf("wrote %s/%s.gp, %s.dat\n", dir, name, name);
-    }
-    (*written)++;
-}
-
-void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
-                       const json_t **rows, size_t n, int *written, int *skipped, int *failed)
-{
-    point *pts = calloc(n + 1, sizeof *pts);
-    /* BERT's mean accuracy (the reference line) */
     double bert[64];
     size_t nb = 0;
     for (size_t i = 0; i < n && nb < 64; i++) {
@@ -137,8 +90,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
     double bm = NAN, bsd = 0;
     if (nb)
         mean_sd(bert, nb, &bm, &bsd);
+    return bm;
+}
 
-    /* accuracy vs p */
+/* accuracy_vs_p: one series per label, BERT's mean (bm) dashed. pts: scratch for n + 1. */
+static void plot_accuracy_vs_p(const char *dir, const char *terminal, const char *ext, bool render,
+                               const json_t **rows, size_t n, point *pts, double bm, int *written,
+                               int *skipped, int *failed)
+{
     size_t np = collect(rows, n, true, pts);
     size_t n_multi = 0;
     for (size_t i = 0; i < np; i++)
@@ -206,8 +165,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
             (*failed)++;
     }
 
-    /* accuracy vs speedup */
-    np = collect(rows, n, false, pts);
+}
+
+/* accuracy_vs_speedup: one labelled point per configuration. pts: scratch for n + 1. */
+static void plot_accuracy_vs_speedup(const char *dir, const char *terminal, const char *ext,
+                                     bool render, const json_t **rows, size_t n, point *pts,
+                                     int *written, int *skipped, int *failed)
+{
+    const size_t np = collect(rows, n, false, pts);
     if (np < 2) {
         printf("skipped accuracy_vs_speedup: fewer than two configurations with accuracy and speedup\n");
         (*skipped)++;
@@ -242,5 +207,14 @@ void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, b
         else
             (*failed)++;
     }
+}
+
+void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
+                       const json_t **rows, size_t n, int *written, int *skipped, int *failed)
+{
+    point *pts = calloc(n + 1, sizeof *pts);
+    const double bm = bert_mean_accuracy(rows, n);
+    plot_accuracy_vs_p(dir, terminal, ext, render, rows, n, pts, bm, written, skipped, failed);
+    plot_accuracy_vs_speedup(dir, terminal, ext, render, rows, n, pts, written, skipped, failed);
     free(pts);
 }

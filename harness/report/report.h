@@ -72,6 +72,9 @@ __attribute__((format(printf, 2, 3))) void ptc_rtable_note(ptc_rtable *t, const 
  * row, one line per row, no preamble; notes to `notes_out`), latex (booktabs table
  * with \caption, notes as % comments). */
 void ptc_rtable_render(const ptc_rtable *t, ptc_fmt f, FILE *out, FILE *notes_out);
+/* Renders the table into out_path (NULL: stdout), notes to stderr. 0, or 1 after a
+ * message "prog: cannot write PATH" / "prog: error writing PATH". */
+int ptc_rtable_write(const ptc_rtable *t, ptc_fmt f, const char *out_path, const char *prog);
 
 /* ---- cell helpers: each fills (r, c) from a row; missing data -> n/a ------------------- */
 /* a ratio with 3 decimals ("0.877"), CSV exact */
@@ -154,7 +157,7 @@ FILE *ptc_plot_open(const char *dir, const char *name, const char *ext);
 /* Closes the files of one plot that are open; true when both had opened. */
 bool ptc_plot_close(FILE *dat, FILE *gp);
 /* Runs gnuplot on DIR/NAME.gp when rendering and reports the files written
- * (counters as plot.c keeps them; harness/report/plot_accuracy.c). */
+ * (counters as plot.c keeps them; harness/report/plot_common.c). */
 void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
                      int *failed);
 

@@ -175,17 +175,30 @@ static int col_speedup(ptc_rtable *t)
                           "speedup_ci_high", NULL);
 }
 
+/* The common head of a table kind: the key fields (machine, build, then configuration;
+ * the primary last, the hidden ones left out), the rows sorted by them (`ascending`:
+ * a key sorted ascending, may be NULL), the title, the caption and the key columns.
+ * Returns the number of keys. */
+static size_t table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *const *hidden,
+                         const char *primary, const char *ascending, const char *title,
+                         const char **keys)
+{
+    const char *const primaries[] = {primary, NULL};
+    const size_t nk = key_fields(rows, n, hidden, primaries, keys);
+    sort_rows(rows, n, keys, nk, ascending);
+    snprintf(t->title, sizeof t->title, "%s", title);
+    caption_for(t, rows, n, keys, nk, hidden);
+    key_columns(t, keys, nk);
+    return nk;
+}
+
 /* ---- kinds ------------------------------------------------------------------------------------ */
 
 static int build_table3(ptc_rtable *t, const json_t **rows, size_t n)
 {
-    static const char *const primaries[] = {"label", NULL};
     const char *keys[MAX_KEYS];
-    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
-    sort_rows(rows, n, keys, nk, NULL);
-    snprintf(t->title, sizeof t->title, "Variants against BERT (cf. paper Table 3)");
-    caption_for(t, rows, n, keys, nk, implied_by_label);
-    key_columns(t, keys, nk);
+    const size_t nk = table_head(t, rows, n, implied_by_label, "label", NULL,
+                                 "Variants against BERT (cf. paper Table 3)", keys);
     ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
@@ -226,13 +239,9 @@ static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
         fprintf(stderr, "ptc table: --kind p: no selected row has a threshold p (pruning rows)\n");
         return -1;
     }
-    static const char *const primaries[] = {"p", NULL};
     const char *keys[MAX_KEYS];
-    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
-    sort_rows(rows, n, keys, nk, NULL);
-    snprintf(t->title, sizeof t->title, "Threshold sweep (cf. paper Table 4)");
-    caption_for(t, rows, n, keys, nk, implied_by_label);
-    key_columns(t, keys, nk);
+    const size_t nk = table_head(t, rows, n, implied_by_label, "p", NULL,
+                                 "Threshold sweep (cf. paper Table 4)", keys);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
     ptc_rtable_col(t, "keys kept (mean of layers)", true, "keys_kept_mean", "keys_kept_frac",
@@ -260,14 +269,10 @@ static int build_lc(ptc_rtable *t, const json_t **rows, size_t *pn)
         fprintf(stderr, "ptc table: --kind lc: no selected row has a combining layer lc\n");
         return -1;
     }
-    static const char *const primaries[] = {"lc", NULL};
     static const char *const hidden[] = {"label", NULL};
     const char *keys[MAX_KEYS];
-    size_t nk = key_fields(rows, n, hidden, primaries, keys);
-    sort_rows(rows, n, keys, nk, "lc");
-    snprintf(t->title, sizeof t->title, "Combining layer (cf. paper Table 5)");
-    caption_for(t, rows, n, keys, nk, hidden);
-    key_columns(t, keys, nk);
+    const size_t nk = table_head(t, rows, n, hidden, "lc", "lc",
+                                 "Combining layer (cf. paper Table 5)", keys);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
     ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
@@ -303,13 +308,9 @@ static const json_t *find_ref(const json_t **rows, size_t n, const json_t *row)
 
 static int build_isa(ptc_rtable *t, const json_t **rows, size_t n)
 {
-    static const char *const primaries[] = {"isa", NULL};
     const char *keys[MAX_KEYS];
-    size_t nk = key_fields(rows, n, implied_by_label, primaries, keys);
-    sort_rows(rows, n, keys, nk, NULL);
-    snprintf(t->title, sizeof t->title, "Per-ISA comparison");
-    caption_for(t, rows, n, keys, nk, implied_by_label);
-    key_columns(t, keys, nk);
+    const size_t nk = table_head(t, rows, n, implied_by_label, "isa", NULL,
+                                 "Per-ISA comparison", keys);
     double unit;
     time_column(t, rows, n, &unit);
     ptc_rtable_col(t, "GFLOP/s", true, "gflops", NULL, NULL, NULL);
@@ -562,17 +563,8 @@ int ptc_table_main(int argc, char **argv)
         goto done;
     }
     ptc_note_excluded(&t, &set);
-    FILE *out = stdout;
-    if (out_path && !(out = fopen(out_path, "w"))) {
-        fprintf(stderr, "ptc table: cannot write %s\n", out_path);
+    if (ptc_rtable_write(&t, fmt, out_path, "ptc table") != 0)
         rc = 1;
-        goto done;
-    }
-    ptc_rtable_render(&t, fmt, out, stderr);
-    if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "ptc table: error writing %s\n", out_path);
-        rc = 1;
-    }
 done:
     fflush(stdout);
     free(rows);

@@ -1,7 +1,7 @@
 /*
  * ptc/model.h — the BERT-style encoder classifier: configuration, parameters in
  * one slab, inference and training forward, backward, AdamW, safetensors
- * checkpoints compatible with Hugging Face BERT, and `ptc inspect`.
+ * checkpoints compatible with Hugging Face BERT, and what a checkpoint holds (`ptc inspect`).
  *
  * Shape of the code (after llm.c's train_gpt2.c): every parameter tensor lives in
  * one float slab described by a size table, with a struct of pointers into it;
@@ -294,11 +294,28 @@ int ptc_model_load_tensors(ptc_model *m, const char *path, ptc_load_report *rep,
 int ptc_model_load(ptc_model *m, const char *path, ptc_variant variant, const ptc_ops *ops,
                    uint64_t seed, ptc_load_report *rep, char *err, size_t err_len);
 
-/* `ptc inspect CHECKPOINT` (model/inspect.c): prints the config, every tensor
- * with dtype and shape, the parameter count, and what was missing (initialised)
- * or ignored. Returns 0, 1 on an unreadable file (one line on stderr), 2 on bad
- * usage. argv[0] is "inspect". */
-int ptc_inspect_main(int argc, char **argv);
+/* What a checkpoint holds, read without loading it (model/inspect.c; the command
+ * `ptc inspect` prints it: harness/report/inspect.c). */
+enum { PTC_CHECKPOINT_MAX_DIMS = 8 };
+typedef struct ptc_checkpoint_tensor {
+    char *name;                  /* malloc'ed */
+    char dtype[16];              /* "F32", "BF16", ... */
+    size_t ndim;
+    uint64_t shape[PTC_CHECKPOINT_MAX_DIMS];
+    uint64_t begin, end;         /* byte offsets from the data start */
+} ptc_checkpoint_tensor;
+typedef struct ptc_checkpoint_info {
+    uint64_t file_size, header_bytes;
+    ptc_model_config cfg;        /* ptc_checkpoint_config (variant: the metadata's, else baseline) */
+    ptc_load_report rep;         /* its config_from_* flags */
+    ptc_checkpoint_tensor *tensors; /* in header order */
+    size_t n_tensors;
+    uint64_t elements;           /* of all tensors */
+} ptc_checkpoint_info;
+/* Reads the header and config of a checkpoint into info (free it with
+ * ptc_checkpoint_info_free). PTC_OK, or PTC_EINVAL with a one-line reason. */
+int ptc_checkpoint_read_info(const char *path, ptc_checkpoint_info *info, char *err, size_t err_len);
+void ptc_checkpoint_info_free(ptc_checkpoint_info *info);
 
 #ifdef __cplusplus
 }

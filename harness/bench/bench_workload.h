@@ -1,0 +1,77 @@
+/*
+ * harness/bench/bench_workload.h — the workload of one `ptc bench` configuration inside a
+ * group child (harness/bench/bench_work.c): random model weights, set-up (untimed), one
+ * forward (the timed unit) and its accounting. Internal to harness/bench/. Single-threaded
+ * set-up; bench_work_once uses c->threads OpenMP threads at kernel level.
+ */
+#ifndef PTC_HARNESS_BENCH_WORKLOAD_H
+#define PTC_HARNESS_BENCH_WORKLOAD_H
+
+#include "bench/bench_train.h"
+#include "bench/sweep.h"
+
+#include "ptc/ops.h"
+#include "ptc/variants.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Random weights (uniform, standard deviation 0.02, seeded) of some layers and a
+ * combining module, in one slab. */
+typedef struct model_weights {
+    float *slab;
+    ptc_encoder_weights layers[PTC_MAX_LAYERS];
+    ptc_combine_weights combine;
+    ptc_encoder_stack stack;
+} model_weights;
+
+/* n_layers layers of shape m and a combining module; 0 on success, -1 out of memory. */
+int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, uint64_t seed);
+void bench_model_free(model_weights *w);
+/* Layers of weights configuration c needs (0 at kernel level and for the training phase). */
+int bench_layers_needed(const ptc_sweep_config *c);
+
+#define MAX_STEPS (PTC_MAX_LAYERS + 1)
+
+typedef struct workload {
+    const ptc_sweep_config *cfg;
+    const ptc_ops *ops;
+    const model_weights *mw;
+    size_t d;               /* head dimension */
+    ptc_tokens tok;
+    float *x, *y;           /* inputs (batch, rows, hidden); layer outputs */
+    void *arena;            /* encoder arena or layer workspace */
+    size_t arena_bytes;
+    ptc_variant_config vcfg;
+    ptc_encoder_result *res;
+    ptc_train_work *train;  /* phase train: the model and its batch */
+    /* layer prune: state restored before each call */
+    void *state_mem, *state_saved;
+    size_t state_bytes;
+    ptc_prune_state state, state_saved_struct;
+    ptc_mhsa_options mopt;
+    int32_t *assign;
+    /* kernel: per sample Q, K, V, O (seq, d) and kept rows */
+    float *q, *k, *v, *o;
+    int32_t *kv_rows;       /* (batch, seq) */
+    size_t *kv_count;       /* (batch) */
+    /* accounting of one forward */
+    size_t n_steps;
+    ptc_layer_stats steps[MAX_STEPS];
+    ptc_layer_stats total;
+    int rc;
+    char err[300];
+} workload;
+
+/* Allocates and prepares a workload (untimed) of c over mw (which must outlive it).
+ * Returns 0, or -1 with w->err (and w->rc). */
+int bench_workload_setup(workload *w, const ptc_sweep_config *c, const model_weights *mw,
+                         uint64_t seed);
+void bench_workload_free(workload *w);
+/* One forward of the workload (the timed unit). Sets w->rc / w->err. */
+void bench_work_once(workload *w);
+/* Accounting of the last forward into w->steps / w->total. */
+void bench_collect_stats(workload *w);
+
+#endif /* PTC_HARNESS_BENCH_WORKLOAD_H */
