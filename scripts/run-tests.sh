@@ -144,6 +144,17 @@ if [ -x "$NATIVE/ptc_harness_tests" ]; then
     run_suite "harness" "$LOG_DIR/harness.log" "$NATIVE/ptc_harness_tests"
 fi
 
+# ---- a pruning variant whose plan prunes no layer is warned about (PFC at L_c 3 of 4 is C) ----
+warn_tmp=$(mktemp -d)
+warn_train() { "$NATIVE/ptc" train --data synthetic --model bert-tiny --layers 4 --max-steps 1 \
+    --epochs 1 --threads 1 --no-progress --out "$warn_tmp/$1" "${@:2}" 2>&1; }
+check_output "train warns: PFC at L_c 3 of 4 layers prunes nothing" 'prunes no layer.*what C computes' \
+    warn_train a --variant PFC --lc 3
+warn_train b --variant PFC --lc 4 >"$warn_tmp/b.log"
+check "train: PFC at L_c 4 of 4 layers prunes layer 3 (no warning)" 1 \
+    grep -q "prunes no layer" "$warn_tmp/b.log"
+rm -rf "$warn_tmp"
+
 # ---- shards of a sweep, and ptc on a real single-node Slurm (tests/slurm/test_slurm.sh) ----
 echo "== shards and Slurm"
 shard_tmp=$(mktemp -d)

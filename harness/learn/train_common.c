@@ -196,6 +196,25 @@ int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const ch
     return 0;
 }
 
+/* A pruning variant whose plan has no layer that attends over pruned keys computes
+ * what its unpruned counterpart does (PFC with L_c <= prune_first + 1 is C: the layer
+ * that would use the first selection is the one the combining module replaces).
+ * Legal, but almost never what a user meant: one warning line on stderr. */
+static void warn_if_nothing_pruned(const ptc_model_config *cfg)
+{
+    const ptc_variant_config *vc = &cfg->variant;
+    if (!ptc_variant_prunes(vc->variant))
+        return;
+    for (size_t l = 1; l <= cfg->n_layers; l++)
+        if (ptc_plan_layer_selects(vc, l))
+            return;
+    fprintf(stderr, "ptc: warning: %s with %zu layers%s prunes no layer (no layer attends over "
+            "pruned keys): it computes what %s computes\n",
+            ptc_variant_combines(vc->variant) ? "PFC" : "P/PF", cfg->n_layers,
+            ptc_variant_combines(vc->variant) ? " and this L_c" : "",
+            ptc_variant_combines(vc->variant) ? "C" : "BERT");
+}
+
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,
                          ptc_model_config *cfg, char *err, size_t err_len)
 {
@@ -240,7 +259,10 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
                  cfg->max_positions);
         return -1;
     }
-    return ptc_model_config_check(cfg, err, err_len) == PTC_OK ? 0 : -1;
+    if (ptc_model_config_check(cfg, err, err_len) != PTC_OK)
+        return -1;
+    warn_if_nothing_pruned(cfg);
+    return 0;
 }
 
 static const char *find_vocab(const ptc_run_opts *o)
