@@ -71,7 +71,8 @@ int ptc_model_backward(ptc_model *m, char *err, size_t err_len)
     const size_t Rf = A->enc_out_rows;
     memset(A->dout, 0, B * Rf * H * sizeof(float));
     for (size_t b = 0; b < B; b++) {
-        const size_t rows = A->enc_combined ? mc : (size_t)A->lengths[b];
+        const size_t rows = A->enc_combined ? mc
+                            : (size_t)(A->enc_out_lengths ? A->enc_out_lengths : A->lengths)[b];
         for (size_t r = 0; r < rows; r++)
             for (size_t c = 0; c < H; c++)
                 A->dout[(b * Rf + r) * H + c] = A->dpooled[b * H + c] / (float)rows;

@@ -279,13 +279,16 @@ static void embed_batch(ptc_model *m, size_t B, float p, uint64_t seed, bool sav
     }
 }
 
-/* Mean of the final real tokens (or of the m combination tokens) into pooled. */
-static void pool(ptc_model *m, size_t B, const float *out, size_t rows_out, bool combined)
+/* Mean of the final real tokens (or of the m combination tokens) into pooled;
+ * out_lengths: the real rows left after token removal (NULL: none removed). */
+static void pool(ptc_model *m, size_t B, const float *out, size_t rows_out, bool combined,
+                 const int32_t *out_lengths)
 {
     ptc_model_acts *A = m->acts;
     const size_t H = m->cfg.hidden;
+    const int32_t *lengths = out_lengths ? out_lengths : A->lengths;
     for (size_t b = 0; b < B; b++) {
-        const size_t rows = combined ? n_comb_of(m) : (size_t)A->lengths[b];
+        const size_t rows = combined ? n_comb_of(m) : (size_t)lengths[b];
         mean_rows(rows, H, out + b * rows_out * H, A->pooled + b * H);
     }
 }
@@ -317,7 +320,7 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
         *stats = res.total;
     memcpy(m->step_stats, res.steps, res.n_steps * sizeof *res.steps);
     m->n_step_stats = res.n_steps;
-    pool(m, B, res.out, res.out_rows, res.combined);
+    pool(m, B, res.out, res.out_rows, res.combined, res.out_lengths);
     const float l = classify(m, B, in->labels != NULL, 0.0f, 0);
     if (loss)
         *loss = l;
@@ -370,8 +373,10 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
     A->enc_out = res.out;
     A->enc_out_rows = res.out_rows;
     A->enc_combined = res.combined;
-    pool(m, B, res.out, res.out_rows, res.combined);
-    const float l = classify(m, B, in->labels != NULL, p, opt->seed);
+    A->enc_out_lengths = res.out_lengths;
+    pool(m, B, res.out, res.out_rows, res.combined, res.out_lengths);
+    /* LTP's mask regularizer joins the training loss (its gradient is the encoder's) */
+    const float l = classify(m, B, in->labels != NULL, p, opt->seed) + (float)res.aux_loss;
     m->backward_ready = in->labels != NULL;
     if (loss)
         *loss = l;

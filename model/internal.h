@@ -52,6 +52,7 @@ struct ptc_model_acts {
     const float *enc_out;         /* the last training forward's encoder output, in `train` */
     size_t enc_out_rows;
     bool enc_combined;
+    const int32_t *enc_out_lengths; /* real rows per sample of enc_out (TopK, LTP); NULL: lengths */
     float *emb_sum, *emb_mean, *emb_rstd; /* (B, n, H), (B, n), (B, n) embedding LayerNorm */
     float *dout, *dx;             /* (B, R0, H) gradient wrt the encoder output / input */
     float *demb;                  /* (n, H) */

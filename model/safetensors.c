@@ -407,6 +407,15 @@ static json_t *config_metadata(const ptc_model_config *c)
     PUT_SIZE("protect_sep", vc->prune.protect_sep);
     PUT_SIZE("pad_mode", vc->pad_mode);
     PUT_SIZE("project_kept", vc->mhsa.project_kept);
+    if (ptc_variant_prunes_tokens(vc->variant)) { /* keep ratios by layer (0: p), LTP's T, lambda */
+        char list[PTC_MAX_LAYERS * 26] = "";
+        for (size_t l = 1, at = 0; l <= c->n_layers && at < sizeof list; l++)
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%.17g", l > 1 ? "," : "",
+                                   vc->token.keep[l]);
+        json_object_set_new(md, "ptc.token_keep", json_string(list));
+        PUT_REAL("token_temperature", vc->token.temperature);
+        PUT_REAL("token_lambda", vc->token.lambda);
+    }
 #undef PUT_SIZE
 #undef PUT_REAL
     return md;
@@ -466,7 +475,7 @@ static int config_from_metadata(const ptc_st_file *f, ptc_model_config *c, char 
     rc |= meta_size(f, "variant", &variant, err, err_len);
     if (rc != PTC_OK)
         return PTC_EINVAL;
-    if (variant > PTC_VARIANT_PRUNE_COMBINE)
+    if (variant > PTC_VARIANT_LAST)
         return ptc_model_fail(err, err_len, "metadata: ptc.variant = %zu unknown", variant);
     ptc_variant_config *v = &c->variant;
     ptc_variant_config_default(v, (ptc_variant)variant);
@@ -495,6 +504,16 @@ static int config_from_metadata(const ptc_st_file *f, ptc_model_config *c, char 
     v->pad_mode = (ptc_pad_mode)flag;
     rc |= meta_size(f, "project_kept", &flag, err, err_len);
     v->mhsa.project_kept = flag != 0;
+    if (ptc_variant_prunes_tokens(v->variant)) {
+        const char *keep = ptc_st_meta(f, "ptc.token_keep");
+        for (size_t l = 1; keep && *keep && l <= PTC_MAX_LAYERS; l++) {
+            char *end;
+            v->token.keep[l] = strtod(keep, &end);
+            keep = *end == ',' ? end + 1 : NULL;
+        }
+        rc |= meta_real(f, "token_temperature", &v->token.temperature, err, err_len);
+        rc |= meta_real(f, "token_lambda", &v->token.lambda, err, err_len);
+    }
     ptc_model_config_sync(c);
     return rc == PTC_OK ? PTC_OK : PTC_EINVAL;
 }

@@ -68,7 +68,7 @@ static void grad_check_variant(ptc_test_ctx *ctx, int which, ptc_pad_mode pad)
     ptc_check(ctx, ptc_model_backward(&m, err, sizeof err) == PTC_OK, "backward: %s", err);
     ptc_check(ctx, isfinite(l0), "%s: loss %g", tm_variant_names[which], (double)l0);
 
-    if (cfg.variant.variant == PTC_VARIANT_PRUNE || cfg.variant.variant == PTC_VARIANT_PRUNE_COMBINE) {
+    if (ptc_variant_prunes(cfg.variant.variant) || ptc_variant_prunes_tokens(cfg.variant.variant)) {
         ptc_layer_stats st;
         float l_inf;
         ptc_check(ctx, ptc_model_forward(&m, &tb.b, &l_inf, &st, err, sizeof err) == PTC_OK, "%s", err);
@@ -151,3 +151,5 @@ PTC_TEST(model_grad_combine) { grad_check_variant(ctx, TM_COMBINE, PTC_PAD_LENGT
 PTC_TEST(model_grad_pfc) { grad_check_variant(ctx, TM_PFC, PTC_PAD_LENGTH_AWARE); }
 PTC_TEST(model_grad_combine_inserted) { grad_check_variant(ctx, TM_COMBINE_INSERT, PTC_PAD_LENGTH_AWARE); }
 PTC_TEST(model_grad_pfc_padded) { grad_check_variant(ctx, TM_PFC, PTC_PAD_PADDED); }
+PTC_TEST(model_grad_token_topk) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD_LENGTH_AWARE); }
+PTC_TEST(model_grad_token_topk_padded) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD_PADDED); }

@@ -6,13 +6,13 @@
 #include <string.h>
 
 const char *const tm_variant_names[TM_NVAR] = {"baseline", "P(topk)", "PF(clamp)", "C", "PFC",
-                                               "C(inserted)"};
+                                               "C(inserted)", "TopK"};
 
 void tm_config(ptc_model_config *cfg, int which, size_t layers)
 {
     static const ptc_variant v[TM_NVAR] = {PTC_VARIANT_BASELINE, PTC_VARIANT_PRUNE, PTC_VARIANT_PRUNE,
                                            PTC_VARIANT_COMBINE, PTC_VARIANT_PRUNE_COMBINE,
-                                           PTC_VARIANT_COMBINE};
+                                           PTC_VARIANT_COMBINE, PTC_VARIANT_TOKEN_TOPK};
     ptc_model_config_preset(cfg, "bert-tiny", v[which], NULL, 0);
     cfg->vocab_size = 50;
     cfg->hidden = 16;

@@ -103,7 +103,7 @@ static void run_variant(ptc_test_ctx *ctx, const tiny_model *m, const ptc_varian
     memset(res, 0, sizeof *res);
     const size_t hidden = m->hidden, mc = cfg->n_comb, rows = n_text + mc;
     const ptc_tokens tok = {batch, n_text, mc, lengths, cfg->pad_mode};
-    const ptc_encoder_stack stack = {m->layer, &m->comb, m->ffn};
+    const ptc_encoder_stack stack = {m->layer, &m->comb, m->ffn, NULL};
     const size_t arena_bytes = ptc_encoder_arena_bytes(cfg, batch, n_text, m->ffn, err, sizeof err);
     res->rc = -1;
     res->assign = ptc_test_alloc_i32(batch * n_text);
@@ -261,7 +261,7 @@ PTC_KERNEL_TEST(variants_training_forward)
     model_init(&m, n_layers, hidden, heads, ctx->seed + 30);
     m.comb.bk = m.comb.bq; /* a key bias: its branch of the combining backward runs */
     float *text = make_text(batch, n_text, hidden, ctx->seed + 31);
-    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn};
+    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn, NULL};
     static const ptc_variant vs[] = {PTC_VARIANT_BASELINE, PTC_VARIANT_PRUNE, PTC_VARIANT_COMBINE,
                                      PTC_VARIANT_PRUNE_COMBINE};
     size_t saved[2][4], kv_rows[2][4];
@@ -319,7 +319,7 @@ PTC_KERNEL_TEST(variants_training_forward)
             ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                     G(HH), G(H), G(HH), G(H)};
 #undef G
-            const ptc_encoder_stack_grads grads = {gl, &cg};
+            const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
             float *dout = ptc_test_alloc(batch * b.out_rows * hidden, 0);
             for (size_t k = 0; k < batch * b.out_rows * hidden; k++)
                 dout[k] = 0.01f * (float)((k * 37) % 11) - 0.05f;
@@ -364,7 +364,7 @@ PTC_KERNEL_TEST(variants_training_threads)
     tiny_model m;
     model_init(&m, n_layers, hidden, heads, ctx->seed + 40);
     float *text = make_text(batch, n_text, hidden, ctx->seed + 41);
-    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn};
+    const ptc_encoder_stack stack = {m.layer, &m.comb, m.ffn, NULL};
     ptc_variant_config cfg;
     ptc_variant_config_default(&cfg, PTC_VARIANT_PRUNE_COMBINE);
     cfg.n_layers = n_layers;
@@ -402,7 +402,7 @@ PTC_KERNEL_TEST(variants_training_threads)
         ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                 G(HH), G(H), G(HH), G(H)};
 #undef G
-        const ptc_encoder_stack_grads grads = {gl, &cg};
+        const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
         const ptc_train_noise noise = {0.1f, 77, true, false};
         ptc_encoder_result r;
         const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,

@@ -18,6 +18,13 @@
  *                       formula (no folding), empty groups (eps 1), pads (NaN)
  *                       never join a group.
  *   encoder_dense       the post-LN encoder layer equals its dense formula.
+ *   token_topk_dense,   the whole-token pruning variants (TopK, LTP) through
+ *   token_ltp_dense     ptc_encoder_forward equal a reference that removes the
+ *                       tokens explicitly (its own importance, cumulative sums,
+ *                       top-k / threshold with [CLS] kept, gather) and runs the
+ *                       dense encoder layer on what is left (NMSE); samples
+ *                       whose selection lies within rounding of a tie or a
+ *                       threshold are reported and not compared.
  *   deterministic       1 and 2 OpenMP threads give bit-identical outputs,
  *                       kept lists and assignments (Gumbel noise included).
  *   plan_driver         the five variants run through their plan on a tiny
@@ -795,6 +802,28 @@ PTC_KERNEL_TEST(variants_combine_matches_dense)
 }
 
 /* ---- encoder layer == its dense formula ------------------------------------------------------- */
+/* One sample: y (rows, hidden) = LN2(x1 + W2 gelu(W1 x1 + b1) + b2), x1 = LN1(x + MHSA(x)),
+ * attention as dense_mhsa (imp: its column means). */
+static void dense_encoder_layer(const test_weights *w, size_t heads, size_t rows, const double *x,
+                                const uint8_t *seen, const uint8_t *allow, double *y, double *imp)
+{
+    const size_t hidden = w->hidden, ffn = w->ffn;
+    double *x1 = malloc(rows * hidden * sizeof(double)), *h = malloc(rows * ffn * sizeof(double));
+    double *f = malloc(rows * hidden * sizeof(double));
+    dense_mhsa(w, heads, rows, x, seen, allow, y, imp);
+    for (size_t i = 0; i < rows * hidden; i++)
+        y[i] += x[i];
+    dense_layernorm(rows, hidden, y, w->g1, w->be1, 1e-5, x1);
+    dense_linear(rows, hidden, ffn, x1, w->w1, w->b1, h);
+    for (size_t i = 0; i < rows * ffn; i++)
+        h[i] = 0.5 * h[i] * (1.0 + erf(h[i] / sqrt(2.0)));
+    dense_linear(rows, ffn, hidden, h, w->w2, w->b2, f);
+    for (size_t i = 0; i < rows * hidden; i++)
+        f[i] += x1[i];
+    dense_layernorm(rows, hidden, f, w->g2, w->be2, 1e-5, y);
+    free(x1), free(h), free(f);
+}
+
 PTC_KERNEL_TEST(variants_encoder_layer_matches_dense)
 {
     const layer_shape sh = ctx->quick ? (layer_shape){2, 6, 1, 16, 2, {6, 3}}
@@ -818,8 +847,7 @@ PTC_KERNEL_TEST(variants_encoder_layer_matches_dense)
         for (size_t b = 0; b < sh.batch; b++) {
             uint8_t seen[64], allow[512];
             double *xd = calloc(rows * hidden, sizeof(double)), *a = malloc(rows * hidden * sizeof(double));
-            double *x1 = malloc(rows * hidden * sizeof(double)), *h = malloc(rows * ffn * sizeof(double));
-            double *f = malloc(rows * hidden * sizeof(double)), *imp = malloc(sh.heads * rows * sizeof(double));
+            double *imp = malloc(sh.heads * rows * sizeof(double));
             for (size_t r = 0; r < rows; r++) {
                 seen[r] = row_seen(&tok, b, r);
                 for (size_t hh = 0; hh < sh.heads; hh++)
@@ -827,23 +855,155 @@ PTC_KERNEL_TEST(variants_encoder_layer_matches_dense)
                 if (seen[r])
                     to_double(hidden, x + (b * rows + r) * hidden, xd + r * hidden);
             }
-            dense_mhsa(&w, sh.heads, rows, xd, seen, allow, a, imp);
-            for (size_t i = 0; i < rows * hidden; i++)
-                a[i] += xd[i];
-            dense_layernorm(rows, hidden, a, w.g1, w.be1, 1e-5, x1);
-            dense_linear(rows, hidden, ffn, x1, w.w1, w.b1, h);
-            for (size_t i = 0; i < rows * ffn; i++)
-                h[i] = 0.5 * h[i] * (1.0 + erf(h[i] / sqrt(2.0)));
-            dense_linear(rows, ffn, hidden, h, w.w2, w.b2, f);
-            for (size_t i = 0; i < rows * hidden; i++)
-                f[i] += x1[i];
-            dense_layernorm(rows, hidden, f, w.g2, w.be2, 1e-5, a);
+            dense_encoder_layer(&w, sh.heads, rows, xd, seen, allow, a, imp);
             const double e = nmse_rows(y + b * rows * hidden, a, hidden, rows, seen);
             ptc_check(ctx, e <= 1e-9, "encoder layer mode %d sample %zu: NMSE %.3g", mode, b, e);
-            free(xd), free(a), free(x1), free(h), free(f), free(imp);
+            free(xd), free(a), free(imp);
         }
         ptc_check(ctx, stats.flops_linear > 0 && stats.flops_norm > 0, "encoder stats");
         weights_free(ctx, &w);
         ptc_test_free(ctx, ws), ptc_test_free(ctx, x), ptc_test_free(ctx, y);
     }
 }
+
+/* ---- whole-token pruning (TopK, LTP) == remove the tokens, run the dense layers ----------------- */
+enum { TOK_LAYERS = 4 };
+
+/* One sample through TOK_LAYERS dense layers with the variant's removals.
+ * out (n_out, hidden); returns n_out, or 0 when a decision is within rounding. */
+static size_t dense_token_encoder(const ptc_variant_config *cfg, const test_weights *w, size_t heads,
+                                  const float *theta, size_t len, const double *x0, double *out)
+{
+    const size_t hidden = w[0].hidden;
+    double *x = malloc(len * hidden * sizeof(double)), *y = malloc(len * hidden * sizeof(double));
+    double *imp = malloc(heads * len * sizeof(double)), *cum = calloc(len, sizeof(double));
+    double *s = malloc(len * sizeof(double));
+    size_t *orig = malloc(len * sizeof(size_t)), n = len, keep[64];
+    uint8_t seen[64], allow[64 * 8];
+    memcpy(x, x0, len * hidden * sizeof(double));
+    for (size_t i = 0; i < len; i++)
+        orig[i] = i;
+    bool ambiguous = false;
+    const bool ltp = cfg->variant == PTC_VARIANT_TOKEN_LTP;
+    for (size_t l = 1; l <= TOK_LAYERS; l++) {
+        memset(seen, 1, n);
+        memset(allow, 1, heads * n);
+        dense_encoder_layer(&w[l - 1], heads, n, x, seen, allow, y, imp);
+        /* s_t = n_q * mean over heads of the column means */
+        for (size_t j = 0; j < n; j++) {
+            double v = 0.0;
+            for (size_t h = 0; h < heads; h++)
+                v += imp[h * n + j] * (double)n / (double)heads;
+            cum[orig[j]] = ltp ? v : cum[orig[j]] + v;
+            s[j] = cum[orig[j]];
+        }
+        size_t k = 0;
+        if (l >= cfg->prune_first && l < TOK_LAYERS) {
+            keep[k++] = 0; /* [CLS] */
+            if (ltp) {
+                for (size_t j = 1; j < n; j++) {
+                    ambiguous = ambiguous || fabs(s[j] - theta[l - 1]) < 1e-4;
+                    if (s[j] >= theta[l - 1])
+                        keep[k++] = j;
+                }
+            } else {
+                const double r = cfg->token.keep[l] > 0 ? cfg->token.keep[l] : cfg->prune.p;
+                const size_t want = 1 + (size_t)floor(r * (double)(n - 1) + 1e-9);
+                uint8_t taken[64] = {0};
+                for (; k < want; k++) { /* the best untaken; ties: lower position */
+                    size_t best = 0;
+                    for (size_t j = 1; j < n; j++)
+                        if (!taken[j] && (best == 0 || s[j] > s[best]))
+                            best = j;
+                    taken[best] = 1;
+                    keep[k] = best;
+                }
+                for (size_t j = 1; j < n; j++) /* the margin at the cut */
+                    for (size_t i = 1; i < n; i++)
+                        if (taken[j] && !taken[i] && fabs(s[j] - s[i]) < 1e-4)
+                            ambiguous = true;
+                for (size_t a = 1; a < k; a++) /* ascending */
+                    for (size_t b2 = a + 1; b2 < k; b2++)
+                        if (keep[b2] < keep[a]) {
+                            const size_t t = keep[a];
+                            keep[a] = keep[b2];
+                            keep[b2] = t;
+                        }
+            }
+            for (size_t j = 0; j < k; j++) {
+                memcpy(x + j * hidden, y + keep[j] * hidden, hidden * sizeof(double));
+                orig[j] = orig[keep[j]];
+            }
+            n = k;
+        } else {
+            memcpy(x, y, n * hidden * sizeof(double));
+        }
+    }
+    memcpy(out, x, n * hidden * sizeof(double));
+    free(x), free(y), free(imp), free(cum), free(s), free(orig);
+    return ambiguous ? 0 : n;
+}
+
+static void token_case(ptc_test_ctx *ctx, ptc_variant variant)
+{
+    const size_t batch = 3, heads = 2, hidden = ctx->quick ? 16 : 32, ffn = 2 * hidden;
+    const size_t n_text = ctx->quick ? 9 : 23;
+    int32_t lengths[3] = {(int32_t)n_text, (int32_t)n_text - 4, 2};
+    char err[256];
+    ptc_rng rng = ptc_rng_seeded(ctx->seed + 90 + (uint64_t)variant);
+    test_weights w[TOK_LAYERS];
+    ptc_encoder_weights ew[TOK_LAYERS];
+    for (size_t l = 0; l < TOK_LAYERS; l++) {
+        weights_init(&w[l], hidden, ffn, &rng);
+        ew[l] = encoder_view(&w[l]);
+    }
+    const float theta[TOK_LAYERS] = {0.0f, 0.95f, 1.05f, 0.0f}; /* s averages 1 */
+    ptc_variant_config cfg;
+    ptc_variant_config_default(&cfg, variant);
+    cfg.n_layers = TOK_LAYERS;
+    cfg.hidden = hidden;
+    cfg.n_heads = heads;
+    cfg.prune.p = 0.75;
+    cfg.token.keep[2] = 0.5; /* layer 2 its own ratio, layer 3 p */
+    const ptc_encoder_stack stack = {ew, NULL, ffn, theta};
+    const ptc_tokens tok = {batch, n_text, 0, lengths, PTC_PAD_LENGTH_AWARE};
+    const size_t bytes = ptc_encoder_arena_bytes(&cfg, batch, n_text, ffn, err, sizeof err);
+    float *arena = ptc_test_alloc(bytes / sizeof(float) + 16, 0);
+    const ptc_tokens la = tok;
+    float *x = make_input(&rng, &la, hidden, 0);
+    ptc_encoder_result res;
+    if (ptc_check(ctx, bytes > 0 && ptc_encoder_forward(ctx->ops, &cfg, &stack, &tok, x, NULL, arena, bytes,
+                                                        &res, err, sizeof err) == PTC_OK, "forward: %s", err)) {
+        size_t compared = 0, removed = 0;
+        for (size_t b = 0; b < batch; b++) {
+            const size_t len = (size_t)lengths[b];
+            double *xd = malloc(len * hidden * sizeof(double)), *want = malloc(len * hidden * sizeof(double));
+            to_double(len * hidden, x + b * n_text * hidden, xd);
+            const size_t n_out = dense_token_encoder(&cfg, w, heads, theta, len, xd, want);
+            if (n_out) {
+                compared++;
+                removed += len - n_out;
+                uint8_t all[64];
+                memset(all, 1, sizeof all);
+                ptc_check(ctx, res.out_lengths && (size_t)res.out_lengths[b] == n_out,
+                          "variant %d sample %zu: %d tokens left, the reference %zu", (int)variant, b,
+                          res.out_lengths ? res.out_lengths[b] : -1, n_out);
+                const double e = nmse_rows(res.out + b * res.out_rows * hidden, want, hidden, n_out, all);
+                ptc_check(ctx, e <= 1e-9, "variant %d sample %zu: NMSE %.3g", (int)variant, b, e);
+            }
+            free(xd), free(want);
+        }
+        ptc_check(ctx, compared >= 2 && removed > 0, "variant %d: %zu samples compared, %zu tokens removed",
+                  (int)variant, compared, removed);
+        /* accounting: the last layer computes fewer query rows than the first */
+        ptc_check(ctx, res.steps[TOK_LAYERS - 1].tokens.mean < res.steps[0].tokens.mean &&
+                  res.steps[1].flops_scoring > 0, "variant %d: tokens %g -> %g", (int)variant,
+                  res.steps[0].tokens.mean, res.steps[TOK_LAYERS - 1].tokens.mean);
+    }
+    for (size_t l = 0; l < TOK_LAYERS; l++)
+        weights_free(ctx, &w[l]);
+    ptc_test_free(ctx, arena), ptc_test_free(ctx, x);
+}
+
+PTC_KERNEL_TEST(variants_token_topk_matches_dense) { token_case(ctx, PTC_VARIANT_TOKEN_TOPK); }
+PTC_KERNEL_TEST(variants_token_ltp_matches_dense) { token_case(ctx, PTC_VARIANT_TOKEN_LTP); }

@@ -23,6 +23,19 @@ static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_te
     return d;
 }
 
+/* The whole-token pruning buffers (TopK, LTP), after the rest of the parts. */
+static void carve_token_parts(ptc_arena *a, const ptc_variant_config *cfg, size_t batch,
+                              size_t rows, ptc_encoder_arena_parts *e)
+{
+    e->token_score = NULL;
+    e->token_keep = e->token_count = NULL;
+    if (!ptc_variant_prunes_tokens(cfg->variant))
+        return;
+    e->token_score = ptc_arena_take(a, batch * rows * sizeof(float));
+    e->token_keep = ptc_arena_take(a, batch * rows * sizeof(int32_t));
+    e->token_count = ptc_arena_take(a, batch * sizeof(int32_t));
+}
+
 /* Carves the arena in a fixed order; base == NULL only counts. Returns total bytes. */
 static size_t carve(const ptc_variant_config *cfg, size_t batch, size_t n_text, size_t ffn,
                     char *base, ptc_encoder_arena_parts *out, char *err, size_t err_len)
@@ -42,6 +55,7 @@ static size_t carve(const ptc_variant_config *cfg, size_t batch, size_t n_text, 
     e.state_bytes = ptc_prune_state_bytes(batch, cfg->n_heads, rows);
     e.state_mem = ptc_arena_take(&a, e.state_bytes);
     e.assign = ptc_arena_take(&a, batch * (n_text ? n_text : 1) * sizeof(int32_t));
+    carve_token_parts(&a, cfg, batch, rows, &e);
     if (out)
         *out = e;
     return a.used;
@@ -83,6 +97,8 @@ static int forward_check(const ptc_variant_config *cfg, const ptc_encoder_stack 
         return ptc_fail(err, err_len, "tokens and config disagree on the padding mode");
     if (combines && !stack->combine)
         return ptc_fail(err, err_len, "the variant combines but the stack has no combining module");
+    if (cfg->variant == PTC_VARIANT_TOKEN_LTP && !stack->token_threshold)
+        return ptc_fail(err, err_len, "LTP needs the learned thresholds (stack->token_threshold)");
     return ptc_tokens_check(tok, err, err_len);
 }
 
@@ -121,6 +137,47 @@ static uint64_t gumbel_seed(uint64_t seed, size_t step)
     return seed ^ ((uint64_t)(PTC_SITE_GUMBEL + step) * 0x9E3779B97F4A7C15ull);
 }
 
+/* After a layer that scores tokens (TopK, LTP): the importance into
+ * e->token_score (TopK adds: cumulative), then, when the step removes tokens,
+ * the removal: out compacted in place and tok, state set to the tokens that go
+ * on (TopK; LTP at inference), or LTP's soft mask in training (save->mask set,
+ * nothing removed). save: the step's training save, NULL at inference. */
+static int token_step(const ptc_variant_config *cfg, const ptc_encoder_stack *stack,
+                      const ptc_step *step, ptc_tokens *tok, const ptc_encoder_arena_parts *e,
+                      ptc_prune_state *state, float *out, ptc_token_save *save,
+                      ptc_layer_stats *st, ptc_encoder_result *res, uint64_t *hash,
+                      char *err, size_t err_len)
+{
+    const bool ltp = cfg->variant == PTC_VARIANT_TOKEN_LTP;
+    ptc_token_score(state, tok, e->token_score, !ltp);
+    if (!step->token_remove)
+        return PTC_OK;
+    const size_t rows = ptc_tok_rows(tok), H = cfg->hidden;
+    const float theta = ltp ? stack->token_threshold[step->layer - 1] : 0.0f;
+    st->bytes_scores += tok->batch * rows * (sizeof(float) + sizeof(int32_t));
+    if (ltp && save) { /* training: soft mask, every token goes on */
+        memcpy(save->y_raw, out, tok->batch * rows * H * sizeof(float));
+        res->aux_loss += ptc_token_soft_mask(cfg, tok, H, e->token_score, theta, save->mask, out);
+        st->flops_selection += 4.0 * (double)(tok->batch * rows);
+        return PTC_OK;
+    }
+    int32_t *keep = save ? save->keep : e->token_keep, *count = save ? save->count : e->token_count;
+    st->flops_selection += ptc_token_select(cfg, step->layer, tok, e->token_score, theta, keep,
+                                            count, e->workspace);
+    ptc_stat_acc kept = ptc_stat_begin();
+    for (size_t b = 0; b < tok->batch; b++) {
+        ptc_stat_add(&kept, (double)count[b]);
+        *hash = fnv_add(*hash, &count[b], 1);
+        *hash = fnv_add(*hash, keep + b * rows, (size_t)count[b]);
+    }
+    st->keys_next = ptc_stat_end(&kept); /* tokens that go on */
+    tok->n_text = ptc_token_compact(tok, H, keep, count, out, e->token_score);
+    tok->lengths = count;
+    res->out_lengths = count;
+    return ptc_prune_state_init(state, e->state_mem, e->state_bytes, tok, cfg->n_heads, err,
+                                err_len);
+}
+
 /* Runs the plan's steps from io's first input; the shared loop of both forwards. */
 static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                      const ptc_encoder_stack *stack, const ptc_tokens *tok_in,
@@ -135,6 +192,8 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
         return PTC_EINVAL;
     const ptc_combine_options inference = {false, 0, false};
     uint64_t hash = 0xCBF29CE484222325ull;
+    if (e->token_score)
+        memset(e->token_score, 0, tok.batch * ptc_tok_rows(&tok) * sizeof(float));
     int cur = 0;
     for (size_t i = 0; i < plan->n_steps; i++) {
         const ptc_step *step = &plan->steps[i];
@@ -169,10 +228,14 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
         } else {
             ptc_mhsa_options opt = cfg->mhsa;
             opt.use_kept = !step->comb_only;
-            opt.want_importance = step->select;
+            opt.want_importance = step->select || step->token_score;
             rc = ptc_layer_run(ops, &stack->layers[step->layer - 1], hidden, cfg->n_heads,
                                stack->ffn, &tok, in, out, step->comb_only ? NULL : &state, &opt,
                                e->workspace, e->workspace_bytes, st, tr, err, err_len);
+            if (rc == PTC_OK && step->token_score)
+                rc = token_step(cfg, stack, step, &tok, e, &state, out,
+                                tr ? &((ptc_layer_save *)tr->save)->tokens : NULL, st, res, &hash,
+                                err, err_len);
             if (rc == PTC_OK && step->select) {
                 rc = ptc_prune_select(&cfg->prune, &tok, &state, e->workspace,
                                       e->workspace_bytes, st, err, err_len);
@@ -286,6 +349,23 @@ static void carve_combine_save(ptc_arena *a, ptc_combine_save *v, size_t batch, 
     v->assign = TAKE_I(a, batch * n_text);
 }
 
+/* What a step that removes tokens keeps for backward: TopK the rows that
+ * went on, LTP the soft mask and the unmasked output. */
+static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const ptc_step *step,
+                             ptc_token_save *v, size_t batch, size_t rows, size_t hidden)
+{
+    memset(v, 0, sizeof *v);
+    if (!step->token_remove)
+        return;
+    if (cfg->variant == PTC_VARIANT_TOKEN_TOPK) {
+        v->keep = TAKE_I(a, batch * rows);
+        v->count = TAKE_I(a, batch);
+    } else {
+        v->mask = TAKE_F(a, batch * rows);
+        v->y_raw = TAKE_F(a, batch * rows * hidden);
+    }
+}
+
 /* The training arena for (batch, n_text) in a fixed order; base == NULL counts. */
 static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                           size_t batch, size_t n_text, size_t ffn, char *base, train_parts *t)
@@ -302,6 +382,7 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
     t->e.state_bytes = ptc_prune_state_bytes(batch, heads, rows0);
     t->e.state_mem = ptc_arena_take(&a, t->e.state_bytes);
     t->e.assign = TAKE_I(&a, batch * (n_text ? n_text : 1));
+    carve_token_parts(&a, cfg, batch, rows0, &t->e);
     size_t rows = rows0;
     for (size_t s = 0; s < plan->n_steps; s++) {
         t->xs[s] = TAKE_F(&a, batch * rows * H);
@@ -311,6 +392,7 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
             rows = m;
         } else {
             carve_layer_save(&a, &t->layer[s], batch, rows, H, heads, ffn);
+            carve_token_save(&a, cfg, &plan->steps[s], &t->layer[s].tokens, batch, rows, H);
             t->saves[s] = &t->layer[s];
         }
     }
@@ -352,24 +434,50 @@ size_t ptc_encoder_train_bytes(const ptc_variant_config *cfg, size_t batch, size
     return carve_train(cfg, &plan, batch, n_text, ffn, NULL, &t);
 }
 
+/* The tokens each step of the last training forward saw (toks[n_steps]: the
+ * output's): the combining module leaves the m tokens, a TopK removal the
+ * rows its save kept. */
+static void step_tokens(const ptc_variant_plan *plan, const ptc_tokens *tok_in,
+                        const train_parts *t, ptc_tokens *toks)
+{
+    ptc_tokens tok = *tok_in;
+    for (size_t s = 0; s < plan->n_steps; s++) {
+        toks[s] = tok;
+        const ptc_token_save *ts = &t->layer[s].tokens;
+        if (plan->steps[s].kind == PTC_STEP_COMBINE) {
+            tok.n_text = 0;
+            tok.lengths = NULL;
+        } else if (plan->steps[s].token_remove && ts->count) {
+            tok.n_text = ptc_token_rows_after(tok.batch, ts->count);
+            tok.lengths = ts->count;
+        }
+    }
+    toks[plan->n_steps] = tok;
+}
+
 /* Bytes a training forward saved: the rows each step actually kept. */
 static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                           const ptc_tokens *tok_in, const train_parts *t, size_t ffn)
 {
-    ptc_tokens tok = *tok_in;
+    ptc_tokens toks[PTC_MAX_LAYERS + 2];
+    step_tokens(plan, tok_in, t, toks);
     const size_t H = cfg->hidden, heads = cfg->n_heads, F = sizeof(float);
     size_t total = 0;
     for (size_t s = 0; s < plan->n_steps; s++) {
+        const ptc_tokens tok = toks[s];
         const size_t rows = ptc_tok_rows(&tok);
         total += tok.batch * rows * H * F; /* the step's input */
+        const ptc_token_save *ts = &t->layer[s].tokens;
+        if (ts->count) /* TopK: the rows that went on, their counts */
+            total += tok.batch * (rows + 1) * sizeof(int32_t);
+        if (ts->mask) /* LTP: mask and the unmasked output */
+            total += tok.batch * rows * (H + 1) * F;
         if (plan->steps[s].kind == PTC_STEP_COMBINE) {
             const size_t m = tok.n_comb;
             for (size_t b = 0; b < tok.batch; b++) {
                 const size_t len = ptc_tok_len(&tok, b);
                 total += (m * (5 * H + 3) + len * (H + 3) + m * len) * F;
             }
-            tok.n_text = 0;
-            tok.lengths = NULL;
             continue;
         }
         const ptc_mhsa_save *a = &t->layer[s].attn;
@@ -382,7 +490,7 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
             total += (n_act * (4 * H + ffn + 4 + heads) + n_src * (2 * H + 2) + kept) * F;
         }
     }
-    return total + tok.batch * ptc_tok_rows(&tok) * H * F;
+    return total + toks[plan->n_steps].batch * ptc_tok_rows(&toks[plan->n_steps]) * H * F;
 }
 
 int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
@@ -456,16 +564,13 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
         return ptc_fail(err, err_len, "encoder backward: arena of %zu bytes, the forward used %zu",
                         arena_bytes, need);
     const size_t H = cfg->hidden, m = ptc_variant_combines(cfg->variant) ? cfg->n_comb : 0;
+    if (cfg->variant == PTC_VARIANT_TOKEN_LTP && !grads->token_threshold)
+        return ptc_fail(err, err_len, "encoder backward: LTP needs the thresholds' gradient");
     /* the tokens each step saw */
-    ptc_tokens toks[PTC_MAX_LAYERS + 1];
-    ptc_tokens tok = {h->batch, h->n_text, m, t.lengths, cfg->pad_mode};
-    for (size_t s = 0; s < plan.n_steps; s++) {
-        toks[s] = tok;
-        if (plan.steps[s].kind == PTC_STEP_COMBINE) {
-            tok.n_text = 0;
-            tok.lengths = NULL;
-        }
-    }
+    ptc_tokens toks[PTC_MAX_LAYERS + 2];
+    const ptc_tokens tok0 = {h->batch, h->n_text, m, t.lengths, cfg->pad_mode};
+    step_tokens(&plan, &tok0, &t, toks);
+    const ptc_tokens tok = toks[plan.n_steps];
     memcpy(t.grad[0], dout, tok.batch * ptc_tok_rows(&tok) * H * sizeof(float));
     int cur = 0;
     const ptc_combine_options copt = {false, 0, false};
@@ -473,6 +578,14 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
         const ptc_step *step = &plan.steps[s];
         const ptc_step_train train = {t.saves[s], h->noise.dropout, h->noise.seed, s,
                                       h->noise.soft_assign};
+        const ptc_token_save *ts = &t.layer[s].tokens;
+        if (step->token_remove && ts->count) { /* TopK: back to the rows before removal */
+            ptc_token_expand(&toks[s], H, ts->keep, ts->count, t.grad[cur], t.grad[!cur]);
+            cur = !cur;
+        } else if (step->token_remove && ts->mask) { /* LTP: through the soft mask */
+            grads->token_threshold[step->layer - 1] += (float)ptc_token_soft_mask_backward(
+                cfg, &toks[s], H, ts->mask, ts->y_raw, t.grad[cur]);
+        }
         if (step->kind == PTC_STEP_COMBINE)
             ptc_combine_backward(ops, stack->combine, grads->combine, H, &toks[s], t.xs[s],
                                  t.grad[cur], t.grad[!cur], &copt, &train, &t.sc);

@@ -4,8 +4,9 @@
  * Files and what they use (no cycle): common.c (checks, linear, accounting)
  * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
  * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
- * plan.c (the layer rules) uses prune.c and mhsa.c defaults; encoder.c uses
- * them all; embed.c (the embeddings pair) uses common.c.
+ * plan.c (the layer rules) uses prune.c and mhsa.c defaults; token_prune.c
+ * (whole-token removal: TopK, LTP) uses prune.c; encoder.c uses them all;
+ * embed.c (the embeddings pair) uses common.c.
  *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
  * order; with base == NULL it only counts, so a plan and a forward carve the same
@@ -132,12 +133,21 @@ typedef struct ptc_mhsa_save {
     int32_t *n_src;          /* (batch) k/v rows */
 } ptc_mhsa_save;
 
+/* Whole-token removal after a layer (variants/token_prune.c), by sample row
+ * of the layer's tokens; only carved for steps that remove tokens. */
+typedef struct ptc_token_save {
+    int32_t *keep;        /* (batch, n_rows) rows that go on; TopK */
+    int32_t *count;       /* (batch) how many; TopK (the next step's lengths) */
+    float *mask, *y_raw;  /* (batch, n_rows), (batch, n_rows, hidden): LTP's soft mask, unmasked y */
+} ptc_token_save;
+
 /* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
 typedef struct ptc_layer_save {
     ptc_mhsa_save attn;
     float *res1, *res2;                    /* (batch, n_rows, hidden) pre-LN1, pre-LN2 */
     float *u;                              /* (batch, n_rows, ffn) FFN pre-GELU */
     float *mean1, *rstd1, *mean2, *rstd2;  /* (batch, n_rows) */
+    ptc_token_save tokens;                 /* steps with token_remove */
 } ptc_layer_save;
 
 /* The combining module (variants/combine.c). */
@@ -199,5 +209,23 @@ void ptc_combine_backward(const ptc_ops *ops, const ptc_combine_weights *w,
                           const float *x, const float *dout, float *dx, const ptc_combine_options *opt,
                           const ptc_step_train *train, const ptc_bwd_scratch *sc);
 
+/* ---- whole-token pruning (variants/token_prune.c; the methods and their refs there) ------ */
+double ptc_token_keep_ratio(const ptc_variant_config *cfg, size_t layer); /* keep[l] or p */
+size_t ptc_token_keep_count(double keep, size_t len);                     /* 1 + floor(keep (len-1)) */
+void ptc_token_score(const ptc_prune_state *st, const ptc_tokens *tok, float *score,
+                     bool accumulate);
+double ptc_token_select(const ptc_variant_config *cfg, size_t layer, const ptc_tokens *tok,
+                        const float *score, float threshold, int32_t *keep, int32_t *count,
+                        void *scratch);
+size_t ptc_token_rows_after(size_t batch, const int32_t *count);
+size_t ptc_token_compact(const ptc_tokens *tok, size_t hidden, const int32_t *keep,
+                         const int32_t *count, float *x, float *score);
+void ptc_token_expand(const ptc_tokens *tok, size_t hidden, const int32_t *keep,
+                      const int32_t *count, const float *dy, float *dx);
+double ptc_token_soft_mask(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
+                           const float *score, float theta, float *mask, float *y);
+double ptc_token_soft_mask_backward(const ptc_variant_config *cfg, const ptc_tokens *tok,
+                                    size_t hidden, const float *mask, const float *y_raw,
+                                    float *dy);
 
 #endif /* PTC_VARIANTS_INTERNAL_H */

@@ -57,7 +57,7 @@ int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, u
 {
     const size_t h = (size_t)m->hidden, f = (size_t)m->ffn, h2 = h * h;
     const size_t per_layer = 4 * h2 + 2 * h * f + 12 * h + f + 256;
-    const size_t total = (size_t)n_layers * per_layer + 4 * h2 + 12 * h + 256;
+    const size_t total = (size_t)n_layers * (per_layer + 1) + 4 * h2 + 12 * h + 256;
     memset(w, 0, sizeof *w);
     w->slab = alloc64(total * sizeof(float));
     if (!w->slab)
@@ -87,6 +87,10 @@ int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, u
     RAND(cw->wv, h2); CONST(cw->bv, h, 0);
     RAND(cw->wo, h2); CONST(cw->bo, h, 0);
     cw->ln_eps = 1e-12f;
+    /* LTP's thresholds: the mean importance (1) at every layer (trained ones: ptc eval) */
+    const float *theta;
+    CONST(theta, (size_t)n_layers, 1.0f);
+    w->stack.token_threshold = theta;
 #undef RAND
 #undef CONST
     w->stack.layers = w->layers;

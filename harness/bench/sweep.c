@@ -67,6 +67,10 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
         else
             snprintf(c->label, sizeof c->label, "%s+C L%d", prune_label[c->rule], c->lc);
         break;
+    case PTC_VARIANT_TOKEN_TOPK:
+    case PTC_VARIANT_TOKEN_LTP:
+        snprintf(c->label, sizeof c->label, "%s", ptc_variant_paper_name(c->variant, c->rule));
+        break;
     }
 }
 
@@ -114,12 +118,15 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         const bool comb = ptc_variant_combines(c->variant);
         const double m = comb ? c->m : 0;
         const int last_text = (int)ptc_plan_last_text_layer(&vc);
-        double kv = n + m;
+        double kv = n + m, tokens = n; /* tokens: TopK's (LTP's thresholds: none removed) */
         for (int l = 1; l <= last_text; l++) {
             const double rows = c->has_project && !c->project_kept ? n + m : kv;
-            f += layer_flops(n + m, kv, rows, h, ffn);
-            if (ptc_plan_layer_selects(&vc, (size_t)l))
+            f += c->variant == PTC_VARIANT_TOKEN_TOPK ? layer_flops(tokens, tokens, tokens, h, ffn)
+                                                      : layer_flops(n + m, kv, rows, h, ffn);
+            if (ptc_plan_layer_selects(&vc, (size_t)l) && ptc_variant_prunes(c->variant))
                 kv = kept_after(kv - m, p) + m;
+            if (ptc_plan_layer_selects(&vc, (size_t)l) && c->variant == PTC_VARIANT_TOKEN_TOPK)
+                tokens = 1 + kept_after(tokens - 1, p);
         }
         if (comb) {
             f += 4 * 2 * m * h * h + 2 * m * n * h + 18 * n * h;
@@ -134,6 +141,8 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
 
 static bool variant_exists(ptc_level level, ptc_variant v)
 {
+    if (ptc_variant_prunes_tokens(v)) /* token removal happens between layers */
+        return level == PTC_LEVEL_ENCODER;
     if (level == PTC_LEVEL_KERNEL)
         return v == PTC_VARIANT_BASELINE || v == PTC_VARIANT_PRUNE;
     if (level == PTC_LEVEL_LAYER)
@@ -279,6 +288,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const ptc_model_shape *model = &s.model[mi];
         const bool prune = v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
+        const bool uses_p = prune || v == PTC_VARIANT_TOKEN_TOPK; /* TopK: p keeps tokens */
         if (level == PTC_LEVEL_KERNEL && pi > 0)
             continue; /* kernel level has no pads: one pad value */
         if (!variant_exists(level, v) || (s.train[hi] && level != PTC_LEVEL_ENCODER)) {
@@ -295,7 +305,7 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const ptc_prune_rule implied_rule[1] = {(ptc_prune_rule)s.variant_rule[vi]};
         const ptc_prune_rule *rules = implied ? implied_rule : s.rule;
         for (int ri = 0; ri < (prune ? (implied ? 1 : s.n_rule) : 1); ri++)
-        for (int qi = 0; qi < (prune ? s.n_p : 1); qi++)
+        for (int qi = 0; qi < (uses_p ? s.n_p : 1); qi++)
         for (int ci = 0; ci < n_lc; ci++)
         for (int ki = 0; ki < (comb ? s.n_m : 1); ki++)
         for (int ji = 0; ji < (has_project ? s.n_project : 1); ji++) {
@@ -309,9 +319,10 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.pad = level == PTC_LEVEL_KERNEL ? PTC_PAD_LENGTH_AWARE : s.pad[pi];
             snprintf(c.isa, sizeof c.isa, "%.15s", isa[ii]);
             c.threads = s.threads[ti];
-            c.has_rule = c.has_p = prune;
+            c.has_rule = prune;
+            c.has_p = uses_p;
             c.rule = prune ? rules[ri] : PTC_PRUNE_CLAMP;
-            c.p = prune ? s.p[qi] : 1.0;
+            c.p = uses_p ? s.p[qi] : 1.0;
             c.has_lc = has_lc;
             c.lc = has_lc ? lcs[ci] : 0;
             c.has_m = comb;

@@ -39,8 +39,10 @@ static const struct {
     {"combine", PTC_VARIANT_COMBINE, -1},
     {"PFC", PTC_VARIANT_PRUNE_COMBINE, -1},
     {"combined", PTC_VARIANT_PRUNE_COMBINE, -1},
+    {"TopK", PTC_VARIANT_TOKEN_TOPK, -1}, /* cascade top-k token pruning (SpAtten) */
+    {"LTP", PTC_VARIANT_TOKEN_LTP, -1},   /* learned-threshold token pruning */
 };
-#define VARIANT_NAMES "BERT|baseline, P, PF|prune, C|combine, PFC|combined"
+#define VARIANT_NAMES "BERT|baseline, P, PF|prune, C|combine, PFC|combined, TopK, LTP"
 
 int ptc_parse_variant(const char *s, ptc_variant *v, int *rule_hint, char *err, size_t len)
 {
@@ -59,6 +61,8 @@ const char *ptc_variant_learn_name(ptc_variant v, int rule_hint)
     case PTC_VARIANT_BASELINE: return "baseline";
     case PTC_VARIANT_PRUNE: return rule_hint == PTC_PRUNE_TOPK ? "P" : "PF";
     case PTC_VARIANT_COMBINE: return "C";
+    case PTC_VARIANT_TOKEN_TOPK: return "TopK";
+    case PTC_VARIANT_TOKEN_LTP: return "LTP";
     default: return "PFC";
     }
 }
@@ -67,6 +71,8 @@ const char *ptc_variant_paper_name(ptc_variant v, ptc_prune_rule rule)
 {
     if (v == PTC_VARIANT_PRUNE)
         return rule == PTC_PRUNE_TOPK ? "P" : "PF";
+    if (ptc_variant_prunes_tokens(v))
+        return ptc_variant_learn_name(v, -1);
     return v == PTC_VARIANT_BASELINE ? "BERT" : v == PTC_VARIANT_COMBINE ? "C" : "PFC";
 }
 

@@ -225,11 +225,17 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
     const char *trained = ptc_variant_name(tv);
     po.variant = a->variant ? a->variant : strcmp(trained, "PC") == 0 ? "PFC" : trained;
     po.rule = rule ? rule : !a->variant && ptc_variant_prunes(tv->variant) ? ptc_rule_name(tv->prune.rule) : NULL;
-    po.p = p > 0 ? p : ptc_variant_prunes(tv->variant) ? tv->prune.p : 0.9;
+    const bool tokens = ptc_variant_prunes_tokens(tv->variant); /* TopK, LTP: p is the keep ratio */
+    po.p = p > 0 ? p : ptc_variant_prunes(tv->variant) || tokens ? tv->prune.p : 0.9;
     po.pad_mode = a->pad_mode ? a->pad_mode : tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
     const bool c = strcmp(po.variant, "C") == 0 || strcmp(po.variant, "PFC") == 0;
     const bool pr = strcmp(po.variant, "P") == 0 || strcmp(po.variant, "PF") == 0 ||
-                    strcmp(po.variant, "PFC") == 0;
+                    strcmp(po.variant, "PFC") == 0 || strcmp(po.variant, "TopK") == 0;
+    if (strcmp(po.variant, "LTP") == 0 && tv->variant != PTC_VARIANT_TOKEN_LTP) {
+        snprintf(err, err_len, "%s: --variant LTP needs learned thresholds; this checkpoint was "
+                 "trained as %s", a->checkpoint, trained);
+        return -1;
+    }
     if (c && !ptc_variant_combines(tv->variant)) {
         snprintf(err, err_len,
                  "%s: --variant %s needs trained combining tensors; this checkpoint was trained as %s",
@@ -250,6 +256,8 @@ static int point_config(const eval_args *a, const ptc_model_config *ck, double p
     if (ptc_run_model_config(&po, ck->vocab_size, ck->n_classes, &want, err, err_len) != 0)
         return -1;
     pt->cfg = *ck;
+    if (tokens && want.variant.variant == tv->variant && p <= 0) /* the trained keep ratios */
+        want.variant.token = tv->token;
     pt->cfg.variant = want.variant;
     ptc_model_config_sync(&pt->cfg);
     return ptc_model_config_check(&pt->cfg, err, err_len) == PTC_OK ? 0 : -1;

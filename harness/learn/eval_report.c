@@ -14,6 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* p: the key preservation ratio (P, PF, PFC) or the token keep ratio (TopK, LTP's unused p) */
+static bool uses_p(const ptc_variant_config *v)
+{
+    return ptc_variant_prunes(v->variant) || v->variant == PTC_VARIANT_TOKEN_TOPK;
+}
+
 json_t *ptc_eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
                          const eval_args *a, const ptc_ops *ops, const char *predictions)
 {
@@ -38,7 +44,7 @@ json_t *ptc_eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc
     json_object_set_new(o, "docs", json_integer((json_int_t)r->n));
     json_object_set_new(o, "variant", json_string(ptc_variant_name(v)));
     json_object_set_new(o, "rule", ptc_variant_prunes(v->variant) ? json_string(ptc_rule_name(v->prune.rule)) : json_null());
-    json_object_set_new(o, "p", ptc_variant_prunes(v->variant) ? json_real(v->prune.p) : json_null());
+    json_object_set_new(o, "p", uses_p(v) ? json_real(v->prune.p) : json_null());
     json_object_set_new(o, "lc", ptc_variant_combines(v->variant) ? json_integer((json_int_t)v->combine_layer) : json_null());
     json_object_set_new(o, "m", ptc_variant_combines(v->variant) ? json_integer((json_int_t)v->n_comb) : json_null());
     json_object_set_new(o, "pad_mode", json_string(v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware"));
@@ -86,7 +92,7 @@ void ptc_eval_predictions_path(const char *path, const ptc_model_config *cfg, bo
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
     snprintf(out, len, "%.*s.%s-%s-p%g-lc%zu%s", (int)stem, path, ptc_variant_name(v),
-             ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "none", ptc_variant_prunes(v->variant) ? v->prune.p : 1.0,
+             ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "none", uses_p(v) ? v->prune.p : 1.0,
              ptc_variant_combines(v->variant) ? v->combine_layer : 0, path + stem);
 }
 
@@ -118,7 +124,7 @@ void ptc_eval_print(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_m
     if (!full) {
         printf("%-8s %-6s p %-5g L_c %-2zu  accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  keys",
                ptc_variant_name(v), ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "-",
-               ptc_variant_prunes(v->variant) ? v->prune.p : 1.0, ptc_variant_combines(v->variant) ? v->combine_layer : 0,
+               uses_p(v) ? v->prune.p : 1.0, ptc_variant_combines(v->variant) ? v->combine_layer : 0,
                r->accuracy, r->macro_f1, r->micro_f1);
         for (size_t k = 0; k < r->n_steps; k++)
             printf(" %.1f", r->keys_mean[k]);

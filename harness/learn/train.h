@@ -70,6 +70,8 @@ typedef struct ptc_run_opts {
     size_t lc, m;              /* 0: defaults (L_c = layers - 1, at least 1; m = 8) */
     const char *pad_mode;      /* length-aware | padded */
     double dropout;            /* < 0: the preset's */
+    ptc_opt_list keep_ratios;  /* TopK: keep ratio of each removing layer in order (empty: p) */
+    double ltp_temperature, ltp_lambda; /* LTP: soft-mask temperature T, regularizer weight */
     /* optimisation */
     size_t batch, epochs, max_steps, save_every, eval_batch;
     double lr, warmup, weight_decay; /* warmup: fraction of total steps if < 1, else steps */

@@ -3,7 +3,9 @@
  * Yun, Kim, Kim, "Focus on the Core: Efficient Attention via Pruned Token
  * Compression for Document Classification", Findings of EMNLP 2023
  * (spec: PAPER.md): baseline, pruning-only (P = top-k, PF = fuzzy),
- * combining-only (C) and combined (PFC).
+ * combining-only (C) and combined (PFC); and, beside them, the established
+ * whole-token pruning methods (variants/token_prune.c): cascade top-k (TopK,
+ * SpAtten) and learned-threshold token pruning (LTP).
  *
  * Everything here is built from the ops table (include/ptc/ops.h) and plain C;
  * nothing allocates: every forward takes a caller-owned workspace whose size a
@@ -300,7 +302,22 @@ typedef enum ptc_variant {
     PTC_VARIANT_PRUNE = 1,         /* P (rule topk) or PF (clamp/within): pruning only */
     PTC_VARIANT_COMBINE = 2,       /* C: combining at L_c */
     PTC_VARIANT_PRUNE_COMBINE = 3, /* PFC: pruning before L_c, combining at L_c */
+    PTC_VARIANT_TOKEN_TOPK = 4,    /* TopK: cascade top-k token pruning (SpAtten) */
+    PTC_VARIANT_TOKEN_LTP = 5,     /* LTP: learned-threshold token pruning */
 } ptc_variant;
+enum { PTC_VARIANT_LAST = PTC_VARIANT_TOKEN_LTP };
+
+/* Whole-token pruning (TopK, LTP; variants/token_prune.c). Layer l of
+ * prune_first..n_layers-1 scores its tokens and removes some before layer
+ * l + 1: their queries, keys, values and FFN rows are gone from then on; the
+ * [CLS] token (row 0) is always kept. */
+typedef struct ptc_token_config {
+    /* TopK: keep[l] is the fraction of the non-[CLS] tokens that layer l sees
+     * which layer l + 1 still sees (k = 1 + floor(keep (len - 1))); 0: prune.p */
+    double keep[PTC_MAX_LAYERS + 1];
+    double temperature; /* LTP: T of the training mask sigmoid((s - theta_l) / T); 0.05 */
+    double lambda;      /* LTP: weight of the mask regularizer lambda sum_l mean_t m; 0.01 */
+} ptc_token_config;
 
 typedef struct ptc_variant_config {
     ptc_variant variant;
@@ -313,6 +330,7 @@ typedef struct ptc_variant_config {
     ptc_prune_config prune;   /* rule clamp (PF); topk gives P */
     ptc_mhsa_options mhsa;
     ptc_pad_mode pad_mode;    /* length-aware */
+    ptc_token_config token;   /* TopK, LTP */
 } ptc_variant_config;
 
 void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant);
@@ -328,6 +346,8 @@ typedef struct ptc_step {
     bool select;        /* scores importance and selects keys for the next step */
     bool comb_only;     /* only the m combination tokens remain (after combining) */
     size_t n_comb;      /* combination rows present in this step's input */
+    bool token_score;   /* TopK, LTP: scores the importance of its tokens */
+    bool token_remove;  /* TopK, LTP: removes tokens after itself (for the next step) */
 } ptc_step;
 
 typedef struct ptc_variant_plan {
@@ -356,6 +376,7 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
  *     l + 1 <= last text layer. */
 bool ptc_variant_combines(ptc_variant variant);
 bool ptc_variant_prunes(ptc_variant variant);
+bool ptc_variant_prunes_tokens(ptc_variant variant); /* TopK, LTP */
 size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg);
 bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
@@ -367,12 +388,19 @@ typedef struct ptc_encoder_stack {
     const ptc_encoder_weights *layers;   /* (n_layers), layers[l - 1] is layer l */
     const ptc_combine_weights *combine;  /* the combining module; NULL unless C/PFC */
     size_t ffn;                          /* FFN inner size */
+    const float *token_threshold;        /* LTP: (n_layers) learned thresholds theta_l; else NULL */
 } ptc_encoder_stack;
 
 typedef struct ptc_encoder_result {
     const float *out;        /* (batch, out_rows, hidden), inside the arena */
     size_t out_rows;         /* n_text + n_comb before combining; m after it */
     bool combined;           /* out holds only the m combination tokens */
+    /* (batch) real tokens of each sample in out (TopK, LTP: after token
+     * removal, [CLS] first; NULL: the input's lengths) */
+    const int32_t *out_lengths;
+    /* LTP training: the mask regularizer lambda sum_l mean_b mean_t m_l,b,t
+     * (its gradient is part of ptc_encoder_backward); else 0 */
+    double aux_loss;
     const int32_t *kept;     /* final prune state (batch, n_heads, n_text + n_comb) */
     const int32_t *kept_count;/* (batch, n_heads) */
     const int32_t *assign;   /* (batch, n_text) combining groups, -1 for pads; NULL if none */
@@ -401,6 +429,10 @@ typedef struct ptc_encoder_arena_parts {
     void *state_mem;        /* ptc_prune_state_bytes(batch, n_heads, n_text + n_comb) */
     size_t state_bytes;
     int32_t *assign;        /* (batch, n_text) */
+    /* TopK, LTP only (else NULL): importance by sample row (batch, n_text),
+     * the rows that go on (batch, n_text) and their counts (batch) */
+    float *token_score;
+    int32_t *token_keep, *token_count;
 } ptc_encoder_arena_parts;
 
 int ptc_encoder_arena_split(const ptc_variant_config *cfg, size_t batch, size_t n_text,
@@ -473,6 +505,7 @@ typedef struct ptc_combine_grads {
 typedef struct ptc_encoder_stack_grads {
     ptc_encoder_grads *layers;    /* (n_layers) */
     ptc_combine_grads *combine;   /* NULL unless C/PFC */
+    float *token_threshold;       /* LTP: (n_layers); NULL otherwise */
 } ptc_encoder_stack_grads;
 
 /* BERT's embeddings of one sample's rows [0, rows) (variants/embed.c):
