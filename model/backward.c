@@ -41,6 +41,7 @@ void ptc_model_stack_grads(ptc_model *m, ptc_encoder_grads *layers, ptc_combine_
     *comb = cg;
     grads->layers = layers;
     grads->combine = ptc_model_has_combine(&m->cfg) ? comb : NULL;
+    grads->token_threshold = m->param_sizes[36] ? G->ltp_threshold : NULL;
 }
 
 int ptc_model_backward(ptc_model *m, char *err, size_t err_len)

@@ -261,6 +261,7 @@ void ptc_model_stack(const ptc_model *m, ptc_encoder_weights *layers, ptc_combin
     stack->layers = layers;
     stack->combine = ptc_model_has_combine(&m->cfg) ? comb : NULL;
     stack->ffn = m->cfg.ffn;
+    stack->token_threshold = m->param_sizes[36] ? P->ltp_threshold : NULL;
 }
 
 /* The encoder input of the batch in A->xa: embeddings of the real rows (with
@@ -334,6 +335,7 @@ void ptc_train_options_default(ptc_train_options *opt, uint64_t seed)
     opt->dropout = true;
     opt->gumbel = true;
     opt->soft_assign = false;
+    opt->frozen_token_scores = false;
 }
 
 int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_options *opt,
@@ -363,7 +365,8 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
     ptc_encoder_stack stack;
     ptc_model_stack(m, layers, &cw, &stack);
     const ptc_tokens tok = {B, n, n_comb_of(m), A->lengths, cfg->variant.pad_mode};
-    const ptc_train_noise noise = {p, opt->seed, opt->gumbel, opt->soft_assign};
+    const ptc_train_noise noise = {p, opt->seed, opt->gumbel, opt->soft_assign,
+                                   opt->frozen_token_scores};
     ptc_encoder_result res;
     char sub[256];
     if (ptc_encoder_forward_train(m->ops, &cfg->variant, &stack, &tok, A->xa, &noise, A->train,

@@ -36,6 +36,7 @@ static const struct {
     {"tcm_wk", INIT_NORMAL, true}, {"tcm_bk", INIT_ZERO, false},
     {"tcm_wv", INIT_NORMAL, true}, {"tcm_bv", INIT_ZERO, false},
     {"tcm_wo", INIT_NORMAL, true}, {"tcm_bo", INIT_ZERO, false},
+    {"ltp_threshold", INIT_ZERO, false}, /* 0: every token goes on at first */
 };
 
 const char *ptc_param_tensor_name(size_t i)
@@ -89,6 +90,7 @@ size_t ptc_param_sizes(const ptc_model_config *cfg, size_t s[PTC_NUM_PARAM_TENSO
         s[i++] = mul_or_max(Hc, H);
         s[i++] = Hc;
     }
+    s[i++] = cfg->variant.variant == PTC_VARIANT_TOKEN_LTP ? L : 0;
     size_t total = 0;
     for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++)
         if (__builtin_add_overflow(total, s[t], &total))

@@ -101,6 +101,8 @@ static size_t ptc_model_named_tensors(const ptc_model *m, named_tensor *t)
             add_name(t, &n, tcm[i], 24 + i, 0, matrix ? 2 : 1, H, matrix ? H : 0);
         }
     }
+    if (m->param_sizes[36] > 0)
+        add_name(t, &n, "ptc.ltp.threshold", 36, 0, 1, c->n_layers, 0);
     return n;
 }
 

@@ -223,10 +223,13 @@ PTC_KERNEL_TEST(model_forward_paths)
             opt.gumbel = false;
             train_forward_backward(ctx, &m, &tb.b, &opt, &l_tr);
             const char *name = tm_variant_names[which];
-            ptc_check_close(ctx, name, m.logits, logits, batch * cfg.n_classes, 2e-5f, 2e-4f);
-            ptc_check(ctx, fabsf(l_tr - l_inf) <= 1e-5f + 1e-4f * fabsf(l_inf),
-                      "%s pad %d: training forward loss %.8g, inference %.8g", name, pad, (double)l_tr,
-                      (double)l_inf);
+            /* LTP trains with its soft mask and removes tokens at inference: they differ by design */
+            if (which != TM_TOKEN_LTP) {
+                ptc_check_close(ctx, name, m.logits, logits, batch * cfg.n_classes, 2e-5f, 2e-4f);
+                ptc_check(ctx, fabsf(l_tr - l_inf) <= 1e-5f + 1e-4f * fabsf(l_inf),
+                          "%s pad %d: training forward loss %.8g, inference %.8g", name, pad,
+                          (double)l_tr, (double)l_inf);
+            }
             /* this table vs ref, with dropout and Gumbel noise on */
             ptc_train_options_default(&opt, 6);
             train_forward_backward(ctx, &m, &tb.b, &opt, &l_tr);

@@ -55,6 +55,8 @@ static void grad_check_variant(ptc_test_ctx *ctx, int which, ptc_pad_mode pad)
     if (!ptc_check(ctx, ptc_model_init(&m, &cfg, ctx->ref, 11, err, sizeof err) == PTC_OK, "init: %s", err))
         return;
     jitter_params(&m, 12);
+    for (size_t l = 0; l < m.param_sizes[36]; l++) /* LTP: thresholds near the mean importance */
+        m.params.ltp_threshold[l] = 1.0f + 0.1f * (float)l;
     const size_t batch = 2, n = ctx->quick ? 8 : 12;
     tm_batch tb;
     tm_batch_random(&tb, batch, n, cfg.vocab_size, cfg.n_classes, 13 + (uint64_t)which);
@@ -64,6 +66,7 @@ static void grad_check_variant(ptc_test_ctx *ctx, int which, ptc_pad_mode pad)
     opt.soft_assign = true;
     uint64_t hash0, hash;
     const float l0 = loss_at(&m, &tb.b, &opt, &hash0);
+    opt.frozen_token_scores = true; /* LTP: s held at l0's (backward's constant) */
     ptc_model_zero_grad(&m);
     ptc_check(ctx, ptc_model_backward(&m, err, sizeof err) == PTC_OK, "backward: %s", err);
     ptc_check(ctx, isfinite(l0), "%s: loss %g", tm_variant_names[which], (double)l0);
@@ -153,3 +156,5 @@ PTC_TEST(model_grad_combine_inserted) { grad_check_variant(ctx, TM_COMBINE_INSER
 PTC_TEST(model_grad_pfc_padded) { grad_check_variant(ctx, TM_PFC, PTC_PAD_PADDED); }
 PTC_TEST(model_grad_token_topk) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD_LENGTH_AWARE); }
 PTC_TEST(model_grad_token_topk_padded) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD_PADDED); }
+PTC_TEST(model_grad_token_ltp) { grad_check_variant(ctx, TM_TOKEN_LTP, PTC_PAD_LENGTH_AWARE); }
+PTC_TEST(model_grad_token_ltp_padded) { grad_check_variant(ctx, TM_TOKEN_LTP, PTC_PAD_PADDED); }

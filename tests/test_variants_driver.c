@@ -403,7 +403,7 @@ PTC_KERNEL_TEST(variants_training_threads)
                                 G(HH), G(H), G(HH), G(H)};
 #undef G
         const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
-        const ptc_train_noise noise = {0.1f, 77, true, false};
+        const ptc_train_noise noise = {0.1f, 77, true, false, false};
         ptc_encoder_result r;
         const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,
                                                   &r, err, sizeof err);

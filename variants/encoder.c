@@ -141,15 +141,22 @@ static uint64_t gumbel_seed(uint64_t seed, size_t step)
  * e->token_score (TopK adds: cumulative), then, when the step removes tokens,
  * the removal: out compacted in place and tok, state set to the tokens that go
  * on (TopK; LTP at inference), or LTP's soft mask in training (save->mask set,
- * nothing removed). save: the step's training save, NULL at inference. */
+ * nothing removed). tr: the step's training context, NULL at inference. */
 static int token_step(const ptc_variant_config *cfg, const ptc_encoder_stack *stack,
                       const ptc_step *step, ptc_tokens *tok, const ptc_encoder_arena_parts *e,
-                      ptc_prune_state *state, float *out, ptc_token_save *save,
+                      ptc_prune_state *state, float *out, const ptc_step_train *tr,
                       ptc_layer_stats *st, ptc_encoder_result *res, uint64_t *hash,
                       char *err, size_t err_len)
 {
     const bool ltp = cfg->variant == PTC_VARIANT_TOKEN_LTP;
-    ptc_token_score(state, tok, e->token_score, !ltp);
+    ptc_token_save *save = tr ? &((ptc_layer_save *)tr->save)->tokens : NULL;
+    const size_t score_bytes = tok->batch * ptc_tok_rows(tok) * sizeof(float);
+    if (save && save->score && tr->frozen_token_scores)
+        memcpy(e->token_score, save->score, score_bytes);
+    else
+        ptc_token_score(state, tok, e->token_score, !ltp);
+    if (save && save->score)
+        memcpy(save->score, e->token_score, score_bytes);
     if (!step->token_remove)
         return PTC_OK;
     const size_t rows = ptc_tok_rows(tok), H = cfg->hidden;
@@ -208,6 +215,7 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
             train.seed = io->noise->seed;
             train.step = i;
             train.soft_assign = io->noise->soft_assign;
+            train.frozen_token_scores = io->noise->frozen_token_scores;
             tr = &train;
         }
         int rc;
@@ -233,8 +241,7 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
                                stack->ffn, &tok, in, out, step->comb_only ? NULL : &state, &opt,
                                e->workspace, e->workspace_bytes, st, tr, err, err_len);
             if (rc == PTC_OK && step->token_score)
-                rc = token_step(cfg, stack, step, &tok, e, &state, out,
-                                tr ? &((ptc_layer_save *)tr->save)->tokens : NULL, st, res, &hash,
+                rc = token_step(cfg, stack, step, &tok, e, &state, out, tr, st, res, &hash,
                                 err, err_len);
             if (rc == PTC_OK && step->select) {
                 rc = ptc_prune_select(&cfg->prune, &tok, &state, e->workspace,
@@ -363,6 +370,7 @@ static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const 
     } else {
         v->mask = TAKE_F(a, batch * rows);
         v->y_raw = TAKE_F(a, batch * rows * hidden);
+        v->score = TAKE_F(a, batch * rows);
     }
 }
 
@@ -470,8 +478,8 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
         const ptc_token_save *ts = &t->layer[s].tokens;
         if (ts->count) /* TopK: the rows that went on, their counts */
             total += tok.batch * (rows + 1) * sizeof(int32_t);
-        if (ts->mask) /* LTP: mask and the unmasked output */
-            total += tok.batch * rows * (H + 1) * F;
+        if (ts->mask) /* LTP: mask, importance and the unmasked output */
+            total += tok.batch * rows * (H + 2) * F;
         if (plan->steps[s].kind == PTC_STEP_COMBINE) {
             const size_t m = tok.n_comb;
             for (size_t b = 0; b < tok.batch; b++) {
@@ -507,7 +515,7 @@ int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
                                             err_len), arena, arena_bytes, " training", err,
                     err_len) != PTC_OK)
         return PTC_EINVAL;
-    const ptc_train_noise none = {0.0f, 0, false, false};
+    const ptc_train_noise none = {0.0f, 0, false, false, false};
     if (!noise)
         noise = &none;
     if (!(noise->dropout >= 0.0f && noise->dropout < 1.0f))
@@ -577,7 +585,7 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
     for (size_t s = plan.n_steps; s-- > 0;) {
         const ptc_step *step = &plan.steps[s];
         const ptc_step_train train = {t.saves[s], h->noise.dropout, h->noise.seed, s,
-                                      h->noise.soft_assign};
+                                      h->noise.soft_assign, h->noise.frozen_token_scores};
         const ptc_token_save *ts = &t.layer[s].tokens;
         if (step->token_remove && ts->count) { /* TopK: back to the rows before removal */
             ptc_token_expand(&toks[s], H, ts->keep, ts->count, t.grad[cur], t.grad[!cur]);

@@ -139,6 +139,7 @@ typedef struct ptc_token_save {
     int32_t *keep;        /* (batch, n_rows) rows that go on; TopK */
     int32_t *count;       /* (batch) how many; TopK (the next step's lengths) */
     float *mask, *y_raw;  /* (batch, n_rows), (batch, n_rows, hidden): LTP's soft mask, unmasked y */
+    float *score;         /* (batch, n_rows) LTP: the importance the mask used */
 } ptc_token_save;
 
 /* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
@@ -167,6 +168,7 @@ typedef struct ptc_step_train {
     uint64_t seed;
     size_t step;             /* 0-based plan step (dropout sites, Gumbel seed) */
     bool soft_assign;
+    bool frozen_token_scores; /* LTP: reuse the saved importance (test hook) */
 } ptc_step_train;
 
 /* Backward scratch, shared by every step (capacity of the first step). */

@@ -107,7 +107,7 @@ size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t 
 const char *ptc_variant_name(const ptc_variant_config *v); /* "baseline" "P" "PF" "C" "PFC" "TopK" "LTP" */
 
 /* ---- parameters ------------------------------------------------------------------------ */
-enum { PTC_NUM_PARAM_TENSORS = 36 };
+enum { PTC_NUM_PARAM_TENSORS = 37 };
 
 /* Pointers into one slab, in slab order. Shapes (L layers, H hidden, F ffn,
  * C classes, m combination tokens); matrices are [out, in] as nn.Linear. */
@@ -127,6 +127,7 @@ typedef struct ptc_params {
     float *tcm_lnc_g, *tcm_lnc_b, *tcm_lne_g, *tcm_lne_b; /* (H) each, or 0 */
     float *tcm_wq, *tcm_bq, *tcm_wk, *tcm_bk;             /* (H, H), (H) or 0 */
     float *tcm_wv, *tcm_bv, *tcm_wo, *tcm_bo;
+    float *ltp_threshold;                /* (L): LTP's learned thresholds theta_l, or 0 */
 } ptc_params;
 
 /* Element counts of the tensors of a config, in slab order; returns the total,
@@ -217,6 +218,10 @@ typedef struct ptc_train_options {
      * surrogate whose exact gradient has the same form as the straight-through
      * estimator's, so finite differences can check it (false). */
     bool soft_assign;
+    /* Test hook: LTP's token importance is that of the previous training
+     * forward (held constant, as backward treats it), so finite differences
+     * check the rest of the gradient (false). */
+    bool frozen_token_scores;
 } ptc_train_options;
 void ptc_train_options_default(ptc_train_options *opt, uint64_t seed);
 

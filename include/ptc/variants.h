@@ -490,6 +490,9 @@ typedef struct ptc_train_noise {
      * instead of onehot(argmax): differentiable, with the straight-through
      * estimator's gradient formula, so finite differences can check it */
     bool soft_assign;
+    /* test hook: LTP reuses the token importance its previous training forward
+     * in this arena saved (constant in s, as backward treats it) */
+    bool frozen_token_scores;
 } ptc_train_noise;
 
 /* Gradients mirror the weights (NULL where the weight is NULL). */
@@ -539,7 +542,8 @@ size_t ptc_encoder_train_bytes(const ptc_variant_config *cfg, size_t batch, size
 /* ptc_encoder_forward with dropout and Gumbel noise, saving into the training
  * arena what ptc_encoder_backward needs. Same arguments as ptc_encoder_forward
  * (res->out points into the arena); noise NULL: none. With no noise the result
- * equals ptc_encoder_forward's bit for bit. */
+ * equals ptc_encoder_forward's bit for bit (except LTP: soft mask in training,
+ * token removal at inference). */
 int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
                               const ptc_encoder_stack *stack, const ptc_tokens *tok,
                               const float *x, const ptc_train_noise *noise,
