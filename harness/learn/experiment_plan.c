@@ -68,9 +68,11 @@ static size_t split_list(const char *s, char items[][32], size_t max)
     return n;
 }
 
+/* the variants --p applies to (TopK: the tokens each removing layer keeps) */
 static bool is_prune(const char *v)
 {
-    return strcmp(v, "P") == 0 || strcmp(v, "PF") == 0 || strcmp(v, "PFC") == 0;
+    return strcmp(v, "P") == 0 || strcmp(v, "PF") == 0 || strcmp(v, "PFC") == 0 ||
+           strcmp(v, "TopK") == 0;
 }
 
 static bool is_combine(const char *v)

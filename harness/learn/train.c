@@ -313,13 +313,18 @@ int ptc_train_main(int argc, char **argv)
                     rc = 1;
                 }
             }
+            /* query rows (tokens kept) of each step on the first dev batch */
+            char tokens[PTC_MAX_LAYERS * 16 + 2] = "";
+            for (size_t k = 0, at = 0; k < er.n_steps && at < sizeof tokens; k++)
+                at += (size_t)snprintf(tokens + at, sizeof tokens - at, "%s%.4g", k ? "," : "",
+                                       er.tokens_mean[k]);
             fprintf(log,
                     "{\"type\":\"val\",\"epoch\":%zu,\"step\":%zu,\"loss\":%.6g,\"accuracy\":%.6g,"
                     "\"macro_f1\":%.6g,\"train_loss\":%.6g,\"train_tokens_per_s\":%.6g,"
-                    "\"peak_rss\":%zu,\"best\":%s}\n",
+                    "\"peak_rss\":%zu,\"tokens_mean\":[%s],\"best\":%s}\n",
                     epoch + 1, step + 1, er.loss, er.accuracy, er.macro_f1,
                     loss_n ? loss_sum / (double)loss_n : 0.0, (double)epoch_tokens / train_s,
-                    ptc_peak_rss(), better ? "true" : "false");
+                    ptc_peak_rss(), tokens, better ? "true" : "false");
             fflush(log);
             if (!o.quiet)
                 fprintf(stderr,

@@ -97,7 +97,7 @@ static const ptc_option variant_rows[] = {
     {"lc", PTC_OPT_SIZE, F(lc), "N", "combining layer L_c of C and PFC (layers - 1)", NULL, 1, 0},
     {"m", PTC_OPT_SIZE, F(m), "N", "combination tokens of C and PFC (8)", NULL, 1, 0},
     {"pad-mode", PTC_OPT_PAD, F(pad_mode), "MODE", "length-aware padded", "length-aware"},
-    {"keep-ratios", PTC_OPT_DOUBLES, F(keep_ratios), "LIST", "TopK: tokens kept by each removing layer in order (layers 2..L-1; the last repeats; p)", NULL, 0, 1, true},
+    {"keep-ratios", PTC_OPT_DOUBLES, F(keep_ratios), "LIST", "TopK: tokens kept by each removing layer in order (layers 2..L-1; the last repeats; p); others ignore it", NULL, 0, 1, true},
     {"ltp-temperature", PTC_OPT_DOUBLE, F(ltp_temperature), "X", "LTP: temperature T of the training mask sigmoid((s - theta) / T)", "0.05", 0, 0, true},
     {"ltp-lambda", PTC_OPT_DOUBLE, F(ltp_lambda), "X", "LTP: weight of the mask regularizer (pushes the thresholds up)", "0.01", 0, 0},
     {"dropout", PTC_OPT_DOUBLE, F(dropout), "X", "dropout probability in [0, 1) (the preset's 0.1)", NULL, 0, 0.999999},
@@ -219,21 +219,17 @@ static void warn_if_nothing_pruned(const ptc_model_config *cfg)
 }
 
 /* --keep-ratios (TopK: layer prune_first + i gets item i, the last repeats),
- * --ltp-temperature and --ltp-lambda into the variant's token config. */
-static int token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_config *vc,
-                         char *err, size_t err_len)
+ * --ltp-temperature and --ltp-lambda into the variant's token config; the
+ * other variants never read them (an experiment passes them to every one). */
+static void token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_config *vc)
 {
-    if (o->keep_ratios.n && var != PTC_VARIANT_TOKEN_TOPK) {
-        snprintf(err, err_len, "--keep-ratios applies to the TopK variant only");
-        return -1;
-    }
-    for (size_t l = vc->prune_first, i = 0; o->keep_ratios.n && l <= PTC_MAX_LAYERS; l++, i++)
+    for (size_t l = vc->prune_first, i = 0; var == PTC_VARIANT_TOKEN_TOPK && o->keep_ratios.n &&
+                                            l <= PTC_MAX_LAYERS; l++, i++)
         vc->token.keep[l] = o->keep_ratios.v[i < o->keep_ratios.n ? i : o->keep_ratios.n - 1];
     if (o->ltp_temperature > 0)
         vc->token.temperature = o->ltp_temperature;
     if (o->ltp_lambda >= 0)
         vc->token.lambda = o->ltp_lambda;
-    return 0;
 }
 
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,
@@ -275,8 +271,7 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
     }
     if (o->pad_mode && ptc_parse_pad(o->pad_mode, &vc->pad_mode, err, err_len) != 0)
         return -1;
-    if (token_options(o, var, vc, err, err_len) != 0)
-        return -1;
+    token_options(o, var, vc);
     if (o->max_len > cfg->max_positions) {
         snprintf(err, err_len, "--max-len %zu exceeds the model's %zu positions", o->max_len,
                  cfg->max_positions);
