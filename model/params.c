@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum init_kind { INIT_NORMAL, INIT_ZERO, INIT_ONE };
+enum init_kind { INIT_NORMAL, INIT_ZERO, INIT_ONE, INIT_LTP };
 
 static const struct {
     const char *name;
@@ -36,7 +36,7 @@ static const struct {
     {"tcm_wk", INIT_NORMAL, true}, {"tcm_bk", INIT_ZERO, false},
     {"tcm_wv", INIT_NORMAL, true}, {"tcm_bv", INIT_ZERO, false},
     {"tcm_wo", INIT_NORMAL, true}, {"tcm_bo", INIT_ZERO, false},
-    {"ltp_threshold", INIT_ZERO, false}, /* 0: every token goes on at first */
+    {"ltp_threshold", INIT_LTP, false},
 };
 
 const char *ptc_param_tensor_name(size_t i)
@@ -135,6 +135,16 @@ void ptc_model_init_tensor(ptc_model *m, size_t t, uint64_t seed)
         for (size_t i = 0; i < n; i++)
             p[i] = m->cfg.init_std * normal_at(seed, t, i);
         break;
+    case INIT_LTP: { /* theta_l rises linearly to threshold_init over the removing layers */
+        const ptc_variant_config *v = &m->cfg.variant;
+        size_t removing = 0, i = 0;
+        for (size_t l = 1; l <= n; l++)
+            removing += ptc_plan_layer_selects(v, l);
+        for (size_t l = 1; l <= n; l++)
+            p[l - 1] = ptc_plan_layer_selects(v, l)
+                           ? (float)(v->token.threshold_init * (double)++i / (double)removing) : 0.0f;
+        break;
+    }
     }
 }
 

@@ -417,6 +417,7 @@ static json_t *config_metadata(const ptc_model_config *c)
         json_object_set_new(md, "ptc.token_keep", json_string(list));
         PUT_REAL("token_temperature", vc->token.temperature);
         PUT_REAL("token_lambda", vc->token.lambda);
+        PUT_REAL("token_threshold_init", vc->token.threshold_init);
     }
 #undef PUT_SIZE
 #undef PUT_REAL
@@ -515,6 +516,7 @@ static int config_from_metadata(const ptc_st_file *f, ptc_model_config *c, char 
         }
         rc |= meta_real(f, "token_temperature", &v->token.temperature, err, err_len);
         rc |= meta_real(f, "token_lambda", &v->token.lambda, err, err_len);
+        rc |= meta_real(f, "token_threshold_init", &v->token.threshold_init, err, err_len);
     }
     ptc_model_config_sync(c);
     return rc == PTC_OK ? PTC_OK : PTC_EINVAL;

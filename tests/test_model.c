@@ -338,3 +338,20 @@ PTC_TEST(model_train_loss)
         ptc_model_free(&m);
     }
 }
+
+/* LTP's thresholds start as a linear rise over the removing layers (2..L-1) to
+ * threshold_init, 0 elsewhere. */
+PTC_TEST(model_ltp_threshold_init)
+{
+    char err[256];
+    ptc_model_config cfg;
+    tm_config(&cfg, TM_TOKEN_LTP, 5);
+    cfg.variant.token.threshold_init = 0.9;
+    ptc_model m;
+    if (!ptc_check(ctx, ptc_model_init(&m, &cfg, ctx->ref, 3, err, sizeof err) == PTC_OK, "%s", err))
+        return;
+    const float want[5] = {0.0f, 0.3f, 0.6f, 0.9f, 0.0f};
+    ptc_check(ctx, m.param_sizes[36] == 5, "ltp_threshold has %zu values", m.param_sizes[36]);
+    ptc_check_close(ctx, "ltp thresholds", m.params.ltp_threshold, want, 5, 1e-7f, 1e-6f);
+    ptc_model_free(&m);
+}

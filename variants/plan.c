@@ -27,6 +27,7 @@ void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant)
     cfg->pad_mode = PTC_PAD_LENGTH_AWARE;
     cfg->token.temperature = 0.05;
     cfg->token.lambda = 0.01;
+    cfg->token.threshold_init = 0.5;
 }
 
 bool ptc_variant_combines(ptc_variant v)
@@ -72,6 +73,9 @@ static int token_config_check(const ptc_variant_config *cfg, char *err, size_t e
         if (!(cfg->token.lambda >= 0.0 && cfg->token.lambda < 1e6))
             return ptc_fail(err, err_len, "LTP regularizer weight lambda = %g must be >= 0",
                             cfg->token.lambda);
+        if (!(cfg->token.threshold_init >= 0.0 && cfg->token.threshold_init < 1e6))
+            return ptc_fail(err, err_len, "LTP initial threshold = %g must be >= 0",
+                            cfg->token.threshold_init);
     }
     if (cfg->prune_first < 1)
         return ptc_fail(err, err_len, "prune_first = 0: layers are numbered from 1");

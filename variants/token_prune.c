@@ -18,7 +18,9 @@
  *         learned per-layer threshold; [CLS] always). Training uses the soft
  *         mask m = sigmoid((s - theta_l) / T) on the layer's output rows (no
  *         token removed) and adds lambda sum_l mean_b mean_t m to the loss
- *         (T and lambda options); inference removes the tokens below theta_l.
+ *         (T, lambda and the thresholds' initial values are options: the
+ *         paper leaves them to the task); inference removes the tokens below
+ *         theta_l.
  *         Open choices made here: s is treated as a constant in backward (the
  *         gradient reaches theta_l and the masked rows, not the attention
  *         probabilities behind s); the regularizer averages m over the non-[CLS]

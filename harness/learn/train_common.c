@@ -100,6 +100,7 @@ static const ptc_option variant_rows[] = {
     {"keep-ratios", PTC_OPT_DOUBLES, F(keep_ratios), "LIST", "TopK: tokens kept by each removing layer in order (layers 2..L-1; the last repeats; p); others ignore it", NULL, 0, 1, true},
     {"ltp-temperature", PTC_OPT_DOUBLE, F(ltp_temperature), "X", "LTP: temperature T of the training mask sigmoid((s - theta) / T)", "0.05", 0, 0, true},
     {"ltp-lambda", PTC_OPT_DOUBLE, F(ltp_lambda), "X", "LTP: weight of the mask regularizer (pushes the thresholds up)", "0.01", 0, 0},
+    {"ltp-threshold-init", PTC_OPT_DOUBLE, F(ltp_threshold_init), "X", "LTP: initial thresholds rise linearly to X (importance averages 1)", "0.5", 0, 0},
     {"dropout", PTC_OPT_DOUBLE, F(dropout), "X", "dropout probability in [0, 1) (the preset's 0.1)", NULL, 0, 0.999999},
     {NULL},
 };
@@ -230,6 +231,8 @@ static void token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_co
         vc->token.temperature = o->ltp_temperature;
     if (o->ltp_lambda >= 0)
         vc->token.lambda = o->ltp_lambda;
+    if (o->ltp_threshold_init >= 0)
+        vc->token.threshold_init = o->ltp_threshold_init;
 }
 
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,

@@ -317,6 +317,9 @@ typedef struct ptc_token_config {
     double keep[PTC_MAX_LAYERS + 1];
     double temperature; /* LTP: T of the training mask sigmoid((s - theta_l) / T); 0.05 */
     double lambda;      /* LTP: weight of the mask regularizer lambda sum_l mean_t m; 0.01 */
+    /* LTP: the thresholds' initial values rise linearly over the removing
+     * layers to this one (theta = init i / n for the i-th of n); 0.5 */
+    double threshold_init;
 } ptc_token_config;
 
 typedef struct ptc_variant_config {
