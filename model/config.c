@@ -127,6 +127,7 @@ const char *ptc_variant_name(const ptc_variant_config *v)
     case PTC_VARIANT_PRUNE_COMBINE: return v->prune.rule == PTC_PRUNE_TOPK ? "PC" : "PFC";
     case PTC_VARIANT_TOKEN_TOPK: return "TopK";
     case PTC_VARIANT_TOKEN_LTP: return "LTP";
+    case PTC_VARIANT_TOKEN_TOME: return "ToMe";
     }
     return "?";
 }

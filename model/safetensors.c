@@ -418,6 +418,7 @@ static json_t *config_metadata(const ptc_model_config *c)
         PUT_REAL("token_temperature", vc->token.temperature);
         PUT_REAL("token_lambda", vc->token.lambda);
         PUT_REAL("token_threshold_init", vc->token.threshold_init);
+        PUT_SIZE("token_merge_r", vc->token.merge_r);
     }
 #undef PUT_SIZE
 #undef PUT_REAL
@@ -517,6 +518,7 @@ static int config_from_metadata(const ptc_st_file *f, ptc_model_config *c, char 
         rc |= meta_real(f, "token_temperature", &v->token.temperature, err, err_len);
         rc |= meta_real(f, "token_lambda", &v->token.lambda, err, err_len);
         rc |= meta_real(f, "token_threshold_init", &v->token.threshold_init, err, err_len);
+        rc |= meta_size(f, "token_merge_r", &v->token.merge_r, err, err_len);
     }
     ptc_model_config_sync(c);
     return rc == PTC_OK ? PTC_OK : PTC_EINVAL;

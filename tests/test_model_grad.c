@@ -8,6 +8,9 @@
  * ones with a 4-point central difference (h = 1e-2, O(h^4) truncation).
  * Pruning: a coordinate is skipped when any perturbed forward keeps different
  * keys (selection hash differs): the loss is then not differentiable there.
+ * Token removal and merging (TopK, ToMe): the same skip when the selection or
+ * matching flips; LTP holds its importance constant (frozen_token_scores), as
+ * its backward does.
  * Combining: the hard forward is piecewise constant in the assignment, so the
  * check runs the module with the soft assignment as its value (soft_assign),
  * whose exact gradient has the straight-through formula's form; the hard
@@ -158,3 +161,5 @@ PTC_TEST(model_grad_token_topk) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD
 PTC_TEST(model_grad_token_topk_padded) { grad_check_variant(ctx, TM_TOKEN_TOPK, PTC_PAD_PADDED); }
 PTC_TEST(model_grad_token_ltp) { grad_check_variant(ctx, TM_TOKEN_LTP, PTC_PAD_LENGTH_AWARE); }
 PTC_TEST(model_grad_token_ltp_padded) { grad_check_variant(ctx, TM_TOKEN_LTP, PTC_PAD_PADDED); }
+PTC_TEST(model_grad_token_tome) { grad_check_variant(ctx, TM_TOKEN_TOME, PTC_PAD_LENGTH_AWARE); }
+PTC_TEST(model_grad_token_tome_padded) { grad_check_variant(ctx, TM_TOKEN_TOME, PTC_PAD_PADDED); }

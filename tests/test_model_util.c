@@ -6,14 +6,14 @@
 #include <string.h>
 
 const char *const tm_variant_names[TM_NVAR] = {"baseline", "P(topk)", "PF(clamp)", "C", "PFC",
-                                               "C(inserted)", "TopK", "LTP"};
+                                               "C(inserted)", "TopK", "LTP", "ToMe"};
 
 void tm_config(ptc_model_config *cfg, int which, size_t layers)
 {
     static const ptc_variant v[TM_NVAR] = {PTC_VARIANT_BASELINE, PTC_VARIANT_PRUNE, PTC_VARIANT_PRUNE,
                                            PTC_VARIANT_COMBINE, PTC_VARIANT_PRUNE_COMBINE,
                                            PTC_VARIANT_COMBINE, PTC_VARIANT_TOKEN_TOPK,
-                                           PTC_VARIANT_TOKEN_LTP};
+                                           PTC_VARIANT_TOKEN_LTP, PTC_VARIANT_TOKEN_TOME};
     ptc_model_config_preset(cfg, "bert-tiny", v[which], NULL, 0);
     cfg->vocab_size = 50;
     cfg->hidden = 16;
@@ -26,6 +26,7 @@ void tm_config(ptc_model_config *cfg, int which, size_t layers)
     cfg->variant.prune.p = 0.7;
     cfg->variant.token.temperature = 1.0;
     cfg->variant.token.lambda = 0.1;
+    cfg->variant.token.merge_r = 2;
     cfg->variant.prune.rule = which == TM_PRUNE_TOPK ? PTC_PRUNE_TOPK : PTC_PRUNE_CLAMP;
     if (which == TM_COMBINE || which == TM_PFC || which == TM_COMBINE_INSERT) {
         cfg->variant.n_comb = 3;

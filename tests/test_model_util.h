@@ -9,14 +9,15 @@
 #include "ptc/model.h"
 
 enum { TM_BASELINE, TM_PRUNE_TOPK, TM_PRUNE_CLAMP, TM_COMBINE, TM_PFC, TM_COMBINE_INSERT, TM_TOKEN_TOPK,
-       TM_TOKEN_LTP, TM_NVAR };
+       TM_TOKEN_LTP, TM_TOKEN_TOME, TM_NVAR };
 extern const char *const tm_variant_names[TM_NVAR];
 
 /* vocab 50, hidden 16, heads 2, ffn 32, positions 16, 3 classes, `layers`
  * layers; prune p 0.7 from layer 2; m = 3 combination tokens at L_c = layers
  * (replacing; TM_COMBINE_INSERT: inserted after it); TM_TOKEN_TOPK removes tokens
  * (keep 0.7) after layers 2..layers-1, TM_TOKEN_LTP by threshold there (T 1,
- * lambda 0.1: the soft mask away from saturation). */
+ * lambda 0.1: the soft mask away from saturation), TM_TOKEN_TOME merges r = 2
+ * tokens there. */
 void tm_config(ptc_model_config *cfg, int which, size_t layers);
 
 typedef struct tm_batch {

@@ -18,10 +18,12 @@
  *                       formula (no folding), empty groups (eps 1), pads (NaN)
  *                       never join a group.
  *   encoder_dense       the post-LN encoder layer equals its dense formula.
- *   token_topk_dense,   the whole-token pruning variants (TopK, LTP) through
- *   token_ltp_dense     ptc_encoder_forward equal a reference that removes the
- *                       tokens explicitly (its own importance, cumulative sums,
- *                       top-k / threshold with [CLS] kept, gather) and runs the
+ *   token_topk_dense,   the whole-token pruning and merging variants (TopK,
+ *   token_ltp_dense,    LTP, ToMe) through ptc_encoder_forward equal a
+ *   token_tome_dense    reference that removes or merges the tokens explicitly
+ *                       (its own importance, cumulative sums, top-k / threshold
+ *                       with [CLS] kept, bipartite matching with size-weighted
+ *                       averages and log-size key biases, gather) and runs the
  *                       dense encoder layer on what is left (NMSE); samples
  *                       whose selection lies within rounding of a tie or a
  *                       threshold are reported and not compared.
@@ -151,7 +153,8 @@ static void dense_linear(size_t rows, size_t in, size_t out, const double *x, co
  * iff allow[h * rows + r] (all others at -inf). y (rows, hidden) on seen rows;
  * imp (heads, rows): column means over the seen queries (0 where not allowed). */
 static void dense_mhsa(const test_weights *w, size_t heads, size_t rows, const double *x,
-                       const uint8_t *seen, const uint8_t *allow, double *y, double *imp)
+                       const uint8_t *seen, const uint8_t *allow, const double *key_bias, double *y,
+                       double *imp)
 {
     const size_t hidden = w->hidden, d = hidden / heads;
     double *q = calloc(rows * hidden, sizeof(double)), *k = calloc(rows * hidden, sizeof(double));
@@ -177,7 +180,7 @@ static void dense_mhsa(const test_weights *w, size_t heads, size_t rows, const d
                 double s = 0.0;
                 for (size_t c = 0; c < d; c++)
                     s += q[i * hidden + h * d + c] * k[j * hidden + h * d + c];
-                p[j] = s / sqrt((double)d);
+                p[j] = s / sqrt((double)d) + (key_bias ? key_bias[j] : 0.0);
                 if (p[j] > mx)
                     mx = p[j];
             }
@@ -275,7 +278,7 @@ PTC_KERNEL_TEST(variants_mhsa_masked_dense)
                     st.count[b * sh->heads + h] = n;
                 }
             for (int project_kept = 0; project_kept < 2; project_kept++) {
-                ptc_mhsa_options opt = {true, true, project_kept != 0};
+                ptc_mhsa_options opt = {true, true, project_kept != 0, NULL};
                 ptc_layer_stats stats;
                 if (!ptc_check(ctx, ptc_mhsa_forward(ctx->ops, &mw, hidden, sh->heads, &tok, x, y, &st,
                                                      &opt, ws, ws_bytes, &stats, err, sizeof err) == PTC_OK,
@@ -300,7 +303,7 @@ PTC_KERNEL_TEST(variants_mhsa_masked_dense)
                     for (size_t i = 0; i < rows * hidden; i++)
                         if (!isfinite(xd[i]))
                             xd[i] = 0.0; /* NaN pad rows: their queries are not compared */
-                    dense_mhsa(&w, sh->heads, rows, xd, seen, allow, yd, imp);
+                    dense_mhsa(&w, sh->heads, rows, xd, seen, allow, NULL, yd, imp);
                     const float *yb = y + b * rows * hidden;
                     const double e = nmse_rows(yb, yd, hidden, rows, seen);
                     ptc_check(ctx, e <= 1e-9, "mhsa shape %zu mode %d project_kept %d sample %zu: "
@@ -472,7 +475,7 @@ static void cascade_case(ptc_test_ctx *ctx, const layer_shape *sh, const cascade
     for (size_t l = 1; l <= n_layers; l++) {
         const bool select = l >= 2 && l < n_layers;
         const ptc_mhsa_weights mw = mhsa_view(&w[l - 1]);
-        const ptc_mhsa_options opt = {true, select, true};
+        const ptc_mhsa_options opt = {true, select, true, NULL};
         if (!ptc_check(ctx, ptc_mhsa_forward(ctx->ops, &mw, hidden, heads, &tok, x, y, &st, &opt, ws,
                                              ws_bytes, NULL, err, sizeof err) == PTC_OK, "%s", err))
             break;
@@ -485,7 +488,7 @@ static void cascade_case(ptc_test_ctx *ctx, const layer_shape *sh, const cascade
                 const size_t r = i % rows;
                 allow[i] = mask[b * heads * rows + i] && !(r >= (size_t)sh->len[b] && r < sh->n_text);
             }
-            dense_mhsa(&w[l - 1], heads, rows, xr + b * sample, seen + b * rows, allow, yr,
+            dense_mhsa(&w[l - 1], heads, rows, xr + b * sample, seen + b * rows, allow, NULL, yr,
                        imp + b * heads * rows);
             for (size_t i = 0; i < sample; i++)
                 if (seen[b * rows + i / hidden])
@@ -634,7 +637,7 @@ PTC_KERNEL_TEST(variants_p1_equals_baseline)
             int32_t counts[64];
             memcpy(counts, st.count, sh.batch * sh.heads * sizeof(int32_t));
             for (int l = 1; l <= 3; l++) {
-                const ptc_mhsa_options opt = {true, l == 2, true};
+                const ptc_mhsa_options opt = {true, l == 2, true, NULL};
                 ptc_mhsa_forward(ctx->ops, &mw, sh.hidden, sh.heads, &tok, x, y, &st, &opt, ws, ws_bytes,
                                  NULL, err, sizeof err);
                 for (size_t i = 0; i < sh.batch * sample; i++)
@@ -805,12 +808,13 @@ PTC_KERNEL_TEST(variants_combine_matches_dense)
 /* One sample: y (rows, hidden) = LN2(x1 + W2 gelu(W1 x1 + b1) + b2), x1 = LN1(x + MHSA(x)),
  * attention as dense_mhsa (imp: its column means). */
 static void dense_encoder_layer(const test_weights *w, size_t heads, size_t rows, const double *x,
-                                const uint8_t *seen, const uint8_t *allow, double *y, double *imp)
+                                const uint8_t *seen, const uint8_t *allow, const double *key_bias,
+                                double *y, double *imp)
 {
     const size_t hidden = w->hidden, ffn = w->ffn;
     double *x1 = malloc(rows * hidden * sizeof(double)), *h = malloc(rows * ffn * sizeof(double));
     double *f = malloc(rows * hidden * sizeof(double));
-    dense_mhsa(w, heads, rows, x, seen, allow, y, imp);
+    dense_mhsa(w, heads, rows, x, seen, allow, key_bias, y, imp);
     for (size_t i = 0; i < rows * hidden; i++)
         y[i] += x[i];
     dense_layernorm(rows, hidden, y, w->g1, w->be1, 1e-5, x1);
@@ -855,7 +859,7 @@ PTC_KERNEL_TEST(variants_encoder_layer_matches_dense)
                 if (seen[r])
                     to_double(hidden, x + (b * rows + r) * hidden, xd + r * hidden);
             }
-            dense_encoder_layer(&w, sh.heads, rows, xd, seen, allow, a, imp);
+            dense_encoder_layer(&w, sh.heads, rows, xd, seen, allow, NULL, a, imp);
             const double e = nmse_rows(y + b * rows * hidden, a, hidden, rows, seen);
             ptc_check(ctx, e <= 1e-9, "encoder layer mode %d sample %zu: NMSE %.3g", mode, b, e);
             free(xd), free(a), free(imp);
@@ -868,6 +872,70 @@ PTC_KERNEL_TEST(variants_encoder_layer_matches_dense)
 
 /* ---- whole-token pruning (TopK, LTP) == remove the tokens, run the dense layers ----------------- */
 enum { TOK_LAYERS = 4 };
+
+/* ToMe's bipartite soft matching of one sample's n rows of y (written
+ * directly: A = even rows, B = odd rows, [CLS] never merged, cosine
+ * similarity, the r best A rows averaged into their B rows by size); the
+ * merged rows in order into x, sizes and their logs updated. Returns the rows
+ * left; *ambiguous when a choice lies within rounding of a tie. */
+static size_t dense_merge(size_t r, size_t n, size_t hidden, const double *y, double *x,
+                          double *size, double *log_size, bool *ambiguous)
+{
+    double sim[64], norm[64], acc_size[64];
+    size_t best[64], out_of[64];
+    uint8_t merged[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double q = 0.0;
+        for (size_t c = 0; c < hidden; c++)
+            q += y[i * hidden + c] * y[i * hidden + c];
+        norm[i] = sqrt(q);
+    }
+    size_t n_a = 0;
+    for (size_t a = 2; a < n; a += 2, n_a++) {
+        sim[a] = -INFINITY;
+        for (size_t b = 1; b < n; b += 2) {
+            double q = 0.0;
+            for (size_t c = 0; c < hidden; c++)
+                q += y[a * hidden + c] * y[b * hidden + c];
+            q /= norm[a] * norm[b];
+            if (fabs(q - sim[a]) < 1e-6)
+                *ambiguous = true;
+            if (q > sim[a])
+                sim[a] = q, best[a] = b;
+        }
+    }
+    if (n < 2)
+        n_a = 0;
+    for (size_t k = 0; k < r && k < n_a; k++) { /* the best unmerged A row; ties: lower row */
+        size_t pick = 0;
+        for (size_t a = 2; a < n; a += 2)
+            if (!merged[a] && (pick == 0 || sim[a] > sim[pick]))
+                pick = a;
+        merged[pick] = 1;
+    }
+    for (size_t a = 2; a < n; a += 2) /* the margin at the cut */
+        for (size_t o = 2; o < n; o += 2)
+            if (merged[a] && !merged[o] && fabs(sim[a] - sim[o]) < 1e-6)
+                *ambiguous = true;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!merged[i])
+            out_of[i] = m++;
+    for (size_t i = 0; i < n; i++)
+        if (merged[i])
+            out_of[i] = out_of[best[i]];
+    for (size_t j = 0; j < m; j++)
+        acc_size[j] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        acc_size[out_of[i]] += size[i];
+    memset(x, 0, m * hidden * sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < hidden; c++)
+            x[out_of[i] * hidden + c] += size[i] / acc_size[out_of[i]] * y[i * hidden + c];
+    for (size_t j = 0; j < m; j++)
+        size[j] = acc_size[j], log_size[j] = log(acc_size[j]);
+    return m;
+}
 
 /* One sample through TOK_LAYERS dense layers with the variant's removals.
  * out (n_out, hidden); returns n_out, or 0 when a decision is within rounding. */
@@ -885,10 +953,21 @@ static size_t dense_token_encoder(const ptc_variant_config *cfg, const test_weig
         orig[i] = i;
     bool ambiguous = false;
     const bool ltp = cfg->variant == PTC_VARIANT_TOKEN_LTP;
+    double size[64], log_size[64];
+    for (size_t i = 0; i < len; i++)
+        size[i] = 1.0, log_size[i] = 0.0;
     for (size_t l = 1; l <= TOK_LAYERS; l++) {
         memset(seen, 1, n);
         memset(allow, 1, heads * n);
-        dense_encoder_layer(&w[l - 1], heads, n, x, seen, allow, y, imp);
+        dense_encoder_layer(&w[l - 1], heads, n, x, seen, allow,
+                            cfg->variant == PTC_VARIANT_TOKEN_TOME ? log_size : NULL, y, imp);
+        if (cfg->variant == PTC_VARIANT_TOKEN_TOME) {
+            if (l >= cfg->prune_first && l < TOK_LAYERS)
+                n = dense_merge(cfg->token.merge_r, n, hidden, y, x, size, log_size, &ambiguous);
+            else
+                memcpy(x, y, n * hidden * sizeof(double));
+            continue;
+        }
         /* s_t = n_q * mean over heads of the column means */
         for (size_t j = 0; j < n; j++) {
             double v = 0.0;
@@ -958,6 +1037,7 @@ static void token_case(ptc_test_ctx *ctx, ptc_variant variant)
         ew[l] = encoder_view(&w[l]);
     }
     const float theta[TOK_LAYERS] = {0.0f, 0.95f, 1.05f, 0.0f}; /* s averages 1 */
+    const size_t merge_r = ctx->quick ? 2 : 5;
     ptc_variant_config cfg;
     ptc_variant_config_default(&cfg, variant);
     cfg.n_layers = TOK_LAYERS;
@@ -965,6 +1045,7 @@ static void token_case(ptc_test_ctx *ctx, ptc_variant variant)
     cfg.n_heads = heads;
     cfg.prune.p = 0.75;
     cfg.token.keep[2] = 0.5; /* layer 2 its own ratio, layer 3 p */
+    cfg.token.merge_r = merge_r;
     const ptc_encoder_stack stack = {ew, NULL, ffn, theta};
     const ptc_tokens tok = {batch, n_text, 0, lengths, PTC_PAD_LENGTH_AWARE};
     const size_t bytes = ptc_encoder_arena_bytes(&cfg, batch, n_text, ffn, err, sizeof err);
@@ -995,9 +1076,12 @@ static void token_case(ptc_test_ctx *ctx, ptc_variant variant)
         }
         ptc_check(ctx, compared >= 2 && removed > 0, "variant %d: %zu samples compared, %zu tokens removed",
                   (int)variant, compared, removed);
-        /* accounting: the last layer computes fewer query rows than the first */
+        /* accounting: the last layer computes fewer query rows than the first; the
+         * removing layers count their scoring (ToMe: its matching) */
         ptc_check(ctx, res.steps[TOK_LAYERS - 1].tokens.mean < res.steps[0].tokens.mean &&
-                  res.steps[1].flops_scoring > 0, "variant %d: tokens %g -> %g", (int)variant,
+                  res.steps[1].flops_selection > 0 &&
+                  (variant == PTC_VARIANT_TOKEN_TOME || res.steps[1].flops_scoring > 0),
+                  "variant %d: tokens %g -> %g", (int)variant,
                   res.steps[0].tokens.mean, res.steps[TOK_LAYERS - 1].tokens.mean);
     }
     for (size_t l = 0; l < TOK_LAYERS; l++)
@@ -1007,3 +1091,4 @@ static void token_case(ptc_test_ctx *ctx, ptc_variant variant)
 
 PTC_KERNEL_TEST(variants_token_topk_matches_dense) { token_case(ctx, PTC_VARIANT_TOKEN_TOPK); }
 PTC_KERNEL_TEST(variants_token_ltp_matches_dense) { token_case(ctx, PTC_VARIANT_TOKEN_LTP); }
+PTC_KERNEL_TEST(variants_token_tome_matches_dense) { token_case(ctx, PTC_VARIANT_TOKEN_TOME); }

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 
 static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_text, size_t ffn)
@@ -27,13 +28,18 @@ static ptc_dims dims_of(const ptc_variant_config *cfg, size_t batch, size_t n_te
 static void carve_token_parts(ptc_arena *a, const ptc_variant_config *cfg, size_t batch,
                               size_t rows, ptc_encoder_arena_parts *e)
 {
-    e->token_score = NULL;
+    e->token_score = e->token_size = e->token_log_size = e->token_weight = NULL;
     e->token_keep = e->token_count = NULL;
     if (!ptc_variant_prunes_tokens(cfg->variant))
         return;
     e->token_score = ptc_arena_take(a, batch * rows * sizeof(float));
     e->token_keep = ptc_arena_take(a, batch * rows * sizeof(int32_t));
     e->token_count = ptc_arena_take(a, batch * sizeof(int32_t));
+    if (cfg->variant != PTC_VARIANT_TOKEN_TOME)
+        return;
+    e->token_size = ptc_arena_take(a, batch * rows * sizeof(float));
+    e->token_log_size = ptc_arena_take(a, batch * rows * sizeof(float));
+    e->token_weight = ptc_arena_take(a, batch * rows * sizeof(float));
 }
 
 /* Carves the arena in a fixed order; base == NULL only counts. Returns total bytes. */
@@ -185,6 +191,43 @@ static int token_step(const ptc_variant_config *cfg, const ptc_encoder_stack *st
                                 err_len);
 }
 
+/* ToMe after a merging layer: out merged in place (through the workspace),
+ * tok and state set to the merged rows, sizes and their logs updated. */
+static int merge_step(const ptc_variant_config *cfg, ptc_tokens *tok,
+                      const ptc_encoder_arena_parts *e, ptc_prune_state *state, float *out,
+                      const ptc_step_train *tr, ptc_layer_stats *st, ptc_encoder_result *res,
+                      uint64_t *hash, char *err, size_t err_len)
+{
+    ptc_token_save *save = tr ? &((ptc_layer_save *)tr->save)->tokens : NULL;
+    const size_t rows = ptc_tok_rows(tok), H = cfg->hidden;
+    int32_t *dest = save ? save->dest : e->token_keep, *count = save ? save->count : e->token_count;
+    float *weight = save ? save->weight : e->token_weight;
+    float *y = e->workspace; /* then the matching's scratch */
+    char *scratch = (char *)e->workspace + ((tok->batch * rows * H * sizeof(float) + 63) & ~(size_t)63);
+    double flops = 0.0;
+    const size_t n_out = ptc_token_merge(cfg, tok, H, out, e->token_size, dest, weight, count, y,
+                                         e->token_log_size, scratch, &flops);
+    st->flops_selection += flops;
+    st->bytes_scores += tok->batch * rows * (2 * sizeof(float) + sizeof(int32_t));
+    ptc_stat_acc kept = ptc_stat_begin();
+    for (size_t b = 0; b < tok->batch; b++) {
+        ptc_stat_add(&kept, (double)count[b]);
+        *hash = fnv_add(*hash, &count[b], 1);
+        *hash = fnv_add(*hash, dest + b * rows, ptc_tok_len(tok, b));
+    }
+    st->keys_next = ptc_stat_end(&kept); /* tokens that go on */
+    memcpy(out, y, tok->batch * n_out * H * sizeof(float));
+    for (size_t i = 0; i < tok->batch * n_out; i++) { /* sizes (in the log buffer) and logs */
+        e->token_size[i] = e->token_log_size[i];
+        e->token_log_size[i] = logf(e->token_size[i]);
+    }
+    tok->n_text = n_out;
+    tok->lengths = count;
+    res->out_lengths = count;
+    return ptc_prune_state_init(state, e->state_mem, e->state_bytes, tok, cfg->n_heads, err,
+                                err_len);
+}
+
 /* Runs the plan's steps from io's first input; the shared loop of both forwards. */
 static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                      const ptc_encoder_stack *stack, const ptc_tokens *tok_in,
@@ -201,6 +244,9 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
     uint64_t hash = 0xCBF29CE484222325ull;
     if (e->token_score)
         memset(e->token_score, 0, tok.batch * ptc_tok_rows(&tok) * sizeof(float));
+    for (size_t i = 0; e->token_size && i < tok.batch * ptc_tok_rows(&tok); i++)
+        e->token_size[i] = 1.0f; /* ToMe: every row one token */
+    bool merged = false;        /* ToMe: proportional attention from the first merge on */
     int cur = 0;
     for (size_t i = 0; i < plan->n_steps; i++) {
         const ptc_step *step = &plan->steps[i];
@@ -237,12 +283,17 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
             ptc_mhsa_options opt = cfg->mhsa;
             opt.use_kept = !step->comb_only;
             opt.want_importance = step->select || step->token_score;
+            opt.key_log_size = merged ? e->token_log_size : NULL;
             rc = ptc_layer_run(ops, &stack->layers[step->layer - 1], hidden, cfg->n_heads,
                                stack->ffn, &tok, in, out, step->comb_only ? NULL : &state, &opt,
                                e->workspace, e->workspace_bytes, st, tr, err, err_len);
-            if (rc == PTC_OK && step->token_score)
+            if (rc == PTC_OK && cfg->variant == PTC_VARIANT_TOKEN_TOME && step->token_remove) {
+                rc = merge_step(cfg, &tok, e, &state, out, tr, st, res, &hash, err, err_len);
+                merged = true;
+            } else if (rc == PTC_OK && step->token_score) {
                 rc = token_step(cfg, stack, step, &tok, e, &state, out, tr, st, res, &hash,
                                 err, err_len);
+            }
             if (rc == PTC_OK && step->select) {
                 rc = ptc_prune_select(&cfg->prune, &tok, &state, e->workspace,
                                       e->workspace_bytes, st, err, err_len);
@@ -328,6 +379,7 @@ static void carve_layer_save(ptc_arena *a, ptc_layer_save *v, size_t batch, size
     v->attn.kv_idx = TAKE_I(a, batch * heads * rows);
     v->attn.count = TAKE_I(a, batch * heads);
     v->attn.n_src = TAKE_I(a, batch);
+    v->attn.has_key_bias = false; /* backward sets it from the plan */
     v->res1 = TAKE_F(a, act);
     v->res2 = TAKE_F(a, act);
     v->u = TAKE_F(a, batch * rows * ffn);
@@ -357,7 +409,8 @@ static void carve_combine_save(ptc_arena *a, ptc_combine_save *v, size_t batch, 
 }
 
 /* What a step that removes tokens keeps for backward: TopK the rows that
- * went on, LTP the soft mask and the unmasked output. */
+ * went on, ToMe where each row went and its weight, LTP the soft mask, its
+ * importance and the unmasked output. */
 static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const ptc_step *step,
                              ptc_token_save *v, size_t batch, size_t rows, size_t hidden)
 {
@@ -366,6 +419,10 @@ static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const 
         return;
     if (cfg->variant == PTC_VARIANT_TOKEN_TOPK) {
         v->keep = TAKE_I(a, batch * rows);
+        v->count = TAKE_I(a, batch);
+    } else if (cfg->variant == PTC_VARIANT_TOKEN_TOME) {
+        v->dest = TAKE_I(a, batch * rows);
+        v->weight = TAKE_F(a, batch * rows);
         v->count = TAKE_I(a, batch);
     } else {
         v->mask = TAKE_F(a, batch * rows);
@@ -476,8 +533,10 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
         const size_t rows = ptc_tok_rows(&tok);
         total += tok.batch * rows * H * F; /* the step's input */
         const ptc_token_save *ts = &t->layer[s].tokens;
-        if (ts->count) /* TopK: the rows that went on, their counts */
+        if (ts->count) /* TopK: the rows that went on, ToMe where they went; the counts */
             total += tok.batch * (rows + 1) * sizeof(int32_t);
+        if (ts->weight) /* ToMe: the weights */
+            total += tok.batch * rows * F;
         if (ts->mask) /* LTP: mask, importance and the unmasked output */
             total += tok.batch * rows * (H + 2) * F;
         if (plan->steps[s].kind == PTC_STEP_COMBINE) {
@@ -587,7 +646,14 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
         const ptc_step_train train = {t.saves[s], h->noise.dropout, h->noise.seed, s,
                                       h->noise.soft_assign, h->noise.frozen_token_scores};
         const ptc_token_save *ts = &t.layer[s].tokens;
-        if (step->token_remove && ts->count) { /* TopK: back to the rows before removal */
+        /* ToMe: the layers after the first merge used proportional attention */
+        for (size_t q = 0; q < s && step->kind == PTC_STEP_ENCODER; q++)
+            t.layer[s].attn.has_key_bias |= plan.steps[q].token_remove && t.layer[q].tokens.dest;
+        if (step->token_remove && ts->dest) { /* ToMe: back through the averages */
+            ptc_token_merge_backward(&toks[s], H, ts->dest, ts->weight, ts->count, t.grad[cur],
+                                     t.grad[!cur]);
+            cur = !cur;
+        } else if (step->token_remove && ts->count) { /* TopK: back to the rows before removal */
             ptc_token_expand(&toks[s], H, ts->keep, ts->count, t.grad[cur], t.grad[!cur]);
             cur = !cur;
         } else if (step->token_remove && ts->mask) { /* LTP: through the soft mask */

@@ -5,7 +5,8 @@
  * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
  * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
  * plan.c (the layer rules) uses prune.c and mhsa.c defaults; token_prune.c
- * (whole-token removal: TopK, LTP) uses prune.c; encoder.c uses them all;
+ * (whole-token removal: TopK, LTP) uses prune.c; token_merge.c (ToMe) uses
+ * token_prune.c; encoder.c uses them all;
  * embed.c (the embeddings pair) uses common.c.
  *
  * An arena hands out 64-byte aligned pieces of the caller's workspace in a fixed
@@ -131,6 +132,7 @@ typedef struct ptc_mhsa_save {
     int32_t *kv_idx;         /* (batch, n_heads, n_rows) kept keys as k/v rows */
     int32_t *count;          /* (batch, n_heads) keys attended */
     int32_t *n_src;          /* (batch) k/v rows */
+    bool has_key_bias;       /* key_bias carries ToMe's log sizes (set by the forward) */
 } ptc_mhsa_save;
 
 /* Whole-token removal after a layer (variants/token_prune.c), by sample row
@@ -140,6 +142,8 @@ typedef struct ptc_token_save {
     int32_t *count;       /* (batch) how many; TopK (the next step's lengths) */
     float *mask, *y_raw;  /* (batch, n_rows), (batch, n_rows, hidden): LTP's soft mask, unmasked y */
     float *score;         /* (batch, n_rows) LTP: the importance the mask used */
+    int32_t *dest;        /* (batch, n_rows) ToMe: output row of each row (-1: pad); count above */
+    float *weight;        /* (batch, n_rows) ToMe: its weight in that row's average */
 } ptc_token_save;
 
 /* Encoder layer (variants/layer.c), by sample row (stride n_rows). */
@@ -226,6 +230,14 @@ void ptc_token_expand(const ptc_tokens *tok, size_t hidden, const int32_t *keep,
                       const int32_t *count, const float *dy, float *dx);
 double ptc_token_soft_mask(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
                            const float *score, float theta, float *mask, float *y);
+/* variants/token_merge.c (ToMe) */
+size_t ptc_token_merge_scratch_bytes(size_t rows);
+size_t ptc_token_merge(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
+                       const float *x, const float *size, int32_t *dest, float *weight,
+                       int32_t *count, float *y, float *size_out, void *scratch, double *flops);
+void ptc_token_merge_backward(const ptc_tokens *tok, size_t hidden, const int32_t *dest,
+                              const float *weight, const int32_t *count, const float *dy,
+                              float *dx);
 double ptc_token_soft_mask_backward(const ptc_variant_config *cfg, const ptc_tokens *tok,
                                     size_t hidden, const float *mask, const float *y_raw,
                                     float *dy);

@@ -28,6 +28,7 @@ void ptc_mhsa_options_default(ptc_mhsa_options *opt)
     opt->use_kept = true;
     opt->want_importance = false;
     opt->project_kept = true;
+    opt->key_log_size = NULL;
 }
 
 
@@ -114,6 +115,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
     ptc_arena arena = {workspace, 0};
     mhsa_layout(&arena, &ws, batch, n_rows, hidden, n_heads);
     if (save) { /* training: what backward reads lives in the save area */
+        save->has_key_bias = opt->key_log_size != NULL;
         ws.q = save->q;
         ws.k = save->k;
         ws.v = save->v;
@@ -184,9 +186,10 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
 
         float *bias = ws.key_bias + b * n_rows;
         const size_t len = ptc_tok_len(tok, b);
+        const float *log_size = opt->key_log_size ? opt->key_log_size + b * n_rows : NULL;
         for (size_t i = 0; i < n_src; i++) {
             const size_t r = (size_t)src[i];
-            bias[i] = (r >= len && r < tok->n_text) ? -INFINITY : 0.0f;
+            bias[i] = (r >= len && r < tok->n_text) ? -INFINITY : log_size ? log_size[r] : 0.0f;
         }
         for (size_t h = 0; h < n_heads; h++) {
             int32_t *idx = ws.kv_idx + (b * n_heads + h) * n_rows;
@@ -214,7 +217,8 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
         const ptc_seen_rows s = ptc_seen_of(tok, b);
         const size_t n_act = s.n_first + s.n_second;
-        const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        const bool has_pads = (tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text) ||
+                              opt->key_log_size;
         ptc_attention_args args = {
             .n_q = n_act,
             .n_kv = use_kept ? (size_t)state->count[pair] : n_act,
@@ -327,7 +331,9 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
         const ptc_seen_rows s = ptc_seen_of(tok, b);
-        const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        /* the key bias the forward used: pad masks, ToMe's log sizes (0 elsewhere) */
+        const bool has_pads = (tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text) ||
+                              save->has_key_bias;
         const size_t at = b * sample + h * d;
         const ptc_attention_bwd_args args = {
             .fwd = {

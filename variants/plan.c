@@ -28,6 +28,7 @@ void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant)
     cfg->token.temperature = 0.05;
     cfg->token.lambda = 0.01;
     cfg->token.threshold_init = 0.5;
+    cfg->token.merge_r = 8;
 }
 
 bool ptc_variant_combines(ptc_variant v)
@@ -42,7 +43,7 @@ bool ptc_variant_prunes(ptc_variant v)
 
 bool ptc_variant_prunes_tokens(ptc_variant v)
 {
-    return v == PTC_VARIANT_TOKEN_TOPK || v == PTC_VARIANT_TOKEN_LTP;
+    return v == PTC_VARIANT_TOKEN_TOPK || v == PTC_VARIANT_TOKEN_LTP || v == PTC_VARIANT_TOKEN_TOME;
 }
 
 size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg)
@@ -143,10 +144,11 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
         s->kind = PTC_STEP_ENCODER;
         s->layer = l;
         s->n_comb = m;
-        if (tokens) {
+        if (tokens) { /* ToMe matches by similarity: no importance */
             s->token_remove = ptc_plan_layer_selects(cfg, l);
-            s->token_score = s->token_remove ||
-                             (cfg->variant == PTC_VARIANT_TOKEN_TOPK && l < last_removal);
+            s->token_score = cfg->variant != PTC_VARIANT_TOKEN_TOME &&
+                             (s->token_remove ||
+                              (cfg->variant == PTC_VARIANT_TOKEN_TOPK && l < last_removal));
             continue;
         }
         s->keys_pruned = selected_before;

@@ -69,6 +69,7 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
         break;
     case PTC_VARIANT_TOKEN_TOPK:
     case PTC_VARIANT_TOKEN_LTP:
+    case PTC_VARIANT_TOKEN_TOME:
         snprintf(c->label, sizeof c->label, "%s", ptc_variant_paper_name(c->variant, c->rule));
         break;
     }
@@ -118,15 +119,18 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         const bool comb = ptc_variant_combines(c->variant);
         const double m = comb ? c->m : 0;
         const int last_text = (int)ptc_plan_last_text_layer(&vc);
-        double kv = n + m, tokens = n; /* tokens: TopK's (LTP's thresholds: none removed) */
+        double kv = n + m, tokens = n; /* tokens: TopK's, ToMe's (LTP's thresholds: none removed) */
         for (int l = 1; l <= last_text; l++) {
             const double rows = c->has_project && !c->project_kept ? n + m : kv;
-            f += c->variant == PTC_VARIANT_TOKEN_TOPK ? layer_flops(tokens, tokens, tokens, h, ffn)
-                                                      : layer_flops(n + m, kv, rows, h, ffn);
+            f += c->variant == PTC_VARIANT_TOKEN_TOPK || c->variant == PTC_VARIANT_TOKEN_TOME
+                     ? layer_flops(tokens, tokens, tokens, h, ffn)
+                     : layer_flops(n + m, kv, rows, h, ffn);
             if (ptc_plan_layer_selects(&vc, (size_t)l) && ptc_variant_prunes(c->variant))
                 kv = kept_after(kv - m, p) + m;
             if (ptc_plan_layer_selects(&vc, (size_t)l) && c->variant == PTC_VARIANT_TOKEN_TOPK)
                 tokens = 1 + kept_after(tokens - 1, p);
+            if (ptc_plan_layer_selects(&vc, (size_t)l) && c->variant == PTC_VARIANT_TOKEN_TOME)
+                tokens -= fmin((double)vc.token.merge_r, floor((tokens - 1) / 2));
         }
         if (comb) {
             f += 4 * 2 * m * h * h + 2 * m * n * h + 18 * n * h;

@@ -41,8 +41,9 @@ static const struct {
     {"combined", PTC_VARIANT_PRUNE_COMBINE, -1},
     {"TopK", PTC_VARIANT_TOKEN_TOPK, -1}, /* cascade top-k token pruning (SpAtten) */
     {"LTP", PTC_VARIANT_TOKEN_LTP, -1},   /* learned-threshold token pruning */
+    {"ToMe", PTC_VARIANT_TOKEN_TOME, -1}, /* token merging */
 };
-#define VARIANT_NAMES "BERT|baseline, P, PF|prune, C|combine, PFC|combined, TopK, LTP"
+#define VARIANT_NAMES "BERT|baseline, P, PF|prune, C|combine, PFC|combined, TopK, LTP, ToMe"
 
 int ptc_parse_variant(const char *s, ptc_variant *v, int *rule_hint, char *err, size_t len)
 {
@@ -63,6 +64,7 @@ const char *ptc_variant_learn_name(ptc_variant v, int rule_hint)
     case PTC_VARIANT_COMBINE: return "C";
     case PTC_VARIANT_TOKEN_TOPK: return "TopK";
     case PTC_VARIANT_TOKEN_LTP: return "LTP";
+    case PTC_VARIANT_TOKEN_TOME: return "ToMe";
     default: return "PFC";
     }
 }

@@ -73,6 +73,7 @@ typedef struct ptc_run_opts {
     ptc_opt_list keep_ratios;  /* TopK: keep ratio of each removing layer in order (empty: p) */
     double ltp_temperature, ltp_lambda; /* LTP: soft-mask temperature T, regularizer weight */
     double ltp_threshold_init;          /* LTP: the last removing layer's initial threshold */
+    size_t tome_r;                      /* ToMe: tokens merged away per merging layer */
     /* optimisation */
     size_t batch, epochs, max_steps, save_every, eval_batch;
     double lr, warmup, weight_decay; /* warmup: fraction of total steps if < 1, else steps */

@@ -91,7 +91,7 @@ static const ptc_option shape_rows[] = {
     {NULL},
 };
 static const ptc_option variant_rows[] = {
-    {"variant", PTC_OPT_VARIANT, F(variant), "NAME", "BERT|baseline P PF|prune C|combine PFC|combined TopK LTP", "BERT"},
+    {"variant", PTC_OPT_VARIANT, F(variant), "NAME", "BERT|baseline P PF|prune C|combine PFC|combined TopK LTP ToMe", "BERT"},
     {"rule", PTC_OPT_RULE, F(rule), "NAME", "pruning rule topk clamp within (P: topk, else clamp)"},
     {"p", PTC_OPT_DOUBLE, F(p), "X", "fraction of keys kept per layer, in (0, 1]", "0.9", 0, 1, true},
     {"lc", PTC_OPT_SIZE, F(lc), "N", "combining layer L_c of C and PFC (layers - 1)", NULL, 1, 0},
@@ -100,6 +100,7 @@ static const ptc_option variant_rows[] = {
     {"keep-ratios", PTC_OPT_DOUBLES, F(keep_ratios), "LIST", "TopK: tokens kept by each removing layer in order (layers 2..L-1; the last repeats; p); others ignore it", NULL, 0, 1, true},
     {"ltp-temperature", PTC_OPT_DOUBLE, F(ltp_temperature), "X", "LTP: temperature T of the training mask sigmoid((s - theta) / T)", "0.05", 0, 0, true},
     {"ltp-lambda", PTC_OPT_DOUBLE, F(ltp_lambda), "X", "LTP: weight of the mask regularizer (pushes the thresholds up)", "0.01", 0, 0},
+    {"tome-r", PTC_OPT_SIZE, F(tome_r), "N", "ToMe: tokens merged away by each merging layer (layers 2..L-1)", "8", 0, 0},
     {"ltp-threshold-init", PTC_OPT_DOUBLE, F(ltp_threshold_init), "X", "LTP: initial thresholds rise linearly to X (importance averages 1)", "0.5", 0, 0},
     {"dropout", PTC_OPT_DOUBLE, F(dropout), "X", "dropout probability in [0, 1) (the preset's 0.1)", NULL, 0, 0.999999},
     {NULL},
@@ -220,7 +221,8 @@ static void warn_if_nothing_pruned(const ptc_model_config *cfg)
 }
 
 /* --keep-ratios (TopK: layer prune_first + i gets item i, the last repeats),
- * --ltp-temperature and --ltp-lambda into the variant's token config; the
+ * --ltp-temperature, --ltp-lambda, --ltp-threshold-init and --tome-r into the
+ * variant's token config; the
  * other variants never read them (an experiment passes them to every one). */
 static void token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_config *vc)
 {
@@ -233,6 +235,8 @@ static void token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_co
         vc->token.lambda = o->ltp_lambda;
     if (o->ltp_threshold_init >= 0)
         vc->token.threshold_init = o->ltp_threshold_init;
+    if (o->tome_r)
+        vc->token.merge_r = o->tome_r;
 }
 
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,

@@ -104,7 +104,7 @@ int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_le
 /* One line per field ("hidden 768"), for logs and `ptc inspect`. Returns the
  * length it needed (snprintf style). */
 size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t buf_len);
-const char *ptc_variant_name(const ptc_variant_config *v); /* "baseline" "P" "PF" "C" "PFC" "TopK" "LTP" */
+const char *ptc_variant_name(const ptc_variant_config *v); /* "baseline" "P" "PF" "C" "PFC" "TopK" "LTP" "ToMe" */
 
 /* ---- parameters ------------------------------------------------------------------------ */
 enum { PTC_NUM_PARAM_TENSORS = 37 };

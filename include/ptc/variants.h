@@ -229,6 +229,9 @@ typedef struct ptc_mhsa_options {
      * Same attention output, different FLOPs. The union is per sample, so a row
      * kept by one head is projected for all heads: stats count those FLOPs. */
     bool project_kept;
+    /* ToMe's proportional attention: (batch, n_rows) by sample row, log of the
+     * number of tokens each row stands for, added to its key logits (NULL: none) */
+    const float *key_log_size;
 } ptc_mhsa_options;
 
 void ptc_mhsa_options_default(ptc_mhsa_options *opt); /* all kept, no importance, project_kept */
@@ -304,10 +307,12 @@ typedef enum ptc_variant {
     PTC_VARIANT_PRUNE_COMBINE = 3, /* PFC: pruning before L_c, combining at L_c */
     PTC_VARIANT_TOKEN_TOPK = 4,    /* TopK: cascade top-k token pruning (SpAtten) */
     PTC_VARIANT_TOKEN_LTP = 5,     /* LTP: learned-threshold token pruning */
+    PTC_VARIANT_TOKEN_TOME = 6,    /* ToMe: token merging (bipartite soft matching) */
 } ptc_variant;
-enum { PTC_VARIANT_LAST = PTC_VARIANT_TOKEN_LTP };
+enum { PTC_VARIANT_LAST = PTC_VARIANT_TOKEN_TOME };
 
-/* Whole-token pruning (TopK, LTP; variants/token_prune.c). Layer l of
+/* Whole-token pruning and merging (TopK, LTP, ToMe; variants/token_prune.c,
+ * token_merge.c). Layer l of
  * prune_first..n_layers-1 scores its tokens and removes some before layer
  * l + 1: their queries, keys, values and FFN rows are gone from then on; the
  * [CLS] token (row 0) is always kept. */
@@ -320,6 +325,7 @@ typedef struct ptc_token_config {
     /* LTP: the thresholds' initial values rise linearly over the removing
      * layers to this one (theta = init i / n for the i-th of n); 0.5 */
     double threshold_init;
+    size_t merge_r;     /* ToMe: r, tokens merged away by each merging layer; 8 */
 } ptc_token_config;
 
 typedef struct ptc_variant_config {
@@ -379,7 +385,7 @@ int ptc_variant_plan_make(const ptc_variant_config *cfg, ptc_variant_plan *plan,
  *     l + 1 <= last text layer. */
 bool ptc_variant_combines(ptc_variant variant);
 bool ptc_variant_prunes(ptc_variant variant);
-bool ptc_variant_prunes_tokens(ptc_variant variant); /* TopK, LTP */
+bool ptc_variant_prunes_tokens(ptc_variant variant); /* TopK, LTP, ToMe (merges) */
 size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg);
 bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
@@ -436,6 +442,9 @@ typedef struct ptc_encoder_arena_parts {
      * the rows that go on (batch, n_text) and their counts (batch) */
     float *token_score;
     int32_t *token_keep, *token_count;
+    /* ToMe only (else NULL): tokens each row stands for and their logs (batch,
+     * n_text), the merge's destinations (batch, n_text) and weights */
+    float *token_size, *token_log_size, *token_weight;
 } ptc_encoder_arena_parts;
 
 int ptc_encoder_arena_split(const ptc_variant_config *cfg, size_t batch, size_t n_text,
