@@ -31,7 +31,6 @@
  */
 #include "learn/experiment.h"
 
-#include "learn/checkpoint.h"
 
 #include "common/sys.h"
 
@@ -208,7 +207,7 @@ static json_t *run_rows(const exp_plan *pl, const exp_run *r, const exp_run *bas
     return rows;
 }
 
-/* the run's weights and training state (harness/learn/checkpoint.h, both layouts) */
+/* the run's weights and training state (include/ptc/train.h, both layouts) */
 static void remove_checkpoints(const exp_plan *pl, const exp_run *r)
 {
     static const char *const files[] = {"best.safetensors", "last.safetensors", "last.state"},
