@@ -350,32 +350,39 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     return rc;
 }
 
+/* Parses the command line, resolves --isa/--threads once and loads the tokenizer:
+ * true to go on; false with *rc the exit code (0 after --help) after a message. */
+static bool eval_open(eval_args *a, int argc, char **argv, bool predict, const ptc_ops **ops,
+                      ptc_tokenizer **tok, int *rc)
+{
+    const char *prog = predict ? "ptc predict" : "ptc eval";
+    const int prc = parse_args(a, argc, argv, prog, predict);
+    *rc = prc == -1 ? 0 : prc ? prc : 1;
+    *tok = NULL;
+    if (prc != 0 || !(*ops = ptc_opts_compute(prog, a->o.isa, a->o.threads)))
+        return false;
+    char err[1024];
+    const char *vocab_path;
+    if (!(*tok = ptc_run_tokenizer(&a->o, &vocab_path, err, sizeof err)))
+        fprintf(stderr, "%s: %s\n", prog, err);
+    return *tok != NULL;
+}
+
 int ptc_eval_main(int argc, char **argv)
 {
     eval_args a;
-    int prc = parse_args(&a, argc, argv, "ptc eval", false);
-    if (prc == -1) {
-        json_decref(a.run_json);
-        return 0;
-    }
-    if (prc) {
-        json_decref(a.run_json);
-        return prc;
-    }
-    int rc = 1;
+    const ptc_ops *ops;
+    ptc_tokenizer *tok;
+    int rc;
     char err[1024];
-    const char *vocab_path;
-    ptc_tokenizer *tok = NULL;
     ptc_dataset ds = {0};
     ptc_model_config ck;
     eval_point *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
     size_t n_points = 0;
     json_t *all = json_array();
-    const ptc_ops *ops = ptc_opts_compute("ptc eval", a.o.isa, a.o.threads);
-    if (!ops)
+    if (!eval_open(&a, argc, argv, false, &ops, &tok, &rc))
         goto done;
-    tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
-    if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0 ||
+    if (ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0 ||
         checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), ds.n_classes, &ck, err, sizeof err) != 0 ||
         build_points(&a, &ck, pts, EVAL_MAX_POINTS, &n_points, err, sizeof err) != 0) {
         fprintf(stderr, "ptc eval: %s\n", err);
@@ -413,85 +420,13 @@ done:
 }
 
 /* ---- predict ------------------------------------------------------------------------------------ */
-/* Every line of the input (text, or label<TAB>text with the label ignored) as an
- * encoded document of split sp (label 0 for the evaluator). 0, or -1 with a message. */
-static int read_texts(const eval_args *a, const ptc_tokenizer *tok, ptc_split *sp, char *err,
-                      size_t err_len)
-{
-    FILE *in = fopen(a->input, "rb");
-    if (!in) {
-        snprintf(err, err_len, "%s: cannot open: %s", a->input, strerror(errno));
-        return -1;
-    }
-    size_t cap = 0, cap_docs = 256, n = 0, ids_cap = 1 << 16;
-    sp->labels = calloc(cap_docs, sizeof *sp->labels);
-    sp->offsets = calloc(cap_docs + 1, sizeof *sp->offsets);
-    sp->ids = malloc(ids_cap * sizeof *sp->ids);
-    char *line = NULL;
-    ssize_t len;
-    size_t lineno = 0;
-    int rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        char *text = line;
-        char *tab = strchr(line, '\t');
-        if (tab) {
-            bool num = tab > line;
-            for (char *p = line; p < tab; p++)
-                num &= *p >= '0' && *p <= '9';
-            if (num)
-                text = tab + 1;
-        }
-        size_t bad;
-        if (!ptc_utf8_valid(text, strlen(text), &bad)) {
-            snprintf(err, err_len, "%s:%zu: invalid UTF-8 at byte %zu of the text", a->input, lineno, bad);
-            rc = -1;
-            break;
-        }
-        if (n + 1 >= cap_docs) {
-            cap_docs *= 2;
-            sp->labels = realloc(sp->labels, cap_docs * sizeof *sp->labels);
-            sp->offsets = realloc(sp->offsets, (cap_docs + 1) * sizeof *sp->offsets);
-        }
-        if (sp->offsets[n] + a->o.max_len > ids_cap) {
-            while (sp->offsets[n] + a->o.max_len > ids_cap)
-                ids_cap *= 2;
-            sp->ids = realloc(sp->ids, ids_cap * sizeof *sp->ids);
-        }
-        const size_t k = ptc_tokenizer_encode(tok, text, strlen(text), a->o.max_len,
-                                              sp->ids + sp->offsets[n], NULL);
-        sp->labels[n] = 0;
-        sp->offsets[n + 1] = sp->offsets[n] + k;
-        n++;
-    }
-    free(line);
-    fclose(in);
-    sp->n = n;
-    if (rc == 0 && n == 0) {
-        snprintf(err, err_len, "%s: no lines", a->input);
-        rc = -1;
-    }
-    return rc;
-}
-
 int ptc_predict_main(int argc, char **argv)
 {
     eval_args a;
-    int prc = parse_args(&a, argc, argv, "ptc predict", true);
-    if (prc == -1) {
-        json_decref(a.run_json);
-        return 0;
-    }
-    if (prc) {
-        json_decref(a.run_json);
-        return prc;
-    }
-    int rc = 1;
+    const ptc_ops *ops;
+    ptc_tokenizer *tok;
+    int rc;
     char err[1024];
-    const char *vocab_path;
-    ptc_tokenizer *tok = NULL;
     ptc_model m;
     bool model_ok = false;
     char **names = NULL;
@@ -499,14 +434,8 @@ int ptc_predict_main(int argc, char **argv)
     FILE *out = stdout;
     ptc_split sp = {0};
     ptc_eval_result r = {0};
-    const ptc_ops *ops = ptc_opts_compute("ptc predict", a.o.isa, a.o.threads);
-    if (!ops)
+    if (!eval_open(&a, argc, argv, true, &ops, &tok, &rc))
         goto done;
-    tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
-    if (!tok) {
-        fprintf(stderr, "ptc predict: %s\n", err);
-        goto done;
-    }
     /* labels: --labels, else run.json's names */
     if (a.o.labels) {
         if (ptc_labels_read(a.o.labels, &names, &n_classes, err, sizeof err) != 0) {
@@ -534,7 +463,7 @@ int ptc_predict_main(int argc, char **argv)
         goto done;
     }
     model_ok = true;
-    if (read_texts(&a, tok, &sp, err, sizeof err) != 0) {
+    if (ptc_split_read_texts(&sp, a.input, tok, a.o.max_len, err, sizeof err) != 0) {
         fprintf(stderr, "ptc predict: %s\n", err);
         goto done;
     }

@@ -185,6 +185,13 @@ int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const ch
     return 0;
 }
 
+/* a size option overrides its default when given (0: not given) */
+static void set_given(size_t *field, size_t option)
+{
+    if (option)
+        *field = option;
+}
+
 /* A pruning variant whose plan has no layer that attends over pruned keys computes
  * what its unpruned counterpart does (PFC with L_c <= prune_first + 1 is C: the layer
  * that would use the first selection is the one the combining module replaces).
@@ -213,14 +220,10 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         return -1;
     if (ptc_model_config_preset(cfg, o->model, var, err, err_len) != PTC_OK)
         return -1;
-    if (o->hidden)
-        cfg->hidden = o->hidden;
-    if (o->layers)
-        cfg->n_layers = o->layers;
-    if (o->heads)
-        cfg->n_heads = o->heads;
-    if (o->ffn)
-        cfg->ffn = o->ffn;
+    set_given(&cfg->hidden, o->hidden);
+    set_given(&cfg->n_layers, o->layers);
+    set_given(&cfg->n_heads, o->heads);
+    set_given(&cfg->ffn, o->ffn);
     cfg->vocab_size = vocab_size;
     cfg->n_classes = n_classes;
     if (o->dropout >= 0)
@@ -235,8 +238,7 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         vc->prune.p = o->p;
     if (var == PTC_VARIANT_COMBINE || var == PTC_VARIANT_PRUNE_COMBINE) {
         vc->combine_layer = o->lc ? o->lc : (cfg->n_layers > 1 ? cfg->n_layers - 1 : 1);
-        if (o->m)
-            vc->n_comb = o->m;
+        set_given(&vc->n_comb, o->m);
     } else if (o->lc || o->m) {
         snprintf(err, err_len, "--lc/--m apply to the C and PFC variants only");
         return -1;
@@ -272,14 +274,10 @@ static const char *find_vocab(const ptc_run_opts *o)
 static void synth_config(const ptc_run_opts *o, ptc_synthetic_config *c)
 {
     ptc_synthetic_config_default(c);
-    if (o->synth_train)
-        c->n_train = o->synth_train;
-    if (o->synth_dev)
-        c->n_dev = o->synth_dev;
-    if (o->synth_test)
-        c->n_test = o->synth_test;
-    if (o->synth_classes)
-        c->n_classes = o->synth_classes;
+    set_given(&c->n_train, o->synth_train);
+    set_given(&c->n_dev, o->synth_dev);
+    set_given(&c->n_test, o->synth_test);
+    set_given(&c->n_classes, o->synth_classes);
     c->seed = o->split_seed;
 }
 
