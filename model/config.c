@@ -22,6 +22,21 @@ const ptc_model_preset *ptc_model_presets(size_t *count)
     return presets;
 }
 
+const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len)
+{
+    size_t n;
+    const ptc_model_preset *p = ptc_model_presets(&n);
+    char known[160] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s, p[i].name) == 0)
+            return &p[i];
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 p[i].name);
+    }
+    ptc_model_fail(err, len, "unknown model '%s' (%s)", s, known);
+    return NULL;
+}
+
 void ptc_model_config_sync(ptc_model_config *cfg)
 {
     cfg->variant.n_layers = cfg->n_layers;

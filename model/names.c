@@ -1,7 +1,7 @@
 /*
  * model/names.c — the one spelling of the library's names (contract:
  * include/ptc/model.h, "names"): variants (the paper's and the long ones), pruning
- * rules, pad modes, model presets by name. Every command, row, table and
+ * rules, pad modes (model presets by name: config.c, beside their table). Every command, row, table and
  * checkpoint uses these.
  */
 #include "internal.h"
@@ -77,19 +77,4 @@ int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len)
             return 0;
         }
     return ptc_model_fail(err, len, "unknown pad mode '%s' (length-aware, padded)", s);
-}
-
-const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len)
-{
-    size_t n;
-    const ptc_model_preset *p = ptc_model_presets(&n);
-    char known[160] = "";
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(s, p[i].name) == 0)
-            return &p[i];
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                 p[i].name);
-    }
-    ptc_model_fail(err, len, "unknown model '%s' (%s)", s, known);
-    return NULL;
 }

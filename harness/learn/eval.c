@@ -57,33 +57,6 @@ static int load_run(eval_args *a, char *err, size_t err_len)
     return 0;
 }
 
-#define E(field) offsetof(eval_args, field)
-#define EVAL_VARIANT_ROWS                                                                              \
-    {"variant", PTC_OPT_VARIANT, E(variant), "NAME", "variant at inference (the checkpoint's): P/PF on any, C/PFC on a combining one"}, \
-    {"p", PTC_OPT_DOUBLES, E(p_list), "LIST", "p at inference, in (0, 1]; a list sweeps", NULL, 0, 1, true}, \
-    {"rule", PTC_OPT_STR, E(rule_list), "LIST", "pruning rules at inference: topk clamp within; a list sweeps"}, \
-    {"lc", PTC_OPT_SIZES, E(lc_list), "LIST", "L_c at inference (C, PFC); a list sweeps", NULL, 1, 0}, \
-    {"pad-mode", PTC_OPT_PAD, E(pad_mode), "MODE", "length-aware padded (the checkpoint's)"}
-const ptc_option ptc_eval_rows[] = {
-    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
-    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
-    {"split", PTC_OPT_STR, E(split), "NAME", "test dev train", "test"},
-    {"json", PTC_OPT_STR, E(json), "F", "write the metrics as JSON (an array for a sweep)"},
-    {"rows", PTC_OPT_STR, E(rows), "F.jsonl", "append one ptc.row/1 row per point (flushed, fsync'd)"},
-    {"predictions", PTC_OPT_STR, E(predictions), "F.tsv", "per-document predictions (one file per point)"},
-    EVAL_VARIANT_ROWS,
-    {NULL},
-};
-const ptc_option ptc_predict_rows[] = {
-    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
-    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
-    {"input", PTC_OPT_STR, E(input), "F.tsv", "one text per line, or label<TAB>text"},
-    {"output", PTC_OPT_STR, E(output), "F", "the predictions TSV (stdout)"},
-    EVAL_VARIANT_ROWS,
-    {NULL},
-};
-#undef EVAL_VARIANT_ROWS
-#undef E
 
 static int parse_args(eval_args *a, int argc, char **argv, const char *prog, bool predict)
 {

@@ -122,7 +122,8 @@ const char *ptc_rule_name(ptc_prune_rule r);
 const char *ptc_pad_name(ptc_pad_mode p);
 int ptc_parse_rule(const char *s, ptc_prune_rule *r, char *err, size_t len);
 int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len);
-/* A preset of the table above by name; NULL with a reason listing the presets. */
+/* A preset of the table above by name; NULL with a reason listing the presets
+ * (model/config.c). */
 const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len);
 
 /* ---- parameters ------------------------------------------------------------------------ */
