@@ -72,6 +72,16 @@ const char *ptc_paper_source(void);
 /* the paper's Table 5 and Table 6 entries: rows i of "table5" (lc, accuracy,
  * memory, speedup); false past the end */
 bool ptc_paper_table5_row(size_t i, long *lc, double *acc, double *mem, double *speedup);
+/* the paper's Table 4 (PF trained with p, on its dataset): accuracy %, memory and
+ * speedup at p on `dataset`; false (all NAN) when the paper has no such row */
+bool ptc_paper_table4_at(const char *dataset, double p, double *acc, double *mem, double *speedup);
+/* the paper's Table 3 memory and speedup ratios of a paper label ("P", "PF", "C L11",
+ * "PFC L11", "PFC L7"); false (NAN) when the paper has no such row */
+bool ptc_paper_table3(const char *label, double *mem, double *speedup);
+/* the paper's label of a configuration for Tables 2 and 3 ("P", "PF", "C L11",
+ * "PFC L11", "PFC L7", "BERT"), or NULL: default p (0.9) and m (8); a combining
+ * layer one before the last is the paper's L11 of 12 */
+const char *ptc_paper_label(const char *label, double p, long lc, long m, long layers);
 /* paper's claim of Table 6 (best m) */
 long ptc_paper_best_m(void);
 

@@ -176,3 +176,34 @@ PTC_TEST(plot_paper_ci)
     ptc_check(ctx, points == 4 && pf, "accuracy_vs_speedup_ci.dat: %zu points, PF right %d", points, pf);
     ptc_test_rm_rf(dir);
 }
+
+/* issue 12: `ptc table --kind table4 --paper` on rows swept at inference only (no PF
+ * trained with p) shows the paper's Table 4 numbers per p, not n/a */
+PTC_TEST(table4_paper_inference_only)
+{
+    char dir[512], rows[600], out[600], buf[8192], line[2048];
+    ptc_test_tmp_dir(dir, sizeof dir, "table4-infer");
+    ptc_test_rm_rf(dir);
+    mkdir(dir, 0777);
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    FILE *f = fopen(rows, "w");
+    static const double ps[] = {1.0, 0.8, 0.7};
+    for (size_t i = 0; i < 3; i++)
+        fprintf(f,
+                "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"run\":\"eval\",\"config_id\":\"PF-p%g;phase=infer\","
+                "\"phase\":\"infer\",\"dataset\":\"bbc\",\"label\":\"PF\",\"variant\":\"prune\",\"rule\":\"clamp\","
+                "\"p\":%g,\"lc\":null,\"m\":null,\"layers\":4,\"seed\":1,\"accuracy\":0.96,\"macro_f1\":0.95,"
+                "\"sweep\":\"inference\",\"trained_variant\":\"baseline\"}\n",
+                ps[i], ps[i]);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/t4.csv", dir);
+    char *argv[] = {"table", "--kind", "table4", "--paper", "--format", "csv", "--out", out, dir, NULL};
+    const int rc = ptc_test_run_captured(ptc_table_main, argv, buf, sizeof buf);
+    ptc_check(ctx, rc == 0, "table4: rc %d: %s", rc, buf);
+    /* the paper at p 0.8: 97.2 %, memory 0.75, speedup 1.17; at p 0.7: 97.2, 0.69, 1.24 */
+    ptc_check(ctx, csv_line(out, "0.8,", line, sizeof line) && strstr(line, ",97.2,0.75,1.17"), "p 0.8: '%s'",
+              line);
+    ptc_check(ctx, csv_line(out, "0.7,", line, sizeof line) && strstr(line, ",97.2,0.69,1.24"), "p 0.7: '%s'",
+              line);
+    ptc_test_rm_rf(dir);
+}
