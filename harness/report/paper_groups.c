@@ -117,6 +117,20 @@ bool ptc_paper_table4_at(const char *dataset, double p, double *acc, double *mem
     return false;
 }
 
+bool ptc_paper_table4_row(size_t i, const char *dataset, double *p, double *acc, double *mem, double *speedup)
+{
+    json_t *t4 = json_object_get(paper_data(), "table4");
+    const char *ds = json_string_value(json_object_get(t4, "dataset"));
+    json_t *r = json_array_get(json_object_get(t4, "rows"), i);
+    if (!ds || strcmp(ds, dataset) != 0 || !r)
+        return false;
+    *p = jget(r, "p");
+    *acc = jget(r, "accuracy");
+    *mem = jget(r, "memory");
+    *speedup = jget(r, "speedup");
+    return true;
+}
+
 bool ptc_paper_table3(const char *label, double *mem, double *speedup)
 {
     json_t *t3 = json_object_get(paper_data(), "table3");
