@@ -182,8 +182,8 @@ void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
                   "at graph 0.02, graph 0.95 left font ',9'\n", job.gp);
         fputs("plot ", job.gp);
         for (size_t j = 0; j < rf.n; j++) {
-            fprintf(job.gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 dt %zu "
-                            "lc rgb 'gray30' title \"", j ? ", \\\n     " : "", rf.bw[j], rf.peak[j],
+            fprintf(job.gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 "
+                            "lc rgb 'gray30' dt %zu title \"", j ? ", \\\n     " : "", rf.bw[j], rf.peak[j],
                     rf.bw[j], rf.peak[j], j + 1);
             plot_put_string(job.gp, rf.name[j]);
             fputs("\"", job.gp);
