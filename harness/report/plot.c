@@ -302,7 +302,7 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
         plot_level_title(pc, j.gp, "GFLOP/s per ISA");
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
-              "set xtics rotate by -30 scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
+              "set xtics rotate by 30 right scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
               "set grid noxtics ytics\n",
               j.gp);
         fputs("plot ", j.gp);

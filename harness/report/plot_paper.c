@@ -174,8 +174,8 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
             char st2[96];
             plot_style(3, true, st, sizeof st);
             plot_style(4, true, st2, sizeof st2);
-            fprintf(gp, ", \\\n     '%s.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines%s title 'speedup (train step)'"
-                        ", \\\n     '%s.dat' index 0 using 1:8 axes x1y2 with linespoints%s title 'memory (train arena)'",
+            fprintf(gp, ", \\\n     '%s.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines%s lw 1.5 title 'speedup (train step)'"
+                        ", \\\n     '%s.dat' index 0 using 1:8 axes x1y2 with linespoints%s lw 1.5 title 'memory (train arena)'",
                     name, st, name, st2);
             names[ns++] = "speedup (train step)";
             names[ns++] = "memory (train arena)";

@@ -80,7 +80,7 @@ void plot_table3_bars(plot_ctx *pc, const char *name, const char *what, const pl
         fprintf(gp, "set style data histograms\nset style fill solid 0.85 border -1\nset boxwidth 0.9\n"
                     "set yrange [0:1.15<*]\nset grid noxtics ytics\nset xtics scale 0%s\n"
                     "set tmargin 5\nset multiplot layout 1,2\n",
-                nb > 5 ? " rotate by -30" : "");
+                nb > 5 ? " rotate by 30 right" : "");
         bars_panel(gp, name, "speedup vs BERT", 2, true, 5, paper_sp);
         fputs("unset key\n", gp);
         bars_panel(gp, name, "memory vs BERT", 6, false, 7, paper_mem);
