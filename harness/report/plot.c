@@ -81,7 +81,7 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
                           plot_speedup_value, 3);
-        plot_script_head(pc, j.gp, j.name);
+        plot_script_head(pc, j.gp, j.name, 1);
         plot_level_title(pc, j.gp, "Speedup vs sequence length");
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set ylabel 'speedup vs BERT (95% CI)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
@@ -116,14 +116,15 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
         if (j.nref)
             fputs("\n\n", j.dat);
         plot_write_blocks(j.dat, j.ref, j.nref, "seq", "seq memory_ratio activations_mib", v_memory, 2);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set lmargin 12\nset multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n"
+        plot_script_head(pc, j.gp, j.name, 2);
+        fputs("set lmargin 12\nset multiplot layout 2,1\nset logscale x 2\n"
               "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
         plot_level_title(pc, j.gp, "Activation memory vs sequence length");
         fputs("set ylabel 'memory ratio vs BERT'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2", "linespoints pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT");
-        fputs("\nunset title\nunset key\nset logscale y\nset ylabel 'activations (MiB)'\n", j.gp);
+        fputs("\nunset title\nunset key\nset logscale y\nset ylabel 'activations (MiB)'\n"
+              "set xlabel 'sequence length (tokens)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:3", "linespoints pointsize 0.8", true);
         for (size_t r = 0; r < j.nref; r++) /* BERT's absolute memory: the reference style */
         {
@@ -161,8 +162,8 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
         plot_write_blocks(j.dat, j.s, j.ns, "p",
                           "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
                           v_p, 5);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set lmargin 12\nset multiplot layout 3,1\nset xlabel 'preservation ratio p'\n"
+        plot_script_head(pc, j.gp, j.name, 3);
+        fputs("set lmargin 12\nset multiplot layout 3,1\n"
               "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
         plot_level_title(pc, j.gp, "Threshold sweep vs p");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
@@ -171,7 +172,7 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
         fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT = 1");
-        fputs("\nset ylabel \"keys kept (% of seq,\\nmean of layers)\"\n", j.gp);
+        fputs("\nset ylabel \"keys kept (% of seq,\\nmean of layers)\"\nset xlabel 'preservation ratio p'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:6", "linespoints pointsize 0.8", true);
         fputs("\nunset multiplot\n", j.gp);
         plot_script_tail(j.gp);
@@ -238,14 +239,14 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "lc",
                           "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio", v_lc, 4);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set lmargin 12\nset multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\n"
+        plot_script_head(pc, j.gp, j.name, 2);
+        fputs("set lmargin 12\nset multiplot layout 2,1\nset xtics 1\n"
               "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
         plot_level_title(pc, j.gp, "Speedup and memory vs L_c");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT = 1");
-        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\n", j.gp);
+        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\nset xlabel 'combining layer L_c'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT = 1");
         fputs("\nunset multiplot\n", j.gp);
@@ -298,7 +299,7 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
             }
             fputc('\n', j.dat);
         }
-        plot_script_head(pc, j.gp, j.name);
+        plot_script_head(pc, j.gp, j.name, 1);
         plot_level_title(pc, j.gp, "GFLOP/s per ISA");
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"

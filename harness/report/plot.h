@@ -127,8 +127,9 @@ size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, serie
 /* The script's head: a comment, then a loop over the formats of pc->formats (a
  * format whose gnuplot terminal is missing is skipped with a printed note), each
  * iteration a reset, the terminal, NAME.FORMAT as output, a grid and the compact key
- * (above the plot, horizontal, small font). plot_script_tail closes the loop. */
-void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name);
+ * (above the plot, horizontal, small font); `panels` stacked plots make the canvas
+ * taller. plot_script_tail closes the loop. */
+void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name, int panels);
 void plot_script_tail(FILE *gp);
 
 /* Runs gnuplot on NAME.gp inside the output folder (when rendering and gnuplot was not

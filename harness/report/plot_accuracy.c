@@ -112,7 +112,7 @@ static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const
                         or_value(best->acc.lo, best->acc.mean), or_value(best->acc.hi, best->acc.mean), best->n);
             }
         }
-        plot_script_head(pc, gp, name);
+        plot_script_head(pc, gp, name, 1);
         fprintf(gp, "set title 'Accuracy vs p on %s'\nset xlabel 'preservation ratio p'\n"
                     "set ylabel 'test accuracy %% (95%% CI over seeds)'\n"
                     "set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08\n",
@@ -182,7 +182,7 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
                     or_value(g->sp_infer.lo, g->sp_infer.mean), or_value(g->sp_infer.hi, g->sp_infer.mean),
                     g->acc.mean, or_value(g->acc.lo, g->acc.mean), or_value(g->acc.hi, g->acc.mean), g->n);
         }
-        plot_script_head(pc, gp, name);
+        plot_script_head(pc, gp, name, 1);
         fprintf(gp, "set title 'Accuracy vs inference speedup on %s'\n"
                     "set xlabel 'inference speedup vs BERT (95%% CI over seeds)'\n"
                     "set ylabel 'test accuracy %% (95%% CI over seeds)'\nset logscale x 2\n"

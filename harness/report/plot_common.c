@@ -241,6 +241,35 @@ void plot_labelled_series_name(const json_t *row, const char **dims, char *out, 
     plot_series_name(row, dims, true, out, len);
 }
 
+/* Makes the rows of each series consecutive, series in the order they first appear,
+ * rows in their order (stable): the label order also sorts by p, which would split the
+ * series of a label along a p axis ("P" at p 0.9, then at p 0.7). */
+static void gather_by_name(const json_t **rows, size_t n, const char **dims)
+{
+    char(*names)[256] = malloc((n + 1) * sizeof *names);
+    size_t *key = malloc((n + 1) * sizeof *key);
+    for (size_t i = 0; i < n; i++) {
+        plot_labelled_series_name(rows[i], dims, names[i], sizeof names[i]);
+        key[i] = i;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[k], names[i]) == 0) {
+                key[i] = key[k];
+                break;
+            }
+    }
+    for (size_t i = 1; i < n; i++) /* stable insertion sort by key */
+        for (size_t j = i; j > 0 && key[j - 1] > key[j]; j--) {
+            const json_t *r = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = r;
+            size_t t = key[j];
+            key[j] = key[j - 1];
+            key[j - 1] = t;
+        }
+    free(key);
+    free(names);
+}
+
 /* Groups rows (sorted by label, then the series dims, then x) into series; `dims` gets
  * the series dims. */
 size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, series **out,
@@ -254,6 +283,7 @@ size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, serie
     for (size_t d = nd; d-- > 0;)
         plot_sort_by(rows, n, dims[d]);
     plot_sort_by(rows, n, "label");
+    gather_by_name(rows, n, dims);
     return plot_group_series(rows, n, dims, plot_labelled_series_name, out);
 }
 
@@ -303,8 +333,9 @@ static size_t distinct_values(const json_t **rows, size_t n, const char *field)
 }
 
 
-void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name)
+void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name, int panels)
 {
+    const int height = 640 + 160 * (panels - 1); /* pixels; a panel below another adds 160 */
     fprintf(gp, "# %s.gp — written by `ptc plot` from result rows; data in %s.dat, caption and\n"
                 "# metadata in %s.caption.txt. Re-run inside this folder: gnuplot %s.gp\n",
             name, name, name, name);
@@ -314,13 +345,13 @@ void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name)
                 "if (fmt eq 'png' && strstrt(GPVAL_TERMINALS, 'pngcairo') == 0) {\n"
                 "    print '%s.gp: this gnuplot has no pngcairo terminal: no PNG'; continue\n}\n"
                 "reset\n"
-                "if (fmt eq 'png') { set terminal pngcairo size 1000,640 noenhanced font 'sans,10' }\n"
-                "if (fmt eq 'svg') { set terminal svg size 1000,640 dynamic noenhanced font 'sans,11' }\n"
-                "if (fmt eq 'pdf') { set terminal pdfcairo size 7in,4.5in noenhanced font 'sans,9' }\n"
+                "if (fmt eq 'png') { set terminal pngcairo size 1000,%d noenhanced font 'sans,10' }\n"
+                "if (fmt eq 'svg') { set terminal svg size 1000,%d dynamic noenhanced font 'sans,11' }\n"
+                "if (fmt eq 'pdf') { set terminal pdfcairo size 7in,%.2fin noenhanced font 'sans,9' }\n"
                 "set output '%s.'.fmt\n"
                 "set grid\nset datafile missing 'NaN'\n"
                 "set key outside top center horizontal Left reverse font ',9' samplen 2.5 spacing 1.1\n",
-            pc->formats, name, name, name);
+            pc->formats, name, name, height, height, 4.5 * height / 640.0, name);
 }
 
 void plot_script_tail(FILE *gp)

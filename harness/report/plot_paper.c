@@ -141,7 +141,7 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
         const size_t inferred = second ? write_block(dat, gs, ds, second, axis, "at inference", &unused) : 0;
         const size_t paper = axis == 'p' ? paper_table4_block(dat, ds) : 0;
         const pgroup *bert = ptc_paper_bert(gs, ds);
-        plot_script_head(pc, gp, name);
+        plot_script_head(pc, gp, name, 1);
         fprintf(gp, "set title '%s on %s'\nset xlabel '%s'\nset ylabel 'test accuracy %% (95%% CI)'\n"
                     "set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08\n%s",
                 what, ds, xlabel, axis == 'm' ? "set logscale x 2\n" : axis == 'l' ? "set xtics 1\n" : "");

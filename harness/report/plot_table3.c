@@ -76,7 +76,7 @@ void plot_table3_bars(plot_ctx *pc, const char *name, const char *what, const pl
         }
         const bool paper_sp = any_finite(bars, nb, offsetof(plot_bar, paper_speedup));
         const bool paper_mem = any_finite(bars, nb, offsetof(plot_bar, paper_memory));
-        plot_script_head(pc, gp, name);
+        plot_script_head(pc, gp, name, 1);
         fprintf(gp, "set style data histograms\nset style fill solid 0.85 border -1\nset boxwidth 0.9\n"
                     "set yrange [0:1.15<*]\nset grid noxtics ytics\nset xtics scale 0%s\n"
                     "set tmargin 5\nset multiplot layout 1,2\n",
