@@ -189,7 +189,8 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
                     "set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n"
                     "set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb 'black' dt 2 lw 1.2\n",
                 ds);
-        if (bert && isfinite(bert->acc.lo) && bert->acc.hi > bert->acc.lo)
+        const bool band = bert && isfinite(bert->acc.lo) && bert->acc.hi > bert->acc.lo;
+        if (band)
             fprintf(gp, "set object 1 rectangle from graph 0, first %.6g to graph 1, first %.6g "
                         "fc rgb '#f0f0f0' fillstyle solid 1.0 noborder behind\n",
                     bert->acc.lo, bert->acc.hi);
@@ -204,7 +205,7 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
         }
         if (bert && isfinite(bert->acc.mean)) {
             char t[96];
-            snprintf(t, sizeof t, "BERT (%.1f, grey band: its 95%% CI; speedup 1)", bert->acc.mean);
+            snprintf(t, sizeof t, "BERT (%.1f%s; speedup 1)", bert->acc.mean, band ? ", grey band: its 95% CI" : "");
             plot_ref_term(gp, bert->acc.mean, t);
         }
         fputc('\n', gp);
