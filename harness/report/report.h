@@ -156,9 +156,5 @@ int ptc_report_set_format(void *field, const char *value, char *err, size_t len)
 FILE *ptc_plot_open(const char *dir, const char *name, const char *ext);
 /* Closes the files of one plot that are open; true when both had opened. */
 bool ptc_plot_close(FILE *dat, FILE *gp);
-/* Runs gnuplot on DIR/NAME.gp when rendering and reports the files written
- * (counters as plot.c keeps them; harness/report/plot_common.c). */
-void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                     int *failed);
 
 #endif /* PTC_HARNESS_REPORT_H */
