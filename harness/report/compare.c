@@ -17,12 +17,16 @@
  *     --where, --format, --out, --strict, --all-runs   as for `ptc table`
  *
  * Output: a table of matched pairs (time A and B as median ± sd, time B/A, whether
- * their min..max ranges overlap, speedups and their ratio, memory B/A), notes listing
+ * their min..max ranges overlap, the p-value of a two-sided Mann-Whitney U test on the
+ * raw repetitions time_s.reps of the two rows, as Google Benchmark's compare.py does
+ * (report/utest.h; a warning note below 9 repetitions a side), speedups and their
+ * ratio, memory B/A), notes listing
  * the rows present on one side only, and the gate violations. Exit 0; 1 when a gate
  * fails, nothing matches, or input is unreadable; 2 for bad usage (a bad --fail-if).
  * When a side has several rows with one key, the last one read is used (noted).
  */
 #include "report/report.h"
+#include "report/utest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -363,6 +367,7 @@ static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const
     ptc_rtable_col(t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
     ptc_rtable_col(t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
     ptc_rtable_col(t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
+    ptc_rtable_col(t, "U test p", true, "utest_p", NULL, NULL, NULL);
     ptc_rtable_col(t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
                    "a_speedup_ci_high", NULL);
     ptc_rtable_col(t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
@@ -374,13 +379,46 @@ static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const
     return c0;
 }
 
+/* The raw repetitions of row (time_s.reps) into a new array; their count (0: none). */
+static size_t row_reps(const json_t *row, double **out)
+{
+    const json_t *reps = ptc_row_get(row, "time_s.reps");
+    const size_t n = json_is_array(reps) ? json_array_size(reps) : 0;
+    *out = n ? malloc(n * sizeof **out) : NULL;
+    if (!*out)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = json_number_value(json_array_get(reps, i));
+    return n;
+}
+
+/* The U test's p-value of a pair into its cell; counts the pairs with too few
+ * repetitions for the test (*few_min) or for a reliable one (*few_optimal). */
+static void cell_utest(ptc_rtable *t, size_t r, size_t c, const json_t *a, const json_t *b,
+                       size_t *few_min, size_t *few_optimal)
+{
+    double *x, *y, u, p;
+    const size_t nx = row_reps(a, &x), ny = row_reps(b, &y);
+    const size_t n = nx < ny ? nx : ny;
+    if (n < PTC_UTEST_MIN_REPS) {
+        (*few_min)++;
+    } else if (ptc_mann_whitney_u(x, nx, y, ny, &u, &p) == 0) {
+        char text[64], csv[40];
+        snprintf(text, sizeof text, "%.4f%s", p, n < PTC_UTEST_OPTIMAL_REPS ? " (few reps)" : "");
+        ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(p, csv, sizeof csv), NULL, NULL, NULL);
+        *few_optimal += n < PTC_UTEST_OPTIMAL_REPS;
+    }
+    free(x);
+    free(y);
+}
+
 /* One table row per pair, and a FAIL note per --fail-if gate a pair meets;
  * returns the count of those. */
 static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, size_t npairs,
                          const char **keys, size_t nk, size_t c0, double unit, const gate *gates,
                          size_t ngates, const char **fields, size_t nf)
 {
-    size_t violations = 0;
+    size_t violations = 0, few_min = 0, few_optimal = 0;
     for (size_t i = 0; i < npairs; i++) {
         size_t r = ptc_rtable_row(t), c = c0;
         for (size_t k = 0; k < nk; k++)
@@ -402,6 +440,7 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
             ptc_rtable_set(t, r, c, o, o, NULL, NULL, NULL);
         }
         c++;
+        cell_utest(t, r, c++, pa[i], pb[i], &few_min, &few_optimal);
         ptc_cell_speedup(t, r, c++, pa[i]);
         ptc_cell_speedup(t, r, c++, pb[i]);
         for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
@@ -420,6 +459,14 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
             violations++;
         }
     }
+    if (few_optimal)
+        ptc_rtable_note(t, "warning: U test on fewer than %d repetitions a side in %zu pair%s: "
+                        "its p-value is unreliable (compare.py asks for %d or more; --reps)",
+                        PTC_UTEST_OPTIMAL_REPS, few_optimal, few_optimal == 1 ? "" : "s",
+                        PTC_UTEST_OPTIMAL_REPS);
+    if (few_min)
+        ptc_rtable_note(t, "%zu pair%s without a U test (fewer than %d repetitions a side)",
+                        few_min, few_min == 1 ? "" : "s", PTC_UTEST_MIN_REPS);
     return violations;
 }
 
