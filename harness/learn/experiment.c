@@ -36,6 +36,7 @@
 #include "common/sys.h"
 
 #include "common/machine.h"
+#include "common/rows.h" /* the unfinished marker */
 
 #include <errno.h>
 #include <math.h>
@@ -274,6 +275,7 @@ static int run_all(exp_plan *pl)
     fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s; runs in %s\n", total, done,
             pl->rows_path, pl->runs_dir);
     const double t0 = ptc_now();
+    ptc_run_mark_unfinished(pl->out); /* until every run has its rows (common/rows.h) */
     for (size_t i = 0; i < pl->n && !stop_signal; i++) {
         exp_run *r = &pl->runs[i];
         if (r->done && pl->remove_checkpoints) /* killed between its rows and the removal */
@@ -301,6 +303,8 @@ static int run_all(exp_plan *pl)
                 (int)stop_signal, done, total);
         return 128 + stop_signal;
     }
+    if (done == total) /* every run has its rows (a failed one its failure) */
+        ptc_run_mark_finished(pl->out);
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind table2 %s`\n", failures, pl->out);
     return failures ? 1 : 0;
 }

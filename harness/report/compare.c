@@ -527,6 +527,12 @@ int ptc_compare_main(int argc, char **argv)
         rc = rc == 1 ? 0 : rc;
         goto done;
     }
+    if (PTC_FMT_IS_EXPORT(fmt)) {
+        fprintf(stderr, "ptc compare: --format tidy and sql export rows: use `ptc table --format %s` "
+                "on each run (md, csv, latex here)\n", fmt == PTC_FMT_SQL ? "sql" : "tidy");
+        rc = 2;
+        goto done;
+    }
     if (npaths != 2) {
         fprintf(stderr, "ptc compare: give two inputs, A and B (rows.jsonl or run folders)\n");
         rc = 2;
