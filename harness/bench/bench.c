@@ -208,6 +208,7 @@ static int make_run_folder(bench_run *r)
     ctx->id.warmup_s = o->warmup_s;
     ctx->bind = o->bind;
     ctx->gbench_console = o->gbench_console;
+    ctx->progress = o->progress;
     if (!r->resuming) {
         char stamp[32];
         const time_t t = time(NULL);

@@ -35,6 +35,7 @@ typedef struct ptc_bench_ctx {
     char run_dir[1024];
     bool bind;             /* bind OpenMP thread i to hardware thread (PU) i */
     bool gbench_console;
+    bool progress;         /* --progress: the progress line even when stderr is no terminal */
 } ptc_bench_ctx;
 
 /* Runs the configurations of one group in this process (a forked child) and

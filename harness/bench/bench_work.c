@@ -420,6 +420,30 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
     }
 }
 
+/* The group's progress to the parent (bench_groups.c draws it), one short JSON line on
+ * the rows' pipe: {"progress":{"stage":"memory"|"timing","done":K,"total":N,"configs":C}}
+ * (memory: configurations probed; timing: repetitions of all configurations). */
+typedef struct progress_sink {
+    int fd;
+    size_t configs;
+} progress_sink;
+
+static void send_progress(const progress_sink *p, const char *stage, size_t done, size_t total)
+{
+    char line[160];
+    const int len = snprintf(line, sizeof line,
+                             "{\"progress\":{\"stage\":\"%s\",\"done\":%zu,\"total\":%zu,\"configs\":%zu}}\n",
+                             stage, done, total, p->configs);
+    if (len > 0 && write(p->fd, line, (size_t)len) < 0) {
+        /* the parent reads rows, not progress: a lost line is harmless */
+    }
+}
+
+static void on_timing_progress(size_t done, size_t total, void *user)
+{
+    send_progress(user, "timing", done, total);
+}
+
 static void emit(int fd, json_t *row)
 {
     char *line = ptc_row_line(row);
@@ -479,8 +503,11 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
         free(names);
         return fail_group(out_fd, ctx, configs, n, write, "out of memory", probes, w, case_of);
     }
-    for (size_t i = 0; i < n; i++)
+    progress_sink sink = {out_fd, n};
+    for (size_t i = 0; i < n; i++) {
         probes[i] = probe_rss(ctx, &configs[i]);
+        send_progress(&sink, "memory", i + 1, n);
+    }
 
     /* 2. shared weights, one workload per configuration */
     const ptc_sweep_config *c0 = &configs[0];
@@ -512,7 +539,8 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     init_gbench();
     ptc_gbench_options gopt = {.repetitions = ctx->id.reps, .min_time_s = ctx->id.min_time_s,
                                .warmup_s = ctx->id.warmup_s > 0 ? ctx->id.warmup_s : -1,
-                               .json_path = json_path, .console = ctx->gbench_console};
+                               .json_path = json_path, .console = ctx->gbench_console,
+                               .on_progress = on_timing_progress, .on_progress_user = &sink};
     ptc_gbench *suite = ptc_gbench_create(&gopt);
     for (size_t i = 0; i < n; i++) {
         case_of[i] = -1;

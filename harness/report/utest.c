@@ -11,11 +11,14 @@
  *               s = sqrt(n1 n2 / 12 ((n + 1) - sum(t^3 - t) / (n (n - 1)))),
  *               p = 2 (1 - Phi(z));
  *   p clipped to [0, 1].
+ * ptc_cell_utest: the test on two rows' time_s.reps, into a `ptc compare` cell.
  */
 #include "report/utest.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct valued {
@@ -105,4 +108,39 @@ int ptc_mann_whitney_u(const double *x, size_t n1, const double *y, size_t n2, d
     *u1 = U1;
     *p = pv;
     return isnan(sf) ? -1 : 0;
+}
+
+/* ---- the cell of ptc compare -------------------------------------------------------------- */
+
+/* The raw repetitions of row (time_s.reps) into a new array; their count (0: none). */
+static size_t row_reps(const json_t *row, double **out)
+{
+    const json_t *reps = ptc_row_get(row, "time_s.reps");
+    const size_t n = json_is_array(reps) ? json_array_size(reps) : 0;
+    *out = n ? malloc(n * sizeof **out) : NULL;
+    if (!*out)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = json_number_value(json_array_get(reps, i));
+    return n;
+}
+
+/* The U test's p-value of a pair into its cell; counts the pairs with too few
+ * repetitions for the test (*few_min) or for a reliable one (*few_optimal). */
+void ptc_cell_utest(ptc_rtable *t, size_t r, size_t c, const json_t *a, const json_t *b,
+                    size_t *few_min, size_t *few_optimal)
+{
+    double *x, *y, u, p;
+    const size_t nx = row_reps(a, &x), ny = row_reps(b, &y);
+    const size_t n = nx < ny ? nx : ny;
+    if (n < PTC_UTEST_MIN_REPS) {
+        (*few_min)++;
+    } else if (ptc_mann_whitney_u(x, nx, y, ny, &u, &p) == 0) {
+        char text[64], csv[40];
+        snprintf(text, sizeof text, "%.4f%s", p, n < PTC_UTEST_OPTIMAL_REPS ? " (few reps)" : "");
+        ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(p, csv, sizeof csv), NULL, NULL, NULL);
+        *few_optimal += n < PTC_UTEST_OPTIMAL_REPS;
+    }
+    free(x);
+    free(y);
 }
