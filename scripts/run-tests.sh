@@ -222,6 +222,13 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     rm -rf "$peers_dir"
 fi
 
+# ---- a run's outputs in researchers' tools (compare.py on gbench.json, sqlite3, tidy CSV),
+#      and the progress lines ----
+run_suite "interop (compare.py, ptc compare U test, sqlite3, tidy CSV, latest finished run)" \
+    "$LOG_DIR/interop.log" bash tests/report/test-interop.sh "$NATIVE/ptc"
+run_suite "progress lines (ptc bench, ptc experiment)" "$LOG_DIR/progress.log" \
+    bash tests/report/test-progress.sh "$NATIVE/ptc"
+
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 
