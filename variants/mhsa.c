@@ -28,6 +28,7 @@ void ptc_mhsa_options_default(ptc_mhsa_options *opt)
     opt->use_kept = true;
     opt->want_importance = false;
     opt->project_kept = true;
+    opt->times = NULL;
 }
 
 
@@ -74,8 +75,12 @@ int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidde
                      void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
                      char *err, size_t err_len)
 {
-    return ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
-                        workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_times *times = opt ? opt->times : NULL;
+    const ptc_op_span span = ptc_op_span_begin(times);
+    const int rc = ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
+                                workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_span_end(times, span);
+    return rc;
 }
 
 int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
@@ -124,6 +129,8 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         ws.n_src = save->n_src;
     }
     const size_t sample = n_rows * hidden;
+    ptc_op_times *const times = opt->times;
+    double t0;
     double flops_linear = 0.0;
     size_t kv_rows_total = 0, seen_total = 0;
 
@@ -141,7 +148,9 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
             xa = g;
         }
         float *q = ws.q + b * sample, *k = ws.k + b * sample, *v = ws.v + b * sample;
+        t0 = ptc_op_tick(times);
         ptc_linear(ops, n_act, hidden, hidden, xa, hidden, w->wq, w->bq, q, hidden);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         flops_linear += ptc_linear_flops(n_act, hidden, hidden, w->bq != NULL);
 
         /* k/v source rows: pos[r] for sample row r, src[i] for k/v row i */
@@ -175,8 +184,10 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
             }
         }
         ws.n_src[b] = (int32_t)n_src;
+        t0 = ptc_op_tick(times);
         ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wk, w->bk, k, hidden);
         ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wv, w->bv, v, hidden);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         flops_linear += ptc_linear_flops(n_src, hidden, hidden, w->bk != NULL) +
                         ptc_linear_flops(n_src, hidden, hidden, w->bv != NULL);
         kv_rows_total += n_src;
@@ -209,6 +220,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
     double attn_work = 0.0;
     for (size_t b = 0; b < batch; b++)
         attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+    t0 = ptc_op_tick(times);
 #pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
@@ -235,6 +247,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         else
             ops->attention(&args);
     }
+    ptc_op_tock(times, opt->want_importance ? PTC_OPCAT_SCORING : PTC_OPCAT_ATTENTION, t0);
     if (opt->want_importance)
         state->has_importance = true;
 
@@ -243,9 +256,11 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         const ptc_seen_rows s = ptc_seen_of(tok, b);
         const float *ctx = ws.ctx + b * sample;
         float *yb = y + b * sample;
+        t0 = ptc_op_tick(times);
         ptc_linear(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, w->bo, yb, hidden);
         ptc_linear(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden, w->wo,
                    w->bo, yb + s.second_at * hidden, hidden);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         const size_t n_act = s.n_first + s.n_second;
         if (n_act < n_rows) { /* length-aware pads */
             const size_t len = ptc_tok_len(tok, b);

@@ -34,6 +34,13 @@ int bench_layers_needed(const ptc_sweep_config *c);
 
 #define MAX_STEPS (PTC_MAX_LAYERS + 1)
 
+/* One timed run of a configuration (a Google Benchmark repetition): per-op time
+ * and wall time, both per iteration. */
+typedef struct op_run {
+    ptc_op_times per_iter;
+    double total_s;
+} op_run;
+
 typedef struct workload {
     const ptc_sweep_config *cfg;
     const ptc_ops *ops;
@@ -60,6 +67,11 @@ typedef struct workload {
     size_t n_steps;
     ptc_layer_stats steps[MAX_STEPS];
     ptc_layer_stats total;
+    /* per-op time: what the forwards add (reset per timed run) and the last
+     * op_runs_cap timed runs, oldest overwritten (harness/bench/bench_work.c) */
+    ptc_op_times times;
+    op_run *op_runs;
+    size_t op_runs_cap, n_op_runs;
     int rc;
     char err[300];
 } workload;
@@ -69,8 +81,13 @@ typedef struct workload {
 int bench_workload_setup(workload *w, const ptc_sweep_config *c, const model_weights *mw,
                          uint64_t seed);
 void bench_workload_free(workload *w);
-/* One forward of the workload (the timed unit). Sets w->rc / w->err. */
+/* One forward of the workload (the timed unit), its per-op time added to w->times
+ * (training steps: not timed by op). Sets w->rc / w->err. */
 void bench_work_once(workload *w);
+/* Keeps the per-op time of the last `cap` timed runs (0 on success, -1 out of memory). */
+int bench_op_runs_init(workload *w, size_t cap);
+/* Records one timed run of `iterations` forwards that took wall_s, from w->times. */
+void bench_op_run_record(workload *w, int64_t iterations, double wall_s);
 /* Accounting of the last forward into w->steps / w->total. */
 void bench_collect_stats(workload *w);
 
