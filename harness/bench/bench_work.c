@@ -153,7 +153,8 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
     model_weights mw;
     memset(&mw, 0, sizeof mw);
     const int layers = bench_layers_needed(c);
-    if (layers > 0 && bench_model_init(&mw, &c->model, layers, ctx->id.seed) != 0) {
+    if (layers > 0 && bench_model_init(&mw, &c->model, layers, bench_qkv_fused() == 1,
+                                       ctx->id.seed) != 0) {
         snprintf(r.err, sizeof r.err, "out of memory for the weights");
     } else {
         binding_info b;
@@ -350,6 +351,11 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
     json_object_set_new(t, "iterations", iters); /* added: GB iterations per repetition */
     json_object_set_new(row, "time_s", t);
     json_object_set_new(row, "op_time_s", op_time_object(w, s->n)); /* added */
+    /* added: Q, K, V by one GEMM or three (PTC_QKV); null where no layer runs */
+    const bool has_qkv = !w->train && (c->level == PTC_LEVEL_ENCODER ||
+                                       (c->level == PTC_LEVEL_LAYER && c->variant != PTC_VARIANT_COMBINE));
+    json_object_set_new(row, "qkv", has_qkv ? json_string(w->mw->fused_qkv ? "fused" : "separate")
+                                            : json_null());
 
     const bool have_base = base && bs && !bs->error && bs->n > 0;
     if (have_base) {
@@ -497,7 +503,11 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     int layers = 0;
     for (size_t i = 0; i < n; i++)
         layers = bench_layers_needed(&configs[i]) > layers ? bench_layers_needed(&configs[i]) : layers;
-    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, ctx->id.seed) != 0) {
+    const int fused_qkv = bench_qkv_fused();
+    if (fused_qkv < 0)
+        return fail_group(out_fd, ctx, configs, n, write, "PTC_QKV must be fused or separate",
+                          probes, w, case_of);
+    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, fused_qkv == 1, ctx->id.seed) != 0) {
         return fail_group(out_fd, ctx, configs, n, write, "out of memory for the weights", probes, w, case_of);
     }
     binding_info bind;

@@ -52,11 +52,21 @@ static float *take(float **cursor, size_t n)
     return p;
 }
 
+int bench_qkv_fused(void)
+{
+    const char *v = getenv("PTC_QKV");
+    if (!v || !*v || strcmp(v, "separate") == 0)
+        return 0;
+    return strcmp(v, "fused") == 0 ? 1 : -1;
+}
+
 /* n_layers layers of shape m and a combining module; 0 on success. */
-int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, uint64_t seed)
+int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, bool fused_qkv,
+                     uint64_t seed)
 {
     const size_t h = (size_t)m->hidden, f = (size_t)m->ffn, h2 = h * h;
-    const size_t per_layer = 4 * h2 + 2 * h * f + 12 * h + f + 256;
+    const size_t per_layer = 4 * h2 + 2 * h * f + 12 * h + f + 256 +
+                             (fused_qkv ? 3 * h2 + 3 * h + 32 : 0);
     const size_t total = (size_t)n_layers * per_layer + 4 * h2 + 12 * h + 256;
     memset(w, 0, sizeof *w);
     w->slab = alloc64(total * sizeof(float));
@@ -78,7 +88,14 @@ int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, u
         RAND(e->w2, h * f); CONST(e->b2, h, 0);
         CONST(e->ln2_gamma, h, 1); CONST(e->ln2_beta, h, 0);
         e->ln_eps = 1e-12f;
+        if (fused_qkv) {
+            float *wqkv = take(&c, 3 * h2), *bqkv = take(&c, 3 * h);
+            ptc_mhsa_pack_qkv(&e->attn, h, wqkv, bqkv);
+            e->attn.wqkv = wqkv;
+            e->attn.bqkv = bqkv;
+        }
     }
+    w->fused_qkv = fused_qkv;
     ptc_combine_weights *cw = &w->combine;
     CONST(cw->ln_c_gamma, h, 1); CONST(cw->ln_c_beta, h, 0);
     CONST(cw->ln_e_gamma, h, 1); CONST(cw->ln_e_beta, h, 0);
@@ -345,6 +362,7 @@ static int setup_encoder(workload *w, size_t m, bool comb, uint64_t seed)
         return w->train ? 0 : -1;
     }
     w->vcfg.mhsa.times = &w->times; /* the workload does not move after set-up */
+    w->vcfg.mhsa.fused_qkv = w->mw->fused_qkv;
     w->arena_bytes = ptc_encoder_arena_bytes(&w->vcfg, batch, n, (size_t)c->model.ffn, w->err,
                                              sizeof w->err);
     if (w->arena_bytes == 0) {
@@ -383,6 +401,7 @@ static int setup_layer(workload *w, size_t m)
     ptc_mhsa_options_default(&w->mopt);
     w->mopt.project_kept = c->project_kept;
     w->mopt.times = &w->times; /* the workload does not move after set-up */
+    w->mopt.fused_qkv = w->mw->fused_qkv;
     if (c->variant != PTC_VARIANT_PRUNE)
         return 0;
     w->state_bytes = ptc_prune_state_bytes(batch, heads, rows);

@@ -21,13 +21,22 @@
  * combining module, in one slab. */
 typedef struct model_weights {
     float *slab;
+    bool fused_qkv;         /* layers carry packed [Wq; Wk; Wv] and use them */
     ptc_encoder_weights layers[PTC_MAX_LAYERS];
     ptc_combine_weights combine;
     ptc_encoder_stack stack;
 } model_weights;
 
-/* n_layers layers of shape m and a combining module; 0 on success, -1 out of memory. */
-int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, uint64_t seed);
+/* n_layers layers of shape m and a combining module; with fused_qkv each layer's
+ * Wq, Wk, Wv (and biases) also packed into one (3 hidden, hidden) weight, and the
+ * forwards compute Q, K, V by one GEMM where they can (ptc_mhsa_options.fused_qkv).
+ * 0 on success, -1 out of memory. */
+int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, bool fused_qkv,
+                     uint64_t seed);
+/* The switch between one GEMM and three for Q, K and V: the environment variable
+ * PTC_QKV = fused | separate (unset or empty: separate). 1 fused, 0 separate, -1
+ * any other value. */
+int bench_qkv_fused(void);
 void bench_model_free(model_weights *w);
 /* Layers of weights configuration c needs (0 at kernel level and for the training phase). */
 int bench_layers_needed(const ptc_sweep_config *c);

@@ -254,7 +254,15 @@ typedef struct ptc_mhsa_weights {
     const float *wk, *bk;
     const float *wv, *bv;
     const float *wo, *bo;  /* output projection */
+    /* optional, for ptc_mhsa_options.fused_qkv: [Wq; Wk; Wv] (3 hidden, hidden) and
+     * [bq; bk; bv] (3 hidden, NULL when all three are NULL), packed once by
+     * ptc_mhsa_pack_qkv; NULL: Q, K and V always by three GEMMs */
+    const float *wqkv, *bqkv;
 } ptc_mhsa_weights;
+
+/* Packs w's Wq, Wk, Wv into wqkv (3 hidden, hidden) and, when bqkv != NULL, bq, bk,
+ * bv into bqkv (3 hidden; a NULL bias as zeros). */
+void ptc_mhsa_pack_qkv(const ptc_mhsa_weights *w, size_t hidden, float *wqkv, float *bqkv);
 
 typedef struct ptc_mhsa_options {
     bool use_kept;        /* attend only over state->kept (needs state) */
@@ -269,9 +277,15 @@ typedef struct ptc_mhsa_options {
      * kept by one head is projected for all heads: stats count those FLOPs. */
     bool project_kept;
     ptc_op_times *times;  /* per-op time added here (NULL: not timed, the default) */
+    /* Q, K and V from one GEMM over w->wqkv (needs it; inference only) for the
+     * samples whose K/V rows are Q's rows: every sample unless project_kept
+     * projects a kept subset (then three GEMMs, K/V on the kept rows only).
+     * Same values as the three GEMMs (the same dot products on the same table).
+     * false (default): three GEMMs. */
+    bool fused_qkv;
 } ptc_mhsa_options;
 
-/* all kept, no importance, project_kept, not timed */
+/* all kept, no importance, project_kept, not timed, three GEMMs for Q, K, V */
 void ptc_mhsa_options_default(ptc_mhsa_options *opt);
 
 /* y (batch, n_rows, hidden) = MHSA(x), the attention sub-layer output before the
