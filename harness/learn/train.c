@@ -10,6 +10,8 @@
 
 #include "learn/checkpoint.h"
 
+#include "cluster/lock.h"
+#include "common/sys.h"
 #include "ptc/ops.h"
 
 #include <errno.h>
@@ -149,6 +151,17 @@ int ptc_train_main(int argc, char **argv)
     double *step_times = NULL;
     FILE *log = NULL;
     bool model_ok = false;
+    /* one trainer per run folder for its whole life (cluster/lock.h): a second is refused at once */
+    const bool out_existed = ptc_path_exists(o.out);
+    if (ptc_mkdir_p(o.out) != 0) {
+        fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
+        return 1;
+    }
+    const int lock_fd = ptc_run_lock(o.out, err, sizeof err);
+    if (lock_fd < 0) {
+        fprintf(stderr, "ptc train: %s\n", err);
+        return 1;
+    }
 
     tok = ptc_run_tokenizer(&o, &vocab_path, err, sizeof err);
     if (!tok || ptc_run_dataset(&o, tok, &ds, err, sizeof err) != 0) {
@@ -164,10 +177,6 @@ int ptc_train_main(int argc, char **argv)
                              sizeof err) != 0) {
         fprintf(stderr, "ptc train: %s\n", err);
         rc = 2;
-        goto done;
-    }
-    if (ptc_mkdir_p(o.out) != 0) {
-        fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
         goto done;
     }
     if (ptc_model_init(&m, &cfg, ops, o.seed, err, sizeof err) != PTC_OK) {
@@ -395,5 +404,12 @@ done:
         ptc_model_free(&m);
     ptc_dataset_free(&ds);
     ptc_tokenizer_free(tok);
+    ptc_run_unlock(lock_fd);
+    if (rc == 2 && !out_existed) { /* refused before anything was written: no folder left */
+        char lock_file[4200];
+        snprintf(lock_file, sizeof lock_file, "%s/.lock", o.out);
+        unlink(lock_file);
+        rmdir(o.out);
+    }
     return rc;
 }
