@@ -199,6 +199,36 @@ PTC_TEST(sweep_expansion_and_collapse)
     free(c);
 }
 
+/* A sweep near the configuration cap with thousands of small groups (the grouping
+ * was quadratic in the configurations): it completes, every group is contiguous with
+ * its baseline first, and the groups follow the expansion order (threads, seq, batch). */
+PTC_TEST(sweep_many_groups_near_the_cap)
+{
+    char err[300];
+    ptc_sweep_config *c = NULL;
+    size_t skipped;
+    const char *args[] = {"--level", "kernel", "--seq", "1-64+1", "--batch", "1-64+1", "--threads", "1,2",
+                          "--variant", "baseline,prune", "--p", "0.9", NULL};
+    const long n = expand(args, &c, &skipped, err, sizeof err);
+    if (!ptc_check(ctx, n == 16384, "16384 configurations expected, got %ld: %s", n, err)) {
+        free(c);
+        return;
+    }
+    size_t groups = 0;
+    long last_key = -1;
+    for (long i = 0; i < n; i += 2) {
+        const long key = ((long)c[i].threads * 100 + c[i].seq) * 100 + c[i].batch;
+        ptc_check(ctx, c[i].variant == PTC_VARIANT_BASELINE && c[i + 1].variant == PTC_VARIANT_PRUNE &&
+                           strcmp(c[i].group, c[i + 1].group) == 0,
+                  "configurations %ld, %ld: a group of a baseline then its prune", i, i + 1);
+        ptc_check(ctx, key > last_key, "group at %ld out of expansion order: %s", i, c[i].group);
+        last_key = key;
+        groups++;
+    }
+    ptc_check(ctx, groups == 8192, "8192 groups, got %zu", groups);
+    free(c);
+}
+
 /* --phase: training steps at encoder level only, in their own group (their
  * baseline is the training baseline), "phase=train" in the id; inference ids
  * do not change; the estimate of a step is three forwards. */
@@ -583,6 +613,10 @@ PTC_TEST(sweep_end_to_end_interrupt_resume)
     char rows[600];
     snprintf(rows, sizeof rows, "%s/rows.jsonl", run_dir);
     const int after_sigint = count_lines(rows);
+    char marker[700];
+    snprintf(marker, sizeof marker, "%s/unfinished", run_dir);
+    if (after_sigint < 18)
+        ptc_check(ctx, access(marker, F_OK) == 0, "an interrupted run keeps its unfinished marker");
     ptc_check(ctx, after_sigint >= 3 && after_sigint <= 18, "%d rows after SIGINT", after_sigint);
     const char *slash = strrchr(run_dir, '/');
     const char *resume[] = {"--resume", slash + 1, "--out", dir, "--no-calibrate", "--no-bind", NULL};
@@ -616,12 +650,16 @@ PTC_TEST(sweep_end_to_end_interrupt_resume)
     rc = run_bench(resume, run_dir, 0, &interrupted);
     ptc_check(ctx, rc == 0 && count_lines(rows) == 18, "third resume: rc %d, %d rows", rc, count_lines(rows));
     /* every file of the run is there */
-    const char *files[] = {"context.json", "sweep.txt", "gbench-1.json"};
+    const char *files[] = {"context.json", "sweep.txt", "gbench.json"};
     for (size_t i = 0; i < 3; i++) {
         char p[700];
         snprintf(p, sizeof p, "%s/%s", run_dir, files[i]);
         ptc_check(ctx, access(p, R_OK) == 0, "missing %s", p);
     }
+    char part[700];
+    snprintf(part, sizeof part, "%s/gbench.part-1.json", run_dir);
+    ptc_check(ctx, access(part, F_OK) != 0, "a group's GB JSON merged into gbench.json and removed");
+    ptc_check(ctx, access(marker, F_OK) != 0, "a finished run has no unfinished marker");
     /* 4. a bad value writes nothing */
     const char *bad[] = {"--p", "2", "--out", dir, "--name", "bad", NULL};
     rc = run_bench(bad, run_dir, 0, &interrupted);
