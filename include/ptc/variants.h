@@ -4,8 +4,9 @@
  * Compression for Document Classification", Findings of EMNLP 2023
  * (spec: PAPER.md): baseline, pruning-only (P = top-k, PF = fuzzy),
  * combining-only (C) and combined (PFC); and, beside them, the established
- * whole-token pruning methods (variants/token_prune.c): cascade top-k (TopK,
- * SpAtten) and learned-threshold token pruning (LTP).
+ * token-reduction methods: cascade top-k (TopK, SpAtten) and learned-threshold
+ * token pruning (LTP) in variants/token_prune.c, token merging (ToMe) in
+ * variants/token_merge.c.
  *
  * Everything here is built from the ops table (include/ptc/ops.h) and plain C;
  * nothing allocates: every forward takes a caller-owned workspace whose size a
