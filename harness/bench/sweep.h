@@ -99,6 +99,7 @@ typedef struct ptc_sweep_opts {
     bool no_calibrate;   /* do not calibrate when no calibration exists (pct_peak null) */
     bool bind;           /* bind OpenMP thread i to PU i (true) */
     bool gbench_console; /* GB's console table on stdout */
+    bool progress;       /* progress lines on stderr even when it is no terminal */
     char spec_path[512]; /* --spec FILE, "" = none */
 } ptc_sweep_opts;
 

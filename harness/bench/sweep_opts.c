@@ -89,6 +89,8 @@ static const ptc_option sweep_run_rows[] = {
     {"no-calibrate", PTC_OPT_FLAG, 0, NULL, "do not measure a calibration when none exists"},
     {"no-bind", PTC_OPT_FLAG, 0, NULL, "do not bind threads"},
     {"gbench-console", PTC_OPT_FLAG, 0, NULL, "Google Benchmark's console table on stdout"},
+    {"progress", PTC_OPT_FLAG, 0, NULL, "progress lines on stderr even when it is no terminal "
+     "(a terminal always has one)"},
     {NULL},
 };
 
@@ -319,7 +321,7 @@ static int apply_measurement(ptc_sweep_opts *o, const char *key, const char *val
     return PTC_OK;
 }
 
-/* A run option (out, spec, resume, dry-run, no-calibrate, no-bind, gbench-console).
+/* A run option (out, spec, resume, dry-run, no-calibrate, no-bind, gbench-console, progress).
  * PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
 static int apply_run_option(ptc_sweep_opts *o, const char *key, const char *val, char *err,
                             size_t len)
@@ -343,6 +345,8 @@ static int apply_run_option(ptc_sweep_opts *o, const char *key, const char *val,
         o->bind = false;
     } else if (strcmp(key, "gbench-console") == 0) {
         o->gbench_console = true;
+    } else if (strcmp(key, "progress") == 0) {
+        o->progress = true;
     } else {
         return 1;
     }

@@ -49,10 +49,6 @@ int ptc_experiment_main(int argc, char **argv);
  * harness/report/report.h; returns 0 or -1 after a message. */
 struct ptc_rtable;
 int ptc_table_build_accuracy(struct ptc_rtable *t, const json_t **rows, size_t n);
-/* the accuracy plots of `ptc plot` (harness/report/plot_accuracy.c): accuracy_vs_p and
- * accuracy_vs_speedup in dir; counters as plot.c keeps them */
-void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
-                       const json_t **rows, size_t n, int *written, int *skipped, int *failed);
 
 /* ---- shared options ------------------------------------------------------------------ */
 typedef struct ptc_run_opts {

@@ -149,7 +149,7 @@ typedef struct ptc_params {
     float *tcm_wv, *tcm_bv, *tcm_wo, *tcm_bo;
 } ptc_params;
 
-/* Element counts of the tensors of a config, in slab order; returns the total,
+/* Element counts of the tensors of a config, in slab order (model/config.c); returns the total,
  * SIZE_MAX when a count does not fit in size_t (ptc_model_config_check refuses
  * such configs, and any above PTC_MAX_PARAMS). */
 size_t ptc_param_sizes(const ptc_model_config *cfg, size_t sizes[PTC_NUM_PARAM_TENSORS]);
