@@ -59,5 +59,7 @@ void ptc_csv_header(FILE *f, const char *const *columns, size_t n);
 void ptc_csv_row(FILE *f, const json_t *row, const char *const *columns, size_t n);
 /* One field, quoted when it holds a comma, quote, CR or LF. */
 void ptc_csv_field(FILE *f, const char *s);
+/* s between two quote characters, each quote inside doubled (CSV '"', SQL '\''). */
+void ptc_fput_quoted(FILE *f, const char *s, char quote);
 
 #endif /* PTC_HARNESS_ROWS_H */
