@@ -424,7 +424,7 @@ PTC_TEST(report_table_run_folders)
     run_result r = run_cmd(ptc_table_main, "table", cpu, "--where", "seq=512", NULL);
     ptc_check(ctx, r.rc == 0 && strstr(r.out, "commit 2222222bbbbb"), "CPU folder = latest run:\n%s",
               r.out);
-    ptc_check(ctx, strstr(r.err, "using the latest run 20260305-020000-fixture-b"), "%s", r.err);
+    ptc_check(ctx, strstr(r.err, "using the latest finished run 20260305-020000-fixture-b"), "%s", r.err);
     run_free(&r);
     r = run_cmd(ptc_table_main, "table", a, b, "--where", "seq=512,label=BERT", NULL);
     ptc_check(ctx, r.rc == 0 && strstr(r.out, "| commit | run |") != NULL,

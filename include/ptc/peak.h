@@ -1,5 +1,6 @@
 /*
- * harness/bench/peak.h — measured machine ceilings: peak FP32 FMA rate and memory bandwidth.
+ * ptc/peak.h — measured machine ceilings: peak FP32 FMA rate and memory bandwidth
+ * (kernels/peak.c; `ptc calibrate` records them, rows and estimates cite them).
  *
  * Peak FMA: per thread, 12 independent accumulator chains of vector FMAs
  * (acc = acc * a + b) in a loop that touches no memory; enough chains to cover
@@ -18,8 +19,8 @@
  * ISA-specific loops are compiled per function (target attributes) and only
  * called after ptc_cpu_features() says the CPU has the ISA: no file-wide ISA flags.
  */
-#ifndef PTC_HARNESS_PEAK_H
-#define PTC_HARNESS_PEAK_H
+#ifndef PTC_PEAK_H
+#define PTC_PEAK_H
 
 #include <stddef.h>
 
@@ -45,4 +46,4 @@ double ptc_peak_triad_gbps(int threads, size_t total_bytes, int passes);
 #ifdef __cplusplus
 }
 #endif
-#endif /* PTC_HARNESS_PEAK_H */
+#endif /* PTC_PEAK_H */

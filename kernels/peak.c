@@ -1,15 +1,14 @@
 /*
- * harness/bench/peak.c — measured peak FP32 FMA rate and triad memory bandwidth.
- * Contract and method: harness/bench/peak.h.
+ * kernels/peak.c — measured peak FP32 FMA rate and triad memory bandwidth.
+ * Contract and method: include/ptc/peak.h.
  *
- * This file is built WITHOUT ISA flags (harness/ gets none). The x86 FMA loops
+ * This file is built WITHOUT ISA flags (as cpu.c: the top of kernels/ gets none). The x86 FMA loops
  * carry their ISA in a per-function target attribute and are only called after
  * ptc_cpu_features() reports the ISA; NEON is baseline on aarch64.
  */
-#include "bench/peak.h"
-#include "common/sys.h"
-
 #include "ptc/cpu.h"
+#include "ptc/peak.h"
+#include "ptc/sys.h"
 
 #include <math.h>
 #include <omp.h>

@@ -1,6 +1,6 @@
 /*
- * harness/learn/checkpoint.c — one-unit checkpoints of `ptc train` (contract in
- * checkpoint.h).
+ * model/checkpoint.c — one-unit checkpoints of the training loop, and the log a
+ * resume trims (contract: include/ptc/train.h).
  *
  * File state (host byte order):
  *   char magic[8] "PTCSTATE", u32 version (1), u32 header bytes,
@@ -8,8 +8,8 @@
  *   u64 n_params, u64 seed, u64 FNV-1a of the parameter slab (ties the state to
  *   model.safetensors), u64 has_moments, then (has_moments) the AdamW m and v slabs.
  */
-#include "learn/checkpoint.h"
-#include "common/sys.h"
+#include "ptc/sys.h"
+#include "ptc/train.h"
 
 #include <dirent.h>
 #include <jansson.h>

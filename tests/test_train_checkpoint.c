@@ -1,6 +1,6 @@
 /*
- * tests/harness/test_checkpoint.c — train checkpoints committed as one unit
- * (harness/learn/checkpoint.h) and the training log a resume trims.
+ * tests/test_train_checkpoint.c — train checkpoints committed as one unit
+ * (include/ptc/train.h) and the training log a resume trims.
  *
  *   checkpoint_roundtrip    save, load: weights, moments and state identical
  *   checkpoint_kill_points  the folders a kill can leave at each point of a save
@@ -12,8 +12,8 @@
  *   checkpoint_log_trim     the log keeps step lines < next step and validation
  *                           lines <= next step, drops a line cut short
  */
-#include "../ptc_test.h"
-#include "learn/checkpoint.h"
+#include "ptc_test.h"
+#include "ptc/train.h"
 
 #include <math.h>
 #include <stdio.h>
