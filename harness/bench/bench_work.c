@@ -155,7 +155,8 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
     model_weights mw;
     memset(&mw, 0, sizeof mw);
     const int layers = bench_layers_needed(c);
-    if (layers > 0 && bench_model_init(&mw, &c->model, layers, ctx->id.seed) != 0) {
+    if (layers > 0 && bench_model_init(&mw, &c->model, layers, bench_qkv_fused() == 1,
+                                       ctx->id.seed) != 0) {
         snprintf(r.err, sizeof r.err, "out of memory for the weights");
     } else {
         binding_info b;
@@ -175,7 +176,7 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
                 r.ok = 1;
             }
         }
-        if (w) /* freed before _exit: valgrind checks the forked processes too */
+        if (w)
             bench_workload_free(w);
         free(w);
     }
@@ -232,16 +233,25 @@ static probe_result probe_rss(const ptc_bench_ctx *ctx, const ptc_sweep_config *
 
 /* ---- timing -------------------------------------------------------------------------------- */
 
+/* One Google Benchmark run of a configuration. Its per-op time is recorded per run:
+ * GB reports the last `repetitions` runs of a case as its repetitions (earlier
+ * runs, warm-up and the search for an iteration count, are not reported), so the
+ * last runs recorded are the repetitions. */
 static void run_case(ptc_gbench_state *state, void *user)
 {
     workload *w = user;
+    memset(&w->times, 0, sizeof w->times);
+    int64_t iterations = 0;
+    const double t0 = ptc_op_clock();
     while (ptc_gbench_keep_running(state)) {
         bench_work_once(w);
         if (w->rc != PTC_OK) {
             ptc_gbench_skip_with_error(state, w->err);
             return;
         }
+        iterations++;
     }
+    bench_op_run_record(w, iterations, ptc_op_clock() - t0);
 }
 
 static bool gbench_initialized;
@@ -304,6 +314,34 @@ static json_t *stats3_array(const workload *w, int which)
     return a;
 }
 
+/* op_time_s: the per-op time per forward of the median repetition (the one whose wall
+ * time per forward is the median; the lower middle of an even count), so the
+ * categories and the total come from the same runs and add up; null for training
+ * steps. Medians taken per category would not add up under noise: a preemption
+ * lands in one category of one repetition. */
+static json_t *op_time_object(const workload *w, int reps)
+{
+    const size_t n = w->n_op_runs < w->op_runs_cap ? w->n_op_runs : w->op_runs_cap;
+    const size_t use = reps > 0 && (size_t)reps < n ? (size_t)reps : n;
+    if (w->train || use == 0)
+        return json_null();
+    const op_run *run[use]; /* the newest `use` runs, sorted by wall time */
+    for (size_t i = 0; i < use; i++) {
+        const op_run *r = &w->op_runs[(w->n_op_runs - 1 - i) % w->op_runs_cap];
+        size_t j = i;
+        for (; j > 0 && run[j - 1]->total_s > r->total_s; j--)
+            run[j] = run[j - 1];
+        run[j] = r;
+    }
+    const op_run *median = run[(use - 1) / 2];
+    json_t *o = json_object();
+    for (int k = 0; k < PTC_OPCAT_COUNT; k++)
+        json_object_set_new(o, ptc_op_category_name(k), json_real(median->per_iter.s[k]));
+    json_object_set_new(o, "total", json_real(median->total_s));
+    json_object_set_new(o, "n", json_integer((json_int_t)use));
+    return o;
+}
+
 static double activation_bytes(const workload *w)
 {
     return (double)w->total.bytes_activations + (double)w->total.bytes_kv +
@@ -344,6 +382,12 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
     json_object_set_new(t, "reps", reps);
     json_object_set_new(t, "iterations", iters); /* added: GB iterations per repetition */
     json_object_set_new(row, "time_s", t);
+    json_object_set_new(row, "op_time_s", op_time_object(w, s->n)); /* added */
+    /* added: Q, K, V by one GEMM or three (PTC_QKV); null where no layer runs */
+    const bool has_qkv = !w->train && (c->level == PTC_LEVEL_ENCODER ||
+                                       (c->level == PTC_LEVEL_LAYER && c->variant != PTC_VARIANT_COMBINE));
+    json_object_set_new(row, "qkv", has_qkv ? json_string(w->mw->fused_qkv ? "fused" : "separate")
+                                            : json_null());
 
     const bool have_base = base && bs && !bs->error && bs->n > 0;
     if (have_base) {
@@ -520,7 +564,13 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     int layers = 0;
     for (size_t i = 0; i < n; i++)
         layers = bench_layers_needed(&configs[i]) > layers ? bench_layers_needed(&configs[i]) : layers;
-    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, ctx->id.seed) != 0) {
+    const int fused_qkv = bench_qkv_fused();
+    if (fused_qkv < 0) {
+        free(names);
+        return fail_group(out_fd, ctx, configs, n, write, "PTC_QKV must be fused or separate",
+                          probes, w, case_of);
+    }
+    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, fused_qkv == 1, ctx->id.seed) != 0) {
         free(names);
         return fail_group(out_fd, ctx, configs, n, write, "out of memory for the weights", probes, w, case_of);
     }
@@ -528,7 +578,12 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     bind_threads(c0->threads, ctx->bind, &bind);
     int base_index = -1;
     for (size_t i = 0; i < n; i++) {
-        if (bench_workload_setup(&w[i], &configs[i], &mw, ctx->id.seed) == 0) {
+        if (bench_workload_setup(&w[i], &configs[i], &mw, ctx->id.seed) == 0 &&
+            bench_op_runs_init(&w[i], (size_t)(ctx->id.reps > 0 ? ctx->id.reps : 5)) != 0) {
+            snprintf(w[i].err, sizeof w[i].err, "out of memory");
+            w[i].rc = PTC_EINVAL;
+        }
+        if (w[i].rc == PTC_OK) {
             bench_work_once(&w[i]); /* untimed: checks, warms, and gives the accounting */
             if (w[i].rc == PTC_OK)
                 bench_collect_stats(&w[i]);

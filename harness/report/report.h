@@ -120,6 +120,17 @@ void ptc_cell_dim(ptc_rtable *t, size_t r, size_t c, const json_t *row, const ch
  * *name gets "s", "ms" or "µs". */
 double ptc_time_unit(const json_t *const *rows, size_t n, const char **name);
 
+/* ---- table kinds in files of their own ------------------------------------------------------- */
+/* The common head of a kind (harness/report/table.c): key columns (the dimensions that
+ * vary, `primary` last; variant, rule and lc shown through the label), rows sorted by
+ * them, the title and the caption of what does not vary. Returns the number of keys
+ * written to keys (room for 24). */
+size_t ptc_table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *primary,
+                      const char *title, const char **keys);
+/* --kind ops (harness/report/table_ops.c): the per-op time shares of rows with
+ * op_time_s; *n becomes the rows kept. 0, or -1 after a message (no such row). */
+int ptc_table_build_ops(ptc_rtable *t, const json_t **rows, size_t *n);
+
 /* ---- dimensions ---------------------------------------------------------------------------- */
 /* Dimension fields in caption/column order: model, level, seq, batch, pad_mode,
  * project_kept, label, variant, rule, p, lc, m, isa, threads, binding, cpu, commit,
@@ -184,9 +195,5 @@ int ptc_report_set_format(void *field, const char *value, char *err, size_t len)
 FILE *ptc_plot_open(const char *dir, const char *name, const char *ext);
 /* Closes the files of one plot that are open; true when both had opened. */
 bool ptc_plot_close(FILE *dat, FILE *gp);
-/* Runs gnuplot on DIR/NAME.gp when rendering and reports the files written
- * (counters as plot.c keeps them; harness/report/plot_common.c). */
-void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                     int *failed);
 
 #endif /* PTC_HARNESS_REPORT_H */

@@ -532,6 +532,42 @@ PTC_TEST(report_compare_fail_if)
     }
 }
 
+/* Two rows per side that differ in every dimension a comparison can show: each becomes a
+ * column (the caption's skip list holds them all besides the side fields). */
+PTC_TEST(report_compare_every_dimension_varies)
+{
+    char paths[2][32] = {"/tmp/ptc-report-dims-a-XXXXXX", "/tmp/ptc-report-dims-b-XXXXXX"};
+    for (int side = 0; side < 2; side++) {
+        const int fd = mkstemp(paths[side]);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!ptc_check(ctx, f != NULL, "mkstemp"))
+            return;
+        for (int i = 0; i < 2; i++)
+            fprintf(f,
+                    "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"config_id\":\"cfg%d\",\"run\":\"run-%c\","
+                    "\"cpu\":\"X\",\"commit\":\"c%c\",\"label\":\"%s\",\"variant\":\"%s\",\"phase\":\"%s\","
+                    "\"model\":\"%s\",\"level\":\"%s\",\"seq\":%d,\"batch\":%d,\"pad_mode\":\"%s\","
+                    "\"project_kept\":%s,\"p\":%s,\"m\":%d,\"isa\":\"%s\",\"threads\":%d,"
+                    "\"time_s\":{\"median\":%g,\"min\":%g,\"max\":%g,\"n\":5}}\n",
+                    i, 'a' + side, 'a' + side, i ? "PF" : "BERT", i ? "prune" : "baseline",
+                    i ? "train" : "infer", i ? "bert-mini" : "bert-tiny", i ? "layer" : "kernel", 64 << i,
+                    1 + i, i ? "padded" : "length-aware", i ? "false" : "true", i ? "0.9" : "1", 4 << i,
+                    i ? "avx512" : "avx2", 1 + i, 0.01 * (i + 1) * (1 + 0.1 * side),
+                    0.009 * (i + 1) * (1 + 0.1 * side), 0.011 * (i + 1) * (1 + 0.1 * side));
+        fclose(f);
+    }
+    run_result r = run_cmd(ptc_compare_main, "compare", paths[0], paths[1], "--key", "config_id", NULL);
+    ptc_check(ctx, r.rc == 0 && count_str(r.out, "\n| ") == 1 + 2, "2 pairs: rc %d\n%s%s", r.rc, r.out, r.err);
+    const char *columns = "| phase | model | level | seq | batch | padding | K/V kept only | Variant | p | m | "
+                          "ISA | threads | time A";
+    ptc_check(ctx, strstr(r.out, columns) != NULL, "a column per varying dimension:\n%s", r.out);
+    ptc_check(ctx, strstr(r.out, "| train | bert-mini | layer | 128 | 2 | padded | false | PF | 0.9 | 8 | avx512 | 2 |"),
+              "the second pair's dimensions:\n%s", r.out);
+    run_free(&r);
+    unlink(paths[0]);
+    unlink(paths[1]);
+}
+
 /* ---- plot ------------------------------------------------------------------------------- */
 
 static bool file_size_at_least(const char *dir, const char *name, long min)
@@ -552,8 +588,9 @@ PTC_TEST(report_plot_scripts_and_images)
     run_result r = run_cmd(ptc_plot_main, "plot", ROWS_MAIN, ROWS_SWEEP, "--where", "isa=avx2",
                            "--out", dir, have_gnuplot ? "--format=png" : "--no-render", NULL);
     ptc_check(ctx, r.rc == 0, "rc %d: %s\n%s", r.rc, r.err, r.out);
-    const char *plots[] = {"speedup_vs_seq", "memory_vs_seq", "speedup_memory_kept_vs_p",
-                           "speedup_memory_vs_lc", "roofline"};
+    /* one plot per level: these rows are all of the encoder level */
+    const char *plots[] = {"speedup_vs_seq-encoder", "memory_vs_seq-encoder", "speedup_memory_kept_vs_p-encoder",
+                           "speedup_memory_vs_lc-encoder", "roofline-encoder", "table3_bars-encoder"};
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
         char gp[128], dat[128], png[128];
         snprintf(gp, sizeof gp, "%s.gp", plots[i]);
@@ -565,12 +602,12 @@ PTC_TEST(report_plot_scripts_and_images)
             ptc_check(ctx, file_size_at_least(dir, png, 2000), "%s: no image", png);
     }
     /* one ISA selected: the per-ISA bars are skipped with a note, not an error */
-    ptc_check(ctx, strstr(r.out, "skipped gflops_by_isa: one ISA only") != NULL, "%s", r.out);
+    ptc_check(ctx, strstr(r.out, "skipped gflops_by_isa-encoder: one ISA only") != NULL, "%s", r.out);
 
     /* data: one block per series; the PFC L7 block of speedup vs seq (run A: 3 seq) holds
      * the row's numbers */
     char path[1024];
-    snprintf(path, sizeof path, "%s/speedup_vs_seq.dat", dir);
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.dat", dir);
     char *dat = slurp(path);
     ptc_check(ctx, strstr(dat, "# series: PFC L7 p=0.9 run=20260301-020000-fixture-a\n") != NULL,
               "series header:\n%s", dat);
@@ -585,14 +622,20 @@ PTC_TEST(report_plot_scripts_and_images)
     ptc_check(ctx, strstr(dat, want) != NULL, "data line '%s' missing", want);
     json_decref(row);
     free(dat);
-    snprintf(path, sizeof path, "%s/speedup_vs_seq.gp", dir);
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.gp", dir);
     char *gp = slurp(path);
-    ptc_check(ctx, strstr(gp, "set logscale x 2") && strstr(gp, "noenhanced") &&
-                       strstr(gp, "yerrorlines") && strstr(gp, "AMD EPYC 9R14") &&
-                       strstr(gp, "avx2") && strstr(gp, "1 thread") && strstr(gp, "bert-base"),
-              "script: log x, error bars, title with CPU/ISA/threads/model:\n%s", gp);
+    ptc_check(ctx, strstr(gp, "set logscale x 2") && strstr(gp, "noenhanced") && strstr(gp, "yerrorlines") &&
+                       !strstr(gp, "AMD EPYC"),
+              "script: log x, error bars, no metadata in the title:\n%s", gp);
     free(gp);
-    snprintf(path, sizeof path, "%s/roofline.gp", dir);
+    /* the metadata: in the caption file */
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.caption.txt", dir);
+    char *cap = slurp(path);
+    ptc_check(ctx, strstr(cap, "\nCPU: AMD EPYC 9R14 96-Core Processor\n") && strstr(cap, "\nISA: avx2\n") &&
+                       strstr(cap, "\nthreads: 1\n") && strstr(cap, "\nmodel: bert-base\n"),
+              "caption with CPU/ISA/threads/model:\n%s", cap);
+    free(cap);
+    snprintf(path, sizeof path, "%s/roofline-encoder.gp", dir);
     gp = slurp(path);
     ptc_check(ctx, strstr(gp, "roof avx2 1t: 88.5 GFLOP/s, 21.3 GB/s") != NULL,
               "roofline cites the calibration:\n%s", gp);
