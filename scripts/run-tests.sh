@@ -222,6 +222,12 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     rm -rf "$peers_dir"
 fi
 
+# ---- a run's outputs in researchers' tools (compare.py on gbench.json, sqlite3, tidy CSV),
+#      and the progress lines ----
+run_suite "interop (compare.py, ptc compare U test, sqlite3, tidy CSV, latest finished run)" \
+    "$LOG_DIR/interop.log" bash tests/report/test-interop.sh "$NATIVE/ptc"
+run_suite "progress lines (ptc bench, ptc experiment)" "$LOG_DIR/progress.log" \
+    bash tests/report/test-progress.sh "$NATIVE/ptc"
 # ---- per-op time in bench rows (op_time_s) and ptc table --kind ops ----
 ops_dir=$(mktemp -d)
 "$NATIVE/ptc" bench --level layer,encoder --model 64,4,2,128 --seq 48 --variant BERT,PF,PFC --lc 4 \
