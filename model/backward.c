@@ -15,26 +15,8 @@ void ptc_model_stack_grads(ptc_model *m, ptc_encoder_grads *layers, ptc_combine_
                            ptc_encoder_stack_grads *grads)
 {
     ptc_params *G = &m->grads;
-    const size_t H = m->cfg.hidden, F = m->cfg.ffn;
-    for (size_t l = 0; l < m->cfg.n_layers; l++) {
-        ptc_encoder_grads *g = &layers[l];
-        g->attn.wq = G->wq + l * H * H;
-        g->attn.bq = G->bq + l * H;
-        g->attn.wk = G->wk + l * H * H;
-        g->attn.bk = G->bk + l * H;
-        g->attn.wv = G->wv + l * H * H;
-        g->attn.bv = G->bv + l * H;
-        g->attn.wo = G->wo + l * H * H;
-        g->attn.bo = G->bo + l * H;
-        g->ln1_gamma = G->ln1_g + l * H;
-        g->ln1_beta = G->ln1_b + l * H;
-        g->w1 = G->w1 + l * F * H;
-        g->b1 = G->b1 + l * F;
-        g->w2 = G->w2 + l * H * F;
-        g->b2 = G->b2 + l * H;
-        g->ln2_gamma = G->ln2_g + l * H;
-        g->ln2_beta = G->ln2_b + l * H;
-    }
+    for (size_t l = 0; l < m->cfg.n_layers; l++)
+        ptc_model_layer_slices(G, &m->cfg, l, &layers[l]);
     const ptc_combine_grads cg = {G->tcm_lnc_g, G->tcm_lnc_b, G->tcm_lne_g, G->tcm_lne_b,
                                   G->tcm_wq, G->tcm_bq, G->tcm_wk, G->tcm_bk,
                                   G->tcm_wv, G->tcm_bv, G->tcm_wo, G->tcm_bo};

@@ -225,27 +225,30 @@ static void mean_rows(size_t rows, size_t H, const float *x, float *out)
     }
 }
 
+void ptc_model_layer_slices(const ptc_params *S, const ptc_model_config *cfg, size_t l,
+                            ptc_encoder_grads *out)
+{
+    const size_t H = cfg->hidden, F = cfg->ffn;
+    *out = (ptc_encoder_grads){
+        .attn = {S->wq + l * H * H, S->bq + l * H, S->wk + l * H * H, S->bk + l * H,
+                 S->wv + l * H * H, S->bv + l * H, S->wo + l * H * H, S->bo + l * H},
+        .ln1_gamma = S->ln1_g + l * H, .ln1_beta = S->ln1_b + l * H,
+        .w1 = S->w1 + l * F * H, .b1 = S->b1 + l * F,
+        .w2 = S->w2 + l * H * F, .b2 = S->b2 + l * H,
+        .ln2_gamma = S->ln2_g + l * H, .ln2_beta = S->ln2_b + l * H,
+    };
+}
+
+/* layer (1-based) of the parameters as the encoder's weights */
 static void layer_weights(const ptc_model *m, size_t layer, ptc_encoder_weights *w)
 {
-    const ptc_params *P = &m->params;
-    const size_t H = m->cfg.hidden, F = m->cfg.ffn, l = layer - 1;
-    w->attn.wq = P->wq + l * H * H;
-    w->attn.bq = P->bq + l * H;
-    w->attn.wk = P->wk + l * H * H;
-    w->attn.bk = P->bk + l * H;
-    w->attn.wv = P->wv + l * H * H;
-    w->attn.bv = P->bv + l * H;
-    w->attn.wo = P->wo + l * H * H;
-    w->attn.bo = P->bo + l * H;
-    w->ln1_gamma = P->ln1_g + l * H;
-    w->ln1_beta = P->ln1_b + l * H;
-    w->w1 = P->w1 + l * F * H;
-    w->b1 = P->b1 + l * F;
-    w->w2 = P->w2 + l * H * F;
-    w->b2 = P->b2 + l * H;
-    w->ln2_gamma = P->ln2_g + l * H;
-    w->ln2_beta = P->ln2_b + l * H;
-    w->ln_eps = m->cfg.ln_eps;
+    ptc_encoder_grads s; /* the same slices as mutable pointers */
+    ptc_model_layer_slices(&m->params, &m->cfg, layer - 1, &s);
+    *w = (ptc_encoder_weights){
+        .attn = {s.attn.wq, s.attn.bq, s.attn.wk, s.attn.bk, s.attn.wv, s.attn.bv, s.attn.wo, s.attn.bo},
+        .ln1_gamma = s.ln1_gamma, .ln1_beta = s.ln1_beta, .w1 = s.w1, .b1 = s.b1, .w2 = s.w2, .b2 = s.b2,
+        .ln2_gamma = s.ln2_gamma, .ln2_beta = s.ln2_beta, .ln_eps = m->cfg.ln_eps,
+    };
 }
 
 void ptc_model_stack(const ptc_model *m, ptc_encoder_weights *layers, ptc_combine_weights *comb,

@@ -79,6 +79,10 @@ bool ptc_model_has_combine(const ptc_model_config *cfg);
 size_t ptc_model_text_rows(const ptc_model *m, size_t b);
 /* dropout sites of the model (ptc_dropout; the encoder's start at PTC_SITE_ATTN) */
 enum { PTC_SITE_EMB = 1, PTC_SITE_CLS = 2 };
+/* layer l's (0-based) slices of a slab laid out as ptc_params: the parameters or their
+ * gradients (the one place the per-layer offsets are computed) */
+void ptc_model_layer_slices(const ptc_params *slab, const ptc_model_config *cfg, size_t l,
+                            ptc_encoder_grads *out);
 /* the stack of per-layer weights and their gradients (pointers into the slabs) */
 void ptc_model_stack(const ptc_model *m, ptc_encoder_weights *layers, ptc_combine_weights *comb,
                      ptc_encoder_stack *stack);

@@ -199,6 +199,8 @@ check "ptc inspect reads a transformers-style checkpoint" 0 "$NATIVE/ptc" inspec
 check "ptc inspect refuses a missing file" 1 "$NATIVE/ptc" inspect /nonexistent/model.safetensors
 check "ptc experiment: kills + --resume lose and duplicate no run (tests/scripts/experiment_kill.sh)" 0 \
     bash tests/scripts/experiment_kill.sh "$NATIVE/ptc"
+check "ptc experiment: 2 shards started together train each run once; merged tables = unsharded; a live train folder is refused (tests/scripts/experiment_shards.sh)" 0 \
+    bash tests/scripts/experiment_shards.sh "$NATIVE/ptc"
 if command -v qemu-x86_64-static >/dev/null; then
     check_output "no AVX2 (qemu -cpu Nehalem): ref chosen" '^chosen: +ref$' \
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info

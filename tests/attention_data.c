@@ -1,5 +1,6 @@
 /*
- * tests/attention_data.c — random inputs of one attention head (attention_data.h).
+ * tests/attention_data.c — random inputs of one attention head and the double-precision
+ * reference pieces (attention_data.h).
  */
 #include "attention_data.h"
 
@@ -7,6 +8,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+attn_case attn_plain(size_t n_q, size_t n_kv, size_t d)
+{
+    attn_case cs = {n_q, n_kv, d, KV_DIRECT, MASK_NONE, false, false, 0, 0, false};
+    return cs;
+}
+
+size_t attn_overflow_cases(bool quick, attn_case out[4])
+{
+    static const size_t full_shapes[][3] = {{17, 113, 64}, {3, 512, 1}, {40, 77, 128}, {113, 17, 16}};
+    static const size_t quick_shapes[][3] = {{5, 40, 16}, {3, 20, 1}};
+    const size_t (*shapes)[3] = quick ? quick_shapes : full_shapes;
+    const size_t n_shapes = quick ? 2 : 4;
+    for (size_t s = 0; s < n_shapes; s++) {
+        attn_case cs = attn_plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+        cs.overflow = true;
+        cs.kv = (enum kv_mode)(s % 3);
+        cs.bias = s % 2 == 0;
+        cs.mask = s == 1 ? MASK_RANDOM : MASK_NONE;
+        out[s] = cs;
+    }
+    return n_shapes;
+}
+
+attn_case attn_stride_case(bool quick, size_t d, size_t pad, size_t di)
+{
+    attn_case cs = attn_plain(quick ? 7 : 33, quick ? 11 : 70, d);
+    cs.pad = pad;
+    cs.misalign = pad + di;
+    cs.kv = (enum kv_mode)((pad + di) % 3);
+    cs.bias = true;
+    return cs;
+}
+
+size_t attn_key_row(const attn_data *a, size_t j)
+{
+    return a->rows ? (size_t)a->rows[j] : j;
+}
 
 void attn_describe(const attn_case *cs, char *buf, size_t size)
 {
@@ -119,10 +158,34 @@ void attn_scores_double(const attn_data *a, double *s)
     const size_t nq = a->cs.n_q, nkv = a->cs.n_kv, d = a->cs.d;
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nkv; j++) {
-            const size_t r = a->rows ? (size_t)a->rows[j] : j;
+            const size_t r = attn_key_row(a, j);
             double dot = 0.0;
             for (size_t c = 0; c < d; c++)
                 dot += (double)a->q[i * a->ldq + c] * (double)a->k[r * a->ldk + c];
             s[i * nkv + j] = (double)a->scale * dot + (a->bias ? (double)a->bias[r] : 0.0);
         }
+}
+
+double attn_softmax_row_double(const attn_data *a, const double *si, double *p, double *o)
+{
+    const size_t nkv = a->cs.n_kv, d = a->cs.d;
+    double mx = -INFINITY, sum = 0.0;
+    for (size_t j = 0; j < nkv; j++)
+        mx = si[j] > mx ? si[j] : mx;
+    for (size_t c = 0; c < d; c++)
+        o[c] = 0.0;
+    if (mx == -INFINITY) {
+        for (size_t j = 0; j < nkv; j++)
+            p[j] = 0.0;
+        return -INFINITY;
+    }
+    for (size_t j = 0; j < nkv; j++)
+        sum += exp(si[j] - mx); /* exp(-inf) = 0 */
+    for (size_t j = 0; j < nkv; j++) {
+        const size_t r = attn_key_row(a, j);
+        p[j] = exp(si[j] - mx) / sum;
+        for (size_t c = 0; c < d; c++)
+            o[c] += p[j] * (double)a->v[r * a->ldv + c];
+    }
+    return mx + log(sum);
 }

@@ -1,6 +1,8 @@
 /*
- * tests/attention_data.h — random inputs of one attention head for the attention
- * tests (test_attention.c, test_attention_backward.c).
+ * tests/attention_data.h — random inputs of one attention head, and the pieces of
+ * the double-precision reference both attention tests build their oracles from
+ * (the scores, one row's softmax and output), for test_attention.c and
+ * test_attention_backward.c.
  *
  * Inputs are built so that a kernel that reads what it must not is caught: K/V
  * rows that are not kept, bias entries of those rows, and the padding columns of
@@ -39,6 +41,14 @@ typedef struct attn_data {
     float scale;
 } attn_data;
 
+/* a case of (n_q, n_kv, d): direct keys, no mask or bias, no padding, aligned, no weights */
+attn_case attn_plain(size_t n_q, size_t n_kv, size_t d);
+/* raw scores ~80..100 before the max subtraction: 4 cases (2 when quick) into out;
+ * returns how many */
+size_t attn_overflow_cases(bool quick, attn_case out[4]);
+/* leading dimensions d + pad and pointers misaligned by pad + di floats (the stride
+ * tests: pad 1, 5, 9 over a list of head dims d, di its index), keys biased */
+attn_case attn_stride_case(bool quick, size_t d, size_t pad, size_t di);
 /* one line naming the case, for failure messages */
 void attn_describe(const attn_case *cs, char *buf, size_t size);
 /* fills *a with the inputs of `cs` (buffers from ptc_test_alloc) */
@@ -49,6 +59,12 @@ void attn_free_data(ptc_test_ctx *ctx, attn_data *a);
 ptc_attention_args attn_make_args(const attn_data *a, float *o, float *lse);
 /* s[i * n_kv + j] = scale * q_i . k_{r_j} + bias[r_j] in double ((n_q, n_kv), -inf where masked) */
 void attn_scores_double(const attn_data *a, double *s);
+/* the row of k and v that kept key j reads (kv_rows[j], or j) */
+size_t attn_key_row(const attn_data *a, size_t j);
+/* Softmax of one query row's scores si (n_kv, from attn_scores_double) in double:
+ * p[j] the probabilities, o (d) = sum_j p[j] v_{r_j}. Returns the row's log-sum-exp,
+ * or -INFINITY when every key is masked (p and o are then 0). */
+double attn_softmax_row_double(const attn_data *a, const double *si, double *p, double *o);
 /* copies the (rows, d) block of o (leading dimension ldo) into a packed buffer */
 void attn_unpad(const float *o, size_t ldo, size_t rows, size_t d, float *packed);
 

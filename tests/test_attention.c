@@ -41,40 +41,25 @@ static void oracle(const attn_data *a, float *o, float *lse, float *importance)
     const attn_case *cs = &a->cs;
     const size_t nq = cs->n_q, nkv = cs->n_kv, d = cs->d;
     double *s = malloc((nq * nkv + 1) * sizeof *s);
-    double *imp = calloc(nkv + 1, sizeof *imp);
+    double *imp = calloc(nkv + 1, sizeof *imp), *p = malloc((nkv + 1) * sizeof *p);
     double *acc = malloc((d + 1) * sizeof *acc);
     attn_scores_double(a, s);
     for (size_t i = 0; i < nq; i++) {
-        double mx = -INFINITY, sum = 0.0;
+        const double row_lse = attn_softmax_row_double(a, s + i * nkv, p, acc);
+        const double w = a->qw ? (double)a->qw[i] : 1.0 / (double)nq;
         for (size_t j = 0; j < nkv; j++)
-            if (s[i * nkv + j] > mx)
-                mx = s[i * nkv + j];
-        for (size_t c = 0; c < d; c++)
-            acc[c] = 0.0;
-        if (mx != -INFINITY) {
-            for (size_t j = 0; j < nkv; j++)
-                sum += exp(s[i * nkv + j] - mx); /* exp(-inf) = 0 */
-            const double w = a->qw ? (double)a->qw[i] : 1.0 / (double)nq;
-            for (size_t j = 0; j < nkv; j++) {
-                const double p = exp(s[i * nkv + j] - mx) / sum;
-                const size_t r = a->rows ? (size_t)a->rows[j] : j;
-                for (size_t c = 0; c < d; c++)
-                    acc[c] += p * (double)a->v[r * a->ldv + c];
-                imp[j] += w * p;
-            }
-        }
+            imp[j] += w * p[j];
         for (size_t c = 0; c < d; c++)
             o[i * d + c] = (float)acc[c];
-        lse[i] = mx == -INFINITY ? -INFINITY : (float)(mx + log(sum));
+        lse[i] = (float)row_lse;
     }
     for (size_t j = 0; j < nkv; j++)
         importance[j] = (float)imp[j];
     free(s);
     free(imp);
+    free(p);
     free(acc);
 }
-
-
 
 static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
 {
@@ -146,7 +131,7 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     /* masked keys get exactly zero importance */
     if (a.bias && !all_masked)
         for (size_t j = 0; j < nkv; j++) {
-            const size_t r = a.rows ? (size_t)a.rows[j] : j;
+            const size_t r = attn_key_row(&a, j);
             if (a.bias[r] == -INFINITY && imp[j] != 0.0f) {
                 ptc_check(ctx, false, "masked key %zu has importance %g [%s]", j, imp[j], buf);
                 break;
@@ -157,12 +142,6 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     ptc_test_free(ctx, o1); ptc_test_free(ctx, o2);
     ptc_test_free(ctx, lse1); ptc_test_free(ctx, lse2); ptc_test_free(ctx, imp);
     attn_free_data(ctx, &a);
-}
-
-static attn_case plain(size_t n_q, size_t n_kv, size_t d)
-{
-    attn_case cs = {n_q, n_kv, d, KV_DIRECT, MASK_NONE, false, false, 0, 0, false};
-    return cs;
 }
 
 /* head dims, including dims that are not multiples of any vector width, and dims
@@ -177,7 +156,7 @@ PTC_KERNEL_TEST(attention_head_dims)
     uint64_t salt = 0;
     for (size_t di = 0; di < n_dims; di++)
         for (size_t s = 0; s < (ctx->quick ? 2u : 5u); s++) {
-            attn_case cs = plain(shapes[s][0], shapes[s][1], dims[di]);
+            attn_case cs = attn_plain(shapes[s][0], shapes[s][1], dims[di]);
             cs.kv = (enum kv_mode)(salt % 3);
             cs.bias = salt % 2 == 0;
             cs.weights = salt % 4 == 1;
@@ -194,7 +173,7 @@ PTC_KERNEL_TEST(attention_importance_key_counts)
     static const size_t counts[] = {511, 512, 513, 700};
     uint64_t salt = 5000;
     for (size_t c = 0; c < (ctx->quick ? 2u : 4u); c++) {
-        attn_case cs = plain(ctx->quick ? 40 : 70, counts[ctx->quick ? 2 * c + 1 : c], 64);
+        attn_case cs = attn_plain(ctx->quick ? 40 : 70, counts[ctx->quick ? 2 * c + 1 : c], 64);
         cs.kv = (enum kv_mode)(c % 3);
         cs.bias = true;
         cs.mask = c % 2 ? MASK_RANDOM : MASK_NONE;
@@ -214,7 +193,7 @@ PTC_KERNEL_TEST(attention_lengths)
     uint64_t salt = 1000;
     for (size_t a = 0; a < n_lens; a++)
         for (size_t b = 0; b < n_lens; b++) {
-            attn_case cs = plain(lens[a], lens[b], (a + b) % 2 ? 16 : 64);
+            attn_case cs = attn_plain(lens[a], lens[b], (a + b) % 2 ? 16 : 64);
             cs.kv = (enum kv_mode)((a + 2 * b) % 3);
             cs.bias = (a + b) % 3 != 0;
             cs.weights = b % 2 == 1;
@@ -223,17 +202,17 @@ PTC_KERNEL_TEST(attention_lengths)
         }
     const size_t w = ctx->ops->vector_floats;
     for (size_t n = 1; n <= 2 * w + 1; n++) {
-        attn_case cs = plain(n, ctx->quick ? 9 : 37, n);
+        attn_case cs = attn_plain(n, ctx->quick ? 9 : 37, n);
         cs.kv = (enum kv_mode)(n % 3);
         cs.bias = true;
         run_case(ctx, &cs, ++salt);
-        cs = plain(2 * n + 1, n, ctx->quick ? 5 : 24);
+        cs = attn_plain(2 * n + 1, n, ctx->quick ? 5 : 24);
         cs.mask = n % 2 ? MASK_RANDOM : MASK_NONE;
         run_case(ctx, &cs, ++salt);
     }
     if (!ctx->quick) /* several query blocks and key tiles, odd everything */
         for (size_t i = 0; i < 3; i++) {
-            attn_case cs = plain(97 + 64 * i, 301 - 90 * i, 72 + 8 * i);
+            attn_case cs = attn_plain(97 + 64 * i, 301 - 90 * i, 72 + 8 * i);
             cs.kv = KV_SHUFFLED;
             cs.bias = true;
             cs.mask = MASK_RANDOM;
@@ -253,14 +232,14 @@ PTC_KERNEL_TEST(attention_masks)
     for (size_t s = 0; s < n_shapes; s++)
         for (int m = MASK_RANDOM; m <= MASK_ALL; m++)
             for (int kv = KV_DIRECT; kv <= KV_SHUFFLED; kv += 2) {
-                attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+                attn_case cs = attn_plain(shapes[s][0], shapes[s][1], shapes[s][2]);
                 cs.mask = (enum mask_mode)m;
                 cs.kv = (enum kv_mode)kv;
                 cs.weights = m == MASK_RANDOM;
                 run_case(ctx, &cs, ++salt);
             }
     for (size_t nq = 1; nq <= 17; nq += 16) { /* no keys at all */
-        attn_case cs = plain(nq, 0, 40);
+        attn_case cs = attn_plain(nq, 0, 40);
         run_case(ctx, &cs, ++salt);
         cs.kv = KV_SORTED;
         cs.bias = true;
@@ -271,19 +250,11 @@ PTC_KERNEL_TEST(attention_masks)
 /* raw scores ~80..100 before the max subtraction: exp must never overflow */
 PTC_KERNEL_TEST(attention_near_overflow)
 {
-    static const size_t full_shapes[][3] = {{17, 113, 64}, {3, 512, 1}, {40, 77, 128}, {113, 17, 16}};
-    static const size_t quick_shapes[][3] = {{5, 40, 16}, {3, 20, 1}};
-    const size_t (*shapes)[3] = ctx->quick ? quick_shapes : full_shapes;
-    const size_t n_shapes = ctx->quick ? 2 : 4;
+    attn_case cases[4];
+    const size_t n = attn_overflow_cases(ctx->quick, cases);
     uint64_t salt = 3000;
-    for (size_t s = 0; s < n_shapes; s++) {
-        attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
-        cs.overflow = true;
-        cs.kv = (enum kv_mode)(s % 3);
-        cs.bias = s % 2 == 0;
-        cs.mask = s == 1 ? MASK_RANDOM : MASK_NONE;
-        run_case(ctx, &cs, ++salt);
-    }
+    for (size_t s = 0; s < n; s++)
+        run_case(ctx, &cases[s], ++salt);
 }
 
 /* leading dimensions larger than d (NaN padding must not leak) and misaligned pointers */
@@ -296,11 +267,7 @@ PTC_KERNEL_TEST(attention_strides)
     uint64_t salt = 4000;
     for (size_t di = 0; di < n_dims; di++)
         for (size_t pad = 1; pad <= 9; pad += 4) {
-            attn_case cs = plain(ctx->quick ? 7 : 33, ctx->quick ? 11 : 70, dims[di]);
-            cs.pad = pad;
-            cs.misalign = pad + di;
-            cs.kv = (enum kv_mode)((pad + di) % 3);
-            cs.bias = true;
+            attn_case cs = attn_stride_case(ctx->quick, dims[di], pad, di);
             cs.weights = pad == 5;
             run_case(ctx, &cs, ++salt);
         }

@@ -53,7 +53,7 @@ typedef struct bwd_inputs {
 static bool kept_row(const attn_data *a, size_t r, size_t *j_out)
 {
     for (size_t j = 0; j < a->cs.n_kv; j++)
-        if ((a->rows ? (size_t)a->rows[j] : j) == r) {
+        if (attn_key_row(a, j) == r) {
             if (j_out)
                 *j_out = j;
             return true;
@@ -117,27 +117,14 @@ static void oracle_backward(const bwd_inputs *in, float *dq, float *dk, float *d
     memset(mag_k, 0, nkv * d * sizeof *mag_k);
     attn_scores_double(a, s);
     for (size_t i = 0; i < nq; i++) {
-        const double *si = s + i * nkv;
         const float *dout = in->dout + i * a->ldo, *q = a->q + i * a->ldq;
-        double mx = -INFINITY, sum = 0.0, delta = 0.0;
-        for (size_t j = 0; j < nkv; j++)
-            mx = si[j] > mx ? si[j] : mx;
-        if (mx == -INFINITY || in->lse[i] == -INFINITY)
+        double delta = 0.0;
+        if (attn_softmax_row_double(a, s + i * nkv, p, o) == -INFINITY || in->lse[i] == -INFINITY)
             continue;
-        for (size_t j = 0; j < nkv; j++)
-            sum += exp(si[j] - mx);
-        for (size_t c = 0; c < d; c++)
-            o[c] = 0.0;
-        for (size_t j = 0; j < nkv; j++) {
-            const size_t r = a->rows ? (size_t)a->rows[j] : j;
-            p[j] = exp(si[j] - mx) / sum;
-            for (size_t c = 0; c < d; c++)
-                o[c] += p[j] * a->v[r * a->ldv + c];
-        }
         for (size_t c = 0; c < d; c++)
             delta += (double)dout[c] * o[c];
         for (size_t j = 0; j < nkv; j++) {
-            const size_t r = a->rows ? (size_t)a->rows[j] : j;
+            const size_t r = attn_key_row(a, j);
             const float *k = a->k + r * a->ldk, *v = a->v + r * a->ldv;
             double dp = 0.0;
             for (size_t c = 0; c < d; c++)
@@ -166,7 +153,7 @@ static void oracle_backward(const bwd_inputs *in, float *dq, float *dk, float *d
 static void gather_kept(const attn_data *a, const float *x, size_t ld, float *packed)
 {
     for (size_t j = 0; j < a->cs.n_kv; j++) {
-        const size_t r = a->rows ? (size_t)a->rows[j] : j;
+        const size_t r = attn_key_row(a, j);
         memcpy(packed + j * a->cs.d, x + r * ld, a->cs.d * sizeof(float));
     }
 }
@@ -223,7 +210,7 @@ static void check_exact_zeros(ptc_test_ctx *ctx, const bwd_inputs *in, const flo
     const attn_data *a = &in->a;
     const size_t d = a->cs.d;
     for (size_t j = 0; j < a->cs.n_kv && a->bias; j++) {
-        const size_t r = a->rows ? (size_t)a->rows[j] : j;
+        const size_t r = attn_key_row(a, j);
         if (a->bias[r] != -INFINITY)
             continue;
         for (size_t c = 0; c < d; c++)
@@ -301,12 +288,6 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, bool dead_rows, uin
     free_inputs(ctx, &in);
 }
 
-static attn_case plain(size_t n_q, size_t n_kv, size_t d)
-{
-    attn_case cs = {n_q, n_kv, d, KV_DIRECT, MASK_NONE, false, false, 0, 0, false};
-    return cs;
-}
-
 /* head dims: 32 / 64 and their odd neighbours, dims that are not multiples of any
  * vector width, dims above the ISA kernels' per-chunk limits */
 PTC_KERNEL_TEST(attention_backward_head_dims)
@@ -320,7 +301,7 @@ PTC_KERNEL_TEST(attention_backward_head_dims)
     uint64_t salt = 0;
     for (size_t di = 0; di < n_dims; di++)
         for (size_t s = 0; s < (ctx->quick ? 2u : 5u); s++) {
-            attn_case cs = plain(shapes[s][0], shapes[s][1], dims[di]);
+            attn_case cs = attn_plain(shapes[s][0], shapes[s][1], dims[di]);
             cs.kv = (enum kv_mode)(salt % 3);
             cs.bias = salt % 2 == 0;
             cs.misalign = salt % 5;
@@ -340,7 +321,7 @@ PTC_KERNEL_TEST(attention_backward_lengths)
     uint64_t salt = 1000;
     for (size_t x = 0; x < n_lens; x++)
         for (size_t y = 0; y < n_lens; y++) {
-            attn_case cs = plain(lens[x], lens[y], (x + y) % 2 ? 32 : 64);
+            attn_case cs = attn_plain(lens[x], lens[y], (x + y) % 2 ? 32 : 64);
             cs.kv = (enum kv_mode)((x + 2 * y) % 3);
             cs.bias = (x + y) % 3 != 0;
             cs.misalign = (x * 3 + y) % 7;
@@ -348,17 +329,17 @@ PTC_KERNEL_TEST(attention_backward_lengths)
         }
     const size_t w = ctx->ops->vector_floats;
     for (size_t n = 1; n <= 2 * w + 1; n++) {
-        attn_case cs = plain(n, ctx->quick ? 9 : 37, n);
+        attn_case cs = attn_plain(n, ctx->quick ? 9 : 37, n);
         cs.kv = (enum kv_mode)(n % 3);
         cs.bias = true;
         run_case(ctx, &cs, false, ++salt);
-        cs = plain(2 * n + 1, n, ctx->quick ? 5 : 24);
+        cs = attn_plain(2 * n + 1, n, ctx->quick ? 5 : 24);
         cs.mask = n % 2 ? MASK_RANDOM : MASK_NONE;
         run_case(ctx, &cs, false, ++salt);
     }
     if (!ctx->quick)
         for (size_t i = 0; i < 3; i++) {
-            attn_case cs = plain(97 + 64 * i, 301 - 90 * i, 72 + 8 * i);
+            attn_case cs = attn_plain(97 + 64 * i, 301 - 90 * i, 72 + 8 * i);
             cs.kv = KV_SHUFFLED;
             cs.bias = true;
             cs.mask = MASK_RANDOM;
@@ -378,26 +359,26 @@ PTC_KERNEL_TEST(attention_backward_masks)
     for (size_t s = 0; s < n_shapes; s++)
         for (int m = MASK_RANDOM; m <= MASK_ALL; m++)
             for (int kv = KV_DIRECT; kv <= KV_SHUFFLED; kv += 2) {
-                attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+                attn_case cs = attn_plain(shapes[s][0], shapes[s][1], shapes[s][2]);
                 cs.mask = (enum mask_mode)m;
                 cs.kv = (enum kv_mode)kv;
                 run_case(ctx, &cs, m == MASK_RANDOM, ++salt);
             }
     static const size_t few[] = {1, 2, 5};
     for (size_t f = 0; f < 3; f++) { /* short kept-key lists */
-        attn_case cs = plain(ctx->quick ? 9 : 40, few[f], 64);
+        attn_case cs = attn_plain(ctx->quick ? 9 : 40, few[f], 64);
         cs.kv = KV_SHUFFLED;
         cs.bias = true;
         run_case(ctx, &cs, f == 2, ++salt);
     }
     for (size_t nq = 1; nq <= 17; nq += 16) { /* no keys at all */
-        attn_case cs = plain(nq, 0, 40);
+        attn_case cs = attn_plain(nq, 0, 40);
         run_case(ctx, &cs, false, ++salt);
         cs.kv = KV_SORTED;
         cs.bias = true;
         run_case(ctx, &cs, false, ++salt);
     }
-    attn_case cs = plain(7, 20, 16); /* every row dead */
+    attn_case cs = attn_plain(7, 20, 16); /* every row dead */
     cs.kv = KV_SORTED;
     attn_case one = cs;
     one.n_q = 1;
@@ -410,19 +391,11 @@ PTC_KERNEL_TEST(attention_backward_masks)
  * its scale */
 PTC_KERNEL_TEST(attention_backward_near_overflow)
 {
-    static const size_t full_shapes[][3] = {{17, 113, 64}, {3, 512, 1}, {40, 77, 128}, {113, 17, 16}};
-    static const size_t quick_shapes[][3] = {{5, 40, 16}, {3, 20, 1}};
-    const size_t (*shapes)[3] = ctx->quick ? quick_shapes : full_shapes;
-    const size_t n_shapes = ctx->quick ? 2 : 4;
+    attn_case cases[4];
+    const size_t n = attn_overflow_cases(ctx->quick, cases);
     uint64_t salt = 3000;
-    for (size_t s = 0; s < n_shapes; s++) {
-        attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
-        cs.overflow = true;
-        cs.kv = (enum kv_mode)(s % 3);
-        cs.bias = s % 2 == 0;
-        cs.mask = s == 1 ? MASK_RANDOM : MASK_NONE;
-        run_case(ctx, &cs, false, ++salt);
-    }
+    for (size_t s = 0; s < n; s++)
+        run_case(ctx, &cases[s], false, ++salt);
 }
 
 /* leading dimensions larger than d (NaN padding must not leak or be written) and
@@ -436,11 +409,7 @@ PTC_KERNEL_TEST(attention_backward_strides)
     uint64_t salt = 4000;
     for (size_t di = 0; di < n_dims; di++)
         for (size_t pad = 1; pad <= 9; pad += 4) {
-            attn_case cs = plain(ctx->quick ? 7 : 33, ctx->quick ? 11 : 70, dims[di]);
-            cs.pad = pad;
-            cs.misalign = pad + di;
-            cs.kv = (enum kv_mode)((pad + di) % 3);
-            cs.bias = true;
+            attn_case cs = attn_stride_case(ctx->quick, dims[di], pad, di);
             cs.mask = pad == 5 ? MASK_RANDOM : MASK_NONE;
             run_case(ctx, &cs, pad == 9, ++salt);
         }
@@ -480,7 +449,7 @@ PTC_KERNEL_TEST(attention_backward_finite_differences)
     static const size_t shapes[][3] = {{1, 1, 3}, {5, 17, 16}, {17, 40, 33}, {33, 9, 64}};
     uint64_t salt = 5000;
     for (size_t s = 0; s < (ctx->quick ? 2u : 4u); s++) {
-        attn_case cs = plain(shapes[s][0], shapes[s][1], shapes[s][2]);
+        attn_case cs = attn_plain(shapes[s][0], shapes[s][1], shapes[s][2]);
         cs.kv = (enum kv_mode)(s % 3);
         cs.bias = true;
         cs.mask = s == 2 ? MASK_RANDOM : MASK_NONE;
@@ -500,7 +469,7 @@ PTC_KERNEL_TEST(attention_backward_finite_differences)
         for (int t = 0; t < 6; t++) {
             const size_t i = ptc_rng_next(&rng) % nq, c = ptc_rng_next(&rng) % d;
             const size_t j = ptc_rng_next(&rng) % cs.n_kv;
-            const size_t r = a->rows ? (size_t)a->rows[j] : j;
+            const size_t r = attn_key_row(a, j);
             snprintf(what, sizeof what, "dq[%zu][%zu] [%s]", i, c, base);
             check_fd(ctx, &in, &a->q[i * a->ldq + c], dq[i * a->ldq + c], o, what);
             snprintf(what, sizeof what, "dk[%zu][%zu] [%s]", r, c, base);

@@ -328,6 +328,44 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     return PTC_OK;
 }
 
+/* ---- group order: n log n (two sorts), stable within a group ---------------------- */
+typedef struct group_slot {
+    const char *group;
+    size_t index;      /* in expansion order */
+    size_t first;      /* index of the group's first configuration */
+    bool baseline;
+} group_slot;
+
+static int by_group_then_index(const void *pa, const void *pb)
+{
+    const group_slot *a = pa, *b = pb;
+    const int d = strcmp(a->group, b->group);
+    return d ? d : (a->index > b->index) - (a->index < b->index);
+}
+
+static int by_first_baseline_index(const void *pa, const void *pb)
+{
+    const group_slot *a = pa, *b = pb;
+    if (a->first != b->first)
+        return (a->first > b->first) - (a->first < b->first);
+    if (a->baseline != b->baseline)
+        return a->baseline ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* order[0..n): the configurations with each group contiguous, groups in order of
+ * first appearance, a group's baselines first, otherwise in expansion order */
+static void group_order(const ptc_sweep_config *c, size_t n, group_slot *order)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = (group_slot){c[i].group, i, 0, c[i].variant == PTC_VARIANT_BASELINE};
+    qsort(order, n, sizeof *order, by_group_then_index);
+    for (size_t i = 0; i < n; i++)
+        order[i].first = i > 0 && strcmp(order[i].group, order[i - 1].group) == 0 ? order[i - 1].first
+                                                                                  : order[i].index;
+    qsort(order, n, sizeof *order, by_first_baseline_index);
+}
+
 int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config **out,
                      size_t *n_out, size_t *skipped, char *err, size_t err_len)
 {
@@ -350,31 +388,20 @@ int ptc_sweep_expand(const ptc_sweep_opts *o, int max_threads, ptc_sweep_config 
     }
     /* groups contiguous, in order of first appearance; the baseline first in its group */
     ptc_sweep_config *sorted = malloc(l.n * sizeof *sorted);
-    bool *taken = calloc(l.n, sizeof *taken);
-    if (!sorted || !taken) {
+    group_slot *order = calloc(l.n, sizeof *order);
+    if (!sorted || !order) {
         free(sorted);
-        free(taken);
+        free(order);
         config_list_free(&l);
         return ptc_opt_fail(err, err_len, "out of memory");
     }
-    size_t k = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        if (taken[i])
-            continue;
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t j = i; j < l.n; j++) {
-                if (taken[j] || strcmp(l.items[j].group, l.items[i].group) != 0)
-                    continue;
-                if ((pass == 0) != (l.items[j].variant == PTC_VARIANT_BASELINE))
-                    continue;
-                sorted[k++] = l.items[j];
-                taken[j] = true;
-            }
-    }
-    free(taken);
-    config_list_free(&l);
+    group_order(l.items, l.n, order);
+    for (size_t k = 0; k < l.n; k++)
+        sorted[k] = l.items[order[k].index];
     *out = sorted;
-    *n_out = k;
+    *n_out = l.n;
+    free(order);
+    config_list_free(&l);
     return PTC_OK;
 }
 

@@ -15,10 +15,8 @@ int ptc_experiment_plan_init(ptc_experiment_plan *p, size_t nc, size_t ns)
     memset(p, 0, sizeof *p);
     const size_t n = nc * ns > 0 ? nc * ns : 1;
     p->key = calloc(n, sizeof *p->key);
-    p->baseline = calloc(nc ? nc : 1, sizeof *p->baseline);
-    p->run = calloc(n, sizeof *p->run);
     p->write = calloc(n, sizeof *p->write);
-    if (!p->key || !p->baseline || !p->run || !p->write) {
+    if (!p->key || !p->write) {
         ptc_experiment_plan_free(p);
         return -1;
     }
@@ -30,17 +28,14 @@ int ptc_experiment_plan_init(ptc_experiment_plan *p, size_t nc, size_t ns)
 void ptc_experiment_plan_free(ptc_experiment_plan *p)
 {
     free(p->key);
-    free(p->baseline);
-    free(p->run);
     free(p->write);
     memset(p, 0, sizeof *p);
 }
 
 void ptc_experiment_plan_set(ptc_experiment_plan *p, size_t c, size_t s, const char *config,
-                             const char *seed, bool baseline)
+                             const char *seed)
 {
     snprintf(p->key[c * p->ns + s], sizeof *p->key, "%.96s;seed=%.32s", config, seed);
-    p->baseline[c] = baseline;
 }
 
 /* Some ok row's config_id ends in ";<key>;phase=<phase>" (or is exactly that without
@@ -80,16 +75,7 @@ long ptc_experiment_plan_decide(ptc_experiment_plan *p, const char *rows_path, c
     for (size_t i = 0; i < n; i++) {
         p->write[i] = p->write[i] && !(has_row(done, n_done, p->key[i], "train") &&
                                        has_row(done, n_done, p->key[i], "infer"));
-        p->run[i] = p->write[i];
         p->n_write += p->write[i];
-    }
-    for (size_t s = 0; s < p->ns; s++) {
-        bool any = false;
-        for (size_t c = 0; c < p->nc; c++)
-            any |= p->write[c * p->ns + s];
-        for (size_t c = 0; c < p->nc; c++)
-            if (p->baseline[c])
-                p->run[c * p->ns + s] |= any;
     }
     ptc_rows_free_ids(done, n_done);
     return p->n_write;

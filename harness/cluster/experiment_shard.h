@@ -6,9 +6,10 @@
  * partitioned like a sweep's configurations (ptc_shard_select). A key is WRITTEN by
  * this process when it is in this shard and its two rows (phase train and infer,
  * status ok) are not already in OUT/rows.jsonl (a requeued or restarted shard resumes;
- * nothing is written twice). A baseline is also RUN, without being written, when
- * another key of its seed is written here: the ratios of a row (speedup, flops_ratio,
- * memory_ratio) are against the baseline of the same seed, measured on the same host.
+ * nothing is written twice). A shard trains only the keys it writes: a row whose
+ * baseline (same dataset and seed) is another shard's has no ratios (speedup,
+ * flops_ratio, memory_ratio, rss_ratio) until `ptc merge` adds them from the merged
+ * baseline rows (harness/cluster/merge.c).
  */
 #ifndef PTC_HARNESS_CLUSTER_EXPERIMENT_SHARD_H
 #define PTC_HARNESS_CLUSTER_EXPERIMENT_SHARD_H
@@ -25,18 +26,17 @@
 typedef struct ptc_experiment_plan {
     size_t nc, ns;
     char (*key)[PTC_EXPERIMENT_KEY_LEN]; /* key[i] */
-    bool *baseline;                      /* baseline[c] */
-    bool *run, *write;                   /* run[i], write[i] (ptc_experiment_plan_decide) */
+    bool *write;                         /* write[i] (ptc_experiment_plan_decide) */
     long n_write;
 } ptc_experiment_plan;
 
 /* Allocates the plan. 0, or -1 when out of memory (the plan is then empty). */
 int ptc_experiment_plan_init(ptc_experiment_plan *p, size_t nc, size_t ns);
 void ptc_experiment_plan_free(ptc_experiment_plan *p);
-/* The key of configuration c (id `config`, a baseline or not) and seed s. */
+/* The key of configuration c (id `config`) and seed s. */
 void ptc_experiment_plan_set(ptc_experiment_plan *p, size_t c, size_t s, const char *config,
-                             const char *seed, bool baseline);
-/* Fills run[] and write[] for `shard`. rows_path: the rows already written (a torn last
+                             const char *seed);
+/* Fills write[] for `shard`. rows_path: the rows already written (a torn last
  * line is dropped first), NULL: none count as done. Returns n_write, or -1 when
  * rows_path exists and cannot be read (or out of memory). */
 long ptc_experiment_plan_decide(ptc_experiment_plan *p, const char *rows_path, const ptc_shard *shard);

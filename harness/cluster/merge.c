@@ -14,9 +14,12 @@
  *
  * Output: DIR/rows.jsonl (rows in input order; each row gets "run" = basename of
  * DIR, "source_run" = its run before, and "host" from its shard.json where the row
- * has none) and DIR/merge.json (schema ptc.merge/1: inputs, rows, duplicates,
- * hosts, missing shards). Both are written to temporary files and renamed, under
- * DIR's lock; a DIR holding rows that ptc merge did not write is refused (nothing
+ * has none; an experiment row without ratios, whose baseline ran in another shard,
+ * gets them against the merged baseline row, the speedup only on the same CPU model),
+ * DIR/predictions/ (the per-document predictions of the experiment rows kept, as in
+ * an unsharded experiment's folder) and DIR/merge.json (schema ptc.merge/1: inputs,
+ * rows, duplicates, hosts, missing shards). Each is written to a temporary file and
+ * renamed, under DIR's lock; a DIR holding rows that ptc merge did not write is refused (nothing
  * already written is lost). A shard missing from a set (shard.json count N, some
  * index absent) is reported on stderr and in merge.json.
  */
@@ -26,7 +29,9 @@
 #include "cluster/lock.h"
 #include "cluster/shard.h"
 
+#include "common/rows.h"
 #include "common/rows_read.h"
+#include "learn/train.h" /* ptc_accuracy_row_ratios */
 
 #include <errno.h>
 #include <jansson.h>
@@ -216,13 +221,81 @@ static int parse_args(int argc, char **argv, const char **out, char **paths, siz
     return -1;
 }
 
+/* The baseline key of an experiment row: its config_id
+ * "dataset=D;model=M;seq=S;<configuration>;seed=N;phase=P" without the configuration,
+ * and its sweep ("train" for `ptc experiment`). false when the row has no such id. */
+static bool baseline_key(const json_t *row, char *out, size_t len)
+{
+    const char *id = ptc_row_str(row, "config_id"), *sweep = ptc_row_str(row, "sweep");
+    const char *seed = id ? strstr(id, ";seed=") : NULL, *cfg = id;
+    for (int k = 0; k < 3 && cfg; k++)
+        cfg = strchr(cfg, ';') ? strchr(cfg, ';') + 1 : NULL;
+    if (!seed || !cfg || cfg > seed || !json_object_get(row, "accuracy"))
+        return false;
+    const int n = snprintf(out, len, "%.*s%s\x1f%s", (int)(cfg - 1 - id), id, seed, sweep ? sweep : "");
+    return n > 0 && (size_t)n < len;
+}
+
+/* Rows of `ptc experiment` without ratios (a shard's rows whose baseline run was another
+ * shard's) get them against the ok baseline row of the same dataset, model, length, seed,
+ * phase and sweep among rows (harness/learn/accuracy_row.c); the speedup only when both
+ * ran on the same CPU model (timings of different CPUs are never compared). 0, or -1 out
+ * of memory. */
+static int add_missing_ratios(json_t *rows)
+{
+    const size_t n = json_array_size(rows);
+    ptc_id_ref *bases = calloc(n ? n : 1, sizeof *bases);
+    size_t nb = 0;
+    char key[1024];
+    int rc = bases ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *row = json_array_get(rows, i);
+        const char *variant = ptc_row_str(row, "variant"), *status = ptc_row_str(row, "status");
+        if (!variant || strcmp(variant, "baseline") != 0 || !status || strcmp(status, "ok") != 0 ||
+            !baseline_key(row, key, sizeof key))
+            continue;
+        char *copy = strdup(key);
+        if (copy)
+            bases[nb++] = (ptc_id_ref){copy, i};
+        else
+            rc = -1;
+    }
+    if (rc == 0)
+        qsort(bases, nb, sizeof *bases, ptc_id_ref_cmp);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *row = json_array_get(rows, i);
+        if (json_object_get(row, "speedup") || !baseline_key(row, key, sizeof key))
+            continue;
+        const ptc_id_ref want = {key, 0}; /* index 0: the first baseline of the key */
+        size_t lo = 0, hi = nb;
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (ptc_id_ref_cmp(&bases[mid], &want) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == nb || strcmp(bases[lo].id, key) != 0)
+            continue;
+        json_t *base = json_array_get(rows, bases[lo].index);
+        ptc_accuracy_row_ratios(row, base);
+        const char *cpu = ptc_row_str(row, "cpu"), *base_cpu = ptc_row_str(base, "cpu");
+        if (!cpu || !base_cpu || strcmp(cpu, base_cpu) != 0)
+            json_object_del(row, "speedup");
+    }
+    for (size_t i = 0; i < nb; i++)
+        free((char *)bases[i].id);
+    free(bases);
+    return rc;
+}
+
 /* The merged rows (keep[i]), in input order, as JSON lines in *text: each with "run" = run,
- * "source_run" = its run before, and "host" where it has none; the hosts seen go to
- * host_list. 0, or -1 out of memory. */
+ * "source_run" = its run before, and "host" where it has none, and the ratios an experiment
+ * row lacks (add_missing_ratios); the hosts seen go to host_list. 0, or -1 out of memory. */
 static int merged_rows(const ptc_rowset *set, const bool *keep, const char **hosts, const char *run,
                        char **text, size_t *kept, size_t *n_err, json_t *host_list)
 {
-    size_t len = 0, cap = 0;
+    json_t *rows = json_array();
     for (size_t i = 0; i < set->n; i++) {
         if (!keep[i])
             continue;
@@ -237,26 +310,78 @@ static int merged_rows(const ptc_rowset *set, const bool *keep, const char **hos
             seen = strcmp(json_string_value(json_array_get(host_list, h)), hosts[i]) == 0;
         if (!seen)
             json_array_append_new(host_list, json_string(hosts[i]));
-        char *line = json_dumps(row, JSON_COMPACT);
-        json_decref(row);
-        const size_t l = line ? strlen(line) : 0;
-        if (len + l + 2 > cap) {
-            cap = (len + l + 2) * 2;
-            char *grown = realloc(*text, cap);
-            if (!grown) {
-                free(line);
-                return -1;
-            }
-            *text = grown;
-        }
-        memcpy(*text + len, line, l);
-        len += l;
-        (*text)[len++] = '\n';
-        (*text)[len] = '\0';
-        free(line);
-        (*kept)++;
+        json_array_append_new(rows, row);
         const char *status = ptc_row_str(set->rows[i].obj, "status");
         *n_err += !(status && strcmp(status, "ok") == 0);
+    }
+    size_t size = 0;
+    FILE *f = add_missing_ratios(rows) == 0 ? open_memstream(text, &size) : NULL;
+    bool ok = f != NULL;
+    for (size_t i = 0; ok && i < json_array_size(rows); i++) {
+        char *line = ptc_row_line(json_array_get(rows, i));
+        ok = line && fputs(line, f) >= 0;
+        free(line);
+    }
+    *kept = json_array_size(rows);
+    json_decref(rows);
+    if (f && fclose(f) != 0)
+        ok = false;
+    return ok ? 0 : -1;
+}
+
+/* Copies src to dst (a temporary file renamed over it). 0, or -1 with errno. */
+static int copy_file(const char *src, const char *dst)
+{
+    char tmp[2 * PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", dst, (long)getpid());
+    FILE *in = fopen(src, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
+    char buf[1 << 15];
+    size_t n;
+    bool ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (in)
+        fclose(in);
+    if (out && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        ok = false;
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok || rename(tmp, dst) != 0) {
+        const int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* The per-document predictions of the kept rows of `ptc experiment` ("predictions":
+ * "predictions/NAME.tsv", relative to the row's run folder) are copied into
+ * DIR/predictions/, so the merged run is read like an unsharded one (McNemar and the
+ * paired bootstrap of `ptc table --kind tests` read them). Other paths are left alone.
+ * 0, or -1 after a message. */
+static int copy_predictions(const ptc_rowset *set, const bool *keep, const char *out)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/predictions", out);
+    bool made = false;
+    for (size_t i = 0; i < set->n; i++) {
+        const char *p = keep[i] ? ptc_row_str(set->rows[i].obj, "predictions") : NULL;
+        if (!p || strncmp(p, "predictions/", 12) != 0 || strchr(p + 12, '/') || p[12] == '.' ||
+            !set->rows[i].file)
+            continue;
+        char from_dir[PATH_MAX], src[2 * PATH_MAX], dst[2 * PATH_MAX];
+        snprintf(from_dir, sizeof from_dir, "%s", set->rows[i].file);
+        snprintf(src, sizeof src, "%s/%s", dirname(from_dir), p);
+        snprintf(dst, sizeof dst, "%s/%s", out, p);
+        if (access(src, R_OK) != 0 || strcmp(src, dst) == 0)
+            continue;
+        if ((!made && ptc_mkdir_p(dir) != 0) || copy_file(src, dst) != 0) {
+            fprintf(stderr, "ptc merge: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+            return -1;
+        }
+        made = true;
     }
     return 0;
 }
@@ -353,6 +478,10 @@ int ptc_merge_main(int argc, char **argv)
     if (merged_rows(&set, keep, hosts, run, &text, &kept, &n_err, host_list) != 0) {
         json_decref(host_list);
         fprintf(stderr, "ptc merge: out of memory\n");
+        goto done;
+    }
+    if (copy_predictions(&set, keep, out) != 0) {
+        json_decref(host_list);
         goto done;
     }
     if (write_merge(out, run, inputs, kept, n_err, dropped, host_list, text) != 0) {

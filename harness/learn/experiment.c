@@ -14,7 +14,8 @@
  * its two ptc.row/1 rows (phase "train": time_s per training step; phase "infer":
  * time_s per inference batch; harness/SCHEMA.md "Accuracy rows") are appended to
  * OUT/rows.jsonl in one write, flushed and fsync'd, with ratios against the
- * baseline run of the same dataset and seed (which runs first), and its
+ * baseline run of the same dataset and seed (which runs first; in a shard, when
+ * that run is the shard's: `ptc merge` adds the others' ratios), and its
  * per-document test predictions go to OUT/predictions/<run>.tsv (the row's
  * "predictions", relative to OUT).
  *
@@ -28,8 +29,9 @@
  * checked before anything trains. Progress on stderr: a line as each run starts and ends
  * (runs done of total, the experiment's ETA from the mean time of the runs this
  * invocation ran); on a terminal also the running training's own epoch line.
- * Checkpoints stay in the work folder (default /tmp/ptc-experiment-<run>) unless
- * --checkpoints remove. `ptc table --kind accuracy|table2|table4|... OUT` renders.
+ * Checkpoints stay in the work folder (default /tmp/ptc-experiment-<run>, with
+ * -shard-I-of-N for a shard; a fresh experiment never shares one: "-2", "-3", ...
+ * when the name is taken) unless --checkpoints remove. `ptc table --kind accuracy|table2|table4|... OUT` renders.
  */
 #include "learn/experiment.h"
 
@@ -251,7 +253,7 @@ static int do_run(exp_plan *pl, exp_run *r)
                 r->label, r->seed, rc, dir);
         return 1;
     }
-    if (!r->no_write && ptc_accuracy_rows_append(pl->rows_path, rr, err, sizeof err) != 0) {
+    if (ptc_accuracy_rows_append(pl->rows_path, rr, err, sizeof err) != 0) {
         fprintf(stderr, "ptc experiment: %s\n", err);
         json_decref(rr);
         return -1;
@@ -332,7 +334,7 @@ int ptc_experiment_main(int argc, char **argv)
     }
     size_t n_write = 0;
     for (size_t i = 0; i < pl.n; i++)
-        n_write += !pl.runs[i].skip && !pl.runs[i].no_write && !pl.runs[i].done;
+        n_write += !pl.runs[i].skip && !pl.runs[i].done;
     if (pl.shard.count)
         ptc_shard_record(pl.out, &pl.shard, "experiment", pl.shard_name, pl.cpu, n_write, "running");
     stop_signal = 0;

@@ -2,7 +2,8 @@
  * harness/learn/experiment.h — the plan of `ptc experiment` (harness/learn/
  * experiment.c runs it; experiment_plan.c builds, checks and resumes it).
  * A run is one (dataset, configuration, seed); the baseline of each (dataset,
- * seed) comes first, since the other runs' ratios are against it.
+ * seed) comes first, since the other runs' ratios are against it (a shard's run
+ * whose baseline is another shard's gets its ratios from `ptc merge`).
  */
 #ifndef PTC_HARNESS_EXPERIMENT_H
 #define PTC_HARNESS_EXPERIMENT_H
@@ -22,7 +23,6 @@ typedef struct exp_run {
     char config_id[400];    /* the rows' config_id without ";phase=..." */
     bool done;              /* its two rows are in the rows file */
     bool skip;              /* another shard's (harness/cluster/experiment_shard.h) */
-    bool no_write;          /* run here only as the baseline of this shard's runs */
     json_t *train_row, *infer_row; /* when done */
 } exp_run;
 
@@ -35,7 +35,7 @@ typedef struct exp_plan {
     bool resume, remove_checkpoints;
     char run[128];          /* experiment name */
     char out[4096];         /* OUT: rows.jsonl, experiment.json, predictions/ */
-    char runs_dir[4400];    /* work folder of the run folders */
+    char runs_dir[4400];    /* work folder of the run folders, this experiment's (shard's) own */
     char rows_path[4200];   /* OUT/rows.jsonl */
     const char *model_name;
     char cpu[256];
@@ -54,9 +54,8 @@ void ptc_exp_plan_free(exp_plan *pl);
  * last line of OUT/rows.jsonl and (with --resume) marks the runs already in it
  * done. 0, or -1 after a message. */
 int ptc_exp_open(exp_plan *pl);
-/* Marks the runs of other shards skip and the baselines run only for ratios
- * no_write (harness/cluster/experiment_shard.h); with --dry-run prints the keys of
- * this shard. 0, or -1 after a message. */
+/* Marks the runs of other shards skip (harness/cluster/experiment_shard.h); with
+ * --dry-run prints the keys of this shard. 0, or -1 after a message. */
 int ptc_exp_shard(exp_plan *pl);
 /* the baseline run of r's dataset and seed (r itself for a baseline), or NULL */
 exp_run *ptc_exp_base_of(exp_plan *pl, const exp_run *r);

@@ -292,6 +292,9 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
                  pl->shard.index, pl->shard.count);
     pl->lock_fd = -1;
     snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s/ptc-experiment-%s", a.work, pl->run);
+    if (pl->shard.count) /* shards of one experiment started in the same second differ */
+        snprintf(pl->runs_dir + strlen(pl->runs_dir), sizeof pl->runs_dir - strlen(pl->runs_dir),
+                 "-shard-%d-of-%d", pl->shard.index, pl->shard.count);
     ptc_machine mach;
     memset(&mach, 0, sizeof mach);
     char err[256];
@@ -338,8 +341,31 @@ static int write_atomic(const char *path, const char *text)
     return rename(tmp, path);
 }
 
-/* OUT/experiment.json: written once; with --resume its name and work folder are
- * reused and its runs must be the planned ones. */
+/* Creates the work folder of a new experiment as its own: runs_dir, or runs_dir-2,
+ * -3, ... when another experiment (started in the same second) has that name.
+ * 0, or -1 with errno. */
+static int claim_work_folder(exp_plan *pl)
+{
+    char *slash = strrchr(pl->runs_dir, '/');
+    if (slash && slash != pl->runs_dir) {
+        *slash = '\0';
+        const int rc = ptc_mkdir_p(pl->runs_dir);
+        *slash = '/';
+        if (rc != 0)
+            return -1;
+    }
+    const size_t len = strlen(pl->runs_dir);
+    for (int k = 2; mkdir(pl->runs_dir, 0755) != 0; k++) {
+        if (errno != EEXIST || k > 1000)
+            return -1;
+        snprintf(pl->runs_dir + len, sizeof pl->runs_dir - len, "-%d", k);
+    }
+    return 0;
+}
+
+/* OUT/experiment.json: written once, naming a work folder of its own; with
+ * --resume its name and work folder are reused and its runs must be the planned
+ * ones. */
 static int state_file(exp_plan *pl)
 {
     char path[4200];
@@ -363,6 +389,9 @@ static int state_file(exp_plan *pl)
             snprintf(pl->run, sizeof pl->run, "%s", run);
             snprintf(pl->runs_dir, sizeof pl->runs_dir, "%s", work);
         }
+    } else if (claim_work_folder(pl) != 0) {
+        fprintf(stderr, "ptc experiment: cannot create %s: %s\n", pl->runs_dir, strerror(errno));
+        rc = -1;
     } else {
         st = json_object();
         json_object_set_new(st, "schema", json_string("ptc.experiment/1"));
@@ -521,7 +550,7 @@ int ptc_exp_shard(exp_plan *pl)
                     start = strchr(start, ';') + 1;
                 char config[400];
                 snprintf(config, sizeof config, "%.*s", (int)(strstr(start, ";seed=") - start), start);
-                ptc_experiment_plan_set(&sp, d * nc + c, s, config, r->seed, strcmp(r->variant, "baseline") == 0);
+                ptc_experiment_plan_set(&sp, d * nc + c, s, config, r->seed);
             }
     char rows[4300];
     snprintf(rows, sizeof rows, "%s/rows.jsonl", pl->out);
@@ -533,8 +562,7 @@ int ptc_exp_shard(exp_plan *pl)
             for (size_t c = 0; c < nc; c++) {
                 exp_run *r = &pl->runs[(d * ns + s) * nc + c];
                 const size_t i = (d * nc + c) * ns + s;
-                r->skip = !sp.run[i];
-                r->no_write = sp.run[i] && !sp.write[i];
+                r->skip = !sp.write[i];
             }
     ptc_experiment_plan_free(&sp);
     if (n_write < 0) {

@@ -8,6 +8,7 @@
  */
 #include "learn/train.h"
 
+#include "cluster/lock.h"
 #include "ptc/ops.h"
 
 #include <errno.h>
@@ -261,6 +262,17 @@ int ptc_train_main(int argc, char **argv)
     const char *vocab_path = NULL;
     ptc_dataset ds = {0};
     ptc_model m = {0};
+    /* one trainer per run folder for its whole life (cluster/lock.h): a second is refused at once */
+    const bool out_existed = ptc_path_exists(o.out);
+    if (ptc_mkdir_p(o.out) != 0) {
+        fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
+        return 1;
+    }
+    const int lock_fd = ptc_run_lock(o.out, err, sizeof err);
+    if (lock_fd < 0) {
+        fprintf(stderr, "ptc train: %s\n", err);
+        return 1;
+    }
     ptc_model_config cfg;
     bool model_ok = false;
     ptc_tokenizer *tok = ptc_run_tokenizer(&o, &vocab_path, err, sizeof err);
@@ -272,9 +284,7 @@ int ptc_train_main(int argc, char **argv)
                                   sizeof err) != 0) {
         fprintf(stderr, "ptc train: %s\n", err);
         rc = 2;
-    } else if (ptc_mkdir_p(o.out) != 0)
-        fprintf(stderr, "ptc train: cannot create %s: %s\n", o.out, strerror(errno));
-    else if (ptc_model_init(&m, &cfg, ops, o.seed, err, sizeof err) != PTC_OK)
+    } else if (ptc_model_init(&m, &cfg, ops, o.seed, err, sizeof err) != PTC_OK)
         fprintf(stderr, "ptc train: %s\n", err);
     else {
         model_ok = true;
@@ -284,5 +294,12 @@ int ptc_train_main(int argc, char **argv)
         ptc_model_free(&m);
     ptc_dataset_free(&ds);
     ptc_tokenizer_free(tok);
+    ptc_run_unlock(lock_fd);
+    if (rc == 2 && !out_existed) { /* refused before anything was written: no folder left */
+        char lock_file[4200];
+        snprintf(lock_file, sizeof lock_file, "%s/.lock", o.out);
+        unlink(lock_file);
+        rmdir(o.out);
+    }
     return rc;
 }

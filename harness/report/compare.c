@@ -337,7 +337,10 @@ static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const
     char wa[400], wb[400], rest[800];
     side_words(&sides[0], wa, sizeof wa);
     side_words(&sides[1], wb, sizeof wb);
-    const char *skip2[48];
+    size_t n_skip = 0;
+    while (skip[n_skip])
+        n_skip++;
+    const char *skip2[nk + n_skip + 1]; /* the keys and skip: what the caption leaves out */
     size_t ns2 = 0;
     for (size_t k = 0; k < nk; k++)
         skip2[ns2++] = keys[k];

@@ -273,6 +273,23 @@ static const json_t *base_row(const json_t **rows, size_t n, const char *dataset
     return any;
 }
 
+/* A group's seeds in ascending order, so the statistics (the bootstrap draws seeds and
+ * documents in order) do not depend on the order of the rows: a merged run's rows come
+ * shard by shard, an unsharded experiment's seed by seed. */
+static void sort_seeds(pgroup *g)
+{
+    for (size_t i = 1; i < g->n; i++)
+        for (size_t j = i; j > 0 && g->seed[j - 1] > g->seed[j]; j--) {
+#define SWAP(a) do { __typeof__(a[0]) t_ = a[j]; a[j] = a[j - 1]; a[j - 1] = t_; } while (0)
+            SWAP(g->seed);
+            SWAP(g->infer);
+            SWAP(g->train);
+            SWAP(g->base_infer);
+            SWAP(g->base_train);
+#undef SWAP
+        }
+}
+
 int ptc_paper_group(const json_t **rows, size_t n, pgroups *out)
 {
     out->g = calloc(n + 1, sizeof *out->g);
@@ -320,6 +337,8 @@ int ptc_paper_group(const json_t **rows, size_t n, pgroups *out)
     }
     if (out->n == 0)
         return -1;
+    for (size_t k = 0; k < out->n; k++)
+        sort_seeds(&out->g[k]);
     qsort(out->g, out->n, sizeof *out->g, cmp_group);
     return 0;
 }

@@ -208,7 +208,10 @@ PTC_TEST(run_lock_refuses_a_second_process)
     rmdir(dir);
 }
 
-PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
+/* Every training is run by exactly one shard: a shard never trains another shard's
+ * baseline (two shards once trained it into one folder at once); a resumed shard
+ * skips only a training with both rows. */
+PTC_TEST(experiment_shard_resumes_and_trains_only_its_own)
 {
     /* 3 configurations (the first is the baseline) x 2 seeds; key i = c * 2 + s */
     const char *configs[] = {"baseline-p0", "PF-p0.9", "C-lc1"}, *seeds[] = {"1", "2"};
@@ -217,7 +220,7 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
         return;
     for (size_t c = 0; c < 3; c++)
         for (size_t s = 0; s < 2; s++)
-            ptc_experiment_plan_set(&plan, c, s, configs[c], seeds[s], c == 0);
+            ptc_experiment_plan_set(&plan, c, s, configs[c], seeds[s]);
     ptc_check(ctx, strcmp(plan.key[3], "PF-p0.9;seed=2") == 0, "key of PF seed 2: %s", plan.key[3]);
     bool seen[6] = {false};
     char path[] = "/tmp/ptc-test-exp-shard-XXXXXX";
@@ -232,11 +235,6 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
         for (int k = 0; k < 6; k++) {
             ptc_check(ctx, !(plan.write[k] && seen[k]), "key %s written by two shards", plan.key[k]);
             seen[k] |= plan.write[k];
-            ptc_check(ctx, !plan.write[k] || plan.run[k], "a written key is run");
-            /* a seed with a written key runs its baseline (as the ratios' reference) */
-            if (plan.write[k])
-                ptc_check(ctx, plan.run[k % 2], "shard %d/3 writes %s without running its baseline", i,
-                          plan.key[k]);
         }
     }
     for (int k = 0; k < 6; k++)
@@ -251,7 +249,7 @@ PTC_TEST(experiment_shard_resumes_and_keeps_its_baseline_reference)
     close(fd);
     ptc_shard all = {.index = 1, .count = 1};
     const long n = ptc_experiment_plan_decide(&plan, path, &all);
-    ptc_check(ctx, n == 5 && !plan.write[2] && plan.write[5] && plan.run[0] && plan.write[0],
+    ptc_check(ctx, n == 5 && !plan.write[2] && plan.write[5] && plan.write[0],
               "resume skips only a training with both rows: %ld to write", n);
     unlink(path);
     ptc_experiment_plan_free(&plan);
@@ -288,6 +286,91 @@ static int count_rows_with(const char *dir, const char *id, const char *host)
     if (f)
         fclose(f);
     return n;
+}
+
+/* The row of dir/rows.jsonl whose config_id is id (a new reference), or NULL. */
+static json_t *row_with(const char *dir, const char *id)
+{
+    char p[512], line[4096];
+    snprintf(p, sizeof p, "%s/rows.jsonl", dir);
+    FILE *f = fopen(p, "r");
+    json_t *found = NULL;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        json_t *row = json_loads(line, 0, NULL);
+        const char *rid = json_string_value(json_object_get(row, "config_id"));
+        if (rid && strcmp(rid, id) == 0)
+            found = json_incref(row);
+        json_decref(row);
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static double num_at(const json_t *row, const char *key, const char *sub)
+{
+    const json_t *v = json_object_get(row, key);
+    v = sub ? json_object_get(v, sub) : v;
+    return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+/* A shard's experiment rows whose BERT ran in another shard have no ratios; the merge
+ * gives them the ratios against the merged BERT row of the same dataset, length, seed,
+ * phase and sweep (the speedup only on the same CPU model) and leaves rows that have
+ * ratios, and rows without a BERT row, as they are. */
+PTC_TEST(merge_adds_experiment_ratios_against_the_merged_baseline)
+{
+    char root[] = "/tmp/ptc-test-merge-ratios-XXXXXX";
+    if (!ptc_check(ctx, mkdtemp(root) != NULL, "mkdtemp"))
+        return;
+    char a[600], b[600], out[600];
+    snprintf(a, sizeof a, "%s/shard-1-of-2", root);
+    snprintf(b, sizeof b, "%s/shard-2-of-2", root);
+    snprintf(out, sizeof out, "%s/merged", root);
+#define ID(cfg, seed) "dataset=d;model=m;seq=32;" cfg ";seed=" seed ";phase=infer"
+#define ROW(cfg, seed, variant, sweep, cpu, time, flops, act, rss, extra)                                  \
+    "{\"schema\":\"ptc.row/1\",\"config_id\":\"" ID(cfg, seed) "\",\"status\":\"ok\",\"variant\":\""     \
+    variant "\",\"sweep\":\"" sweep "\",\"cpu\":\"" cpu "\",\"accuracy\":0.5,\"time_s\":{\"median\":" time \
+    "},\"flops\":{\"total\":" flops "},\"memory\":{\"activations\":" act ",\"peak_rss\":" rss "}" extra "}\n"
+    put(a, "rows.jsonl",
+        ROW("baseline-p0-lc0-m8", "1", "baseline", "train", "cpuA", "0.4", "1000", "800", "5000",
+            ",\"speedup\":{\"median\":1},\"flops_ratio\":1,\"memory_ratio\":1,\"rss_ratio\":1"));
+    put(b, "rows.jsonl",
+        ROW("PF-p0.9-lc0-m8", "1", "prune", "train", "cpuA", "0.2", "500", "200", "4000", "")
+        ROW("C-p0-lc1-m8", "1", "combine", "train", "cpuB", "0.1", "250", "100", "2500", "")
+        ROW("PF-p0.9-lc0-m8", "2", "prune", "train", "cpuA", "0.2", "500", "200", "4000", "")
+        ROW("PFC-p0.9-lc1-m8", "1", "combined", "train", "cpuA", "0.2", "500", "200", "4000",
+            ",\"speedup\":{\"median\":7}")
+        ROW("prune-clamp-p0.5-lc0-m0", "1", "prune", "inference", "cpuA", "0.2", "500", "200", "4000", ""));
+#undef ROW
+    char *argv[] = {"merge", a, b, "--out", out, NULL};
+    ptc_check(ctx, ptc_merge_main(5, argv) == 0, "merge runs");
+    json_t *pf = row_with(out, ID("PF-p0.9-lc0-m8", "1")), *c = row_with(out, ID("C-p0-lc1-m8", "1")),
+           *pf2 = row_with(out, ID("PF-p0.9-lc0-m8", "2")), *pfc = row_with(out, ID("PFC-p0.9-lc1-m8", "1")),
+           *sweep = row_with(out, ID("prune-clamp-p0.5-lc0-m0", "1"));
+    if (ptc_check(ctx, pf && c && pf2 && pfc && sweep, "every row merged")) {
+        ptc_check(ctx, num_at(pf, "speedup", "median") == 0.4 / 0.2 && num_at(pf, "flops_ratio", NULL) == 0.5 &&
+                           num_at(pf, "memory_ratio", NULL) == 0.25 && num_at(pf, "rss_ratio", NULL) == 0.8,
+                  "PF seed 1 against BERT seed 1: speedup %g, FLOPs %g, memory %g, RSS %g",
+                  num_at(pf, "speedup", "median"), num_at(pf, "flops_ratio", NULL),
+                  num_at(pf, "memory_ratio", NULL), num_at(pf, "rss_ratio", NULL));
+        ptc_check(ctx, !json_object_get(c, "speedup") && num_at(c, "flops_ratio", NULL) == 0.25,
+                  "C on another CPU: FLOPs ratio, no speedup");
+        ptc_check(ctx, !json_object_get(pf2, "speedup") && !json_object_get(pf2, "flops_ratio"),
+                  "seed 2 has no BERT row: no ratios");
+        ptc_check(ctx, num_at(pfc, "speedup", "median") == 7 && !json_object_get(pfc, "flops_ratio"),
+                  "a row with ratios is left as it is");
+        ptc_check(ctx, !json_object_get(sweep, "speedup"), "an inference-sweep row is not an experiment run's");
+    }
+    json_decref(pf);
+    json_decref(c);
+    json_decref(pf2);
+    json_decref(pfc);
+    json_decref(sweep);
+#undef ID
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ptc_check(ctx, system(cmd) == 0, "cleanup");
 }
 
 PTC_TEST(merge_deduplicates_and_never_pools_hosts)

@@ -532,6 +532,42 @@ PTC_TEST(report_compare_fail_if)
     }
 }
 
+/* Two rows per side that differ in every dimension a comparison can show: each becomes a
+ * column (the caption's skip list holds them all besides the side fields). */
+PTC_TEST(report_compare_every_dimension_varies)
+{
+    char paths[2][32] = {"/tmp/ptc-report-dims-a-XXXXXX", "/tmp/ptc-report-dims-b-XXXXXX"};
+    for (int side = 0; side < 2; side++) {
+        const int fd = mkstemp(paths[side]);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!ptc_check(ctx, f != NULL, "mkstemp"))
+            return;
+        for (int i = 0; i < 2; i++)
+            fprintf(f,
+                    "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"config_id\":\"cfg%d\",\"run\":\"run-%c\","
+                    "\"cpu\":\"X\",\"commit\":\"c%c\",\"label\":\"%s\",\"variant\":\"%s\",\"phase\":\"%s\","
+                    "\"model\":\"%s\",\"level\":\"%s\",\"seq\":%d,\"batch\":%d,\"pad_mode\":\"%s\","
+                    "\"project_kept\":%s,\"p\":%s,\"m\":%d,\"isa\":\"%s\",\"threads\":%d,"
+                    "\"time_s\":{\"median\":%g,\"min\":%g,\"max\":%g,\"n\":5}}\n",
+                    i, 'a' + side, 'a' + side, i ? "PF" : "BERT", i ? "prune" : "baseline",
+                    i ? "train" : "infer", i ? "bert-mini" : "bert-tiny", i ? "layer" : "kernel", 64 << i,
+                    1 + i, i ? "padded" : "length-aware", i ? "false" : "true", i ? "0.9" : "1", 4 << i,
+                    i ? "avx512" : "avx2", 1 + i, 0.01 * (i + 1) * (1 + 0.1 * side),
+                    0.009 * (i + 1) * (1 + 0.1 * side), 0.011 * (i + 1) * (1 + 0.1 * side));
+        fclose(f);
+    }
+    run_result r = run_cmd(ptc_compare_main, "compare", paths[0], paths[1], "--key", "config_id", NULL);
+    ptc_check(ctx, r.rc == 0 && count_str(r.out, "\n| ") == 1 + 2, "2 pairs: rc %d\n%s%s", r.rc, r.out, r.err);
+    const char *columns = "| phase | model | level | seq | batch | padding | K/V kept only | Variant | p | m | "
+                          "ISA | threads | time A";
+    ptc_check(ctx, strstr(r.out, columns) != NULL, "a column per varying dimension:\n%s", r.out);
+    ptc_check(ctx, strstr(r.out, "| train | bert-mini | layer | 128 | 2 | padded | false | PF | 0.9 | 8 | avx512 | 2 |"),
+              "the second pair's dimensions:\n%s", r.out);
+    run_free(&r);
+    unlink(paths[0]);
+    unlink(paths[1]);
+}
+
 /* ---- plot ------------------------------------------------------------------------------- */
 
 static bool file_size_at_least(const char *dir, const char *name, long min)

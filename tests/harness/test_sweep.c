@@ -199,6 +199,36 @@ PTC_TEST(sweep_expansion_and_collapse)
     free(c);
 }
 
+/* A sweep near the configuration cap with thousands of small groups (the grouping
+ * was quadratic in the configurations): it completes, every group is contiguous with
+ * its baseline first, and the groups follow the expansion order (threads, seq, batch). */
+PTC_TEST(sweep_many_groups_near_the_cap)
+{
+    char err[300];
+    ptc_sweep_config *c = NULL;
+    size_t skipped;
+    const char *args[] = {"--level", "kernel", "--seq", "1-64+1", "--batch", "1-64+1", "--threads", "1,2",
+                          "--variant", "baseline,prune", "--p", "0.9", NULL};
+    const long n = expand(args, &c, &skipped, err, sizeof err);
+    if (!ptc_check(ctx, n == 16384, "16384 configurations expected, got %ld: %s", n, err)) {
+        free(c);
+        return;
+    }
+    size_t groups = 0;
+    long last_key = -1;
+    for (long i = 0; i < n; i += 2) {
+        const long key = ((long)c[i].threads * 100 + c[i].seq) * 100 + c[i].batch;
+        ptc_check(ctx, c[i].variant == PTC_VARIANT_BASELINE && c[i + 1].variant == PTC_VARIANT_PRUNE &&
+                           strcmp(c[i].group, c[i + 1].group) == 0,
+                  "configurations %ld, %ld: a group of a baseline then its prune", i, i + 1);
+        ptc_check(ctx, key > last_key, "group at %ld out of expansion order: %s", i, c[i].group);
+        last_key = key;
+        groups++;
+    }
+    ptc_check(ctx, groups == 8192, "8192 groups, got %zu", groups);
+    free(c);
+}
+
 /* --phase: training steps at encoder level only, in their own group (their
  * baseline is the training baseline), "phase=train" in the id; inference ids
  * do not change; the estimate of a step is three forwards. */
