@@ -17,6 +17,7 @@
  * Written to a temporary name and renamed, so readers never see half a file.
  */
 #include "ptc/dataset.h"
+#include "ptc/sys.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -54,16 +55,6 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 void ptc_synthetic_config_default(ptc_synthetic_config *c)
 {
@@ -209,10 +200,10 @@ static void cache_path(char *out, size_t len, const char *dir, const char *src, 
 
 static uint64_t cache_key(const char *src, const cache_header *h)
 {
-    uint64_t k = fnv1a(src, strlen(src), FNV_INIT);
-    k = fnv1a(&h->vocab_hash, sizeof h->vocab_hash, k);
-    k = fnv1a(&h->max_len, sizeof h->max_len, k);
-    return fnv1a(&h->n_classes, sizeof h->n_classes, k);
+    uint64_t k = ptc_fnv1a(src, strlen(src), PTC_FNV_OFFSET);
+    k = ptc_fnv1a(&h->vocab_hash, sizeof h->vocab_hash, k);
+    k = ptc_fnv1a(&h->max_len, sizeof h->max_len, k);
+    return ptc_fnv1a(&h->n_classes, sizeof h->n_classes, k);
 }
 
 /* 1 loaded, 0 absent or stale, -1 corrupt (note written) */
@@ -250,10 +241,10 @@ static int cache_load(const char *path, const cache_header *want, ptc_split *out
         fread(lines, sizeof *lines, s.n, f) != s.n ||
         fread(s.ids, sizeof *s.ids, h.ids, f) != h.ids || fgetc(f) != EOF)
         goto done;
-    uint64_t ck = fnv1a(s.labels, s.n * sizeof *s.labels, FNV_INIT);
-    ck = fnv1a(lengths, s.n * sizeof *lengths, ck);
-    ck = fnv1a(lines, s.n * sizeof *lines, ck);
-    ck = fnv1a(s.ids, h.ids * sizeof *s.ids, ck);
+    uint64_t ck = ptc_fnv1a(s.labels, s.n * sizeof *s.labels, PTC_FNV_OFFSET);
+    ck = ptc_fnv1a(lengths, s.n * sizeof *lengths, ck);
+    ck = ptc_fnv1a(lines, s.n * sizeof *lines, ck);
+    ck = ptc_fnv1a(s.ids, h.ids * sizeof *s.ids, ck);
     if (ck != h.checksum)
         goto done;
     s.offsets[0] = 0;
@@ -291,10 +282,10 @@ static void cache_store(const char *path, cache_header h, const ptc_split *s,
         lengths[i] = (int32_t)ptc_split_len(s, i);
     h.docs = s->n;
     h.ids = s->offsets[s->n];
-    uint64_t ck = fnv1a(s->labels, s->n * sizeof *s->labels, FNV_INIT);
-    ck = fnv1a(lengths, s->n * sizeof *lengths, ck);
-    ck = fnv1a(lines, s->n * sizeof *lines, ck);
-    h.checksum = fnv1a(s->ids, h.ids * sizeof *s->ids, ck);
+    uint64_t ck = ptc_fnv1a(s->labels, s->n * sizeof *s->labels, PTC_FNV_OFFSET);
+    ck = ptc_fnv1a(lengths, s->n * sizeof *lengths, ck);
+    ck = ptc_fnv1a(lines, s->n * sizeof *lines, ck);
+    h.checksum = ptc_fnv1a(s->ids, h.ids * sizeof *s->ids, ck);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");

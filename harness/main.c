@@ -126,27 +126,59 @@ static int cmd_bench_kernels(int argc, char **argv)
     return 1;
 }
 
+/* The commands: name (what follows `ptc`), the usage line's argument text, its help,
+ * the entry point (argv[0] = the command's last word). Adding a command is a row. */
+static const struct command {
+    const char *name, *args, *help;
+    int (*main)(int argc, char **argv);
+} commands[] = {
+    {"info", "", "machine, CPU features, ops tables and the one chosen", cmd_info},
+    {"bench kernels", "", "kernel benchmark (sgemm, attention) per ISA and threads", cmd_bench_kernels},
+    {"bench", " [options]", "sweep of variants, levels, lengths (ptc bench --help)", ptc_bench_main},
+    {"calibrate", "", "peak FMA and bandwidth of this machine (results/<cpu>/)", ptc_calibrate_main},
+    {"table", " PATH...", "paper-style tables from result rows (md, csv, latex)", ptc_table_main},
+    {"plot", " PATH...", "gnuplot scripts, data and images from result rows", ptc_plot_main},
+    {"compare", " A B", "match two runs' rows, ratios, --fail-if regression gates", ptc_compare_main},
+    {"inspect", " CKPT", "a safetensors checkpoint: config, tensors, what loads", ptc_inspect_main},
+    {"train", "", "train a classifier (any preset/shape, any variant) on a dataset", ptc_train_main},
+    {"eval", "", "accuracy, F1, confusion, kept tokens, speed of a checkpoint", ptc_eval_main},
+    {"predict", "", "logits and labels for a TSV of texts", ptc_predict_main},
+    {"experiment", "", "the paper's accuracy tables at a chosen scale (train + eval)", ptc_experiment_main},
+    {"slurm", " bench|experiment", "a Slurm job array, one task per --shard (--submit)", ptc_slurm_main},
+    {"merge", " RUN... --out DIR", "shard folders into one run (hosts never pooled)", ptc_merge_main},
+    {"status", " RUN...", "shards of a sharded run: done, running, stopped, missing", ptc_status_main},
+};
+enum { n_commands = sizeof commands / sizeof commands[0] };
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ptc <command> [options]   (ptc <command> --help; ptc --version)\n"
-                 "commands:\n"
-                 "  info             machine, CPU features, ops tables and the one chosen\n"
-                 "  bench kernels    kernel benchmark (sgemm, attention) per ISA and threads\n"
-                 "  bench [options]  sweep of variants, levels, lengths (ptc bench --help)\n"
-                 "  calibrate        peak FMA and bandwidth of this machine (results/<cpu>/)\n"
-                 "  table PATH...    paper-style tables from result rows (md, csv, latex)\n"
-                 "  plot PATH...     gnuplot scripts, data and images from result rows\n"
-                 "  compare A B      match two runs' rows, ratios, --fail-if regression gates\n"
-                 "  inspect CKPT     a safetensors checkpoint: config, tensors, what loads\n"
-                 "  train            train a classifier (any preset/shape, any variant) on a dataset\n"
-                 "  eval             accuracy, F1, confusion, kept tokens, speed of a checkpoint\n"
-                 "  predict          logits and labels for a TSV of texts\n"
-                 "  experiment       the paper's accuracy tables at a chosen scale (train + eval)\n"
-                 "  slurm bench|experiment   a Slurm job array, one task per --shard (--submit)\n"
-                 "  merge RUN... --out DIR   shard folders into one run (hosts never pooled)\n"
-                 "  status RUN...    shards of a sharded run: done, running, stopped, missing\n"
-                 "environment:\n"
+                 "commands:\n");
+    for (size_t i = 0; i < n_commands; i++) {
+        char label[64];
+        const int len = snprintf(label, sizeof label, "%s%s", commands[i].name, commands[i].args);
+        fprintf(out, "  %-*s%s\n", len <= 15 ? 17 : len + 3, label, commands[i].help);
+    }
+    fprintf(out, "environment:\n"
                  "  PTC_ISA=ref|avx2|avx512|neon   force an ops table (error if the CPU lacks it)\n");
+}
+
+/* The command argv names (one or two words), or NULL. *words: how many it took. */
+static const struct command *find_command(int argc, char **argv, int *words)
+{
+    for (size_t i = 0; i < n_commands; i++) {
+        const char *name = commands[i].name, *space = strchr(name, ' ');
+        if (!space && strcmp(argv[1], name) == 0) {
+            *words = 1;
+            return &commands[i];
+        }
+        if (space && argc >= 3 && strncmp(argv[1], name, (size_t)(space - name)) == 0 &&
+            argv[1][space - name] == '\0' && strcmp(argv[2], space + 1) == 0) {
+            *words = 2;
+            return &commands[i];
+        }
+    }
+    return NULL;
 }
 
 static int run_command(int argc, char **argv)
@@ -160,36 +192,10 @@ static int run_command(int argc, char **argv)
         printf("ptc %s (commit %s)\n", PTC_VERSION, PTC_COMMIT);
         return 0;
     }
-    if (strcmp(cmd, "info") == 0)
-        return cmd_info(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "kernels") == 0)
-        return cmd_bench_kernels(argc - 2, argv + 2);
-    if (strcmp(cmd, "bench") == 0)
-        return ptc_bench_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "calibrate") == 0)
-        return ptc_calibrate_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "table") == 0)
-        return ptc_table_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "plot") == 0)
-        return ptc_plot_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return ptc_compare_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "inspect") == 0)
-        return ptc_inspect_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "train") == 0)
-        return ptc_train_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "eval") == 0)
-        return ptc_eval_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "predict") == 0)
-        return ptc_predict_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "experiment") == 0)
-        return ptc_experiment_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0)
-        return ptc_merge_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "status") == 0)
-        return ptc_status_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "slurm") == 0)
-        return ptc_slurm_main(argc - 1, argv + 1);
+    int words;
+    const struct command *c = find_command(argc, argv, &words);
+    if (c)
+        return c->main(argc - words, argv + words);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

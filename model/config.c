@@ -22,6 +22,21 @@ const ptc_model_preset *ptc_model_presets(size_t *count)
     return presets;
 }
 
+const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len)
+{
+    size_t n;
+    const ptc_model_preset *p = ptc_model_presets(&n);
+    char known[160] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s, p[i].name) == 0)
+            return &p[i];
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 p[i].name);
+    }
+    ptc_model_fail(err, len, "unknown model '%s' (%s)", s, known);
+    return NULL;
+}
+
 void ptc_model_config_sync(ptc_model_config *cfg)
 {
     cfg->variant.n_layers = cfg->n_layers;
@@ -131,7 +146,6 @@ const char *ptc_variant_name(const ptc_variant_config *v)
 
 size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t buf_len)
 {
-    static const char *rules[] = {"clamp", "topk", "within"};
     const ptc_variant_config *v = &cfg->variant;
     int n = snprintf(buf, buf_len,
                      "vocab_size %zu\nhidden %zu\nn_layers %zu\nn_heads %zu\nffn %zu\n"
@@ -141,8 +155,8 @@ size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t 
                      cfg->vocab_size, cfg->hidden, cfg->n_layers, cfg->n_heads, cfg->ffn,
                      cfg->max_positions, cfg->type_vocab, cfg->n_classes, (double)cfg->dropout,
                      (double)cfg->ln_eps, ptc_variant_name(v), v->n_comb, v->combine_layer,
-                     (int)v->combine_replaces, (unsigned)v->prune.rule < 3 ? rules[v->prune.rule] : "?",
+                     (int)v->combine_replaces, (unsigned)v->prune.rule < 3 ? ptc_rule_name(v->prune.rule) : "?",
                      v->prune.p, v->prune_first,
-                     v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware");
+                     ptc_pad_name(v->pad_mode == PTC_PAD_PADDED ? PTC_PAD_PADDED : PTC_PAD_LENGTH_AWARE));
     return n < 0 ? 0 : (size_t)n;
 }

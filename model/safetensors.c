@@ -368,8 +368,6 @@ int ptc_st_read_f32(const ptc_st_file *f, const ptc_st_entry *e, float *dst, siz
 }
 
 /* ---- config in the metadata / config.json --------------------------------------------------- */
-static const char *const rule_names[3] = {"clamp", "topk", "within"};
-
 static json_t *config_metadata(const ptc_model_config *c)
 {
     json_t *md = json_object();
@@ -396,7 +394,7 @@ static json_t *config_metadata(const ptc_model_config *c)
     PUT_SIZE("combine_replaces", vc->combine_replaces);
     PUT_SIZE("prune_first", vc->prune_first);
     json_object_set_new(md, "ptc.prune_rule", json_string((unsigned)vc->prune.rule < 3 ?
-                                                          rule_names[vc->prune.rule] : "clamp"));
+                                                          ptc_rule_names[vc->prune.rule] : "clamp"));
     PUT_REAL("prune_p", vc->prune.p);
     PUT_REAL("alpha_important", vc->prune.alpha_important);
     PUT_REAL("alpha_unimportant", vc->prune.alpha_unimportant);
@@ -478,7 +476,7 @@ static int config_from_metadata(const ptc_st_file *f, ptc_model_config *c, char 
     const char *rule = ptc_st_meta(f, "ptc.prune_rule");
     v->prune.rule = PTC_PRUNE_CLAMP;
     for (int i = 0; rule && i < 3; i++)
-        if (strcmp(rule, rule_names[i]) == 0)
+        if (strcmp(rule, ptc_rule_names[i]) == 0)
             v->prune.rule = (ptc_prune_rule)i;
     rc |= meta_real(f, "prune_p", &v->prune.p, err, err_len);
     rc |= meta_real(f, "alpha_important", &v->prune.alpha_important, err, err_len);

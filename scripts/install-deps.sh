@@ -12,8 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD_PKGS="gcc g++ make pkg-config libc6-dev libsleef-dev libjansson-dev libutf8proc-dev libbenchmark-dev libhwloc-dev libopenblas-dev gnuplot-nox"
 # tests: the NEON build runs under qemu-aarch64; AVX-512 under Bochs where the CPU lacks it;
 # git, curl, unzip, python3: the README tour in a fresh clone and scripts/download-datasets.sh;
-# groff-base: the man page check of the install test; valgrind: scripts/test-robustness.sh
-TEST_PKGS="git curl unzip python3 groff-base valgrind qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
+# groff-base: the man page check of the install test; valgrind: scripts/test-robustness.sh;
+# libbenchmark-tools + python3-scipy: Google Benchmark's compare.py on gbench.json, sqlite3:
+# `ptc table --format sql` loaded (tests/report/test-interop.sh)
+TEST_PKGS="git curl unzip python3 groff-base valgrind libbenchmark-tools python3-scipy sqlite3 qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libsleef-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64"
 # fuzzing (make fuzz, .ci/run): Debian's clang with libFuzzer and the OpenMP runtime it links
 FUZZ_PKGS="clang libclang-rt-14-dev libomp-14-dev"
 # tests: a real single-node Slurm (tests/slurm/test_slurm.sh)

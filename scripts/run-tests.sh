@@ -224,6 +224,49 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     rm -rf "$peers_dir"
 fi
 
+# ---- a run's outputs in researchers' tools (compare.py on gbench.json, sqlite3, tidy CSV),
+#      and the progress lines ----
+run_suite "interop (compare.py, ptc compare U test, sqlite3, tidy CSV, latest finished run)" \
+    "$LOG_DIR/interop.log" bash tests/report/test-interop.sh "$NATIVE/ptc"
+run_suite "progress lines (ptc bench, ptc experiment)" "$LOG_DIR/progress.log" \
+    bash tests/report/test-progress.sh "$NATIVE/ptc"
+# ---- per-op time in bench rows (op_time_s) and ptc table --kind ops ----
+ops_dir=$(mktemp -d)
+"$NATIVE/ptc" bench --level layer,encoder --model 64,4,2,128 --seq 48 --variant BERT,PF,PFC --lc 4 \
+    --reps 3 --min-time 0.002 --no-calibrate --out "$ops_dir/separate" >"$LOG_DIR/bench-ops.log" 2>&1
+check "bench rows carry op_time_s: categories >= 0, their sum <= total, pruning layers score and select" 0 \
+    python3 - "$ops_dir"/separate/*/*/rows.jsonl <<'PY'
+import json, sys
+cats = ["linear", "attention", "scoring", "selection", "combining", "norm", "activation", "other"]
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 5 and all(r["status"] == "ok" for r in rows), [r.get("error") for r in rows]
+for r in rows:
+    o = r["op_time_s"]
+    assert all(o[c] >= 0 for c in cats), o
+    total = sum(o[c] for c in cats)
+    assert 0.5 * o["total"] <= total <= o["total"] * (1 + 1e-9) + 1e-6, (r["label"], o)
+    prunes = r["variant"] in ("prune", "combined")
+    assert (o["scoring"] > 0 and o["selection"] > 0) == prunes, (r["level"], r["label"], o)
+    assert (o["combining"] > 0) == (r["variant"] in ("combine", "combined")), (r["label"], o)
+PY
+check_output "ptc table --kind ops shows the pruned layer's scoring + selection" \
+    '^\| layer \| PF \| [0-9.]+ \| [0-9.]+ \| 0.0 \| [0-9.]+ \|' \
+    "$NATIVE/ptc" table --kind ops "$ops_dir"/separate/*/*/rows.jsonl
+PTC_QKV=fused "$NATIVE/ptc" bench --level layer,encoder --model 64,4,2,128 --seq 48 --variant BERT,PF \
+    --reps 2 --min-time 0.002 --no-calibrate --out "$ops_dir/fused" >>"$LOG_DIR/bench-ops.log" 2>&1
+check "PTC_QKV=fused: rows ok and say qkv fused (the default says separate)" 0 \
+    python3 - "$ops_dir"/fused/*/*/rows.jsonl "$ops_dir"/separate/*/*/rows.jsonl <<'PY'
+import json, sys
+fused = [json.loads(l) for l in open(sys.argv[1])]
+assert len(fused) == 4 and all(r["status"] == "ok" and r["qkv"] == "fused" for r in fused), fused
+separate = [json.loads(l) for l in open(sys.argv[2])]
+assert all(r["qkv"] == "separate" for r in separate), [r["qkv"] for r in separate]
+PY
+check_output "PTC_QKV=bogus: error rows, not a crash" '0 ok, 2 error' env PTC_QKV=bogus \
+    "$NATIVE/ptc" bench --level layer --model 64,4,2,128 --seq 48 --variant BERT,PF --reps 2 \
+    --min-time 0.002 --no-calibrate --out "$ops_dir/bogus"
+rm -rf "$ops_dir"
+
 # ---- hostile input and kills (issue 15) ----
 source scripts/test-robustness.sh
 

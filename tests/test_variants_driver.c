@@ -11,6 +11,15 @@
  *                  accounting ordered as the method implies (P/PF attend fewer
  *                  keys than baseline; C and PFC cost fewer FLOPs than baseline;
  *                  PFC fewer than C).
+ *   fused_qkv      Q, K, V from one GEMM over the packed [Wq; Wk; Wv]: the same
+ *                  outputs as three GEMMs (baseline, PF with K/V of kept rows only
+ *                  or of every row, PFC, both pad modes); with a zeroed packed
+ *                  weight the outputs change (the fused GEMM is what ran).
+ *   op_time        per-op time (cfg->mhsa.times) of baseline, PF and PFC: the
+ *                  output bit-identical to the untimed forward; every category
+ *                  non-negative, their sum within the forward's wall time (and
+ *                  most of it); the categories each variant runs are non-zero,
+ *                  those it does not are zero.
  */
 #include "ptc_test.h"
 #include "ptc/variants.h"
@@ -90,6 +99,7 @@ typedef struct run_result {
     size_t kept_n;
     int32_t *assign;      /* (batch, n_text) */
     ptc_layer_stats total;
+    double wall_s;        /* ptc_encoder_forward's wall time */
     int rc;
 } run_result;
 
@@ -116,10 +126,12 @@ static void run_variant(ptc_test_ctx *ctx, const tiny_model *m, const ptc_varian
         memcpy(x + s * rows * hidden, text + s * n_text * hidden, n_text * hidden * sizeof(float));
         ptc_rng_fill(&rng, x + (s * rows + n_text) * hidden, mc * hidden, -0.04f, 0.04f);
     }
-    const ptc_combine_options copt = {training, 1234, false};
+    const ptc_combine_options copt = {training, 1234, false, NULL};
     ptc_encoder_result enc;
+    const double t0 = ptc_op_clock();
     res->rc = ptc_encoder_forward(ctx->ops, cfg, &stack, &tok, x, &copt, arena, arena_bytes, &enc,
                                   err, sizeof err);
+    res->wall_s = ptc_op_clock() - t0;
     if (ptc_check(ctx, res->rc == PTC_OK, "encoder forward: %s", err)) {
         res->total = enc.total;
         res->out_rows = enc.out_rows;
@@ -422,6 +434,134 @@ PTC_KERNEL_TEST(variants_training_threads)
     ptc_test_free(ctx, dout);
     ptc_test_free(ctx, tr);
     ptc_test_free(ctx, x);
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}
+
+PTC_KERNEL_TEST(variants_op_time)
+{
+    const size_t batch = 2, n_text = ctx->quick ? 24 : 48, hidden = 32, heads = 2, mc = 2;
+    const size_t n_layers = 5;
+    const int32_t lengths[2] = {(int32_t)n_text, (int32_t)(n_text * 3 / 4)};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 21);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 22);
+    static const struct { ptc_variant v; const char *name; } vs[] = {
+        {PTC_VARIANT_BASELINE, "baseline"}, {PTC_VARIANT_PRUNE, "PF"},
+        {PTC_VARIANT_PRUNE_COMBINE, "PFC"}};
+    for (int i = 0; i < 3; i++) {
+        ptc_variant_config cfg;
+        ptc_variant_config_default(&cfg, vs[i].v);
+        cfg.n_layers = n_layers;
+        cfg.hidden = hidden;
+        cfg.n_heads = heads;
+        cfg.combine_layer = 5; /* PFC: selections in layers 2-3, the module replaces layer 5 */
+        cfg.n_comb = cfg.n_comb ? mc : 0;
+        cfg.prune.p = 0.7;
+        run_result plain, timed;
+        run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &plain);
+        ptc_op_times t;
+        memset(&t, 0, sizeof t);
+        cfg.mhsa.times = &t;
+        run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &timed);
+        if (plain.rc == PTC_OK && timed.rc == PTC_OK)
+            ptc_check(ctx, timed.out_rows == plain.out_rows &&
+                      memcmp(timed.out, plain.out, batch * plain.out_rows * hidden * sizeof(float)) == 0,
+                      "%s: the timed forward's output differs from the untimed one", vs[i].name);
+        double sum = 0;
+        for (int k = 0; k < PTC_OPCAT_COUNT; k++) {
+            ptc_check(ctx, t.s[k] >= 0 && isfinite(t.s[k]), "%s: %s time %g", vs[i].name,
+                      ptc_op_category_name(k), t.s[k]);
+            sum += t.s[k];
+        }
+        ptc_check(ctx, sum == ptc_op_times_sum(&t), "%s: ptc_op_times_sum", vs[i].name);
+        /* the categories are the forward's own time: not more than its wall time (1 us
+         * of clock reads as slack) and nearly all of it */
+        ptc_check(ctx, sum <= timed.wall_s + 1e-6 && sum >= 0.5 * timed.wall_s,
+                  "%s: categories sum to %g s, the forward took %g s", vs[i].name, sum, timed.wall_s);
+        const bool prunes = vs[i].v != PTC_VARIANT_BASELINE;
+        const bool combines = vs[i].v == PTC_VARIANT_PRUNE_COMBINE;
+        const struct { ptc_op_category k; bool ran; } expect[] = {
+            {PTC_OPCAT_LINEAR, true}, {PTC_OPCAT_ATTENTION, true}, {PTC_OPCAT_SCORING, prunes},
+            {PTC_OPCAT_SELECTION, prunes}, {PTC_OPCAT_COMBINING, combines},
+            {PTC_OPCAT_NORM, true}, {PTC_OPCAT_ACTIVATION, true}};
+        for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++)
+            ptc_check(ctx, (t.s[expect[e].k] > 0) == expect[e].ran, "%s: %s time %g (%s expected)",
+                      vs[i].name, ptc_op_category_name(expect[e].k), t.s[expect[e].k],
+                      expect[e].ran ? "some" : "none");
+        result_free(ctx, &plain);
+        result_free(ctx, &timed);
+    }
+    ptc_check(ctx, ptc_op_category_name(PTC_OPCAT_COUNT) == NULL &&
+              strcmp(ptc_op_category_name(PTC_OPCAT_OTHER), "other") == 0, "category names");
+    ptc_test_free(ctx, text);
+    ptc_test_free(ctx, m.slab);
+}
+
+/* outputs equal as numbers (a fused bias of +0 may turn -0 into +0) */
+static bool same_values(const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] == b[i]))
+            return false;
+    return true;
+}
+
+PTC_KERNEL_TEST(variants_fused_qkv)
+{
+    const size_t batch = 2, n_text = ctx->quick ? 24 : 40, hidden = 32, heads = 4, mc = 2;
+    const size_t n_layers = 5, h2 = hidden * hidden;
+    const int32_t lengths[2] = {(int32_t)n_text, (int32_t)(n_text * 3 / 4)};
+    tiny_model m;
+    model_init(&m, n_layers, hidden, heads, ctx->seed + 31);
+    float *text = make_text(batch, n_text, hidden, ctx->seed + 32);
+    float *packed = ptc_test_alloc(n_layers * 3 * (h2 + hidden), 0);
+    for (size_t l = 0; l < n_layers; l++) {
+        float *wqkv = packed + l * 3 * (h2 + hidden), *bqkv = wqkv + 3 * h2;
+        ptc_mhsa_pack_qkv(&m.layer[l].attn, hidden, wqkv, bqkv);
+        m.layer[l].attn.wqkv = wqkv;
+        m.layer[l].attn.bqkv = bqkv;
+    }
+    static const struct { ptc_variant v; bool project_kept; const char *name; } vs[] = {
+        {PTC_VARIANT_BASELINE, true, "baseline"}, {PTC_VARIANT_PRUNE, true, "PF kept rows"},
+        {PTC_VARIANT_PRUNE, false, "PF all rows"}, {PTC_VARIANT_PRUNE_COMBINE, true, "PFC"}};
+    for (int mode = 0; mode < 2; mode++)
+        for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+            ptc_variant_config cfg;
+            ptc_variant_config_default(&cfg, vs[i].v);
+            cfg.n_layers = n_layers;
+            cfg.hidden = hidden;
+            cfg.n_heads = heads;
+            cfg.combine_layer = 5;
+            cfg.n_comb = cfg.n_comb ? mc : 0;
+            cfg.prune.p = 0.7;
+            cfg.pad_mode = (ptc_pad_mode)mode;
+            cfg.mhsa.project_kept = vs[i].project_kept;
+            run_result three, one, zeroed;
+            run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &three);
+            cfg.mhsa.fused_qkv = true;
+            run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &one);
+            const size_t n = batch * three.out_rows * hidden;
+            if (three.rc == PTC_OK && one.rc == PTC_OK)
+                ptc_check(ctx, one.out_rows == three.out_rows && same_values(one.out, three.out, n) &&
+                          memcmp(one.kept, three.kept, three.kept_n * sizeof(int32_t)) == 0 &&
+                          ptc_stats_flops_total(&one.total) == ptc_stats_flops_total(&three.total),
+                          "%s (pad mode %d): fused QKV differs from three GEMMs", vs[i].name, mode);
+            /* the fused GEMM is what ran: a zeroed packed weight changes the output */
+            for (size_t l = 0; l < n_layers; l++)
+                memset((float *)m.layer[l].attn.wqkv, 0, 3 * h2 * sizeof(float));
+            run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &zeroed);
+            if (three.rc == PTC_OK && zeroed.rc == PTC_OK)
+                ptc_check(ctx, !same_values(zeroed.out, three.out, n),
+                          "%s (pad mode %d): the fused path did not run", vs[i].name, mode);
+            for (size_t l = 0; l < n_layers; l++)
+                ptc_mhsa_pack_qkv(&m.layer[l].attn, hidden, (float *)m.layer[l].attn.wqkv,
+                                  (float *)m.layer[l].attn.bqkv);
+            result_free(ctx, &three);
+            result_free(ctx, &one);
+            result_free(ctx, &zeroed);
+        }
+    ptc_test_free(ctx, packed);
     ptc_test_free(ctx, text);
     ptc_test_free(ctx, m.slab);
 }

@@ -83,7 +83,7 @@ static void weights_free(ptc_test_ctx *ctx, test_weights *w)
 
 static ptc_mhsa_weights mhsa_view(const test_weights *w)
 {
-    ptc_mhsa_weights v = {w->wq, w->bq, w->wk, w->bk, w->wv, w->bv, w->wo, w->bo};
+    ptc_mhsa_weights v = {w->wq, w->bq, w->wk, w->bk, w->wv, w->bv, w->wo, w->bo, NULL, NULL};
     return v;
 }
 
@@ -268,7 +268,7 @@ PTC_KERNEL_TEST(variants_mhsa_masked_dense)
                     st.count[b * sh->heads + h] = n;
                 }
             for (int project_kept = 0; project_kept < 2; project_kept++) {
-                ptc_mhsa_options opt = {true, true, project_kept != 0};
+                ptc_mhsa_options opt = {true, true, project_kept != 0, NULL, false};
                 ptc_layer_stats stats;
                 if (!ptc_check(ctx, ptc_mhsa_forward(ctx->ops, &mw, hidden, sh->heads, &tok, x, y, &st,
                                                      &opt, ws, ws_bytes, &stats, err, sizeof err) == PTC_OK,
@@ -465,7 +465,7 @@ static void cascade_case(ptc_test_ctx *ctx, const layer_shape *sh, const cascade
     for (size_t l = 1; l <= n_layers; l++) {
         const bool select = l >= 2 && l < n_layers;
         const ptc_mhsa_weights mw = mhsa_view(&w[l - 1]);
-        const ptc_mhsa_options opt = {true, select, true};
+        const ptc_mhsa_options opt = {true, select, true, NULL, false};
         if (!ptc_check(ctx, ptc_mhsa_forward(ctx->ops, &mw, hidden, heads, &tok, x, y, &st, &opt, ws,
                                              ws_bytes, NULL, err, sizeof err) == PTC_OK, "%s", err))
             break;
@@ -627,7 +627,7 @@ PTC_KERNEL_TEST(variants_p1_equals_baseline)
             int32_t counts[64];
             memcpy(counts, st.count, sh.batch * sh.heads * sizeof(int32_t));
             for (int l = 1; l <= 3; l++) {
-                const ptc_mhsa_options opt = {true, l == 2, true};
+                const ptc_mhsa_options opt = {true, l == 2, true, NULL, false};
                 ptc_mhsa_forward(ctx->ops, &mw, sh.hidden, sh.heads, &tok, x, y, &st, &opt, ws, ws_bytes,
                                  NULL, err, sizeof err);
                 for (size_t i = 0; i < sh.batch * sample; i++)
@@ -718,7 +718,7 @@ PTC_KERNEL_TEST(variants_combine_matches_dense)
             float *out = ptc_test_alloc(batch * m * hidden, 1);
             int32_t *assign = ptc_test_alloc_i32(batch * n_text);
             ptc_layer_stats stats;
-            const ptc_combine_options opt = {false, 0, false};
+            const ptc_combine_options opt = {false, 0, false, NULL};
             if (!ptc_check(ctx, ptc_combine_forward(ctx->ops, &v, hidden, &tok, x, out, assign, &opt, ws,
                                                     ws_bytes, &stats, err, sizeof err) == PTC_OK, "%s", err))
                 continue;

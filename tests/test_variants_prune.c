@@ -369,7 +369,7 @@ PTC_TEST(variants_bad_params_rejected)
     const ptc_ops *ops = ptc_ops_find("ref");
     static float w[4 * 4], xbuf[2 * 3 * 4], ybuf[2 * 3 * 4];
     static _Alignas(64) char ws[1 << 16];
-    const ptc_mhsa_weights mw = {w, NULL, w, NULL, w, NULL, w, NULL};
+    const ptc_mhsa_weights mw = {w, NULL, w, NULL, w, NULL, w, NULL, NULL, NULL};
     ptc_tokens tok = {2, 3, 0, NULL, PTC_PAD_LENGTH_AWARE};
     EXPECT_REJECT(ptc_mhsa_forward(ops, &mw, 4, 3, &tok, xbuf, ybuf, NULL, NULL, ws, sizeof ws,
                                    NULL, err, sizeof err), "does not divide");

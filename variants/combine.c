@@ -68,8 +68,12 @@ int ptc_combine_forward(const ptc_ops *ops, const ptc_combine_weights *w, size_t
                         void *workspace, size_t workspace_bytes,
                         ptc_layer_stats *stats, char *err, size_t err_len)
 {
-    return ptc_combine_run(ops, w, hidden, tok, x, out, assign, opt, workspace, workspace_bytes,
-                           stats, NULL, err, err_len);
+    ptc_op_times *times = opt ? opt->times : NULL;
+    const double t0 = ptc_op_tick(times);
+    const int rc = ptc_combine_run(ops, w, hidden, tok, x, out, assign, opt, workspace,
+                                   workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_tock(times, PTC_OPCAT_COMBINING, t0);
+    return rc;
 }
 
 /* softmax over i (m rows) of each column j of logits (m, len) into soft */
@@ -98,7 +102,7 @@ int ptc_combine_run(const ptc_ops *ops, const ptc_combine_weights *w, size_t hid
                     const ptc_combine_options *opt, void *workspace, size_t workspace_bytes,
                     ptc_layer_stats *stats, const ptc_step_train *train, char *err, size_t err_len)
 {
-    const ptc_combine_options defaults = {false, 0, false};
+    const ptc_combine_options defaults = {false, 0, false, NULL};
     if (!opt)
         opt = &defaults;
     if (!ops || !w || !x || !out)

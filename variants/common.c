@@ -2,13 +2,14 @@
  * variants/common.c — helpers every variants/ source uses: the checks of a
  * batch's tokens and of the head split, the linear projection y = x W^T + b on
  * the ops table and its backward, the accounting (FLOP total, pooling of layer
- * statistics), and the counter-based noise of training (hash, dropout).
+ * statistics), the clock of the per-op time, and the counter-based noise of training (hash, dropout).
  * Depends on nothing else in variants/. Contracts: include/ptc/variants.h and
  * variants/internal.h.
  */
 #include "internal.h"
 
 #include <string.h>
+#include <time.h>
 
 int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len)
 {
@@ -47,6 +48,28 @@ void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 {
     /* the bias enters in the GEMM's first store of each tile (ops->linear) */
     ops->linear(rows, in, out, x, ldx, w, b, PTC_ACT_NONE, y, ldy);
+}
+
+double ptc_op_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+const char *ptc_op_category_name(int category)
+{
+    static const char *const names[PTC_OPCAT_COUNT] = {
+        "linear", "attention", "scoring", "selection", "combining", "norm", "activation", "other"};
+    return category >= 0 && category < PTC_OPCAT_COUNT ? names[category] : NULL;
+}
+
+double ptc_op_times_sum(const ptc_op_times *t)
+{
+    double sum = 0.0;
+    for (int c = 0; c < PTC_OPCAT_COUNT; c++)
+        sum += t->s[c];
+    return sum;
 }
 
 double ptc_stats_flops_total(const ptc_layer_stats *s)

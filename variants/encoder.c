@@ -133,7 +133,8 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
     if (ptc_prune_state_init(&state, e->state_mem, e->state_bytes, &tok, cfg->n_heads, err,
                              err_len) != PTC_OK)
         return PTC_EINVAL;
-    const ptc_combine_options inference = {false, 0, false};
+    const ptc_combine_options inference = {false, 0, false, NULL};
+    ptc_op_times *const times = cfg->mhsa.times;
     uint64_t hash = 0xCBF29CE484222325ull;
     int cur = 0;
     for (size_t i = 0; i < plan->n_steps; i++) {
@@ -158,8 +159,10 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
                 copt.training = io->noise->gumbel;
                 copt.seed = gumbel_seed(io->noise->seed, i);
             }
+            const double t0 = ptc_op_tick(times);
             rc = ptc_combine_run(ops, stack->combine, hidden, &tok, in, out, e->assign, &copt,
                                  e->workspace, e->workspace_bytes, st, tr, err, err_len);
+            ptc_op_tock(times, PTC_OPCAT_COMBINING, t0);
             if (rc == PTC_OK)
                 hash = fnv_add(hash, e->assign, tok.batch * tok.n_text);
             tok.n_text = 0; /* only the m combination tokens continue */
@@ -174,8 +177,10 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
                                stack->ffn, &tok, in, out, step->comb_only ? NULL : &state, &opt,
                                e->workspace, e->workspace_bytes, st, tr, err, err_len);
             if (rc == PTC_OK && step->select) {
+                const double t0 = ptc_op_tick(times);
                 rc = ptc_prune_select(&cfg->prune, &tok, &state, e->workspace,
                                       e->workspace_bytes, st, err, err_len);
+                ptc_op_tock(times, PTC_OPCAT_SELECTION, t0);
                 for (size_t k = 0; rc == PTC_OK && k < tok.batch * cfg->n_heads; k++) {
                     hash = fnv_add(hash, &state.count[k], 1);
                     hash = fnv_add(hash, state.kept + k * state.n_rows, (size_t)state.count[k]);
@@ -209,13 +214,17 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
     if (arena_check(ptc_encoder_arena_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn, err,
                                             err_len), arena, arena_bytes, "", err, err_len) != PTC_OK)
         return PTC_EINVAL;
+    const ptc_op_span span = ptc_op_span_begin(cfg->mhsa.times);
     ptc_encoder_arena_parts e;
     carve(cfg, tok_in->batch, tok_in->n_text, stack->ffn, arena, &e, err, err_len);
     const size_t rows = ptc_tok_rows(tok_in);
     if (x != e.act[0])
         memcpy(e.act[0], x, tok_in->batch * rows * cfg->hidden * sizeof(float));
     const step_io io = {{e.act[0], e.act[1]}, NULL, NULL, NULL};
-    return run_steps(ops, cfg, &plan, stack, tok_in, combine_opt, &e, &io, res, err, err_len);
+    const int rc = run_steps(ops, cfg, &plan, stack, tok_in, combine_opt, &e, &io, res, err,
+                             err_len);
+    ptc_op_span_end(cfg->mhsa.times, span);
+    return rc;
 }
 
 /* ---- training ------------------------------------------------------------------------------ */
@@ -468,7 +477,7 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
     }
     memcpy(t.grad[0], dout, tok.batch * ptc_tok_rows(&tok) * H * sizeof(float));
     int cur = 0;
-    const ptc_combine_options copt = {false, 0, false};
+    const ptc_combine_options copt = {false, 0, false, NULL};
     for (size_t s = plan.n_steps; s-- > 0;) {
         const ptc_step *step = &plan.steps[s];
         const ptc_step_train train = {t.saves[s], h->noise.dropout, h->noise.seed, s,

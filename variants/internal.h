@@ -61,6 +61,34 @@ static inline ptc_stat3 ptc_stat_end(const ptc_stat_acc *s)
     return r;
 }
 
+/* ---- per-op time (ptc_op_times, include/ptc/variants.h) ----------------------------------
+ * t0 = ptc_op_tick(times); op(...); ptc_op_tock(times, PTC_OPCAT_..., t0);
+ * with times == NULL neither reads the clock. A public forward brackets its work
+ * with ptc_op_span_begin/end, which puts the time no category took into other. */
+static inline double ptc_op_tick(const ptc_op_times *t) { return t ? ptc_op_clock() : 0.0; }
+static inline void ptc_op_tock(ptc_op_times *t, ptc_op_category c, double t0)
+{
+    if (t)
+        t->s[c] += ptc_op_clock() - t0;
+}
+typedef struct ptc_op_span { double t0, sum0; } ptc_op_span;
+static inline ptc_op_span ptc_op_span_begin(const ptc_op_times *t)
+{
+    ptc_op_span s = {0.0, 0.0};
+    if (t) {
+        s.sum0 = ptc_op_times_sum(t);
+        s.t0 = ptc_op_clock();
+    }
+    return s;
+}
+static inline void ptc_op_span_end(ptc_op_times *t, ptc_op_span s)
+{
+    if (!t)
+        return;
+    const double rest = (ptc_op_clock() - s.t0) - (ptc_op_times_sum(t) - s.sum0);
+    t->s[PTC_OPCAT_OTHER] += rest > 0.0 ? rest : 0.0;
+}
+
 /* Real text length of sample b. */
 static inline size_t ptc_tok_len(const ptc_tokens *tok, size_t b)
 {

@@ -41,8 +41,12 @@ int ptc_encoder_layer_forward(const ptc_ops *ops, const ptc_encoder_weights *w,
                               void *workspace, size_t workspace_bytes,
                               ptc_layer_stats *stats, char *err, size_t err_len)
 {
-    return ptc_layer_run(ops, w, hidden, n_heads, ffn, tok, x, y, state, opt, workspace,
-                         workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_times *times = opt ? opt->times : NULL;
+    const ptc_op_span span = ptc_op_span_begin(times);
+    const int rc = ptc_layer_run(ops, w, hidden, n_heads, ffn, tok, x, y, state, opt, workspace,
+                                 workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_span_end(times, span);
+    return rc;
 }
 
 /* Inference computes run by run in the workspace (x1 in y, the residual and
@@ -82,6 +86,8 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
     encoder_layout(&arena, &ws, n_rows, hidden, ffn);
     const size_t sample = n_rows * hidden;
     const float p = train ? train->dropout : 0.0f;
+    ptc_op_times *const times = opt ? opt->times : NULL;
+    double t0;
     double lin = 0.0, norm = 0.0;
     size_t seen_total = 0;
     for (size_t b = 0; b < tok->batch; b++) {
@@ -101,20 +107,30 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
                 ptc_dropout(p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden, yr,
                             hidden);
             /* x1 = LN1(x + attn), the sum kept only for training (fused: one pass) */
+            t0 = ptc_op_tick(times);
             ops->residual_layernorm(n, hidden, xr, hidden, yr, hidden, w->ln1_gamma, w->ln1_beta,
                                     w->ln_eps, x1, hidden, sv ? res1 : NULL, hidden,
                                     sv ? sv->mean1 + row : NULL, sv ? sv->rstd1 + row : NULL);
+            ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             /* y = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) (GELU in the GEMM's store,
              * ops->linear with PTC_ACT_GELU, measured no faster here: not used) */
+            t0 = ptc_op_tick(times);
             ptc_linear(ops, n, hidden, ffn, x1, hidden, w->w1, w->b1, u, ffn);
+            ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
+            t0 = ptc_op_tick(times);
             ops->gelu_fwd(n * ffn, u, ws.inner);
+            ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
+            t0 = ptc_op_tick(times);
             ptc_linear(ops, n, ffn, hidden, ws.inner, ffn, w->w2, w->b2, res2, hidden);
+            ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             if (sv)
                 ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, res2,
                             hidden);
+            t0 = ptc_op_tick(times);
             ops->residual_layernorm(n, hidden, res2, hidden, x1, hidden, w->ln2_gamma, w->ln2_beta,
                                     w->ln_eps, yr, hidden, sv ? res2 : NULL, hidden,
                                     sv ? sv->mean2 + row : NULL, sv ? sv->rstd2 + row : NULL);
+            ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             lin += ptc_linear_flops(n, hidden, ffn, w->b1 != NULL) +
                    ptc_linear_flops(n, ffn, hidden, w->b2 != NULL);
             norm += (double)n * (2.0 * hidden + 2.0 * 8.0 * hidden + 8.0 * ffn);

@@ -9,6 +9,9 @@
  *   kv source    every seen row, or (project_kept) the union over heads of the
  *                kept rows, gathered into the context buffer before it is used
  *   k, v (n_src) = source Wk^T + bk, source Wv^T + bv
+ *   fused QKV    (opt->fused_qkv with w->wqkv, inference) when the source is xa
+ *                itself: q, k, v = xa [Wq; Wk; Wv]^T + [bq; bk; bv] in one GEMM,
+ *                one (n_act, 3 hidden) block whose column thirds are q, k, v
  *   pos[r]       row of sample row r in k/v; head h attends over kv_rows =
  *                pos[kept[h][j]] — pruned keys are never copied
  *   ctx (n_act)  = per head ops->attention(_importance), heads side by side
@@ -28,12 +31,15 @@ void ptc_mhsa_options_default(ptc_mhsa_options *opt)
     opt->use_kept = true;
     opt->want_importance = false;
     opt->project_kept = true;
+    opt->times = NULL;
+    opt->fused_qkv = false;
 }
 
 
 /* ---- workspace ------------------------------------------------------------------------- */
 typedef struct mhsa_ws {
-    float *xa, *q, *k, *v, *ctx;  /* (batch, n_rows, hidden) each */
+    float *xa, *ctx;              /* (batch, n_rows, hidden) each */
+    float *qkv;                   /* per sample q, k, v: (batch, 3, n_rows, hidden), see qkv_of */
     float *key_bias;              /* (batch, n_rows) in k/v row space */
     int32_t *pos;                 /* (batch, n_rows) sample row -> k/v row, -1 none */
     int32_t *src;                 /* (batch, n_rows) k/v row -> sample row */
@@ -47,9 +53,7 @@ static size_t mhsa_layout(ptc_arena *a, mhsa_ws *ws, size_t batch, size_t n_rows
     mhsa_ws w;
     const size_t act = batch * n_rows * hidden * sizeof(float);
     w.xa = ptc_arena_take(a, act);
-    w.q = ptc_arena_take(a, act);
-    w.k = ptc_arena_take(a, act);
-    w.v = ptc_arena_take(a, act);
+    w.qkv = ptc_arena_take(a, 3 * act);
     w.ctx = ptc_arena_take(a, act);
     w.key_bias = ptc_arena_take(a, batch * n_rows * sizeof(float));
     w.pos = ptc_arena_take(a, batch * n_rows * sizeof(int32_t));
@@ -68,14 +72,51 @@ size_t ptc_mhsa_workspace_need(const ptc_tokens *tok, size_t hidden, size_t n_he
 }
 
 
+/* Where sample b's q, k and v live: training in the save area; otherwise the
+ * sample's block of 3 sample-sizes in the workspace, as three (n_rows, hidden)
+ * matrices, or (fused) as one (n_rows, 3 hidden) matrix whose column thirds are
+ * q, k and v (one GEMM writes them). */
+typedef struct qkv_view { float *q, *k, *v; size_t ld; } qkv_view;
+
+static qkv_view qkv_of(const mhsa_ws *ws, const ptc_mhsa_save *save, size_t b, size_t sample,
+                       size_t hidden, bool fused)
+{
+    if (save) {
+        const qkv_view s = {save->q + b * sample, save->k + b * sample, save->v + b * sample, hidden};
+        return s;
+    }
+    float *base = ws->qkv + 3 * b * sample;
+    const qkv_view f = {base, base + hidden, base + 2 * hidden, 3 * hidden};
+    const qkv_view s = {base, base + sample, base + 2 * sample, hidden};
+    return fused ? f : s;
+}
+
+void ptc_mhsa_pack_qkv(const ptc_mhsa_weights *w, size_t hidden, float *wqkv, float *bqkv)
+{
+    const float *const ws[3] = {w->wq, w->wk, w->wv}, *const bs[3] = {w->bq, w->bk, w->bv};
+    for (int i = 0; i < 3; i++) {
+        memcpy(wqkv + (size_t)i * hidden * hidden, ws[i], hidden * hidden * sizeof(float));
+        if (!bqkv)
+            continue;
+        if (bs[i])
+            memcpy(bqkv + (size_t)i * hidden, bs[i], hidden * sizeof(float));
+        else
+            memset(bqkv + (size_t)i * hidden, 0, hidden * sizeof(float));
+    }
+}
+
 int ptc_mhsa_forward(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden,
                      size_t n_heads, const ptc_tokens *tok, const float *x, float *y,
                      ptc_prune_state *state, const ptc_mhsa_options *opt,
                      void *workspace, size_t workspace_bytes, ptc_layer_stats *stats,
                      char *err, size_t err_len)
 {
-    return ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
-                        workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_times *times = opt ? opt->times : NULL;
+    const ptc_op_span span = ptc_op_span_begin(times);
+    const int rc = ptc_mhsa_run(ops, w, hidden, n_heads, tok, x, y, state, opt, workspace,
+                                workspace_bytes, stats, NULL, err, err_len);
+    ptc_op_span_end(times, span);
+    return rc;
 }
 
 int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, size_t n_heads,
@@ -114,9 +155,6 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
     ptc_arena arena = {workspace, 0};
     mhsa_layout(&arena, &ws, batch, n_rows, hidden, n_heads);
     if (save) { /* training: what backward reads lives in the save area */
-        ws.q = save->q;
-        ws.k = save->k;
-        ws.v = save->v;
         ws.ctx = save->ctx;
         ws.key_bias = save->key_bias;
         ws.src = save->src;
@@ -124,6 +162,11 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         ws.n_src = save->n_src;
     }
     const size_t sample = n_rows * hidden;
+    ptc_op_times *const times = opt->times;
+    /* one GEMM for Q, K, V where K/V come from the same rows as Q (inference only:
+     * training saves q, k, v apart) */
+    const bool can_fuse = opt->fused_qkv && w->wqkv && !save;
+    double t0;
     double flops_linear = 0.0;
     size_t kv_rows_total = 0, seen_total = 0;
 
@@ -140,8 +183,6 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
                    s.n_second * hidden * sizeof(float));
             xa = g;
         }
-        float *q = ws.q + b * sample, *k = ws.k + b * sample, *v = ws.v + b * sample;
-        ptc_linear(ops, n_act, hidden, hidden, xa, hidden, w->wq, w->bq, q, hidden);
         flops_linear += ptc_linear_flops(n_act, hidden, hidden, w->bq != NULL);
 
         /* k/v source rows: pos[r] for sample row r, src[i] for k/v row i */
@@ -175,8 +216,18 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
             }
         }
         ws.n_src[b] = (int32_t)n_src;
-        ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wk, w->bk, k, hidden);
-        ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wv, w->bv, v, hidden);
+        /* source == xa here exactly when n_src == n_act (the fused GEMM reads xa) */
+        const bool fused = can_fuse && n_src == n_act;
+        const qkv_view qkv = qkv_of(&ws, save, b, sample, hidden, fused);
+        t0 = ptc_op_tick(times);
+        if (fused) {
+            ptc_linear(ops, n_act, hidden, 3 * hidden, xa, hidden, w->wqkv, w->bqkv, qkv.q, qkv.ld);
+        } else {
+            ptc_linear(ops, n_act, hidden, hidden, xa, hidden, w->wq, w->bq, qkv.q, qkv.ld);
+            ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wk, w->bk, qkv.k, qkv.ld);
+            ptc_linear(ops, n_src, hidden, hidden, source, hidden, w->wv, w->bv, qkv.v, qkv.ld);
+        }
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         flops_linear += ptc_linear_flops(n_src, hidden, hidden, w->bk != NULL) +
                         ptc_linear_flops(n_src, hidden, hidden, w->bv != NULL);
         kv_rows_total += n_src;
@@ -209,19 +260,21 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
     double attn_work = 0.0;
     for (size_t b = 0; b < batch; b++)
         attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
+    t0 = ptc_op_tick(times);
 #pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
         const ptc_seen_rows s = ptc_seen_of(tok, b);
         const size_t n_act = s.n_first + s.n_second;
         const bool has_pads = tok->pad_mode == PTC_PAD_PADDED && ptc_tok_len(tok, b) < tok->n_text;
+        const qkv_view qkv = qkv_of(&ws, save, b, sample, hidden, can_fuse && (size_t)ws.n_src[b] == n_act);
         ptc_attention_args args = {
             .n_q = n_act,
             .n_kv = use_kept ? (size_t)state->count[pair] : n_act,
             .d = d,
-            .q = ws.q + b * sample + h * d, .ldq = hidden,
-            .k = ws.k + b * sample + h * d, .ldk = hidden,
-            .v = ws.v + b * sample + h * d, .ldv = hidden,
+            .q = qkv.q + h * d, .ldq = qkv.ld,
+            .k = qkv.k + h * d, .ldk = qkv.ld,
+            .v = qkv.v + h * d, .ldv = qkv.ld,
             .kv_rows = ws.kv_idx + (size_t)pair * n_rows,
             .key_bias = has_pads ? ws.key_bias + b * n_rows : NULL,
             .scale = scale,
@@ -235,6 +288,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         else
             ops->attention(&args);
     }
+    ptc_op_tock(times, opt->want_importance ? PTC_OPCAT_SCORING : PTC_OPCAT_ATTENTION, t0);
     if (opt->want_importance)
         state->has_importance = true;
 
@@ -243,9 +297,11 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
         const ptc_seen_rows s = ptc_seen_of(tok, b);
         const float *ctx = ws.ctx + b * sample;
         float *yb = y + b * sample;
+        t0 = ptc_op_tick(times);
         ptc_linear(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, w->bo, yb, hidden);
         ptc_linear(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden, w->wo,
                    w->bo, yb + s.second_at * hidden, hidden);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         const size_t n_act = s.n_first + s.n_second;
         if (n_act < n_rows) { /* length-aware pads */
             const size_t len = ptc_tok_len(tok, b);

@@ -208,6 +208,7 @@ static int make_run_folder(bench_run *r)
     ctx->id.warmup_s = o->warmup_s;
     ctx->bind = o->bind;
     ctx->gbench_console = o->gbench_console;
+    ctx->progress = o->progress;
     if (!r->resuming) {
         char stamp[32];
         const time_t t = time(NULL);
@@ -266,8 +267,12 @@ static int run_sweep(bench_run *r, int argc, char **argv)
     if (bench_interrupted)
         rc = 130;
     else if ((rc = bench_write_run_files(&r->o, &r->m, &r->ctx, argc, argv, &r->plan, r->run_dir,
-                                         r->resuming)) == 0)
+                                         r->resuming)) == 0) {
+        ptc_run_mark_unfinished(r->run_dir); /* until every row is written (common/rows.h) */
         rc = bench_run_and_summarize(&r->ctx, &r->plan, r->rows_path, r->run_dir, r->resuming);
+        if (rc == 0)
+            ptc_run_mark_finished(r->run_dir);
+    }
     if (rc == 130)
         fprintf(stderr, "\nptc bench: interrupted; finished rows are in %s; continue with: ptc bench "
                         "--out %s --resume %s\n", r->run_dir, r->o.out, r->ctx.id.run);

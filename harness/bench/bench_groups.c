@@ -72,40 +72,94 @@ int bench_calibrate_in_child(const char *path, int max_threads)
 
 /* ---- progress -------------------------------------------------------------------------- */
 
+/* not a terminal (--progress): one line this often at most; PTC_PROGRESS_EVERY (seconds)
+ * overrides it (0: every change, as the tests want) */
+#define PROGRESS_LINE_EVERY_S 10.0
+
+static double progress_every(void)
+{
+    const char *e = getenv("PTC_PROGRESS_EVERY");
+    char *end;
+    const double v = e ? strtod(e, &end) : -1;
+    return e && end != e && v >= 0 ? v : PROGRESS_LINE_EVERY_S;
+}
+
 typedef struct progress {
-    bool tty;
+    bool tty;             /* stderr is a terminal: one line redrawn in place */
+    bool show;            /* draw at all: a terminal, or --progress */
     double t0, total_cost, done_cost;
     size_t total, done;
     double group_cost, group_t0;
     char current[160];
+    /* inside the running group, from its child's progress lines (bench_work.c) */
+    char stage[16];       /* "memory" (configurations probed), "timing" (repetitions), "" */
+    size_t stage_done, stage_total, group_configs;
+    double last_line, every;
+    char last_text[400];
 } progress;
 
-static void progress_draw(const progress *p)
+/* The running group's stage in words: "timing 14/27 repetitions (~4 of 9 configurations)". */
+static void stage_text(const progress *p, char *out, size_t len)
 {
-    if (!p->tty)
+    out[0] = '\0';
+    if (strcmp(p->stage, "memory") == 0)
+        snprintf(out, len, ": memory of configuration %zu/%zu", p->stage_done, p->stage_total);
+    else if (strcmp(p->stage, "timing") == 0 && p->stage_total > 0)
+        snprintf(out, len, ": timing, %zu/%zu repetitions (~%zu of %zu configurations)",
+                 p->stage_done, p->stage_total, p->stage_done * p->group_configs / p->stage_total,
+                 p->group_configs);
+}
+
+static void progress_draw(progress *p)
+{
+    const double now = ptc_now();
+    if (!p->show || (!p->tty && p->last_line > 0 && now - p->last_line < p->every))
         return;
-    const double el = ptc_now() - p->t0;
-    /* cost-weighted: the part of the running group its elapsed time suggests, at
-     * most its whole cost */
-    const double rate = p->done_cost > 0 ? el / p->done_cost : 1.0;
-    double running = p->group_cost > 0 ? (ptc_now() - p->group_t0) / rate : 0;
-    if (running > p->group_cost)
-        running = p->group_cost;
+    p->last_line = now;
+    const double el = now - p->t0;
+    /* the running group's part done: the share of its repetitions timed (its child
+     * says; the memory probes before them count as nothing); seconds per unit of cost
+     * (estimated seconds) from what is done, 1 before anything is */
+    double running = 0;
+    if (strcmp(p->stage, "timing") == 0 && p->stage_total > 0)
+        running = p->group_cost * (double)p->stage_done / (double)p->stage_total;
     const double done = p->done_cost + running;
+    const double rate = done > 0 ? el / done : 1.0;
     double eta = (p->total_cost - done) * rate;
     if (eta < 0)
         eta = 0;
-    char e1[32], e2[32];
+    char e1[32], e2[32], st[160], line[sizeof p->last_text];
     bench_format_duration(el, e1, sizeof e1);
     bench_format_duration(eta, e2, sizeof e2);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %3.0f%% %s elapsed, ETA %s  %s", p->done, p->total,
-            p->total_cost > 0 ? 100 * done / p->total_cost : 0, e1, e2, p->current);
+    stage_text(p, st, sizeof st);
+    snprintf(line, sizeof line, "[%zu/%zu] %3.0f%% %s elapsed, ETA %s  %s%s", p->done, p->total,
+             p->total_cost > 0 ? 100 * done / p->total_cost : 0, e1, e2, p->current, st);
+    if (p->tty)
+        fprintf(stderr, "\r\033[K%s", line);
+    else if (strcmp(line, p->last_text) != 0) /* a log: only what changed */
+        fprintf(stderr, "%s\n", line);
+    snprintf(p->last_text, sizeof p->last_text, "%s", line);
     fflush(stderr);
+}
+
+/* A progress line of the group's child ({"progress": {...}}) into p; false when the
+ * line is something else (a row). */
+static bool progress_line(progress *p, const json_t *line)
+{
+    const json_t *pr = json_object_get(line, "progress");
+    if (!json_is_object(pr))
+        return false;
+    const char *stage = json_string_value(json_object_get(pr, "stage"));
+    snprintf(p->stage, sizeof p->stage, "%s", stage ? stage : "");
+    p->stage_done = (size_t)json_integer_value(json_object_get(pr, "done"));
+    p->stage_total = (size_t)json_integer_value(json_object_get(pr, "total"));
+    p->group_configs = (size_t)json_integer_value(json_object_get(pr, "configs"));
+    return true;
 }
 
 static void progress_clear(const progress *p)
 {
-    if (p->tty) {
+    if (p->tty && p->show) {
         fprintf(stderr, "\r\033[K");
         fflush(stderr);
     }
@@ -174,6 +228,8 @@ static int read_group_rows(int fd, const ptc_sweep_config *sub, size_t n_sub, co
             *nl = '\0';
             json_error_t e;
             json_t *row = json_loads(start, 0, &e);
+            if (row && progress_line(pg, row))
+                progress_draw(pg);
             const char *id = row ? json_string_value(json_object_get(row, "config_id")) : NULL;
             for (size_t i = 0; id && i < n_sub; i++) {
                 if (!write[i] || got[i] || strcmp(sub[i].id, id) != 0)
@@ -372,6 +428,8 @@ static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs,
             }
             pg->group_cost = gc;
             pg->group_t0 = ptc_now();
+            pg->stage[0] = '\0';
+            pg->last_line = 0; /* a line at each group's start */
             snprintf(pg->current, sizeof pg->current, "group %zu/%zu: %s %s n=%d %s t%d", group_index,
                      n_groups, ptc_level_name(sub[0].level), sub[0].model.name, sub[0].seq,
                      sub[0].isa, sub[0].threads);
@@ -379,7 +437,7 @@ static int run_groups(ptc_bench_ctx *ctx, const bench_plan *plan, run_state *rs,
             const size_t before_ok = rs->n_ok, before_err = rs->n_error;
             rc = run_group_child(ctx, sub, n_sub, write, (int)group_index, rs, pg, sub_cost);
             progress_clear(pg);
-            if (!pg->tty && rc == 0)
+            if (!pg->tty && rc == 0) /* a log line per group (not progress: always) */
                 fprintf(stderr, "ptc bench: group %zu/%zu done (%zu ok, %zu error rows), %.0f s elapsed\n",
                         group_index, n_groups, rs->n_ok - before_ok, rs->n_error - before_err,
                         ptc_now() - t_start);
@@ -408,8 +466,9 @@ int bench_run_and_summarize(ptc_bench_ctx *ctx, const bench_plan *plan, const ch
     bench_format_duration(plan->total_cost, d, sizeof d);
     fprintf(stderr, "ptc bench: run %s: %zu configurations in %zu groups, %zu pending%s, estimated %s\n",
             run_dir, plan->n_configs, plan->n_groups, plan->n_pending, resuming ? " (resumed)" : "", d);
-    progress pg = {.tty = isatty(STDERR_FILENO) != 0, .t0 = ptc_now(), .total_cost = plan->total_cost,
-                   .total = plan->n_pending};
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    progress pg = {.tty = tty, .show = tty || ctx->progress, .t0 = ptc_now(),
+                   .total_cost = plan->total_cost, .total = plan->n_pending, .every = progress_every()};
     const double t_start = ptc_now();
     const int rc = run_groups(ctx, plan, &rs, &pg);
     close(rs.rows_fd);

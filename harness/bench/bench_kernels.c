@@ -13,7 +13,7 @@
  *              it on their own 1/T of the query rows (same keys).
  * and the peer, OpenBLAS cblas_sgemm (openblas_set_num_threads), on the same
  * shapes in the same run (OpenBLAS is linked into this program only). Each
- * figure is also a % of the measured peak FMA rate (harness/bench/peak.h) of that
+ * figure is also a % of the measured peak FMA rate (include/ptc/peak.h) of that
  * table's ISA at that thread count (of the best ISA for ref and OpenBLAS).
  *
  * Not re-measured by default (said in the output's notes):
@@ -33,7 +33,7 @@
 #include "common/options.h"
 #include "common/rows.h"
 #include "common/sys.h"
-#include "bench/peak.h"
+#include "ptc/peak.h"
 
 #include "ptc/cpu.h"
 #include "ptc/ops.h"

@@ -28,7 +28,9 @@
 #include "bench/bench_train.h"
 
 #include "bench/gbench.h"
+#include "bench/gbench_json.h"
 #include "common/cpus.h"
+#include "common/sys.h"
 
 #include "ptc/ops.h"
 #include "ptc/variants.h"
@@ -153,7 +155,8 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
     model_weights mw;
     memset(&mw, 0, sizeof mw);
     const int layers = bench_layers_needed(c);
-    if (layers > 0 && bench_model_init(&mw, &c->model, layers, ctx->id.seed) != 0) {
+    if (layers > 0 && bench_model_init(&mw, &c->model, layers, bench_qkv_fused() == 1,
+                                       ctx->id.seed) != 0) {
         snprintf(r.err, sizeof r.err, "out of memory for the weights");
     } else {
         binding_info b;
@@ -226,16 +229,25 @@ static probe_result probe_rss(const ptc_bench_ctx *ctx, const ptc_sweep_config *
 
 /* ---- timing -------------------------------------------------------------------------------- */
 
+/* One Google Benchmark run of a configuration. Its per-op time is recorded per run:
+ * GB reports the last `repetitions` runs of a case as its repetitions (earlier
+ * runs, warm-up and the search for an iteration count, are not reported), so the
+ * last runs recorded are the repetitions. */
 static void run_case(ptc_gbench_state *state, void *user)
 {
     workload *w = user;
+    memset(&w->times, 0, sizeof w->times);
+    int64_t iterations = 0;
+    const double t0 = ptc_op_clock();
     while (ptc_gbench_keep_running(state)) {
         bench_work_once(w);
         if (w->rc != PTC_OK) {
             ptc_gbench_skip_with_error(state, w->err);
             return;
         }
+        iterations++;
     }
+    bench_op_run_record(w, iterations, ptc_op_clock() - t0);
 }
 
 static bool gbench_initialized;
@@ -250,6 +262,32 @@ static void init_gbench(void)
     int argc = 2;
     ptc_gbench_init(&argc, argv);
     gbench_initialized = true;
+}
+
+/* The group's GB JSON (json_path) into the run's one gbench.json: the timed cases
+ * (case_of[i] >= 0) named names[i], those with write[i] kept. A failure is a warning:
+ * the rows are what the run is. */
+static void merge_gbench_json(const ptc_bench_ctx *ctx, const char *json_path,
+                              char (*names)[256], const int *case_of, const bool *write, size_t n)
+{
+    const char **timed = malloc((n + 1) * sizeof *timed);
+    bool *keep = malloc((n + 1) * sizeof *keep);
+    size_t k = 0;
+    for (size_t i = 0; timed && keep && i < n; i++)
+        if (case_of[i] >= 0) {
+            timed[k] = names[i];
+            keep[k++] = write[i];
+        }
+    char dest[1100], err[1300];
+    snprintf(dest, sizeof dest, "%s/gbench.json", ctx->run_dir);
+    if (timed && keep && ptc_path_exists(json_path)) {
+        if (ptc_gbench_json_merge(dest, json_path, timed, keep, k, err, sizeof err) == 0)
+            unlink(json_path);
+        else
+            fprintf(stderr, "ptc bench: warning: %s\n", err);
+    }
+    free(timed);
+    free(keep);
 }
 
 /* ---- rows ------------------------------------------------------------------------------------ */
@@ -270,6 +308,34 @@ static json_t *stats3_array(const workload *w, int which)
         json_array_append_new(a, has ? json_real(v) : json_null());
     }
     return a;
+}
+
+/* op_time_s: the per-op time per forward of the median repetition (the one whose wall
+ * time per forward is the median; the lower middle of an even count), so the
+ * categories and the total come from the same runs and add up; null for training
+ * steps. Medians taken per category would not add up under noise: a preemption
+ * lands in one category of one repetition. */
+static json_t *op_time_object(const workload *w, int reps)
+{
+    const size_t n = w->n_op_runs < w->op_runs_cap ? w->n_op_runs : w->op_runs_cap;
+    const size_t use = reps > 0 && (size_t)reps < n ? (size_t)reps : n;
+    if (w->train || use == 0)
+        return json_null();
+    const op_run *run[use]; /* the newest `use` runs, sorted by wall time */
+    for (size_t i = 0; i < use; i++) {
+        const op_run *r = &w->op_runs[(w->n_op_runs - 1 - i) % w->op_runs_cap];
+        size_t j = i;
+        for (; j > 0 && run[j - 1]->total_s > r->total_s; j--)
+            run[j] = run[j - 1];
+        run[j] = r;
+    }
+    const op_run *median = run[(use - 1) / 2];
+    json_t *o = json_object();
+    for (int k = 0; k < PTC_OPCAT_COUNT; k++)
+        json_object_set_new(o, ptc_op_category_name(k), json_real(median->per_iter.s[k]));
+    json_object_set_new(o, "total", json_real(median->total_s));
+    json_object_set_new(o, "n", json_integer((json_int_t)use));
+    return o;
 }
 
 static double activation_bytes(const workload *w)
@@ -312,6 +378,12 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
     json_object_set_new(t, "reps", reps);
     json_object_set_new(t, "iterations", iters); /* added: GB iterations per repetition */
     json_object_set_new(row, "time_s", t);
+    json_object_set_new(row, "op_time_s", op_time_object(w, s->n)); /* added */
+    /* added: Q, K, V by one GEMM or three (PTC_QKV); null where no layer runs */
+    const bool has_qkv = !w->train && (c->level == PTC_LEVEL_ENCODER ||
+                                       (c->level == PTC_LEVEL_LAYER && c->variant != PTC_VARIANT_COMBINE));
+    json_object_set_new(row, "qkv", has_qkv ? json_string(w->mw->fused_qkv ? "fused" : "separate")
+                                            : json_null());
 
     const bool have_base = base && bs && !bs->error && bs->n > 0;
     if (have_base) {
@@ -392,6 +464,30 @@ static void fill_row(json_t *row, const ptc_bench_ctx *ctx, const workload *w,
     }
 }
 
+/* The group's progress to the parent (bench_groups.c draws it), one short JSON line on
+ * the rows' pipe: {"progress":{"stage":"memory"|"timing","done":K,"total":N,"configs":C}}
+ * (memory: configurations probed; timing: repetitions of all configurations). */
+typedef struct progress_sink {
+    int fd;
+    size_t configs;
+} progress_sink;
+
+static void send_progress(const progress_sink *p, const char *stage, size_t done, size_t total)
+{
+    char line[160];
+    const int len = snprintf(line, sizeof line,
+                             "{\"progress\":{\"stage\":\"%s\",\"done\":%zu,\"total\":%zu,\"configs\":%zu}}\n",
+                             stage, done, total, p->configs);
+    if (len > 0 && write(p->fd, line, (size_t)len) < 0) {
+        /* the parent reads rows, not progress: a lost line is harmless */
+    }
+}
+
+static void on_timing_progress(size_t done, size_t total, void *user)
+{
+    send_progress(user, "timing", done, total);
+}
+
 static void emit(int fd, json_t *row)
 {
     char *line = ptc_row_line(row);
@@ -446,11 +542,16 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     probe_result *probes = calloc(n, sizeof *probes);
     workload *w = calloc(n, sizeof *w);
     int *case_of = malloc(n * sizeof *case_of);
-    if (!probes || !w || !case_of) {
+    char (*names)[256] = calloc(n, sizeof *names);
+    if (!probes || !w || !case_of || !names) {
+        free(names);
         return fail_group(out_fd, ctx, configs, n, write, "out of memory", probes, w, case_of);
     }
-    for (size_t i = 0; i < n; i++)
+    progress_sink sink = {out_fd, n};
+    for (size_t i = 0; i < n; i++) {
         probes[i] = probe_rss(ctx, &configs[i]);
+        send_progress(&sink, "memory", i + 1, n);
+    }
 
     /* 2. shared weights, one workload per configuration */
     const ptc_sweep_config *c0 = &configs[0];
@@ -459,14 +560,26 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     int layers = 0;
     for (size_t i = 0; i < n; i++)
         layers = bench_layers_needed(&configs[i]) > layers ? bench_layers_needed(&configs[i]) : layers;
-    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, ctx->id.seed) != 0) {
+    const int fused_qkv = bench_qkv_fused();
+    if (fused_qkv < 0) {
+        free(names);
+        return fail_group(out_fd, ctx, configs, n, write, "PTC_QKV must be fused or separate",
+                          probes, w, case_of);
+    }
+    if (layers > 0 && bench_model_init(&mw, &c0->model, layers, fused_qkv == 1, ctx->id.seed) != 0) {
+        free(names);
         return fail_group(out_fd, ctx, configs, n, write, "out of memory for the weights", probes, w, case_of);
     }
     binding_info bind;
     bind_threads(c0->threads, ctx->bind, &bind);
     int base_index = -1;
     for (size_t i = 0; i < n; i++) {
-        if (bench_workload_setup(&w[i], &configs[i], &mw, ctx->id.seed) == 0) {
+        if (bench_workload_setup(&w[i], &configs[i], &mw, ctx->id.seed) == 0 &&
+            bench_op_runs_init(&w[i], (size_t)(ctx->id.reps > 0 ? ctx->id.reps : 5)) != 0) {
+            snprintf(w[i].err, sizeof w[i].err, "out of memory");
+            w[i].rc = PTC_EINVAL;
+        }
+        if (w[i].rc == PTC_OK) {
             bench_work_once(&w[i]); /* untimed: checks, warms, and gives the accounting */
             if (w[i].rc == PTC_OK)
                 bench_collect_stats(&w[i]);
@@ -477,31 +590,27 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
 
     /* 3. time every working configuration in one interleaved suite */
     char json_path[1100];
-    snprintf(json_path, sizeof json_path, "%s/gbench-%d.json", ctx->run_dir, group_index);
+    snprintf(json_path, sizeof json_path, "%s/gbench.part-%d.json", ctx->run_dir, group_index);
     init_gbench();
     ptc_gbench_options gopt = {.repetitions = ctx->id.reps, .min_time_s = ctx->id.min_time_s,
                                .warmup_s = ctx->id.warmup_s > 0 ? ctx->id.warmup_s : -1,
-                               .json_path = json_path, .console = ctx->gbench_console};
+                               .json_path = json_path, .console = ctx->gbench_console,
+                               .on_progress = on_timing_progress, .on_progress_user = &sink};
     ptc_gbench *suite = ptc_gbench_create(&gopt);
     for (size_t i = 0; i < n; i++) {
         case_of[i] = -1;
         if (!suite || w[i].rc != PTC_OK)
             continue;
-        char name[160], label[40];
-        snprintf(label, sizeof label, "%s", configs[i].label);
-        for (char *p = label; *p; p++)
-            if (*p == ' ')
-                *p = '_';
-        snprintf(name, sizeof name, "g%d/c%zu/%s/%s/%s/n%d/t%d", group_index, i,
-                 ptc_level_name(configs[i].level), label, configs[i].isa, configs[i].seq,
-                 configs[i].threads);
-        ptc_gbench_case gc = {.name = name, .run_loop = run_case, .user = &w[i],
+        ptc_gbench_config_name(&configs[i], names[i], sizeof names[i]);
+        ptc_gbench_case gc = {.name = names[i], .run_loop = run_case, .user = &w[i],
                               .flops_per_iter = ptc_stats_flops_total(&w[i].total),
                               .warmup_s = gopt.warmup_s};
         case_of[i] = ptc_gbench_add(suite, &gc);
     }
-    if (suite)
+    if (suite) {
         ptc_gbench_run(suite);
+        merge_gbench_json(ctx, json_path, names, case_of, write, n);
+    }
     if (bind.n > 0 && bind.verified)
         bind.verified = check_binding(&bind, c0->threads);
 
@@ -539,6 +648,7 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     free(probes);
     free(w);
     free(case_of);
+    free(names);
     return 0;
 }
 

@@ -52,11 +52,21 @@ static float *take(float **cursor, size_t n)
     return p;
 }
 
+int bench_qkv_fused(void)
+{
+    const char *v = getenv("PTC_QKV");
+    if (!v || !*v || strcmp(v, "separate") == 0)
+        return 0;
+    return strcmp(v, "fused") == 0 ? 1 : -1;
+}
+
 /* n_layers layers of shape m and a combining module; 0 on success. */
-int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, uint64_t seed)
+int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, bool fused_qkv,
+                     uint64_t seed)
 {
     const size_t h = (size_t)m->hidden, f = (size_t)m->ffn, h2 = h * h;
-    const size_t per_layer = 4 * h2 + 2 * h * f + 12 * h + f + 256;
+    const size_t per_layer = 4 * h2 + 2 * h * f + 12 * h + f + 256 +
+                             (fused_qkv ? 3 * h2 + 3 * h + 32 : 0);
     const size_t total = (size_t)n_layers * per_layer + 4 * h2 + 12 * h + 256;
     memset(w, 0, sizeof *w);
     w->slab = alloc64(total * sizeof(float));
@@ -78,7 +88,14 @@ int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, u
         RAND(e->w2, h * f); CONST(e->b2, h, 0);
         CONST(e->ln2_gamma, h, 1); CONST(e->ln2_beta, h, 0);
         e->ln_eps = 1e-12f;
+        if (fused_qkv) {
+            float *wqkv = take(&c, 3 * h2), *bqkv = take(&c, 3 * h);
+            ptc_mhsa_pack_qkv(&e->attn, h, wqkv, bqkv);
+            e->attn.wqkv = wqkv;
+            e->attn.bqkv = bqkv;
+        }
     }
+    w->fused_qkv = fused_qkv;
     ptc_combine_weights *cw = &w->combine;
     CONST(cw->ln_c_gamma, h, 1); CONST(cw->ln_c_beta, h, 0);
     CONST(cw->ln_e_gamma, h, 1); CONST(cw->ln_e_beta, h, 0);
@@ -158,19 +175,23 @@ void bench_work_once(workload *w)
     case PTC_LEVEL_LAYER:
         memset(&w->steps[0], 0, sizeof w->steps[0]);
         if (c->variant == PTC_VARIANT_COMBINE) {
-            const ptc_combine_options inference = {false, 0, false};
+            const ptc_combine_options inference = {false, 0, false, &w->times};
             w->rc = ptc_combine_forward(w->ops, &w->mw->combine, h, &w->tok, w->x, w->y, w->assign,
                                         &inference, w->arena, w->arena_bytes, &w->steps[0], w->err,
                                         sizeof w->err);
         } else if (c->variant == PTC_VARIANT_PRUNE) {
+            double t0 = ptc_op_clock();
             memcpy(w->state_mem, w->state_saved, w->state_bytes);
             w->state = w->state_saved_struct;
+            w->times.s[PTC_OPCAT_OTHER] += ptc_op_clock() - t0;
             w->rc = ptc_encoder_layer_forward(w->ops, &w->mw->layers[0], h, heads, ffn, &w->tok, w->x,
                                               w->y, &w->state, &w->mopt, w->arena, w->arena_bytes,
                                               &w->steps[0], w->err, sizeof w->err);
+            t0 = ptc_op_clock();
             if (w->rc == PTC_OK)
                 w->rc = ptc_prune_select(&w->vcfg.prune, &w->tok, &w->state, w->arena,
                                          w->arena_bytes, &w->steps[0], w->err, sizeof w->err);
+            w->times.s[PTC_OPCAT_SELECTION] += ptc_op_clock() - t0;
         } else {
             w->rc = ptc_encoder_layer_forward(w->ops, &w->mw->layers[0], h, heads, ffn, &w->tok, w->x,
                                               w->y, NULL, &w->mopt, w->arena, w->arena_bytes,
@@ -179,6 +200,7 @@ void bench_work_once(workload *w)
         break;
     case PTC_LEVEL_KERNEL: {
         const size_t n = (size_t)c->seq;
+        const double t0 = ptc_op_clock();
         for (size_t b = 0; b < (size_t)c->batch; b++) {
             if (c->threads == 1) {
                 kernel_rows(w, b, 0, n);
@@ -190,10 +212,30 @@ void bench_work_once(workload *w)
                 }
             }
         }
+        w->times.s[PTC_OPCAT_ATTENTION] += ptc_op_clock() - t0;
         w->rc = PTC_OK;
         break;
     }
     }
+}
+
+int bench_op_runs_init(workload *w, size_t cap)
+{
+    w->op_runs = calloc(cap ? cap : 1, sizeof *w->op_runs);
+    w->op_runs_cap = w->op_runs ? (cap ? cap : 1) : 0;
+    w->n_op_runs = 0;
+    return w->op_runs ? 0 : -1;
+}
+
+void bench_op_run_record(workload *w, int64_t iterations, double wall_s)
+{
+    if (!w->op_runs_cap || iterations <= 0)
+        return;
+    op_run *r = &w->op_runs[w->n_op_runs % w->op_runs_cap];
+    for (int k = 0; k < PTC_OPCAT_COUNT; k++)
+        r->per_iter.s[k] = w->times.s[k] / (double)iterations;
+    r->total_s = wall_s / (double)iterations;
+    w->n_op_runs++;
 }
 
 /* Accounting of the last forward into w->steps / w->total. */
@@ -314,11 +356,13 @@ static int setup_encoder(workload *w, size_t m, bool comb, uint64_t seed)
     w->vcfg.prune.p = c->p;
     w->vcfg.mhsa.project_kept = c->project_kept;
     w->vcfg.pad_mode = c->pad;
-    if (c->train) {
+    if (c->train) { /* a training step is not timed by op */
         w->train = ptc_train_work_create(c, &w->vcfg, w->ops, seed, w->err, sizeof w->err);
         w->rc = w->train ? PTC_OK : PTC_EINVAL;
         return w->train ? 0 : -1;
     }
+    w->vcfg.mhsa.times = &w->times; /* the workload does not move after set-up */
+    w->vcfg.mhsa.fused_qkv = w->mw->fused_qkv;
     w->arena_bytes = ptc_encoder_arena_bytes(&w->vcfg, batch, n, (size_t)c->model.ffn, w->err,
                                              sizeof w->err);
     if (w->arena_bytes == 0) {
@@ -356,6 +400,8 @@ static int setup_layer(workload *w, size_t m)
     w->vcfg.prune.p = c->p;
     ptc_mhsa_options_default(&w->mopt);
     w->mopt.project_kept = c->project_kept;
+    w->mopt.times = &w->times; /* the workload does not move after set-up */
+    w->mopt.fused_qkv = w->mw->fused_qkv;
     if (c->variant != PTC_VARIANT_PRUNE)
         return 0;
     w->state_bytes = ptc_prune_state_bytes(batch, heads, rows);
@@ -414,7 +460,7 @@ void bench_workload_free(workload *w)
 {
     ptc_train_work_free(w->train);
     void *owned[] = {w->x, w->y, w->arena, w->res, w->state_mem, w->state_saved, w->assign,
-                     w->q, w->k, w->v, w->o, w->kv_rows, w->kv_count};
+                     w->q, w->k, w->v, w->o, w->kv_rows, w->kv_count, w->op_runs};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
     memset(w, 0, sizeof *w);

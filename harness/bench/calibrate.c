@@ -10,7 +10,7 @@
 
 #include "common/cpus.h"
 #include "common/machine.h"
-#include "bench/peak.h"
+#include "ptc/peak.h"
 #include "bench/sweep.h"
 
 #include <errno.h>

@@ -164,6 +164,15 @@ class CaptureReporter : public benchmark::BenchmarkReporter {
             if (std::find(touched.begin(), touched.end(), c) == touched.end())
                 touched.push_back(c);
         }
+        if (suite_->options.on_progress) {
+            size_t done = 0, total = 0;
+            for (auto &c : suite_->cases) {
+                const size_t reps = (size_t)c->repetitions;
+                total += reps;
+                done += !c->error_message.empty() ? reps : std::min(reps, c->rep_s.size());
+            }
+            suite_->options.on_progress(done, total, suite_->options.on_progress_user);
+        }
         for (Case *c : touched) {
             update_stats(c);
             const bool complete = c->stats.error || c->stats.n >= c->repetitions;

@@ -82,6 +82,10 @@ typedef struct ptc_gbench_options {
      * output); the stats pointer stays valid until ptc_gbench_destroy(). */
     void (*on_case_done)(const ptc_gbench_stats *stats, void *user);
     void *on_case_done_user;
+    /* Called after every repetition of any case (progress inside a suite): the
+     * repetitions done and the total over all cases (failed cases count as done). */
+    void (*on_progress)(size_t reps_done, size_t reps_total, void *user);
+    void *on_progress_user;
 } ptc_gbench_options;
 
 /* Results of one case. Every time is real time per iteration, in seconds. */

@@ -291,6 +291,10 @@ int ptc_gbench_run(ptc_gbench *g)
         fc->iterations = iters;
     }
     /* rounds: repetition r of every case, rotating the order each round */
+    size_t reps_total = 0, reps_done = 0;
+    for (size_t i = 0; i < g->n_cases; i++)
+        reps_total += (size_t)(g->cases[i].c.repetitions ? g->cases[i].c.repetitions
+                               : o->repetitions ? o->repetitions : 5);
     for (int r = 0; r < max_reps; r++) {
         for (size_t k = 0; k < g->n_cases; k++) {
             fallback_case *fc = &g->cases[(k + (size_t)r) % g->n_cases];
@@ -305,6 +309,8 @@ int ptc_gbench_run(ptc_gbench *g)
             fc->rep_s[fc->stats.n] = t / (double)fc->iterations;
             fc->rep_iterations[fc->stats.n] = fc->iterations;
             fc->stats.n++;
+            if (o->on_progress)
+                o->on_progress(++reps_done, reps_total, o->on_progress_user);
         }
     }
     for (size_t i = 0; i < g->n_cases; i++) {

@@ -99,6 +99,7 @@ typedef struct ptc_sweep_opts {
     bool no_calibrate;   /* do not calibrate when no calibration exists (pct_peak null) */
     bool bind;           /* bind OpenMP thread i to PU i (true) */
     bool gbench_console; /* GB's console table on stdout */
+    bool progress;       /* progress lines on stderr even when it is no terminal */
     char spec_path[512]; /* --spec FILE, "" = none */
 } ptc_sweep_opts;
 
@@ -142,10 +143,9 @@ void ptc_sweep_usage(FILE *out);
 int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source,
                               char *err, size_t err_len);
 int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len);
-/* The pieces sweep_opts.c and sweep_spec.c share: one option (key without the leading
- * "--"; from_spec: a spec file line, where run options are refused) into o; a new
- * section ("---"); whether key is a flag (takes no value). PTC_OK or PTC_EINVAL with a
- * message. */
+/* One option (key without the leading "--"; from_spec: a spec file line, where run
+ * options are refused) into o; a new section ("---"); whether key is a flag (takes no
+ * value). PTC_OK or PTC_EINVAL with a message. */
 int ptc_sweep_apply(ptc_sweep_opts *o, const char *key, const char *val, bool from_spec, char *err,
                     size_t len);
 int ptc_sweep_new_section(ptc_sweep_opts *o, char *err, size_t len);
@@ -176,6 +176,8 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len);
 /* id and label of a config whose fields are set (used by expand). */
 void ptc_sweep_config_finish(ptc_sweep_config *c);
 
+/* names of levels and sweep variants (sweep_names.c) */
+extern const char *const ptc_level_names[3];
 const char *ptc_level_name(ptc_level l);
 const char *ptc_sweep_variant_name(ptc_variant v);
 

@@ -1,8 +1,8 @@
 /*
  * harness/bench/sweep_opts.c — the options of `ptc bench`: its option rows (names,
- * kinds, help, defaults) and their parsing from the command line; one option at a time
- * for spec files too (harness/bench/sweep_spec.c reads and writes those). Contract:
- * harness/bench/sweep.h. No ops calls, no OpenMP.
+ * kinds, help, defaults) and their parsing from the command line and from spec files
+ * (the normalized spec written back: sweep_spec.c; names and value lists:
+ * sweep_names.c). Contract: harness/bench/sweep.h. No ops calls, no OpenMP.
  */
 #include "bench/sweep.h"
 
@@ -22,97 +22,6 @@
 const char ptc_default_sweep_text[] =
 #include "default_sweep.inc"
     ;
-
-/* ---- names ---------------------------------------------------------------------- */
-
-static const char *const level_names[] = {"kernel", "layer", "encoder"};
-static const char *const variant_names[] = {"baseline", "prune", "combine", "combined"};
-
-const char *ptc_level_name(ptc_level l) { return level_names[l]; }
-const char *ptc_sweep_variant_name(ptc_variant v) { return variant_names[v]; }
-
-/* A preset of model/config.c as a sweep shape. */
-static ptc_model_shape preset_shape(const ptc_model_preset *p)
-{
-    ptc_model_shape m = {.hidden = (int)p->hidden, .layers = (int)p->layers, .heads = (int)p->heads,
-                         .ffn = (int)p->ffn};
-    snprintf(m.name, sizeof m.name, "%s", p->name);
-    return m;
-}
-
-/* ---- lists and ranges ------------------------------------------------------------- */
-
-int ptc_sweep_parse_ints(const char *s, int *out, int max, int min_value, const char *what,
-                         char *err, size_t err_len)
-{
-    double v[PTC_SWEEP_MAX_LIST];
-    const int n = ptc_parse_list(s, v, max < PTC_SWEEP_MAX_LIST ? max : PTC_SWEEP_MAX_LIST, true,
-                                what, err, err_len);
-    for (int i = 0; i < n; i++) {
-        if (v[i] < min_value)
-            return ptc_opt_fail(err, err_len, "%s: %.0f is below %d", what, v[i], min_value), -1;
-        if (v[i] > 1e8)
-            return ptc_opt_fail(err, err_len, "%s: %.0f is too large", what, v[i]), -1;
-        out[i] = (int)v[i];
-    }
-    return n;
-}
-
-int ptc_sweep_parse_doubles(const char *s, double *out, int max, const char *what, char *err,
-                            size_t err_len)
-{
-    return ptc_parse_list(s, out, max, false, what, err, err_len);
-}
-
-static bool all_digits_commas(const char *s)
-{
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s) && *s != ',')
-            return false;
-    return true;
-}
-
-int ptc_sweep_parse_models(const char *s, ptc_model_shape *out, int max, char *err, size_t err_len)
-{
-    char pieces[PTC_SWEEP_MAX_MODELS][64];
-    const int n_pieces = ptc_split_list(s, ';', pieces, PTC_SWEEP_MAX_MODELS);
-    if (n_pieces < 0)
-        return ptc_opt_fail(err, err_len, "--model: malformed list '%s'", s), -1;
-    int n = 0;
-    for (int i = 0; i < n_pieces; i++) {
-        if (all_digits_commas(pieces[i])) {
-            int v[8];
-            const int k = ptc_sweep_parse_ints(pieces[i], v, 8, 1, "--model", err, err_len);
-            if (k != 4)
-                return k < 0 ? -1
-                             : (ptc_opt_fail(err, err_len, "--model: '%s' needs hidden,layers,heads,ffn",
-                                     pieces[i]), -1);
-            if (v[0] % v[2] != 0)
-                return ptc_opt_fail(err, err_len, "--model: %d heads do not divide hidden %d", v[2], v[0]), -1;
-            if (v[1] > PTC_MAX_LAYERS)
-                return ptc_opt_fail(err, err_len, "--model: %d layers, at most %d", v[1], PTC_MAX_LAYERS), -1;
-            if (n >= max)
-                return ptc_opt_fail(err, err_len, "--model: more than %d models", max), -1;
-            out[n] = (ptc_model_shape){"custom", v[0], v[1], v[2], v[3]};
-            n++;
-            continue;
-        }
-        char names[PTC_SWEEP_MAX_MODELS][64];
-        const int k = ptc_split_list(pieces[i], ',', names, PTC_SWEEP_MAX_MODELS);
-        if (k < 0)
-            return ptc_opt_fail(err, err_len, "--model: malformed list '%s'", pieces[i]), -1;
-        for (int j = 0; j < k; j++) {
-            char sub[200];
-            const ptc_model_preset *p = ptc_parse_model_preset(names[j], sub, sizeof sub);
-            if (!p)
-                return ptc_opt_fail(err, err_len, "--model: %s, or hidden,layers,heads,ffn", sub), -1;
-            if (n >= max)
-                return ptc_opt_fail(err, err_len, "--model: more than %d models", max), -1;
-            out[n++] = preset_shape(p);
-        }
-    }
-    return n;
-}
 
 /* A list of names from `table` (n_names entries): indexes into out. */
 static int parse_names(const char *s, const char *const *table, int n_names, int *out, int max,
@@ -180,6 +89,8 @@ static const ptc_option sweep_run_rows[] = {
     {"no-calibrate", PTC_OPT_FLAG, 0, NULL, "do not measure a calibration when none exists"},
     {"no-bind", PTC_OPT_FLAG, 0, NULL, "do not bind threads"},
     {"gbench-console", PTC_OPT_FLAG, 0, NULL, "Google Benchmark's console table on stdout"},
+    {"progress", PTC_OPT_FLAG, 0, NULL, "progress lines on stderr even when it is no terminal "
+     "(a terminal always has one)"},
     {NULL},
 };
 
@@ -282,7 +193,7 @@ static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *
         bool is_bool;
         size_t list, count;
     } dims[] = {
-        {"level", level_names, 3, false, offsetof(ptc_sweep_section, level), offsetof(ptc_sweep_section, n_level)},
+        {"level", ptc_level_names, 3, false, offsetof(ptc_sweep_section, level), offsetof(ptc_sweep_section, n_level)},
         {"rule", ptc_rule_names, 3, false, offsetof(ptc_sweep_section, rule), offsetof(ptc_sweep_section, n_rule)},
         {"pad", ptc_pad_names, 2, false, offsetof(ptc_sweep_section, pad), offsetof(ptc_sweep_section, n_pad)},
         {"project-kept", onoff, 2, true, offsetof(ptc_sweep_section, project_kept), offsetof(ptc_sweep_section, n_project)},
@@ -410,7 +321,7 @@ static int apply_measurement(ptc_sweep_opts *o, const char *key, const char *val
     return PTC_OK;
 }
 
-/* A run option (out, spec, resume, dry-run, no-calibrate, no-bind, gbench-console).
+/* A run option (out, spec, resume, dry-run, no-calibrate, no-bind, gbench-console, progress).
  * PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
 static int apply_run_option(ptc_sweep_opts *o, const char *key, const char *val, char *err,
                             size_t len)
@@ -434,6 +345,8 @@ static int apply_run_option(ptc_sweep_opts *o, const char *key, const char *val,
         o->bind = false;
     } else if (strcmp(key, "gbench-console") == 0) {
         o->gbench_console = true;
+    } else if (strcmp(key, "progress") == 0) {
+        o->progress = true;
     } else {
         return 1;
     }
@@ -465,12 +378,6 @@ int ptc_sweep_new_section(ptc_sweep_opts *o, char *err, size_t len)
     memset(&o->sections[o->n_sections], 0, sizeof o->sections[0]);
     o->n_sections++;
     return PTC_OK;
-}
-
-bool ptc_sweep_section_empty(const ptc_sweep_section *s)
-{
-    static const ptc_sweep_section zero;
-    return memcmp(s, &zero, sizeof zero) == 0;
 }
 
 int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, char *err,
@@ -516,4 +423,105 @@ int ptc_sweep_parse_args(ptc_sweep_opts *o, int argc, char **argv, int first, ch
     if (o->resume_latest && !o->name[0])
         return ptc_opt_fail(err, err_len, "--resume without a run folder needs --name");
     return PTC_OK;
+}
+
+/* ---- spec files: lines of options, '#' comments, '---' between sections; run options refused */
+
+int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source, char *err,
+                              size_t err_len)
+{
+    /* a spec file starts its own sections after what the command line gave */
+    if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && ptc_sweep_new_section(o, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    int line_no = 0, n_options = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        line_no++;
+        char line[1024];
+        if (n >= sizeof line)
+            return ptc_opt_fail(err, err_len, "%s:%d: line too long", source, line_no);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = nl ? nl + 1 : p + n;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t e = strlen(s);
+        while (e > 0 && isspace((unsigned char)s[e - 1]))
+            s[--e] = '\0';
+        if (!*s)
+            continue;
+        if (strcmp(s, "---") == 0) {
+            if (ptc_sweep_new_section(o, err, err_len) != PTC_OK)
+                return PTC_EINVAL;
+            continue;
+        }
+        if (s[0] == '-' && s[1] == '-')
+            s += 2;
+        char *v = s;
+        while (*v && !isspace((unsigned char)*v) && *v != '=')
+            v++;
+        if (*v) {
+            *v++ = '\0';
+            while (isspace((unsigned char)*v) || *v == '=')
+                v++;
+        }
+        char msg[300];
+        if (!ptc_sweep_is_flag(s) && !*v) {
+            snprintf(msg, sizeof msg, "--%s needs a value", s);
+        } else if (ptc_sweep_apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
+            n_options++;
+            continue;
+        }
+        return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
+    }
+    if (n_options == 0)
+        return ptc_opt_fail(err, err_len, "%s: no options (an empty spec)", source);
+    return PTC_OK;
+}
+
+int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ptc_opt_fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
+    }
+    char *text = NULL;
+    size_t cap = 0, used = 0;
+    for (;;) {
+        if (used + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *t = realloc(text, cap);
+            if (!t) {
+                free(text);
+                fclose(f);
+                return ptc_opt_fail(err, err_len, "--spec: out of memory");
+            }
+            text = t;
+        }
+        const size_t got = fread(text + used, 1, 4096, f);
+        used += got;
+        if (got < 4096)
+            break;
+    }
+    const bool read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        free(text);
+        return ptc_opt_fail(err, err_len, "--spec: cannot read %s", path);
+    }
+    text[used] = '\0';
+    const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
+    free(text);
+    o->sweep_given = true;
+    return rc;
 }

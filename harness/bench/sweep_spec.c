@@ -1,8 +1,7 @@
 /*
- * harness/bench/sweep_spec.c — sweep spec files of `ptc bench`: reading one (lines of
- * options, '#' comments, '---' between sections; run options refused) and writing the
- * normalized spec that reads back to the same sweep (sweep.txt of a run folder).
- * Contract: harness/bench/sweep.h.
+ * harness/bench/sweep_spec.c — the normalized spec of a `ptc bench` sweep: the spec
+ * file that reads back to the same sweep (sweep.txt of a run folder; reading spec
+ * files: sweep_opts.c). Contract: harness/bench/sweep.h.
  */
 #include "bench/sweep.h"
 
@@ -15,105 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-int ptc_sweep_parse_spec_text(ptc_sweep_opts *o, const char *text, const char *source, char *err,
-                              size_t err_len)
-{
-    /* a spec file starts its own sections after what the command line gave */
-    if (!ptc_sweep_section_empty(&o->sections[o->n_sections - 1]) && ptc_sweep_new_section(o, err, err_len) != PTC_OK)
-        return PTC_EINVAL;
-    int line_no = 0, n_options = 0;
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        line_no++;
-        char line[1024];
-        if (n >= sizeof line)
-            return ptc_opt_fail(err, err_len, "%s:%d: line too long", source, line_no);
-        memcpy(line, p, n);
-        line[n] = '\0';
-        p = nl ? nl + 1 : p + n;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = line;
-        while (isspace((unsigned char)*s))
-            s++;
-        size_t e = strlen(s);
-        while (e > 0 && isspace((unsigned char)s[e - 1]))
-            s[--e] = '\0';
-        if (!*s)
-            continue;
-        if (strcmp(s, "---") == 0) {
-            if (ptc_sweep_new_section(o, err, err_len) != PTC_OK)
-                return PTC_EINVAL;
-            continue;
-        }
-        if (s[0] == '-' && s[1] == '-')
-            s += 2;
-        char *v = s;
-        while (*v && !isspace((unsigned char)*v) && *v != '=')
-            v++;
-        if (*v) {
-            *v++ = '\0';
-            while (isspace((unsigned char)*v) || *v == '=')
-                v++;
-        }
-        char msg[300];
-        if (!ptc_sweep_is_flag(s) && !*v) {
-            snprintf(msg, sizeof msg, "--%s needs a value", s);
-        } else if (ptc_sweep_apply(o, s, v, true, msg, sizeof msg) == PTC_OK) {
-            n_options++;
-            continue;
-        }
-        return ptc_opt_fail(err, err_len, "%s:%d: %s", source, line_no, msg);
-    }
-    if (n_options == 0)
-        return ptc_opt_fail(err, err_len, "%s: no options (an empty spec)", source);
-    return PTC_OK;
-}
-
-int ptc_sweep_parse_spec_file(ptc_sweep_opts *o, const char *path, char *err, size_t err_len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ptc_opt_fail(err, err_len, "--spec: cannot read %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return ptc_opt_fail(err, err_len, "--spec: %s is a directory, not a spec file", path);
-    }
-    char *text = NULL;
-    size_t cap = 0, used = 0;
-    for (;;) {
-        if (used + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                return ptc_opt_fail(err, err_len, "--spec: out of memory");
-            }
-            text = t;
-        }
-        const size_t got = fread(text + used, 1, 4096, f);
-        used += got;
-        if (got < 4096)
-            break;
-    }
-    const bool read_error = ferror(f);
-    fclose(f);
-    if (read_error) {
-        free(text);
-        return ptc_opt_fail(err, err_len, "--spec: cannot read %s", path);
-    }
-    text[used] = '\0';
-    const int rc = ptc_sweep_parse_spec_text(o, text, path, err, err_len);
-    free(text);
-    o->sweep_given = true;
-    return rc;
-}
 
 /* ---- normalized spec ------------------------------------------------------------------ */
 
@@ -183,4 +83,10 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
 #undef LIST
     }
     return u;
+}
+
+bool ptc_sweep_section_empty(const ptc_sweep_section *s)
+{
+    static const ptc_sweep_section zero;
+    return memcmp(s, &zero, sizeof zero) == 0;
 }

@@ -136,24 +136,7 @@ bool ptc_opts_given(const ptc_opt_seen *seen, const char *name);
 /* Writes a one-line reason into err (when err_len > 0); returns -1 (= PTC_EINVAL). */
 int ptc_opt_fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- vocabularies ------------------------------------------------------------------ */
-/* A variant name (paper's or long). *rule_hint gets the rule the name implies
- * (P: topk, PF: clamp) or -1. Returns 0, or -1 with a one-line reason. */
-int ptc_parse_variant(const char *s, ptc_variant *v, int *rule_hint, char *err, size_t len);
-/* The learn name of a parsed variant ("baseline", "P", "PF", "C", "PFC"): the
- * name train's run.json, eval and experiment rows keep. */
-const char *ptc_variant_learn_name(ptc_variant v, int rule_hint);
-/* The paper's name of a variant: BERT P PF C PFC (prune with clamp/within: PF). */
-const char *ptc_variant_paper_name(ptc_variant v, ptc_prune_rule rule);
-/* names by enum value: the one spelling of rules and pad modes */
-extern const char *const ptc_rule_names[3];
-extern const char *const ptc_pad_names[2];
-const char *ptc_rule_name(ptc_prune_rule r);
-const char *ptc_pad_name(ptc_pad_mode p);
-int ptc_parse_rule(const char *s, ptc_prune_rule *r, char *err, size_t len);
-int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len);
-/* A preset of model/config.c by name; NULL with a reason listing the presets. */
-const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len);
+/* ---- lists (the vocabularies of names: include/ptc/model.h) ------------------------ */
 /* Numbers: a comma list whose items may be ranges A-B*F (geometric) or A-B+S
  * (arithmetic). integer: every value an integer. Returns the count or -1. */
 int ptc_parse_list(const char *s, double *out, int max, bool integer, const char *what, char *err,

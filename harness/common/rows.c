@@ -144,6 +144,25 @@ int ptc_rows_append(const char *path, const json_t *row)
     return rc;
 }
 
+int ptc_run_mark_unfinished(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" PTC_RUN_UNFINISHED, dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("this run is being written, or stopped before it finished (its writer removes this "
+          "file when it finishes; `--resume` continues it)\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int ptc_run_mark_finished(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" PTC_RUN_UNFINISHED, dir);
+    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 int ptc_json_write_file(const char *path, const json_t *doc, int precision)
 {
     char tmp[4200];

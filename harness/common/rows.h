@@ -37,6 +37,14 @@ int ptc_rows_ok_ids(const char *path, char ***ids, size_t *n);
 void ptc_rows_free_ids(char **ids, size_t n);
 bool ptc_rows_contains(char *const *ids, size_t n, const char *id);
 
+/* The marker of a run folder being written: DIR/unfinished exists from the moment a
+ * writer (ptc bench, ptc experiment) starts until its run has finished, so a run
+ * interrupted or killed keeps it. Readers choosing the latest run of a CPU folder skip
+ * such runs (common/rows_read.h). 0, or -1 with errno. */
+#define PTC_RUN_UNFINISHED "unfinished"
+int ptc_run_mark_unfinished(const char *dir);
+int ptc_run_mark_finished(const char *dir);
+
 /* Appends row as one line to the file at path (created when missing). 0, or -1 with errno. */
 int ptc_rows_append(const char *path, const json_t *row);
 

@@ -3,6 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "common/rows_read.h"
+#include "common/rows.h"     /* the unfinished marker */
+#include "cluster/lock.h"   /* ptc_run_lock_held */
 
 #include <ctype.h>
 #include <dirent.h>
@@ -132,6 +134,47 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Why run folder DIR is still being written or stopped early (its unfinished marker,
+ * or a writer holding its lock now), or NULL when it finished. */
+static const char *unfinished_why(const char *dir, char *why, size_t len)
+{
+    char marker[4300], who[200];
+    if (ptc_run_lock_held(dir, who, sizeof who)) {
+        snprintf(why, len, "being written by %s", who);
+        return why;
+    }
+    snprintf(marker, sizeof marker, "%s/" PTC_RUN_UNFINISHED, dir);
+    if (is_file(marker)) {
+        snprintf(why, len, "unfinished: interrupted or killed");
+        return why;
+    }
+    return NULL;
+}
+
+/* Index of the latest finished run of the sorted run names of CPU folder `path`
+ * (the latest of all when none has finished), said on the diagnostics stream. */
+static size_t latest_finished(const char *path, char *const *runs, size_t n,
+                              const ptc_load_opts *o)
+{
+    char dir[4200], why[300];
+    size_t i = n;
+    while (i-- > 0) {
+        snprintf(dir, sizeof dir, "%s/%s", path, runs[i]);
+        if (!unfinished_why(dir, why, sizeof why))
+            break;
+        fprintf(diag_of(o), "%s: %s: skipping run %s (%s)\n", prog_of(o), path, runs[i], why);
+    }
+    if (i == (size_t)-1) {
+        i = n - 1;
+        fprintf(diag_of(o), "%s: %s: no run has finished: using the latest, %s, as it is\n",
+                prog_of(o), path, runs[i]);
+    } else if (n > 1) {
+        fprintf(diag_of(o), "%s: %s: using the latest finished run %s (of %zu; --all-runs for "
+                "all)\n", prog_of(o), path, runs[i], n);
+    }
+    return i;
+}
+
 int ptc_rows_load(ptc_rowset *set, const char *path, const ptc_load_opts *o)
 {
     struct stat st;
@@ -173,11 +216,10 @@ int ptc_rows_load(ptc_rowset *set, const char *path, const ptc_load_opts *o)
         rc = -1;
     } else {
         qsort(runs, n, sizeof *runs, cmp_str);
-        size_t first = o && o->all_runs ? 0 : n - 1;
-        if (!(o && o->all_runs) && n > 1)
-            fprintf(diag_of(o), "%s: %s: using the latest run %s (of %zu; --all-runs for all)\n",
-                    prog_of(o), path, runs[n - 1], n);
-        for (size_t i = first; i < n && rc == 0; i++) {
+        const bool all = o && o->all_runs;
+        size_t first = all ? 0 : latest_finished(path, runs, n, o);
+        const size_t last = all ? n - 1 : first;
+        for (size_t i = first; i <= last && rc == 0; i++) {
             snprintf(buf, sizeof buf, "%s/%s/rows.jsonl", path, runs[i]);
             rc = load_file(set, buf, o);
         }

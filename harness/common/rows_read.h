@@ -5,8 +5,10 @@
  * Input paths: a file is read as JSON lines; a directory holding rows.jsonl means
  * that file (a run folder, results/<cpu>/<run>/); a directory without rows.jsonl
  * whose subfolders hold rows.jsonl (a CPU folder, results/<cpu>/) means the LATEST
- * run in it: the subfolder whose name sorts last (run ids start with a UTC
- * timestamp, YYYYMMDD-HHMMSS-...), or every run with `all_runs`.
+ * FINISHED run in it: of the subfolders without an `unfinished` marker (common/rows.h)
+ * and whose lock no writer holds now (cluster/lock.h), the one whose name sorts last
+ * (run ids start with a UTC timestamp, YYYYMMDD-HHMMSS-...); the latest of all, with a
+ * warning, when none has finished; or every run with `all_runs`.
  *
  * A line that is not a JSON object, or whose "schema" is not "ptc.row/1", is
  * reported as `file:line: reason` on the diagnostics stream, counted and skipped

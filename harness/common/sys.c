@@ -1,5 +1,5 @@
 /*
- * harness/common/sys.c — mkdir -p, path exists, load averages, clock, git commit, FNV-1a (harness/common/sys.h).
+ * harness/common/sys.c — mkdir -p, path exists, load averages, git commit (harness/common/sys.h).
  */
 #include "common/sys.h"
 
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 void ptc_load_averages(double v[3])
@@ -46,13 +45,6 @@ int ptc_mkdir_p(const char *path)
     return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-double ptc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void ptc_git_describe(char *commit, size_t len, bool *dirty)
 {
     char self[PATH_MAX] = ".";
@@ -83,19 +75,4 @@ void ptc_git_describe(char *commit, size_t len, bool *dirty)
             snprintf(commit, len, "%s", line);
     }
     pclose(p);
-}
-
-uint64_t ptc_fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-uint64_t ptc_hash_string(const char *s)
-{
-    return ptc_fnv1a(s, strlen(s), PTC_FNV_OFFSET);
 }

@@ -57,33 +57,6 @@ static int load_run(eval_args *a, char *err, size_t err_len)
     return 0;
 }
 
-#define E(field) offsetof(eval_args, field)
-#define EVAL_VARIANT_ROWS                                                                              \
-    {"variant", PTC_OPT_VARIANT, E(variant), "NAME", "variant at inference (the checkpoint's): P/PF on any, C/PFC on a combining one"}, \
-    {"p", PTC_OPT_DOUBLES, E(p_list), "LIST", "p at inference, in (0, 1]; a list sweeps", NULL, 0, 1, true}, \
-    {"rule", PTC_OPT_STR, E(rule_list), "LIST", "pruning rules at inference: topk clamp within; a list sweeps"}, \
-    {"lc", PTC_OPT_SIZES, E(lc_list), "LIST", "L_c at inference (C, PFC); a list sweeps", NULL, 1, 0}, \
-    {"pad-mode", PTC_OPT_PAD, E(pad_mode), "MODE", "length-aware padded (the checkpoint's)"}
-const ptc_option ptc_eval_rows[] = {
-    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
-    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
-    {"split", PTC_OPT_STR, E(split), "NAME", "test dev train", "test"},
-    {"json", PTC_OPT_STR, E(json), "F", "write the metrics as JSON (an array for a sweep)"},
-    {"rows", PTC_OPT_STR, E(rows), "F.jsonl", "append one ptc.row/1 row per point (flushed, fsync'd)"},
-    {"predictions", PTC_OPT_STR, E(predictions), "F.tsv", "per-document predictions (one file per point)"},
-    EVAL_VARIANT_ROWS,
-    {NULL},
-};
-const ptc_option ptc_predict_rows[] = {
-    {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},
-    {"checkpoint", PTC_OPT_STR, E(checkpoint), "F", "a safetensors checkpoint instead of --run"},
-    {"input", PTC_OPT_STR, E(input), "F.tsv", "one text per line, or label<TAB>text"},
-    {"output", PTC_OPT_STR, E(output), "F", "the predictions TSV (stdout)"},
-    EVAL_VARIANT_ROWS,
-    {NULL},
-};
-#undef EVAL_VARIANT_ROWS
-#undef E
 
 static int parse_args(eval_args *a, int argc, char **argv, const char *prog, bool predict)
 {
@@ -350,219 +323,159 @@ static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_poi
     return rc;
 }
 
+/* What eval and predict open first: the arguments, the ops table (--isa and
+ * --threads resolved once), the tokenizer; err for the steps after. */
+typedef struct {
+    eval_args a;
+    const ptc_ops *ops;
+    ptc_tokenizer *tok;
+    char err[1024];
+} eval_session;
+
+/* true to go on; false with *rc the exit code (0 after --help) after a message. */
+static bool eval_open(eval_session *S, int argc, char **argv, bool predict, int *rc)
+{
+    const char *prog = predict ? "ptc predict" : "ptc eval";
+    const int prc = parse_args(&S->a, argc, argv, prog, predict);
+    *rc = prc == -1 ? 0 : prc ? prc : 1;
+    S->tok = NULL;
+    if (prc != 0 || !(S->ops = ptc_opts_compute(prog, S->a.o.isa, S->a.o.threads)))
+        return false;
+    const char *vocab_path;
+    if (!(S->tok = ptc_run_tokenizer(&S->a.o, &vocab_path, S->err, sizeof S->err)))
+        fprintf(stderr, "%s: %s\n", prog, S->err);
+    return S->tok != NULL;
+}
+
+static void eval_close(eval_session *S)
+{
+    ptc_tokenizer_free(S->tok);
+    json_decref(S->a.run_json);
+}
+
+/* The split --split names, or NULL after a message when the dataset has none. */
+static const ptc_split *eval_split(const eval_args *a, const ptc_dataset *ds)
+{
+    const ptc_split *s = strcmp(a->split, "test") == 0  ? &ds->test
+                         : strcmp(a->split, "dev") == 0 ? &ds->dev
+                                                        : &ds->train;
+    if (s->n == 0)
+        fprintf(stderr, "ptc eval: %s has no %s split\n", ds->name, a->split);
+    return s->n ? s : NULL;
+}
+
 int ptc_eval_main(int argc, char **argv)
 {
-    eval_args a;
-    int prc = parse_args(&a, argc, argv, "ptc eval", false);
-    if (prc == -1) {
-        json_decref(a.run_json);
-        return 0;
-    }
-    if (prc) {
-        json_decref(a.run_json);
-        return prc;
-    }
-    int rc = 1;
-    char err[1024];
-    const char *vocab_path;
-    ptc_tokenizer *tok = NULL;
+    eval_session S;
+    eval_args *a = &S.a;
+    int rc;
     ptc_dataset ds = {0};
     ptc_model_config ck;
     eval_point *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
     size_t n_points = 0;
     json_t *all = json_array();
-    const ptc_ops *ops = ptc_opts_compute("ptc eval", a.o.isa, a.o.threads);
-    if (!ops)
+    const ptc_split *s = NULL;
+    if (!eval_open(&S, argc, argv, false, &rc))
         goto done;
-    tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
-    if (!tok || ptc_run_dataset(&a.o, tok, &ds, err, sizeof err) != 0 ||
-        checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), ds.n_classes, &ck, err, sizeof err) != 0 ||
-        build_points(&a, &ck, pts, EVAL_MAX_POINTS, &n_points, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc eval: %s\n", err);
-        goto done;
-    }
-    snprintf(a.trained, sizeof a.trained, "%s", ptc_variant_name(&ck.variant));
-    const ptc_split *s = strcmp(a.split, "test") == 0 ? &ds.test
-                         : strcmp(a.split, "dev") == 0 ? &ds.dev
-                                                       : &ds.train;
-    if (s->n == 0) {
-        fprintf(stderr, "ptc eval: %s has no %s split\n", ds.name, a.split);
+    if (ptc_run_dataset(&a->o, S.tok, &ds, S.err, sizeof S.err) != 0 ||
+        checkpoint_config(a, ptc_tokenizer_vocab_size(S.tok), ds.n_classes, &ck, S.err, sizeof S.err) != 0 ||
+        build_points(a, &ck, pts, EVAL_MAX_POINTS, &n_points, S.err, sizeof S.err) != 0) {
+        fprintf(stderr, "ptc eval: %s\n", S.err);
         goto done;
     }
+    snprintf(a->trained, sizeof a->trained, "%s", ptc_variant_name(&ck.variant));
+    if (!(s = eval_split(a, &ds)))
+        goto done;
     for (size_t i = 0; i < n_points; i++)
-        if (eval_point_run(&a, ops, &pts[i], n_points, &ds, s, ptc_tokenizer_pad_id(tok), all,
-                           err, sizeof err) != 0) {
-            fprintf(stderr, "ptc eval: %s\n", err);
+        if (eval_point_run(a, S.ops, &pts[i], n_points, &ds, s, ptc_tokenizer_pad_id(S.tok), all,
+                           S.err, sizeof S.err) != 0) {
+            fprintf(stderr, "ptc eval: %s\n", S.err);
             goto done;
         }
     rc = 0;
-    if (a.json) {
-        json_t *j = n_points == 1 ? json_array_get(all, 0) : all;
-        if (json_dump_file(j, a.json, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
-            fprintf(stderr, "ptc eval: cannot write %s\n", a.json);
-            rc = 1;
-        }
+    if (a->json && json_dump_file(n_points == 1 ? json_array_get(all, 0) : all, a->json,
+                                  JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+        fprintf(stderr, "ptc eval: cannot write %s\n", a->json);
+        rc = 1;
     }
 done:
     json_decref(all);
     free(pts);
     ptc_dataset_free(&ds);
-    ptc_tokenizer_free(tok);
-    json_decref(a.run_json);
+    eval_close(&S);
     return rc;
 }
 
 /* ---- predict ------------------------------------------------------------------------------------ */
-/* Every line of the input (text, or label<TAB>text with the label ignored) as an
- * encoded document of split sp (label 0 for the evaluator). 0, or -1 with a message. */
-static int read_texts(const eval_args *a, const ptc_tokenizer *tok, ptc_split *sp, char *err,
-                      size_t err_len)
+/* The class names: --labels, else run.json's. 0, or -1 with a message. */
+static int predict_labels(const eval_args *a, char ***names, size_t *n, char *err, size_t err_len)
 {
-    FILE *in = fopen(a->input, "rb");
-    if (!in) {
-        snprintf(err, err_len, "%s: cannot open: %s", a->input, strerror(errno));
-        return -1;
+    if (a->o.labels) {
+        if (ptc_labels_read(a->o.labels, names, n, err, err_len) != 0)
+            return -1;
+    } else {
+        json_t *l = json_object_get(a->run_json, "labels");
+        *n = json_array_size(l);
+        *names = calloc(*n + 1, sizeof **names);
+        for (size_t i = 0; i < *n; i++)
+            (*names)[i] = strdup(json_string_value(json_array_get(l, i)));
     }
-    size_t cap = 0, cap_docs = 256, n = 0, ids_cap = 1 << 16;
-    sp->labels = calloc(cap_docs, sizeof *sp->labels);
-    sp->offsets = calloc(cap_docs + 1, sizeof *sp->offsets);
-    sp->ids = malloc(ids_cap * sizeof *sp->ids);
-    char *line = NULL;
-    ssize_t len;
-    size_t lineno = 0;
-    int rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        char *text = line;
-        char *tab = strchr(line, '\t');
-        if (tab) {
-            bool num = tab > line;
-            for (char *p = line; p < tab; p++)
-                num &= *p >= '0' && *p <= '9';
-            if (num)
-                text = tab + 1;
-        }
-        size_t bad;
-        if (!ptc_utf8_valid(text, strlen(text), &bad)) {
-            snprintf(err, err_len, "%s:%zu: invalid UTF-8 at byte %zu of the text", a->input, lineno, bad);
-            rc = -1;
-            break;
-        }
-        if (n + 1 >= cap_docs) {
-            cap_docs *= 2;
-            sp->labels = realloc(sp->labels, cap_docs * sizeof *sp->labels);
-            sp->offsets = realloc(sp->offsets, (cap_docs + 1) * sizeof *sp->offsets);
-        }
-        if (sp->offsets[n] + a->o.max_len > ids_cap) {
-            while (sp->offsets[n] + a->o.max_len > ids_cap)
-                ids_cap *= 2;
-            sp->ids = realloc(sp->ids, ids_cap * sizeof *sp->ids);
-        }
-        const size_t k = ptc_tokenizer_encode(tok, text, strlen(text), a->o.max_len,
-                                              sp->ids + sp->offsets[n], NULL);
-        sp->labels[n] = 0;
-        sp->offsets[n + 1] = sp->offsets[n] + k;
-        n++;
-    }
-    free(line);
-    fclose(in);
-    sp->n = n;
-    if (rc == 0 && n == 0) {
-        snprintf(err, err_len, "%s: no lines", a->input);
-        rc = -1;
-    }
-    return rc;
+    if (*n == 0)
+        snprintf(err, err_len, "give --labels labels.txt (or --run DIR)");
+    return *n ? 0 : -1;
 }
 
-int ptc_predict_main(int argc, char **argv)
+/* The predictions TSV (--output, else stdout): line, predicted index and label,
+ * one logit per class. The exit code. */
+static int predict_write(const eval_args *a, const ptc_split *sp, const ptc_eval_result *r,
+                         char *const *names, size_t n_classes)
 {
-    eval_args a;
-    int prc = parse_args(&a, argc, argv, "ptc predict", true);
-    if (prc == -1) {
-        json_decref(a.run_json);
-        return 0;
-    }
-    if (prc) {
-        json_decref(a.run_json);
-        return prc;
-    }
-    int rc = 1;
-    char err[1024];
-    const char *vocab_path;
-    ptc_tokenizer *tok = NULL;
-    ptc_model m;
-    bool model_ok = false;
-    char **names = NULL;
-    size_t n_classes = 0;
-    FILE *out = stdout;
-    ptc_split sp = {0};
-    ptc_eval_result r = {0};
-    const ptc_ops *ops = ptc_opts_compute("ptc predict", a.o.isa, a.o.threads);
-    if (!ops)
-        goto done;
-    tok = ptc_run_tokenizer(&a.o, &vocab_path, err, sizeof err);
-    if (!tok) {
-        fprintf(stderr, "ptc predict: %s\n", err);
-        goto done;
-    }
-    /* labels: --labels, else run.json's names */
-    if (a.o.labels) {
-        if (ptc_labels_read(a.o.labels, &names, &n_classes, err, sizeof err) != 0) {
-            fprintf(stderr, "ptc predict: %s\n", err);
-            goto done;
-        }
-    } else if (a.run_json) {
-        json_t *l = json_object_get(a.run_json, "labels");
-        n_classes = json_array_size(l);
-        names = calloc(n_classes + 1, sizeof *names);
-        for (size_t i = 0; i < n_classes; i++)
-            names[i] = strdup(json_string_value(json_array_get(l, i)));
-    }
-    if (n_classes == 0) {
-        fprintf(stderr, "ptc predict: give --labels labels.txt (or --run DIR)\n");
-        goto done;
-    }
-    ptc_model_config ck;
-    eval_point pt[1];
-    size_t n_points = 0;
-    if (checkpoint_config(&a, ptc_tokenizer_vocab_size(tok), n_classes, &ck, err, sizeof err) != 0 ||
-        build_points(&a, &ck, pt, 1, &n_points, err, sizeof err) != 0 ||
-        load_point(&a, ops, &pt[0], &m, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc predict: %s\n", err);
-        goto done;
-    }
-    model_ok = true;
-    if (read_texts(&a, tok, &sp, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc predict: %s\n", err);
-        goto done;
-    }
-    const size_t batch = a.o.eval_batch ? a.o.eval_batch : a.o.batch;
-    if (ptc_evaluate(&m, &sp, n_classes, batch, ptc_tokenizer_pad_id(tok), &r, err, sizeof err) != 0) {
-        fprintf(stderr, "ptc predict: %s\n", err);
-        goto done;
-    }
-    if (a.output && !(out = fopen(a.output, "w"))) {
-        fprintf(stderr, "ptc predict: cannot write %s: %s\n", a.output, strerror(errno));
-        out = stdout;
-        goto done;
+    FILE *out = a->output ? fopen(a->output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "ptc predict: cannot write %s: %s\n", a->output, strerror(errno));
+        return 1;
     }
     fprintf(out, "line\tpredicted\tlabel");
     for (size_t c = 0; c < n_classes; c++)
         fprintf(out, "\tlogit_%s", names[c]);
     fprintf(out, "\n");
-    for (size_t i = 0; i < sp.n; i++) {
-        fprintf(out, "%zu\t%d\t%s", i + 1, r.predicted[i], names[r.predicted[i]]);
+    for (size_t i = 0; i < sp->n; i++) {
+        fprintf(out, "%zu\t%d\t%s", i + 1, r->predicted[i], names[r->predicted[i]]);
         for (size_t c = 0; c < n_classes; c++)
-            fprintf(out, "\t%.6g", (double)r.logits[i * n_classes + c]);
+            fprintf(out, "\t%.6g", (double)r->logits[i * n_classes + c]);
         fprintf(out, "\n");
     }
-    rc = 0;
-done:
     if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "ptc predict: error writing %s\n", a.output);
-        rc = 1;
+        fprintf(stderr, "ptc predict: error writing %s\n", a->output);
+        return 1;
+    }
+    return 0;
+}
+
+int ptc_predict_main(int argc, char **argv)
+{
+    eval_session S;
+    const eval_args *a = &S.a;
+    int rc;
+    ptc_model m;
+    bool model_ok = false;
+    char **names = NULL;
+    size_t n_classes = 0, n_points = 0;
+    ptc_split sp = {0};
+    ptc_eval_result r = {0};
+    ptc_model_config ck;
+    eval_point pt[1];
+    if (eval_open(&S, argc, argv, true, &rc)) {
+        if (predict_labels(a, &names, &n_classes, S.err, sizeof S.err) != 0 ||
+            checkpoint_config(a, ptc_tokenizer_vocab_size(S.tok), n_classes, &ck, S.err, sizeof S.err) != 0 ||
+            build_points(a, &ck, pt, 1, &n_points, S.err, sizeof S.err) != 0 ||
+            !(model_ok = load_point(a, S.ops, &pt[0], &m, S.err, sizeof S.err) == 0) ||
+            ptc_split_read_texts(&sp, a->input, S.tok, a->o.max_len, S.err, sizeof S.err) != 0 ||
+            ptc_evaluate(&m, &sp, n_classes, a->o.eval_batch ? a->o.eval_batch : a->o.batch,
+                         ptc_tokenizer_pad_id(S.tok), &r, S.err, sizeof S.err) != 0)
+            fprintf(stderr, "ptc predict: %s\n", S.err);
+        else
+            rc = predict_write(a, &sp, &r, names, n_classes);
     }
     ptc_split_free(&sp);
     ptc_eval_result_free(&r);
@@ -571,7 +484,6 @@ done:
     for (size_t i = 0; names && i < n_classes; i++)
         free(names[i]);
     free(names);
-    ptc_tokenizer_free(tok);
-    json_decref(a.run_json);
+    eval_close(&S);
     return rc;
 }

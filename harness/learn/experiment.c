@@ -26,18 +26,21 @@
  * state), a torn last line or a run with one row of two is dropped first.
  * SIGINT/SIGTERM: the running child is told, the experiment stops after it
  * (nothing half-written), exit 130/143. Every sweep value and configuration is
- * checked before anything trains. Progress: runs done of total with an ETA.
+ * checked before anything trains. Progress on stderr: a line as each run starts and ends
+ * (runs done of total, the experiment's ETA from the mean time of the runs this
+ * invocation ran); on a terminal also the running training's own epoch line.
  * Checkpoints stay in the work folder (default /tmp/ptc-experiment-<run>, with
  * -shard-I-of-N for a shard; a fresh experiment never shares one: "-2", "-3", ...
- * when the name is taken) unless --checkpoints remove. `ptc table --kind accuracy|table2|table4|... OUT` renders.
+ * when the name is taken) unless --checkpoints remove. `ptc table --kind
+ * accuracy|table2|table4|... OUT` renders.
  */
 #include "learn/experiment.h"
 
-#include "learn/checkpoint.h"
 
 #include "common/sys.h"
 
 #include "common/machine.h"
+#include "common/rows.h" /* the unfinished marker */
 
 #include <errno.h>
 #include <math.h>
@@ -140,7 +143,8 @@ static int train_attempt(const exp_plan *pl, const exp_run *r, const char *dir, 
     }
     av[k++] = "--out";
     av[k++] = (char *)dir;
-    av[k++] = "--no-progress";
+    if (!isatty(STDERR_FILENO)) /* on a terminal: the run's own epoch line, with its ETA */
+        av[k++] = "--no-progress";
     if (resume)
         av[k++] = "--resume";
     av[k] = NULL;
@@ -210,7 +214,7 @@ static json_t *run_rows(const exp_plan *pl, const exp_run *r, const exp_run *bas
     return rows;
 }
 
-/* the run's weights and training state (harness/learn/checkpoint.h, both layouts) */
+/* the run's weights and training state (include/ptc/train.h, both layouts) */
 static void remove_checkpoints(const exp_plan *pl, const exp_run *r)
 {
     static const char *const files[] = {"best.safetensors", "last.safetensors", "last.state"},
@@ -276,6 +280,7 @@ static int run_all(exp_plan *pl)
     fprintf(stderr, "ptc experiment: %zu runs (%zu done); rows -> %s; runs in %s\n", total, done,
             pl->rows_path, pl->runs_dir);
     const double t0 = ptc_now();
+    ptc_run_mark_unfinished(pl->out); /* until every run has its rows (common/rows.h) */
     for (size_t i = 0; i < pl->n && !stop_signal; i++) {
         exp_run *r = &pl->runs[i];
         if (r->done && pl->remove_checkpoints) /* killed between its rows and the removal */
@@ -283,6 +288,11 @@ static int run_all(exp_plan *pl)
         if (r->done || r->skip)
             continue;
         const double t1 = ptc_now();
+        char eta0[32] = "after the first run";
+        if (ran)
+            hms((t1 - t0) / (double)ran * (double)(total - done), eta0, sizeof eta0);
+        fprintf(stderr, "[%zu/%zu] %s %s seed %s: starting; experiment ETA %s\n", done + 1, total,
+                r->dataset, r->label, r->seed, eta0);
         const int rc = do_run(pl, r);
         if (rc < 0)
             break;
@@ -303,6 +313,8 @@ static int run_all(exp_plan *pl)
                 (int)stop_signal, done, total);
         return 128 + stop_signal;
     }
+    if (done == total) /* every run has its rows (a failed one its failure) */
+        ptc_run_mark_finished(pl->out);
     fprintf(stderr, "ptc experiment: done (%d failed); `ptc table --kind table2 %s`\n", failures, pl->out);
     return failures ? 1 : 0;
 }

@@ -116,24 +116,6 @@ static int add_config(exp_config *c, size_t *n, const ptc_run_opts *o, const cha
     return 0;
 }
 
-#define X(field) offsetof(ptc_experiment_opts, field)
-static const char *const checkpoint_choices[] = {"keep", "remove", NULL};
-const ptc_option ptc_experiment_rows[] = {
-    {"seeds", PTC_OPT_SIZES, X(seeds), "LIST", "training seeds, e.g. 1,2,3", "1"},
-    {"variants", PTC_OPT_VARIANTS, X(variants), "LIST", "variants to train", "BERT,P,PF,C,PFC"},
-    {"p-sweep", PTC_OPT_DOUBLES, X(p_sweep), "LIST", "PF runs at these p, in (0, 1]", NULL, 0, 1, true},
-    {"lc-sweep", PTC_OPT_SIZES, X(lc_sweep), "LIST", "PFC runs at these L_c", NULL, 1, 0},
-    {"m-sweep", PTC_OPT_SIZES, X(m_sweep), "LIST", "PFC runs with these m", NULL, 1, 0},
-    {"work", PTC_OPT_STR, X(work), "DIR", "folder of the runs' checkpoints and logs", "/tmp"},
-    {"shard", PTC_OPT_STR, X(shard), "I/N", "run shard I of N (trainings split by config id) into "
-     "OUT/shard-I-of-N, resumed; default from SLURM_ARRAY_TASK_ID/COUNT (harness/cluster/shard.h)"},
-    {"shards", PTC_OPT_SIZE, X(shards), "N", "shard count for JOB_COMPLETION_INDEX (Kubernetes)", NULL, 1,
-     100000},
-    {"dry-run", PTC_OPT_FLAG, X(dry_run), NULL, "print the trainings' keys (of this shard), run nothing"},
-    {"checkpoints", PTC_OPT_CHOICE, X(checkpoints), "WHAT", "keep or remove a run's checkpoints once its rows are written", "keep", .choices = checkpoint_choices},
-    {NULL},
-};
-#undef X
 
 /* options that experiment sets per run, so not passed through to train */
 static bool per_run_option(const char *name)

@@ -1,13 +1,15 @@
 /*
  * harness/learn/train.h — `ptc train`, `ptc eval`, `ptc predict`, `ptc experiment`
  * (the accuracy side of the harness, issue #7), and the pieces they share:
- * command-line model/variant/data options, batching, evaluation metrics.
+ * command-line model/variant/data options and accuracy rows. The commands call
+ * the library for batches, evaluation, the training loop and its checkpoints
+ * (include/ptc/train.h).
  *
  * Run folder of `ptc train --out DIR`:
  *   run.json          how the run was made (argv, dataset, vocab, model, variant,
  *                     optimiser, seed); `ptc eval/predict --run DIR` read it
  *   last/             the checkpoint --resume continues from, one unit
- *                     (harness/learn/checkpoint.h): model.safetensors (weights
+ *                     (include/ptc/train.h): model.safetensors (weights
  *                     after the last finished step: end of each epoch,
  *                     --save-every, --max-steps or Ctrl-C) and state (AdamW
  *                     moments, step, best validation); last.prev/ for a moment
@@ -17,10 +19,8 @@
  *                     validation (loss, accuracy, peak RSS), flushed as written;
  *                     --resume drops the lines past its checkpoint first
  *   summary.json      per-step time statistics, throughput, peak memory, best epoch
- * Determinism: the epoch order is a permutation drawn from (seed, epoch); the
- * dropout/Gumbel noise of step s from (seed, s); training is bit-identical for
- * any thread count (model.h), so an interrupted run resumed from last/ ends
- * with the same weights as an uninterrupted one.
+ * Determinism (include/ptc/train.h): an interrupted run resumed from last/ ends
+ * with the same weights as an uninterrupted one, for any thread count.
  *
  * Exit codes: 0 ok, 1 failed run (unreadable file, bad line, shape mismatch,
  * ISA the CPU lacks), 2 bad usage. Errors are one line on stderr.
@@ -33,6 +33,7 @@
 #include "ptc/dataset.h"
 #include "ptc/model.h"
 #include "ptc/tokenizer.h"
+#include "ptc/train.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -48,10 +49,6 @@ int ptc_experiment_main(int argc, char **argv);
  * harness/report/report.h; returns 0 or -1 after a message. */
 struct ptc_rtable;
 int ptc_table_build_accuracy(struct ptc_rtable *t, const json_t **rows, size_t n);
-/* the accuracy plots of `ptc plot` (harness/report/plot_accuracy.c): accuracy_vs_p and
- * accuracy_vs_speedup in dir; counters as plot.c keeps them */
-void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
-                       const json_t **rows, size_t n, int *written, int *skipped, int *failed);
 
 /* ---- shared options ------------------------------------------------------------------ */
 typedef struct ptc_run_opts {
@@ -132,46 +129,6 @@ ptc_tokenizer *ptc_run_tokenizer(const ptc_run_opts *o, const char **vocab_path,
 int ptc_run_dataset(const ptc_run_opts *o, const ptc_tokenizer *tok, ptc_dataset *ds, char *err,
                     size_t err_len);
 
-/* ---- batches --------------------------------------------------------------------------- */
-typedef struct ptc_batcher {
-    size_t cap_batch, cap_n;
-    int32_t *ids, *lengths, *labels;
-    ptc_batch b;
-    size_t tokens; /* real tokens in the batch */
-} ptc_batcher;
-int ptc_batcher_init(ptc_batcher *bt, size_t batch, size_t n);
-void ptc_batcher_free(ptc_batcher *bt);
-/* Fills the batch with documents idx[0..count) of split s, padded with pad_id to
- * the longest of them (length-aware) or to cap_n (padded mode). */
-void ptc_batcher_fill(ptc_batcher *bt, const ptc_split *s, const size_t *idx, size_t count,
-                      int32_t pad_id, bool pad_full);
-
-/* ---- evaluation -------------------------------------------------------------------------- */
-typedef struct ptc_eval_result {
-    size_t n, n_classes;
-    double loss, accuracy, macro_f1, micro_f1;
-    size_t *confusion;        /* (n_classes, n_classes): [true][predicted] */
-    int32_t *predicted;       /* (n) */
-    float *logits;            /* (n, n_classes) */
-    double seconds;           /* forwards only */
-    size_t tokens;            /* real tokens */
-    size_t batches;
-    double flops_per_sample;  /* ptc_stats_flops_total over the forwards / n */
-    double act_bytes_per_batch; /* mean over batches of activations + K/V + scores bytes */
-    size_t n_steps;           /* steps of the plan */
-    double keys_mean[PTC_MAX_LAYERS + 1];   /* per step: keys attended per (sample, head) */
-    double tokens_mean[PTC_MAX_LAYERS + 1]; /* per step: query rows per sample */
-    double batch_time_median; /* seconds per full batch */
-    double *batch_times;      /* (n_batch_times) seconds of each full batch */
-    size_t n_batch_times;
-} ptc_eval_result;
-
-/* Runs the inference forward over split s in batches; kept-per-layer statistics
- * from the first batch. */
-int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,
-                 ptc_eval_result *r, char *err, size_t err_len);
-void ptc_eval_result_free(ptc_eval_result *r);
-
 /* ---- accuracy rows (harness/learn/accuracy_row.c) ---------------------------------------- */
 typedef struct ptc_accuracy_row_in {
     json_t *ev;                 /* eval JSON (ptc.eval/1) of the test split */
@@ -189,8 +146,6 @@ int ptc_accuracy_rows_append(const char *path, json_t *rows, char *err, size_t e
 /* number at a dotted path of o ("time_s.median"), NaN when absent */
 double ptc_json_num(json_t *o, const char *path);
 
-/* peak resident set of this process, bytes */
-size_t ptc_peak_rss(void);
 /* summary statistics of v (n >= 1): median, mean, stddev, min, max as a JSON object
  * {"median","mean","stddev","min","max","cv","n"} */
 json_t *ptc_time_stats(const double *v, size_t n);

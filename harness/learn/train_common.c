@@ -1,9 +1,8 @@
 /*
  * harness/learn/train_common.c — what `ptc train/eval/predict/experiment` share
- * (harness/learn/train.h): the common options, model config, tokenizer and dataset
- * from options, batching, and evaluation (accuracy, macro/micro-F1, confusion,
- * FLOPs and activation bytes, keys kept per layer, inference time).
- * Single-threaded around the model (which threads itself).
+ * (harness/learn/train.h): the common options, and the model config, tokenizer and
+ * dataset from options; step-time statistics. (Batches, evaluation and the
+ * training loop are the library's: include/ptc/train.h.)
  */
 #include "learn/train.h"
 
@@ -12,17 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
-
-size_t ptc_peak_rss(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0;
-    return (size_t)ru.ru_maxrss * 1024; /* Linux: KiB */
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -58,142 +47,11 @@ json_t *ptc_time_stats(const double *v, size_t n)
     return o;
 }
 
-/* ---- options ------------------------------------------------------------------------------ */
-#define F(field) offsetof(ptc_run_opts, field)
-
-static const ptc_option data_rows[] = {
-    {"data", PTC_OPT_STR, F(data), "NAME", "imdb bbc 20ng sst2 r8 r52 hyperpartisan agnews-test synthetic"},
-    {"data-dir", PTC_OPT_STR, F(data_dir), "DIR", "folder of the named datasets (or $PTC_DATA)"},
-    {"train", PTC_OPT_STR, F(train), "F", "label<TAB>text files instead of --data (with --labels)"},
-    {"dev", PTC_OPT_STR, F(dev), "F", "validation file"},
-    {"test", PTC_OPT_STR, F(test), "F", "test file"},
-    {"cache-dir", PTC_OPT_STR, F(cache_dir), "DIR", "tokenized-dataset cache"},
-    {"skip-bad-lines", PTC_OPT_FLAG, F(skip_bad_lines), NULL, "skip malformed lines (counted)"},
-    {"split-seed", PTC_OPT_U64, F(split_seed), "N", "seed of derived splits and the synthetic set", "20231"},
-    {"synthetic-train", PTC_OPT_SIZE, F(synth_train), "N", "synthetic training documents", NULL, 1, 0},
-    {"synthetic-dev", PTC_OPT_SIZE, F(synth_dev), "N", "synthetic validation documents", NULL, 1, 0},
-    {"synthetic-test", PTC_OPT_SIZE, F(synth_test), "N", "synthetic test documents", NULL, 1, 0},
-    {"synthetic-classes", PTC_OPT_SIZE, F(synth_classes), "N", "synthetic classes", NULL, 2, 0},
-    {NULL},
-};
-static const ptc_option text_rows[] = {
-    {"vocab", PTC_OPT_STR, F(vocab), "F", "WordPiece vocab.txt (or $PTC_VOCAB)"},
-    {"labels", PTC_OPT_STR, F(labels), "F", "labels.txt, one class name a line"},
-    {"max-len", PTC_OPT_SIZE, F(max_len), "N", "tokens per document at most", "512", 2, 0},
-    {NULL},
-};
-static const ptc_option shape_rows[] = {
-    {"model", PTC_OPT_MODEL, F(model), "NAME", "preset: bert-base bert-medium bert-small bert-mini bert-tiny", PTC_MODEL_PRESET_DEFAULT},
-    {"hidden", PTC_OPT_SIZE, F(hidden), "N", "hidden size instead of the preset's", NULL, 1, 0},
-    {"layers", PTC_OPT_SIZE, F(layers), "N", "layers instead of the preset's", NULL, 1, 0},
-    {"heads", PTC_OPT_SIZE, F(heads), "N", "attention heads instead of the preset's", NULL, 1, 0},
-    {"ffn", PTC_OPT_SIZE, F(ffn), "N", "feed-forward size instead of the preset's", NULL, 1, 0},
-    {NULL},
-};
-static const ptc_option variant_rows[] = {
-    {"variant", PTC_OPT_VARIANT, F(variant), "NAME", "BERT|baseline P PF|prune C|combine PFC|combined", "BERT"},
-    {"rule", PTC_OPT_RULE, F(rule), "NAME", "pruning rule topk clamp within (P: topk, else clamp)"},
-    {"p", PTC_OPT_DOUBLE, F(p), "X", "fraction of keys kept per layer, in (0, 1]", "0.9", 0, 1, true},
-    {"lc", PTC_OPT_SIZE, F(lc), "N", "combining layer L_c of C and PFC (layers - 1)", NULL, 1, 0},
-    {"m", PTC_OPT_SIZE, F(m), "N", "combination tokens of C and PFC (8)", NULL, 1, 0},
-    {"pad-mode", PTC_OPT_PAD, F(pad_mode), "MODE", "length-aware padded", "length-aware"},
-    {"dropout", PTC_OPT_DOUBLE, F(dropout), "X", "dropout probability in [0, 1) (the preset's 0.1)", NULL, 0, 0.999999},
-    {NULL},
-};
-static const ptc_option train_rows[] = {
-    {"epochs", PTC_OPT_SIZE, F(epochs), "N", "passes over the training split", "3", 1, 0},
-    {"lr", PTC_OPT_DOUBLE, F(lr), "X", "peak learning rate", "1e-4", 0, 0, true},
-    {"warmup", PTC_OPT_DOUBLE, F(warmup), "X", "warm-up: fraction of the steps if < 1, else steps", "0.1", 0, 0},
-    {"weight-decay", PTC_OPT_DOUBLE, F(weight_decay), "X", "AdamW weight decay", "0.01", 0, 0},
-    {"seed", PTC_OPT_U64, F(seed), "N", "weights, order, dropout", "1"},
-    {"out", PTC_OPT_STR, F(out), "DIR", "run folder"},
-    {"resume", PTC_OPT_FLAG, F(resume), NULL, "continue the run in --out from last.*"},
-    {"max-steps", PTC_OPT_SIZE, F(max_steps), "N", "stop after N steps", NULL, 1, 0},
-    {"save-every", PTC_OPT_SIZE, F(save_every), "N", "checkpoint every N steps", NULL, 1, 0},
-    {"no-progress", PTC_OPT_FLAG, F(no_progress), NULL, "no progress line"},
-    {"quiet", PTC_OPT_FLAG, F(quiet), NULL, "no per-epoch lines"},
-    {NULL},
-};
-static const ptc_option batch_rows[] = {
-    {"batch", PTC_OPT_SIZE, F(batch), "N", "documents per batch", "16", 1, 0},
-    {"eval-batch", PTC_OPT_SIZE, F(eval_batch), "N", "documents per evaluation batch (--batch)", NULL, 1, 0},
-    {NULL},
-};
-static const ptc_option compute_rows[] = {
-    {"isa", PTC_OPT_ISA, F(isa), "NAME", "ops table: best or ref avx2 avx512 neon (or $PTC_ISA)"},
-    {"threads", PTC_OPT_INT, F(threads), "N", "OpenMP threads (OpenMP's default)", NULL, 1, 4096},
-    {NULL},
-};
-#undef F
-
-ptc_opt_group ptc_learn_group_of(ptc_learn_group which, ptc_run_opts *o)
+/* a size option overrides its default when given (0: not given) */
+static void set_given(size_t *field, size_t option)
 {
-    static const struct {
-        const char *title;
-        const ptc_option *rows;
-    } g[PTC_LEARN_NGROUPS] = {
-        [PTC_LEARN_DATA] = {"data", data_rows},       [PTC_LEARN_TEXT] = {"text", text_rows},
-        [PTC_LEARN_SHAPE] = {"model", shape_rows},    [PTC_LEARN_VARIANT] = {"variant", variant_rows},
-        [PTC_LEARN_TRAIN] = {"training", train_rows}, [PTC_LEARN_BATCH] = {"batches", batch_rows},
-        [PTC_LEARN_COMPUTE] = {"computation", compute_rows},
-    };
-    return (ptc_opt_group){g[which].title, g[which].rows, o};
-}
-
-void ptc_learn_groups_all(ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o)
-{
-    for (int i = 0; i < PTC_LEARN_NGROUPS; i++)
-        g[i] = ptc_learn_group_of((ptc_learn_group)i, o);
-}
-
-void ptc_learn_others(ptc_opt_group g[PTC_LEARN_NOTHERS])
-{
-    ptc_learn_groups_all(g, NULL);
-    g[PTC_LEARN_NGROUPS] = (ptc_opt_group){"eval", ptc_eval_rows, NULL};
-    g[PTC_LEARN_NGROUPS + 1] = (ptc_opt_group){"predict", ptc_predict_rows, NULL};
-    g[PTC_LEARN_NGROUPS + 2] = (ptc_opt_group){"experiment", ptc_experiment_rows, NULL};
-}
-
-static void all_spec(ptc_command_spec *c, ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o,
-                     const char *prog)
-{
-    ptc_learn_groups_all(g, o);
-    *c = (ptc_command_spec){.prog = prog, .usage = prog, .groups = g, .n_groups = PTC_LEARN_NGROUPS};
-}
-
-void ptc_run_opts_default(ptc_run_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->dropout = -1.0;
-    ptc_opt_group g[PTC_LEARN_NGROUPS];
-    ptc_command_spec c;
-    all_spec(&c, g, o, "ptc");
-    ptc_opts_defaults(&c);
-}
-
-int ptc_run_opts_from_argv(ptc_run_opts *o, int argc, char **argv, char *err, size_t err_len)
-{
-    ptc_opt_group g[PTC_LEARN_NGROUPS];
-    ptc_command_spec c;
-    all_spec(&c, g, o, "run.json argv");
-    fflush(stderr);
-    if (ptc_opts_parse(&c, argc, argv, 1, NULL) != 0) {
-        snprintf(err, err_len, "its stored options do not parse (message above)");
-        return -1;
-    }
-    return 0;
-}
-
-int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const char *prog)
-{
-    static const char *const files[] = {"train", "dev", "test"};
-    for (size_t i = 0; i < 3; i++)
-        if (ptc_opts_given(seen, "data") && ptc_opts_given(seen, files[i])) {
-            fprintf(stderr, "%s: --data %s and --%s conflict: give a named dataset or files\n", prog,
-                    o->data, files[i]);
-            return 2;
-        }
-    return 0;
+    if (option)
+        *field = option;
 }
 
 /* A pruning variant whose plan has no layer that attends over pruned keys computes
@@ -224,14 +82,10 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         return -1;
     if (ptc_model_config_preset(cfg, o->model, var, err, err_len) != PTC_OK)
         return -1;
-    if (o->hidden)
-        cfg->hidden = o->hidden;
-    if (o->layers)
-        cfg->n_layers = o->layers;
-    if (o->heads)
-        cfg->n_heads = o->heads;
-    if (o->ffn)
-        cfg->ffn = o->ffn;
+    set_given(&cfg->hidden, o->hidden);
+    set_given(&cfg->n_layers, o->layers);
+    set_given(&cfg->n_heads, o->heads);
+    set_given(&cfg->ffn, o->ffn);
     cfg->vocab_size = vocab_size;
     cfg->n_classes = n_classes;
     if (o->dropout >= 0)
@@ -246,8 +100,7 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
         vc->prune.p = o->p;
     if (var == PTC_VARIANT_COMBINE || var == PTC_VARIANT_PRUNE_COMBINE) {
         vc->combine_layer = o->lc ? o->lc : (cfg->n_layers > 1 ? cfg->n_layers - 1 : 1);
-        if (o->m)
-            vc->n_comb = o->m;
+        set_given(&vc->n_comb, o->m);
     } else if (o->lc || o->m) {
         snprintf(err, err_len, "--lc/--m apply to the C and PFC variants only");
         return -1;
@@ -283,14 +136,10 @@ static const char *find_vocab(const ptc_run_opts *o)
 static void synth_config(const ptc_run_opts *o, ptc_synthetic_config *c)
 {
     ptc_synthetic_config_default(c);
-    if (o->synth_train)
-        c->n_train = o->synth_train;
-    if (o->synth_dev)
-        c->n_dev = o->synth_dev;
-    if (o->synth_test)
-        c->n_test = o->synth_test;
-    if (o->synth_classes)
-        c->n_classes = o->synth_classes;
+    set_given(&c->n_train, o->synth_train);
+    set_given(&c->n_dev, o->synth_dev);
+    set_given(&c->n_test, o->synth_test);
+    set_given(&c->n_classes, o->synth_classes);
     c->seed = o->split_seed;
 }
 
@@ -339,192 +188,4 @@ int ptc_run_dataset(const ptc_run_opts *o, const ptc_tokenizer *tok, ptc_dataset
         return -1;
     }
     return ptc_dataset_load(ds, tok, &d, err, err_len);
-}
-
-/* ---- batches ------------------------------------------------------------------------------------ */
-int ptc_batcher_init(ptc_batcher *bt, size_t batch, size_t n)
-{
-    memset(bt, 0, sizeof *bt);
-    bt->cap_batch = batch;
-    bt->cap_n = n;
-    bt->ids = calloc(batch * n, sizeof *bt->ids);
-    bt->lengths = calloc(batch, sizeof *bt->lengths);
-    bt->labels = calloc(batch, sizeof *bt->labels);
-    return bt->ids && bt->lengths && bt->labels ? 0 : -1;
-}
-
-void ptc_batcher_free(ptc_batcher *bt)
-{
-    free(bt->ids);
-    free(bt->lengths);
-    free(bt->labels);
-    memset(bt, 0, sizeof *bt);
-}
-
-void ptc_batcher_fill(ptc_batcher *bt, const ptc_split *s, const size_t *idx, size_t count,
-                      int32_t pad_id, bool pad_full)
-{
-    size_t n = 1;
-    for (size_t b = 0; b < count; b++) {
-        const size_t l = ptc_split_len(s, idx[b]);
-        if (l > n)
-            n = l;
-    }
-    if (pad_full || n > bt->cap_n)
-        n = bt->cap_n;
-    bt->tokens = 0;
-    for (size_t b = 0; b < count; b++) {
-        size_t l = ptc_split_len(s, idx[b]);
-        if (l > n)
-            l = n;
-        memcpy(bt->ids + b * n, s->ids + s->offsets[idx[b]], l * sizeof *bt->ids);
-        for (size_t j = l; j < n; j++)
-            bt->ids[b * n + j] = pad_id;
-        bt->lengths[b] = (int32_t)l;
-        bt->labels[b] = s->labels[idx[b]];
-        bt->tokens += l;
-    }
-    bt->b.batch = count;
-    bt->b.n = n;
-    bt->b.ids = bt->ids;
-    bt->b.type_ids = NULL;
-    bt->b.lengths = bt->lengths;
-    bt->b.labels = bt->labels;
-}
-
-/* ---- evaluation ------------------------------------------------------------------------------------- */
-void ptc_eval_result_free(ptc_eval_result *r)
-{
-    free(r->confusion);
-    free(r->predicted);
-    free(r->logits);
-    free(r->batch_times);
-    memset(r, 0, sizeof *r);
-}
-
-/* Keys attended and query rows per step of the plan, from one forward over b (each
- * step's statistics count one mean per step; a step without keys, the combining
- * module, reports 0). */
-static int per_step_kept(ptc_model *m, const ptc_batch *b, ptc_eval_result *r, char *err,
-                         size_t err_len)
-{
-    if (ptc_model_forward(m, b, NULL, NULL, err, err_len) != PTC_OK)
-        return -1;
-    r->n_steps = m->n_step_stats;
-    for (size_t s = 0; s < m->n_step_stats; s++) {
-        const ptc_layer_stats *st = &m->step_stats[s];
-        r->keys_mean[s] = st->n_keys ? st->keys.mean : 0.0;
-        r->tokens_mean[s] = st->n_tokens ? st->tokens.mean : 0.0;
-    }
-    return 0;
-}
-
-int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batch, int32_t pad_id,
-                 ptc_eval_result *r, char *err, size_t err_len)
-{
-    memset(r, 0, sizeof *r);
-    r->n = s->n;
-    r->n_classes = n_classes;
-    if (s->n == 0) {
-        snprintf(err, err_len, "empty split");
-        return -1;
-    }
-    size_t max_n = 2;
-    for (size_t i = 0; i < s->n; i++)
-        if (ptc_split_len(s, i) > max_n)
-            max_n = ptc_split_len(s, i);
-    const bool padded = m->cfg.variant.pad_mode == PTC_PAD_PADDED;
-    if (ptc_model_plan(m, batch, max_n, m->plan_training, err, err_len) != PTC_OK)
-        return -1;
-    ptc_batcher bt;
-    r->confusion = calloc(n_classes * n_classes, sizeof *r->confusion);
-    r->predicted = calloc(s->n, sizeof *r->predicted);
-    r->logits = calloc(s->n * n_classes, sizeof *r->logits);
-    r->batch_times = calloc(s->n / batch + 2, sizeof *r->batch_times);
-    size_t *idx = malloc(batch * sizeof *idx);
-    if (ptc_batcher_init(&bt, batch, max_n) != 0 || !r->confusion || !r->predicted || !r->logits ||
-        !idx || !r->batch_times) {
-        snprintf(err, err_len, "out of memory");
-        free(idx);
-        ptc_batcher_free(&bt);
-        return -1;
-    }
-    double loss_sum = 0, flops = 0, act = 0;
-    size_t correct = 0, full_batches = 0;
-    int rc = 0;
-    for (size_t start = 0; start < s->n && rc == 0; start += batch) {
-        const size_t count = s->n - start < batch ? s->n - start : batch;
-        for (size_t b = 0; b < count; b++)
-            idx[b] = start + b;
-        ptc_batcher_fill(&bt, s, idx, count, pad_id, padded);
-        if (start == 0 && (rc = per_step_kept(m, &bt.b, r, err, err_len)) != 0)
-            break;
-        ptc_layer_stats st;
-        float loss;
-        const double t0 = ptc_now();
-        rc = ptc_model_forward(m, &bt.b, &loss, &st, err, err_len);
-        const double dt = ptc_now() - t0;
-        if (rc != 0)
-            break;
-        r->seconds += dt;
-        if (count == batch)
-            r->batch_times[full_batches++] = dt;
-        r->batches++;
-        r->tokens += bt.tokens;
-        loss_sum += (double)loss * (double)count;
-        flops += ptc_stats_flops_total(&st);
-        act += (double)(st.bytes_activations + st.bytes_kv + st.bytes_scores);
-        for (size_t b = 0; b < count; b++) {
-            const float *lg = m->logits + b * n_classes;
-            size_t best = 0;
-            for (size_t c = 1; c < n_classes; c++)
-                if (lg[c] > lg[best])
-                    best = c;
-            memcpy(r->logits + (start + b) * n_classes, lg, n_classes * sizeof *lg);
-            r->predicted[start + b] = (int32_t)best;
-            r->confusion[(size_t)bt.labels[b] * n_classes + best]++;
-            correct += (size_t)bt.labels[b] == best;
-        }
-    }
-    free(idx);
-    ptc_batcher_free(&bt);
-    if (rc != 0)
-        return -1;
-    r->loss = loss_sum / (double)s->n;
-    r->accuracy = (double)correct / (double)s->n;
-    r->flops_per_sample = flops / (double)s->n;
-    r->act_bytes_per_batch = act / (double)r->batches;
-    /* F1: macro = mean over classes that occur (in truth or prediction); micro =
-     * 2 TP / (2 TP + FP + FN) pooled, which equals accuracy for single-label data */
-    double f1_sum = 0;
-    size_t f1_n = 0, tp_all = 0, fp_all = 0, fn_all = 0;
-    for (size_t c = 0; c < n_classes; c++) {
-        size_t tp = r->confusion[c * n_classes + c], fp = 0, fn = 0;
-        for (size_t k = 0; k < n_classes; k++)
-            if (k != c) {
-                fp += r->confusion[k * n_classes + c];
-                fn += r->confusion[c * n_classes + k];
-            }
-        tp_all += tp;
-        fp_all += fp;
-        fn_all += fn;
-        if (tp + fp + fn == 0)
-            continue;
-        f1_sum += 2.0 * (double)tp / (double)(2 * tp + fp + fn);
-        f1_n++;
-    }
-    r->n_batch_times = full_batches;
-    r->macro_f1 = f1_n ? f1_sum / (double)f1_n : 0.0;
-    r->micro_f1 = tp_all ? 2.0 * (double)tp_all / (double)(2 * tp_all + fp_all + fn_all) : 0.0;
-    if (full_batches) {
-        double *t = malloc(full_batches * sizeof *t);
-        memcpy(t, r->batch_times, full_batches * sizeof *t);
-        qsort(t, full_batches, sizeof *t, cmp_double);
-        r->batch_time_median = full_batches % 2 ? t[full_batches / 2]
-                                                : 0.5 * (t[full_batches / 2 - 1] + t[full_batches / 2]);
-        free(t);
-    } else {
-        r->batch_time_median = r->seconds;
-    }
-    return 0;
 }

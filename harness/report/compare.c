@@ -17,12 +17,16 @@
  *     --where, --format, --out, --strict, --all-runs   as for `ptc table`
  *
  * Output: a table of matched pairs (time A and B as median ± sd, time B/A, whether
- * their min..max ranges overlap, speedups and their ratio, memory B/A), notes listing
+ * their min..max ranges overlap, the p-value of a two-sided Mann-Whitney U test on the
+ * raw repetitions time_s.reps of the two rows, as Google Benchmark's compare.py does
+ * (report/utest.h; a warning note below 9 repetitions a side), speedups and their
+ * ratio, memory B/A), notes listing
  * the rows present on one side only, and the gate violations. Exit 0; 1 when a gate
  * fails, nothing matches, or input is unreadable; 2 for bad usage (a bad --fail-if).
  * When a side has several rows with one key, the last one read is used (noted).
  */
 #include "report/report.h"
+#include "report/utest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -366,6 +370,7 @@ static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const
     ptc_rtable_col(t, tb, true, "b_time_median_s", "b_time_stddev_s", NULL, NULL);
     ptc_rtable_col(t, "time B/A", true, "time_ratio", NULL, NULL, NULL);
     ptc_rtable_col(t, "ranges overlap", false, "minmax_overlap", NULL, NULL, NULL);
+    ptc_rtable_col(t, "U test p", true, "utest_p", NULL, NULL, NULL);
     ptc_rtable_col(t, "speedup A", true, "a_speedup_median", "a_speedup_ci_low",
                    "a_speedup_ci_high", NULL);
     ptc_rtable_col(t, "speedup B", true, "b_speedup_median", "b_speedup_ci_low",
@@ -383,7 +388,7 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
                          const char **keys, size_t nk, size_t c0, double unit, const gate *gates,
                          size_t ngates, const char **fields, size_t nf)
 {
-    size_t violations = 0;
+    size_t violations = 0, few_min = 0, few_optimal = 0;
     for (size_t i = 0; i < npairs; i++) {
         size_t r = ptc_rtable_row(t), c = c0;
         for (size_t k = 0; k < nk; k++)
@@ -405,6 +410,7 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
             ptc_rtable_set(t, r, c, o, o, NULL, NULL, NULL);
         }
         c++;
+        ptc_cell_utest(t, r, c++, pa[i], pb[i], &few_min, &few_optimal);
         ptc_cell_speedup(t, r, c++, pa[i]);
         ptc_cell_speedup(t, r, c++, pb[i]);
         for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
@@ -423,6 +429,14 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
             violations++;
         }
     }
+    if (few_optimal)
+        ptc_rtable_note(t, "warning: U test on fewer than %d repetitions a side in %zu pair%s: "
+                        "its p-value is unreliable (compare.py asks for %d or more; --reps)",
+                        PTC_UTEST_OPTIMAL_REPS, few_optimal, few_optimal == 1 ? "" : "s",
+                        PTC_UTEST_OPTIMAL_REPS);
+    if (few_min)
+        ptc_rtable_note(t, "%zu pair%s without a U test (fewer than %d repetitions a side)",
+                        few_min, few_min == 1 ? "" : "s", PTC_UTEST_MIN_REPS);
     return violations;
 }
 
@@ -481,6 +495,12 @@ int ptc_compare_main(int argc, char **argv)
     size_t npairs = 0;
     if (rc != 0) {
         rc = rc == 1 ? 0 : rc;
+        goto done;
+    }
+    if (PTC_FMT_IS_EXPORT(fmt)) {
+        fprintf(stderr, "ptc compare: --format tidy and sql export rows: use `ptc table --format %s` "
+                "on each run (md, csv, latex here)\n", fmt == PTC_FMT_SQL ? "sql" : "tidy");
+        rc = 2;
         goto done;
     }
     if (npaths != 2) {

@@ -72,14 +72,33 @@ const char *ptc_paper_source(void);
 /* the paper's Table 5 and Table 6 entries: rows i of "table5" (lc, accuracy,
  * memory, speedup); false past the end */
 bool ptc_paper_table5_row(size_t i, long *lc, double *acc, double *mem, double *speedup);
+/* the paper's Table 4 (PF trained with p, on its dataset): accuracy %, memory and
+ * speedup at p on `dataset`; false (all NAN) when the paper has no such row */
+bool ptc_paper_table4_at(const char *dataset, double p, double *acc, double *mem, double *speedup);
+/* row i of the paper's Table 4 when its dataset is `dataset`; false past the end */
+bool ptc_paper_table4_row(size_t i, const char *dataset, double *p, double *acc, double *mem, double *speedup);
+/* the paper's Table 3 memory and speedup ratios of a paper label ("P", "PF", "C L11",
+ * "PFC L11", "PFC L7"); false (NAN) when the paper has no such row */
+bool ptc_paper_table3(const char *label, double *mem, double *speedup);
+/* the paper's label of a configuration for Tables 2 and 3 ("P", "PF", "C L11",
+ * "PFC L11", "PFC L7", "BERT"), or NULL: default p (0.9) and m (8); a combining
+ * layer one before the last is the paper's L11 of 12 */
+const char *ptc_paper_label(const char *label, double p, long lc, long m, long layers);
 /* paper's claim of Table 6 (best m) */
 long ptc_paper_best_m(void);
 
 /* `ptc table --kind table2|table4|table5|table6|tests` (table_paper.c) */
 int ptc_table_build_paper(ptc_rtable *t, const json_t **rows, size_t n, const char *kind, bool paper);
 
-/* the plots of the paper's tables into dir (plot_paper.c); counters as plot.c keeps them */
-void ptc_plot_paper(const char *dir, const char *terminal, const char *ext, bool render,
-                    const json_t **rows, size_t n, int *written, int *skipped, int *failed);
+/* ---- the plots of accuracy rows (plot_accuracy.c; plot.h has the rest) ---- */
+struct plot_ctx;
+/* accuracy_vs_p-DATASET and accuracy_vs_speedup-DATASET for each dataset */
+void plot_accuracy(struct plot_ctx *pc, const pgroups *gs);
+/* the rows (inference and training) of every group of a dataset into out (room for
+ * two per seed of each group); their count */
+size_t plot_dataset_rows(const pgroups *gs, const char *ds, const json_t **out);
+/* a configuration's name in a legend: label, p (when with_p) and m when not the
+ * defaults, "at inference (... checkpoint)" for an inference sweep */
+void plot_group_name(const pgroup *g, bool with_p, char *out, size_t len);
 
 #endif /* PTC_HARNESS_PAPER_H */

@@ -73,31 +73,78 @@ static void paper_lookup(pgroup *g)
     if (strcmp(g->sweep, "train") != 0)
         return;
     g->paper_bert = paper_t2(g->dataset, "BERT");
-    const bool p_default = isnan(g->p) || fabs(g->p - 0.9) < 1e-9, m_default = g->m < 0 || g->m == 8;
-    const bool lc_last = g->lc >= 0 && g->lc == g->layers - 1;
-    const char *paper_label = NULL;
-    if (strcmp(g->label, "BERT") == 0)
-        paper_label = "BERT";
-    else if ((strcmp(g->label, "P") == 0 || strcmp(g->label, "PF") == 0) && p_default)
-        paper_label = g->label;
-    else if (strncmp(g->label, "C L", 3) == 0 && lc_last && m_default)
-        paper_label = "C L11";
-    else if (strncmp(g->label, "PFC L", 5) == 0 && lc_last && m_default && p_default)
-        paper_label = "PFC L11";
+    const char *paper_label = ptc_paper_label(g->label, g->p, g->lc, g->m, g->layers);
     if (paper_label)
         g->paper_acc = paper_t2(g->dataset, paper_label);
+    double acc, mem, speedup;
+    if (strcmp(g->label, "PF") == 0 && ptc_paper_table4_at(g->dataset, g->p, &acc, &mem, &speedup)) {
+        g->paper_acc = acc;
+        g->paper_mem = mem;
+        g->paper_speedup = speedup;
+    }
+}
+
+const char *ptc_paper_label(const char *label, double p, long lc, long m, long layers)
+{
+    const bool p_default = isnan(p) || fabs(p - 0.9) < 1e-9, m_default = m < 0 || m == 8;
+    const bool lc_last = lc >= 0 && lc == layers - 1;
+    if (strcmp(label, "BERT") == 0)
+        return "BERT";
+    if ((strcmp(label, "P") == 0 || strcmp(label, "PF") == 0) && p_default)
+        return label[1] ? "PF" : "P";
+    if (strncmp(label, "C L", 3) == 0 && lc_last && m_default)
+        return "C L11";
+    if (strncmp(label, "PFC L", 5) == 0 && m_default && p_default)
+        return lc_last ? "PFC L11" : layers == 12 && lc == 7 ? "PFC L7" : NULL;
+    return NULL;
+}
+
+bool ptc_paper_table4_at(const char *dataset, double p, double *acc, double *mem, double *speedup)
+{
     json_t *t4 = json_object_get(paper_data(), "table4");
-    if (strcmp(g->label, "PF") == 0 && strcmp(g->dataset, "bbc") == 0) {
-        json_t *rows = json_object_get(t4, "rows");
-        for (size_t i = 0; i < json_array_size(rows); i++) {
-            json_t *r = json_array_get(rows, i);
-            if (fabs(jget(r, "p") - g->p) < 1e-9) {
-                g->paper_acc = jget(r, "accuracy");
-                g->paper_mem = jget(r, "memory");
-                g->paper_speedup = jget(r, "speedup");
-            }
+    const char *ds = json_string_value(json_object_get(t4, "dataset"));
+    json_t *rows = json_object_get(t4, "rows");
+    for (size_t i = 0; ds && strcmp(ds, dataset) == 0 && i < json_array_size(rows); i++) {
+        json_t *r = json_array_get(rows, i);
+        if (fabs(jget(r, "p") - p) < 1e-9) {
+            *acc = jget(r, "accuracy");
+            *mem = jget(r, "memory");
+            *speedup = jget(r, "speedup");
+            return true;
         }
     }
+    *acc = *mem = *speedup = NAN;
+    return false;
+}
+
+bool ptc_paper_table4_row(size_t i, const char *dataset, double *p, double *acc, double *mem, double *speedup)
+{
+    json_t *t4 = json_object_get(paper_data(), "table4");
+    const char *ds = json_string_value(json_object_get(t4, "dataset"));
+    json_t *r = json_array_get(json_object_get(t4, "rows"), i);
+    if (!ds || strcmp(ds, dataset) != 0 || !r)
+        return false;
+    *p = jget(r, "p");
+    *acc = jget(r, "accuracy");
+    *mem = jget(r, "memory");
+    *speedup = jget(r, "speedup");
+    return true;
+}
+
+bool ptc_paper_table3(const char *label, double *mem, double *speedup)
+{
+    json_t *t3 = json_object_get(paper_data(), "table3");
+    json_t *row = json_object_get(json_object_get(t3, "rows"), label);
+    json_t *cols = json_object_get(t3, "columns");
+    *mem = *speedup = NAN;
+    for (size_t i = 0; row && i < json_array_size(cols); i++) {
+        const char *c = json_string_value(json_array_get(cols, i));
+        json_t *v = json_array_get(row, i);
+        if (c && json_is_number(v))
+            *(strcmp(c, "memory") == 0 ? mem : strcmp(c, "speedup") == 0 ? speedup : &(double){0}) =
+                json_number_value(v);
+    }
+    return row != NULL;
 }
 
 /* ---- grouping ---------------------------------------------------------------------------------- */

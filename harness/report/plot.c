@@ -1,38 +1,46 @@
 /*
- * harness/report/plot.c — `ptc plot`: gnuplot scripts, data files and images from result rows.
+ * harness/report/plot.c — `ptc plot`: gnuplot scripts, data files, captions and images from
+ * result rows.
  *
  *   ptc plot [options] PATH...
  *     PATH            rows.jsonl, a run folder, or results/<cpu>/ (its latest run)
  *     --out DIR       output folder (default plots/<run>/; rows of several runs:
  *                     plots/<first run>+<N>/)
- *     --format F      png (default, pngcairo) | svg | pdf (pdfcairo)
- *     --no-render     write scripts and data only, do not run gnuplot
+ *     --format F      all (default: png, svg and pdf) | png | svg | pdf
+ *     --no-render     write scripts, data and captions only, do not run gnuplot
  *     --where, --strict, --all-runs   as for `ptc table`
  *
- * For each plot NAME: NAME.gp (the script), NAME.dat (its data: gnuplot index blocks,
- * one per series, each headed by a "# series: ..." comment and column names) and
- * NAME.<format>, made by running `gnuplot NAME.gp` inside DIR, so a user can edit and
- * re-run the script there. Plots:
+ * For each plot NAME: NAME.gp (the script: it loops over the formats, skipping one whose
+ * gnuplot terminal is missing), NAME.dat (its data: gnuplot index blocks, one per series,
+ * each headed by a "# series: ..." comment and column names), NAME.caption.txt (the
+ * metadata: plot.h) and NAME.png/.svg/.pdf, made by running `gnuplot NAME.gp` inside
+ * DIR, so a user can edit and re-run the script there. The bench rows (rows without an
+ * accuracy) are plotted per level (NAME-LEVEL: encoder, layer and kernel rows never share
+ * an axis):
  *   speedup_vs_seq            speedup (median, 95% CI error bars) per variant, log2 x
  *   memory_vs_seq             activation memory ratio, and absolute MiB, per variant
  *   speedup_memory_kept_vs_p  speedup, memory ratio and keys kept (% of seq) vs p
  *   speedup_memory_vs_lc      speedup and memory ratio vs the combining layer L_c
  *   gflops_by_isa             GFLOP/s bars per configuration, one bar per ISA
  *   roofline                  GFLOP/s of each row against arithmetic intensity, under
- *                             the calibrated roofs min(peak_gflops, bandwidth_gbps * AI)
- * A plot whose data is absent (e.g. one sequence length only) is skipped with a note.
+ *                             the calibrated roofs min(peak_gflops, bandwidth_gbps * AI);
+ *                             points above the memory roof ringed, the caption says why
+ *   table3_bars               (encoder) speedup and memory ratio per variant at seq 512
+ *                             (else the longest), the paper's Table 3 beside
+ * BERT is a reference line (1 on ratio axes), never a series. The accuracy rows get the
+ * plots of plot_paper.c and plot_accuracy.c. A plot whose data is absent (e.g. one
+ * sequence length only) is skipped with a note.
  * Roofline intensity = flops.total / bytes, bytes = memory.activations + fp32 weight
  * bytes of the layers run (encoder: layers x (4 h^2 + 2 h ffn + 9 h + ffn) x 4; layer:
  * one layer; kernel: 0): each byte counted once, so a lower bound of the traffic and an
  * upper bound of the intensity.
  * Series are the rows' label plus every other dimension that varies (ISA, threads, run,
- * ...); titles state what is constant (CPU, ISA, threads, model, ...).
+ * ...); each gets its own colour and dash pair (plot_style).
  */
 #define _GNU_SOURCE
 #include "report/plot.h"
 #include "common/sys.h"
-#include "learn/train.h" /* ptc_plot_accuracy (harness/report/plot_accuracy.c) */
-#include "report/paper.h" /* ptc_plot_paper (harness/report/plot_paper.c) */
+#include "report/paper.h" /* the paper's Table 3 (harness/report/paper_groups.c) */
 
 #include <errno.h>
 #include <math.h>
@@ -59,14 +67,6 @@ static double keys_kept_frac(const json_t *row)
 
 /* ---- the plots ------------------------------------------------------------------------------ */
 
-static double v_speedup(const json_t *row, int c)
-{
-    double med = plot_num_or_nan(row, "speedup.median");
-    if (c == 0)
-        return med;
-    double v = plot_num_or_nan(row, c == 1 ? "speedup.ci_low" : "speedup.ci_high");
-    return isnan(v) ? med : v;
-}
 
 static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 {
@@ -74,17 +74,22 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "speedup_vs_seq", .need = need, .x = "seq",
         .one_x = "one sequence length only", .no_rows = "no row has seq and speedup",
-        .make = plot_make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true, .baseline_ref = true,
+        .what = "speedup against BERT (BERT's median time / the variant's, same configuration) vs "
+                "sequence length; error bars: 95% interval of the speedup; BERT = 1 dashed"};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
-                     v_speedup, 3);
-        plot_script_head(pc, j.gp, j.name);
-        plot_put_title(j.gp, "Speedup against BERT vs sequence length (median, 95% CI)", j.cap);
+                          plot_speedup_value, 3);
+        plot_script_head(pc, j.gp, j.name, 1);
+        plot_level_title(pc, j.gp, "Speedup vs sequence length");
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
-              "set ylabel 'speedup (BERT time / variant time)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
+              "set ylabel 'speedup vs BERT (95% CI)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        fputc('\n', j.gp);
+        plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
 }
@@ -102,20 +107,34 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "memory_vs_seq", .need = need, .x = "seq",
         .one_x = "one sequence length only", .no_rows = "no row has seq and memory",
-        .make = plot_make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true, .baseline_ref = true,
+        .what = "activation memory (memory.activations) vs sequence length: top, the ratio to BERT "
+                "(BERT = 1 dashed); bottom, MiB (BERT dashed)"};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq memory_ratio activations_mib", v_memory, 2);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set multiplot layout 2,1\nset logscale x 2\nset xlabel 'sequence length (tokens)'\n"
-              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
-              j.gp);
-        plot_put_title(j.gp, "Activation memory vs sequence length (memory.activations)", j.cap);
-        fputs("set ylabel 'memory ratio (variant / BERT)'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:2", "linespoints pointsize 0.8");
-        fputs("unset title\nset logscale y\nset ylabel 'activations (MiB)'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:3", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", j.gp);
+        if (j.nref)
+            fputs("\n\n", j.dat);
+        plot_write_blocks(j.dat, j.ref, j.nref, "seq", "seq memory_ratio activations_mib", v_memory, 2);
+        plot_script_head(pc, j.gp, j.name, 2);
+        fputs("set lmargin 12\nset multiplot layout 2,1\nset logscale x 2\n"
+              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        plot_level_title(pc, j.gp, "Activation memory vs sequence length");
+        fputs("set ylabel 'memory ratio vs BERT'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2", "linespoints pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT");
+        fputs("\nunset title\nunset key\nset logscale y\nset ylabel 'activations (MiB)'\n"
+              "set xlabel 'sequence length (tokens)'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:3", "linespoints pointsize 0.8", true);
+        for (size_t r = 0; r < j.nref; r++) /* BERT's absolute memory: the reference style */
+        {
+            fprintf(j.gp, ", \\\n     '%s.dat' index %zu using 1:3 with lines lc rgb 'black' dt %zu "
+                          "lw 1.2 title \"", j.name, j.ns + r, r + 2);
+            plot_put_string(j.gp, j.ref[r].name);
+            fputc('"', j.gp);
+        }
+        fputs("\nunset multiplot\n", j.gp);
+        plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
 }
@@ -123,7 +142,7 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 static double v_p(const json_t *row, int c)
 {
     if (c < 3)
-        return v_speedup(row, c);
+        return plot_speedup_value(row, c);
     if (c == 3)
         return plot_num_or_nan(row, "memory_ratio");
     return keys_kept_frac(row);
@@ -135,22 +154,28 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "speedup_memory_kept_vs_p", .need = need, .x = "p",
         .one_x = "one threshold p only", .no_rows = "no row has p and speedup",
-        .make = plot_make_series, .drop_single = true};
+        .make = plot_make_series, .drop_single = true, .baseline_ref = true,
+        .what = "threshold sweep: speedup vs BERT (95% CI), activation memory ratio and keys kept "
+                "(% of the sequence, mean of the layers) vs the preservation ratio p; BERT = 1 dashed"};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "p",
-                     "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
-                     v_p, 5);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set multiplot layout 3,1\nset xlabel 'preservation ratio p'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
-        plot_put_title(j.gp, "Threshold sweep: speedup, memory ratio and keys kept vs p", j.cap);
+                          "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
+                          v_p, 5);
+        plot_script_head(pc, j.gp, j.name, 3);
+        fputs("set lmargin 12\nset multiplot layout 3,1\n"
+              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        plot_level_title(pc, j.gp, "Threshold sweep vs p");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
-        fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:5", "linespoints pointsize 0.8");
-        fputs("set ylabel \"keys kept (% of seq,\\nmean of layers)\"\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:6", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        fputs("\nset ylabel \"keys kept (% of seq,\\nmean of layers)\"\nset xlabel 'preservation ratio p'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:6", "linespoints pointsize 0.8", true);
+        fputs("\nunset multiplot\n", j.gp);
+        plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
 }
@@ -158,7 +183,7 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
 static double v_lc(const json_t *row, int c)
 {
     if (c < 3)
-        return v_speedup(row, c);
+        return plot_speedup_value(row, c);
     return plot_num_or_nan(row, "memory_ratio");
 }
 
@@ -207,19 +232,25 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "speedup_memory_vs_lc", .need = need, .x = "lc",
         .one_x = "one combining layer L_c only", .no_rows = "no row has lc and speedup",
-        .make = lc_series, .drop_single = true};
+        .make = lc_series, .drop_single = true,
+        .what = "combining layer: speedup vs BERT (95% CI) and activation memory ratio vs L_c; "
+                "BERT = 1 dashed"};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
-        plot_write_blocks(j.dat, j.s, j.ns, "lc", "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio",
-                     v_lc, 4);
-        plot_script_head(pc, j.gp, j.name);
-        fputs("set multiplot layout 2,1\nset xlabel 'combining layer L_c'\nset xtics 1\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
-        plot_put_title(j.gp, "Combining layer: speedup and memory ratio vs L_c", j.cap);
+        plot_write_blocks(j.dat, j.s, j.ns, "lc",
+                          "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio", v_lc, 4);
+        plot_script_head(pc, j.gp, j.name, 2);
+        fputs("set lmargin 12\nset multiplot layout 2,1\nset xtics 1\n"
+              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        plot_level_title(pc, j.gp, "Speedup and memory vs L_c");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:2:3:4", "yerrorlines pointsize 0.8");
-        fputs("unset title\nset ylabel 'memory ratio'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, "1:5", "linespoints pointsize 0.8");
-        fputs("unset multiplot\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\nset xlabel 'combining layer L_c'\n", j.gp);
+        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
+        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        fputs("\nunset multiplot\n", j.gp);
+        plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
 }
@@ -231,7 +262,8 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
     static const plot_spec spec = {
         .name = "gflops_by_isa", .need = need, .x = "isa",
         .one_x = "one ISA only", .no_rows = "no row has gflops",
-        .make = plot_make_series, .drop_single = false};
+        .make = plot_make_series, .drop_single = false,
+        .what = "GFLOP/s (flops.total / median time) per configuration, one bar per ISA"};
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         /* the ISAs in order, from a copy: the series point into j.rows */
@@ -267,166 +299,67 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
             }
             fputc('\n', j.dat);
         }
-        plot_script_head(pc, j.gp, j.name);
-        plot_put_title(j.gp, "GFLOP/s per ISA", j.cap);
+        plot_script_head(pc, j.gp, j.name, 1);
+        plot_level_title(pc, j.gp, "GFLOP/s per ISA");
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
-              "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
-              "set xtics rotate by -45 scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
+              "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
+              "set xtics rotate by 30 right scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"
               "set grid noxtics ytics\n",
               j.gp);
         fputs("plot ", j.gp);
         for (size_t k = 0; k < ni; k++) {
-            fprintf(j.gp, "%s'%s.dat' using %zu%s title \"", k ? ", " : "", j.name, k + 2,
-                    k == 0 ? ":xtic(1)" : "");
+            char st[96];
+            plot_style(k, false, st, sizeof st);
+            fprintf(j.gp, "%s'%s.dat' using %zu%s%s title \"", k ? ", \\\n     " : "", j.name, k + 2,
+                    k == 0 ? ":xtic(1)" : "", st);
             plot_put_string(j.gp, isas[k]);
             fputs("\"", j.gp);
         }
         fputc('\n', j.gp);
+        plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
 }
 
-/* bytes for the roofline: activations + fp32 weights of the layers run */
-static double roofline_bytes(const json_t *row)
+/* The bench plots of the rows without an accuracy (those of `ptc bench`), one set per
+ * level: encoder, layer and kernel rows never share an axis (names get "-LEVEL"). */
+static void plot_bench_levels(plot_ctx *pc, const json_t **all, size_t nall)
 {
-    double act, h, ffn, layers = 0;
-    if (!ptc_row_num(row, "memory.activations", &act))
-        return NAN;
-    const char *level = ptc_row_str(row, "level");
-    if (ptc_row_num(row, "hidden", &h) && ptc_row_num(row, "ffn", &ffn) && level) {
-        if (strcmp(level, "encoder") == 0)
-            ptc_row_num(row, "layers", &layers);
-        else if (strcmp(level, "layer") == 0)
-            layers = 1;
-    } else {
-        h = ffn = 0;
+    const json_t **bench = malloc((nall + 1) * sizeof *bench), **rows = malloc((nall + 1) * sizeof *rows);
+    size_t nb = 0;
+    double v;
+    for (size_t i = 0; i < nall; i++)
+        if (!ptc_row_num(all[i], "accuracy", &v))
+            bench[nb++] = all[i];
+    plot_sort_by(bench, nb, "level");
+    for (size_t start = 0; start < nb;) {
+        size_t end = start + 1;
+        while (end < nb && ptc_dim_cmp(bench[start], bench[end], "level") == 0)
+            end++;
+        const char *level = ptc_row_str(bench[start], "level");
+        {
+            const char *saved = pc->level;
+            pc->level = level;
+            memcpy(rows, bench + start, (end - start) * sizeof *rows);
+            const size_t n = end - start;
+            plot_speedup_vs_seq(pc, rows, n);
+            plot_memory_vs_seq(pc, rows, n);
+            plot_vs_p(pc, rows, n);
+            plot_vs_lc(pc, rows, n);
+            plot_isa(pc, rows, n);
+            plot_roofline(pc, rows, n);
+            plot_table3_bench(pc, rows, n);
+            pc->level = saved;
+        }
+        start = end;
     }
-    return act + 4.0 * layers * (4 * h * h + 2 * h * ffn + 9 * h + ffn);
-}
-
-static double v_roof(const json_t *row, int c)
-{
-    if (c == 0)
-        return plot_num_or_nan(row, "gflops");
-    if (c == 1)
-        return plot_num_or_nan(row, "flops.total");
-    return roofline_bytes(row);
-}
-
-/* Series of the roofline: label + the machine dims that vary (not seq: each series spans
- * the sequence lengths, which move the points along the intensity axis). x = intensity is
- * a computed column, so rows are not sorted by x. */
-static size_t roofline_series(const json_t **rows, size_t n, const char *x, series **out,
-                              const char **dims)
-{
-    (void)x;
-    static const char *const machine[] = {"isa", "threads", "cpu", NULL};
-    size_t nd = 0;
-    for (const char *const *d = machine; *d; d++)
-        if (ptc_dim_varies(rows, n, *d))
-            dims[nd++] = *d;
-    dims[nd] = NULL;
-    for (size_t d = nd; d-- > 0;)
-        plot_sort_by(rows, n, dims[d]);
-    plot_sort_by(rows, n, "label");
-    return plot_group_series(rows, n, dims, plot_labelled_series_name, out);
-}
-
-static void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
-{
-    static const char *const need[] = {"gflops", "flops.total", "memory.activations",
-                                       "calibration.peak_gflops", "calibration.bandwidth_gbps",
-                                       NULL};
-    /* x "gflops": only left out of the caption; any number of distinct values */
-    static const plot_spec spec = {
-        .name = "roofline", .need = need, .x = "gflops", .one_x = NULL,
-        .no_rows = "no row has gflops, flops.total, memory.activations and a calibration "
-                   "(peak_gflops, bandwidth_gbps)",
-        .make = roofline_series, .drop_single = false};
-    plot_job job;
-    if (plot_prepare(pc, &job, &spec, all, nall)) {
-        const json_t **rows = job.rows;
-        const size_t n = job.n;
-        /* roofs: distinct (peak, bandwidth) pairs with their isa/threads */
-        double peaks[16], bws[16];
-        char roof_names[16][160];
-        size_t nr = 0;
-        for (size_t i = 0; i < n && nr < 16; i++) {
-            double pk = plot_num_or_nan(rows[i], "calibration.peak_gflops");
-            double bw = plot_num_or_nan(rows[i], "calibration.bandwidth_gbps");
-            size_t j = 0;
-            while (j < nr && !(peaks[j] == pk && bws[j] == bw))
-                j++;
-            if (j < nr)
-                continue;
-            char isa[32], th[32];
-            ptc_dim_value_text(rows[i], "isa", isa, sizeof isa);
-            ptc_dim_value_text(rows[i], "threads", th, sizeof th);
-            peaks[nr] = pk;
-            bws[nr] = bw;
-            snprintf(roof_names[nr++], sizeof roof_names[0], "roof %s %st: %.4g GFLOP/s, %.4g GB/s",
-                     isa, th, pk, bw);
-        }
-        for (size_t i = 0; i < job.ns; i++) {
-            fprintf(job.dat, "%s# series: %s\n# intensity_flop_per_byte gflops flops_total bytes\n",
-                    i ? "\n\n" : "", job.s[i].name);
-            for (size_t r = 0; r < job.s[i].n; r++) {
-                double fl = v_roof(job.s[i].rows[r], 1), by = v_roof(job.s[i].rows[r], 2);
-                plot_put_num(job.dat, by > 0 ? fl / by : NAN);
-                plot_put_num(job.dat, v_roof(job.s[i].rows[r], 0));
-                plot_put_num(job.dat, fl);
-                plot_put_num(job.dat, by);
-                fputc('\n', job.dat);
-            }
-        }
-        plot_script_head(pc, job.gp, job.name);
-        plot_put_title(job.gp, "Roofline: achieved GFLOP/s vs arithmetic intensity", job.cap);
-        fputs("# intensity = flops.total / (memory.activations + fp32 weight bytes of the layers\n"
-              "# run): bytes counted once, so intensity is an upper bound.\n"
-              "set logscale xy\nset xlabel 'arithmetic intensity (FLOP/byte)'\n"
-              "set ylabel 'GFLOP/s'\nset samples 400\n",
-              job.gp);
-        /* x range around the data and the ridge points */
-        double xmin = INFINITY, xmax = 0, ymax = 0;
-        for (size_t i = 0; i < n; i++) {
-            double x = v_roof(rows[i], 1) / v_roof(rows[i], 2);
-            if (x > 0 && x < xmin)
-                xmin = x;
-            if (x > xmax)
-                xmax = x;
-        }
-        for (size_t j = 0; j < nr; j++) {
-            double ridge = peaks[j] / bws[j];
-            if (ridge < xmin)
-                xmin = ridge;
-            if (ridge > xmax)
-                xmax = ridge;
-            if (peaks[j] > ymax)
-                ymax = peaks[j];
-        }
-        fprintf(job.gp, "set xrange [%g:%g]\nset yrange [*:%g]\n", xmin / 4, xmax * 4, ymax * 2);
-        fputs("plot ", job.gp);
-        for (size_t j = 0; j < nr; j++) {
-            fprintf(job.gp, "%s(x * %.17g < %.17g ? x * %.17g : %.17g) with lines lw 2 dt %zu "
-                        "lc rgb 'gray30' title \"", j ? ", \\\n     " : "", bws[j], peaks[j],
-                    bws[j], peaks[j], j + 1);
-            plot_put_string(job.gp, roof_names[j]);
-            fputs("\"", job.gp);
-        }
-        for (size_t i = 0; i < job.ns; i++) {
-            fprintf(job.gp, ", \\\n     '%s.dat' index %zu using 1:2 with points pointsize 1.2 title \"",
-                    job.name, i);
-            plot_put_string(job.gp, job.s[i].name);
-            fputs("\"", job.gp);
-        }
-        fputc('\n', job.gp);
-    }
-    plot_finish(pc, &job);
+    free(rows);
+    free(bench);
 }
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-static const char *const image_formats[] = {"png", "svg", "pdf", NULL};
+static const char *const image_formats[] = {"all", "png", "svg", "pdf", NULL};
 
 typedef struct {
     const char *out_dir;
@@ -437,7 +370,7 @@ typedef struct {
 #define P(field) offsetof(plot_opts, field)
 static const ptc_option plot_rows[] = {
     {"out", PTC_OPT_STR, P(out_dir), "DIR", "the folder of scripts, data and images (plots/<run>/)"},
-    {"format", PTC_OPT_CHOICE, P(format), "FMT", "png svg pdf", "png", .choices = image_formats},
+    {"format", PTC_OPT_CHOICE, P(format), "FMT", "the images: png, svg, pdf, or all three (all)", "all", .choices = image_formats},
     {"no-render", PTC_OPT_FLAG, P(no_render), NULL, "write scripts and data, do not run gnuplot"},
     {NULL},
 };
@@ -488,27 +421,17 @@ int ptc_plot_main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    plot_ctx pc = {.dir = dir, .ext = format, .render = render_images};
-    pc.terminal = strcmp(format, "svg") == 0   ? "svg size 1100,700 dynamic noenhanced font 'sans,11'"
-                  : strcmp(format, "pdf") == 0 ? "pdfcairo size 9in,6in noenhanced font 'sans,9'"
-                                               : "pngcairo size 1100,700 noenhanced font 'sans,10'";
+    plot_ctx pc = {.dir = dir, .render = render_images,
+                   .formats = strcmp(format, "all") == 0 ? "png svg pdf" : format};
     if (set.errors)
         printf("note: %zu row%s with status \"error\" excluded\n", set.errors,
                set.errors == 1 ? "" : "s");
     if (set.malformed)
         printf("note: %zu malformed line%s skipped\n", set.malformed,
                set.malformed == 1 ? "" : "s");
-    plot_speedup_vs_seq(&pc, rows, set.n);
-    plot_memory_vs_seq(&pc, rows, set.n);
-    plot_vs_p(&pc, rows, set.n);
-    plot_vs_lc(&pc, rows, set.n);
-    plot_isa(&pc, rows, set.n);
-    plot_roofline(&pc, rows, set.n);
-    ptc_plot_accuracy(pc.dir, pc.terminal, pc.ext, pc.render, rows, set.n, &pc.written, &pc.skipped,
-                      &pc.failed);
+    plot_bench_levels(&pc, rows, set.n);
     ptc_paper_resolve_paths(&set);
-    ptc_plot_paper(pc.dir, pc.terminal, pc.ext, pc.render, rows, set.n, &pc.written, &pc.skipped,
-                   &pc.failed);
+    ptc_plot_paper(&pc, rows, set.n);
     if (pc.failed)
         rc = 1;
     else if (pc.written == 0) {

@@ -1,220 +1,243 @@
 /*
- * harness/report/plot_accuracy.c — the accuracy plots of `ptc plot` (rows of `ptc
- * experiment`, harness/SCHEMA.md "Accuracy rows"; inference rows only):
- *   accuracy_vs_p         test accuracy (mean, sd error bars over seeds) of the
- *                         pruning rows against p, one series per label family
- *                         (P, PF, PFC L<lc>), BERT's mean as a dashed line
- *   accuracy_vs_speedup   one point per configuration: inference speedup against
- *                         BERT (x) and accuracy (y), labelled
- * Each plot writes NAME.gp and NAME.dat into the output folder and runs gnuplot
- * there (when rendering); skipped with a note when the rows lack the data.
+ * harness/report/plot_accuracy.c — the accuracy plots of `ptc plot`, one per dataset
+ * (NAME-DATASET), from the accuracy rows gathered per configuration (paper.h):
+ *   accuracy_vs_p        test accuracy (mean over seeds, 95% interval) vs p: one series
+ *                        per label and sweep, so that the variants trained with p and p
+ *                        applied at inference to a trained checkpoint (`ptc eval --rows`)
+ *                        never share a line, with both rules (P = top-k, PF = fuzzy);
+ *                        BERT's accuracy as a dashed reference line
+ *   accuracy_vs_speedup  one point per trained configuration: inference speedup vs BERT (x) and
+ *                        accuracy (y), 95% intervals on both axes, named in the legend
+ *                        (no labels on the points, which overlapped); BERT: a dashed
+ *                        line at its accuracy over its interval's band, and x = 1
+ * Each writes NAME.gp, NAME.dat and NAME.caption.txt (plot.h); a dataset without the
+ * data is skipped with a note.
  */
+#include "report/paper.h"
 #include "report/plot.h"
-#include "learn/train.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const json_t *first;
-    double x_sum, acc[64];
-    size_t n;
-} point;
-
-static void mean_sd(const double *v, size_t n, double *m, double *sd)
+size_t plot_dataset_rows(const pgroups *gs, const char *ds, const json_t **out)
 {
-    double s = 0, q = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    *m = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        q += (v[i] - *m) * (v[i] - *m);
-    *sd = n > 1 ? sqrt(q / (double)(n - 1)) : 0.0;
+    size_t n = 0;
+    for (size_t i = 0; i < gs->n; i++)
+        if (strcmp(gs->g[i].dataset, ds) == 0)
+            for (size_t k = 0; k < gs->g[i].n; k++) {
+                out[n++] = gs->g[i].infer[k];
+                if (gs->g[i].train[k])
+                    out[n++] = gs->g[i].train[k];
+            }
+    return n;
 }
 
-/* family of a row for the p plot: its label without the p (labels do not carry p) */
-static bool same_point(const json_t *a, const json_t *b, bool by_p)
+/* the name of a configuration: its label, p (when with_p) and m when not the defaults,
+ * the sweep */
+void plot_group_name(const pgroup *g, bool with_p, char *out, size_t len)
 {
-    static const char *const f[] = {"dataset", "model", "seq", "label", "lc", "m", NULL};
-    for (const char *const *k = f; *k; k++)
-        if (ptc_dim_cmp(a, b, *k) != 0)
-            return false;
-    return !by_p || ptc_dim_cmp(a, b, "p") == 0;
+    int k = snprintf(out, len, "%s", g->label);
+    if (with_p && !isnan(g->p) && strncmp(g->label, "C ", 2) != 0 && fabs(g->p - 0.9) > 1e-9 && k > 0)
+        k += snprintf(out + k, len - (size_t)k, " p %g", g->p);
+    if (g->m >= 0 && g->m != 8 && k > 0)
+        k += snprintf(out + k, len - (size_t)k, " m %ld", g->m);
+    if (strcmp(g->sweep, "inference") == 0 && k > 0)
+        snprintf(out + k, len - (size_t)k, " at inference (%s checkpoint)",
+                 strcmp(g->trained, "baseline") == 0 ? "BERT" : g->trained);
 }
 
-/* label text equality (ptc_dim_cmp on "label" also orders by p) */
-static bool same_label(const json_t *a, const json_t *b)
+/* a value, or `fallback` when it is not a number (an interval of one seed) */
+static double or_value(double v, double fallback)
 {
-    const char *x = ptc_row_str(a, "label"), *y = ptc_row_str(b, "label");
-    return x && y && strcmp(x, y) == 0;
+    return isfinite(v) ? v : fallback;
 }
 
-static size_t collect(const json_t **rows, size_t n, bool need_p, point *pts)
+/* one accuracy_vs_p series: the groups of a label and sweep on a dataset */
+static bool same_series(const pgroup *a, const pgroup *b)
 {
-    size_t np = 0;
-    for (size_t i = 0; i < n; i++) {
-        double acc, x;
-        const char *phase = ptc_row_str(rows[i], "phase");
-        if (!ptc_row_num(rows[i], "accuracy", &acc) || !phase || strcmp(phase, "infer") != 0)
+    return strcmp(a->dataset, b->dataset) == 0 && strcmp(a->label, b->label) == 0 &&
+           strcmp(a->sweep, b->sweep) == 0 && strcmp(a->trained, b->trained) == 0 && a->m == b->m;
+}
+
+#define P_DODGE 0.003 /* the shift in p between two series' points */
+
+static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const json_t **rows)
+{
+    char name[96];
+    snprintf(name, sizeof name, "accuracy_vs_p-%s", ds);
+    /* series: the first group of each (label, sweep) with a p; points: ascending p */
+    const pgroup *first[64];
+    size_t ns = 0, points = 0;
+    for (size_t i = 0; i < gs->n && ns < 64; i++) {
+        const pgroup *g = &gs->g[i];
+        if (strcmp(g->dataset, ds) || isnan(g->p) || !isfinite(g->acc.mean))
             continue;
-        if (need_p ? !ptc_row_num(rows[i], "p", &x) : !ptc_row_num(rows[i], "speedup.median", &x))
-            continue;
+        points++;
         size_t k = 0;
-        while (k < np && !same_point(pts[k].first, rows[i], need_p))
+        while (k < ns && !same_series(first[k], g))
             k++;
-        if (k == np) {
-            memset(&pts[np], 0, sizeof pts[np]);
-            pts[np++].first = rows[i];
-        }
-        if (pts[k].n < 64) {
-            pts[k].acc[pts[k].n++] = acc;
-            pts[k].x_sum += x;
-        }
+        if (k == ns)
+            first[ns++] = g;
     }
-    return np;
-}
-
-/* BERT's mean accuracy over its inference rows (the reference line); NAN when none. */
-static double bert_mean_accuracy(const json_t **rows, size_t n)
-{
-    double bert[64];
-    size_t nb = 0;
-    for (size_t i = 0; i < n && nb < 64; i++) {
-        const char *v = ptc_row_str(rows[i], "variant"), *ph = ptc_row_str(rows[i], "phase");
-        double acc;
-        if (v && ph && strcmp(v, "baseline") == 0 && strcmp(ph, "infer") == 0 &&
-            ptc_row_num(rows[i], "accuracy", &acc))
-            bert[nb++] = acc;
+    if (points < 2 || points == ns) {
+        printf("skipped %s: no variant has accuracy at two values of p\n", name);
+        pc->skipped++;
+        return;
     }
-    double bm = NAN, bsd = 0;
-    if (nb)
-        mean_sd(bert, nb, &bm, &bsd);
-    return bm;
-}
-
-/* accuracy_vs_p: one series per label, BERT's mean (bm) dashed. pts: scratch for n + 1. */
-static void plot_accuracy_vs_p(const char *dir, const char *terminal, const char *ext, bool render,
-                               const json_t **rows, size_t n, point *pts, double bm, int *written,
-                               int *skipped, int *failed)
-{
-    size_t np = collect(rows, n, true, pts);
-    size_t n_multi = 0;
-    for (size_t i = 0; i < np; i++)
-        for (size_t k = i + 1; k < np; k++)
-            if (same_label(pts[i].first, pts[k].first))
-                n_multi++;
-    if (np == 0 || n_multi == 0) {
-        printf("skipped accuracy_vs_p: no label has accuracy rows at two values of p\n");
-        (*skipped)++;
-    } else {
-        FILE *dat = ptc_plot_open(dir, "accuracy_vs_p", "dat"), *gp = ptc_plot_open(dir, "accuracy_vs_p", "gp");
-        if (dat && gp) {
-            /* one index block per label, points ascending in p */
-            size_t blocks = 0;
-            char labels[64][96];
-            for (size_t i = 0; i < np && blocks < 64; i++) {
-                char lab[96];
-                ptc_dim_value_text(pts[i].first, "label", lab, sizeof lab);
-                bool seen = false;
-                for (size_t b = 0; b < blocks; b++)
-                    seen |= strcmp(labels[b], lab) == 0;
-                if (seen)
-                    continue;
-                snprintf(labels[blocks], sizeof labels[blocks], "%s", lab);
-                fprintf(dat, "%s# series: %s\n# p accuracy_mean accuracy_sd seeds\n", blocks ? "\n\n" : "",
-                        lab);
-                for (;;) { /* selection by ascending p */
-                    double best = INFINITY;
-                    size_t bi = np;
-                    for (size_t k = 0; k < np; k++) {
-                        char l2[96];
-                        ptc_dim_value_text(pts[k].first, "label", l2, sizeof l2);
-                        const double p = pts[k].x_sum / (double)pts[k].n;
-                        if (strcmp(l2, lab) == 0 && pts[k].n && p < best) {
-                            best = p;
-                            bi = k;
-                        }
-                    }
-                    if (bi == np)
-                        break;
-                    double m, sd;
-                    mean_sd(pts[bi].acc, pts[bi].n, &m, &sd);
-                    fprintf(dat, "%.6g %.6g %.6g %zu\n", best, 100 * m, 100 * sd, pts[bi].n);
-                    pts[bi].n = 0; /* consumed */
+    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    char names[64][128];
+    const char *namep[64];
+    if (dat && gp) {
+        for (size_t k = 0; k < ns; k++) {
+            plot_group_name(first[k], false, names[k], sizeof names[k]); /* the series spans p */
+            if (strcmp(first[k]->sweep, "train") == 0)
+                strncat(names[k], " trained", sizeof names[k] - strlen(names[k]) - 1);
+            namep[k] = names[k];
+            fprintf(dat, "%s# series: %s\n# p accuracy_mean accuracy_ci_low accuracy_ci_high seeds\n",
+                    k ? "\n\n" : "", names[k]);
+            double last = -1;
+            for (;;) { /* the series' groups by ascending p */
+                const pgroup *best = NULL;
+                for (size_t i = 0; i < gs->n; i++) {
+                    const pgroup *g = &gs->g[i];
+                    if (same_series(g, first[k]) && !isnan(g->p) && isfinite(g->acc.mean) && g->p > last &&
+                        (!best || g->p < best->p))
+                        best = g;
                 }
-                blocks++;
+                if (!best)
+                    break;
+                last = best->p;
+                fprintf(dat, "%.6g %.6g %.6g %.6g %zu\n", best->p, best->acc.mean,
+                        or_value(best->acc.lo, best->acc.mean), or_value(best->acc.hi, best->acc.mean), best->n);
             }
-            fprintf(gp, "# accuracy_vs_p.gp — written by `ptc plot` from result rows; data in accuracy_vs_p.dat.\n"
-                        "set terminal %s\nset output 'accuracy_vs_p.%s'\n"
-                        "set key outside right top box\nset grid\n"
-                        "set title 'Test accuracy vs preservation ratio p (cf. paper Table 4)' noenhanced\n"
-                        "set xlabel 'p'\nset ylabel 'accuracy %%'\n",
-                    terminal, ext);
-            fprintf(gp, "plot ");
-            for (size_t b = 0; b < blocks; b++)
-                fprintf(gp, "%s'accuracy_vs_p.dat' index %zu using 1:2:3 with yerrorlines title '%s'",
-                        b ? ", \\\n     " : "", b, labels[b]);
-            if (isfinite(bm))
-                fprintf(gp, ", \\\n     %.6g with lines dashtype 2 title 'BERT (%.1f)'", 100 * bm, 100 * bm);
-            fprintf(gp, "\n");
         }
-        if (ptc_plot_close(dat, gp))
-            ptc_plot_finish(dir, "accuracy_vs_p", ext, render, written, failed);
-        else
-            (*failed)++;
+        plot_script_head(pc, gp, name, 1);
+        fprintf(gp, "set title 'Accuracy vs p on %s'\nset xlabel 'preservation ratio p'\n"
+                    "set ylabel 'test accuracy %% (95%% CI over seeds)'\n"
+                    "set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08\n",
+                ds);
+        fputs("plot ", gp);
+        for (size_t k = 0; k < ns; k++) {
+            char st[96];
+            plot_style(k, true, st, sizeof st);
+            /* dodged in p, so that points at the same p keep their error bars apart */
+            fprintf(gp, "%s'%s.dat' index %zu using ($1%+.4f):2:3:4 with yerrorlines%s lw 1.5 pointsize 0.9 "
+                        "title \"", k ? ", \\\n     " : "", name, k, P_DODGE * ((double)k - (double)(ns - 1) / 2), st);
+            plot_put_string(gp, names[k]);
+            fputc('"', gp);
+        }
+        const pgroup *bert = ptc_paper_bert(gs, ds);
+        if (bert && isfinite(bert->acc.mean)) {
+            char t[64];
+            snprintf(t, sizeof t, "BERT (%.1f)", bert->acc.mean);
+            plot_ref_term(gp, bert->acc.mean, t);
+        }
+        fputc('\n', gp);
+        plot_script_tail(gp);
     }
-
+    const size_t n = plot_dataset_rows(gs, ds, rows);
+    char what[256];
+    snprintf(what, sizeof what, "test accuracy on %s vs the preservation ratio p: mean over seeds with its "
+                                "95%% t-interval; 'trained' = trained with that p, 'at inference' = p applied "
+                                "by `ptc eval` to a checkpoint trained without it; BERT dashed", ds);
+    char notes[200];
+    snprintf(notes, sizeof notes, "note: each series is drawn shifted by a multiple of %g in p (at most %g), "
+                                  "so that points at the same p do not hide each other's error bars\n",
+             P_DODGE, P_DODGE * (double)(ns - 1) / 2);
+    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, what, rows, n, namep, ns, NULL, notes))
+        plot_done(pc, name);
+    else
+        pc->failed++;
 }
 
-/* accuracy_vs_speedup: one labelled point per configuration. pts: scratch for n + 1. */
-static void plot_accuracy_vs_speedup(const char *dir, const char *terminal, const char *ext,
-                                     bool render, const json_t **rows, size_t n, point *pts,
-                                     int *written, int *skipped, int *failed)
+static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds, const json_t **rows)
 {
-    const size_t np = collect(rows, n, false, pts);
-    if (np < 2) {
-        printf("skipped accuracy_vs_speedup: fewer than two configurations with accuracy and speedup\n");
-        (*skipped)++;
-    } else {
-        FILE *dat = ptc_plot_open(dir, "accuracy_vs_speedup", "dat"),
-             *gp = ptc_plot_open(dir, "accuracy_vs_speedup", "gp");
-        if (dat && gp) {
-            fprintf(dat, "# speedup accuracy_mean accuracy_sd seeds label\n");
-            for (size_t i = 0; i < np; i++) {
-                char lab[96], p[32] = "";
-                ptc_dim_value_text(pts[i].first, "label", lab, sizeof lab);
-                double pv;
-                if (ptc_row_num(pts[i].first, "p", &pv) && strncmp(lab, "C ", 2) != 0)
-                    snprintf(p, sizeof p, " p%g", pv);
-                double m, sd;
-                mean_sd(pts[i].acc, pts[i].n, &m, &sd);
-                fprintf(dat, "%.6g %.6g %.6g %zu \"%s%s\"\n", pts[i].x_sum / (double)pts[i].n, 100 * m,
-                        100 * sd, pts[i].n, lab, p);
-            }
-            fprintf(gp, "# accuracy_vs_speedup.gp — written by `ptc plot` from result rows; data in accuracy_vs_speedup.dat.\n"
-                        "set terminal %s\nset output 'accuracy_vs_speedup.%s'\n"
-                        "set grid\nset key off\n"
-                        "set title 'Test accuracy vs inference speedup against BERT' noenhanced\n"
-                        "set xlabel 'speedup (median time per batch, BERT = 1)'\nset ylabel 'accuracy %%'\n"
-                        "set offsets 0.05, 0.15, 1, 1\n"
-                        "plot 'accuracy_vs_speedup.dat' using 1:2:3 with yerrorbars pt 7, \\\n"
-                        "     '' using 1:2:5 with labels offset 1,1 left noenhanced\n",
-                    terminal, ext);
-        }
-        if (ptc_plot_close(dat, gp))
-            ptc_plot_finish(dir, "accuracy_vs_speedup", ext, render, written, failed);
-        else
-            (*failed)++;
+    char name[96];
+    snprintf(name, sizeof name, "accuracy_vs_speedup-%s", ds);
+    const pgroup *pts[64];
+    size_t np = 0;
+    for (size_t i = 0; i < gs->n && np < 64; i++) {
+        const pgroup *g = &gs->g[i];
+        if (strcmp(g->dataset, ds) == 0 && strcmp(g->label, "BERT") != 0 && strcmp(g->sweep, "train") == 0 &&
+            isfinite(g->sp_infer.mean) && isfinite(g->acc.mean))
+            pts[np++] = g;
     }
+    if (np == 0) {
+        printf("skipped %s: no trained configuration with accuracy and inference speedup\n", name);
+        pc->skipped++;
+        return;
+    }
+    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    char names[64][128];
+    const char *namep[64];
+    const pgroup *bert = ptc_paper_bert(gs, ds);
+    if (dat && gp) {
+        for (size_t k = 0; k < np; k++) {
+            const pgroup *g = pts[k];
+            plot_group_name(g, true, names[k], sizeof names[k]);
+            namep[k] = names[k];
+            fprintf(dat, "%s# series: %s\n# speedup lo hi accuracy lo hi seeds\n", k ? "\n\n" : "", names[k]);
+            fprintf(dat, "%.6g %.6g %.6g %.6g %.6g %.6g %zu\n", g->sp_infer.mean,
+                    or_value(g->sp_infer.lo, g->sp_infer.mean), or_value(g->sp_infer.hi, g->sp_infer.mean),
+                    g->acc.mean, or_value(g->acc.lo, g->acc.mean), or_value(g->acc.hi, g->acc.mean), g->n);
+        }
+        plot_script_head(pc, gp, name, 1);
+        fprintf(gp, "set title 'Accuracy vs inference speedup on %s'\n"
+                    "set xlabel 'inference speedup vs BERT (95%% CI over seeds)'\n"
+                    "set ylabel 'test accuracy %% (95%% CI over seeds)'\nset logscale x 2\n"
+                    "set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n"
+                    "set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb 'black' dt 2 lw 1.2\n",
+                ds);
+        const bool band = bert && isfinite(bert->acc.lo) && bert->acc.hi > bert->acc.lo;
+        if (band)
+            fprintf(gp, "set object 1 rectangle from graph 0, first %.6g to graph 1, first %.6g "
+                        "fc rgb '#f0f0f0' fillstyle solid 1.0 noborder behind\n",
+                    bert->acc.lo, bert->acc.hi);
+        fputs("plot ", gp);
+        for (size_t k = 0; k < np; k++) {
+            char st[96];
+            plot_style(k, true, st, sizeof st);
+            fprintf(gp, "%s'%s.dat' index %zu using 1:4:2:3:5:6 with xyerrorbars%s lw 1.5 pointsize 1.3 title \"",
+                    k ? ", \\\n     " : "", name, k, st);
+            plot_put_string(gp, names[k]);
+            fputc('"', gp);
+        }
+        if (bert && isfinite(bert->acc.mean)) {
+            char t[96];
+            snprintf(t, sizeof t, "BERT (%.1f%s; speedup 1)", bert->acc.mean, band ? ", grey band: its 95% CI" : "");
+            plot_ref_term(gp, bert->acc.mean, t);
+        }
+        fputc('\n', gp);
+        plot_script_tail(gp);
+    }
+    const size_t n = plot_dataset_rows(gs, ds, rows);
+    char what[256], notes[256] = "";
+    snprintf(what, sizeof what, "test accuracy on %s vs inference speedup against BERT (median time per "
+                                "inference batch): mean over seeds, 95%% intervals on both axes", ds);
+    if (bert)
+        snprintf(notes, sizeof notes, "note: BERT: %.2f%% [%.2f, %.2f] over %zu seed%s (dashed line, grey band)\n",
+                 bert->acc.mean, bert->acc.lo, bert->acc.hi, bert->n, bert->n == 1 ? "" : "s");
+    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, what, rows, n, namep, np, NULL, notes))
+        plot_done(pc, name);
+    else
+        pc->failed++;
 }
 
-void ptc_plot_accuracy(const char *dir, const char *terminal, const char *ext, bool render,
-                       const json_t **rows, size_t n, int *written, int *skipped, int *failed)
+void plot_accuracy(plot_ctx *pc, const pgroups *gs)
 {
-    point *pts = calloc(n + 1, sizeof *pts);
-    const double bm = bert_mean_accuracy(rows, n);
-    plot_accuracy_vs_p(dir, terminal, ext, render, rows, n, pts, bm, written, skipped, failed);
-    plot_accuracy_vs_speedup(dir, terminal, ext, render, rows, n, pts, written, skipped, failed);
-    free(pts);
+    size_t total = 0;
+    for (size_t i = 0; i < gs->n; i++)
+        total += 2 * gs->g[i].n;
+    const json_t **rows = malloc((total + 1) * sizeof *rows);
+    for (size_t i = 0; i < gs->n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(gs->g[k].dataset, gs->g[i].dataset) == 0;
+        if (seen)
+            continue;
+        accuracy_vs_p(pc, gs, gs->g[i].dataset, rows);
+        accuracy_vs_speedup(pc, gs, gs->g[i].dataset, rows);
+    }
+    free(rows);
 }

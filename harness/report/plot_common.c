@@ -28,35 +28,136 @@ void plot_put_string(FILE *f, const char *s)
     }
 }
 
-/* title: "what" on the first line, the caption wrapped at ~110 columns after commas */
-void plot_put_title(FILE *f, const char *what, const char *caption)
+/* a short title: `set title "TEXT"` (the metadata goes to the caption file) */
+void plot_put_title(FILE *f, const char *text)
 {
     fputs("set title \"", f);
-    plot_put_string(f, what);
-    size_t col = 0;
-    const char *p = caption;
-    if (*p)
-        fputs("\\n", f);
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        char piece[512];
-        snprintf(piece, sizeof piece, "%.*s", (int)n, p);
-        if (col > 0 && col + n > 110) {
-            fputs("\\n", f);
-            col = 0;
-            while (piece[0] == ' ')
-                memmove(piece, piece + 1, strlen(piece));
-        }
-        plot_put_string(f, piece);
-        col += strlen(piece);
-        p += n;
-        if (*p == ',') {
-            fputc(',', f);
-            col++;
-            p++;
-        }
-    }
+    plot_put_string(f, text);
     fputs("\"\n", f);
+}
+
+/* "TEXT (LEVEL level)" as the title */
+void plot_level_title(const plot_ctx *pc, FILE *gp, const char *text)
+{
+    char t[256];
+    snprintf(t, sizeof t, "%s%s%s%s", text, pc->level ? " (" : "", pc->level ? pc->level : "",
+             pc->level ? " level)" : "");
+    plot_put_title(gp, t);
+}
+
+double plot_speedup_value(const json_t *row, int c)
+{
+    double med = plot_num_or_nan(row, "speedup.median");
+    if (c == 0)
+        return med;
+    double v = plot_num_or_nan(row, c == 1 ? "speedup.ci_low" : "speedup.ci_high");
+    return isnan(v) ? med : v;
+}
+
+/* ---- styles: a fixed palette of distinct colours x dash types --------------------------------- */
+
+/* colour-blind-safe first (Okabe-Ito without black and yellow), then two more; black is
+ * the reference lines' colour */
+static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                      "#E69F00", "#56B4E9", "#8C564B", "#6A3D9A"};
+#define N_COLOURS (sizeof palette / sizeof palette[0])
+#define N_DASHES 5 /* gnuplot's dash types 1 (solid) .. 5 */
+static const int point_types[] = {7, 5, 9, 11, 13, 4, 6, 8, 10, 12, 1, 2, 3};
+
+void plot_style(size_t k, bool points, char *out, size_t len)
+{
+    const size_t colour = k % N_COLOURS, dash = (k / N_COLOURS) % N_DASHES;
+    int n = snprintf(out, len, " lc rgb '%s' dt %zu", palette[colour], dash + 1);
+    if (points && n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, " pt %d",
+                 point_types[k % (sizeof point_types / sizeof point_types[0])]);
+}
+
+void plot_ref_term(FILE *gp, double y, const char *title)
+{
+    char buf[40];
+    fprintf(gp, ", \\\n     %s with lines lc rgb 'black' dt 2 lw 1.2 title \"",
+            ptc_fmt_double_exact(y, buf, sizeof buf));
+    plot_put_string(gp, title);
+    fputc('"', gp);
+}
+
+/* ---- caption files ---------------------------------------------------------------------------- */
+
+/* the metadata of a plot: row field and its name in the caption file */
+static const struct {
+    const char *field, *name;
+} caption_fields[] = {
+    {"dataset", "dataset"}, {"level", "level"},   {"phase", "phase"},     {"model", "model"},
+    {"seq", "sequence length"}, {"batch", "batch"}, {"cpu", "CPU"},      {"isa", "ISA"},
+    {"threads", "threads"}, {"binding", "binding"}, {"commit", "commit"}, {"timestamp", "date"},
+    {"run", "run"},
+};
+
+/* the distinct values of a field over the rows, ", "-separated, the first 8 (dates: the
+ * day); returns how many there are */
+static size_t distinct_text(const json_t **rows, size_t n, const char *field, char *out, size_t len)
+{
+    char seen[9][160];
+    size_t count = 0, used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && count < 9; i++) {
+        json_t *v = ptc_row_get(rows[i], field);
+        if (!v || json_is_null(v))
+            continue;
+        char text[160];
+        ptc_dim_value_text(rows[i], field, text, sizeof text);
+        if (strcmp(field, "timestamp") == 0)
+            text[strcspn(text, "T")] = '\0';
+        size_t k = 0;
+        while (k < count && strcmp(seen[k], text) != 0)
+            k++;
+        if (k < count)
+            continue;
+        snprintf(seen[count++], sizeof seen[0], "%s", text);
+        int w = snprintf(out + used, len - used, "%s%s", used ? ", " : "", count == 9 ? "..." : text);
+        if (w > 0 && (size_t)w < len - used)
+            used += (size_t)w;
+    }
+    return count;
+}
+
+bool plot_write_caption(const plot_ctx *pc, const char *name, const char *what, const json_t **rows,
+                        size_t n, const char *const *series_names, size_t ns, const char *constant,
+                        const char *notes)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.caption.txt", pc->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "ptc plot: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    fprintf(f, "plot: %s (%s.png/.svg/.pdf; script %s.gp, data %s.dat)\nwhat: %s\n", name, name, name,
+            name, what);
+    for (size_t i = 0; i < sizeof caption_fields / sizeof caption_fields[0]; i++) {
+        const char *field = caption_fields[i].field;
+        char values[600];
+        const size_t count = distinct_text(rows, n, field, values, sizeof values);
+        const bool core = strcmp(field, "dataset") && strcmp(field, "phase") && strcmp(field, "level");
+        if (count == 1)
+            fprintf(f, "%s: %s\n", caption_fields[i].name, values);
+        else if (count > 1)
+            fprintf(f, "%s: varies: %s\n", caption_fields[i].name, values);
+        else if (core)
+            fprintf(f, "%s: not recorded in the rows\n", caption_fields[i].name);
+    }
+    fprintf(f, "series: %zu:", ns);
+    for (size_t i = 0; i < ns; i++)
+        fprintf(f, "%s %s", i ? ";" : "", series_names[i]);
+    fputc('\n', f);
+    if (constant && constant[0])
+        fprintf(f, "constant: %s\n", constant);
+    if (notes && notes[0])
+        fprintf(f, "%s%s", notes, notes[strlen(notes) - 1] == '\n' ? "" : "\n");
+    fprintf(f, "source: %zu result row%s (ptc.row/1, harness/SCHEMA.md), written by `ptc plot`\n", n,
+            n == 1 ? "" : "s");
+    return fclose(f) == 0;
 }
 
 static const char *g_cmp_field;
@@ -140,6 +241,35 @@ void plot_labelled_series_name(const json_t *row, const char **dims, char *out, 
     plot_series_name(row, dims, true, out, len);
 }
 
+/* Makes the rows of each series consecutive, series in the order they first appear,
+ * rows in their order (stable): the label order also sorts by p, which would split the
+ * series of a label along a p axis ("P" at p 0.9, then at p 0.7). */
+static void gather_by_name(const json_t **rows, size_t n, const char **dims)
+{
+    char(*names)[256] = malloc((n + 1) * sizeof *names);
+    size_t *key = malloc((n + 1) * sizeof *key);
+    for (size_t i = 0; i < n; i++) {
+        plot_labelled_series_name(rows[i], dims, names[i], sizeof names[i]);
+        key[i] = i;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[k], names[i]) == 0) {
+                key[i] = key[k];
+                break;
+            }
+    }
+    for (size_t i = 1; i < n; i++) /* stable insertion sort by key */
+        for (size_t j = i; j > 0 && key[j - 1] > key[j]; j--) {
+            const json_t *r = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = r;
+            size_t t = key[j];
+            key[j] = key[j - 1];
+            key[j - 1] = t;
+        }
+    free(key);
+    free(names);
+}
+
 /* Groups rows (sorted by label, then the series dims, then x) into series; `dims` gets
  * the series dims. */
 size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, series **out,
@@ -153,6 +283,7 @@ size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, serie
     for (size_t d = nd; d-- > 0;)
         plot_sort_by(rows, n, dims[d]);
     plot_sort_by(rows, n, "label");
+    gather_by_name(rows, n, dims);
     return plot_group_series(rows, n, dims, plot_labelled_series_name, out);
 }
 
@@ -202,12 +333,30 @@ static size_t distinct_values(const json_t **rows, size_t n, const char *field)
 }
 
 
-void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name)
+void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name, int panels)
 {
-    fprintf(gp, "# %s.gp — written by `ptc plot` from result rows; data in %s.dat.\n"
-                "# Re-run inside this folder: gnuplot %s.gp\n", name, name, name);
-    fprintf(gp, "set terminal %s\nset output '%s.%s'\n", pc->terminal, name, pc->ext);
-    fputs("set key outside right top box\nset grid\nset datafile missing 'NaN'\n", gp);
+    const int height = 640 + 160 * (panels - 1); /* pixels; a panel below another adds 160 */
+    fprintf(gp, "# %s.gp — written by `ptc plot` from result rows; data in %s.dat, caption and\n"
+                "# metadata in %s.caption.txt. Re-run inside this folder: gnuplot %s.gp\n",
+            name, name, name, name);
+    fprintf(gp, "do for [fmt in \"%s\"] {\n"
+                "if (fmt eq 'pdf' && strstrt(GPVAL_TERMINALS, 'pdfcairo') == 0) {\n"
+                "    print '%s.gp: this gnuplot has no pdfcairo terminal: no PDF'; continue\n}\n"
+                "if (fmt eq 'png' && strstrt(GPVAL_TERMINALS, 'pngcairo') == 0) {\n"
+                "    print '%s.gp: this gnuplot has no pngcairo terminal: no PNG'; continue\n}\n"
+                "reset\n"
+                "if (fmt eq 'png') { set terminal pngcairo size 1000,%d noenhanced font 'sans,10' }\n"
+                "if (fmt eq 'svg') { set terminal svg size 1000,%d dynamic noenhanced font 'sans,11' }\n"
+                "if (fmt eq 'pdf') { set terminal pdfcairo size 7in,%.2fin noenhanced font 'sans,9' }\n"
+                "set output '%s.'.fmt\n"
+                "set grid\nset datafile missing 'NaN'\n"
+                "set key outside top center horizontal Left reverse font ',9' samplen 2.5 spacing 1.1\n",
+            pc->formats, name, name, height, height, 4.5 * height / 640.0, name);
+}
+
+void plot_script_tail(FILE *gp)
+{
+    fputs("set output\n}\n", gp);
 }
 
 /* Runs gnuplot on NAME.gp inside the output folder; false when gnuplot failed. */
@@ -268,12 +417,23 @@ static void skip_note(plot_ctx *pc, const char *name, const char *why)
 
 void plot_done(plot_ctx *pc, const char *name)
 {
+    fflush(stdout);
     if (!plot_render(pc, name))
         return;
-    if (pc->render && !pc->gnuplot_missing)
-        printf("wrote %s/%s.gp, %s.dat, %s.%s\n", pc->dir, name, name, name, pc->ext);
-    else
-        printf("wrote %s/%s.gp, %s.dat\n", pc->dir, name, name);
+    if (pc->render && !pc->gnuplot_missing) {
+        printf("wrote %s/%s.gp, %s.dat, %s.caption.txt", pc->dir, name, name, name);
+        char fmts[64];
+        snprintf(fmts, sizeof fmts, "%s", pc->formats);
+        for (char *f = strtok(fmts, " "); f; f = strtok(NULL, " ")) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.%s", pc->dir, name, f);
+            if (access(path, F_OK) == 0)
+                printf(", %s.%s", name, f);
+        }
+        putchar('\n');
+    } else {
+        printf("wrote %s/%s.gp, %s.dat, %s.caption.txt\n", pc->dir, name, name, name);
+    }
     pc->written++;
 }
 
@@ -324,18 +484,19 @@ void plot_write_blocks(FILE *dat, const series *s, size_t ns, const char *xfield
     }
 }
 
-/* plot command over all series: `using` spec and style per series */
-void plot_series(FILE *gp, const char *name, const series *s, size_t ns,
-                 const char *using, const char *style)
+/* plot command over all series: `using` spec, style and plot_style per series */
+void plot_series(FILE *gp, const char *name, const series *s, size_t ns, size_t first,
+                 const char *using, const char *style, bool points)
 {
     fputs("plot ", gp);
     for (size_t i = 0; i < ns; i++) {
-        fprintf(gp, "%s'%s.dat' index %zu using %s with %s lw 1.5 title \"", i ? ", \\\n     " : "",
-                name, i, using, style);
+        char st[96];
+        plot_style(i, points, st, sizeof st);
+        fprintf(gp, "%s'%s.dat' index %zu using %s with %s%s lw 1.5 title \"", i ? ", \\\n     " : "",
+                name, first + i, using, style, st);
         plot_put_string(gp, s[i].name);
         fputs("\"", gp);
     }
-    fputc('\n', gp);
 }
 
 /* ---- one plot: select rows, make series, caption, files; then close, plot_render, free -------- */
@@ -349,7 +510,10 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
                   size_t nall)
 {
     memset(j, 0, sizeof *j);
-    j->name = spec->name;
+    snprintf(j->namebuf, sizeof j->namebuf, "%s%s%s", spec->name, pc->level ? "-" : "",
+             pc->level ? pc->level : "");
+    j->name = j->namebuf;
+    j->what = spec->what;
     j->rows = malloc((nall + 1) * sizeof *j->rows);
     memcpy(j->rows, all, nall * sizeof *j->rows);
     j->n = keep_with(j->rows, nall, spec->need);
@@ -358,18 +522,30 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
         return false;
     }
     j->ns = spec->make(j->rows, j->n, spec->x, &j->s, j->dims);
+    if (spec->baseline_ref) { /* BERT's series out of s, into ref */
+        j->ref = calloc(j->ns + 1, sizeof *j->ref);
+        size_t k = 0;
+        for (size_t i = 0; i < j->ns; i++) {
+            const char *v = ptc_row_str(j->s[i].rows[0], "variant");
+            if (v && strcmp(v, "baseline") == 0)
+                j->ref[j->nref++] = j->s[i];
+            else
+                j->s[k++] = j->s[i];
+        }
+        j->ns = k;
+    }
     if (spec->drop_single) {
         size_t dropped;
         j->ns = drop_single_points(j->s, j->ns, spec->x, &dropped);
-        if (j->ns == 0) {
-            char why[128];
-            snprintf(why, sizeof why, "no series has two or more values of %s", spec->x);
-            skip_note(pc, j->name, why);
-            return false;
-        }
         if (dropped)
             printf("note: %s: %zu series with a single %s left out\n", j->name, dropped,
                    spec->x);
+    }
+    if (j->ns == 0) {
+        char why[128];
+        snprintf(why, sizeof why, "no series other than BERT has two or more values of %s", spec->x);
+        skip_note(pc, j->name, why);
+        return false;
     }
     plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
     j->dat = ptc_plot_open(pc->dir, j->name, "dat");
@@ -378,26 +554,21 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
     return j->dat && j->gp;
 }
 
-/* Closes the files, renders and notes the plot (or counts the failure), frees. */
+/* Closes the files, writes the caption, renders and notes the plot (or counts the failure), frees. */
 void plot_finish(plot_ctx *pc, plot_job *j)
 {
     if (j->opened) {
-        if (ptc_plot_close(j->dat, j->gp))
+        const char **names = malloc((j->ns + 1) * sizeof *names);
+        for (size_t i = 0; i < j->ns; i++)
+            names[i] = j->s[i].name;
+        if (ptc_plot_close(j->dat, j->gp) &&
+            plot_write_caption(pc, j->name, j->what, j->rows, j->n, names, j->ns, j->cap, j->notes))
             plot_done(pc, j->name);
         else
             pc->failed++;
+        free(names);
     }
     free(j->s);
+    free(j->ref);
     free(j->rows);
-}
-
-/* report.h: plot_done for plots that keep their own counters (plot_accuracy.c, plot_paper.c). */
-void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                     int *failed)
-{
-    plot_ctx pc = {.dir = dir, .ext = ext, .render = render};
-    fflush(stdout);
-    plot_done(&pc, name);
-    *written += pc.written;
-    *failed += pc.failed;
 }

@@ -3,25 +3,23 @@
  * `ptc plot` beside its other plots when the rows are accuracy rows:
  *   table4_p             accuracy (95% interval over seeds) vs p of PF trained with
  *                        each p, and of p applied at inference when there are such
- *                        rows; training speedup and memory on the right axis
+ *                        rows, the paper's Table 4 accuracy beside (BBC); training
+ *                        speedup and memory on the right axis when the rows have them
  *   table5_lc            accuracy and training speedup vs the combining layer L_c (PFC)
  *   table6_m             accuracy and training speedup vs m (PFC), log2 axis
- *   accuracy_vs_speedup_ci  one point per configuration: inference speedup (x) and
- *                        accuracy (y) with their 95% intervals on both axes
- * One dataset per plot (bbc when it has the rows, else the first that has). Each
- * writes NAME.gp and NAME.dat; a plot without data is skipped with a note.
+ *   table3_bars-DATASET  Table 3 as bars: training-step speedup and memory ratio per
+ *                        variant, the paper's beside (plot_table3.c)
+ * and the accuracy plots (plot_accuracy.c). One dataset per sweep plot (bbc when it
+ * has the rows, else the first that has). Each writes NAME.gp, NAME.dat and
+ * NAME.caption.txt; a plot without data is skipped with a note.
  */
 #include "report/paper.h"
+#include "report/plot.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    const char *dir, *terminal, *ext;
-    bool render;
-    int *written, *skipped, *failed;
-} pp_ctx;
 
 typedef bool (*pp_member)(const pgroup *g);
 
@@ -66,9 +64,9 @@ static double x_of(const pgroup *g, char axis)
 }
 
 /* one data block: x, accuracy mean, lo, hi, speedup (train), lo, hi, memory (train), seeds;
- * ascending x; returns the points written */
+ * ascending x; returns the points written; *ratios counts those with a speedup */
 static size_t write_block(FILE *dat, const pgroups *gs, const char *ds, pp_member member, char axis,
-                          const char *title)
+                          const char *title, size_t *ratios)
 {
     fprintf(dat, "# series: %s\n# x accuracy lo hi speedup_train lo hi memory_train seeds\n", title);
     size_t n = 0;
@@ -84,120 +82,158 @@ static size_t write_block(FILE *dat, const pgroups *gs, const char *ds, pp_membe
         if (!best)
             break;
         last = x_of(best, axis);
-        fprintf(dat, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g %zu\n", last, best->acc.mean, best->acc.lo,
-                best->acc.hi, best->sp_train.mean, best->sp_train.lo, best->sp_train.hi, best->mem_train.mean,
-                best->n);
+        fprintf(dat, "%.6g", last);
+        plot_put_num(dat, best->acc.mean);
+        plot_put_num(dat, best->acc.lo);
+        plot_put_num(dat, best->acc.hi);
+        plot_put_num(dat, best->sp_train.mean);
+        plot_put_num(dat, best->sp_train.lo);
+        plot_put_num(dat, best->sp_train.hi);
+        plot_put_num(dat, best->mem_train.mean);
+        fprintf(dat, " %zu\n", best->n);
+        *ratios += isfinite(best->sp_train.mean);
         n++;
     }
     return n;
 }
 
-static void close_plot(const pp_ctx *c, const char *name, FILE *dat, FILE *gp)
+static size_t count_members(const pgroups *gs, const char *ds, pp_member member)
 {
-    if (ptc_plot_close(dat, gp))
-        ptc_plot_finish(c->dir, name, c->ext, c->render, c->written, c->failed);
-    else
-        (*c->failed)++;
+    size_t n = 0;
+    for (size_t i = 0; member && ds && i < gs->n; i++)
+        n += member(&gs->g[i]) && strcmp(gs->g[i].dataset, ds) == 0;
+    return n;
 }
 
-/* accuracy (left) with speedup and memory (right) against p, L_c or m */
-static void sweep_plot(const pp_ctx *c, const pgroups *gs, const char *name, pp_member member,
-                       pp_member second, char axis, const char *what, const char *xlabel)
+/* the paper's Table 4 accuracy by p, as a data block; its points */
+static size_t paper_table4_block(FILE *dat, const char *ds)
+{
+    fputs("\n\n# series: paper (PF trained, GPU)\n# p accuracy memory speedup\n", dat);
+    size_t n = 0;
+    double p, acc, mem, sp;
+    while (ptc_paper_table4_row(n, ds, &p, &acc, &mem, &sp)) {
+        fprintf(dat, "%.6g %.6g %.6g %.6g\n", p, acc, mem, sp);
+        n++;
+    }
+    return n;
+}
+
+/* accuracy (left) with speedup and memory (right) against p, L_c or m: `member` trained,
+ * `second` (may be NULL) at inference */
+static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_member member, pp_member second,
+                       char axis, const char *what, const char *xlabel, const json_t **rows)
 {
     const char *ds = pick_dataset(gs, member);
-    size_t n = 0;
-    for (size_t i = 0; ds && i < gs->n; i++)
-        n += member(&gs->g[i]) && strcmp(gs->g[i].dataset, ds) == 0;
-    if (n < 2) {
+    if (!ds && second)
+        ds = pick_dataset(gs, second);
+    if (count_members(gs, ds, member) < 2 && count_members(gs, ds, second) < 2) {
         printf("skipped %s: fewer than two %s points\n", name, what);
-        (*c->skipped)++;
+        pc->skipped++;
         return;
     }
-    FILE *dat = ptc_plot_open(c->dir, name, "dat"), *gp = ptc_plot_open(c->dir, name, "gp");
+    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    const char *names[6];
+    size_t ns = 0;
     if (dat && gp) {
-        write_block(dat, gs, ds, member, axis, "trained");
-        const bool two = second && ds && write_block((fprintf(dat, "\n\n"), dat), gs, ds, second, axis,
-                                                     "at inference") > 0;
+        size_t ratios = 0, unused = 0;
+        const size_t trained = write_block(dat, gs, ds, member, axis, "trained", &ratios);
+        fputs("\n\n", dat);
+        const size_t inferred = second ? write_block(dat, gs, ds, second, axis, "at inference", &unused) : 0;
+        const size_t paper = axis == 'p' ? paper_table4_block(dat, ds) : 0;
         const pgroup *bert = ptc_paper_bert(gs, ds);
-        fprintf(gp,
-                "# %s.gp — written by `ptc plot` from accuracy rows; data in %s.dat.\n"
-                "set terminal %s\nset output '%s.%s'\n"
-                "set key outside right top box\nset grid\nset offsets graph 0.03, graph 0.03, 0, 0\n"
-                "set title '%s on %s: accuracy (95%% interval over seeds), training speedup and memory vs BERT' noenhanced\n"
-                "set xlabel '%s' noenhanced\nset ylabel 'accuracy %%'\nset y2label 'ratio vs BERT'\n"
-                "set ytics nomirror\nset y2tics\n%s",
-                name, name, c->terminal, name, c->ext, what, ds, xlabel,
-                axis == 'm' ? "set logscale x 2\n" : axis == 'l' ? "set xtics 1\n" : "");
-        if (axis == 'p')
-            fprintf(gp, "set xrange [*:*] reverse\n");
-        fprintf(gp, "plot '%s.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'accuracy (trained)'", name);
-        if (two)
-            fprintf(gp, ", \\\n     '%s.dat' index 1 using 1:2:3:4 with yerrorlines dashtype 3 title 'accuracy (at inference)'",
-                    name);
-        fprintf(gp, ", \\\n     '%s.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines title 'speedup (train step)'"
-                    ", \\\n     '%s.dat' index 0 using 1:8 axes x1y2 with linespoints title 'memory (train arena)'",
-                name, name);
-        if (bert && isfinite(bert->acc.mean))
-            fprintf(gp, ", \\\n     %.6g with lines dashtype 2 title 'BERT (%.1f)'", bert->acc.mean, bert->acc.mean);
-        fprintf(gp, "\n");
+        plot_script_head(pc, gp, name, 1);
+        fprintf(gp, "set title '%s on %s'\nset xlabel '%s'\nset ylabel 'test accuracy %% (95%% CI)'\n"
+                    "set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08\n%s",
+                what, ds, xlabel, axis == 'm' ? "set logscale x 2\n" : axis == 'l' ? "set xtics 1\n" : "");
+        if (ratios)
+            fputs("set y2label 'ratio vs BERT (training step)'\nset ytics nomirror\nset y2tics\n"
+                  "set y2range [*<0.9:1.1<*]\n", gp);
+        char st[96];
+        const char *sep = "plot ";
+        if (trained) {
+            plot_style(0, true, st, sizeof st);
+            fprintf(gp, "%s'%s.dat' index 0 using 1:2:3:4 with yerrorlines%s lw 2 title 'accuracy (trained)'", sep,
+                    name, st);
+            names[ns++] = "accuracy (trained)";
+            sep = ", \\\n     ";
+        }
+        if (inferred) {
+            plot_style(1, true, st, sizeof st);
+            fprintf(gp, "%s'%s.dat' index 1 using 1:2:3:4 with yerrorlines%s lw 2 title 'accuracy (p at inference)'",
+                    sep, name, st);
+            names[ns++] = "accuracy (p at inference)";
+            sep = ", \\\n     ";
+        }
+        if (paper) {
+            plot_style(2, true, st, sizeof st);
+            fprintf(gp, "%s'%s.dat' index 2 using 1:2 with linespoints%s lw 1.5 title 'accuracy (paper, GPU)'", sep,
+                    name, st);
+            names[ns++] = "accuracy (paper, GPU)";
+        }
+        if (ratios) {
+            char st2[96];
+            plot_style(3, true, st, sizeof st);
+            plot_style(4, true, st2, sizeof st2);
+            fprintf(gp, ", \\\n     '%s.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines%s lw 1.5 title 'speedup (train step)'"
+                        ", \\\n     '%s.dat' index 0 using 1:8 axes x1y2 with linespoints%s lw 1.5 title 'memory (train arena)'",
+                    name, st, name, st2);
+            names[ns++] = "speedup (train step)";
+            names[ns++] = "memory (train arena)";
+        }
+        if (bert && isfinite(bert->acc.mean)) {
+            char t[64];
+            snprintf(t, sizeof t, "BERT (%.1f)", bert->acc.mean);
+            plot_ref_term(gp, bert->acc.mean, t);
+        }
+        fputc('\n', gp);
+        plot_script_tail(gp);
     }
-    close_plot(c, name, dat, gp);
+    const json_t **dsrows = rows;
+    const size_t n = plot_dataset_rows(gs, ds, dsrows);
+    char cap[300];
+    snprintf(cap, sizeof cap, "%s on %s: test accuracy (mean over seeds, 95%% t-interval)%s; BERT dashed", what,
+             ds, axis == 'p' ? "; p at inference: `ptc eval --rows` on a trained checkpoint; the paper's Table 4 "
+                               "(GPU, BERT-base) beside" : "; training-step speedup and memory vs BERT on the right");
+    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, cap, dsrows, n, names, ns, NULL, NULL))
+        plot_done(pc, name);
+    else
+        pc->failed++;
 }
 
-/* accuracy vs inference speedup with 95% intervals on both axes, one dataset */
-static void speedup_plot(const pp_ctx *c, const pgroups *gs)
+/* Table 3 bars of the accuracy rows of a dataset: training-step speedup and memory */
+static void table3_bars(plot_ctx *pc, const pgroups *gs, const char *ds, const json_t **rows)
 {
-    const char *name = "accuracy_vs_speedup_ci";
-    const char *ds = NULL;
-    size_t n = 0;
+    char name[96];
+    snprintf(name, sizeof name, "table3_bars-%s", ds);
+    plot_bar *bars = calloc(gs->n + 1, sizeof *bars);
+    size_t nb = 0;
     for (size_t i = 0; i < gs->n; i++) {
         const pgroup *g = &gs->g[i];
-        if (isfinite(g->sp_infer.mean) && strcmp(g->sweep, "train") == 0) {
-            ds = ds ? ds : g->dataset;
-            if (strcmp(g->dataset, "bbc") == 0)
-                ds = "bbc";
-        }
+        if (strcmp(g->dataset, ds) || strcmp(g->sweep, "train") || strcmp(g->label, "BERT") == 0 ||
+            !(isfinite(g->sp_train.mean) || isfinite(g->mem_train.mean)))
+            continue;
+        plot_bar *b = &bars[nb++];
+        plot_group_name(g, true, b->label, sizeof b->label);
+        b->speedup = g->sp_train.mean;
+        b->speedup_lo = g->sp_train.lo;
+        b->speedup_hi = g->sp_train.hi;
+        b->memory = g->mem_train.mean;
+        const char *paper = ptc_paper_label(g->label, g->p, g->lc, g->m, g->layers);
+        if (!paper || !ptc_paper_table3(paper, &b->paper_memory, &b->paper_speedup))
+            b->paper_memory = b->paper_speedup = NAN;
     }
-    for (size_t i = 0; ds && i < gs->n; i++)
-        n += isfinite(gs->g[i].sp_infer.mean) && strcmp(gs->g[i].dataset, ds) == 0 &&
-             strcmp(gs->g[i].sweep, "train") == 0;
-    if (n < 2) {
-        printf("skipped %s: fewer than two configurations with accuracy and inference speedup\n", name);
-        (*c->skipped)++;
-        return;
-    }
-    FILE *dat = ptc_plot_open(c->dir, name, "dat"), *gp = ptc_plot_open(c->dir, name, "gp");
-    if (dat && gp) {
-        fprintf(dat, "# speedup lo hi accuracy lo hi seeds label\n");
-        for (size_t i = 0; i < gs->n; i++) {
-            const pgroup *g = &gs->g[i];
-            if (!isfinite(g->sp_infer.mean) || strcmp(g->dataset, ds) || strcmp(g->sweep, "train"))
-                continue;
-            char lab[80];
-            if (!isnan(g->p) && strncmp(g->label, "C ", 2) && fabs(g->p - 0.9) > 1e-9)
-                snprintf(lab, sizeof lab, "%s p%g", g->label, g->p);
-            else if (g->m >= 0 && g->m != 8)
-                snprintf(lab, sizeof lab, "%s m%ld", g->label, g->m);
-            else
-                snprintf(lab, sizeof lab, "%s", g->label);
-            fprintf(dat, "%.6g %.6g %.6g %.6g %.6g %.6g %zu \"%s\"\n", g->sp_infer.mean, g->sp_infer.lo,
-                    g->sp_infer.hi, g->acc.mean, g->acc.lo, g->acc.hi, g->n, lab);
-        }
-        fprintf(gp,
-                "# %s.gp — written by `ptc plot` from accuracy rows; data in %s.dat.\n"
-                "set terminal %s\nset output '%s.%s'\nset grid\nset key off\n"
-                "set title 'Accuracy vs inference speedup on %s (95%% intervals on both axes)' noenhanced\n"
-                "set xlabel 'speedup vs BERT (median time per inference batch)'\nset ylabel 'accuracy %%'\n"
-                "set logscale x 2\nset offsets graph 0.05, graph 0.15, graph 0.05, graph 0.05\n"
-                "plot '%s.dat' using 1:4:2:3:5:6 with xyerrorbars pt 7, \\\n"
-                "     '' using 1:4:8 with labels offset 1,1 left noenhanced\n",
-                name, name, c->terminal, name, c->ext, ds, name);
-    }
-    close_plot(c, name, dat, gp);
+    const size_t n = plot_dataset_rows(gs, ds, rows);
+    char what[200], notes[700];
+    snprintf(what, sizeof what, "Table 3 as bars on %s: training-step speedup (95%% CI over seeds) and "
+                                "training-arena memory ratio vs BERT per variant; the paper's Table 3 beside", ds);
+    snprintf(notes, sizeof notes, "note: the paper: %s; a combining layer one before the last is the paper's L11 "
+                                  "of 12\n", ptc_paper_source());
+    if (nb)
+        plot_table3_bars(pc, name, what, bars, nb, rows, n, notes);
+    free(bars);
 }
 
-void ptc_plot_paper(const char *dir, const char *terminal, const char *ext, bool render,
-                    const json_t **rows, size_t n, int *written, int *skipped, int *failed)
+void ptc_plot_paper(plot_ctx *pc, const json_t **rows, size_t n)
 {
     pgroups gs;
     if (ptc_paper_group(rows, n, &gs) != 0) { /* no accuracy rows: nothing to plot here */
@@ -205,14 +241,22 @@ void ptc_plot_paper(const char *dir, const char *terminal, const char *ext, bool
         return;
     }
     ptc_paper_compute(&gs);
-    const pp_ctx c = {dir, terminal, ext, render, written, skipped, failed};
-    sweep_plot(&c, &gs, "table4_p", pf_trained, pf_inference, 'p', "PF by p", "preservation ratio p");
-    sweep_plot(&c, &gs, "table5_lc", pfc_default_m, NULL, 'l', "PFC by L_c", "combining layer L_c");
+    const json_t **scratch = malloc((2 * n + 1) * sizeof *scratch);
+    plot_accuracy(pc, &gs);
+    sweep_plot(pc, &gs, "table4_p", pf_trained, pf_inference, 'p', "PF by p", "preservation ratio p", scratch);
+    sweep_plot(pc, &gs, "table5_lc", pfc_default_m, NULL, 'l', "PFC by L_c", "combining layer L_c", scratch);
     m_sweep_lc = -1;
     for (size_t i = 0; i < gs.n && m_sweep_lc < 0; i++)
         if (strncmp(gs.g[i].label, "PFC L", 5) == 0 && gs.g[i].m >= 0 && gs.g[i].m != 8)
             m_sweep_lc = gs.g[i].lc;
-    sweep_plot(&c, &gs, "table6_m", pfc_m_sweep, NULL, 'm', "PFC by m", "combination tokens m");
-    speedup_plot(&c, &gs);
+    sweep_plot(pc, &gs, "table6_m", pfc_m_sweep, NULL, 'm', "PFC by m", "combination tokens m", scratch);
+    for (size_t i = 0; i < gs.n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(gs.g[k].dataset, gs.g[i].dataset) == 0;
+        if (!seen)
+            table3_bars(pc, &gs, gs.g[i].dataset, scratch);
+    }
+    free(scratch);
     ptc_paper_free(&gs);
 }

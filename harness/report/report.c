@@ -191,7 +191,7 @@ void ptc_caption(const json_t *const *rows, size_t n, const char *const *skip, c
 int ptc_report_set_format(void *field, const char *value, char *err, size_t len)
 {
     if (ptc_fmt_parse(value, field) != 0) {
-        snprintf(err, len, "unknown --format '%s' (md, csv, latex)", value);
+        snprintf(err, len, "unknown --format '%s' (md, csv, latex, tidy, sql)", value);
         return -1;
     }
     return 0;

@@ -27,9 +27,18 @@ int ptc_plot_main(int argc, char **argv);
 int ptc_compare_main(int argc, char **argv);
 
 /* ---- output formats ---------------------------------------------------------------- */
-typedef enum { PTC_FMT_MD, PTC_FMT_CSV, PTC_FMT_LATEX } ptc_fmt;
-/* "md"/"markdown", "csv", "latex"/"tex"; returns 0 or -1. */
+typedef enum { PTC_FMT_MD, PTC_FMT_CSV, PTC_FMT_LATEX, PTC_FMT_TIDY, PTC_FMT_SQL } ptc_fmt;
+/* "md"/"markdown", "csv", "latex"/"tex", "tidy", "sql"; returns 0 or -1. */
 int ptc_fmt_parse(const char *s, ptc_fmt *out);
+/* tidy and sql are exports of the rows themselves (harness/report/export.c), not of a
+ * rendered table */
+#define PTC_FMT_IS_EXPORT(f) ((f) == PTC_FMT_TIDY || (f) == PTC_FMT_SQL)
+/* `ptc table --format tidy|sql`: the rows into out_path (NULL: stdout): tidy CSV, one
+ * measurement per line (configuration columns, metric, rep, value), or SQL (CREATE
+ * TABLE IF NOT EXISTS ptc_rows / ptc_reps and INSERTs) for sqlite3. 0, or 1 after a
+ * "prog: cannot write PATH" message. */
+int ptc_export_rows(const json_t *const *rows, size_t n, ptc_fmt f, const char *out_path,
+                    const char *prog);
 
 /* ---- rendered table -------------------------------------------------------------------- */
 #define PTC_TSUB_MAX 4   /* CSV values per cell (median, ci_low, ci_high, ...) */
@@ -55,7 +64,24 @@ typedef struct ptc_rtable {
     ptc_tcell *cells;               /* nrows x ncols, row-major */
     char **notes;                   /* lines after the table (CSV: to stderr) */
     size_t nnotes;
+    unsigned marks;                 /* PTC_MARK_* used in cells (each explained once in a note) */
 } ptc_rtable;
+
+/* Cell marks, appended to a cell's display text (not to CSV values), each explained by
+ * one note the first time a cell gets it:
+ *   NOISY   † the row's repetitions vary: time_s.cv above PTC_NOISY_CV
+ *   UNLIKE  ‡ a ratio between unlike things: at layer level, C times the combining module
+ *           alone (it replaces a layer) against a whole BERT layer */
+#define PTC_MARK_NOISY 1u
+#define PTC_MARK_UNLIKE 2u
+#define PTC_NOISY_CV 0.10
+/* Marks cell (r, c) (its text must be set) with `mark`, adding its note once. */
+void ptc_rtable_mark(ptc_rtable *t, size_t r, size_t c, unsigned mark);
+/* The marks a row's ratio and speedup cells get (time cells: NOISY only). */
+unsigned ptc_row_marks(const json_t *row);
+/* A note when rows hold training-step speedups of `ptc experiment` (timed one run
+ * after another, not interleaved: a load change between runs enters them). */
+void ptc_note_train_speedups(ptc_rtable *t, const json_t *const *rows, size_t n);
 
 void ptc_rtable_init(ptc_rtable *t);
 void ptc_rtable_free(ptc_rtable *t);
@@ -69,8 +95,10 @@ void ptc_rtable_set(ptc_rtable *t, size_t r, size_t c, const char *text, const c
                     const char *s2, const char *s3, const char *s4);
 __attribute__((format(printf, 2, 3))) void ptc_rtable_note(ptc_rtable *t, const char *fmt, ...);
 /* Writes the table: md (GitHub Markdown: caption line, pipe table, notes), csv (header
- * row, one line per row, no preamble; notes to `notes_out`), latex (booktabs table
- * with \caption, notes as % comments). */
+ * row, one line per row, no preamble; notes to `notes_out`), latex (a first comment line
+ * naming the packages it needs, booktabs and adjustbox; \small, \tabcolsep 3pt, the
+ * tabular shrunk to \columnwidth when wider; \caption; notes as % comments). tidy/sql
+ * are not renderings of a table (ptc_export_rows): given here, they write csv. */
 void ptc_rtable_render(const ptc_rtable *t, ptc_fmt f, FILE *out, FILE *notes_out);
 /* Renders the table into out_path (NULL: stdout), notes to stderr. 0, or 1 after a
  * message "prog: cannot write PATH" / "prog: error writing PATH". */
@@ -91,6 +119,17 @@ void ptc_cell_dim(ptc_rtable *t, size_t r, size_t c, const json_t *row, const ch
 /* time unit for a set of rows: 1 (s), 1e-3 (ms) or 1e-6 (us), from the largest median;
  * *name gets "s", "ms" or "µs". */
 double ptc_time_unit(const json_t *const *rows, size_t n, const char **name);
+
+/* ---- table kinds in files of their own ------------------------------------------------------- */
+/* The common head of a kind (harness/report/table.c): key columns (the dimensions that
+ * vary, `primary` last; variant, rule and lc shown through the label), rows sorted by
+ * them, the title and the caption of what does not vary. Returns the number of keys
+ * written to keys (room for 24). */
+size_t ptc_table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *primary,
+                      const char *title, const char **keys);
+/* --kind ops (harness/report/table_ops.c): the per-op time shares of rows with
+ * op_time_s; *n becomes the rows kept. 0, or -1 after a message (no such row). */
+int ptc_table_build_ops(ptc_rtable *t, const json_t **rows, size_t *n);
 
 /* ---- dimensions ---------------------------------------------------------------------------- */
 /* Dimension fields in caption/column order: model, level, seq, batch, pad_mode,
@@ -156,9 +195,5 @@ int ptc_report_set_format(void *field, const char *value, char *err, size_t len)
 FILE *ptc_plot_open(const char *dir, const char *name, const char *ext);
 /* Closes the files of one plot that are open; true when both had opened. */
 bool ptc_plot_close(FILE *dat, FILE *gp);
-/* Runs gnuplot on DIR/NAME.gp when rendering and reports the files written
- * (counters as plot.c keeps them; harness/report/plot_common.c). */
-void ptc_plot_finish(const char *dir, const char *name, const char *ext, bool render, int *written,
-                     int *failed);
 
 #endif /* PTC_HARNESS_REPORT_H */

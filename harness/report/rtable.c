@@ -21,6 +21,10 @@ int ptc_fmt_parse(const char *s, ptc_fmt *out)
         *out = PTC_FMT_CSV;
     else if (strcmp(s, "latex") == 0 || strcmp(s, "tex") == 0)
         *out = PTC_FMT_LATEX;
+    else if (strcmp(s, "tidy") == 0)
+        *out = PTC_FMT_TIDY;
+    else if (strcmp(s, "sql") == 0)
+        *out = PTC_FMT_SQL;
     else
         return -1;
     return 0;
@@ -108,6 +112,57 @@ void ptc_rtable_note(ptc_rtable *t, const char *fmt, ...)
     t->notes[t->nnotes++] = s;
 }
 
+void ptc_rtable_mark(ptc_rtable *t, size_t r, size_t c, unsigned mark)
+{
+    ptc_tcell *cell = &t->cells[r * t->ncols + c];
+    if (!cell->text)
+        return;
+    char *s = NULL;
+    const char *sign = (mark & PTC_MARK_NOISY) && (mark & PTC_MARK_UNLIKE) ? " †‡"
+                       : mark & PTC_MARK_NOISY                             ? " †"
+                       : mark & PTC_MARK_UNLIKE                            ? " ‡" : "";
+    if (!*sign || asprintf(&s, "%s%s", cell->text, sign) < 0)
+        return;
+    free(cell->text);
+    cell->text = s;
+    if ((mark & PTC_MARK_NOISY) && !(t->marks & PTC_MARK_NOISY))
+        ptc_rtable_note(t, "† noisy: the repetitions vary by more than %.0f%% (coefficient of "
+                        "variation time_s.cv); more --reps or a quieter machine", 100 * PTC_NOISY_CV);
+    if ((mark & PTC_MARK_UNLIKE) && !(t->marks & PTC_MARK_UNLIKE))
+        ptc_rtable_note(t, "‡ not like for like: at layer level C times the combining module alone "
+                        "(which replaces a layer) against a whole BERT layer; the ratio is what the "
+                        "module costs, not what C saves (see the encoder level)");
+    t->marks |= mark;
+}
+
+unsigned ptc_row_marks(const json_t *row)
+{
+    unsigned m = 0;
+    double cv;
+    if (ptc_row_num(row, "time_s.cv", &cv) && cv > PTC_NOISY_CV)
+        m |= PTC_MARK_NOISY;
+    const char *level = ptc_row_str(row, "level"), *variant = ptc_row_str(row, "variant");
+    if (level && variant && strcmp(level, "layer") == 0 && strcmp(variant, "combine") == 0)
+        m |= PTC_MARK_UNLIKE;
+    return m;
+}
+
+void ptc_note_train_speedups(ptc_rtable *t, const json_t *const *rows, size_t n)
+{
+    double v;
+    for (size_t i = 0; i < n; i++) {
+        const char *phase = ptc_row_str(rows[i], "phase");
+        if (phase && strcmp(phase, "train") == 0 && ptc_row_get(rows[i], "dataset") &&
+            ptc_row_num(rows[i], "speedup.median", &v)) {
+            ptc_rtable_note(t, "caution: training-step speedups of `ptc experiment` compare runs "
+                               "timed one after another, not interleaved: a change of load between "
+                               "them enters the ratio (results/README.md found 1.6-1.9x that were "
+                               "such an artefact); `ptc bench --phase train` times them interleaved");
+            return;
+        }
+    }
+}
+
 /* ---- renderers ------------------------------------------------------------------------------ */
 
 static void put_md(FILE *out, const char *s)
@@ -135,6 +190,12 @@ static void put_latex(FILE *out, const char *s)
         } else if (strncmp(s, "×", strlen("×")) == 0) {
             fputs("$\\times$", out);
             s += strlen("×") - 1;
+        } else if (strncmp(s, "†", strlen("†")) == 0) {
+            fputs("\\textsuperscript{\\dag}", out);
+            s += strlen("†") - 1;
+        } else if (strncmp(s, "‡", strlen("‡")) == 0) {
+            fputs("\\textsuperscript{\\ddag}", out);
+            s += strlen("‡") - 1;
         } else if (strncmp(s, "–", strlen("–")) == 0) {
             fputs("--", out);
             s += strlen("–") - 1;
@@ -234,13 +295,15 @@ static void render_csv(const ptc_rtable *t, FILE *out, FILE *notes_out)
 
 static void render_latex(const ptc_rtable *t, FILE *out)
 {
-    fputs("\\begin{table}[t]\n\\centering\n\\small\n\\caption{", out);
+    fputs("% needs \\usepackage{booktabs} (the rules) and \\usepackage{adjustbox} (shrinks the "
+          "tabular to \\columnwidth only when wider); \\dag, \\ddag: see the notes below\n", out);
+    fputs("\\begin{table}[t]\n\\centering\n\\small\n\\setlength{\\tabcolsep}{3pt}\n\\caption{", out);
     if (t->title[0]) {
         put_latex(out, t->title);
         fputs(". ", out);
     }
     put_latex(out, t->caption);
-    fputs("}\n\\begin{tabular}{", out);
+    fputs("}\n\\begin{adjustbox}{max width=\\columnwidth}\n\\begin{tabular}{", out);
     for (size_t c = 0; c < t->ncols; c++)
         fputc(t->cols[c].numeric ? 'r' : 'l', out);
     fputs("}\n\\toprule\n", out);
@@ -258,7 +321,7 @@ static void render_latex(const ptc_rtable *t, FILE *out)
         }
         fputs(" \\\\\n", out);
     }
-    fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", out);
+    fputs("\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n\\end{table}\n", out);
     for (size_t i = 0; i < t->nnotes; i++) {
         fputs("% ", out);
         fputs(t->notes[i], out);   /* a comment: no escaping needed, one line */
@@ -273,6 +336,8 @@ void ptc_rtable_render(const ptc_rtable *t, ptc_fmt f, FILE *out, FILE *notes_ou
         render_md(t, out);
         break;
     case PTC_FMT_CSV:
+    case PTC_FMT_TIDY:
+    case PTC_FMT_SQL:
         render_csv(t, out, notes_out);
         break;
     case PTC_FMT_LATEX:
@@ -306,6 +371,7 @@ static char *exact(double x, char *buf, size_t len)
 void ptc_cell_ratio(ptc_rtable *t, size_t r, size_t c, const json_t *row, const char *path)
 {
     ptc_cell_num(t, r, c, row, path, "%.3f");
+    ptc_rtable_mark(t, r, c, ptc_row_marks(row) & PTC_MARK_UNLIKE);
 }
 
 void ptc_cell_num(ptc_rtable *t, size_t r, size_t c, const json_t *row, const char *path,
@@ -336,6 +402,7 @@ void ptc_cell_speedup(ptc_rtable *t, size_t r, size_t c, const json_t *row)
         snprintf(text, sizeof text, "%.2f", med);
     ptc_rtable_set(t, r, c, text, exact(med, a, sizeof a), ci ? exact(lo, b, sizeof b) : NULL,
                    ci ? exact(hi, d, sizeof d) : NULL, NULL);
+    ptc_rtable_mark(t, r, c, ptc_row_marks(row));
 }
 
 static int decimals_for(double v)
@@ -360,6 +427,7 @@ void ptc_cell_time(ptc_rtable *t, size_t r, size_t c, const json_t *row, double 
         snprintf(text, sizeof text, "%.*f", dec, med / unit_s);
     ptc_rtable_set(t, r, c, text, exact(med, a, sizeof a), has_sd ? exact(sd, b, sizeof b) : NULL,
                    NULL, NULL);
+    ptc_rtable_mark(t, r, c, ptc_row_marks(row) & PTC_MARK_NOISY);
 }
 
 void ptc_cell_dim(ptc_rtable *t, size_t r, size_t c, const json_t *row, const char *field)

@@ -4,9 +4,10 @@
  *   ptc table [options] PATH...
  *     PATH              rows.jsonl, a run folder (its rows.jsonl), or a CPU folder
  *                       results/<cpu>/ (its latest run; --all-runs for every run)
- *     --kind K          table3 | seq | p | lc | isa | raw (default: table3 when the rows
+ *     --kind K          table3 | seq | p | lc | isa | raw | ops (per-op time) (default: table3 when the rows
  *                       have several variant labels, else p, lc or isa when that varies)
- *     --format F        md (default) | csv | latex
+ *     --format F        md (default) | csv | latex | tidy | sql (the last two: the
+ *                       selected rows themselves, harness/report/export.c)
  *     --where F=V,...   keep rows whose field equals the value (dotted paths; != too;
  *                       repeatable; p=0.9 compares numerically; F=null for null)
  *     --columns A,B     raw: the fields to show (dotted paths, e.g. time_s.median)
@@ -30,10 +31,11 @@
 #include <string.h>
 
 typedef enum { KIND_AUTO, KIND_TABLE3, KIND_SEQ, KIND_P, KIND_LC, KIND_ISA, KIND_RAW, KIND_ACCURACY,
+               KIND_OPS /* harness/report/table_ops.c */,
                KIND_PAPER /* table2 table4 table5 table6 tests: harness/report/table_paper.c */ } kind_t;
 
 static const char *const kind_names_list[] = {"auto", "table3", "seq", "p", "lc", "isa", "raw", "accuracy",
-                                              "table2", "table4", "table5", "table6", "tests", NULL};
+                                              "ops", "table2", "table4", "table5", "table6", "tests", NULL};
 
 /* dims shown through the label ("PFC L7" says variant, rule and L_c) */
 static const char *const implied_by_label[] = {"variant", "rule", "lc", NULL};
@@ -190,6 +192,12 @@ static size_t table_head(ptc_rtable *t, const json_t **rows, size_t n, const cha
     caption_for(t, rows, n, keys, nk, hidden);
     key_columns(t, keys, nk);
     return nk;
+}
+
+size_t ptc_table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *primary,
+                      const char *title, const char **keys)
+{
+    return table_head(t, rows, n, implied_by_label, primary, NULL, title, keys);
 }
 
 /* ---- kinds ------------------------------------------------------------------------------------ */
@@ -488,9 +496,10 @@ typedef struct {
 
 #define T(field) offsetof(table_opts, field)
 static const ptc_option table_rows[] = {
-    {"kind", PTC_OPT_CHOICE, T(kind), "KIND", "table3 seq p lc isa raw accuracy table2 table4 table5 table6 tests (auto: from what varies)", "auto", .choices = kind_names_list},
+    {"kind", PTC_OPT_CHOICE, T(kind), "KIND", "table3 seq p lc isa raw accuracy ops table2 table4 table5 table6 tests (auto: from what varies)", "auto", .choices = kind_names_list},
     {"paper", PTC_OPT_FLAG, T(paper), NULL, "table2/4/5: the paper's published numbers beside ours"},
-    {"format", PTC_OPT_CUSTOM, T(fmt), "FMT", "md csv latex", "md", .set = ptc_report_set_format},
+    {"format", PTC_OPT_CUSTOM, T(fmt), "FMT", "md csv latex; tidy (CSV, one measurement per line) and sql "
+     "(for sqlite3): the selected rows, whatever --kind", "md", .set = ptc_report_set_format},
     {"columns", PTC_OPT_STR, T(columns), "A,B,...", "the fields of --kind raw"},
     {"out", PTC_OPT_STR, T(out_path), "FILE", "write the table there (stdout)"},
     {NULL},
@@ -523,6 +532,10 @@ int ptc_table_main(int argc, char **argv)
         goto done;
     ptc_paper_resolve_paths(&set);
     size_t n = set.n;
+    if (PTC_FMT_IS_EXPORT(fmt)) { /* the rows themselves, whatever the kind */
+        rc = ptc_export_rows(rows, n, fmt, out_path, "ptc table");
+        goto done;
+    }
     if (kind == KIND_AUTO) {
         kind = ptc_dim_varies(rows, n, "label") ? KIND_TABLE3
                : ptc_dim_varies(rows, n, "p")   ? KIND_P
@@ -554,6 +567,9 @@ int ptc_table_main(int argc, char **argv)
     case KIND_ACCURACY:
         built = ptc_table_build_accuracy(&t, rows, n);
         break;
+    case KIND_OPS:
+        built = ptc_table_build_ops(&t, rows, &n);
+        break;
     case KIND_PAPER:
         built = ptc_table_build_paper(&t, rows, n, kind_names_list[to.kind], to.paper);
         break;
@@ -562,6 +578,8 @@ int ptc_table_main(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    if (kind != KIND_RAW && strcmp(kind_names_list[to.kind], "tests") != 0)
+        ptc_note_train_speedups(&t, rows, n);
     ptc_note_excluded(&t, &set);
     if (ptc_rtable_write(&t, fmt, out_path, "ptc table") != 0)
         rc = 1;

@@ -298,10 +298,12 @@ static int build_table4(ptc_rtable *t, const pgroups *gs, bool paper)
             sweep_cells(t, r, 1, trained ? trained : &empty);
             const ptc_summary none = {0};
             cell_summary(t, r, 6, inferred ? &inferred->acc : &none, false);
+            double pacc, pmem, psp; /* the paper's row at this p, with or without trained rows */
             if (paper) {
-                cell_num(t, r, 7, trained ? trained->paper_acc : NAN, "%.1f");
-                cell_num(t, r, 8, trained ? trained->paper_mem : NAN, "%.2f");
-                cell_num(t, r, 9, trained ? trained->paper_speedup : NAN, "%.2f");
+                ptc_paper_table4_at(ds, g->p, &pacc, &pmem, &psp);
+                cell_num(t, r, 7, pacc, "%.1f");
+                cell_num(t, r, 8, pmem, "%.2f");
+                cell_num(t, r, 9, psp, "%.2f");
             }
         }
     bert_row(t, ptc_paper_bert(gs, ds), t->ncols);

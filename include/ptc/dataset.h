@@ -121,6 +121,12 @@ static inline size_t ptc_split_len(const ptc_split *s, size_t i)
     return s->offsets[i + 1] - s->offsets[i];
 }
 
+/* Reads a file of texts, one a line (or label<TAB>text, the label ignored), each
+ * encoded to at most max_len ids as a document of label 0 (datasets/texts.c).
+ * Refuses invalid UTF-8 (file:line) and a file without lines. 0, or -1. */
+int ptc_split_read_texts(ptc_split *sp, const char *path, const ptc_tokenizer *tok, size_t max_len,
+                         char *err, size_t err_len);
+
 /* Reads labels.txt: one name per line (empty lines refused). */
 int ptc_labels_read(const char *path, char ***names, size_t *n, char *err, size_t err_len);
 

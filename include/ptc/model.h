@@ -106,6 +106,26 @@ int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_le
 size_t ptc_model_config_describe(const ptc_model_config *cfg, char *buf, size_t buf_len);
 const char *ptc_variant_name(const ptc_variant_config *v); /* "baseline" "P" "PF" "C" "PFC" */
 
+/* ---- names (model/names.c): the one vocabulary of each dimension ------------------ */
+/* A variant name (paper's or long). *rule_hint gets the rule the name implies
+ * (P: topk, PF: clamp) or -1. 0, or PTC_EINVAL with a one-line reason. */
+int ptc_parse_variant(const char *s, ptc_variant *v, int *rule_hint, char *err, size_t len);
+/* The learn name of a parsed variant ("baseline", "P", "PF", "C", "PFC"): the
+ * name train's run.json, eval and experiment rows keep. */
+const char *ptc_variant_learn_name(ptc_variant v, int rule_hint);
+/* The paper's name of a variant: BERT P PF C PFC (prune with clamp/within: PF). */
+const char *ptc_variant_paper_name(ptc_variant v, ptc_prune_rule rule);
+/* names by enum value: the one spelling of rules and pad modes */
+extern const char *const ptc_rule_names[3];
+extern const char *const ptc_pad_names[2];
+const char *ptc_rule_name(ptc_prune_rule r);
+const char *ptc_pad_name(ptc_pad_mode p);
+int ptc_parse_rule(const char *s, ptc_prune_rule *r, char *err, size_t len);
+int ptc_parse_pad(const char *s, ptc_pad_mode *p, char *err, size_t len);
+/* A preset of the table above by name; NULL with a reason listing the presets
+ * (model/config.c). */
+const ptc_model_preset *ptc_parse_model_preset(const char *s, char *err, size_t len);
+
 /* ---- parameters ------------------------------------------------------------------------ */
 enum { PTC_NUM_PARAM_TENSORS = 36 };
 

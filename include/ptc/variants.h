@@ -109,6 +109,47 @@ double ptc_stats_flops_total(const ptc_layer_stats *s); /* every FLOP field abov
  * layer that reports it weighs the same). Start from a zeroed a. */
 void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b);
 
+/* ---- per-op time ------------------------------------------------------------------------
+ * Wall time of a forward by what it spends it on, measured with the monotonic clock
+ * around the op calls (from the calling thread, outside the OpenMP regions, so a
+ * parallel attention loop counts its wall time once). Enabled only when a caller
+ * passes a ptc_op_times (ptc_mhsa_options.times, ptc_combine_options.times; the
+ * encoder uses cfg->mhsa.times); otherwise nothing is read or timed. Timing never
+ * changes a result. Seconds are added (+=) to what is there.
+ *   linear      ptc_linear: Q, K, V (or the fused QKV), output and FFN projections
+ *   attention   ops->attention (layers that do not score)
+ *   scoring     ops->attention_importance: the attention of a layer that scores,
+ *               fused with the importance column sums (one kernel, so this is that
+ *               layer's attention and its scoring together)
+ *   selection   ptc_prune_select (quartiles, per-head sorts, kept lists)
+ *   combining   the token combining module, whole
+ *   norm        the residual adds with LayerNorm
+ *   activation  GELU
+ *   other       the rest of a timed public forward: row gathers, index lists,
+ *               zeroed pad rows, dropout (its wall time minus the categories above)
+ * The categories of one call of a public forward (ptc_mhsa_forward,
+ * ptc_encoder_layer_forward, ptc_combine_forward, ptc_encoder_forward) sum to its
+ * wall time. */
+typedef enum ptc_op_category {
+    PTC_OPCAT_LINEAR = 0,
+    PTC_OPCAT_ATTENTION,
+    PTC_OPCAT_SCORING,
+    PTC_OPCAT_SELECTION,
+    PTC_OPCAT_COMBINING,
+    PTC_OPCAT_NORM,
+    PTC_OPCAT_ACTIVATION,
+    PTC_OPCAT_OTHER,
+    PTC_OPCAT_COUNT
+} ptc_op_category;
+
+typedef struct ptc_op_times { double s[PTC_OPCAT_COUNT]; } ptc_op_times;
+
+/* "linear", "attention", "scoring", "selection", "combining", "norm", "activation",
+ * "other"; NULL outside the range. */
+const char *ptc_op_category_name(int category);
+double ptc_op_times_sum(const ptc_op_times *t);
+double ptc_op_clock(void); /* the clock of the per-op time: monotonic seconds */
+
 /* ---- fuzzy token pruning ------------------------------------------------------------ */
 typedef enum ptc_prune_rule {
     PTC_PRUNE_CLAMP = 0,  /* prune min(t - k, |candidates|) lowest candidates (default, PF) */
@@ -213,7 +254,15 @@ typedef struct ptc_mhsa_weights {
     const float *wk, *bk;
     const float *wv, *bv;
     const float *wo, *bo;  /* output projection */
+    /* optional, for ptc_mhsa_options.fused_qkv: [Wq; Wk; Wv] (3 hidden, hidden) and
+     * [bq; bk; bv] (3 hidden, NULL when all three are NULL), packed once by
+     * ptc_mhsa_pack_qkv; NULL: Q, K and V always by three GEMMs */
+    const float *wqkv, *bqkv;
 } ptc_mhsa_weights;
+
+/* Packs w's Wq, Wk, Wv into wqkv (3 hidden, hidden) and, when bqkv != NULL, bq, bk,
+ * bv into bqkv (3 hidden; a NULL bias as zeros). */
+void ptc_mhsa_pack_qkv(const ptc_mhsa_weights *w, size_t hidden, float *wqkv, float *bqkv);
 
 typedef struct ptc_mhsa_options {
     bool use_kept;        /* attend only over state->kept (needs state) */
@@ -227,9 +276,17 @@ typedef struct ptc_mhsa_options {
      * Same attention output, different FLOPs. The union is per sample, so a row
      * kept by one head is projected for all heads: stats count those FLOPs. */
     bool project_kept;
+    ptc_op_times *times;  /* per-op time added here (NULL: not timed, the default) */
+    /* Q, K and V from one GEMM over w->wqkv (needs it; inference only) for the
+     * samples whose K/V rows are Q's rows: every sample unless project_kept
+     * projects a kept subset (then three GEMMs, K/V on the kept rows only).
+     * Same values as the three GEMMs (the same dot products on the same table).
+     * false (default): three GEMMs. */
+    bool fused_qkv;
 } ptc_mhsa_options;
 
-void ptc_mhsa_options_default(ptc_mhsa_options *opt); /* all kept, no importance, project_kept */
+/* all kept, no importance, project_kept, not timed, three GEMMs for Q, K, V */
+void ptc_mhsa_options_default(ptc_mhsa_options *opt);
 
 /* y (batch, n_rows, hidden) = MHSA(x), the attention sub-layer output before the
  * residual: per head h, o_h = softmax(Q_h K_h^T / sqrt(d) + key_mask) V_h over
@@ -275,6 +332,7 @@ typedef struct ptc_combine_options {
     bool training;      /* add Gumbel(0,1) noise to the logits before the argmax */
     uint64_t seed;      /* Gumbel noise: a counter-based hash of (seed, sample, i, j) */
     bool residual_raw;  /* c' = c_raw + ... instead of the LayerNorm'd c (default false) */
+    ptc_op_times *times;/* ptc_combine_forward's time added to its combining (NULL: none) */
 } ptc_combine_options;
 
 /* Token combining module (GroupViT-style hard assignment), per sample:

@@ -1,6 +1,6 @@
 /*
  * tests/harness/test_gbench.c — the Google Benchmark shim (harness/bench/gbench.h)
- * and the peak measurement (harness/bench/peak.h) that the kernel benchmark and
+ * and the peak measurement (include/ptc/peak.h) that the kernel benchmark and
  * calibrate stand on: repetitions x iterations x threads callbacks, statistics
  * that agree with the per-repetition times, arguments, pause/resume, a failing
  * case that fails the run but not the next case, an unwritable JSON path, and
@@ -9,7 +9,7 @@
  */
 #include "../ptc_test.h"
 #include "bench/gbench.h"
-#include "bench/peak.h"
+#include "ptc/peak.h"
 #include "common/sys.h"
 
 #include <math.h>

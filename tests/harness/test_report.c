@@ -424,7 +424,7 @@ PTC_TEST(report_table_run_folders)
     run_result r = run_cmd(ptc_table_main, "table", cpu, "--where", "seq=512", NULL);
     ptc_check(ctx, r.rc == 0 && strstr(r.out, "commit 2222222bbbbb"), "CPU folder = latest run:\n%s",
               r.out);
-    ptc_check(ctx, strstr(r.err, "using the latest run 20260305-020000-fixture-b"), "%s", r.err);
+    ptc_check(ctx, strstr(r.err, "using the latest finished run 20260305-020000-fixture-b"), "%s", r.err);
     run_free(&r);
     r = run_cmd(ptc_table_main, "table", a, b, "--where", "seq=512,label=BERT", NULL);
     ptc_check(ctx, r.rc == 0 && strstr(r.out, "| commit | run |") != NULL,
@@ -588,8 +588,9 @@ PTC_TEST(report_plot_scripts_and_images)
     run_result r = run_cmd(ptc_plot_main, "plot", ROWS_MAIN, ROWS_SWEEP, "--where", "isa=avx2",
                            "--out", dir, have_gnuplot ? "--format=png" : "--no-render", NULL);
     ptc_check(ctx, r.rc == 0, "rc %d: %s\n%s", r.rc, r.err, r.out);
-    const char *plots[] = {"speedup_vs_seq", "memory_vs_seq", "speedup_memory_kept_vs_p",
-                           "speedup_memory_vs_lc", "roofline"};
+    /* one plot per level: these rows are all of the encoder level */
+    const char *plots[] = {"speedup_vs_seq-encoder", "memory_vs_seq-encoder", "speedup_memory_kept_vs_p-encoder",
+                           "speedup_memory_vs_lc-encoder", "roofline-encoder", "table3_bars-encoder"};
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
         char gp[128], dat[128], png[128];
         snprintf(gp, sizeof gp, "%s.gp", plots[i]);
@@ -601,12 +602,12 @@ PTC_TEST(report_plot_scripts_and_images)
             ptc_check(ctx, file_size_at_least(dir, png, 2000), "%s: no image", png);
     }
     /* one ISA selected: the per-ISA bars are skipped with a note, not an error */
-    ptc_check(ctx, strstr(r.out, "skipped gflops_by_isa: one ISA only") != NULL, "%s", r.out);
+    ptc_check(ctx, strstr(r.out, "skipped gflops_by_isa-encoder: one ISA only") != NULL, "%s", r.out);
 
     /* data: one block per series; the PFC L7 block of speedup vs seq (run A: 3 seq) holds
      * the row's numbers */
     char path[1024];
-    snprintf(path, sizeof path, "%s/speedup_vs_seq.dat", dir);
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.dat", dir);
     char *dat = slurp(path);
     ptc_check(ctx, strstr(dat, "# series: PFC L7 p=0.9 run=20260301-020000-fixture-a\n") != NULL,
               "series header:\n%s", dat);
@@ -621,14 +622,20 @@ PTC_TEST(report_plot_scripts_and_images)
     ptc_check(ctx, strstr(dat, want) != NULL, "data line '%s' missing", want);
     json_decref(row);
     free(dat);
-    snprintf(path, sizeof path, "%s/speedup_vs_seq.gp", dir);
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.gp", dir);
     char *gp = slurp(path);
-    ptc_check(ctx, strstr(gp, "set logscale x 2") && strstr(gp, "noenhanced") &&
-                       strstr(gp, "yerrorlines") && strstr(gp, "AMD EPYC 9R14") &&
-                       strstr(gp, "avx2") && strstr(gp, "1 thread") && strstr(gp, "bert-base"),
-              "script: log x, error bars, title with CPU/ISA/threads/model:\n%s", gp);
+    ptc_check(ctx, strstr(gp, "set logscale x 2") && strstr(gp, "noenhanced") && strstr(gp, "yerrorlines") &&
+                       !strstr(gp, "AMD EPYC"),
+              "script: log x, error bars, no metadata in the title:\n%s", gp);
     free(gp);
-    snprintf(path, sizeof path, "%s/roofline.gp", dir);
+    /* the metadata: in the caption file */
+    snprintf(path, sizeof path, "%s/speedup_vs_seq-encoder.caption.txt", dir);
+    char *cap = slurp(path);
+    ptc_check(ctx, strstr(cap, "\nCPU: AMD EPYC 9R14 96-Core Processor\n") && strstr(cap, "\nISA: avx2\n") &&
+                       strstr(cap, "\nthreads: 1\n") && strstr(cap, "\nmodel: bert-base\n"),
+              "caption with CPU/ISA/threads/model:\n%s", cap);
+    free(cap);
+    snprintf(path, sizeof path, "%s/roofline-encoder.gp", dir);
     gp = slurp(path);
     ptc_check(ctx, strstr(gp, "roof avx2 1t: 88.5 GFLOP/s, 21.3 GB/s") != NULL,
               "roofline cites the calibration:\n%s", gp);

@@ -613,6 +613,10 @@ PTC_TEST(sweep_end_to_end_interrupt_resume)
     char rows[600];
     snprintf(rows, sizeof rows, "%s/rows.jsonl", run_dir);
     const int after_sigint = count_lines(rows);
+    char marker[700];
+    snprintf(marker, sizeof marker, "%s/unfinished", run_dir);
+    if (after_sigint < 18)
+        ptc_check(ctx, access(marker, F_OK) == 0, "an interrupted run keeps its unfinished marker");
     ptc_check(ctx, after_sigint >= 3 && after_sigint <= 18, "%d rows after SIGINT", after_sigint);
     const char *slash = strrchr(run_dir, '/');
     const char *resume[] = {"--resume", slash + 1, "--out", dir, "--no-calibrate", "--no-bind", NULL};
@@ -646,12 +650,16 @@ PTC_TEST(sweep_end_to_end_interrupt_resume)
     rc = run_bench(resume, run_dir, 0, &interrupted);
     ptc_check(ctx, rc == 0 && count_lines(rows) == 18, "third resume: rc %d, %d rows", rc, count_lines(rows));
     /* every file of the run is there */
-    const char *files[] = {"context.json", "sweep.txt", "gbench-1.json"};
+    const char *files[] = {"context.json", "sweep.txt", "gbench.json"};
     for (size_t i = 0; i < 3; i++) {
         char p[700];
         snprintf(p, sizeof p, "%s/%s", run_dir, files[i]);
         ptc_check(ctx, access(p, R_OK) == 0, "missing %s", p);
     }
+    char part[700];
+    snprintf(part, sizeof part, "%s/gbench.part-1.json", run_dir);
+    ptc_check(ctx, access(part, F_OK) != 0, "a group's GB JSON merged into gbench.json and removed");
+    ptc_check(ctx, access(marker, F_OK) != 0, "a finished run has no unfinished marker");
     /* 4. a bad value writes nothing */
     const char *bad[] = {"--p", "2", "--out", dir, "--name", "bad", NULL};
     rc = run_bench(bad, run_dir, 0, &interrupted);

@@ -9,7 +9,7 @@
  *                       4-layer model (the paper's C L11) equal to BERT: within noise;
  *                       accuracy intervals over seeds; predictions paths relative to
  *                       the rows file
- *   plot_paper_ci       `ptc plot` writes accuracy_vs_speedup_ci with both intervals
+ *   plot_paper_ci       `ptc plot` writes accuracy_vs_speedup-bbc with both intervals
  *   table_paper_layouts table2 has a row per variant and, with --paper, the published
  *                       BBC numbers beside; table4 lists p with the paper's columns;
  *                       LaTeX renders; no accuracy rows is a one-line error
@@ -144,7 +144,7 @@ PTC_TEST(table_paper_layouts)
     ptc_test_rm_rf(dir);
 }
 
-/* `ptc plot` on the same rows writes accuracy_vs_speedup_ci with both intervals per point
+/* `ptc plot` on the same rows writes accuracy_vs_speedup-bbc with both intervals per point
  * (PF: accuracy 90.2 with its t-interval, speedup 1.25 = BERT's median / PF's) and skips
  * the sweep plots that have one point */
 PTC_TEST(plot_paper_ci)
@@ -158,21 +158,55 @@ PTC_TEST(plot_paper_ci)
     char sout[8192];
     const int rc = ptc_test_run_io(ptc_plot_main, argv, sout, sizeof sout, buf, sizeof buf);
     ptc_check(ctx, rc == 0 && strstr(sout, "skipped table4_p"), "plot: rc %d: %s %s", rc, sout, buf);
-    snprintf(path, sizeof path, "%s/accuracy_vs_speedup_ci.dat", out);
+    snprintf(path, sizeof path, "%s/accuracy_vs_speedup-bbc.dat", out);
     FILE *f = fopen(path, "r");
     size_t points = 0;
-    bool pf = false;
+    bool pf = false, in_pf = false;
     while (f && fgets(line, sizeof line, f)) {
         double sp, slo, shi, acc, alo, ahi;
+        if (strncmp(line, "# series:", 9) == 0)
+            in_pf = strcmp(line, "# series: PF\n") == 0;
         if (line[0] == '#' || sscanf(line, "%lf %lf %lf %lf %lf %lf", &sp, &slo, &shi, &acc, &alo, &ahi) != 6)
             continue;
         points++;
-        if (strstr(line, "\"PF\""))
+        if (in_pf)
             pf = fabs(sp - 1.25) < 0.01 && slo <= sp && shi >= sp && fabs(acc - 90.2) < 1e-9 &&
                  fabs(alo - (90.2 - 4.303 * 0.1 / sqrt(3.0))) < 1e-3 && ahi > acc;
     }
     if (f)
         fclose(f);
-    ptc_check(ctx, points == 4 && pf, "accuracy_vs_speedup_ci.dat: %zu points, PF right %d", points, pf);
+    /* BERT is the reference line, not a point: P, PF, C L3 */
+    ptc_check(ctx, points == 3 && pf, "accuracy_vs_speedup-bbc.dat: %zu points, PF right %d", points, pf);
+    ptc_test_rm_rf(dir);
+}
+
+/* issue 12: `ptc table --kind table4 --paper` on rows swept at inference only (no PF
+ * trained with p) shows the paper's Table 4 numbers per p, not n/a */
+PTC_TEST(table4_paper_inference_only)
+{
+    char dir[512], rows[600], out[600], buf[8192], line[2048];
+    ptc_test_tmp_dir(dir, sizeof dir, "table4-infer");
+    ptc_test_rm_rf(dir);
+    mkdir(dir, 0777);
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    FILE *f = fopen(rows, "w");
+    static const double ps[] = {1.0, 0.8, 0.7};
+    for (size_t i = 0; i < 3; i++)
+        fprintf(f,
+                "{\"schema\":\"ptc.row/1\",\"status\":\"ok\",\"run\":\"eval\",\"config_id\":\"PF-p%g;phase=infer\","
+                "\"phase\":\"infer\",\"dataset\":\"bbc\",\"label\":\"PF\",\"variant\":\"prune\",\"rule\":\"clamp\","
+                "\"p\":%g,\"lc\":null,\"m\":null,\"layers\":4,\"seed\":1,\"accuracy\":0.96,\"macro_f1\":0.95,"
+                "\"sweep\":\"inference\",\"trained_variant\":\"baseline\"}\n",
+                ps[i], ps[i]);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/t4.csv", dir);
+    char *argv[] = {"table", "--kind", "table4", "--paper", "--format", "csv", "--out", out, dir, NULL};
+    const int rc = ptc_test_run_captured(ptc_table_main, argv, buf, sizeof buf);
+    ptc_check(ctx, rc == 0, "table4: rc %d: %s", rc, buf);
+    /* the paper at p 0.8: 97.2 %, memory 0.75, speedup 1.17; at p 0.7: 97.2, 0.69, 1.24 */
+    ptc_check(ctx, csv_line(out, "0.8,", line, sizeof line) && strstr(line, ",97.2,0.75,1.17"), "p 0.8: '%s'",
+              line);
+    ptc_check(ctx, csv_line(out, "0.7,", line, sizeof line) && strstr(line, ",97.2,0.69,1.24"), "p 0.7: '%s'",
+              line);
     ptc_test_rm_rf(dir);
 }

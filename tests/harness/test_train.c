@@ -365,19 +365,19 @@ PTC_TEST(plot_accuracy)
     close(saved);
     ptc_check(ctx, rc == 0, "plot: rc %d: %s", rc, buf);
     char path[700], line[256];
-    snprintf(path, sizeof path, "%s/accuracy_vs_p.dat", out);
+    snprintf(path, sizeof path, "%s/accuracy_vs_p-bbc.dat", out);
     f = fopen(path, "r");
     size_t data = 0;
     bool p07 = false;
     while (f && fgets(line, sizeof line, f))
         if (line[0] != '#' && line[0] != '\n') {
-            data++;
-            p07 |= strncmp(line, "0.7 92 1.41421", 14) == 0;
+            data++; /* p 0.7: seeds 91 and 93 pooled: mean 92, 95% t-interval 92 -+ 12.706 */
+            p07 |= strncmp(line, "0.7 92 79.29", 12) == 0;
         }
     if (f)
         fclose(f);
-    ptc_check(ctx, data == 2 && p07, "accuracy_vs_p.dat: %zu points, p 0.7 pooled %d", data, p07);
-    snprintf(path, sizeof path, "%s/accuracy_vs_speedup.gp", out);
+    ptc_check(ctx, data == 2 && p07, "accuracy_vs_p-bbc.dat: %zu points, p 0.7 pooled %d", data, p07);
+    snprintf(path, sizeof path, "%s/accuracy_vs_speedup-bbc.gp", out);
     ptc_check(ctx, access(path, R_OK) == 0, "no %s", path);
     ptc_test_rm_rf(dir);
 }

@@ -4,7 +4,8 @@
  * beside OpenBLAS (cblas_sgemm) and oneDNN (dnnl_sgemm); attention against
  * attention_importance (12 heads, n = 512, d = 64) per table; the fused
  * epilogues (linear with bias + GELU, residual_layernorm) against their unfused
- * compositions.
+ * compositions; Q, K, V of 512 rows by three linears (768 -> 768 each) against one
+ * over the packed (2304, 768) weight (ptc_mhsa_options.fused_qkv).
  *
  * A benchmark, not a test: it asserts nothing. Each case runs `reps` times after
  * one warm-up; it prints the median GFLOP/s and the min..max over the repetitions.
@@ -160,6 +161,18 @@ static void residual_ln_fused(const fused_ctx *f)
                                768, NULL, 0, NULL, NULL);
 }
 
+static void qkv_three(const fused_ctx *f)
+{
+    for (size_t i = 0; i < 3; i++)
+        f->ops->linear(512, 768, 768, f->x, 768, f->w + i * 768 * 768, f->bias + i * 768,
+                       PTC_ACT_NONE, f->y + i * 768, 3 * 768);
+}
+
+static void qkv_one(const fused_ctx *f)
+{
+    f->ops->linear(512, 768, 3 * 768, f->x, 768, f->w, f->bias, PTC_ACT_NONE, f->y, 3 * 768);
+}
+
 static void bench_fused(const char *what, void (*fn)(const fused_ctx *), const fused_ctx *f,
                         double flops, int reps)
 {
@@ -248,6 +261,9 @@ int main(int argc, char **argv)
         bench_fused("linear 512x768->3072 bias+gelu fused", linear_fused, &f, lin_flops, reps);
         bench_fused("residual+layernorm 512x768 unfused", residual_ln_unfused, &f, ln_flops, reps);
         bench_fused("residual+layernorm 512x768 fused", residual_ln_fused, &f, ln_flops, reps);
+        const double qkv_flops = 3 * 2.0 * 512 * 768 * 768;
+        bench_fused("QKV 512x768->3x768 three linears", qkv_three, &f, qkv_flops, reps);
+        bench_fused("QKV 512x768->2304 one linear", qkv_one, &f, qkv_flops, reps);
     }
     free(w), free(y);
     free(a), free(b), free(c), free(qkv), free(o), free(imp);

@@ -74,6 +74,7 @@ CHECKS=(
     "build/ptc bench --dry-run|configurations in [0-9]+ groups"
     "build/ptc bench --level|rows written \\([0-9]+ ok, 0 error\\)"
     "build/ptc table results/<cpu>/ --kind seq|Speedup against BERT by sequence length"
+    "build/ptc table results/<cpu>/ --kind ops|Time per op: share"
     "build/ptc table results/<cpu>/|Variants against BERT"
     "build/ptc plot|wrote|written"
     "build/ptc compare|0 violations in [1-9][0-9]* matched pairs"

@@ -21,3 +21,4 @@ build/ptc eval --run /tmp/ptc-work/ptc-experiment-*/bbc-baseline-p0-lc0-m8-s1 $D
 build/ptc table --kind table2 --paper $OUT/bbc-t2-s12 $OUT/bbc-t2-s3 $OUT/sst2-t2-s1
 build/ptc table --kind tests $OUT/bbc-t2-s12 $OUT/bbc-t2-s3 $OUT/sst2-t2-s1
 build/ptc table --kind table4 --paper $OUT/bbc-t4-infer
+build/ptc plot --out $OUT/plots $OUT/bbc-t2-s12 $OUT/bbc-t2-s3 $OUT/bbc-t4-infer $OUT/sst2-t2-s1

@@ -1,0 +1,32 @@
+# roofline-kernel.gp — written by `ptc plot` from result rows; data in roofline-kernel.dat, caption and
+# metadata in roofline-kernel.caption.txt. Re-run inside this folder: gnuplot roofline-kernel.gp
+do for [fmt in "png svg pdf"] {
+if (fmt eq 'pdf' && strstrt(GPVAL_TERMINALS, 'pdfcairo') == 0) {
+    print 'roofline-kernel.gp: this gnuplot has no pdfcairo terminal: no PDF'; continue
+}
+if (fmt eq 'png' && strstrt(GPVAL_TERMINALS, 'pngcairo') == 0) {
+    print 'roofline-kernel.gp: this gnuplot has no pngcairo terminal: no PNG'; continue
+}
+reset
+if (fmt eq 'png') { set terminal pngcairo size 1000,640 noenhanced font 'sans,10' }
+if (fmt eq 'svg') { set terminal svg size 1000,640 dynamic noenhanced font 'sans,11' }
+if (fmt eq 'pdf') { set terminal pdfcairo size 7in,4.50in noenhanced font 'sans,9' }
+set output 'roofline-kernel.'.fmt
+set grid
+set datafile missing 'NaN'
+set key outside top center horizontal Left reverse font ',9' samplen 2.5 spacing 1.1
+set title "Roofline (kernel level)"
+# intensity = flops.total / (memory.activations + fp32 weight bytes of the layers
+# run): bytes counted once, so intensity is an upper bound.
+set logscale xy
+set xlabel 'arithmetic intensity (FLOP/byte)'
+set ylabel 'GFLOP/s'
+set samples 400
+set xrange [2.50286:4176.25]
+set yrange [*:230.907]
+plot (x * 11.532152 < 115.45339 ? x * 11.532152 : 115.45339) with lines lw 2 lc rgb 'gray30' dt 1 title "roof avx512 1t: 115.5 GFLOP/s, 11.53 GB/s", \
+     'roofline-kernel.dat' index 0 using 1:2 with points lc rgb '#0072B2' dt 1 pt 7 pointsize 1.2 title "BERT", \
+     'roofline-kernel.dat' index 1 using 1:2 with points lc rgb '#D55E00' dt 1 pt 5 pointsize 1.2 title "P", \
+     'roofline-kernel.dat' index 2 using 1:2 with points lc rgb '#009E73' dt 1 pt 9 pointsize 1.2 title "PF"
+set output
+}
