@@ -31,8 +31,7 @@
  * invocation ran); on a terminal also the running training's own epoch line.
  * Checkpoints stay in the work folder (default /tmp/ptc-experiment-<run>, with
  * -shard-I-of-N for a shard; a fresh experiment never shares one: "-2", "-3", ...
- * when the name is taken) unless --checkpoints remove. `ptc table --kind
- * accuracy|table2|table4|... OUT` renders.
+ * when the name is taken) unless --checkpoints remove. `ptc table --kind accuracy|table2|table4|... OUT` renders.
  */
 #include "learn/experiment.h"
 

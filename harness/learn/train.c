@@ -258,6 +258,10 @@ int ptc_train_main(int argc, char **argv)
     if (!ops)
         return 1;
     char err[1024];
+    int rc = 1;
+    const char *vocab_path = NULL;
+    ptc_dataset ds = {0};
+    ptc_model m = {0};
     /* one trainer per run folder for its whole life (cluster/lock.h): a second is refused at once */
     const bool out_existed = ptc_path_exists(o.out);
     if (ptc_mkdir_p(o.out) != 0) {
@@ -269,10 +273,6 @@ int ptc_train_main(int argc, char **argv)
         fprintf(stderr, "ptc train: %s\n", err);
         return 1;
     }
-    int rc = 1;
-    const char *vocab_path = NULL;
-    ptc_dataset ds = {0};
-    ptc_model m = {0};
     ptc_model_config cfg;
     bool model_ok = false;
     ptc_tokenizer *tok = ptc_run_tokenizer(&o, &vocab_path, err, sizeof err);
