@@ -176,7 +176,11 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
                 r.ok = 1;
             }
         }
+        if (w)
+            bench_workload_free(w);
+        free(w);
     }
+    bench_model_free(&mw);
     ssize_t unused = write(fd, &r, sizeof r);
     (void)unused;
     _exit(0);
