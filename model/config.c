@@ -1,6 +1,6 @@
 /*
- * model/config.c — the model configuration: BERT presets, validation with
- * messages (never aborts), a one-field-per-line description.
+ * model/config.c — the model configuration: BERT presets, the tensor sizes it
+ * implies, validation with messages (never aborts), a one-field-per-line description.
  */
 #include "internal.h"
 
@@ -73,6 +73,59 @@ int ptc_model_config_preset(ptc_model_config *cfg, const char *name, ptc_variant
     return ptc_model_fail(err, err_len, "config preset \"%s\" unknown (bert-base, bert-medium, "
                           "bert-small, bert-mini, bert-tiny)", name);
 }
+
+/* ---- the tensor sizes a config implies (in the slab order of model/params.c) ---------- */
+
+/* a * b, or SIZE_MAX when it does not fit (SIZE_MAX stays SIZE_MAX) */
+static size_t mul_or_max(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+size_t ptc_param_sizes(const ptc_model_config *cfg, size_t s[PTC_NUM_PARAM_TENSORS])
+{
+    const size_t H = cfg->hidden, L = cfg->n_layers, F = cfg->ffn, C = cfg->n_classes;
+    const bool comb = cfg->variant.variant == PTC_VARIANT_COMBINE ||
+                      cfg->variant.variant == PTC_VARIANT_PRUNE_COMBINE;
+    const size_t m = comb ? cfg->variant.n_comb : 0, Hc = comb ? H : 0;
+    const size_t LH = mul_or_max(L, H), LF = mul_or_max(L, F);
+    size_t i = 0;
+    s[i++] = mul_or_max(cfg->vocab_size, H);
+    s[i++] = mul_or_max(cfg->max_positions, H);
+    s[i++] = mul_or_max(cfg->type_vocab, H);
+    s[i++] = H;
+    s[i++] = H;
+    for (int k = 0; k < 4; k++) { /* q, k, v, o */
+        s[i++] = mul_or_max(LH, H);
+        s[i++] = LH;
+    }
+    s[i++] = LH;
+    s[i++] = LH;
+    s[i++] = mul_or_max(LF, H);
+    s[i++] = LF;
+    s[i++] = mul_or_max(LH, F);
+    s[i++] = LH;
+    s[i++] = LH;
+    s[i++] = LH;
+    s[i++] = mul_or_max(C, H);
+    s[i++] = C;
+    s[i++] = mul_or_max(m, H);
+    for (int k = 0; k < 4; k++)
+        s[i++] = Hc;
+    for (int k = 0; k < 4; k++) {
+        s[i++] = mul_or_max(Hc, H);
+        s[i++] = Hc;
+    }
+    s[i++] = cfg->variant.variant == PTC_VARIANT_TOKEN_LTP ? L : 0; /* LTP's thresholds */
+    size_t total = 0;
+    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++)
+        if (__builtin_add_overflow(total, s[t], &total))
+            return SIZE_MAX;
+    return total;
+}
+
+/* ---- validation ----------------------------------------------------------------------- */
 
 int ptc_model_config_check(const ptc_model_config *cfg, char *err, size_t err_len)
 {

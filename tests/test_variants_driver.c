@@ -461,9 +461,18 @@ PTC_KERNEL_TEST(variants_op_time)
         run_result plain, timed;
         run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &plain);
         ptc_op_times t;
-        memset(&t, 0, sizeof t);
         cfg.mhsa.times = &t;
-        run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &timed);
+        /* the categories are the forward's own time: nearly all of its wall time. A
+         * preemption between the test's clock and the forward's (the machine may be
+         * busy) can break that once: up to 3 tries */
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (attempt)
+                result_free(ctx, &timed);
+            memset(&t, 0, sizeof t);
+            run_variant(ctx, &m, &cfg, batch, n_text, lengths, text, false, &timed);
+            if (ptc_op_times_sum(&t) >= 0.5 * timed.wall_s)
+                break;
+        }
         if (plain.rc == PTC_OK && timed.rc == PTC_OK)
             ptc_check(ctx, timed.out_rows == plain.out_rows &&
                       memcmp(timed.out, plain.out, batch * plain.out_rows * hidden * sizeof(float)) == 0,
@@ -475,8 +484,7 @@ PTC_KERNEL_TEST(variants_op_time)
             sum += t.s[k];
         }
         ptc_check(ctx, sum == ptc_op_times_sum(&t), "%s: ptc_op_times_sum", vs[i].name);
-        /* the categories are the forward's own time: not more than its wall time (1 us
-         * of clock reads as slack) and nearly all of it */
+        /* not more than the forward's wall time (1 us of clock reads as slack) */
         ptc_check(ctx, sum <= timed.wall_s + 1e-6 && sum >= 0.5 * timed.wall_s,
                   "%s: categories sum to %g s, the forward took %g s", vs[i].name, sum, timed.wall_s);
         const bool prunes = vs[i].v != PTC_VARIANT_BASELINE;

@@ -329,13 +329,13 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
                         char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
+    const ptc_op_span span = ptc_op_span_begin(cfg->mhsa.times); /* checks and plan: other */
     ptc_variant_plan plan;
     if (forward_check(cfg, stack, tok_in, &plan, err, err_len) != PTC_OK)
         return PTC_EINVAL;
     if (arena_check(ptc_encoder_arena_bytes(cfg, tok_in->batch, tok_in->n_text, stack->ffn, err,
                                             err_len), arena, arena_bytes, "", err, err_len) != PTC_OK)
         return PTC_EINVAL;
-    const ptc_op_span span = ptc_op_span_begin(cfg->mhsa.times);
     ptc_encoder_arena_parts e;
     carve(cfg, tok_in->batch, tok_in->n_text, stack->ffn, arena, &e, err, err_len);
     const size_t rows = ptc_tok_rows(tok_in);

@@ -1,12 +1,14 @@
 /*
  * harness/bench/bench.c — `ptc bench`, the sweep runner's parent process: options,
  * validation, dry run, the run folder (rows.jsonl, context.json, sweep.txt,
- * gbench-<n>.json), automatic quick calibration, one forked child per group of
- * configurations (harness/bench/bench_work.c), durable rows, --resume, SIGINT, the
+ * gbench.json, the `unfinished` marker until the run finishes), automatic quick
+ * calibration, one forked child per group of configurations
+ * (harness/bench/bench_work.c), durable rows, --resume, SIGINT, the
  * progress line and the summary. Contract: harness/bench/bench.h. This process never
  * calls OpenMP or a kernel (forking it is safe).
  */
 #define _GNU_SOURCE
+#include "bench/bench.h"
 #include "bench/bench_parts.h"
 #include "cluster/lock.h"
 #include "cluster/shard_sweep.h"

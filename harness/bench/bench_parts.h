@@ -9,7 +9,7 @@
 #ifndef PTC_HARNESS_BENCH_PARTS_H
 #define PTC_HARNESS_BENCH_PARTS_H
 
-#include "bench/bench.h"
+#include "bench/bench_work.h"
 #include "common/machine.h"
 
 #include <signal.h>

@@ -2,7 +2,7 @@
  * harness/bench/bench_work.c — one group of `ptc bench` configurations, in a child
  * process: the workloads of the three levels, thread binding, per-configuration
  * peak RSS (grandchildren), timing through Google Benchmark, and the rows.
- * Contract: harness/bench/bench.h.
+ * Contract: harness/bench/bench_work.h.
  *
  * Workloads (random weights uniform with standard deviation 0.02, seeded; text
  * inputs uniform with standard deviation 1; combination tokens std 0.02; every
@@ -23,7 +23,7 @@
  *            computes.
  */
 #define _GNU_SOURCE
-#include "bench/bench.h"
+#include "bench/bench_work.h"
 #include "bench/bench_workload.h"
 #include "bench/bench_train.h"
 
@@ -176,7 +176,11 @@ static void probe_child(const ptc_bench_ctx *ctx, const ptc_sweep_config *c, int
                 r.ok = 1;
             }
         }
+        if (w)
+            bench_workload_free(w);
+        free(w);
     }
+    bench_model_free(&mw);
     ssize_t unused = write(fd, &r, sizeof r);
     (void)unused;
     _exit(0);

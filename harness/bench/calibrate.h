@@ -7,7 +7,7 @@
  *    "peak_gflops": {"avx512": {"1": 123.4, "2": 246.1}, "avx2": {...}},
  *    "bandwidth_gbps": {"1": 30.2, "2": 41.0}}
  *
- * Peak FMA per vector ISA (harness/bench/peak.h: best of many ~10 ms runs of 12 FMA
+ * Peak FMA per vector ISA (include/ptc/peak.h: best of many ~10 ms runs of 12 FMA
  * chains) and triad bandwidth, for 1..N threads (N = hardware threads, or
  * --threads). `ptc bench` cites the figure of a row's ISA and thread count; the
  * ref table (scalar specification) is cited against the best vector ISA's peak.

@@ -82,13 +82,6 @@ static double kept_after(double t, double p)
     return (double)ptc_prune_keep_count(p, (size_t)t);
 }
 
-/* One encoder layer: n_q query rows, n_kv keys per head, kv_rows projected K/V rows. */
-static double layer_flops(double n_q, double n_kv, double kv_rows, double h, double ffn)
-{
-    return 2 * n_q * h * 2 * h + 2 * kv_rows * h * 2 * h + 4 * n_q * h * ffn + 4 * n_q * n_kv * h +
-           5 * n_q * n_kv * (h / 64) + 20 * n_q * h + 8 * n_q * ffn;
-}
-
 double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
 {
     const double n = c->seq, h = c->model.hidden, ffn = c->model.ffn, d = h / c->model.heads;
@@ -107,36 +100,17 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
         } else {
             const double kv = c->variant == PTC_VARIANT_PRUNE ? kept_after(n, p) : n;
             const double rows = c->has_project && !c->project_kept ? n : kv;
-            f = layer_flops(n, kv, rows, h, ffn);
+            f = ptc_flops_encoder_layer(n, kv, rows, h, ffn);
         }
         break;
     case PTC_LEVEL_ENCODER: {
-        const int L = c->model.layers;
         ptc_variant_config vc; /* the plan's layer rules */
         ptc_variant_config_default(&vc, c->variant);
-        vc.n_layers = (size_t)L;
+        vc.n_layers = (size_t)c->model.layers;
         vc.combine_layer = (size_t)c->lc;
-        const bool comb = ptc_variant_combines(c->variant);
-        const double m = comb ? c->m : 0;
-        const int last_text = (int)ptc_plan_last_text_layer(&vc);
-        double kv = n + m, tokens = n; /* tokens: TopK's, ToMe's (LTP's thresholds: none removed) */
-        for (int l = 1; l <= last_text; l++) {
-            const double rows = c->has_project && !c->project_kept ? n + m : kv;
-            f += c->variant == PTC_VARIANT_TOKEN_TOPK || c->variant == PTC_VARIANT_TOKEN_TOME
-                     ? layer_flops(tokens, tokens, tokens, h, ffn)
-                     : layer_flops(n + m, kv, rows, h, ffn);
-            if (ptc_plan_layer_selects(&vc, (size_t)l) && ptc_variant_prunes(c->variant))
-                kv = kept_after(kv - m, p) + m;
-            if (ptc_plan_layer_selects(&vc, (size_t)l) && c->variant == PTC_VARIANT_TOKEN_TOPK)
-                tokens = 1 + kept_after(tokens - 1, p);
-            if (ptc_plan_layer_selects(&vc, (size_t)l) && c->variant == PTC_VARIANT_TOKEN_TOME)
-                tokens -= fmin((double)vc.token.merge_r, floor((tokens - 1) / 2));
-        }
-        if (comb) {
-            f += 4 * 2 * m * h * h + 2 * m * n * h + 18 * n * h;
-            for (int l = c->lc + 1; l <= L; l++)
-                f += layer_flops(m, m, m, h, ffn);
-        }
+        vc.hidden = (size_t)c->model.hidden;
+        vc.n_comb = ptc_variant_combines(c->variant) ? (size_t)c->m : 0;
+        f = ptc_flops_encoder(&vc, n, ffn, p, c->has_project && !c->project_kept);
         break;
     }
     }

@@ -180,19 +180,23 @@ int ptc_json_write_file(const char *path, const json_t *doc, int precision)
     return 0;
 }
 
-void ptc_csv_field(FILE *f, const char *s)
+void ptc_fput_quoted(FILE *f, const char *s, char quote)
 {
-    if (!s[strcspn(s, ",\"\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
+    fputc(quote, f);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
+        if (*s == quote)
+            fputc(quote, f);
         fputc(*s, f);
     }
-    fputc('"', f);
+    fputc(quote, f);
+}
+
+void ptc_csv_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")])
+        fputs(s, f);
+    else
+        ptc_fput_quoted(f, s, '"');
 }
 
 void ptc_csv_header(FILE *f, const char *const *columns, size_t n)

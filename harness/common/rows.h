@@ -40,8 +40,8 @@ bool ptc_rows_contains(char *const *ids, size_t n, const char *id);
 /* The marker of a run folder being written: DIR/unfinished exists from the moment a
  * writer (ptc bench, ptc experiment) starts until its run has finished, so a run
  * interrupted or killed keeps it. Readers choosing the latest run of a CPU folder skip
- * such runs (common/rows_read.h). 0, or -1 with errno. */
-#define PTC_RUN_UNFINISHED "unfinished"
+ * such runs (common/rows_read.h, which names the marker: PTC_RUN_UNFINISHED). 0, or -1
+ * with errno. */
 int ptc_run_mark_unfinished(const char *dir);
 int ptc_run_mark_finished(const char *dir);
 
@@ -59,5 +59,7 @@ void ptc_csv_header(FILE *f, const char *const *columns, size_t n);
 void ptc_csv_row(FILE *f, const json_t *row, const char *const *columns, size_t n);
 /* One field, quoted when it holds a comma, quote, CR or LF. */
 void ptc_csv_field(FILE *f, const char *s);
+/* s between two quote characters, each quote inside doubled (CSV '"', SQL '\''). */
+void ptc_fput_quoted(FILE *f, const char *s, char quote);
 
 #endif /* PTC_HARNESS_ROWS_H */

@@ -3,7 +3,6 @@
  */
 #define _GNU_SOURCE
 #include "common/rows_read.h"
-#include "common/rows.h"     /* the unfinished marker */
 #include "cluster/lock.h"   /* ptc_run_lock_held */
 
 #include <ctype.h>

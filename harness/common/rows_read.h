@@ -28,6 +28,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The marker file of a run folder still being written (common/rows.h:
+ * ptc_run_mark_unfinished); a run folder that has it is skipped as the latest. */
+#define PTC_RUN_UNFINISHED "unfinished"
+
 #define PTC_ROW_SCHEMA "ptc.row/1"
 
 typedef struct ptc_row {

@@ -83,7 +83,7 @@ typedef struct ptc_run_opts {
 } ptc_run_opts;
 
 /* Option groups of the learn commands, rows over a ptc_run_opts
- * (harness/learn/train_common.c); the defaults are in the rows. */
+ * (harness/learn/learn_options.c); the defaults are in the rows. */
 typedef enum ptc_learn_group {
     PTC_LEARN_DATA,    /* --data, --train/--dev/--test, --data-dir, synthetic sizes ... */
     PTC_LEARN_TEXT,    /* --vocab, --labels, --max-len */
@@ -99,7 +99,7 @@ void ptc_run_opts_default(ptc_run_opts *o);
 ptc_opt_group ptc_learn_group_of(ptc_learn_group which, ptc_run_opts *o);
 /* All the learn groups over o (for the spec's `others`, and to read a stored argv). */
 void ptc_learn_groups_all(ptc_opt_group g[PTC_LEARN_NGROUPS], ptc_run_opts *o);
-/* Options of eval, predict and experiment themselves (eval.c, experiment.c). */
+/* Options of eval, predict and experiment themselves (their rows: learn_options.c). */
 typedef struct ptc_experiment_opts {
     ptc_opt_list seeds, p_sweep, lc_sweep, m_sweep;
     ptc_opt_names variants;

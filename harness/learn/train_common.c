@@ -1,6 +1,6 @@
 /*
  * harness/learn/train_common.c — what `ptc train/eval/predict/experiment` share
- * (harness/learn/train.h): the common options, and the model config, tokenizer and
+ * (harness/learn/train.h): the model config, tokenizer and
  * dataset from options; step-time statistics. (Batches, evaluation and the
  * training loop are the library's: include/ptc/train.h.)
  */

@@ -20,7 +20,7 @@
  * absent and null are empty (tidy) or NULL (sql).
  */
 #include "report/report.h"
-#include "common/rows.h" /* ptc_csv_field */
+#include "common/rows.h" /* ptc_csv_field, ptc_fput_quoted */
 
 #include <string.h>
 
@@ -124,13 +124,7 @@ static void sql_value(FILE *out, const json_t *v, xtype type)
     } else if (json_is_number(v) && type != X_TEXT) {
         fputs(s, out);
     } else {
-        fputc('\'', out);
-        for (; *s; s++) {
-            if (*s == '\'')
-                fputc('\'', out);
-            fputc(*s, out);
-        }
-        fputc('\'', out);
+        ptc_fput_quoted(out, s, '\''); /* SQL: '' inside */
     }
 }
 

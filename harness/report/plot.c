@@ -68,6 +68,16 @@ static double keys_kept_frac(const json_t *row)
 /* ---- the plots ------------------------------------------------------------------------------ */
 
 
+/* true when some row of the series has a number at column c */
+static bool any_value(const series *s, size_t ns, value_fn value, int c)
+{
+    for (size_t i = 0; i < ns; i++)
+        for (size_t r = 0; r < s[i].n; r++)
+            if (isfinite(value(s[i].rows[r], c)))
+                return true;
+    return false;
+}
+
 static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
 {
     static const char *const need[] = {"seq", "speedup.median", NULL};
@@ -116,15 +126,18 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
         if (j.nref)
             fputs("\n\n", j.dat);
         plot_write_blocks(j.dat, j.ref, j.nref, "seq", "seq memory_ratio activations_mib", v_memory, 2);
-        plot_script_head(pc, j.gp, j.name, 2);
-        fputs("set lmargin 12\nset multiplot layout 2,1\nset logscale x 2\n"
-              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        const bool ratio = any_value(j.s, j.ns, v_memory, 0); /* else the MiB panel alone */
+        plot_script_head(pc, j.gp, j.name, ratio ? 2 : 1);
+        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\nset logscale x 2\n"
+                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", ratio ? 2 : 1);
         plot_level_title(pc, j.gp, "Activation memory vs sequence length");
-        fputs("set ylabel 'memory ratio vs BERT'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2", "linespoints pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT");
-        fputs("\nunset title\nunset key\nset logscale y\nset ylabel 'activations (MiB)'\n"
-              "set xlabel 'sequence length (tokens)'\n", j.gp);
+        if (ratio) {
+            fputs("set ylabel 'memory ratio vs BERT'\n", j.gp);
+            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2", "linespoints pointsize 0.8", true);
+            plot_ref_term(j.gp, 1.0, "BERT");
+            fputs("\nunset title\nunset key\n", j.gp);
+        }
+        fputs("set logscale y\nset ylabel 'activations (MiB)'\nset xlabel 'sequence length (tokens)'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:3", "linespoints pointsize 0.8", true);
         for (size_t r = 0; r < j.nref; r++) /* BERT's absolute memory: the reference style */
         {
@@ -162,19 +175,31 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
         plot_write_blocks(j.dat, j.s, j.ns, "p",
                           "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
                           v_p, 5);
-        plot_script_head(pc, j.gp, j.name, 3);
-        fputs("set lmargin 12\nset multiplot layout 3,1\n"
-              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        /* a panel per measure the rows have (gnuplot refuses a panel without a point) */
+        const bool mem = any_value(j.s, j.ns, v_p, 3), keys = any_value(j.s, j.ns, v_p, 4);
+        const int panels = 1 + mem + keys;
+        plot_script_head(pc, j.gp, j.name, panels);
+        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\n"
+                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", panels);
         plot_level_title(pc, j.gp, "Threshold sweep vs p");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
+        if (panels == 1)
+            fputs("set xlabel 'preservation ratio p'\n", j.gp);
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT = 1");
-        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT = 1");
-        fputs("\nset ylabel \"keys kept (% of seq,\\nmean of layers)\"\nset xlabel 'preservation ratio p'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:6", "linespoints pointsize 0.8", true);
-        fputs("\nunset multiplot\n", j.gp);
+        fputs("\nunset title\nunset key\n", j.gp);
+        if (mem) {
+            fprintf(j.gp, "set ylabel 'memory ratio'\n%s", keys ? "" : "set xlabel 'preservation ratio p'\n");
+            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
+            plot_ref_term(j.gp, 1.0, "BERT = 1");
+            fputc('\n', j.gp);
+        }
+        if (keys) {
+            fputs("set ylabel \"keys kept (% of seq,\\nmean of layers)\"\nset xlabel 'preservation ratio p'\n", j.gp);
+            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:6", "linespoints pointsize 0.8", true);
+            fputc('\n', j.gp);
+        }
+        fputs("unset multiplot\n", j.gp);
         plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
@@ -239,16 +264,19 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "lc",
                           "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio", v_lc, 4);
-        plot_script_head(pc, j.gp, j.name, 2);
-        fputs("set lmargin 12\nset multiplot layout 2,1\nset xtics 1\n"
-              "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", j.gp);
+        const bool mem = any_value(j.s, j.ns, v_lc, 3); /* else the speedup panel alone */
+        plot_script_head(pc, j.gp, j.name, mem ? 2 : 1);
+        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\nset xtics 1\n"
+                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", mem ? 2 : 1);
         plot_level_title(pc, j.gp, "Speedup and memory vs L_c");
-        fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
+        fprintf(j.gp, "set ylabel 'speedup (95%% CI)'\n%s", mem ? "" : "set xlabel 'combining layer L_c'\n");
         plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
         plot_ref_term(j.gp, 1.0, "BERT = 1");
-        fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\nset xlabel 'combining layer L_c'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        if (mem) {
+            fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\nset xlabel 'combining layer L_c'\n", j.gp);
+            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
+            plot_ref_term(j.gp, 1.0, "BERT = 1");
+        }
         fputs("\nunset multiplot\n", j.gp);
         plot_script_tail(j.gp);
     }

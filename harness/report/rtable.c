@@ -177,28 +177,24 @@ static void put_md(FILE *out, const char *s)
     }
 }
 
+/* the non-ASCII characters the tables use, in LaTeX */
+static const struct {
+    const char *utf8, *latex;
+} latex_chars[] = {
+    {"±", "$\\pm$"}, {"µ", "$\\mu$"}, {"×", "$\\times$"}, {"–", "--"},
+    {"†", "\\textsuperscript{\\dag}"}, {"‡", "\\textsuperscript{\\ddag}"},
+};
+
 static void put_latex(FILE *out, const char *s)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (strncmp(s, "±", strlen("±")) == 0) {
-            fputs("$\\pm$", out);
-            s += strlen("±") - 1;
-        } else if (strncmp(s, "µ", strlen("µ")) == 0) {
-            fputs("$\\mu$", out);
-            s += strlen("µ") - 1;
-        } else if (strncmp(s, "×", strlen("×")) == 0) {
-            fputs("$\\times$", out);
-            s += strlen("×") - 1;
-        } else if (strncmp(s, "†", strlen("†")) == 0) {
-            fputs("\\textsuperscript{\\dag}", out);
-            s += strlen("†") - 1;
-        } else if (strncmp(s, "‡", strlen("‡")) == 0) {
-            fputs("\\textsuperscript{\\ddag}", out);
-            s += strlen("‡") - 1;
-        } else if (strncmp(s, "–", strlen("–")) == 0) {
-            fputs("--", out);
-            s += strlen("–") - 1;
+        size_t k = 0, nk = sizeof latex_chars / sizeof latex_chars[0];
+        while (k < nk && strncmp(s, latex_chars[k].utf8, strlen(latex_chars[k].utf8)) != 0)
+            k++;
+        if (k < nk) {
+            fputs(latex_chars[k].latex, out);
+            s += strlen(latex_chars[k].utf8) - 1;
         } else if (ch == '\\') {
             fputs("\\textbackslash{}", out);
         } else if (ch == '~') {
@@ -402,7 +398,9 @@ void ptc_cell_speedup(ptc_rtable *t, size_t r, size_t c, const json_t *row)
         snprintf(text, sizeof text, "%.2f", med);
     ptc_rtable_set(t, r, c, text, exact(med, a, sizeof a), ci ? exact(lo, b, sizeof b) : NULL,
                    ci ? exact(hi, d, sizeof d) : NULL, NULL);
-    ptc_rtable_mark(t, r, c, ptc_row_marks(row));
+    const char *variant = ptc_row_str(row, "variant");
+    const bool baseline = variant && strcmp(variant, "baseline") == 0; /* 1 by definition */
+    ptc_rtable_mark(t, r, c, ptc_row_marks(row) & (baseline ? ~PTC_MARK_NOISY : ~0u));
 }
 
 static int decimals_for(double v)

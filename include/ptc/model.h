@@ -150,7 +150,7 @@ typedef struct ptc_params {
     float *ltp_threshold;                /* (L): LTP's learned thresholds theta_l, or 0 */
 } ptc_params;
 
-/* Element counts of the tensors of a config, in slab order; returns the total,
+/* Element counts of the tensors of a config, in slab order (model/config.c); returns the total,
  * SIZE_MAX when a count does not fit in size_t (ptc_model_config_check refuses
  * such configs, and any above PTC_MAX_PARAMS). */
 size_t ptc_param_sizes(const ptc_model_config *cfg, size_t sizes[PTC_NUM_PARAM_TENSORS]);

@@ -2,7 +2,7 @@
  * ptc/sys.h — the small system pieces the library and its programs share, one
  * implementation each: a monotonic clock (every time ptc reports), the peak
  * resident set of the process (every memory figure), 64-bit FNV-1a hashing
- * (checkpoint and configuration identities). Implemented in model/sys.c.
+ * (checkpoint and configuration identities). Implemented in kernels/sys.c.
  */
 #ifndef PTC_SYS_H
 #define PTC_SYS_H

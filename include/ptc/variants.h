@@ -447,6 +447,16 @@ bool ptc_variant_prunes(ptc_variant variant);
 bool ptc_variant_prunes_tokens(ptc_variant variant); /* TopK, LTP, ToMe (merges) */
 size_t ptc_plan_last_text_layer(const ptc_variant_config *cfg);
 bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
+
+/* Analytic FLOPs from shapes alone, for estimates (variants/flops.c; a run
+ * counts its own in ptc_layer_stats). One encoder layer: n_q query rows
+ * attending over n_kv keys per head (heads of 64), kv_rows rows projected to K
+ * and V, hidden h, FFN ffn. One sample through the encoder of cfg's plan (its
+ * hidden, n_comb, combine_layer, n_layers) over n text tokens, keeping
+ * ptc_prune_keep_count(p, keys) after each selection; project_all: K/V
+ * projected for every row, else only for the kept ones. */
+double ptc_flops_encoder_layer(double n_q, double n_kv, double kv_rows, double h, double ffn);
+double ptc_flops_encoder(const ptc_variant_config *cfg, double n, double ffn, double p, bool project_all);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
 size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
 

@@ -122,7 +122,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
+            ptc_attn_pack_generic(QB, args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -133,8 +133,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0, saved_keys = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
-                               args->scale, qt, st);
+                ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                               tile.n, tile.bias, args->scale, qt, st);
                 if (save && oc0 == 0) {
                     memcpy(saved + saved_keys * QB, st, n * QB * sizeof(float));
                     saved_keys += n;
@@ -208,8 +208,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 saved_keys += tile.n;
                 continue;
             }
-            tile_dots_avx2(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n,
-                           tile.bias, args->scale, qt, st);
+            ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                               tile.n, tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));

@@ -1,14 +1,14 @@
 /*
  * kernels/avx2/attention_avx2.h — the pieces of the AVX2 attention kernels that the
  * forward (attention_avx2.c) and the backward (attention_backward_avx2.c) share:
- * block sizes, exp, horizontal sum, the transposed packing of a block of query
- * rows, and the "queries in lanes" dot-product micro-kernel (scores, and dP in the
- * backward). Design notes: the header comment of attention_avx2.c.
+ * block sizes, exp, horizontal sum, and the "queries in lanes" dot-product
+ * micro-kernel (scores, and dP in the backward) with its table for the ISA-free
+ * drivers (kernels/attention_driver.h; the packing of query blocks is theirs). Design notes: the header comment of attention_avx2.c.
  */
 #ifndef PTC_KERNELS_AVX2_ATTENTION_AVX2_H
 #define PTC_KERNELS_AVX2_ATTENTION_AVX2_H
 
-#include "../attention_common.h"
+#include "../attention_driver.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -27,6 +27,8 @@ enum {
     SAVED_KEYS = 512,         /* importance: scores of up to this many keys kept per block */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
+
+_Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -65,23 +67,6 @@ ALWAYS_INLINE float hsum_avx2(__m256 x)
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-/* xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq): a block of
- * query rows (q, or dO in the backward) packed transposed. */
-static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, size_t nq,
-                                        size_t c0, size_t dn, float *qt)
-{
-    for (size_t i = 0; i < QB; i++) {
-        if (i < nq) {
-            const float *q = x + (i0 + i) * ldx + c0;
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = q[c];
-        } else {
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = 0.0f;
-        }
-    }
 }
 
 /* Score micro-kernel, 6 keys x 16 queries.
@@ -139,26 +124,9 @@ static inline void scores_6x16_avx2(size_t dn, const float *qt, const float *con
     _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
 }
 
-/* st[t][i] = scale * x_{i0+i} . y_t + bias_t for t < n, rounded up to a multiple
- * of KR (the row pointers y are padded so); bias == NULL: the plain dot product,
- * unscaled. xt holds x's block transposed for all of d when `resident`, else it is
- * repacked here chunk by chunk. Forward: x = q, y = the tile's keys; backward also
- * x = dO, y = the tile's values (dP). */
-static inline void tile_dots_avx2(const float *x, size_t ldx, size_t d, bool resident,
-                                  size_t i0, size_t nq, const float *const *y, size_t n,
-                                  const float *bias, float scale, float *xt, float *st)
-{
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_rows_transposed(x, ldx, i0, nq, c0, dn, xt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < n; g += KR)
-            scores_6x16_avx2(dn, xt, y + g, c0, st + g * QB, c0 > 0,
-                             last && bias ? bias + g : NULL, scale);
-        c0 += dn;
-    } while (c0 < d);
-}
+/* The score tiles of the ISA-free drivers (kernels/attention_driver.h); the
+ * packing is the driver's plain C one. */
+static const ptc_attn_tile_ukernels attn_tile_avx2 = {
+    .qb = QB, .kr = KR, .dmax = DMAX, .pack = ptc_attn_pack_generic, .scores = scores_6x16_avx2};
 
 #endif /* PTC_KERNELS_AVX2_ATTENTION_AVX2_H */

@@ -152,7 +152,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
+            pack_rows_transposed(QB, args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -163,8 +163,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             size_t next = 0, saved_keys = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_dots_avx512(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n,
-                                 tile.bias, args->scale, qt, st);
+                ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                                   tile.n, tile.bias, args->scale, qt, st);
                 if (save && oc0 == 0) {
                     memcpy(saved + saved_keys * QB, st, n * QB * sizeof(float));
                     saved_keys += n;
@@ -238,8 +238,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 saved_keys += tile.n;
                 continue;
             }
-            tile_dots_avx512(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n,
-                             tile.bias, args->scale, qt, st);
+            ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                               tile.n, tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), lse0));
                 const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), lse1));

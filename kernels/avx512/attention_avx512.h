@@ -2,14 +2,15 @@
  * kernels/avx512/attention_avx512.h — the pieces of the AVX-512 attention kernels
  * that the forward (attention_avx512.c) and the backward
  * (attention_backward_avx512.c) share: block sizes, exp, tail masks, masked
- * gather/scatter, the transposed packing of a block of query rows, and the
- * "queries in lanes" dot-product micro-kernel (scores, and dP in the backward).
+ * gather/scatter, the transposed packing of a block of query rows, the
+ * "queries in lanes" dot-product micro-kernel (scores, and dP in the backward),
+ * and their table for the ISA-free drivers (kernels/attention_driver.h).
  * Design notes: the header comment of attention_avx512.c.
  */
 #ifndef PTC_KERNELS_AVX512_ATTENTION_AVX512_H
 #define PTC_KERNELS_AVX512_ATTENTION_AVX512_H
 
-#include "../attention_common.h"
+#include "../attention_driver.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -29,6 +30,8 @@ enum {
     SAVED_KEYS = 512,         /* importance: scores of up to this many keys kept per block */
     DMAX = 192,               /* head-dim columns held in qt / ot at once */
 };
+
+_Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -87,9 +90,10 @@ static inline void scatter16_masked(float *base, __mmask16 m, __m512i idx, __m51
 /* xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq): a block of
  * query rows (q, or dO in the backward) packed transposed. Each row is read 16
  * columns at a time (masked tail) and scattered down its column of xt. */
-static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, size_t nq,
-                                        size_t c0, size_t dn, float *xt)
+static inline void pack_rows_transposed(size_t qb, const float *x, size_t ldx, size_t i0,
+                                        size_t nq, size_t c0, size_t dn, float *xt)
 {
+    (void)qb; /* == QB */
     const __m512i down = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
                                                               11, 12, 13, 14, 15),
                                             _mm512_set1_epi32(QB));
@@ -108,7 +112,7 @@ static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, s
  * `accumulate`: add to st (later chunks of a long head dim).
  * `bias` != NULL (last chunk): st[r] = scale * st[r] + bias[r]. */
 static inline void scores_12x32_avx512(size_t dn, const float *qt, const float *const *k, size_t c0,
-                                float *st, bool accumulate, const float *bias, float scale)
+                                       float *st, bool accumulate, const float *bias, float scale)
 {
     const float *kr[KR];
     __m512 a0[KR], a1[KR];
@@ -141,26 +145,8 @@ static inline void scores_12x32_avx512(size_t dn, const float *qt, const float *
 }
 
 
-/* st[t][i] = scale * x_{i0+i} . y_t + bias_t for t < n, rounded up to a multiple
- * of KR (the row pointers y are padded so); bias == NULL: the plain dot product,
- * unscaled. xt holds x's block transposed for all of d when `resident`, else it is
- * repacked here chunk by chunk. Forward: x = q, y = the tile's keys; backward also
- * x = dO, y = the tile's values (dP). */
-static inline void tile_dots_avx512(const float *x, size_t ldx, size_t d, bool resident,
-                                    size_t i0, size_t nq, const float *const *y, size_t n,
-                                    const float *bias, float scale, float *xt, float *st)
-{
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_rows_transposed(x, ldx, i0, nq, c0, dn, xt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < n; g += KR)
-            scores_12x32_avx512(dn, xt, y + g, c0, st + g * QB, c0 > 0,
-                                last && bias ? bias + g : NULL, scale);
-        c0 += dn;
-    } while (c0 < d);
-}
+/* The score tiles of the ISA-free drivers (kernels/attention_driver.h). */
+static const ptc_attn_tile_ukernels attn_tile_avx512 = {
+    .qb = QB, .kr = KR, .dmax = DMAX, .pack = pack_rows_transposed, .scores = scores_12x32_avx512};
 
 #endif /* PTC_KERNELS_AVX512_ATTENTION_AVX512_H */

@@ -6,6 +6,8 @@
  * Contract: ptc_attention_bwd_args in include/ptc/ops.h; specification:
  * ptc_attention_backward_ref (kernels/ref/attention_ref.c).
  *
+ * The block loop is the ISA-free driver's (ptc_attn_backward_drive,
+ * kernels/attention_driver.h); this file holds the AVX-512 micro-kernels it runs.
  * Per block of QB = 32 query rows (the forward's blocking, attention_avx512.h):
  *   - q and dO of the block are packed transposed (qt, dot: d x 32), once when
  *     d <= DMAX, else chunk by chunk per tile; D_i = dO_i . o_i and lse_i sit one
@@ -26,8 +28,8 @@
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
  * Nothing of size (n_q, n_kv) exists: per block, two tiles of 48 x 32 floats.
  *
- * Memory: stack only (~62 KiB: qt and dot 24 KiB each, st and dpt 6 KiB each, the
- * tile and row pointers ~2 KiB). Reads only the rows of q, k, v, o, dO named by the
+ * Memory: stack only (the driver's ~76 KiB: its buffers are sized for every ISA).
+ * Reads only the rows of q, k, v, o, dO named by the
  * arguments (masked loads); writes only dq[0..n_q)[0..d) and the kept rows of dk,
  * dv. Deterministic (fixed order), single-threaded.
  */
@@ -135,76 +137,31 @@ static float dot_avx512(size_t d, const float *x, const float *y)
     return _mm512_reduce_add_ps(acc);
 }
 
+/* p = exp(s - lse) into st, ds = scale * p * (dP - D) into dpt, for n keys */
+static void softmax_grad_avx512(size_t n, float *st, float *dpt, const float *lse,
+                                const float *delta, float scale_f)
+{
+    const __m512 lse0 = _mm512_load_ps(lse), lse1 = _mm512_load_ps(lse + W);
+    const __m512 delta0 = _mm512_load_ps(delta), delta1 = _mm512_load_ps(delta + W);
+    const __m512 scale = _mm512_set1_ps(scale_f);
+    for (size_t t = 0; t < n; t++) {
+        float *s = st + t * QB, *dp = dpt + t * QB;
+        const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(s), lse0));
+        const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + W), lse1));
+        _mm512_store_ps(s, p0);
+        _mm512_store_ps(s + W, p1);
+        _mm512_store_ps(dp, _mm512_mul_ps(_mm512_mul_ps(p0, scale),
+                                          _mm512_sub_ps(_mm512_load_ps(dp), delta0)));
+        _mm512_store_ps(dp + W, _mm512_mul_ps(_mm512_mul_ps(p1, scale),
+                                              _mm512_sub_ps(_mm512_load_ps(dp + W), delta1)));
+    }
+}
+
+static const ptc_attn_bwd_ukernels attn_bwd_avx512 = {
+    .tile = &attn_tile_avx512, .softmax_grad = softmax_grad_avx512,
+    .update_rows = update_rows_avx512, .zero_rows = zero_rows, .dot = dot_avx512};
+
 void ptc_attention_backward_avx512(const ptc_attention_bwd_args *args)
 {
-    const ptc_attention_args *fwd = &args->fwd;
-    const size_t d = fwd->d;
-    const bool resident = d <= DMAX;
-    float qt[DMAX * QB] __attribute__((aligned(64)));
-    float dot[DMAX * QB] __attribute__((aligned(64)));
-    float st[TILE * QB] __attribute__((aligned(64)));
-    float dpt[TILE * QB] __attribute__((aligned(64)));
-    float lse[QB] __attribute__((aligned(64))), delta[QB] __attribute__((aligned(64)));
-    const float *qrow[QB], *dorow[QB];
-    float *dqrow[QB], *dkrow[TILE], *dvrow[TILE];
-    ptc_attn_key_tile tile;
-
-    /* dk, dv: the rows of every kept key start at 0 (masked keys stay so) */
-    for (size_t j = 0; j < fwd->n_kv; j++) {
-        const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[j] : j;
-        float *zero[2] = {args->dk + row * args->lddk, args->dv + row * args->lddv};
-        zero_rows(2, d, zero);
-    }
-
-    for (size_t i0 = 0; i0 < fwd->n_q; i0 += QB) {
-        const size_t nq = fwd->n_q - i0 < QB ? fwd->n_q - i0 : QB;
-        for (size_t i = 0; i < QB; i++) {
-            const bool live = i < nq && fwd->lse[i0 + i] != -INFINITY;
-            lse[i] = live ? fwd->lse[i0 + i] : INFINITY;
-            delta[i] = live ? dot_avx512(d, args->dout + (i0 + i) * args->lddout,
-                                         fwd->o + (i0 + i) * fwd->ldo)
-                            : 0.0f;
-            if (i < nq) {
-                qrow[i] = fwd->q + (i0 + i) * fwd->ldq;
-                dorow[i] = args->dout + (i0 + i) * args->lddout;
-                dqrow[i] = args->dq + (i0 + i) * args->lddq;
-            }
-        }
-        zero_rows(nq, d, dqrow);
-        if (resident) {
-            pack_rows_transposed(fwd->q, fwd->ldq, i0, nq, 0, d, qt);
-            pack_rows_transposed(args->dout, args->lddout, i0, nq, 0, d, dot);
-        }
-        const __m512 lse0 = _mm512_load_ps(lse), lse1 = _mm512_load_ps(lse + W);
-        const __m512 delta0 = _mm512_load_ps(delta), delta1 = _mm512_load_ps(delta + W);
-        const __m512 scale = _mm512_set1_ps(fwd->scale);
-
-        size_t next = 0;
-        while (ptc_attn_next_key_tile(fwd, &next, TILE, KR, &tile)) {
-            const size_t n = tile.n;
-            tile_dots_avx512(fwd->q, fwd->ldq, d, resident, i0, nq, tile.k, n, tile.bias,
-                             fwd->scale, qt, st);
-            tile_dots_avx512(args->dout, args->lddout, d, resident, i0, nq, tile.v, n, NULL,
-                             1.0f, dot, dpt);
-            /* p = exp(s - lse) into st, ds = scale * p * (dP - D) into dpt */
-            for (size_t t = 0; t < n; t++) {
-                float *s = st + t * QB, *dp = dpt + t * QB;
-                const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(s), lse0));
-                const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + W), lse1));
-                _mm512_store_ps(s, p0);
-                _mm512_store_ps(s + W, p1);
-                _mm512_store_ps(dp, _mm512_mul_ps(_mm512_mul_ps(p0, scale),
-                                                  _mm512_sub_ps(_mm512_load_ps(dp), delta0)));
-                _mm512_store_ps(dp + W, _mm512_mul_ps(_mm512_mul_ps(p1, scale),
-                                                      _mm512_sub_ps(_mm512_load_ps(dp + W), delta1)));
-                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[tile.kept[t]]
-                                                : (size_t)tile.kept[t];
-                dkrow[t] = args->dk + row * args->lddk;
-                dvrow[t] = args->dv + row * args->lddv;
-            }
-            update_rows_avx512(n, d, dvrow, st, QB, 1, nq, dorow);  /* dv_t += p[t] dO */
-            update_rows_avx512(n, d, dkrow, dpt, QB, 1, nq, qrow);  /* dk_t += ds[t] q */
-            update_rows_avx512(nq, d, dqrow, dpt, 1, QB, n, tile.k); /* dq_i += ds[.][i] k */
-        }
-    }
+    ptc_attn_backward_drive(&attn_bwd_avx512, args);
 }

@@ -5,8 +5,9 @@
  * Contract: ptc_attention_bwd_args in include/ptc/ops.h; specification:
  * ptc_attention_backward_ref (kernels/ref/attention_ref.c).
  *
- * Same algorithm as the x86 backward kernels (attention_backward_avx512.c). Per
- * block of QB = 16 query rows (the forward's blocking, attention_neon.h):
+ * The block loop is the ISA-free driver's (ptc_attn_backward_drive,
+ * kernels/attention_driver.h), shared with the x86 backward kernels; this file holds
+ * the NEON micro-kernels it runs. Per block of QB = 16 query rows (the forward's blocking, attention_neon.h):
  *   - q and dO of the block are packed transposed (qt, dot: d x 16), once when
  *     d <= DMAX, else chunk by chunk per tile; D_i = dO_i . o_i and lse_i sit one
  *     lane per row (rows past n_q or with lse = -INFINITY get lse = +INFINITY, so
@@ -25,7 +26,7 @@
  *     or written).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
  *
- * Memory: stack only (~40 KiB). Reads only the rows of q, k, v, o, dO named by the
+ * Memory: stack only (the driver's ~76 KiB). Reads only the rows of q, k, v, o, dO named by the
  * arguments; writes only dq[0..n_q)[0..d) and the kept rows of dk, dv.
  * Deterministic (fixed order), single-threaded.
  */
@@ -137,76 +138,31 @@ static float dot_neon(size_t d, const float *x, const float *y)
     return sum;
 }
 
+/* p = exp(s - lse) into st, ds = scale * p * (dP - D) into dpt, for n keys */
+static void softmax_grad_neon(size_t n, float *st, float *dpt, const float *lse, const float *delta,
+                              float scale)
+{
+    float32x4_t lse_v[QB / W], delta_v[QB / W];
+    for (int v = 0; v < QB / W; v++) {
+        lse_v[v] = vld1q_f32(lse + v * W);
+        delta_v[v] = vld1q_f32(delta + v * W);
+    }
+    for (size_t t = 0; t < n; t++) {
+        float *s = st + t * QB, *dp = dpt + t * QB;
+        for (int v = 0; v < QB / W; v++) {
+            const float32x4_t p = exp_neon(vsubq_f32(vld1q_f32(s + v * W), lse_v[v]));
+            vst1q_f32(s + v * W, p);
+            vst1q_f32(dp + v * W, vmulq_f32(vmulq_n_f32(p, scale),
+                                            vsubq_f32(vld1q_f32(dp + v * W), delta_v[v])));
+        }
+    }
+}
+
+static const ptc_attn_bwd_ukernels attn_bwd_neon = {
+    .tile = &attn_tile_neon, .softmax_grad = softmax_grad_neon,
+    .update_rows = update_rows_neon, .zero_rows = zero_rows, .dot = dot_neon};
+
 void ptc_attention_backward_neon(const ptc_attention_bwd_args *args)
 {
-    const ptc_attention_args *fwd = &args->fwd;
-    const size_t d = fwd->d;
-    const bool resident = d <= DMAX;
-    float qt[DMAX * QB] __attribute__((aligned(16)));
-    float dot[DMAX * QB] __attribute__((aligned(16)));
-    float st[TILE * QB] __attribute__((aligned(16)));
-    float dpt[TILE * QB] __attribute__((aligned(16)));
-    float lse[QB] __attribute__((aligned(16))), delta[QB] __attribute__((aligned(16)));
-    const float *qrow[QB], *dorow[QB];
-    float *dqrow[QB], *dkrow[TILE], *dvrow[TILE];
-    ptc_attn_key_tile tile;
-
-    /* dk, dv: the rows of every kept key start at 0 (masked keys stay so) */
-    for (size_t j = 0; j < fwd->n_kv; j++) {
-        const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[j] : j;
-        float *zero[2] = {args->dk + row * args->lddk, args->dv + row * args->lddv};
-        zero_rows(2, d, zero);
-    }
-
-    for (size_t i0 = 0; i0 < fwd->n_q; i0 += QB) {
-        const size_t nq = fwd->n_q - i0 < QB ? fwd->n_q - i0 : QB;
-        for (size_t i = 0; i < QB; i++) {
-            const bool live = i < nq && fwd->lse[i0 + i] != -INFINITY;
-            lse[i] = live ? fwd->lse[i0 + i] : INFINITY;
-            delta[i] = live ? dot_neon(d, args->dout + (i0 + i) * args->lddout,
-                                       fwd->o + (i0 + i) * fwd->ldo)
-                            : 0.0f;
-            if (i < nq) {
-                qrow[i] = fwd->q + (i0 + i) * fwd->ldq;
-                dorow[i] = args->dout + (i0 + i) * args->lddout;
-                dqrow[i] = args->dq + (i0 + i) * args->lddq;
-            }
-        }
-        zero_rows(nq, d, dqrow);
-        if (resident) {
-            pack_rows_transposed(fwd->q, fwd->ldq, i0, nq, 0, d, qt);
-            pack_rows_transposed(args->dout, args->lddout, i0, nq, 0, d, dot);
-        }
-        float32x4_t lse_v[QB / W], delta_v[QB / W];
-        for (int v = 0; v < QB / W; v++) {
-            lse_v[v] = vld1q_f32(lse + v * W);
-            delta_v[v] = vld1q_f32(delta + v * W);
-        }
-
-        size_t next = 0;
-        while (ptc_attn_next_key_tile(fwd, &next, TILE, KR, &tile)) {
-            const size_t n = tile.n;
-            tile_dots_neon(fwd->q, fwd->ldq, d, resident, i0, nq, tile.k, n, tile.bias,
-                           fwd->scale, qt, st);
-            tile_dots_neon(args->dout, args->lddout, d, resident, i0, nq, tile.v, n, NULL,
-                           1.0f, dot, dpt);
-            /* p = exp(s - lse) into st, ds = scale * p * (dP - D) into dpt */
-            for (size_t t = 0; t < n; t++) {
-                float *s = st + t * QB, *dp = dpt + t * QB;
-                for (int v = 0; v < QB / W; v++) {
-                    const float32x4_t p = exp_neon(vsubq_f32(vld1q_f32(s + v * W), lse_v[v]));
-                    vst1q_f32(s + v * W, p);
-                    vst1q_f32(dp + v * W, vmulq_f32(vmulq_n_f32(p, fwd->scale),
-                                                    vsubq_f32(vld1q_f32(dp + v * W), delta_v[v])));
-                }
-                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[tile.kept[t]]
-                                                : (size_t)tile.kept[t];
-                dkrow[t] = args->dk + row * args->lddk;
-                dvrow[t] = args->dv + row * args->lddv;
-            }
-            update_rows_neon(n, d, dvrow, st, QB, 1, nq, dorow);  /* dv_t += p[t] dO */
-            update_rows_neon(n, d, dkrow, dpt, QB, 1, nq, qrow);  /* dk_t += ds[t] q */
-            update_rows_neon(nq, d, dqrow, dpt, 1, QB, n, tile.k); /* dq_i += ds[.][i] k */
-        }
-    }
+    ptc_attn_backward_drive(&attn_bwd_neon, args);
 }

@@ -96,7 +96,7 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            pack_rows_transposed(args->q, args->ldq, i0, nq, 0, d, qt);
+            ptc_attn_pack_generic(QB, args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -110,8 +110,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
-                tile_dots_neon(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
-                               args->scale, qt, st);
+                ptc_attn_tile_dots(&attn_tile_neon, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                               tile.n, tile.bias, args->scale, qt, st);
                 /* online softmax over the tile, one lane per query row */
                 float32x4_t alpha[4];
                 for (int q = 0; q < 4; q++) {
@@ -171,8 +171,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
         }
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            tile_dots_neon(args->q, args->ldq, d, resident, i0, nq, tile.k, tile.n, tile.bias,
-                           args->scale, qt, st);
+            ptc_attn_tile_dots(&attn_tile_neon, args->q, args->ldq, d, resident, i0, nq, tile.k,
+                               tile.n, tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 float32x4_t acc = vdupq_n_f32(0.0f);
                 for (int q = 0; q < 4; q++)

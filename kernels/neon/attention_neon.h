@@ -1,14 +1,15 @@
 /*
  * kernels/neon/attention_neon.h — the pieces of the NEON attention kernels that the
  * forward (attention_neon.c) and the backward (attention_backward_neon.c) share:
- * block sizes, exp, the transposed packing of a block of query rows, and the
- * "queries in lanes" dot-product micro-kernel (scores, and dP in the backward).
+ * block sizes, exp, and the "queries in lanes" dot-product micro-kernel (scores,
+ * and dP in the backward) with its table for the ISA-free drivers
+ * (kernels/attention_driver.h; the packing of query blocks is theirs).
  * Design notes: the header comment of attention_neon.c.
  */
 #ifndef PTC_KERNELS_NEON_ATTENTION_NEON_H
 #define PTC_KERNELS_NEON_ATTENTION_NEON_H
 
-#include "../attention_common.h"
+#include "../attention_driver.h"
 
 #include <arm_neon.h>
 #include <math.h>
@@ -26,6 +27,8 @@ enum {
     TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
+
+_Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -51,23 +54,6 @@ ALWAYS_INLINE float32x4_t exp_neon(float32x4_t x)
     const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
     y = vmulq_f32(y, vreinterpretq_f32_s32(e));
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(y), live));
-}
-
-/* xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < QB (0 for rows past nq): a block of
- * query rows (q, or dO in the backward) packed transposed. */
-static inline void pack_rows_transposed(const float *x, size_t ldx, size_t i0, size_t nq,
-                                        size_t c0, size_t dn, float *qt)
-{
-    for (size_t i = 0; i < QB; i++) {
-        if (i < nq) {
-            const float *q = x + (i0 + i) * ldx + c0;
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = q[c];
-        } else {
-            for (size_t c = 0; c < dn; c++)
-                qt[c * QB + i] = 0.0f;
-        }
-    }
 }
 
 /* one head-dim column c of the score kernel with key values taken from lane L of kv_r */
@@ -126,26 +112,9 @@ static inline void scores_4x16_neon(size_t dn, const float *qt, const float *con
 }
 #undef SCORE_LANE
 
-/* st[t][i] = scale * x_{i0+i} . y_t + bias_t for t < n, rounded up to a multiple
- * of KR (the row pointers y are padded so); bias == NULL: the plain dot product,
- * unscaled. xt holds x's block transposed for all of d when `resident`, else it is
- * repacked here chunk by chunk. Forward: x = q, y = the tile's keys; backward also
- * x = dO, y = the tile's values (dP). */
-static inline void tile_dots_neon(const float *x, size_t ldx, size_t d, bool resident,
-                                  size_t i0, size_t nq, const float *const *y, size_t n,
-                                  const float *bias, float scale, float *xt, float *st)
-{
-    size_t c0 = 0;
-    do {
-        const size_t dn = d - c0 < DMAX ? d - c0 : DMAX;
-        if (!resident)
-            pack_rows_transposed(x, ldx, i0, nq, c0, dn, xt);
-        const bool last = c0 + dn >= d;
-        for (size_t g = 0; g < n; g += KR)
-            scores_4x16_neon(dn, xt, y + g, c0, st + g * QB, c0 > 0,
-                             last && bias ? bias + g : NULL, scale);
-        c0 += dn;
-    } while (c0 < d);
-}
+/* The score tiles of the ISA-free drivers (kernels/attention_driver.h); the
+ * packing is the driver's plain C one. */
+static const ptc_attn_tile_ukernels attn_tile_neon = {
+    .qb = QB, .kr = KR, .dmax = DMAX, .pack = ptc_attn_pack_generic, .scores = scores_4x16_neon};
 
 #endif /* PTC_KERNELS_NEON_ATTENTION_NEON_H */

@@ -65,15 +65,20 @@ PTC_TEST(table_marks_noisy_and_unlike)
 {
     const char *rows = ROW("layer", "baseline", "BERT", 0.4, 1, "")
                        ROW("layer", "combine", "C L7", 0.02, 35.8, "")
-                       ROW("layer", "prune", "PF", 0.05, 1.1, "");
+                       ROW("layer", "prune", "PF", 0.05, 1.1, "")
+                       ROW("layer", "prune", "P", 0.25, 1.2, ",\"rule\":\"topk\"");
     char *md = table_of(ctx, rows, "md");
     char b1[512], b2[512], b3[512];
     const char *bert = line_of(md, "BERT", b1, sizeof b1), *c = line_of(md, "C L7", b2, sizeof b2),
                *pf = line_of(md, "PF", b3, sizeof b3);
-    ptc_check(ctx, strstr(bert, "†") && !strstr(bert, "‡"), "BERT (CV 40%%) marked noisy: %s", bert);
+    ptc_check(ctx, strstr(bert, "± 1.00 †") && strstr(bert, "| 1.00 |") && !strstr(bert, "‡"),
+              "BERT (CV 40%%): its time marked noisy, not its speedup (1 by definition): %s", bert);
     ptc_check(ctx, strstr(c, "35.80 ‡") && strstr(c, "0.500 ‡") && !strstr(c, "†"),
               "layer-level C: speedup and ratio marked unlike, not noisy: %s", c);
     ptc_check(ctx, !strstr(pf, "†") && !strstr(pf, "‡"), "PF (CV 5%%) unmarked: %s", pf);
+    char b4[512];
+    const char *p = line_of(md, "P", b4, sizeof b4);
+    ptc_check(ctx, strstr(p, "1.20 †") && strstr(p, "± 1.00 †"), "P (CV 25%%): speedup and time marked: %s", p);
     ptc_check(ctx, strstr(md, "- † noisy") && strstr(md, "- ‡ not like for like"), "both marks explained");
     const char *second = strstr(md, "- † noisy");
     ptc_check(ctx, second && !strstr(second + 1, "- † noisy"), "each note once");

@@ -2,7 +2,8 @@
 # tests/scripts/experiment_shards.sh PTC — one writer per training folder, and shards of one
 # experiment started together on one machine:
 #   - `ptc train --out DIR` holds DIR's lock for its whole life: a second trainer into a live
-#     folder is refused at once with one line naming the holder (exit 1);
+#     folder is refused at once with one line naming the holder (exit 1); options refused
+#     before anything is written (exit 2) leave no folder;
 #   - `--shard 1/2` and `--shard 2/2` started at the same time with the same --work train
 #     each training exactly once (no shard trains another's BERT), each in a work folder of
 #     its own;
@@ -30,6 +31,11 @@ kill "$first" 2>/dev/null
 wait "$first" 2>/dev/null
 [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/second.log")" -eq 1 ] && grep -q "in use by pid $first " "$T/second.log" ||
     fail "a second trainer into a live folder: exit $rc, $(head -3 "$T/second.log")"
+
+# options refused before anything is written leave no folder behind (the lock's included)
+"$PTC" train --data synthetic --model bert-tiny --heads 3 --epochs 1 --threads 1 --out "$T/bad" >"$T/bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$T/bad" ] || fail "train with 3 heads of 128: exit $rc, folder $(ls -a "$T/bad" 2>&1 | tr '\n' ' ')"
 
 # ---- shards started together ----
 EXP=(experiment --data synthetic --synthetic-train 96 --synthetic-dev 16 --synthetic-test 48 --max-len 32

@@ -64,6 +64,7 @@ shrink() {
         -e 's/--reps 9/--reps 2 --min-time 0.005 --no-calibrate/' \
         -e 's/--max-len 256/--max-len 32/' -e 's/--batch 16/--batch 4/' -e 's/--epochs 4 /--epochs 1 /' \
         -e "s#results/<cpu>/#$cpu_dir/#g" -e "s#RUN_A RUN_B#$run_dir $run_dir#" \
+        -e "s#RUN_A/#$run_dir/#" -e "s#RUN_B/#$run_dir/#" -e "s#table RUN #table $run_dir #" \
         -e 's#inspect model\.safetensors#inspect tests/data/tiny_bert/model.safetensors#' \
         -e 's#^build/ptc calibrate$#build/ptc calibrate --quick#' \
         -e 's#^(build/ptc train --data synthetic .*)--epochs 5 #\1--epochs 3 #'
@@ -76,6 +77,8 @@ CHECKS=(
     "build/ptc table results/<cpu>/ --kind seq|Speedup against BERT by sequence length"
     "build/ptc table results/<cpu>/ --kind ops|Time per op: share"
     "build/ptc table results/<cpu>/|Variants against BERT"
+    "build/ptc table RUN --format sql|^[1-9][0-9]*$"
+    "/usr/bin/python3 /usr/share/benchmark/compare.py|Comparing"
     "build/ptc plot|wrote|written"
     "build/ptc compare|0 violations in [1-9][0-9]* matched pairs"
     "build/ptc calibrate|calibration.json"

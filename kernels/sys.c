@@ -1,5 +1,6 @@
 /*
- * model/sys.c — clock, peak resident set, FNV-1a (include/ptc/sys.h).
+ * kernels/sys.c — clock, peak resident set, FNV-1a (include/ptc/sys.h); at the bottom
+ * of the library, so that kernels, variants, model and datasets can all use it.
  */
 #include "ptc/sys.h"
 
