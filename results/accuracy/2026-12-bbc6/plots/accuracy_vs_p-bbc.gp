@@ -30,6 +30,6 @@ plot 'accuracy_vs_p-bbc.dat' index 0 using ($1-0.0150):2:3:4 with yerrorlines lc
      'accuracy_vs_p-bbc.dat' index 8 using ($1+0.0090):2:3:4 with yerrorlines lc rgb '#0072B2' dt 2 pt 10 lw 1.5 pointsize 0.9 title "PFC L5 m 16 trained", \
      'accuracy_vs_p-bbc.dat' index 9 using ($1+0.0120):2:3:4 with yerrorlines lc rgb '#D55E00' dt 2 pt 12 lw 1.5 pointsize 0.9 title "PFC L5 m 32 trained", \
      'accuracy_vs_p-bbc.dat' index 10 using ($1+0.0150):2:3:4 with yerrorlines lc rgb '#009E73' dt 2 pt 1 lw 1.5 pointsize 0.9 title "PFC L5 m 64 trained", \
-     94.831460675 with lines lc rgb 'black' dt 2 lw 1.2 title "BERT (94.8)"
+     94.90636704333333 with lines lc rgb 'black' dt 2 lw 1.2 title "BERT (94.9)"
 set output
 }
