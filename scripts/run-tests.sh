@@ -230,6 +230,14 @@ run_suite "interop (compare.py, ptc compare U test, sqlite3, tidy CSV, latest fi
     "$LOG_DIR/interop.log" bash tests/report/test-interop.sh "$NATIVE/ptc"
 run_suite "progress lines (ptc bench, ptc experiment)" "$LOG_DIR/progress.log" \
     bash tests/report/test-progress.sh "$NATIVE/ptc"
+# ---- sweep plots of experiment rows: the ratio axis ranges on the points, not on the intervals
+#      (two seeds of timings under load give t-intervals to ~1800x; the committed BBC rows have them) ----
+plot_dir=$(mktemp -d)
+"$NATIVE/ptc" plot --no-render --out "$plot_dir" results/accuracy/2026-12-bbc6 >"$LOG_DIR/plot-sweeps.log" 2>&1
+check "table5_lc: the ratio axis is capped at 1.5x its largest point (intervals clipped)" 0 \
+    grep -Eq '^set y2range \[\*<0\.9:1\.1<\*<1[0-9](\.[0-9]+)?\]$' "$plot_dir/table5_lc.gp"
+rm -rf "$plot_dir"
+
 # ---- per-op time in bench rows (op_time_s) and ptc table --kind ops ----
 ops_dir=$(mktemp -d)
 "$NATIVE/ptc" bench --level layer,encoder --model 64,4,2,128 --seq 48 --variant BERT,PF,PFC --lc 4 \

@@ -64,9 +64,10 @@ static double x_of(const pgroup *g, char axis)
 }
 
 /* one data block: x, accuracy mean, lo, hi, speedup (train), lo, hi, memory (train), seeds;
- * ascending x; returns the points written; *ratios counts those with a speedup */
+ * ascending x; returns the points written; *ratios counts those with a speedup, *ratio_max is
+ * raised to the largest speedup or memory point (not interval end) */
 static size_t write_block(FILE *dat, const pgroups *gs, const char *ds, pp_member member, char axis,
-                          const char *title, size_t *ratios)
+                          const char *title, size_t *ratios, double *ratio_max)
 {
     fprintf(dat, "# series: %s\n# x accuracy lo hi speedup_train lo hi memory_train seeds\n", title);
     size_t n = 0;
@@ -92,6 +93,10 @@ static size_t write_block(FILE *dat, const pgroups *gs, const char *ds, pp_membe
         plot_put_num(dat, best->mem_train.mean);
         fprintf(dat, " %zu\n", best->n);
         *ratios += isfinite(best->sp_train.mean);
+        if (isfinite(best->sp_train.mean) && best->sp_train.mean > *ratio_max)
+            *ratio_max = best->sp_train.mean;
+        if (isfinite(best->mem_train.mean) && best->mem_train.mean > *ratio_max)
+            *ratio_max = best->mem_train.mean;
         n++;
     }
     return n;
@@ -136,18 +141,20 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
     size_t ns = 0;
     if (dat && gp) {
         size_t ratios = 0, unused = 0;
-        const size_t trained = write_block(dat, gs, ds, member, axis, "trained", &ratios);
+        double ratio_max = 0, unused_max = 0;
+        const size_t trained = write_block(dat, gs, ds, member, axis, "trained", &ratios, &ratio_max);
         fputs("\n\n", dat);
-        const size_t inferred = second ? write_block(dat, gs, ds, second, axis, "at inference", &unused) : 0;
+        const size_t inferred =
+            second ? write_block(dat, gs, ds, second, axis, "at inference", &unused, &unused_max) : 0;
         const size_t paper = axis == 'p' ? paper_table4_block(dat, ds) : 0;
         const pgroup *bert = ptc_paper_bert(gs, ds);
         plot_script_head(pc, gp, name, 1);
         fprintf(gp, "set title '%s on %s'\nset xlabel '%s'\nset ylabel 'test accuracy %% (95%% CI)'\n"
                     "set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08\n%s",
                 what, ds, xlabel, axis == 'm' ? "set logscale x 2\n" : axis == 'l' ? "set xtics 1\n" : "");
-        if (ratios)
-            fputs("set y2label 'ratio vs BERT (training step)'\nset ytics nomirror\nset y2tics\n"
-                  "set y2range [*<0.9:1.1<*]\n", gp);
+        if (ratios) /* the ratio axis ranges on the points: wide intervals (few seeds) are clipped */
+            fprintf(gp, "set y2label 'ratio vs BERT (training step)'\nset ytics nomirror\nset y2tics\n"
+                        "set y2range [*<0.9:1.1<*<%.3g]\n", ratio_max * 1.5 > 1.1 ? ratio_max * 1.5 : 1.1);
         char st[96];
         const char *sep = "plot ";
         if (trained) {
