@@ -236,6 +236,8 @@ plot_dir=$(mktemp -d)
 "$NATIVE/ptc" plot --no-render --out "$plot_dir" results/accuracy/2026-12-bbc6 >"$LOG_DIR/plot-sweeps.log" 2>&1
 check "table5_lc: the ratio axis is capped at 1.5x its largest point (intervals clipped)" 0 \
     grep -Eq '^set y2range \[\*<0\.9:1\.1<\*<1[0-9](\.[0-9]+)?\]$' "$plot_dir/table5_lc.gp"
+check "accuracy_vs_speedup-bbc: the speedup axis spans the points (0.46..32), not the intervals" 0 \
+    grep -Eq '^set xrange \[0\.4[0-9]*:3[0-9](\.[0-9]+)?\]$' "$plot_dir/accuracy_vs_speedup-bbc.gp"
 rm -rf "$plot_dir"
 
 # ---- per-op time in bench rows (op_time_s) and ptc table --kind ops ----
