@@ -13,6 +13,7 @@
  *                           lines <= next step, drops a line cut short
  */
 #include "ptc_test.h"
+#include "test_dirs.h"
 #include "ptc/train.h"
 
 #include <math.h>
@@ -21,24 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void run_dir(char *out, size_t len, const char *name)
-{
-    const char *d = getenv("TMPDIR");
-    snprintf(out, len, "%s/ptc-ckpt-test-%ld-%s", d && *d ? d : "/tmp", (long)getpid(), name);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", out, out);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot make %s\n", out);
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
 
 static bool sh(const char *fmt, const char *a, const char *b)
 {
@@ -78,7 +61,7 @@ static const ptc_train_state STATE3 = {3, 0.5, 1, 42};
 PTC_TEST(checkpoint_roundtrip)
 {
     char run[512], err[1024];
-    run_dir(run, sizeof run, "roundtrip");
+    test_fresh_dir(run, sizeof run, "ckpt-test", "roundtrip");
     ptc_model a, b;
     if (!ptc_check(ctx, small_model(&a, 1) && small_model(&b, 2), "models"))
         return;
@@ -99,13 +82,13 @@ PTC_TEST(checkpoint_roundtrip)
     ptc_check(ctx, access(p, F_OK) != 0, "no temporary folder left");
     ptc_model_free(&a);
     ptc_model_free(&b);
-    rm_rf(run);
+    test_remove_dir(run);
 }
 
 PTC_TEST(checkpoint_kill_points)
 {
     char run[512], err[1024];
-    run_dir(run, sizeof run, "kills");
+    test_fresh_dir(run, sizeof run, "ckpt-test", "kills");
     ptc_model a, b, c;
     if (!ptc_check(ctx, small_model(&a, 1) && small_model(&b, 2) && small_model(&c, 3), "models"))
         return;
@@ -147,7 +130,7 @@ PTC_TEST(checkpoint_kill_points)
     ptc_model_free(&a);
     ptc_model_free(&b);
     ptc_model_free(&c);
-    rm_rf(run);
+    test_remove_dir(run);
 }
 
 /* overwrites 8 bytes at offset of path */
@@ -163,8 +146,8 @@ static bool patch_u64(const char *path, long offset, uint64_t v)
 PTC_TEST(checkpoint_refused)
 {
     char run[512], other[512], err[1024], state[600];
-    run_dir(run, sizeof run, "refused");
-    run_dir(other, sizeof other, "other");
+    test_fresh_dir(run, sizeof run, "ckpt-test", "refused");
+    test_fresh_dir(other, sizeof other, "ckpt-test", "other");
     ptc_model a, b, c;
     if (!ptc_check(ctx, small_model(&a, 1) && small_model(&b, 2) && small_model(&c, 3), "models"))
         return;
@@ -201,14 +184,14 @@ PTC_TEST(checkpoint_refused)
     ptc_model_free(&a);
     ptc_model_free(&b);
     ptc_model_free(&c);
-    rm_rf(run);
-    rm_rf(other);
+    test_remove_dir(run);
+    test_remove_dir(other);
 }
 
 PTC_TEST(checkpoint_log_trim)
 {
     char run[512], log[600], err[1024];
-    run_dir(run, sizeof run, "log");
+    test_fresh_dir(run, sizeof run, "ckpt-test", "log");
     snprintf(log, sizeof log, "%s/train_log.jsonl", run);
     FILE *f = fopen(log, "w");
     if (!ptc_check(ctx, f != NULL, "log"))
@@ -240,5 +223,5 @@ PTC_TEST(checkpoint_log_trim)
               steps, vals);
     snprintf(log, sizeof log, "%s/none.jsonl", run);
     ptc_check(ctx, ptc_train_log_trim(log, 6, err, sizeof err) == 0, "missing log is fine: %s", err);
-    rm_rf(run);
+    test_remove_dir(run);
 }

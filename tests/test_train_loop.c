@@ -19,6 +19,7 @@
  *                        line; an empty file refused
  */
 #include "ptc_test.h"
+#include "test_dirs.h"
 #include "ptc/sys.h"
 #include "ptc/train.h"
 
@@ -63,24 +64,6 @@ static void tiny_split(ptc_split *s, size_t first)
             s->ids[s->offsets[d] + j] = (int32_t)(4 + (7 * d + 3 * j + (size_t)s->labels[d] * 5) % (VOCAB - 4));
         s->offsets[d + 1] = s->offsets[d] + len;
     }
-}
-
-static void tmp_dir(char *out, size_t len, const char *name)
-{
-    const char *d = getenv("TMPDIR");
-    snprintf(out, len, "%s/ptc-train-loop-%ld-%s", d && *d ? d : "/tmp", (long)getpid(), name);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", out, out);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot make %s\n", out);
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 PTC_TEST(evaluate_metrics)
@@ -191,7 +174,7 @@ static size_t count_lines(const char *path, const char *needle)
 PTC_TEST(train_loop_hooks)
 {
     char run[512], path[700], err[512];
-    tmp_dir(run, sizeof run, "hooks");
+    test_fresh_dir(run, sizeof run, "train-loop", "hooks");
     ptc_model m;
     ptc_split tr, dev;
     if (!ptc_check(ctx, tiny_model(&m, 3), "model"))
@@ -222,14 +205,14 @@ PTC_TEST(train_loop_hooks)
     ptc_split_free(&tr);
     ptc_split_free(&dev);
     ptc_model_free(&m);
-    rm_rf(run);
+    test_remove_dir(run);
 }
 
 PTC_TEST(train_loop_stop_resume)
 {
     char run_a[512], run_b[512], err[512];
-    tmp_dir(run_a, sizeof run_a, "straight");
-    tmp_dir(run_b, sizeof run_b, "stopped");
+    test_fresh_dir(run_a, sizeof run_a, "train-loop", "straight");
+    test_fresh_dir(run_b, sizeof run_b, "train-loop", "stopped");
     ptc_model a, b, b2;
     ptc_split tr, dev;
     if (!ptc_check(ctx, tiny_model(&a, 3) && tiny_model(&b, 3) && tiny_model(&b2, 3), "models"))
@@ -268,14 +251,14 @@ PTC_TEST(train_loop_stop_resume)
     ptc_model_free(&a);
     ptc_model_free(&b);
     ptc_model_free(&b2);
-    rm_rf(run_a);
-    rm_rf(run_b);
+    test_remove_dir(run_a);
+    test_remove_dir(run_b);
 }
 
 PTC_TEST(split_read_texts)
 {
     char dir[512], path[700], err[512];
-    tmp_dir(dir, sizeof dir, "texts");
+    test_fresh_dir(dir, sizeof dir, "train-loop", "texts");
     snprintf(path, sizeof path, "%s/in.tsv", dir);
     const char *vocab_words[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"};
     char vpath[700];
@@ -309,5 +292,5 @@ PTC_TEST(split_read_texts)
               "an empty file refused: %s", err);
     ptc_split_free(&s);
     ptc_tokenizer_free(tok);
-    rm_rf(dir);
+    test_remove_dir(dir);
 }

@@ -138,6 +138,11 @@ void plot_script_tail(FILE *gp);
 bool plot_render(plot_ctx *pc, const char *name);
 /* Renders NAME.gp, then says what was written and counts it (pc->written). */
 void plot_done(plot_ctx *pc, const char *name);
+/* Closes NAME's .dat and .gp, writes NAME.caption.txt (plot_write_caption's arguments), then
+ * plot_done; a failure of closing or of the caption counts in pc->failed instead. */
+void plot_complete(plot_ctx *pc, const char *name, FILE *dat, FILE *gp, const char *what,
+                   const json_t **rows, size_t n, const char *const *series_names, size_t ns,
+                   const char *constant, const char *notes);
 
 void plot_put_num(FILE *f, double v);
 

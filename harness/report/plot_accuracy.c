@@ -145,10 +145,7 @@ static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const
     snprintf(notes, sizeof notes, "note: each series is drawn shifted by a multiple of %g in p (at most %g), "
                                   "so that points at the same p do not hide each other's error bars\n",
              P_DODGE, P_DODGE * (double)(ns - 1) / 2);
-    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, what, rows, n, namep, ns, NULL, notes))
-        plot_done(pc, name);
-    else
-        pc->failed++;
+    plot_complete(pc, name, dat, gp, what, rows, n, namep, ns, NULL, notes);
 }
 
 static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds, const json_t **rows)
@@ -226,10 +223,7 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
     if (bert)
         snprintf(notes, sizeof notes, "note: BERT: %.2f%% [%.2f, %.2f] over %zu seed%s (dashed line, grey band)\n",
                  bert->acc.mean, bert->acc.lo, bert->acc.hi, bert->n, bert->n == 1 ? "" : "s");
-    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, what, rows, n, namep, np, NULL, notes))
-        plot_done(pc, name);
-    else
-        pc->failed++;
+    plot_complete(pc, name, dat, gp, what, rows, n, namep, np, NULL, notes);
 }
 
 void plot_accuracy(plot_ctx *pc, const pgroups *gs)

@@ -415,6 +415,17 @@ static void skip_note(plot_ctx *pc, const char *name, const char *why)
     pc->skipped++;
 }
 
+void plot_complete(plot_ctx *pc, const char *name, FILE *dat, FILE *gp, const char *what,
+                   const json_t **rows, size_t n, const char *const *series_names, size_t ns,
+                   const char *constant, const char *notes)
+{
+    if (ptc_plot_close(dat, gp) &&
+        plot_write_caption(pc, name, what, rows, n, series_names, ns, constant, notes))
+        plot_done(pc, name);
+    else
+        pc->failed++;
+}
+
 void plot_done(plot_ctx *pc, const char *name)
 {
     fflush(stdout);
@@ -561,11 +572,7 @@ void plot_finish(plot_ctx *pc, plot_job *j)
         const char **names = malloc((j->ns + 1) * sizeof *names);
         for (size_t i = 0; i < j->ns; i++)
             names[i] = j->s[i].name;
-        if (ptc_plot_close(j->dat, j->gp) &&
-            plot_write_caption(pc, j->name, j->what, j->rows, j->n, names, j->ns, j->cap, j->notes))
-            plot_done(pc, j->name);
-        else
-            pc->failed++;
+        plot_complete(pc, j->name, j->dat, j->gp, j->what, j->rows, j->n, names, j->ns, j->cap, j->notes);
         free(names);
     }
     free(j->s);

@@ -201,10 +201,7 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
     snprintf(cap, sizeof cap, "%s on %s: test accuracy (mean over seeds, 95%% t-interval)%s; BERT dashed", what,
              ds, axis == 'p' ? "; p at inference: `ptc eval --rows` on a trained checkpoint; the paper's Table 4 "
                                "(GPU, BERT-base) beside" : "; training-step speedup and memory vs BERT on the right");
-    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, cap, dsrows, n, names, ns, NULL, NULL))
-        plot_done(pc, name);
-    else
-        pc->failed++;
+    plot_complete(pc, name, dat, gp, cap, dsrows, n, names, ns, NULL, NULL);
 }
 
 /* Table 3 bars of the accuracy rows of a dataset: training-step speedup and memory */

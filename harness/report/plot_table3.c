@@ -87,10 +87,7 @@ void plot_table3_bars(plot_ctx *pc, const char *name, const char *what, const pl
         fputs("unset multiplot\n", gp);
         plot_script_tail(gp);
     }
-    if (ptc_plot_close(dat, gp) && plot_write_caption(pc, name, what, rows, n, names, nb, NULL, notes))
-        plot_done(pc, name);
-    else
-        pc->failed++;
+    plot_complete(pc, name, dat, gp, what, rows, n, names, nb, NULL, notes);
     free(names);
 }
 

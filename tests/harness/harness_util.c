@@ -24,6 +24,21 @@ void ptc_test_rm_rf(const char *dir)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+char *ptc_test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
 /* fd 1 or 2 into a file while fn runs; the file's text into buf afterwards */
 typedef struct {
     int fd, saved;

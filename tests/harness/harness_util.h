@@ -10,6 +10,8 @@
 void ptc_test_tmp_dir(char *out, size_t len, const char *name);
 /* rm -rf dir */
 void ptc_test_rm_rf(const char *dir);
+/* The whole file as a NUL-terminated string (free it); NULL when it cannot be opened. */
+char *ptc_test_read_file(const char *path);
 /* Runs fn(argc, argv) (argv NULL-terminated) with stderr captured into buf;
  * returns fn's result. */
 int ptc_test_run_captured(int (*fn)(int, char **), char **argv, char *buf, size_t len);

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "../ptc_test.h"
 #include "report/report.h"
+#include "harness_util.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,19 +34,10 @@ typedef struct run_result {
     char *err;
 } run_result;
 
-static char *slurp(const char *path)
+static char *slurp(const char *path) /* "" when it cannot be opened */
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
+    char *s = ptc_test_read_file(path);
+    return s ? s : strdup("");
 }
 
 /* Runs fn(argc, argv) with argv = {name, args..., NULL}, capturing stdout and stderr. */
