@@ -3,18 +3,13 @@
  * classifier over a split: loss, accuracy, macro/micro-F1, confusion, FLOPs and
  * activation bytes, keys kept per step, inference time (contract: include/ptc/train.h).
  */
+#include "ptc/stats.h"
 #include "ptc/sys.h"
 #include "ptc/train.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int ptc_batcher_init(ptc_batcher *bt, size_t batch, size_t n)
 {
@@ -190,12 +185,7 @@ int ptc_evaluate(ptc_model *m, const ptc_split *s, size_t n_classes, size_t batc
     r->macro_f1 = f1_n ? f1_sum / (double)f1_n : 0.0;
     r->micro_f1 = tp_all ? 2.0 * (double)tp_all / (double)(2 * tp_all + fp_all + fn_all) : 0.0;
     if (full_batches) {
-        double *t = malloc(full_batches * sizeof *t);
-        memcpy(t, r->batch_times, full_batches * sizeof *t);
-        qsort(t, full_batches, sizeof *t, cmp_double);
-        r->batch_time_median = full_batches % 2 ? t[full_batches / 2]
-                                                : 0.5 * (t[full_batches / 2 - 1] + t[full_batches / 2]);
-        free(t);
+        r->batch_time_median = ptc_median(r->batch_times, full_batches);
     } else {
         r->batch_time_median = r->seconds;
     }

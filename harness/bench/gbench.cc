@@ -11,6 +11,7 @@
  * exception escapes to C: every entry point catches and reports an error.
  */
 #include "bench/gbench.h"
+#include "ptc/stats.h"
 
 #include <benchmark/benchmark.h>
 
@@ -69,22 +70,10 @@ void update_stats(Case *c)
     s.gflops_median = s.gflops_min = s.gflops_max = 0;
     if (n == 0)
         return;
-    std::vector<double> sorted(x);
-    std::sort(sorted.begin(), sorted.end());
-    s.median_s = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    s.min_s = sorted.front();
-    s.max_s = sorted.back();
-    double sum = 0;
-    for (double v : x)
-        sum += v;
-    s.mean_s = sum / (double)n;
-    if (n >= 2) { // sample standard deviation, as GB's own "stddev" aggregate
-        double ss = 0;
-        for (double v : x)
-            ss += (v - s.mean_s) * (v - s.mean_s);
-        s.stddev_s = std::sqrt(ss / (double)(n - 1));
-        s.cv = s.mean_s > 0 ? s.stddev_s / s.mean_s : 0;
-    }
+    ptc_sample_desc d; // sample standard deviation, as GB's own "stddev" aggregate
+    ptc_describe(x.data(), n, &d);
+    s.median_s = d.median, s.min_s = d.min, s.max_s = d.max;
+    s.mean_s = d.mean, s.stddev_s = d.sd, s.cv = d.cv;
     if (c->flops_per_iter > 0) {
         const double g = c->flops_per_iter * 1e-9;
         s.gflops_median = s.median_s > 0 ? g / s.median_s : 0;

@@ -14,6 +14,7 @@
  */
 #include "bench/gbench.h"
 #include "common/sys.h"
+#include "ptc/stats.h"
 
 #if !PTC_WITH_BENCHMARK
 
@@ -173,12 +174,6 @@ static double run_iterations(fallback_case *fc, int64_t iterations)
     return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void finish_stats(fallback_case *fc)
 {
     ptc_gbench_stats *st = &fc->stats;
@@ -192,24 +187,10 @@ static void finish_stats(fallback_case *fc)
         st->error = 1;
         return;
     }
-    double *sorted = malloc((size_t)n * sizeof *sorted);
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += fc->rep_s[i];
-    st->mean_s = sum / n;
-    double var = 0;
-    for (int i = 0; i < n; i++)
-        var += (fc->rep_s[i] - st->mean_s) * (fc->rep_s[i] - st->mean_s);
-    st->stddev_s = n > 1 ? sqrt(var / (n - 1)) : 0;
-    st->cv = n > 1 && st->mean_s > 0 ? st->stddev_s / st->mean_s : 0;
-    if (sorted) {
-        memcpy(sorted, fc->rep_s, (size_t)n * sizeof *sorted);
-        qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
-        st->min_s = sorted[0];
-        st->max_s = sorted[n - 1];
-        st->median_s = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-        free(sorted);
-    }
+    ptc_sample_desc d;
+    ptc_describe(fc->rep_s, (size_t)n, &d);
+    st->mean_s = d.mean, st->stddev_s = d.sd, st->cv = d.cv;
+    st->min_s = d.min, st->max_s = d.max, st->median_s = d.median;
     if (st->flops_per_iter > 0 && st->median_s > 0) {
         st->gflops_median = st->flops_per_iter / st->median_s * 1e-9;
         st->gflops_min = st->max_s > 0 ? st->flops_per_iter / st->max_s * 1e-9 : 0;

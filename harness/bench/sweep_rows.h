@@ -2,7 +2,7 @@
  * harness/bench/sweep_rows.h — result rows of `ptc bench` (schema ptc.row/1,
  * harness/SCHEMA.md): building them, appending them durably, reading back which
  * configurations are done (for --resume), and the statistics a row carries
- * (median, bootstrap confidence interval of a speedup).
+ * (median, bootstrap confidence interval of a speedup: ptc/stats.h).
  *
  * Rows are JSON objects (jansson), one per line of rows.jsonl, written and read
  * back by harness/common/rows.h.
@@ -14,6 +14,7 @@
 #include "bench/sweep.h"
 #include "common/rows.h"
 #include "common/sys.h"
+#include "ptc/stats.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -45,17 +46,5 @@ void ptc_row_set_error(json_t *row, const char *message);
 /* pending[i] = configuration i has no ok row in ids. Returns the pending count. */
 size_t ptc_rows_pending(const ptc_sweep_config *configs, size_t n_configs, char *const *ids,
                         size_t n_ids, bool *pending);
-
-/* ---- statistics ------------------------------------------------------------------ */
-double ptc_median(const double *x, size_t n); /* 0 when n == 0; x is not modified */
-
-/* Speedup = median(base) / median(variant) and its percentile bootstrap 95%
- * interval: `resamples` times, resample both samples with replacement and take
- * the ratio of medians; lo/hi = the 2.5% / 97.5% quantiles. Deterministic for a
- * seed (splitmix64). Returns the point estimate (0 if a sample is empty). */
-double ptc_bootstrap_speedup(const double *base, size_t n_base, const double *variant,
-                             size_t n_variant, uint64_t seed, int resamples, double *lo,
-                             double *hi);
-
 
 #endif /* PTC_HARNESS_SWEEP_ROWS_H */

@@ -5,6 +5,7 @@
  * training loop are the library's: include/ptc/train.h.)
  */
 #include "learn/train.h"
+#include "ptc/stats.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -13,12 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 json_t *ptc_time_stats(const double *v, size_t n)
 {
     json_t *o = json_object();
@@ -26,24 +21,15 @@ json_t *ptc_time_stats(const double *v, size_t n)
         json_object_set_new(o, "n", json_integer(0));
         return o;
     }
-    double *s = malloc(n * sizeof *s);
-    memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
-    double mean = 0, var = 0;
-    for (size_t i = 0; i < n; i++)
-        mean += s[i] / (double)n;
-    for (size_t i = 0; i < n; i++)
-        var += (s[i] - mean) * (s[i] - mean);
-    const double sd = n > 1 ? sqrt(var / (double)(n - 1)) : 0.0;
-    const double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    json_object_set_new(o, "median", json_real(med));
-    json_object_set_new(o, "mean", json_real(mean));
-    json_object_set_new(o, "stddev", json_real(sd));
-    json_object_set_new(o, "min", json_real(s[0]));
-    json_object_set_new(o, "max", json_real(s[n - 1]));
-    json_object_set_new(o, "cv", json_real(mean > 0 ? sd / mean : 0.0));
+    ptc_sample_desc d;
+    ptc_describe(v, n, &d);
+    json_object_set_new(o, "median", json_real(d.median));
+    json_object_set_new(o, "mean", json_real(d.mean));
+    json_object_set_new(o, "stddev", json_real(d.sd));
+    json_object_set_new(o, "min", json_real(d.min));
+    json_object_set_new(o, "max", json_real(d.max));
+    json_object_set_new(o, "cv", json_real(d.mean > 0 ? d.sd / d.mean : 0.0));
     json_object_set_new(o, "n", json_integer((json_int_t)n));
-    free(s);
     return o;
 }
 

@@ -5,7 +5,7 @@
  *   paper_groups.c  groups (dataset, label, p, L_c, m, sweep) over seeds, with per-seed
  *                   accuracy, macro-F1, speed and memory ratios against the BERT run of
  *                   the same dataset and seed (the same experiment run when there is
- *                   one), the statistics of harness/report/stats.h (intervals over
+ *                   one), the statistics of ptc/stats.h (intervals over
  *                   seeds, exact McNemar per seed and the paired bootstrap against BERT
  *                   from the per-document predictions files), and the paper's
  *                   published numbers (harness/report/paper_tables.json, embedded).
@@ -19,7 +19,7 @@
 #define PTC_HARNESS_PAPER_H
 
 #include "report/report.h"
-#include "report/stats.h"
+#include "ptc/stats.h"
 
 #define PAPER_MAX_SEEDS 32
 

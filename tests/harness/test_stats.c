@@ -1,5 +1,5 @@
 /*
- * tests/harness/test_stats.c — harness/report/stats.c against hand-computed values:
+ * tests/harness/test_stats.c — model/stats.c (ptc/stats.h) against hand-computed values:
  *   stats_mcnemar    exact two-sided binomial p: (1, 9) -> 22/1024, (0, 5) -> 2/32,
  *                    (2, 8) -> 112/1024, ties and empty -> 1, symmetric in (b, c)
  *   stats_summary    {1, 2, 3, 4}: mean 2.5, sd sqrt(5/3), interval 2.5 ± 3.182 sd / 2;
@@ -10,7 +10,7 @@
  *   stats_ratio      geometric mean and t-interval of log ratios; one seed: delta method
  */
 #include "../ptc_test.h"
-#include "report/stats.h"
+#include "ptc/stats.h"
 
 #include <math.h>
 #include <string.h>

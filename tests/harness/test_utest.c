@@ -1,11 +1,11 @@
 /*
  * tests/harness/test_utest.c — the Mann-Whitney U test of `ptc compare`
- * (harness/report/utest.h) against small cases computed by hand (and agreeing
+ * (ptc/stats.h, model/stats.c) against small cases computed by hand (and agreeing
  * with scipy.stats.mannwhitneyu(x, y, alternative='two-sided'), which compare.py
  * calls): the exact distribution without ties, the normal approximation with ties.
  */
 #include "../ptc_test.h"
-#include "report/utest.h"
+#include "ptc/stats.h"
 
 #include <math.h>
 
