@@ -100,5 +100,8 @@ size_t plot_dataset_rows(const pgroups *gs, const char *ds, const json_t **out);
 /* a configuration's name in a legend: label, p (when with_p) and m when not the
  * defaults, "at inference (... checkpoint)" for an inference sweep */
 void plot_group_name(const pgroup *g, bool with_p, char *out, size_t len);
+/* Ends an accuracy plot's command and script: BERT's accuracy as the dashed reference
+ * line titled "BERT (ACC<suffix>)" when bert has one, the newline, plot_script_tail. */
+void plot_bert_reference_end(FILE *gp, const pgroup *bert, const char *suffix);
 
 #endif /* PTC_HARNESS_PAPER_H */

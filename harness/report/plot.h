@@ -159,6 +159,12 @@ void plot_write_blocks(FILE *dat, const series *s, size_t ns, const char *xfield
 void plot_series(FILE *gp, const char *name, const series *s, size_t ns, size_t first,
                  const char *using, const char *style, bool points);
 
+/* A plot with nothing to draw: "skipped NAME: WHY" (why_fmt: printf's) on stdout, counted. */
+void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Opens NAME.dat and NAME.gp in the output folder (NULL where one cannot be opened). */
+void plot_open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp);
+
 /* Selects the rows, makes the series, computes the caption and opens NAME.dat and
  * NAME.gp. Returns true when both files are open for writing; false after a skip note
  * (no data) or an open error. Call plot_finish in either case. */

@@ -35,6 +35,17 @@ size_t plot_dataset_rows(const pgroups *gs, const char *ds, const json_t **out)
 
 /* the name of a configuration: its label, p (when with_p) and m when not the defaults,
  * the sweep */
+void plot_bert_reference_end(FILE *gp, const pgroup *bert, const char *suffix)
+{
+    if (bert && isfinite(bert->acc.mean)) {
+        char t[96];
+        snprintf(t, sizeof t, "BERT (%.1f%s)", bert->acc.mean, suffix);
+        plot_ref_term(gp, bert->acc.mean, t);
+    }
+    fputc('\n', gp);
+    plot_script_tail(gp);
+}
+
 void plot_group_name(const pgroup *g, bool with_p, char *out, size_t len)
 {
     int k = snprintf(out, len, "%s", g->label);
@@ -81,11 +92,11 @@ static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const
             first[ns++] = g;
     }
     if (points < 2 || points == ns) {
-        printf("skipped %s: no variant has accuracy at two values of p\n", name);
-        pc->skipped++;
+        plot_skip(pc, name, "no variant has accuracy at two values of p");
         return;
     }
-    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    FILE *dat, *gp;
+    plot_open_files(pc, name, &dat, &gp);
     char names[64][128];
     const char *namep[64];
     if (dat && gp) {
@@ -128,13 +139,7 @@ static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const
             fputc('"', gp);
         }
         const pgroup *bert = ptc_paper_bert(gs, ds);
-        if (bert && isfinite(bert->acc.mean)) {
-            char t[64];
-            snprintf(t, sizeof t, "BERT (%.1f)", bert->acc.mean);
-            plot_ref_term(gp, bert->acc.mean, t);
-        }
-        fputc('\n', gp);
-        plot_script_tail(gp);
+        plot_bert_reference_end(gp, bert, "");
     }
     const size_t n = plot_dataset_rows(gs, ds, rows);
     char what[256];
@@ -161,11 +166,11 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
             pts[np++] = g;
     }
     if (np == 0) {
-        printf("skipped %s: no trained configuration with accuracy and inference speedup\n", name);
-        pc->skipped++;
+        plot_skip(pc, name, "no trained configuration with accuracy and inference speedup");
         return;
     }
-    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    FILE *dat, *gp;
+    plot_open_files(pc, name, &dat, &gp);
     char names[64][128];
     const char *namep[64];
     const pgroup *bert = ptc_paper_bert(gs, ds);
@@ -208,13 +213,7 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
             plot_put_string(gp, names[k]);
             fputc('"', gp);
         }
-        if (bert && isfinite(bert->acc.mean)) {
-            char t[96];
-            snprintf(t, sizeof t, "BERT (%.1f%s; speedup 1)", bert->acc.mean, band ? ", grey band: its 95% CI" : "");
-            plot_ref_term(gp, bert->acc.mean, t);
-        }
-        fputc('\n', gp);
-        plot_script_tail(gp);
+        plot_bert_reference_end(gp, bert, band ? ", grey band: its 95% CI; speedup 1" : "; speedup 1");
     }
     const size_t n = plot_dataset_rows(gs, ds, rows);
     char what[256], notes[256] = "";

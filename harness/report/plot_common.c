@@ -7,6 +7,7 @@
 #include "report/plot.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,10 +410,21 @@ bool plot_render(plot_ctx *pc, const char *name)
     return true;
 }
 
-static void skip_note(plot_ctx *pc, const char *name, const char *why)
+void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
 {
-    printf("skipped %s: %s\n", name, why);
+    va_list ap;
+    va_start(ap, why_fmt);
+    printf("skipped %s: ", name);
+    vprintf(why_fmt, ap);
+    putchar('\n');
+    va_end(ap);
     pc->skipped++;
+}
+
+void plot_open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp)
+{
+    *dat = ptc_plot_open(pc->dir, name, "dat");
+    *gp = ptc_plot_open(pc->dir, name, "gp");
 }
 
 void plot_complete(plot_ctx *pc, const char *name, FILE *dat, FILE *gp, const char *what,
@@ -529,7 +541,7 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
     memcpy(j->rows, all, nall * sizeof *j->rows);
     j->n = keep_with(j->rows, nall, spec->need);
     if (j->n == 0 || (spec->one_x && distinct_values(j->rows, j->n, spec->x) < 2)) {
-        skip_note(pc, j->name, j->n ? spec->one_x : spec->no_rows);
+        plot_skip(pc, j->name, "%s", j->n ? spec->one_x : spec->no_rows);
         return false;
     }
     j->ns = spec->make(j->rows, j->n, spec->x, &j->s, j->dims);
@@ -553,14 +565,11 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
                    spec->x);
     }
     if (j->ns == 0) {
-        char why[128];
-        snprintf(why, sizeof why, "no series other than BERT has two or more values of %s", spec->x);
-        skip_note(pc, j->name, why);
+        plot_skip(pc, j->name, "no series other than BERT has two or more values of %s", spec->x);
         return false;
     }
     plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
-    j->dat = ptc_plot_open(pc->dir, j->name, "dat");
-    j->gp = ptc_plot_open(pc->dir, j->name, "gp");
+    plot_open_files(pc, j->name, &j->dat, &j->gp);
     j->opened = true;
     return j->dat && j->gp;
 }

@@ -132,11 +132,11 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
     if (!ds && second)
         ds = pick_dataset(gs, second);
     if (count_members(gs, ds, member) < 2 && count_members(gs, ds, second) < 2) {
-        printf("skipped %s: fewer than two %s points\n", name, what);
-        pc->skipped++;
+        plot_skip(pc, name, "fewer than two %s points", what);
         return;
     }
-    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    FILE *dat, *gp;
+    plot_open_files(pc, name, &dat, &gp);
     const char *names[6];
     size_t ns = 0;
     if (dat && gp) {
@@ -187,13 +187,7 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
             names[ns++] = "speedup (train step)";
             names[ns++] = "memory (train arena)";
         }
-        if (bert && isfinite(bert->acc.mean)) {
-            char t[64];
-            snprintf(t, sizeof t, "BERT (%.1f)", bert->acc.mean);
-            plot_ref_term(gp, bert->acc.mean, t);
-        }
-        fputc('\n', gp);
-        plot_script_tail(gp);
+        plot_bert_reference_end(gp, bert, "");
     }
     const json_t **dsrows = rows;
     const size_t n = plot_dataset_rows(gs, ds, dsrows);

@@ -53,11 +53,11 @@ void plot_table3_bars(plot_ctx *pc, const char *name, const char *what, const pl
                       size_t nb, const json_t **rows, size_t n, const char *notes)
 {
     if (nb == 0) {
-        printf("skipped %s: no variant other than BERT with a speedup and a memory ratio\n", name);
-        pc->skipped++;
+        plot_skip(pc, name, "no variant other than BERT with a speedup and a memory ratio");
         return;
     }
-    FILE *dat = ptc_plot_open(pc->dir, name, "dat"), *gp = ptc_plot_open(pc->dir, name, "gp");
+    FILE *dat, *gp;
+    plot_open_files(pc, name, &dat, &gp);
     const char **names = malloc(nb * sizeof *names);
     if (dat && gp) {
         fputs("# label speedup speedup_lo speedup_hi paper_speedup memory paper_memory\n", dat);

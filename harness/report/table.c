@@ -240,20 +240,25 @@ static size_t keep_numeric(const json_t **rows, size_t n, const char *field)
     return k;
 }
 
-static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
+/* --kind p and --kind lc: the rows with a number in `field` (*pn: how many), one line per
+ * configuration with its memory ratio, speedup, keys kept (with_kept), FLOPs ratio and
+ * time; `what` names the field in the error when no row has it. */
+static int build_sweep_kind(ptc_rtable *t, const json_t **rows, size_t *pn, const char *field,
+                            const char *const *hidden, const char *group, const char *title,
+                            const char *what, bool with_kept)
 {
-    size_t n = *pn = keep_numeric(rows, *pn, "p");
+    size_t n = *pn = keep_numeric(rows, *pn, field);
     if (n == 0) {
-        fprintf(stderr, "ptc table: --kind p: no selected row has a threshold p (pruning rows)\n");
+        fprintf(stderr, "ptc table: --kind %s: no selected row has %s\n", field, what);
         return -1;
     }
     const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, implied_by_label, "p", NULL,
-                                 "Threshold sweep (cf. paper Table 4)", keys);
+    const size_t nk = table_head(t, rows, n, hidden, field, group, title, keys);
     ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
     col_speedup(t);
-    ptc_rtable_col(t, "keys kept (mean of layers)", true, "keys_kept_mean", "keys_kept_frac",
-                   NULL, NULL);
+    if (with_kept)
+        ptc_rtable_col(t, "keys kept (mean of layers)", true, "keys_kept_mean", "keys_kept_frac",
+                       NULL, NULL);
     ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
     double unit;
     time_column(t, rows, n, &unit);
@@ -262,39 +267,27 @@ static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
         key_cells(t, r, rows[i], keys, nk);
         ptc_cell_ratio(t, r, c++, rows[i], "memory_ratio");
         ptc_cell_speedup(t, r, c++, rows[i]);
-        cell_keys_kept(t, r, c++, rows[i]);
+        if (with_kept)
+            cell_keys_kept(t, r, c++, rows[i]);
         ptc_cell_ratio(t, r, c++, rows[i], "flops_ratio");
         ptc_cell_time(t, r, c++, rows[i], unit);
     }
-    ptc_rtable_note(t, "keys kept: mean over layers of kept.keys_mean (in %% of seq)");
+    if (with_kept)
+        ptc_rtable_note(t, "keys kept: mean over layers of kept.keys_mean (in %% of seq)");
     return 0;
+}
+
+static int build_p(ptc_rtable *t, const json_t **rows, size_t *pn)
+{
+    return build_sweep_kind(t, rows, pn, "p", implied_by_label, NULL,
+                            "Threshold sweep (cf. paper Table 4)", "a threshold p (pruning rows)", true);
 }
 
 static int build_lc(ptc_rtable *t, const json_t **rows, size_t *pn)
 {
-    size_t n = *pn = keep_numeric(rows, *pn, "lc");
-    if (n == 0) {
-        fprintf(stderr, "ptc table: --kind lc: no selected row has a combining layer lc\n");
-        return -1;
-    }
     static const char *const hidden[] = {"label", NULL};
-    const char *keys[MAX_KEYS];
-    const size_t nk = table_head(t, rows, n, hidden, "lc", "lc",
-                                 "Combining layer (cf. paper Table 5)", keys);
-    ptc_rtable_col(t, "memory ratio (act.)", true, "memory_ratio", NULL, NULL, NULL);
-    col_speedup(t);
-    ptc_rtable_col(t, "FLOPs ratio", true, "flops_ratio", NULL, NULL, NULL);
-    double unit;
-    time_column(t, rows, n, &unit);
-    for (size_t i = 0; i < n; i++) {
-        size_t r = ptc_rtable_row(t), c = nk;
-        key_cells(t, r, rows[i], keys, nk);
-        ptc_cell_ratio(t, r, c++, rows[i], "memory_ratio");
-        ptc_cell_speedup(t, r, c++, rows[i]);
-        ptc_cell_ratio(t, r, c++, rows[i], "flops_ratio");
-        ptc_cell_time(t, r, c++, rows[i], unit);
-    }
-    return 0;
+    return build_sweep_kind(t, rows, pn, "lc", hidden, "lc", "Combining layer (cf. paper Table 5)",
+                            "a combining layer lc", false);
 }
 
 /* Same configuration as `row` except the ISA, with isa == "ref". */
