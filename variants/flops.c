@@ -13,6 +13,16 @@ double ptc_flops_encoder_layer(double n_q, double n_kv, double kv_rows, double h
            5 * n_q * n_kv * (h / 64) + 20 * n_q * h + 8 * n_q * ffn;
 }
 
+double ptc_flops_attention_head(double n_q, double n_kv, double d)
+{
+    return 4 * n_q * n_kv * d + 5 * n_q * n_kv + n_q * d;
+}
+
+double ptc_flops_combine(double n, double m, double h)
+{
+    return 4 * 2 * m * h * h + 2 * m * n * h + 18 * n * h;
+}
+
 double ptc_flops_encoder(const ptc_variant_config *cfg, double n, double ffn, double p, bool project_all)
 {
     const double h = (double)cfg->hidden;
@@ -38,7 +48,7 @@ double ptc_flops_encoder(const ptc_variant_config *cfg, double n, double ffn, do
             tokens -= fmin((double)cfg->token.merge_r, floor((tokens - 1) / 2));
     }
     if (comb) {
-        f += 4 * 2 * m * h * h + 2 * m * n * h + 18 * n * h;
+        f += ptc_flops_combine(n, m, h);
         for (size_t l = cfg->combine_layer + 1; l <= cfg->n_layers; l++)
             f += ptc_flops_encoder_layer(m, m, m, h, ffn);
     }

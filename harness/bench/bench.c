@@ -14,7 +14,6 @@
 #include "cluster/shard_sweep.h"
 #include "common/sys.h"
 
-#include "common/cpus.h"
 #include "common/machine.h"
 
 #include "ptc/cpu.h"

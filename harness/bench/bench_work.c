@@ -29,7 +29,7 @@
 
 #include "bench/gbench.h"
 #include "bench/gbench_json.h"
-#include "common/cpus.h"
+#include "ptc/cpu.h"
 #include "common/sys.h"
 
 #include "ptc/ops.h"
@@ -76,7 +76,7 @@ static bool check_binding(const binding_info *b, int threads)
 }
 
 /* Binds OpenMP thread i to the i-th PU, in hwloc logical order, of those this
- * process may use (common/cpus.h), and checks each thread runs there. */
+ * process may use (ptc/cpu.h), and checks each thread runs there. */
 static void bind_threads(int threads, bool bind, binding_info *b)
 {
     memset(b, 0, sizeof *b);

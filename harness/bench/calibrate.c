@@ -8,7 +8,7 @@
 #include "common/rows.h"
 #include "common/sys.h"
 
-#include "common/cpus.h"
+#include "ptc/cpu.h"
 #include "common/machine.h"
 #include "ptc/peak.h"
 #include "bench/sweep.h"

@@ -90,13 +90,12 @@ double ptc_sweep_estimate_flops(const ptc_sweep_config *c)
     switch (c->level) {
     case PTC_LEVEL_KERNEL: {
         const double kv = c->variant == PTC_VARIANT_PRUNE ? kept_after(n, p) : n;
-        f = 4 * n * kv * d + 5 * n * kv + n * d;
+        f = ptc_flops_attention_head(n, kv, d);
         break;
     }
     case PTC_LEVEL_LAYER:
         if (c->variant == PTC_VARIANT_COMBINE) {
-            const double m = c->m;
-            f = 4 * 2 * m * h * h + 2 * m * n * h + 2 * n * h + 16 * n * h;
+            f = ptc_flops_combine(n, c->m, h);
         } else {
             const double kv = c->variant == PTC_VARIANT_PRUNE ? kept_after(n, p) : n;
             const double rows = c->has_project && !c->project_kept ? n : kv;

@@ -53,31 +53,25 @@ void ptc_exp_remove_tree(const char *dir)
     rmdir(dir);
 }
 
-static size_t split_list(const char *s, char items[][32], size_t max)
+/* v: a variant name the options have checked */
+static ptc_variant variant_of(const char *v)
 {
-    size_t n = 0;
-    while (s && *s && n < max) {
-        const char *e = strchr(s, ',');
-        size_t l = e ? (size_t)(e - s) : strlen(s);
-        if (l >= 32)
-            l = 31;
-        memcpy(items[n], s, l);
-        items[n++][l] = '\0';
-        s = e ? e + 1 : NULL;
-    }
-    return n;
+    ptc_variant var = PTC_VARIANT_BASELINE;
+    int rule;
+    char err[160];
+    ptc_parse_variant(v, &var, &rule, err, sizeof err);
+    return var;
 }
 
 /* the variants --p applies to (TopK: the tokens each removing layer keeps) */
 static bool is_prune(const char *v)
 {
-    return strcmp(v, "P") == 0 || strcmp(v, "PF") == 0 || strcmp(v, "PFC") == 0 ||
-           strcmp(v, "TopK") == 0;
+    return ptc_variant_prunes(variant_of(v)) || variant_of(v) == PTC_VARIANT_TOKEN_TOPK;
 }
 
 static bool is_combine(const char *v)
 {
-    return strcmp(v, "C") == 0 || strcmp(v, "PFC") == 0;
+    return ptc_variant_combines(variant_of(v));
 }
 
 /* Adds a configuration (resolved values) after checking it; duplicates are skipped. */
@@ -239,14 +233,15 @@ int ptc_exp_plan_build(exp_plan *pl, int argc, char **argv)
     size_t nc = 0;
     if (rc == 0 && build_configs(&o, &a, cfgs, &nc) != 0)
         rc = 2;
-    char seeds[PTC_OPT_LIST_MAX][32], data[EXP_MAX_DATASETS][32];
+    char seeds[PTC_OPT_LIST_MAX][32], data[EXP_MAX_DATASETS][64];
     const size_t ns = a.seeds.n;
     for (size_t s = 0; s < ns; s++)
         snprintf(seeds[s], sizeof seeds[s], "%.0f", a.seeds.v[s]);
     pl->files_mode = !o.data;
-    const size_t nd = pl->files_mode ? 1 : split_list(o.data, data, EXP_MAX_DATASETS);
+    const int nd_items = pl->files_mode ? 1 : ptc_split_list(o.data, ',', data, EXP_MAX_DATASETS);
+    const size_t nd = nd_items > 0 ? (size_t)nd_items : 0;
     if (rc == 0 && (ns == 0 || nd == 0)) {
-        fprintf(stderr, "ptc experiment: an empty --seeds or --data list\n");
+        fprintf(stderr, "ptc experiment: an empty or malformed --seeds or --data list\n");
         rc = 2;
     }
     if (rc != 0) {

@@ -68,6 +68,27 @@ static double keys_kept_frac(const json_t *row)
 /* ---- the plots ------------------------------------------------------------------------------ */
 
 
+/* The script head of a plot of `panels` panels stacked (gnuplot multiplot): `extra` (set
+ * lines, may be "") before the common offsets, then the level's title. */
+static void panels_head(plot_ctx *pc, const plot_job *j, int panels, const char *extra,
+                        const char *title)
+{
+    plot_script_head(pc, j->gp, j->name, panels);
+    fprintf(j->gp, "set lmargin 12\nset multiplot layout %d,1\n%s"
+                   "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", panels, extra);
+    plot_level_title(pc, j->gp, title);
+}
+
+/* Every series' column `using` (speedups with their interval: "1:2:3:4" as yerrorlines,
+ * else lines and points), then BERT = 1 dashed; the plot command stays open. */
+static void ratio_panel(const plot_job *j, const char *using)
+{
+    const bool interval = strcmp(using, "1:2:3:4") == 0;
+    plot_series(j->gp, j->name, j->s, j->ns, 0, using,
+                interval ? "yerrorlines pointsize 0.8" : "linespoints pointsize 0.8", true);
+    plot_ref_term(j->gp, 1.0, "BERT = 1");
+}
+
 /* true when some row of the series has a number at column c */
 static bool any_value(const series *s, size_t ns, value_fn value, int c)
 {
@@ -96,8 +117,7 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set ylabel 'speedup vs BERT (95% CI)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        ratio_panel(&j, "1:2:3:4");
         fputc('\n', j.gp);
         plot_script_tail(j.gp);
     }
@@ -127,10 +147,7 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
             fputs("\n\n", j.dat);
         plot_write_blocks(j.dat, j.ref, j.nref, "seq", "seq memory_ratio activations_mib", v_memory, 2);
         const bool ratio = any_value(j.s, j.ns, v_memory, 0); /* else the MiB panel alone */
-        plot_script_head(pc, j.gp, j.name, ratio ? 2 : 1);
-        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\nset logscale x 2\n"
-                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", ratio ? 2 : 1);
-        plot_level_title(pc, j.gp, "Activation memory vs sequence length");
+        panels_head(pc, &j, ratio ? 2 : 1, "set logscale x 2\n", "Activation memory vs sequence length");
         if (ratio) {
             fputs("set ylabel 'memory ratio vs BERT'\n", j.gp);
             plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2", "linespoints pointsize 0.8", true);
@@ -152,7 +169,9 @@ static void plot_memory_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     plot_finish(pc, &j);
 }
 
-static double v_p(const json_t *row, int c)
+/* the columns of the p and L_c sweeps: 0-2 the speedup and its interval, 3 the memory
+ * ratio, 4 the keys kept */
+static double v_sweep(const json_t *row, int c)
 {
     if (c < 3)
         return plot_speedup_value(row, c);
@@ -174,24 +193,19 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "p",
                           "p speedup_median speedup_ci_low speedup_ci_high memory_ratio keys_kept_pct",
-                          v_p, 5);
+                          v_sweep, 5);
         /* a panel per measure the rows have (gnuplot refuses a panel without a point) */
-        const bool mem = any_value(j.s, j.ns, v_p, 3), keys = any_value(j.s, j.ns, v_p, 4);
+        const bool mem = any_value(j.s, j.ns, v_sweep, 3), keys = any_value(j.s, j.ns, v_sweep, 4);
         const int panels = 1 + mem + keys;
-        plot_script_head(pc, j.gp, j.name, panels);
-        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\n"
-                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", panels);
-        plot_level_title(pc, j.gp, "Threshold sweep vs p");
+        panels_head(pc, &j, panels, "", "Threshold sweep vs p");
         fputs("set ylabel 'speedup (95% CI)'\n", j.gp);
         if (panels == 1)
             fputs("set xlabel 'preservation ratio p'\n", j.gp);
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        ratio_panel(&j, "1:2:3:4");
         fputs("\nunset title\nunset key\n", j.gp);
         if (mem) {
             fprintf(j.gp, "set ylabel 'memory ratio'\n%s", keys ? "" : "set xlabel 'preservation ratio p'\n");
-            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
-            plot_ref_term(j.gp, 1.0, "BERT = 1");
+            ratio_panel(&j, "1:5");
             fputc('\n', j.gp);
         }
         if (keys) {
@@ -203,13 +217,6 @@ static void plot_vs_p(plot_ctx *pc, const json_t **all, size_t nall)
         plot_script_tail(j.gp);
     }
     plot_finish(pc, &j);
-}
-
-static double v_lc(const json_t *row, int c)
-{
-    if (c < 3)
-        return plot_speedup_value(row, c);
-    return plot_num_or_nan(row, "memory_ratio");
 }
 
 /* the paper's name of a combining variant without its L_c */
@@ -263,19 +270,14 @@ static void plot_vs_lc(plot_ctx *pc, const json_t **all, size_t nall)
     plot_job j;
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "lc",
-                          "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio", v_lc, 4);
-        const bool mem = any_value(j.s, j.ns, v_lc, 3); /* else the speedup panel alone */
-        plot_script_head(pc, j.gp, j.name, mem ? 2 : 1);
-        fprintf(j.gp, "set lmargin 12\nset multiplot layout %d,1\nset xtics 1\n"
-                      "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", mem ? 2 : 1);
-        plot_level_title(pc, j.gp, "Speedup and memory vs L_c");
+                          "lc speedup_median speedup_ci_low speedup_ci_high memory_ratio", v_sweep, 4);
+        const bool mem = any_value(j.s, j.ns, v_sweep, 3); /* else the speedup panel alone */
+        panels_head(pc, &j, mem ? 2 : 1, "set xtics 1\n", "Speedup and memory vs L_c");
         fprintf(j.gp, "set ylabel 'speedup (95%% CI)'\n%s", mem ? "" : "set xlabel 'combining layer L_c'\n");
-        plot_series(j.gp, j.name, j.s, j.ns, 0, "1:2:3:4", "yerrorlines pointsize 0.8", true);
-        plot_ref_term(j.gp, 1.0, "BERT = 1");
+        ratio_panel(&j, "1:2:3:4");
         if (mem) {
             fputs("\nunset title\nunset key\nset ylabel 'memory ratio'\nset xlabel 'combining layer L_c'\n", j.gp);
-            plot_series(j.gp, j.name, j.s, j.ns, 0, "1:5", "linespoints pointsize 0.8", true);
-            plot_ref_term(j.gp, 1.0, "BERT = 1");
+            ratio_panel(&j, "1:5");
         }
         fputs("\nunset multiplot\n", j.gp);
         plot_script_tail(j.gp);

@@ -53,6 +53,16 @@ ptc_fma512_class ptc_cpu_fma512_class(void);
 /* Writes the names of the features in `mask`, space separated, into buf. */
 void ptc_cpu_feature_string(uint32_t mask, char *buf, unsigned long len);
 
+/* The hardware threads this process may run on (kernels/affinity.c): its CPU
+ * affinity (taskset, a cgroup cpuset, a Slurm task) as the kernel reports it,
+ * read once, at the first call, so that binding the calling thread afterwards
+ * does not shrink it. The OS indices, ascending, in *os_index (static storage;
+ * os_index may be NULL); returns their count (at least 1: the CPU count of the
+ * machine if affinity is unknown). */
+int ptc_cpus_allowed(const unsigned **os_index);
+/* "0-3,8": a CPU list as taskset writes it; returns out. */
+char *ptc_cpus_format(const unsigned *os_index, int n, char *out, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -457,6 +457,11 @@ bool ptc_plan_layer_selects(const ptc_variant_config *cfg, size_t layer);
  * projected for every row, else only for the kept ones. */
 double ptc_flops_encoder_layer(double n_q, double n_kv, double kv_rows, double h, double ffn);
 double ptc_flops_encoder(const ptc_variant_config *cfg, double n, double ffn, double p, bool project_all);
+/* One head's attention: n_q queries over n_kv keys of size d (Q K^T and P V, the
+ * softmax, the output scaling). The combining module alone: n text tokens of
+ * hidden h into m combination tokens (logits, grouped sums, projections). */
+double ptc_flops_attention_head(double n_q, double n_kv, double d);
+double ptc_flops_combine(double n, double m, double h);
 /* one line per step, for logs: "3 encoder L3 keys=kept select" */
 size_t ptc_variant_plan_describe(const ptc_variant_plan *plan, char *buf, size_t buf_len);
 

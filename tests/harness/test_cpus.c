@@ -1,5 +1,5 @@
 /*
- * tests/harness/test_cpus.c — the CPUs the process may use (harness/common/cpus.h).
+ * tests/harness/test_cpus.c — the CPUs the process may use (include/ptc/cpu.h, kernels/affinity.c).
  *
  *   cpus_allowed   the list equals this process's affinity (sched_getaffinity),
  *                  ascending; it stays the same after the calling thread is bound
@@ -9,7 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "../ptc_test.h"
-#include "common/cpus.h"
+#include "ptc/cpu.h"
 
 #include <sched.h>
 #include <string.h>

@@ -1,8 +1,10 @@
 /*
- * harness/common/cpus.c — the CPUs this process may use (contract in cpus.h).
+ * kernels/affinity.c — the CPUs this process may use (contract: include/ptc/cpu.h):
+ * its affinity as the kernel reports it (sched_getaffinity), read once; and a CPU
+ * list in taskset's notation.
  */
 #define _GNU_SOURCE
-#include "common/cpus.h"
+#include "ptc/cpu.h"
 
 #include <sched.h>
 #include <stdio.h>
