@@ -45,10 +45,10 @@ int ptc_eval_main(int argc, char **argv);
 int ptc_predict_main(int argc, char **argv);
 int ptc_experiment_main(int argc, char **argv);
 
-/* `ptc table --kind accuracy` (harness/report/table_accuracy.c); t and rows as in
+/* `ptc table --kind accuracy` (harness/report/table_accuracy.c); t and rows: (*pn) as in
  * harness/report/report.h; returns 0 or -1 after a message. */
 struct ptc_rtable;
-int ptc_table_build_accuracy(struct ptc_rtable *t, const json_t **rows, size_t n);
+int ptc_table_build_accuracy(struct ptc_rtable *t, const json_t **rows, size_t *pn);
 
 /* ---- shared options ------------------------------------------------------------------ */
 typedef struct ptc_run_opts {

@@ -73,10 +73,10 @@ static double keys_kept_frac(const json_t *row)
 static void panels_head(plot_ctx *pc, const plot_job *j, int panels, const char *extra,
                         const char *title)
 {
-    plot_script_head(pc, j->gp, j->name, panels);
-    fprintf(j->gp, "set lmargin 12\nset multiplot layout %d,1\n%s"
-                   "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", panels, extra);
-    plot_level_title(pc, j->gp, title);
+    char setup[256];
+    snprintf(setup, sizeof setup, "set lmargin 12\nset multiplot layout %d,1\n%s"
+             "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n", panels, extra);
+    plot_job_head(pc, j, panels, setup, title);
 }
 
 /* Every series' column `using` (speedups with their interval: "1:2:3:4" as yerrorlines,
@@ -112,8 +112,7 @@ static void plot_speedup_vs_seq(plot_ctx *pc, const json_t **all, size_t nall)
     if (plot_prepare(pc, &j, &spec, all, nall)) {
         plot_write_blocks(j.dat, j.s, j.ns, "seq", "seq speedup_median speedup_ci_low speedup_ci_high",
                           plot_speedup_value, 3);
-        plot_script_head(pc, j.gp, j.name, 1);
-        plot_level_title(pc, j.gp, "Speedup vs sequence length");
+        plot_job_head(pc, &j, 1, "", "Speedup vs sequence length");
         fputs("set logscale x 2\nset xlabel 'sequence length (tokens)'\n"
               "set ylabel 'speedup vs BERT (95% CI)'\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
               j.gp);
@@ -329,8 +328,7 @@ static void plot_isa(plot_ctx *pc, const json_t **all, size_t nall)
             }
             fputc('\n', j.dat);
         }
-        plot_script_head(pc, j.gp, j.name, 1);
-        plot_level_title(pc, j.gp, "GFLOP/s per ISA");
+        plot_job_head(pc, &j, 1, "", "GFLOP/s per ISA");
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
               "set xtics rotate by 30 right scale 0\nset ylabel 'GFLOP/s (flops.total / median time)'\n"

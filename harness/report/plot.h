@@ -78,8 +78,6 @@ void plot_put_string(FILE *f, const char *s);
 /* a short title: `set title "TEXT"` (the metadata goes to the caption file) */
 void plot_put_title(FILE *f, const char *text);
 
-/* "TEXT (LEVEL level)" as the title when pc->level, else TEXT */
-void plot_level_title(const plot_ctx *pc, FILE *gp, const char *text);
 
 /* speedup of a bench row: c = 0 median, 1 ci_low, 2 ci_high (the median when absent) */
 double plot_speedup_value(const json_t *row, int c);
@@ -131,6 +129,10 @@ size_t plot_make_series(const json_t **rows, size_t n, const char *xfield, serie
  * taller. plot_script_tail closes the loop. */
 void plot_script_head(const plot_ctx *pc, FILE *gp, const char *name, int panels);
 void plot_script_tail(FILE *gp);
+/* A bench plot's script head (plot_script_head of j's script), `setup` (gnuplot lines,
+ * may be "") and its title: "TITLE (LEVEL level)" when pc->level, else TITLE. */
+void plot_job_head(const plot_ctx *pc, const struct plot_job *j, int panels, const char *setup,
+                   const char *title);
 
 /* Runs gnuplot on NAME.gp inside the output folder (when rendering and gnuplot was not
  * found missing before; its stderr's last line is shown on failure); false when gnuplot
@@ -159,11 +161,11 @@ void plot_write_blocks(FILE *dat, const series *s, size_t ns, const char *xfield
 void plot_series(FILE *gp, const char *name, const series *s, size_t ns, size_t first,
                  const char *using, const char *style, bool points);
 
-/* A plot with nothing to draw: "skipped NAME: WHY" (why_fmt: printf's) on stdout, counted. */
-void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Opens NAME.dat and NAME.gp in the output folder (NULL where one cannot be opened). */
-void plot_open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp);
+/* Begins plot NAME: when `drawable`, opens NAME.dat and NAME.gp in the output folder
+ * (*dat, *gp: NULL where one cannot be opened) and returns true; else prints "skipped
+ * NAME: WHY" (why_fmt: printf's) on stdout, counts it and returns false. */
+bool plot_begin(plot_ctx *pc, const char *name, bool drawable, FILE **dat, FILE **gp,
+                const char *why_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Selects the rows, makes the series, computes the caption and opens NAME.dat and
  * NAME.gp. Returns true when both files are open for writing; false after a skip note

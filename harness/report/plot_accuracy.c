@@ -91,12 +91,10 @@ static void accuracy_vs_p(plot_ctx *pc, const pgroups *gs, const char *ds, const
         if (k == ns)
             first[ns++] = g;
     }
-    if (points < 2 || points == ns) {
-        plot_skip(pc, name, "no variant has accuracy at two values of p");
-        return;
-    }
     FILE *dat, *gp;
-    plot_open_files(pc, name, &dat, &gp);
+    if (!plot_begin(pc, name, points >= 2 && points != ns, &dat, &gp,
+                    "no variant has accuracy at two values of p"))
+        return;
     char names[64][128];
     const char *namep[64];
     if (dat && gp) {
@@ -165,12 +163,10 @@ static void accuracy_vs_speedup(plot_ctx *pc, const pgroups *gs, const char *ds,
             isfinite(g->sp_infer.mean) && isfinite(g->acc.mean))
             pts[np++] = g;
     }
-    if (np == 0) {
-        plot_skip(pc, name, "no trained configuration with accuracy and inference speedup");
-        return;
-    }
     FILE *dat, *gp;
-    plot_open_files(pc, name, &dat, &gp);
+    if (!plot_begin(pc, name, np > 0, &dat, &gp,
+                    "no trained configuration with accuracy and inference speedup"))
+        return;
     char names[64][128];
     const char *namep[64];
     const pgroup *bert = ptc_paper_bert(gs, ds);

@@ -37,15 +37,6 @@ void plot_put_title(FILE *f, const char *text)
     fputs("\"\n", f);
 }
 
-/* "TEXT (LEVEL level)" as the title */
-void plot_level_title(const plot_ctx *pc, FILE *gp, const char *text)
-{
-    char t[256];
-    snprintf(t, sizeof t, "%s%s%s%s", text, pc->level ? " (" : "", pc->level ? pc->level : "",
-             pc->level ? " level)" : "");
-    plot_put_title(gp, t);
-}
-
 double plot_speedup_value(const json_t *row, int c)
 {
     double med = plot_num_or_nan(row, "speedup.median");
@@ -360,6 +351,17 @@ void plot_script_tail(FILE *gp)
     fputs("set output\n}\n", gp);
 }
 
+void plot_job_head(const plot_ctx *pc, const plot_job *j, int panels, const char *setup,
+                   const char *title)
+{
+    plot_script_head(pc, j->gp, j->name, panels);
+    fputs(setup, j->gp);
+    char t[256];
+    snprintf(t, sizeof t, "%s%s%s%s", title, pc->level ? " (" : "", pc->level ? pc->level : "",
+             pc->level ? " level)" : "");
+    plot_put_title(j->gp, t);
+}
+
 /* Runs gnuplot on NAME.gp inside the output folder; false when gnuplot failed. */
 bool plot_render(plot_ctx *pc, const char *name)
 {
@@ -410,21 +412,41 @@ bool plot_render(plot_ctx *pc, const char *name)
     return true;
 }
 
-void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
+static void skip_note(plot_ctx *pc, const char *name, const char *why_fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, why_fmt);
     printf("skipped %s: ", name);
     vprintf(why_fmt, ap);
     putchar('\n');
-    va_end(ap);
     pc->skipped++;
 }
 
-void plot_open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp)
+static void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, why_fmt);
+    skip_note(pc, name, why_fmt, ap);
+    va_end(ap);
+}
+
+static void open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp)
 {
     *dat = ptc_plot_open(pc->dir, name, "dat");
     *gp = ptc_plot_open(pc->dir, name, "gp");
+}
+
+bool plot_begin(plot_ctx *pc, const char *name, bool drawable, FILE **dat, FILE **gp,
+                const char *why_fmt, ...)
+{
+    *dat = *gp = NULL;
+    if (!drawable) {
+        va_list ap;
+        va_start(ap, why_fmt);
+        skip_note(pc, name, why_fmt, ap);
+        va_end(ap);
+        return false;
+    }
+    open_files(pc, name, dat, gp);
+    return true;
 }
 
 void plot_complete(plot_ctx *pc, const char *name, FILE *dat, FILE *gp, const char *what,
@@ -569,7 +591,7 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
         return false;
     }
     plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
-    plot_open_files(pc, j->name, &j->dat, &j->gp);
+    open_files(pc, j->name, &j->dat, &j->gp);
     j->opened = true;
     return j->dat && j->gp;
 }

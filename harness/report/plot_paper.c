@@ -131,12 +131,10 @@ static void sweep_plot(plot_ctx *pc, const pgroups *gs, const char *name, pp_mem
     const char *ds = pick_dataset(gs, member);
     if (!ds && second)
         ds = pick_dataset(gs, second);
-    if (count_members(gs, ds, member) < 2 && count_members(gs, ds, second) < 2) {
-        plot_skip(pc, name, "fewer than two %s points", what);
-        return;
-    }
     FILE *dat, *gp;
-    plot_open_files(pc, name, &dat, &gp);
+    const bool two = count_members(gs, ds, member) >= 2 || count_members(gs, ds, second) >= 2;
+    if (!plot_begin(pc, name, two, &dat, &gp, "fewer than two %s points", what))
+        return;
     const char *names[6];
     size_t ns = 0;
     if (dat && gp) {

@@ -154,8 +154,7 @@ void plot_roofline(plot_ctx *pc, const json_t **all, size_t nall)
         roofs rf;
         collect_roofs(job.rows, job.n, &rf);
         const size_t above = roofline_data(&job);
-        plot_script_head(pc, job.gp, job.name, 1);
-        plot_level_title(pc, job.gp, "Roofline");
+        plot_job_head(pc, &job, 1, "", "Roofline");
         fputs("# intensity = flops.total / (memory.activations + fp32 weight bytes of the layers\n"
               "# run): bytes counted once, so intensity is an upper bound.\n"
               "set logscale xy\nset xlabel 'arithmetic intensity (FLOP/byte)'\n"

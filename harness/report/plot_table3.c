@@ -52,12 +52,9 @@ static void bars_panel(FILE *gp, const char *name, const char *title, int ours_c
 void plot_table3_bars(plot_ctx *pc, const char *name, const char *what, const plot_bar *bars,
                       size_t nb, const json_t **rows, size_t n, const char *notes)
 {
-    if (nb == 0) {
-        plot_skip(pc, name, "no variant other than BERT with a speedup and a memory ratio");
-        return;
-    }
     FILE *dat, *gp;
-    plot_open_files(pc, name, &dat, &gp);
+    if (!plot_begin(pc, name, nb > 0, &dat, &gp, "no variant other than BERT with a speedup and a memory ratio"))
+        return;
     const char **names = malloc(nb * sizeof *names);
     if (dat && gp) {
         fputs("# label speedup speedup_lo speedup_hi paper_speedup memory paper_memory\n", dat);

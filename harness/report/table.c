@@ -202,8 +202,9 @@ size_t ptc_table_head(ptc_rtable *t, const json_t **rows, size_t n, const char *
 
 /* ---- kinds ------------------------------------------------------------------------------------ */
 
-static int build_table3(ptc_rtable *t, const json_t **rows, size_t n)
+static int build_table3(ptc_rtable *t, const json_t **rows, size_t *pn)
 {
+    const size_t n = *pn;
     const char *keys[MAX_KEYS];
     const size_t nk = table_head(t, rows, n, implied_by_label, "label", NULL,
                                  "Variants against BERT (cf. paper Table 3)", keys);
@@ -307,8 +308,9 @@ static const json_t *find_ref(const json_t **rows, size_t n, const json_t *row)
     return NULL;
 }
 
-static int build_isa(ptc_rtable *t, const json_t **rows, size_t n)
+static int build_isa(ptc_rtable *t, const json_t **rows, size_t *pn)
 {
+    const size_t n = *pn;
     const char *keys[MAX_KEYS];
     const size_t nk = table_head(t, rows, n, implied_by_label, "isa", NULL,
                                  "Per-ISA comparison", keys);
@@ -536,37 +538,15 @@ int ptc_table_main(int argc, char **argv)
                : ptc_dim_varies(rows, n, "isa") ? KIND_ISA
                                                 : KIND_TABLE3;
     }
-    int built = 0;
-    switch (kind) {
-    case KIND_TABLE3:
-    case KIND_AUTO:
-        built = build_table3(&t, rows, n);
-        break;
-    case KIND_SEQ:
-        built = build_seq(&t, rows, &n);
-        break;
-    case KIND_P:
-        built = build_p(&t, rows, &n);
-        break;
-    case KIND_LC:
-        built = build_lc(&t, rows, &n);
-        break;
-    case KIND_ISA:
-        built = build_isa(&t, rows, n);
-        break;
-    case KIND_RAW:
-        built = build_raw(&t, rows, n, columns);
-        break;
-    case KIND_ACCURACY:
-        built = ptc_table_build_accuracy(&t, rows, n);
-        break;
-    case KIND_OPS:
-        built = ptc_table_build_ops(&t, rows, &n);
-        break;
-    case KIND_PAPER:
-        built = ptc_table_build_paper(&t, rows, n, kind_names_list[to.kind], to.paper);
-        break;
-    }
+    /* the builders of the kinds that need nothing but the rows (they may drop some: *n) */
+    static int (*const build[])(ptc_rtable *, const json_t **, size_t *) = {
+        [KIND_AUTO] = build_table3, [KIND_TABLE3] = build_table3, [KIND_SEQ] = build_seq,
+        [KIND_P] = build_p,         [KIND_LC] = build_lc,         [KIND_ISA] = build_isa,
+        [KIND_ACCURACY] = ptc_table_build_accuracy,               [KIND_OPS] = ptc_table_build_ops,
+    };
+    const int built = kind == KIND_RAW     ? build_raw(&t, rows, n, columns)
+                      : kind == KIND_PAPER ? ptc_table_build_paper(&t, rows, n, kind_names_list[to.kind], to.paper)
+                                           : build[kind](&t, rows, &n);
     if (built != 0) {
         rc = 1;
         goto done;

@@ -97,8 +97,9 @@ static void cell_num(ptc_rtable *t, size_t r, size_t c, double sum, size_t n, co
     ptc_rtable_set(t, r, c, text, a, NULL, NULL, NULL);
 }
 
-int ptc_table_build_accuracy(ptc_rtable *t, const json_t **rows, size_t n)
+int ptc_table_build_accuracy(ptc_rtable *t, const json_t **rows, size_t *pn)
 {
+    const size_t n = *pn;
     acc_group *g = calloc(n + 1, sizeof *g);
     size_t ng = 0;
     for (size_t i = 0; i < n; i++) {
