@@ -331,7 +331,7 @@ PTC_KERNEL_TEST(variants_training_forward)
             ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                     G(HH), G(H), G(HH), G(H)};
 #undef G
-            const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
+            const ptc_encoder_stack_grads grads = {gl, &cg, NULL, NULL, NULL};
             float *dout = ptc_test_alloc(batch * b.out_rows * hidden, 0);
             for (size_t k = 0; k < batch * b.out_rows * hidden; k++)
                 dout[k] = 0.01f * (float)((k * 37) % 11) - 0.05f;
@@ -414,7 +414,7 @@ PTC_KERNEL_TEST(variants_training_threads)
         ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                 G(HH), G(H), G(HH), G(H)};
 #undef G
-        const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
+        const ptc_encoder_stack_grads grads = {gl, &cg, NULL, NULL, NULL};
         const ptc_train_noise noise = {0.1f, 77, true, false, false};
         ptc_encoder_result r;
         const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,

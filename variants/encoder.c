@@ -440,6 +440,34 @@ static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const 
     }
 }
 
+/* Backward's gradient ping-pong grad[2] and scratch from a. */
+static void carve_bwd_scratch(ptc_arena *a, size_t batch, size_t rows0, size_t H, size_t ffn,
+                              size_t m, size_t n_text, float **grad, ptc_bwd_scratch *sc)
+{
+    const size_t act = batch * rows0 * H, nt = n_text ? n_text : 1, mm = m ? m : 1;
+    grad[0] = TAKE_F(a, act);
+    grad[1] = TAKE_F(a, act);
+    sc->dattn = TAKE_F(a, act);
+    sc->dctx = TAKE_F(a, act);
+    sc->dq = TAKE_F(a, act);
+    sc->dk = TAKE_F(a, act);
+    sc->dv = TAKE_F(a, act);
+    sc->t1 = TAKE_F(a, rows0 * H);
+    sc->t2 = TAKE_F(a, rows0 * H);
+    sc->gather = TAKE_F(a, rows0 * H);
+    sc->dsrc = TAKE_F(a, rows0 * H);
+    sc->g = TAKE_F(a, rows0 * ffn);
+    sc->du = TAKE_F(a, rows0 * ffn);
+    sc->dlogit = TAKE_F(a, mm * nt);
+    sc->de = TAKE_F(a, nt * H);
+    sc->dc = TAKE_F(a, mm * H);
+    sc->dnum = TAKE_F(a, mm * H);
+    sc->des = TAKE_F(a, mm * H);
+    sc->dqk = TAKE_F(a, mm * H);
+    sc->dqc = TAKE_F(a, mm * H);
+    sc->dcnt = TAKE_F(a, mm);
+}
+
 /* The training arena for (batch, n_text) in a fixed order; base == NULL counts. */
 static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                           size_t batch, size_t n_text, size_t ffn, char *base, train_parts *t)
@@ -451,8 +479,15 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
     t->hdr = ptc_arena_take(&a, sizeof(train_header));
     t->lengths = TAKE_I(&a, batch);
     t->e.act[0] = t->e.act[1] = NULL;
+    /* the forward's workspace and backward's scratch are never alive together:
+     * one region of the larger size holds either */
+    ptc_arena scratch = {NULL, 0};
+    carve_bwd_scratch(&scratch, batch, rows0, H, ffn, m, n_text, &t->grad[0], &t->sc);
+    const size_t shared = ws_bytes > scratch.used ? ws_bytes : scratch.used;
     t->e.workspace_bytes = ws_bytes;
-    t->e.workspace = ptc_arena_take(&a, ws_bytes);
+    t->e.workspace = ptc_arena_take(&a, shared);
+    scratch = (ptc_arena){t->e.workspace, 0};
+    carve_bwd_scratch(&scratch, batch, rows0, H, ffn, m, n_text, &t->grad[0], &t->sc);
     t->e.state_bytes = ptc_prune_state_bytes(batch, heads, rows0);
     t->e.state_mem = ptc_arena_take(&a, t->e.state_bytes);
     t->e.assign = TAKE_I(&a, batch * (n_text ? n_text : 1));
@@ -471,29 +506,6 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
         }
     }
     t->xs[plan->n_steps] = TAKE_F(&a, batch * rows * H);
-    const size_t act = batch * rows0 * H, nt = n_text ? n_text : 1, mm = m ? m : 1;
-    t->grad[0] = TAKE_F(&a, act);
-    t->grad[1] = TAKE_F(&a, act);
-    ptc_bwd_scratch *sc = &t->sc;
-    sc->dattn = TAKE_F(&a, act);
-    sc->dctx = TAKE_F(&a, act);
-    sc->dq = TAKE_F(&a, act);
-    sc->dk = TAKE_F(&a, act);
-    sc->dv = TAKE_F(&a, act);
-    sc->t1 = TAKE_F(&a, rows0 * H);
-    sc->t2 = TAKE_F(&a, rows0 * H);
-    sc->gather = TAKE_F(&a, rows0 * H);
-    sc->dsrc = TAKE_F(&a, rows0 * H);
-    sc->g = TAKE_F(&a, rows0 * ffn);
-    sc->du = TAKE_F(&a, rows0 * ffn);
-    sc->dlogit = TAKE_F(&a, mm * nt);
-    sc->de = TAKE_F(&a, nt * H);
-    sc->dc = TAKE_F(&a, mm * H);
-    sc->dnum = TAKE_F(&a, mm * H);
-    sc->des = TAKE_F(&a, mm * H);
-    sc->dqk = TAKE_F(&a, mm * H);
-    sc->dqc = TAKE_F(&a, mm * H);
-    sc->dcnt = TAKE_F(&a, mm);
     return a.used;
 }
 
@@ -506,6 +518,18 @@ size_t ptc_encoder_train_bytes(const ptc_variant_config *cfg, size_t batch, size
     ptc_variant_plan_make(cfg, &plan, NULL, 0);
     train_parts t;
     return carve_train(cfg, &plan, batch, n_text, ffn, NULL, &t);
+}
+
+float *ptc_encoder_train_input(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                               size_t ffn, void *arena)
+{
+    ptc_variant_plan plan;
+    if (ptc_encoder_train_bytes(cfg, batch, n_text, ffn, NULL, 0) == 0 ||
+        ptc_variant_plan_make(cfg, &plan, NULL, 0) != PTC_OK)
+        return NULL;
+    train_parts t;
+    carve_train(cfg, &plan, batch, n_text, ffn, arena, &t);
+    return t.xs[0];
 }
 
 /* The tokens each step of the last training forward saw (toks[n_steps]: the
@@ -669,6 +693,8 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
             grads->token_threshold[step->layer - 1] += (float)ptc_token_soft_mask_backward(
                 cfg, &toks[s], H, ts->mask, ts->y_raw, t.grad[cur]);
         }
+        if (grads->on_step)
+            grads->on_step(grads->ctx, step, false);
         if (step->kind == PTC_STEP_COMBINE)
             ptc_combine_backward(ops, stack->combine, grads->combine, H, &toks[s], t.xs[s],
                                  t.grad[cur], t.grad[!cur], &copt, &train, &t.sc);
@@ -676,6 +702,8 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
             ptc_layer_backward(ops, &stack->layers[step->layer - 1], &grads->layers[step->layer - 1],
                                H, cfg->n_heads, stack->ffn, &toks[s], t.xs[s], t.grad[cur],
                                t.grad[!cur], &train, &t.sc);
+        if (grads->on_step)
+            grads->on_step(grads->ctx, step, true);
         cur = !cur;
     }
     memcpy(dx, t.grad[cur], h->batch * (h->n_text + m) * H * sizeof(float));
