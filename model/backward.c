@@ -68,10 +68,16 @@ static size_t embed_group_floats(const ptc_model *m, size_t rows)
            m->param_sizes[PTC_TENSOR(comb_tokens)] + (rows < vocab ? rows : vocab) * m->cfg.hidden;
 }
 
+/* floats of the classifier's gradients (kept until the encoder's backward ran) */
+static size_t head_floats(const ptc_model *m)
+{
+    return m->param_sizes[PTC_TENSOR(cls_w)] + m->param_sizes[PTC_TENSOR(cls_b)];
+}
+
 size_t ptc_model_grad_scratch_floats(const ptc_model *m, size_t batch, size_t n)
 {
     ptc_params v;
-    size_t need = m->param_sizes[PTC_TENSOR(cls_w)] + m->param_sizes[PTC_TENSOR(cls_b)];
+    size_t need = 0;
     const size_t layer = point_group(m, &v, FIRST_LAYER_TENSOR, LAST_LAYER_TENSOR,
                                      m->cfg.n_layers, NULL);
     const size_t tcm = point_group(m, &v, FIRST_TCM_TENSOR, LAST_TCM_TENSOR, 1, NULL);
@@ -79,8 +85,9 @@ size_t ptc_model_grad_scratch_floats(const ptc_model *m, size_t batch, size_t n)
     need = layer > need ? layer : need;
     need = tcm > need ? tcm : need;
     need = emb > need ? emb : need;
-    /* then LTP's thresholds (alive through the encoder) and a row of zeros */
-    return need + m->param_sizes[PTC_TENSOR(ltp_threshold)] + m->cfg.hidden;
+    /* then, alive through the encoder, the classifier's gradients and LTP's
+     * thresholds, and a row of zeros */
+    return need + head_floats(m) + m->param_sizes[PTC_TENSOR(ltp_threshold)] + m->cfg.hidden;
 }
 
 typedef struct fused {
@@ -88,7 +95,7 @@ typedef struct fused {
     ptc_adamw_run run;
     ptc_encoder_grads *layers;  /* the encoder's view of the gradients */
     ptc_combine_grads *combine;
-    float *threshold;           /* LTP: (L) after the group area; else NULL */
+    float *threshold;           /* LTP: (L) after the group area and the head's; else NULL */
     bool visited[PTC_MAX_LAYERS]; /* layers whose weights a step used */
 } fused;
 
@@ -267,13 +274,11 @@ int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, 
     const size_t H = m->cfg.hidden, C = m->cfg.n_classes;
     const size_t L_thr = m->param_sizes[PTC_TENSOR(ltp_threshold)];
     float *const zeros = A->grad + A->grad_floats - H;
-    memset(zeros, 0, H * sizeof(float));
-    /* the classifier */
-    float *gw = A->grad, *gb = A->grad + C * H;
-    memset(A->grad, 0, (C * H + C) * sizeof(float));
+    float *const gw = zeros - L_thr - head_floats(m), *const gb = gw + C * H;
+    memset(gw, 0, (head_floats(m) + L_thr + H) * sizeof(float));
+    /* the classifier (updated once the encoder's backward ran: a refused
+     * backward updates nothing) */
     head_backward(m, gw, gb);
-    ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_w), 0, C * H, gw);
-    ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_b), 0, C, gb);
     /* the encoder, step by step (fused_step) */
     ptc_encoder_grads glayers[PTC_MAX_LAYERS];
     ptc_combine_grads gc;
@@ -282,13 +287,15 @@ int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, 
     f.layers = glayers;
     f.combine = &gc;
     f.threshold = L_thr ? zeros - L_thr : NULL;
-    if (f.threshold)
-        memset(f.threshold, 0, L_thr * sizeof(float));
     grads.token_threshold = f.threshold;
     grads.on_step = fused_step;
     grads.ctx = &f;
-    if (encoder_backward(m, &grads, err, err_len) != PTC_OK)
+    if (encoder_backward(m, &grads, err, err_len) != PTC_OK) {
+        m->adam_t--; /* refused before its first step: no update happened */
         return PTC_EINVAL;
+    }
+    ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_w), 0, C * H, gw);
+    ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_b), 0, C, gb);
     if (f.threshold)
         ptc_adamw_apply(m, &f.run, PTC_TENSOR(ltp_threshold), 0, L_thr, f.threshold);
     /* a layer no step used (the one the combining module replaces): gradient 0 */

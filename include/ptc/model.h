@@ -279,7 +279,7 @@ int ptc_model_adamw_step(ptc_model *m, const ptc_adamw_config *a, float lr, char
  * ptc_model_adamw_step, without the gradient slab (m->grads is neither needed
  * nor touched; one group of tensors' gradients lives in the training arena at
  * a time). One batch per update: gradient accumulation over batches takes the
- * separate calls. */
+ * separate calls. Refused (nothing updated) without a training forward. */
 int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, char *err,
                              size_t err_len);
 
