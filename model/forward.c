@@ -61,7 +61,10 @@ size_t ptc_model_layout(const ptc_model *m, ptc_model_acts *A, void *base, size_
      * keep, so in a training plan the inference arena lies in the end of the
      * training one (never over its header: the saved bytes stay readable). */
     A->enc_bytes = ptc_encoder_arena_bytes(&cfg->variant, B, n, F, NULL, 0);
-    const size_t inf_bytes = ((A->enc_bytes + 63) & ~(size_t)63) + ((n * H * sizeof(float) + 63) & ~(size_t)63);
+    ptc_marena count = {NULL, 0};
+    ptc_marena_take(&count, A->enc_bytes);
+    PTC_TAKE_F(&count, n * H);
+    const size_t inf_bytes = count.used;
     A->train_bytes = training ? ptc_encoder_train_bytes(&cfg->variant, B, n, F, NULL, 0) : 0;
     const size_t region = A->train_bytes > inf_bytes ? A->train_bytes : inf_bytes;
     char *inf = ptc_marena_take(&a, training ? region : inf_bytes);
@@ -338,8 +341,8 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
     ptc_model_stack(m, layers, &cw, &stack);
     const ptc_tokens tok = {B, n, n_comb_of(m), A->lengths, cfg->variant.pad_mode};
     ptc_encoder_result res;
-    if (ptc_encoder_forward(m->ops, &cfg->variant, &stack, &tok, parts.act[0], NULL, A->enc, A->enc_bytes,
-                            &res, sub, sizeof sub) != PTC_OK)
+    if (ptc_encoder_forward(m->ops, &cfg->variant, &stack, &tok, parts.act[0], NULL, A->enc,
+                            A->enc_bytes, &res, sub, sizeof sub) != PTC_OK)
         return ptc_model_fail(err, err_len, "forward: %s", sub);
     if (stats)
         *stats = res.total;
