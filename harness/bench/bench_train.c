@@ -82,10 +82,8 @@ int ptc_train_work_step(ptc_train_work *t, char *err, size_t err_len)
 {
     ptc_train_options opt;
     ptc_train_options_default(&opt, t->seed + t->steps++);
-    ptc_model_zero_grad(&t->model);
     if (ptc_model_forward_train(&t->model, &t->batch, &opt, NULL, err, err_len) != PTC_OK ||
-        ptc_model_backward(&t->model, err, err_len) != PTC_OK ||
-        ptc_model_adamw_step(&t->model, &t->adamw, 1e-5f, err, err_len) != PTC_OK)
+        ptc_model_backward_adamw(&t->model, &t->adamw, 1e-5f, err, err_len) != PTC_OK)
         return -1;
     return 0;
 }
