@@ -36,11 +36,13 @@ double ptc_json_num(json_t *o, const char *path)
     return cur && json_is_number(cur) ? json_number_value(cur) : NAN;
 }
 
+/* the row's variant: the bench's family names; TopK, LTP and ToMe keep theirs */
 static const char *family(const char *v)
 {
     return strcmp(v, "baseline") == 0 ? "baseline"
            : strcmp(v, "C") == 0      ? "combine"
            : strcmp(v, "PFC") == 0 || strcmp(v, "PC") == 0 ? "combined"
+           : strcmp(v, "TopK") == 0 || strcmp(v, "LTP") == 0 || strcmp(v, "ToMe") == 0 ? v
                                                             : "prune";
 }
 
