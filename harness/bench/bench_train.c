@@ -61,6 +61,8 @@ ptc_train_work *ptc_train_work_create(const ptc_sweep_config *c, const ptc_varia
         free(t);
         return NULL;
     }
+    for (size_t l = 0; c->has_ltp && l < mc.n_layers; l++) /* LTP: the fixed thresholds */
+        t->model.params.ltp_threshold[l] = (float)c->ltp_threshold;
     if (ptc_model_plan(&t->model, B, n, true, err, err_len) != PTC_OK) {
         ptc_train_work_free(t);
         return NULL;
