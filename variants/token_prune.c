@@ -33,6 +33,15 @@
  * column mean's). Removal compacts the kept rows of each sample to its first
  * rows (their order kept, [CLS] at row 0), so the layers after are ordinary
  * layers over fewer tokens: queries, keys, values and FFN rows all shrink.
+ * Options (what the papers leave to the task; the first removing layer,
+ * prune_first = 2, is fixed as for the paper's pruning):
+ *   TopK  --p X (one keep ratio for every removing layer) or --keep-ratios
+ *         A,B,.. (by removing layer, the last repeating): ptc train, eval,
+ *         experiment; bench takes lists of lists ("0.9,0.8;0.7") to sweep.
+ *   LTP   --ltp-temperature T (0.05), --ltp-lambda (0.01),
+ *         --ltp-threshold-init (0.5): ptc train, experiment; inference uses the
+ *         learned thresholds (ptc eval on an LTP checkpoint) or, in ptc bench,
+ *         --ltp-thresholds X (a fixed theta for every removing layer, 1).
  * Nothing here allocates; scratch comes from the caller's workspace.
  */
 #include "internal.h"

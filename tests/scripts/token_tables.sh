@@ -7,7 +7,9 @@
 # --kind table2` has a row for each of the five, in the order BERT, PFC, TopK, LTP, ToMe (TopK
 # at keep 0.7 was dropped as "not p 0.9"); `--kind tests` shows TopK's keep ratio in its p
 # column; `ptc plot` names the accuracy_vs_speedup series "TopK k0.7", "LTP", "ToMe r4" (TopK
-# without a second "p 0.7"). Exit 0 when all hold.
+# without a second "p 0.7"); variants/token_prune.c and token_merge.c cite the three papers
+# and name every TopK/LTP/ToMe option of `ptc train --help` and `ptc bench --help`. Run from
+# the repository root. Exit 0 when all hold.
 set -u
 PTC=${1:-build/ptc}
 T=$(mktemp -d)
@@ -37,4 +39,13 @@ done
 "$PTC" plot --no-render --out "$T/plots" "$T/exp" >"$T/plot.log" 2>&1 || fail "plot: $(cat "$T/plot.log")"
 grep -qxF 'series: 4: PFC L3; TopK k0.7; LTP; ToMe r4' "$T/plots/accuracy_vs_speedup-synthetic.caption.txt" ||
     fail "plot series: $(grep series "$T/plots/accuracy_vs_speedup-synthetic.caption.txt")"
+# each method's source file cites its paper and names every option ptc exposes for it
+for opt in $("$PTC" train --help 2>&1 | grep -oE -- '--(keep-ratios|ltp-[a-z-]+|tome-r)' | sort -u) \
+    $("$PTC" bench --help 2>&1 | grep -oE -- '--(keep-ratios|ltp-[a-z-]+|tome-r)' | sort -u); do
+    grep -qF -- "$opt" variants/token_prune.c variants/token_merge.c || fail "no method header names $opt"
+done
+for cite in 'SpAtten: Efficient Sparse Attention' 'Learned Token Pruning for Transformers' \
+    'Token Merging: Your ViT But Faster'; do
+    grep -qF "$cite" variants/token_prune.c variants/token_merge.c || fail "no header cites '$cite'"
+done
 exit 0
