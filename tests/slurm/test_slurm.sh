@@ -208,7 +208,16 @@ if wait_for "experiment shard 3/4 running" 120 exp_running; then
 else
     bad "experiment shard 3/4 never seen running"
 fi
-jobs_done() { [ -z "$(squeue -h -j "$bench_job,$exp_job" 2>/dev/null)" ]; }
+# Slurm may set a requeued task's begin time again when its old step has finished
+# (now + a delay), after requeue()'s update: a pending task waiting for its begin
+# time is made eligible again on every poll, so the wait below is for work, not a timer.
+jobs_done() {
+    local id reason
+    squeue -h -t PD -j "$bench_job,$exp_job" -o '%i %r' 2>/dev/null | while read -r id reason; do
+        [ "$reason" = BeginTime ] && scontrol update JobId="$id" StartTime=now 2>/dev/null
+    done
+    [ -z "$(squeue -h -j "$bench_job,$exp_job" 2>/dev/null)" ]
+}
 wait_for "both arrays to finish" 150 jobs_done || bad "the arrays did not finish: $(squeue -h | head -3 | tr '\n' ';')"
 
 # ---- the outcome ---------------------------------------------------------------------------
