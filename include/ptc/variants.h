@@ -402,6 +402,17 @@ typedef struct ptc_variant_config {
 } ptc_variant_config;
 
 void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant);
+/* TopK's keep ratios: removing layer prune_first + i keeps ratios[i], the last
+ * ratio repeats over the layers after (variants/token_prune.c). */
+void ptc_token_set_keep_ratios(ptc_variant_config *cfg, const double *ratios, size_t n);
+/* TopK's keep ratio of removing layer `layer`: keep[layer], else prune.p. */
+double ptc_token_keep_ratio(const ptc_variant_config *cfg, size_t layer);
+/* TopK's keep ratio when every removing layer shares one, else 0. */
+double ptc_token_keep_uniform(const ptc_variant_config *cfg);
+/* The settings of a token variant as a short tag for labels and file names:
+ * TopK "k0.7" (one ratio) or "k0.9,0.8,0.7" (by removing layer), ToMe "r8",
+ * else "" (LTP's thresholds are tensors). Returns the length it needed. */
+size_t ptc_token_options_tag(const ptc_variant_config *cfg, char *buf, size_t len);
 int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t err_len);
 
 typedef enum ptc_step_kind { PTC_STEP_ENCODER = 0, PTC_STEP_COMBINE = 1 } ptc_step_kind;
