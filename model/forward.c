@@ -55,15 +55,28 @@ size_t ptc_model_layout(const ptc_model *m, ptc_model_acts *A, void *base, size_
     A->types = PTC_TAKE_I(&a, B * n);
     A->lengths = PTC_TAKE_I(&a, B);
     A->labels = PTC_TAKE_I(&a, B);
-    /* inference runs ptc_encoder_forward in its own arena, from A->xa */
+    /* inference runs ptc_encoder_forward in its own arena (embedded into its
+     * act[0]); training its training forward (embedded into its input). An
+     * inference forward never overlaps the training step it would have to
+     * keep, so in a training plan the inference arena lies in the end of the
+     * training one (never over its header: the saved bytes stay readable). */
     A->enc_bytes = ptc_encoder_arena_bytes(&cfg->variant, B, n, F, NULL, 0);
-    A->enc = ptc_marena_take(&a, A->enc_bytes);
-    A->xa = PTC_TAKE_F(&a, B * R0 * H);
-    A->emb_tmp = PTC_TAKE_F(&a, n * H);
+    ptc_marena count = {NULL, 0};
+    ptc_marena_take(&count, A->enc_bytes);
+    PTC_TAKE_F(&count, n * H);
+    const size_t inf_bytes = count.used;
+    A->train_bytes = training ? ptc_encoder_train_bytes(&cfg->variant, B, n, F, NULL, 0) : 0;
+    const size_t region = A->train_bytes > inf_bytes ? A->train_bytes : inf_bytes;
+    char *inf = ptc_marena_take(&a, training ? region : inf_bytes);
+    if (training) {
+        A->train = inf;
+        inf = inf ? inf + (region - inf_bytes) : NULL;
+    }
+    ptc_marena in_region = {inf, 0};
+    A->enc = ptc_marena_take(&in_region, A->enc_bytes);
+    A->emb_tmp = PTC_TAKE_F(&in_region, n * H);
     if (!training)
         return a.used;
-    A->train_bytes = ptc_encoder_train_bytes(&cfg->variant, B, n, F, NULL, 0);
-    A->train = ptc_marena_take(&a, A->train_bytes);
     A->emb_sum = PTC_TAKE_F(&a, B * n * H);
     A->emb_mean = PTC_TAKE_F(&a, B * n);
     A->emb_rstd = PTC_TAKE_F(&a, B * n);
@@ -72,6 +85,15 @@ size_t ptc_model_layout(const ptc_model *m, ptc_model_acts *A, void *base, size_
     A->demb = PTC_TAKE_F(&a, n * H);
     A->dpooled = PTC_TAKE_F(&a, B * H);
     A->dlogits = PTC_TAKE_F(&a, B * C);
+    /* the fused step's gradients (model/backward.c): one group at a time */
+    A->grad_floats = ptc_model_grad_scratch_floats(m, B, n);
+    A->grad = PTC_TAKE_F(&a, A->grad_floats);
+    A->word_slot = PTC_TAKE_I(&a, cfg->vocab_size);
+    A->word_ids = PTC_TAKE_I(&a, B * n);
+    A->word_rows = PTC_TAKE_I(&a, B * n);
+    if (A->word_slot)
+        for (size_t i = 0; i < cfg->vocab_size; i++)
+            A->word_slot[i] = -1;
     return a.used;
 }
 
@@ -86,8 +108,6 @@ int ptc_model_plan(ptc_model *m, size_t batch, size_t n, bool training, char *er
                               m->cfg.max_positions);
     if (m->arena && batch <= m->plan_batch && n <= m->plan_n && (m->plan_training || !training))
         return PTC_OK;
-    if (training && ptc_model_alloc_grads(m, err, err_len) != PTC_OK)
-        return PTC_EINVAL;
     if (!m->acts && !(m->acts = calloc(1, sizeof *m->acts)))
         return ptc_model_fail(err, err_len, "plan: out of memory");
     const size_t bytes = ptc_model_layout(m, NULL, NULL, batch, n, training);
@@ -267,15 +287,15 @@ void ptc_model_stack(const ptc_model *m, ptc_encoder_weights *layers, ptc_combin
     stack->token_threshold = m->param_sizes[36] ? P->ltp_threshold : NULL;
 }
 
-/* The encoder input of the batch in A->xa: embeddings of the real rows (with
- * dropout p; the LayerNorm's input and statistics kept when save), pads
- * zero, the combination tokens in the last m rows. */
-static void embed_batch(ptc_model *m, size_t B, float p, uint64_t seed, bool save)
+/* The encoder input of the batch into x (B, R0, H): embeddings of the real
+ * rows (with dropout p; the LayerNorm's input and statistics kept when save),
+ * pads zero, the combination tokens in the last m rows. */
+static void embed_batch(ptc_model *m, size_t B, float *x, float p, uint64_t seed, bool save)
 {
     ptc_model_acts *A = m->acts;
     const size_t n = m->last_n, H = m->cfg.hidden, R0 = n + n_comb_of(m);
     for (size_t b = 0; b < B; b++) {
-        float *xb = A->xa + b * R0 * H;
+        float *xb = x + b * R0 * H;
         const size_t T = ptc_model_text_rows(m, b);
         memset(xb + T * H, 0, (n - T) * H * sizeof(float)); /* length-aware pads */
         embed_sample(m, b, T, xb, n, save ? A->emb_sum + b * n * H : A->emb_tmp,
@@ -309,16 +329,20 @@ int ptc_model_forward(ptc_model *m, const ptc_batch *in, float *loss, ptc_layer_
     ptc_model_acts *A = m->acts;
     const ptc_model_config *cfg = &m->cfg;
     const size_t B = in->batch, n = in->n;
-    embed_batch(m, B, 0.0f, 0, false);
+    ptc_encoder_arena_parts parts;
+    char sub[256];
+    if (ptc_encoder_arena_split(&cfg->variant, B, n, cfg->ffn, A->enc, &parts, sub,
+                                sizeof sub) != PTC_OK)
+        return ptc_model_fail(err, err_len, "forward: %s", sub);
+    embed_batch(m, B, parts.act[0], 0.0f, 0, false);
     ptc_encoder_weights layers[PTC_MAX_LAYERS];
     ptc_combine_weights cw;
     ptc_encoder_stack stack;
     ptc_model_stack(m, layers, &cw, &stack);
     const ptc_tokens tok = {B, n, n_comb_of(m), A->lengths, cfg->variant.pad_mode};
     ptc_encoder_result res;
-    char sub[256];
-    if (ptc_encoder_forward(m->ops, &cfg->variant, &stack, &tok, A->xa, NULL, A->enc, A->enc_bytes,
-                            &res, sub, sizeof sub) != PTC_OK)
+    if (ptc_encoder_forward(m->ops, &cfg->variant, &stack, &tok, parts.act[0], NULL, A->enc,
+                            A->enc_bytes, &res, sub, sizeof sub) != PTC_OK)
         return ptc_model_fail(err, err_len, "forward: %s", sub);
     if (stats)
         *stats = res.total;
@@ -362,7 +386,10 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
     const float p = opt->dropout ? cfg->dropout : 0.0f;
     A->train_dropout = p;
     A->train_seed = opt->seed;
-    embed_batch(m, B, p, opt->seed, true);
+    float *x = ptc_encoder_train_input(&cfg->variant, B, n, cfg->ffn, A->train);
+    if (!x)
+        return ptc_model_fail(err, err_len, "training forward: invalid variant config");
+    embed_batch(m, B, x, p, opt->seed, true);
     ptc_encoder_weights layers[PTC_MAX_LAYERS];
     ptc_combine_weights cw;
     ptc_encoder_stack stack;
@@ -372,7 +399,7 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
                                    opt->frozen_token_scores};
     ptc_encoder_result res;
     char sub[256];
-    if (ptc_encoder_forward_train(m->ops, &cfg->variant, &stack, &tok, A->xa, &noise, A->train,
+    if (ptc_encoder_forward_train(m->ops, &cfg->variant, &stack, &tok, x, &noise, A->train,
                                   A->train_bytes, &res, sub, sizeof sub) != PTC_OK)
         return ptc_model_fail(err, err_len, "training forward: %s", sub);
     m->selection_hash = res.selection_hash;

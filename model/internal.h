@@ -9,6 +9,7 @@
 #include "ptc/model.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 __attribute__((format(printf, 3, 4)))
@@ -41,13 +42,14 @@ struct ptc_model_acts {
     /* both modes */
     float *pooled, *pooled_in, *logits, *probs; /* (B, H), (B, H), (B, C), (B, C) */
     float *losses;                /* (B) */
-    void *enc;                    /* the encoder arena of inference (ptc_encoder_arena_bytes) */
+    void *enc;                    /* the encoder arena of inference (ptc_encoder_arena_bytes);
+                                   * its act[0] the input: embeddings, pads, m tokens */
     size_t enc_bytes;
     int32_t *ids, *types, *lengths, *labels; /* copies of the batch (B, n), (B, n), (B), (B) */
-    float *xa;                    /* (B, R0, H) the encoder input: embeddings, pads, m tokens */
     float *emb_tmp;               /* (n, H) embedding sums of one sample (inference) */
     /* training */
-    void *train;                  /* the encoder's training arena (ptc_encoder_train_bytes) */
+    void *train;                  /* the encoder's training arena (ptc_encoder_train_bytes),
+                                   * the inference arena and emb_tmp in its end */
     size_t train_bytes;
     const float *enc_out;         /* the last training forward's encoder output, in `train` */
     size_t enc_out_rows;
@@ -57,6 +59,12 @@ struct ptc_model_acts {
     float *dout, *dx;             /* (B, R0, H) gradient wrt the encoder output / input */
     float *demb;                  /* (n, H) */
     float *dpooled, *dlogits;     /* (B, H), (B, C) */
+    /* the fused backward + AdamW (model/backward.c): the gradients of one group
+     * of tensors at a time, the word embedding's only for the batch's ids */
+    float *grad;                  /* (grad_floats) */
+    size_t grad_floats;
+    int32_t *word_slot;           /* (vocab) row of an id in the word gradient, -1: none */
+    int32_t *word_ids, *word_rows; /* (B, n) ids as word gradient rows; (B n) the ids of the rows */
     /* dims */
     size_t batch, n, r0;
     bool training;
@@ -72,8 +80,28 @@ static inline size_t ptc_model_rows(const ptc_model_config *cfg, size_t n)
     return n + cfg->variant.n_comb;
 }
 
+/* index of a member of ptc_params (slab order) */
+#define PTC_TENSOR(member) (offsetof(ptc_params, member) / sizeof(float *))
+
 /* model/params.c */
 int ptc_model_alloc_grads(ptc_model *m, char *err, size_t err_len);
+/* first element of tensor t in the slabs */
+size_t ptc_param_offset(const ptc_model *m, size_t t);
+/* One AdamW update, tensor by tensor: ptc_adamw_begin counts the step (moments
+ * allocated on the first), ptc_adamw_apply updates elements [first, first +
+ * count) of tensor t from their gradients g (count). The updates of the
+ * elements are independent, so any split of the tensors gives the same bits
+ * as ptc_model_adamw_step. */
+typedef struct ptc_adamw_run {
+    float lr, b1, b2, eps, weight_decay;
+    float c1, c2; /* bias corrections 1 - beta^t */
+} ptc_adamw_run;
+int ptc_adamw_begin(ptc_model *m, const ptc_adamw_config *a, float lr, ptc_adamw_run *r,
+                    char *err, size_t err_len);
+void ptc_adamw_apply(ptc_model *m, const ptc_adamw_run *r, size_t t, size_t first, size_t count,
+                     const float *g);
+/* model/backward.c: floats of the fused step's gradient scratch for (batch, n) */
+size_t ptc_model_grad_scratch_floats(const ptc_model *m, size_t batch, size_t n);
 /* model/forward.c */
 bool ptc_model_has_combine(const ptc_model_config *cfg);
 /* text rows step input sees for sample b (length-aware len_b, padded n) */

@@ -141,8 +141,8 @@ void ptc_model_free(ptc_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Allocates the gradient slab (zeroed) when missing; model/forward.c calls it
- * from the training plan. */
+/* Allocates the gradient slab (zeroed) when missing: zero-grad and the
+ * separate backward do (the fused step, model/backward.c, needs none). */
 int ptc_model_alloc_grads(ptc_model *m, char *err, size_t err_len)
 {
     if (m->grads_memory)
@@ -158,6 +158,8 @@ int ptc_model_alloc_grads(ptc_model *m, char *err, size_t err_len)
 
 void ptc_model_zero_grad(ptc_model *m)
 {
+    if (!m->grads_memory && m->params_memory) /* out of memory: backward says so */
+        ptc_model_alloc_grads(m, NULL, 0);
     if (m->grads_memory)
         memset(m->grads_memory, 0, m->n_params * sizeof(float));
 }
@@ -186,34 +188,64 @@ float ptc_adamw_lr(const ptc_adamw_config *a, size_t step)
     return a->lr * (float)(a->total_steps - step) / (float)(decay_steps ? decay_steps : 1);
 }
 
-int ptc_model_adamw_step(ptc_model *m, const ptc_adamw_config *a, float lr, char *err, size_t err_len)
+int ptc_adamw_begin(ptc_model *m, const ptc_adamw_config *a, float lr, ptc_adamw_run *r,
+                    char *err, size_t err_len)
 {
-    if (!m->grads_memory)
-        return ptc_model_fail(err, err_len, "adamw: no gradients (plan a training run first)");
     if (!m->adam_m) {
         const size_t bytes = ((m->n_params * sizeof(float)) + 63) & ~(size_t)63;
         m->adam_m = aligned_alloc(64, bytes);
         m->adam_v = aligned_alloc(64, bytes);
-        if (!m->adam_m || !m->adam_v)
+        if (!m->adam_m || !m->adam_v) {
+            free(m->adam_m);
+            free(m->adam_v);
+            m->adam_m = m->adam_v = NULL;
             return ptc_model_fail(err, err_len, "adamw: out of memory for the moments");
+        }
         memset(m->adam_m, 0, m->n_params * sizeof(float));
         memset(m->adam_v, 0, m->n_params * sizeof(float));
     }
     m->adam_t++;
-    const float b1 = a->beta1, b2 = a->beta2;
-    const float c1 = 1.0f - powf(b1, (float)m->adam_t), c2 = 1.0f - powf(b2, (float)m->adam_t);
+    r->lr = lr;
+    r->b1 = a->beta1;
+    r->b2 = a->beta2;
+    r->eps = a->eps;
+    r->weight_decay = a->weight_decay;
+    r->c1 = 1.0f - powf(a->beta1, (float)m->adam_t);
+    r->c2 = 1.0f - powf(a->beta2, (float)m->adam_t);
+    return PTC_OK;
+}
+
+size_t ptc_param_offset(const ptc_model *m, size_t t)
+{
     size_t off = 0;
-    for (size_t t = 0; t < PTC_NUM_PARAM_TENSORS; t++) {
-        const float wd = tensor_info[t].decay ? a->weight_decay : 0.0f;
-        float *p = m->params_memory + off, *g = m->grads_memory + off;
-        float *mm = m->adam_m + off, *vv = m->adam_v + off;
-        for (size_t i = 0; i < m->param_sizes[t]; i++) {
-            mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
-            vv[i] = b2 * vv[i] + (1.0f - b2) * g[i] * g[i];
-            const float mh = mm[i] / c1, vh = vv[i] / c2;
-            p[i] -= lr * (mh / (sqrtf(vh) + a->eps) + wd * p[i]);
-        }
-        off += m->param_sizes[t];
+    for (size_t i = 0; i < t && i < PTC_NUM_PARAM_TENSORS; i++)
+        off += m->param_sizes[i];
+    return off;
+}
+
+void ptc_adamw_apply(ptc_model *m, const ptc_adamw_run *r, size_t t, size_t first, size_t count,
+                     const float *g)
+{
+    const size_t off = ptc_param_offset(m, t) + first;
+    const float b1 = r->b1, b2 = r->b2, c1 = r->c1, c2 = r->c2, lr = r->lr, eps = r->eps;
+    const float wd = tensor_info[t].decay ? r->weight_decay : 0.0f;
+    float *p = m->params_memory + off, *mm = m->adam_m + off, *vv = m->adam_v + off;
+    for (size_t i = 0; i < count; i++) {
+        mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
+        vv[i] = b2 * vv[i] + (1.0f - b2) * g[i] * g[i];
+        const float mh = mm[i] / c1, vh = vv[i] / c2;
+        p[i] -= lr * (mh / (sqrtf(vh) + eps) + wd * p[i]);
     }
+}
+
+int ptc_model_adamw_step(ptc_model *m, const ptc_adamw_config *a, float lr, char *err, size_t err_len)
+{
+    if (!m->grads_memory)
+        return ptc_model_fail(err, err_len, "adamw: no gradients (plan a training run first)");
+    ptc_adamw_run r;
+    if (ptc_adamw_begin(m, a, lr, &r, err, err_len) != PTC_OK)
+        return PTC_EINVAL;
+    for (size_t t = 0, off = 0; t < PTC_NUM_PARAM_TENSORS; off += m->param_sizes[t], t++)
+        ptc_adamw_apply(m, &r, t, 0, m->param_sizes[t], m->grads_memory + off);
     return PTC_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * model/train.c — the training loop (contract: include/ptc/train.h): epochs in a
- * seeded order, one AdamW step per batch, validation at each epoch's end, the
- * best-validation weights, checkpoints, the JSONL log.
+ * seeded order, one AdamW step per batch (fused into backward: no gradient
+ * slab), validation at each epoch's end, the best-validation weights,
+ * checkpoints, the JSONL log.
  */
 #include "ptc/sys.h"
 #include "ptc/train.h"
@@ -66,10 +67,8 @@ static int step_once(loop *L, const ptc_batch *b, size_t tokens, char *err, size
     float loss;
     char sub[768];
     const double t0 = ptc_now();
-    ptc_model_zero_grad(L->m);
     if (ptc_model_forward_train(L->m, b, &topt, &loss, sub, sizeof sub) != PTC_OK ||
-        ptc_model_backward(L->m, sub, sizeof sub) != PTC_OK ||
-        ptc_model_adamw_step(L->m, &c->adamw, lr, sub, sizeof sub) != PTC_OK) {
+        ptc_model_backward_adamw(L->m, &c->adamw, lr, sub, sizeof sub) != PTC_OK) {
         snprintf(err, err_len, "step %zu: %s", step, sub);
         return -1;
     }

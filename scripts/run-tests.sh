@@ -201,6 +201,8 @@ check "ptc experiment: kills + --resume lose and duplicate no run (tests/scripts
     bash tests/scripts/experiment_kill.sh "$NATIVE/ptc"
 check "ptc experiment: 2 shards started together train each run once; merged tables = unsharded; a live train folder is refused (tests/scripts/experiment_shards.sh)" 0 \
     bash tests/scripts/experiment_shards.sh "$NATIVE/ptc"
+check "ptc experiment with TopK, LTP, ToMe: rows, table2, tests and plot name them with their keep ratio / r (tests/scripts/token_tables.sh)" 0 \
+    bash tests/scripts/token_tables.sh "$NATIVE/ptc"
 if command -v qemu-x86_64-static >/dev/null; then
     check_output "no AVX2 (qemu -cpu Nehalem): ref chosen" '^chosen: +ref$' \
         qemu-x86_64-static -cpu Nehalem "$NATIVE/ptc" info

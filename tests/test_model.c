@@ -16,6 +16,13 @@
  *                           both pad modes; logits and gradients agree with the ref
  *                           table.
  *   model_threads           logits and gradients bit-identical for 1 and 2 threads.
+ *   model_fused_adamw       (every table) the fused backward + AdamW (2 threads) gives the
+ *                           weights and moments of zero-grad + backward + AdamW (1
+ *                           thread) bit for bit over steps with dropout, for every
+ *                           variant and both pad modes, with no gradient slab.
+ *   model_grad_scratch      the fused step's gradient scratch of bert-base at batch 8 x
+ *                           512 is one group (an encoder layer): under a tenth of the
+ *                           parameters.
  *   model_train_loss        a few hundred AdamW steps on a synthetic task drive the
  *                           loss well below its start for every variant.
  */
@@ -281,6 +288,72 @@ PTC_KERNEL_TEST(model_threads)
         free(grads[0]);
         free(grads[1]);
         ptc_model_free(&m);
+    }
+}
+
+PTC_KERNEL_TEST(model_fused_adamw)
+{
+    char err[256];
+    const size_t batch = 3, n = 12, steps = 3;
+    const int saved = omp_get_max_threads();
+    for (int which = 0; which < TM_NVAR; which++)
+        for (int pad = 0; pad < 2; pad++) {
+            ptc_model_config cfg;
+            tm_config(&cfg, which, 3);
+            cfg.dropout = 0.1f;
+            cfg.variant.pad_mode = pad ? PTC_PAD_PADDED : PTC_PAD_LENGTH_AWARE;
+            ptc_model sep, fus;
+            ptc_model_init(&sep, &cfg, ctx->ops, 61, err, sizeof err);
+            ptc_model_init(&fus, &cfg, ctx->ops, 61, err, sizeof err);
+            ptc_model_plan(&sep, batch, n, true, err, sizeof err);
+            ptc_model_plan(&fus, batch, n, true, err, sizeof err);
+            ptc_adamw_config a;
+            ptc_adamw_config_default(&a);
+            a.lr = 1e-2f;
+            ptc_check(ctx, ptc_model_backward_adamw(&fus, &a, a.lr, err, sizeof err) != PTC_OK &&
+                           fus.adam_t == 0, "a fused step without a training forward is refused");
+            for (size_t step = 0; step < steps; step++) {
+                tm_batch tb;
+                tm_batch_random(&tb, batch, n, cfg.vocab_size, cfg.n_classes, 70 + step);
+                ptc_train_options opt;
+                ptc_train_options_default(&opt, 80 + step);
+                float loss[2];
+                omp_set_num_threads(1);
+                train_forward_backward(ctx, &sep, &tb.b, &opt, &loss[0]);
+                ptc_model_adamw_step(&sep, &a, a.lr, err, sizeof err);
+                omp_set_num_threads(2);
+                ptc_check(ctx, ptc_model_forward_train(&fus, &tb.b, &opt, &loss[1], err, sizeof err) == PTC_OK &&
+                               ptc_model_backward_adamw(&fus, &a, a.lr, err, sizeof err) == PTC_OK,
+                          "fused step: %s", err);
+                ptc_check(ctx, loss[0] == loss[1], "%s: losses differ", tm_variant_names[which]);
+            }
+            omp_set_num_threads(saved);
+            const size_t bytes = sep.n_params * sizeof(float);
+            ptc_check(ctx, memcmp(sep.params_memory, fus.params_memory, bytes) == 0 &&
+                           memcmp(sep.adam_m, fus.adam_m, bytes) == 0 &&
+                           memcmp(sep.adam_v, fus.adam_v, bytes) == 0 && sep.adam_t == fus.adam_t,
+                      "%s (%s): fused AdamW differs from the separate step", tm_variant_names[which],
+                      pad ? "padded" : "length-aware");
+            ptc_check(ctx, fus.grads_memory == NULL, "%s: the fused step allocated a gradient slab",
+                      tm_variant_names[which]);
+            ptc_model_free(&sep);
+            ptc_model_free(&fus);
+        }
+}
+
+PTC_TEST(model_grad_scratch)
+{
+    for (int v = PTC_VARIANT_BASELINE; v <= PTC_VARIANT_PRUNE_COMBINE; v++) {
+        ptc_model m;
+        memset(&m, 0, sizeof m);
+        ptc_model_config_preset(&m.cfg, "bert-base", (ptc_variant)v, NULL, 0);
+        m.n_params = ptc_param_sizes(&m.cfg, m.param_sizes);
+        const size_t H = 768, layer = 4 * H * H + 4 * H + 2 * 3072 * H + 3072 + 5 * H;
+        const size_t floats = ptc_model_grad_scratch_floats(&m, 8, 512);
+        const size_t head = m.cfg.n_classes * (H + 1);
+        ptc_check(ctx, floats >= layer && floats <= layer + head + H && floats < m.n_params / 10,
+                  "variant %d: gradient scratch %zu floats (a layer %zu, the model %zu)", v, floats,
+                  layer, m.n_params);
     }
 }
 

@@ -15,6 +15,9 @@
  *                  outputs as three GEMMs (baseline, PF with K/V of kept rows only
  *                  or of every row, PFC, both pad modes); with a zeroed packed
  *                  weight the outputs change (the fused GEMM is what ran).
+ *   train_arena_per_layer  a plain encoder layer adds to the training arena its saved
+ *                  tensors (Q, K, V, context, two residual sums, the FFN pre-activation,
+ *                  statistics) but not its output, which backward recomputes.
  *   op_time        per-op time (cfg->mhsa.times) of baseline, PF and PFC: the
  *                  output bit-identical to the untimed forward; every category
  *                  non-negative, their sum within the forward's wall time (and
@@ -331,7 +334,7 @@ PTC_KERNEL_TEST(variants_training_forward)
             ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                     G(HH), G(H), G(HH), G(H)};
 #undef G
-            const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
+            const ptc_encoder_stack_grads grads = {gl, &cg, NULL, NULL, NULL};
             float *dout = ptc_test_alloc(batch * b.out_rows * hidden, 0);
             for (size_t k = 0; k < batch * b.out_rows * hidden; k++)
                 dout[k] = 0.01f * (float)((k * 37) % 11) - 0.05f;
@@ -363,6 +366,27 @@ PTC_KERNEL_TEST(variants_training_forward)
     }
     ptc_test_free(ctx, text);
     ptc_test_free(ctx, m.slab);
+}
+
+PTC_TEST(variants_train_arena_per_layer)
+{
+    const size_t batch = 2, n_text = 64, hidden = 64, heads = 2, ffn = 128;
+    const size_t act = batch * n_text * hidden * sizeof(float), inner = act * (ffn / hidden);
+    size_t bytes[2];
+    for (size_t l = 3; l <= 4; l++) {
+        ptc_variant_config cfg;
+        ptc_variant_config_default(&cfg, PTC_VARIANT_BASELINE);
+        cfg.n_layers = l;
+        cfg.hidden = hidden;
+        cfg.n_heads = heads;
+        char err[256];
+        bytes[l - 3] = ptc_encoder_train_bytes(&cfg, batch, n_text, ffn, err, sizeof err);
+        ptc_check(ctx, bytes[l - 3] > 0, "%zu layers: %s", l, err);
+    }
+    const size_t per_layer = bytes[1] - bytes[0];
+    ptc_check(ctx, per_layer >= 6 * act + inner && per_layer < 7 * act + inner,
+              "a layer adds %zu bytes: want its 6 (rows, hidden) tensors and the FFN's %zu, "
+              "and not its output (%zu more)", per_layer, 6 * act + inner, act);
 }
 
 /* A training step (forward with dropout and Gumbel noise, backward) is
@@ -414,7 +438,7 @@ PTC_KERNEL_TEST(variants_training_threads)
         ptc_combine_grads cg = {G(H), G(H), G(H), G(H), G(HH), G(H), G(HH), G(H),
                                 G(HH), G(H), G(HH), G(H)};
 #undef G
-        const ptc_encoder_stack_grads grads = {gl, &cg, NULL};
+        const ptc_encoder_stack_grads grads = {gl, &cg, NULL, NULL, NULL};
         const ptc_train_noise noise = {0.1f, 77, true, false, false};
         ptc_encoder_result r;
         const int rc1 = ptc_encoder_forward_train(ctx->ops, &cfg, &stack, &tok, x, &noise, tr, tr_bytes,

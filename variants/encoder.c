@@ -8,8 +8,11 @@
  * an earlier layer selected, selecting for the next when the plan says so) or
  * the combining module, after which only the m combination tokens continue.
  * Training (ptc_encoder_forward_train) runs the same steps over a training
- * arena instead: every step's input is kept, each step saves what its
- * backward needs, and ptc_encoder_backward walks the plan in reverse.
+ * arena instead: each step saves what its backward needs (a step's input is
+ * kept unless backward can recompute it bit for bit: the output of a layer
+ * that removes no tokens is LN2 of its saved sums), and ptc_encoder_backward
+ * walks the plan in reverse. The forward's workspace and backward's scratch
+ * share one region.
  * Contract: include/ptc/variants.h.
  */
 #include "internal.h"
@@ -369,7 +372,20 @@ typedef struct train_parts {
     void *saves[PTC_MAX_LAYERS + 1];
     float *grad[2];                        /* (batch, rows, hidden) gradient ping-pong */
     ptc_bwd_scratch sc;
+    /* step inputs backward recomputes (input_recomputed): the forward writes
+     * them in fwd[s & 1], backward in xre; both share the workspace's region */
+    float *fwd[2], *xre;                   /* (batch, rows, hidden) each */
 } train_parts;
+
+/* Whether backward recomputes the input of step s instead of keeping it: the
+ * output of an encoder layer that removes no tokens is LN2 of its saved
+ * pre-LN2 sums, bit for bit (ops->residual_layernorm's contract). The first
+ * input (the embeddings) and the encoder's output are kept. */
+static bool input_recomputed(const ptc_variant_plan *plan, size_t s)
+{
+    return s >= 1 && s < plan->n_steps && plan->steps[s - 1].kind == PTC_STEP_ENCODER &&
+           !plan->steps[s - 1].token_remove;
+}
 
 #define TAKE_F(a, n) ((float *)ptc_arena_take((a), (size_t)(n) * sizeof(float)))
 #define TAKE_I(a, n) ((int32_t *)ptc_arena_take((a), (size_t)(n) * sizeof(int32_t)))
@@ -440,6 +456,34 @@ static void carve_token_save(ptc_arena *a, const ptc_variant_config *cfg, const 
     }
 }
 
+/* Backward's gradient ping-pong grad[2] and scratch from a. */
+static void carve_bwd_scratch(ptc_arena *a, size_t batch, size_t rows0, size_t H, size_t ffn,
+                              size_t m, size_t n_text, float **grad, ptc_bwd_scratch *sc)
+{
+    const size_t act = batch * rows0 * H, nt = n_text ? n_text : 1, mm = m ? m : 1;
+    grad[0] = TAKE_F(a, act);
+    grad[1] = TAKE_F(a, act);
+    sc->dattn = TAKE_F(a, act);
+    sc->dctx = TAKE_F(a, act);
+    sc->dq = TAKE_F(a, act);
+    sc->dk = TAKE_F(a, act);
+    sc->dv = TAKE_F(a, act);
+    sc->t1 = TAKE_F(a, rows0 * H);
+    sc->t2 = TAKE_F(a, rows0 * H);
+    sc->gather = TAKE_F(a, rows0 * H);
+    sc->dsrc = TAKE_F(a, rows0 * H);
+    sc->g = TAKE_F(a, rows0 * ffn);
+    sc->du = TAKE_F(a, rows0 * ffn);
+    sc->dlogit = TAKE_F(a, mm * nt);
+    sc->de = TAKE_F(a, nt * H);
+    sc->dc = TAKE_F(a, mm * H);
+    sc->dnum = TAKE_F(a, mm * H);
+    sc->des = TAKE_F(a, mm * H);
+    sc->dqk = TAKE_F(a, mm * H);
+    sc->dqc = TAKE_F(a, mm * H);
+    sc->dcnt = TAKE_F(a, mm);
+}
+
 /* The training arena for (batch, n_text) in a fixed order; base == NULL counts. */
 static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                           size_t batch, size_t n_text, size_t ffn, char *base, train_parts *t)
@@ -451,15 +495,29 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
     t->hdr = ptc_arena_take(&a, sizeof(train_header));
     t->lengths = TAKE_I(&a, batch);
     t->e.act[0] = t->e.act[1] = NULL;
+    /* the forward's workspace and recomputed step inputs, and backward's
+     * scratch, are never alive together: one region of the larger size holds
+     * either */
+    const size_t act = batch * rows0 * H;
+    ptc_arena fwd = {NULL, ws_bytes}, bwd = {NULL, 0};
+    TAKE_F(&fwd, 2 * act);
+    carve_bwd_scratch(&bwd, batch, rows0, H, ffn, m, n_text, &t->grad[0], &t->sc);
+    TAKE_F(&bwd, act);
     t->e.workspace_bytes = ws_bytes;
-    t->e.workspace = ptc_arena_take(&a, ws_bytes);
+    t->e.workspace = ptc_arena_take(&a, fwd.used > bwd.used ? fwd.used : bwd.used);
+    fwd = (ptc_arena){t->e.workspace, ws_bytes};
+    t->fwd[0] = TAKE_F(&fwd, act);
+    t->fwd[1] = TAKE_F(&fwd, act);
+    bwd = (ptc_arena){t->e.workspace, 0};
+    carve_bwd_scratch(&bwd, batch, rows0, H, ffn, m, n_text, &t->grad[0], &t->sc);
+    t->xre = TAKE_F(&bwd, act);
     t->e.state_bytes = ptc_prune_state_bytes(batch, heads, rows0);
     t->e.state_mem = ptc_arena_take(&a, t->e.state_bytes);
     t->e.assign = TAKE_I(&a, batch * (n_text ? n_text : 1));
     carve_token_parts(&a, cfg, batch, rows0, &t->e);
     size_t rows = rows0;
     for (size_t s = 0; s < plan->n_steps; s++) {
-        t->xs[s] = TAKE_F(&a, batch * rows * H);
+        t->xs[s] = input_recomputed(plan, s) ? t->fwd[s & 1] : TAKE_F(&a, batch * rows * H);
         if (plan->steps[s].kind == PTC_STEP_COMBINE) {
             carve_combine_save(&a, &t->comb, batch, n_text, m, H);
             t->saves[s] = &t->comb;
@@ -471,29 +529,6 @@ static size_t carve_train(const ptc_variant_config *cfg, const ptc_variant_plan 
         }
     }
     t->xs[plan->n_steps] = TAKE_F(&a, batch * rows * H);
-    const size_t act = batch * rows0 * H, nt = n_text ? n_text : 1, mm = m ? m : 1;
-    t->grad[0] = TAKE_F(&a, act);
-    t->grad[1] = TAKE_F(&a, act);
-    ptc_bwd_scratch *sc = &t->sc;
-    sc->dattn = TAKE_F(&a, act);
-    sc->dctx = TAKE_F(&a, act);
-    sc->dq = TAKE_F(&a, act);
-    sc->dk = TAKE_F(&a, act);
-    sc->dv = TAKE_F(&a, act);
-    sc->t1 = TAKE_F(&a, rows0 * H);
-    sc->t2 = TAKE_F(&a, rows0 * H);
-    sc->gather = TAKE_F(&a, rows0 * H);
-    sc->dsrc = TAKE_F(&a, rows0 * H);
-    sc->g = TAKE_F(&a, rows0 * ffn);
-    sc->du = TAKE_F(&a, rows0 * ffn);
-    sc->dlogit = TAKE_F(&a, mm * nt);
-    sc->de = TAKE_F(&a, nt * H);
-    sc->dc = TAKE_F(&a, mm * H);
-    sc->dnum = TAKE_F(&a, mm * H);
-    sc->des = TAKE_F(&a, mm * H);
-    sc->dqk = TAKE_F(&a, mm * H);
-    sc->dqc = TAKE_F(&a, mm * H);
-    sc->dcnt = TAKE_F(&a, mm);
     return a.used;
 }
 
@@ -506,6 +541,18 @@ size_t ptc_encoder_train_bytes(const ptc_variant_config *cfg, size_t batch, size
     ptc_variant_plan_make(cfg, &plan, NULL, 0);
     train_parts t;
     return carve_train(cfg, &plan, batch, n_text, ffn, NULL, &t);
+}
+
+float *ptc_encoder_train_input(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                               size_t ffn, void *arena)
+{
+    ptc_variant_plan plan;
+    if (ptc_encoder_train_bytes(cfg, batch, n_text, ffn, NULL, 0) == 0 ||
+        ptc_variant_plan_make(cfg, &plan, NULL, 0) != PTC_OK)
+        return NULL;
+    train_parts t;
+    carve_train(cfg, &plan, batch, n_text, ffn, arena, &t);
+    return t.xs[0];
 }
 
 /* The tokens each step of the last training forward saw (toks[n_steps]: the
@@ -529,6 +576,31 @@ static void step_tokens(const ptc_variant_plan *plan, const ptc_tokens *tok_in,
     toks[plan->n_steps] = tok;
 }
 
+/* The input of step s for its backward: kept, or recomputed into t->xre from
+ * step s - 1's pre-LN2 sums over the rows that step wrote (tok: its tokens,
+ * the same as step s's; its weights are not yet updated). */
+static const float *step_input(const ptc_ops *ops, const ptc_encoder_stack *stack,
+                               const ptc_variant_plan *plan, const train_parts *t,
+                               const ptc_tokens *tok, size_t s, size_t hidden)
+{
+    if (!input_recomputed(plan, s))
+        return t->xs[s];
+    const ptc_layer_save *sv = &t->layer[s - 1];
+    const ptc_encoder_weights *w = &stack->layers[plan->steps[s - 1].layer - 1];
+    const size_t sample = ptc_tok_rows(tok) * hidden;
+    for (size_t b = 0; b < tok->batch; b++) {
+        const ptc_seen_rows r = ptc_seen_of(tok, b);
+        const size_t runs[2][2] = {{0, r.n_first}, {r.second_at, r.n_second}};
+        for (int run = 0; run < 2; run++) {
+            const size_t off = b * sample + runs[run][0] * hidden;
+            if (runs[run][1])
+                ops->layernorm_fwd(runs[run][1], hidden, sv->res2 + off, hidden, w->ln2_gamma,
+                                   w->ln2_beta, w->ln_eps, t->xre + off, hidden, NULL, NULL);
+        }
+    }
+    return t->xre;
+}
+
 /* Bytes a training forward saved: the rows each step actually kept. */
 static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan *plan,
                           const ptc_tokens *tok_in, const train_parts *t, size_t ffn)
@@ -540,7 +612,8 @@ static size_t saved_bytes(const ptc_variant_config *cfg, const ptc_variant_plan 
     for (size_t s = 0; s < plan->n_steps; s++) {
         const ptc_tokens tok = toks[s];
         const size_t rows = ptc_tok_rows(&tok);
-        total += tok.batch * rows * H * F; /* the step's input */
+        if (!input_recomputed(plan, s))
+            total += tok.batch * rows * H * F; /* the step's input */
         const ptc_token_save *ts = &t->layer[s].tokens;
         if (ts->count) /* TopK: the rows that went on, ToMe where they went; the counts */
             total += tok.batch * (rows + 1) * sizeof(int32_t);
@@ -669,13 +742,18 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
             grads->token_threshold[step->layer - 1] += (float)ptc_token_soft_mask_backward(
                 cfg, &toks[s], H, ts->mask, ts->y_raw, t.grad[cur]);
         }
+        if (grads->on_step)
+            grads->on_step(grads->ctx, step, false);
+        const float *x = step_input(ops, stack, &plan, &t, s ? &toks[s - 1] : NULL, s, H);
         if (step->kind == PTC_STEP_COMBINE)
-            ptc_combine_backward(ops, stack->combine, grads->combine, H, &toks[s], t.xs[s],
+            ptc_combine_backward(ops, stack->combine, grads->combine, H, &toks[s], x,
                                  t.grad[cur], t.grad[!cur], &copt, &train, &t.sc);
         else
             ptc_layer_backward(ops, &stack->layers[step->layer - 1], &grads->layers[step->layer - 1],
-                               H, cfg->n_heads, stack->ffn, &toks[s], t.xs[s], t.grad[cur],
+                               H, cfg->n_heads, stack->ffn, &toks[s], x, t.grad[cur],
                                t.grad[!cur], &train, &t.sc);
+        if (grads->on_step)
+            grads->on_step(grads->ctx, step, true);
         cur = !cur;
     }
     memcpy(dx, t.grad[cur], h->batch * (h->n_text + m) * H * sizeof(float));

@@ -244,7 +244,6 @@ void ptc_combine_backward(const ptc_ops *ops, const ptc_combine_weights *w,
                           const ptc_step_train *train, const ptc_bwd_scratch *sc);
 
 /* ---- whole-token pruning (variants/token_prune.c; the methods and their refs there) ------ */
-double ptc_token_keep_ratio(const ptc_variant_config *cfg, size_t layer); /* keep[l] or p */
 size_t ptc_token_keep_count(double keep, size_t len);                     /* 1 + floor(keep (len-1)) */
 void ptc_token_score(const ptc_prune_state *st, const ptc_tokens *tok, float *score,
                      bool accumulate);

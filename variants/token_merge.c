@@ -20,6 +20,8 @@
  * of a sample minus [CLS]; ties go to the lower row. The matching has no
  * gradient; the weighted average is linear in the rows (backward: each merged
  * row's gradient goes to its sources with the same weights).
+ * Option: --tome-r N (r, 8; ptc train, eval, bench, experiment; eval and bench
+ * sweep a list). The merging layers (prune_first = 2 .. L-1) are fixed.
  * Nothing allocates; scratch comes from the caller's workspace.
  */
 #include "internal.h"

@@ -33,6 +33,15 @@
  * column mean's). Removal compacts the kept rows of each sample to its first
  * rows (their order kept, [CLS] at row 0), so the layers after are ordinary
  * layers over fewer tokens: queries, keys, values and FFN rows all shrink.
+ * Options (what the papers leave to the task; the first removing layer,
+ * prune_first = 2, is fixed as for the paper's pruning):
+ *   TopK  --p X (one keep ratio for every removing layer) or --keep-ratios
+ *         A,B,.. (by removing layer, the last repeating): ptc train, eval,
+ *         experiment; bench takes lists of lists ("0.9,0.8;0.7") to sweep.
+ *   LTP   --ltp-temperature T (0.05), --ltp-lambda (0.01),
+ *         --ltp-threshold-init (0.5): ptc train, experiment; inference uses the
+ *         learned thresholds (ptc eval on an LTP checkpoint) or, in ptc bench,
+ *         --ltp-thresholds X (a fixed theta for every removing layer, 1).
  * Nothing here allocates; scratch comes from the caller's workspace.
  */
 #include "internal.h"
@@ -44,6 +53,39 @@ double ptc_token_keep_ratio(const ptc_variant_config *cfg, size_t layer)
 {
     const double k = layer <= PTC_MAX_LAYERS ? cfg->token.keep[layer] : 0.0;
     return k > 0.0 ? k : cfg->prune.p;
+}
+
+void ptc_token_set_keep_ratios(ptc_variant_config *cfg, const double *ratios, size_t n)
+{
+    for (size_t l = cfg->prune_first, i = 0; n && l <= PTC_MAX_LAYERS; l++, i++)
+        cfg->token.keep[l] = ratios[i < n ? i : n - 1];
+}
+
+double ptc_token_keep_uniform(const ptc_variant_config *cfg)
+{
+    const double k = ptc_token_keep_ratio(cfg, cfg->prune_first);
+    for (size_t l = cfg->prune_first + 1; l < cfg->n_layers; l++)
+        if (ptc_token_keep_ratio(cfg, l) != k)
+            return 0.0;
+    return k;
+}
+
+size_t ptc_token_options_tag(const ptc_variant_config *cfg, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (len)
+        buf[0] = '\0';
+#define PUT(...) (n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, __VA_ARGS__))
+    if (cfg->variant == PTC_VARIANT_TOKEN_TOME) {
+        PUT("r%zu", cfg->token.merge_r);
+    } else if (cfg->variant == PTC_VARIANT_TOKEN_TOPK && ptc_token_keep_uniform(cfg) > 0) {
+        PUT("k%g", ptc_token_keep_uniform(cfg));
+    } else if (cfg->variant == PTC_VARIANT_TOKEN_TOPK) {
+        for (size_t l = cfg->prune_first; l < cfg->n_layers; l++)
+            PUT("%s%g", l == cfg->prune_first ? "k" : ",", ptc_token_keep_ratio(cfg, l));
+    }
+#undef PUT
+    return n;
 }
 
 size_t ptc_token_keep_count(double keep, size_t len)

@@ -61,6 +61,8 @@ ptc_train_work *ptc_train_work_create(const ptc_sweep_config *c, const ptc_varia
         free(t);
         return NULL;
     }
+    for (size_t l = 0; c->has_ltp && l < mc.n_layers; l++) /* LTP: the fixed thresholds */
+        t->model.params.ltp_threshold[l] = (float)c->ltp_threshold;
     if (ptc_model_plan(&t->model, B, n, true, err, err_len) != PTC_OK) {
         ptc_train_work_free(t);
         return NULL;
@@ -82,10 +84,8 @@ int ptc_train_work_step(ptc_train_work *t, char *err, size_t err_len)
 {
     ptc_train_options opt;
     ptc_train_options_default(&opt, t->seed + t->steps++);
-    ptc_model_zero_grad(&t->model);
     if (ptc_model_forward_train(&t->model, &t->batch, &opt, NULL, err, err_len) != PTC_OK ||
-        ptc_model_backward(&t->model, err, err_len) != PTC_OK ||
-        ptc_model_adamw_step(&t->model, &t->adamw, 1e-5f, err, err_len) != PTC_OK)
+        ptc_model_backward_adamw(&t->model, &t->adamw, 1e-5f, err, err_len) != PTC_OK)
         return -1;
     return 0;
 }
@@ -94,7 +94,17 @@ int ptc_train_work_stats(ptc_train_work *t, ptc_layer_stats *total, size_t *aren
                          char *err, size_t err_len)
 {
     const size_t saved = ptc_model_saved_bytes(&t->model);
-    if (ptc_model_forward(&t->model, &t->batch, NULL, total, err, err_len) != PTC_OK)
+    float *theta = t->model.params.ltp_threshold;
+    const size_t n_theta = t->model.cfg.variant.variant == PTC_VARIANT_TOKEN_LTP ? t->model.cfg.n_layers : 0;
+    float kept_theta[PTC_MAX_LAYERS + 1];
+    for (size_t l = 0; l < n_theta; l++) { /* LTP: importance >= 0 keeps every token */
+        kept_theta[l] = theta[l];
+        theta[l] = 0.0f;
+    }
+    const int rc = ptc_model_forward(&t->model, &t->batch, NULL, total, err, err_len);
+    for (size_t l = 0; l < n_theta; l++)
+        theta[l] = kept_theta[l];
+    if (rc != PTC_OK)
         return -1;
     total->flops_linear *= 3.0;
     total->flops_attention *= 3.0;

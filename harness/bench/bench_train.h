@@ -25,7 +25,9 @@ int ptc_train_work_step(ptc_train_work *t, char *err, size_t err_len);
 /* Accounting of a step: the forward's statistics with every FLOP field
  * tripled (backward about twice the forward) and the activation bytes
  * replaced by what the last training forward saved (bytes_kv and
- * bytes_scores 0); *arena_bytes: the planned activation arena. */
+ * bytes_scores 0); *arena_bytes: the planned activation arena. LTP trains
+ * with the soft mask (no token removed), so its forward is counted with every
+ * token kept. */
 int ptc_train_work_stats(ptc_train_work *t, ptc_layer_stats *total, size_t *arena_bytes,
                          char *err, size_t err_len);
 void ptc_train_work_free(ptc_train_work *t);

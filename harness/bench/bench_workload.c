@@ -104,10 +104,6 @@ int bench_model_init(model_weights *w, const ptc_model_shape *m, int n_layers, b
     RAND(cw->wv, h2); CONST(cw->bv, h, 0);
     RAND(cw->wo, h2); CONST(cw->bo, h, 0);
     cw->ln_eps = 1e-12f;
-    /* LTP's thresholds: the mean importance (1) at every layer (trained ones: ptc eval) */
-    const float *theta;
-    CONST(theta, (size_t)n_layers, 1.0f);
-    w->stack.token_threshold = theta;
 #undef RAND
 #undef CONST
     w->stack.layers = w->layers;
@@ -173,7 +169,7 @@ void bench_work_once(workload *w)
             w->rc = ptc_train_work_step(w->train, w->err, sizeof w->err) == 0 ? PTC_OK : PTC_EINVAL;
             break;
         }
-        w->rc = ptc_encoder_forward(w->ops, &w->vcfg, &w->mw->stack, &w->tok, w->x, NULL, w->arena,
+        w->rc = ptc_encoder_forward(w->ops, &w->vcfg, &w->stack, &w->tok, w->x, NULL, w->arena,
                                     w->arena_bytes, w->res, w->err, sizeof w->err);
         break;
     case PTC_LEVEL_LAYER:
@@ -360,6 +356,10 @@ static int setup_encoder(workload *w, size_t m, bool comb, uint64_t seed)
     w->vcfg.prune.p = c->p;
     w->vcfg.mhsa.project_kept = c->project_kept;
     w->vcfg.pad_mode = c->pad;
+    if (c->has_keep) /* TopK's keep ratios by layer (else p), ToMe's r */
+        ptc_token_set_keep_ratios(&w->vcfg, c->keep.v, c->keep.n);
+    if (c->has_tome_r)
+        w->vcfg.token.merge_r = (size_t)c->tome_r;
     if (c->train) { /* a training step is not timed by op */
         w->train = ptc_train_work_create(c, &w->vcfg, w->ops, seed, w->err, sizeof w->err);
         w->rc = w->train ? PTC_OK : PTC_EINVAL;
@@ -367,6 +367,10 @@ static int setup_encoder(workload *w, size_t m, bool comb, uint64_t seed)
     }
     w->vcfg.mhsa.times = &w->times; /* the workload does not move after set-up */
     w->vcfg.mhsa.fused_qkv = w->mw->fused_qkv;
+    w->stack = w->mw->stack; /* LTP: the configuration's fixed threshold at every layer */
+    for (size_t l = 0; l <= PTC_MAX_LAYERS; l++)
+        w->ltp_threshold[l] = (float)c->ltp_threshold;
+    w->stack.token_threshold = c->has_ltp ? w->ltp_threshold : NULL;
     w->arena_bytes = ptc_encoder_arena_bytes(&w->vcfg, batch, n, (size_t)c->model.ffn, w->err,
                                              sizeof w->err);
     if (w->arena_bytes == 0) {

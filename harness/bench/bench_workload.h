@@ -60,6 +60,8 @@ typedef struct workload {
     void *arena;            /* encoder arena or layer workspace */
     size_t arena_bytes;
     ptc_variant_config vcfg;
+    ptc_encoder_stack stack;     /* mw's, with this configuration's LTP thresholds */
+    float ltp_threshold[PTC_MAX_LAYERS + 1];
     ptc_encoder_result *res;
     ptc_train_work *train;  /* phase train: the model and its batch */
     /* layer prune: state restored before each call */

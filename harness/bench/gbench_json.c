@@ -6,10 +6,11 @@
  * Names are built from the configuration's own values, never from its place in a
  * sweep, so two runs (two sweeps, two CPUs, two commits) name one configuration
  * alike and compare.py matches it:
- *   LEVEL/VARIANT[/p:P][/lc:LC][/m:M]/MODEL/seq:N/batch:B/ISA/threads:T
+ *   LEVEL/VARIANT[/p:P][/lc:LC][/m:M][/keep:K,K..][/r:R][/theta:T]/MODEL/seq:N/batch:B/ISA/threads:T
  *   [/pad:padded][/project_kept:off][/train]
  * VARIANT is the paper's name without its L_c (BERT, P, PF, PF-within, C, PFC, P+C,
- * PF-within+C); MODEL is the preset's name, or HxLxAxFFN for a custom shape.
+ * PF-within+C) or TopK, LTP, ToMe (keep: TopK's keep-ratio list, r: ToMe's, theta:
+ * LTP's threshold); MODEL is the preset's name, or HxLxAxFFN for a custom shape.
  *
  * A group's suite writes GB's own JSON (names with GB's suffixes such as
  * "/min_time:0.050/repeats:9/real_time", which differ between runs). The merge
@@ -31,9 +32,9 @@ void ptc_gbench_config_name(const ptc_sweep_config *c, char *out, size_t len)
 {
     char variant[40];
     snprintf(variant, sizeof variant, "%s", c->label);
-    char *l = strstr(variant, " L");
+    char *l = strchr(variant, ' ');
     if (l)
-        *l = '\0'; /* "PFC L7" -> "PFC": L_c is its own part */
+        *l = '\0'; /* "PFC L7" -> "PFC", "ToMe r8" -> "ToMe": L_c and r are their own parts */
     size_t n = (size_t)snprintf(out, len, "%s/%s", ptc_level_name(c->level), variant);
 #define ADD(...) (n += n < len ? (size_t)snprintf(out + n, len - n, __VA_ARGS__) : 0)
     if (c->has_p)
@@ -42,6 +43,12 @@ void ptc_gbench_config_name(const ptc_sweep_config *c, char *out, size_t len)
         ADD("/lc:%d", c->lc);
     if (c->has_m)
         ADD("/m:%d", c->m);
+    for (size_t i = 0; c->has_keep && i < c->keep.n; i++)
+        ADD("%s%.10g", i ? "," : "/keep:", c->keep.v[i]);
+    if (c->has_tome_r)
+        ADD("/r:%d", c->tome_r);
+    if (c->has_ltp)
+        ADD("/theta:%.10g", c->ltp_threshold);
     if (strcmp(c->model.name, "custom") == 0)
         ADD("/%dx%dx%dx%d", c->model.hidden, c->model.layers, c->model.heads, c->model.ffn);
     else

@@ -45,7 +45,15 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
     if (c->has_m)
         n += snprintf(id + n, len - (size_t)n, ";m=%d", c->m);
     if (c->has_project)
-        snprintf(id + n, len - (size_t)n, ";project_kept=%s", c->project_kept ? "on" : "off");
+        n += snprintf(id + n, len - (size_t)n, ";project_kept=%s", c->project_kept ? "on" : "off");
+    for (size_t i = 0; c->has_keep && i < c->keep.n; i++) /* the token variants' settings */
+        n += snprintf(id + n, len - (size_t)n, "%s%.10g", i ? "," : ";keep=", c->keep.v[i]);
+    if (c->has_tome_r)
+        n += snprintf(id + n, len - (size_t)n, ";r=%d", c->tome_r);
+    if (c->has_ltp)
+        snprintf(id + n, len - (size_t)n, ";theta=%.10g", c->ltp_threshold);
+    char tag[128]; /* and in the label */
+    ptc_sweep_token_tag(c, tag, sizeof tag);
 
     static const char *const prune_label[] = {"PF", "P", "PF-within"};
     switch (c->variant) {
@@ -70,9 +78,23 @@ void ptc_sweep_config_finish(ptc_sweep_config *c)
     case PTC_VARIANT_TOKEN_TOPK:
     case PTC_VARIANT_TOKEN_LTP:
     case PTC_VARIANT_TOKEN_TOME:
-        snprintf(c->label, sizeof c->label, "%s", ptc_variant_paper_name(c->variant, c->rule));
+        snprintf(c->label, sizeof c->label, "%s%s%.30s", ptc_variant_paper_name(c->variant, c->rule),
+                 tag[0] ? " " : "", tag);
         break;
     }
+}
+
+size_t ptc_sweep_token_tag(const ptc_sweep_config *c, char *buf, size_t len)
+{
+    ptc_variant_config vc;
+    ptc_variant_config_default(&vc, c->variant);
+    vc.n_layers = (size_t)c->model.layers;
+    if (c->has_keep)
+        ptc_token_set_keep_ratios(&vc, c->keep.v, c->keep.n);
+    vc.token.merge_r = (size_t)c->tome_r;
+    if (c->has_ltp)
+        return (size_t)snprintf(buf, len, "t%g", c->ltp_threshold);
+    return c->has_keep || c->has_tome_r ? ptc_token_options_tag(&vc, buf, len) : (len ? (buf[0] = '\0', 0) : 0);
 }
 
 /* Keys kept per head after one selection at ratio p (the topk count; clamp keeps
@@ -222,6 +244,8 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
     DEFAULT(n_pad, pad)
     DEFAULT(n_project, project_kept)
     DEFAULT(n_phase, train)
+    DEFAULT(n_tome_r, tome_r)
+    DEFAULT(n_ltp, ltp_threshold)
 #undef DEFAULT
     if (!s0->n_variant)
         memcpy(s.variant_rule, d->variant_rule, sizeof s.variant_rule);
@@ -265,7 +289,10 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         const ptc_model_shape *model = &s.model[mi];
         const bool prune = v == PTC_VARIANT_PRUNE || v == PTC_VARIANT_PRUNE_COMBINE;
         const bool comb = v == PTC_VARIANT_COMBINE || v == PTC_VARIANT_PRUNE_COMBINE;
-        const bool uses_p = prune || v == PTC_VARIANT_TOKEN_TOPK; /* TopK: p keeps tokens */
+        const bool keep_lists = v == PTC_VARIANT_TOKEN_TOPK && s.n_keep; /* they replace p */
+        const bool uses_p = prune || (v == PTC_VARIANT_TOKEN_TOPK && !keep_lists); /* TopK: p keeps tokens */
+        const int n_token = keep_lists ? s.n_keep : v == PTC_VARIANT_TOKEN_TOME ? s.n_tome_r
+                            : v == PTC_VARIANT_TOKEN_LTP ? s.n_ltp : 1;
         if (level == PTC_LEVEL_KERNEL && pi > 0)
             continue; /* kernel level has no pads: one pad value */
         if (!variant_exists(level, v) || (s.train[hi] && level != PTC_LEVEL_ENCODER)) {
@@ -285,7 +312,8 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
         for (int qi = 0; qi < (uses_p ? s.n_p : 1); qi++)
         for (int ci = 0; ci < n_lc; ci++)
         for (int ki = 0; ki < (comb ? s.n_m : 1); ki++)
-        for (int ji = 0; ji < (has_project ? s.n_project : 1); ji++) {
+        for (int ji = 0; ji < (has_project ? s.n_project : 1); ji++)
+        for (int oi = 0; oi < n_token; oi++) {
             ptc_sweep_config c;
             memset(&c, 0, sizeof c);
             c.level = level;
@@ -307,6 +335,13 @@ static int expand_section(const ptc_sweep_section *s0, int max_threads, config_l
             c.has_project = has_project;
             c.project_kept = has_project ? s.project_kept[ji] : true;
             c.train = s.train[hi];
+            c.has_keep = keep_lists;
+            if (keep_lists)
+                c.keep = s.keep[oi];
+            c.has_tome_r = v == PTC_VARIANT_TOKEN_TOME;
+            c.tome_r = c.has_tome_r ? s.tome_r[oi] : 0;
+            c.has_ltp = v == PTC_VARIANT_TOKEN_LTP;
+            c.ltp_threshold = c.has_ltp ? s.ltp_threshold[oi] : 0;
             ptc_sweep_config_finish(&c);
             c.est_flops = ptc_sweep_estimate_flops(&c);
             if (push_unique(l, &c, err, len) != PTC_OK)

@@ -21,6 +21,11 @@
  * "hidden,layers,heads,ffn" (four integers); several models are separated by
  * ';' ("bert-tiny;256,4,4,1024") or, when all are named, by ','.
  *
+ * Token variants (TopK, LTP, ToMe; encoder level only): TopK keeps p of its
+ * tokens per removing layer, or --keep-ratios lists ("0.9,0.8;0.7": two points,
+ * by removing layer, the last repeating; they replace p); ToMe merges --tome-r
+ * tokens away per merging layer (8); LTP removes tokens below a fixed threshold
+ * --ltp-thresholds (1: the mean importance; learned ones: `ptc eval`).
  * Collapse: a dimension that does not apply to a variant is not expanded and is
  * left out of the config_id: p and rule for baseline and combine; lc and m for
  * baseline and prune; project_kept for variants that prune nothing (all keys
@@ -40,6 +45,7 @@
 #define PTC_HARNESS_SWEEP_H
 
 #include "common/options.h"
+#include "ptc/infer.h"
 #include "ptc/variants.h"
 
 #include <stdbool.h>
@@ -52,6 +58,7 @@
 #define PTC_SWEEP_MAX_MODELS 8
 #define PTC_SWEEP_MAX_ISAS 8
 #define PTC_SWEEP_ID_LEN 320
+#define PTC_SWEEP_MAX_KEEP 16     /* TopK keep-ratio lists per section */
 
 typedef enum ptc_level { PTC_LEVEL_KERNEL = 0, PTC_LEVEL_LAYER = 1, PTC_LEVEL_ENCODER = 2 } ptc_level;
 
@@ -77,6 +84,11 @@ typedef struct ptc_sweep_section {
     int n_pad;     ptc_pad_mode pad[2];
     int n_project; bool project_kept[2];
     int n_phase;   bool train[2];   /* --phase infer,train: a forward, or a training step */
+    /* token variants (issue 17): TopK's keep-ratio lists (replace p), ToMe's r, LTP's
+     * fixed threshold of every removing layer */
+    int n_keep;    ptc_keep_ratios keep[PTC_SWEEP_MAX_KEEP];
+    int n_tome_r;  int tome_r[PTC_SWEEP_MAX_LIST];
+    int n_ltp;     double ltp_threshold[PTC_SWEEP_MAX_LIST];
 } ptc_sweep_section;
 
 /* Everything `ptc bench` takes. */
@@ -113,6 +125,10 @@ typedef struct ptc_sweep_config {
     double p;
     int lc, m;
     bool project_kept;
+    bool has_keep, has_tome_r, has_ltp; /* TopK with keep lists, ToMe, LTP */
+    ptc_keep_ratios keep;               /* TopK: by removing layer (else p for all) */
+    int tome_r;                         /* ToMe: tokens merged away per merging layer */
+    double ltp_threshold;               /* LTP: the fixed threshold of every removing layer */
     bool train;          /* phase train: one training step (forward, backward, AdamW) of
                           * the classifier; encoder level only; in the id and group only
                           * when set, so inference ids stay as they were */
@@ -175,6 +191,10 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len);
 
 /* id and label of a config whose fields are set (used by expand). */
 void ptc_sweep_config_finish(ptc_sweep_config *c);
+/* The settings of a token variant's config: "k0.9,0.8" (TopK keep lists), "r8"
+ * (ToMe), "t1" (LTP's threshold), else "" (TopK by p: the p field says it).
+ * Returns the length it needed. */
+size_t ptc_sweep_token_tag(const ptc_sweep_config *c, char *buf, size_t len);
 
 /* names of levels and sweep variants (sweep_names.c) */
 extern const char *const ptc_level_names[3];

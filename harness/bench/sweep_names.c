@@ -15,7 +15,8 @@
 /* ---- names ---------------------------------------------------------------------- */
 
 const char *const ptc_level_names[3] = {"kernel", "layer", "encoder"};
-static const char *const variant_names[] = {"baseline", "prune", "combine", "combined"};
+static const char *const variant_names[] = {"baseline", "prune", "combine", "combined",
+                                            "TopK", "LTP", "ToMe"}; /* by ptc_variant */
 
 const char *ptc_level_name(ptc_level l) { return ptc_level_names[l]; }
 const char *ptc_sweep_variant_name(ptc_variant v) { return variant_names[v]; }

@@ -59,10 +59,15 @@ static const ptc_option sweep_dim_rows[] = {
      "several: ';'", PTC_MODEL_PRESET_DEFAULT},
     {"seq", PTC_OPT_STR, 0, "LIST", "tokens per sample, e.g. 128-4096*2", "512"},
     {"batch", PTC_OPT_STR, 0, "LIST", "samples per forward", "1"},
-    {"variant", PTC_OPT_STR, 0, "LIST", "BERT|baseline P PF|prune C|combine PFC|combined (P: topk, PF: clamp)",
-     "baseline,prune,combine,combined"},
+    {"variant", PTC_OPT_STR, 0, "LIST", "BERT|baseline P PF|prune C|combine PFC|combined (P: topk, PF: clamp); "
+     "token reduction (encoder level): TopK LTP ToMe", "baseline,prune,combine,combined"},
     {"rule", PTC_OPT_STR, 0, "LIST", "pruning rule clamp topk within (overrides P/PF's)", "clamp"},
-    {"p", PTC_OPT_STR, 0, "LIST", "preservation ratio in (0, 1]", "0.9"},
+    {"p", PTC_OPT_STR, 0, "LIST", "preservation ratio in (0, 1] (TopK: tokens kept per removing layer)", "0.9"},
+    {"keep-ratios", PTC_OPT_STR, 0, "LISTS", "TopK: keep ratios by removing layer (2..L-1, the last repeats), "
+     "';' between lists: 0.9,0.8;0.7 (replaces p)"},
+    {"tome-r", PTC_OPT_STR, 0, "LIST", "ToMe: tokens merged away per merging layer (2..L-1)", "8"},
+    {"ltp-thresholds", PTC_OPT_STR, 0, "LIST", "LTP: fixed threshold of every removing layer (token "
+     "importance averages 1)", "1"},
     {"lc", PTC_OPT_STR, 0, "LIST", "combining layer L_c (7, at most the layers)"},
     {"m", PTC_OPT_STR, 0, "LIST", "combination tokens", "8"},
     {"isa", PTC_OPT_STR, 0, "LIST", "ops tables: best ref avx2 avx512 neon", "best"},
@@ -223,7 +228,8 @@ static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *
     return 1;
 }
 
-/* A sweep dimension given by numbers (p, lc, m, threads, seq, batch), models or ISAs
+/* A sweep dimension given by numbers (p, lc, m, threads, seq, batch, the token
+ * variants' keep-ratios, tome-r, ltp-thresholds), models or ISAs
  * into section s. PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
 static int apply_number_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *key,
                             const char *val, char *err, size_t len)
@@ -240,6 +246,7 @@ static int apply_number_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char 
         {"threads", offsetof(ptc_sweep_section, threads), offsetof(ptc_sweep_section, n_threads)},
         {"seq", offsetof(ptc_sweep_section, seq), offsetof(ptc_sweep_section, n_seq)},
         {"batch", offsetof(ptc_sweep_section, batch), offsetof(ptc_sweep_section, n_batch)},
+        {"tome-r", offsetof(ptc_sweep_section, tome_r), offsetof(ptc_sweep_section, n_tome_r)},
     };
     int n;
     for (size_t k = 0; k < sizeof int_dims / sizeof int_dims[0]; k++) {
@@ -258,6 +265,18 @@ static int apply_number_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char 
             if (!(s->p[i] > 0 && s->p[i] <= 1))
                 return ptc_opt_fail(err, len, "--p: %g is outside (0, 1]", s->p[i]);
         s->n_p = DIM(n);
+    } else if (strcmp(key, "keep-ratios") == 0) {
+        if ((n = ptc_infer_parse_keep_ratios(val, s->keep, PTC_SWEEP_MAX_KEEP, err, len)) < 0)
+            return PTC_EINVAL;
+        s->n_keep = DIM(n);
+    } else if (strcmp(key, "ltp-thresholds") == 0) {
+        if ((n = ptc_sweep_parse_doubles(val, s->ltp_threshold, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
+            return PTC_EINVAL;
+        for (int i = 0; i < n; i++)
+            if (!(s->ltp_threshold[i] >= 0 && isfinite(s->ltp_threshold[i])))
+                return ptc_opt_fail(err, len, "--ltp-thresholds: %g is not a finite number >= 0",
+                                    s->ltp_threshold[i]);
+        s->n_ltp = DIM(n);
     } else if (strcmp(key, "model") == 0) {
         if ((n = ptc_sweep_parse_models(val, s->model, PTC_SWEEP_MAX_MODELS, err, len)) < 0)
             return PTC_EINVAL;

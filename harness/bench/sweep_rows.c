@@ -41,6 +41,14 @@ json_t *ptc_row_new(const ptc_sweep_config *c, const ptc_row_identity *id)
     json_object_set_new(r, "p", c->has_p ? json_real(c->p) : json_null());
     json_object_set_new(r, "lc", c->has_lc ? json_integer(c->lc) : json_null());
     json_object_set_new(r, "m", c->has_m ? json_integer(c->m) : json_null());
+    if (ptc_variant_prunes_tokens(c->variant)) { /* TopK, LTP, ToMe only (other rows unchanged) */
+        json_t *keep = c->has_keep ? json_array() : json_null();
+        for (size_t i = 0; c->has_keep && i < c->keep.n; i++)
+            json_array_append_new(keep, json_real(c->keep.v[i]));
+        json_object_set_new(r, "keep_ratios", keep);
+        json_object_set_new(r, "tome_r", c->has_tome_r ? json_integer(c->tome_r) : json_null());
+        json_object_set_new(r, "ltp_threshold", c->has_ltp ? json_real(c->ltp_threshold) : json_null());
+    }
     json_object_set_new(r, "pad_mode", json_string(ptc_pad_name(c->pad)));
     json_object_set_new(r, "project_kept", json_boolean(c->project_kept));
     json_object_set_new(r, "phase", json_string(c->train ? "train" : "infer"));

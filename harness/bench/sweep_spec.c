@@ -80,6 +80,15 @@ size_t ptc_sweep_spec_format(const ptc_sweep_opts *o, char *buf, size_t len)
         LIST("m", s->n_m, u = put(buf, len, u, "%d", s->m[j]))
         LIST("project-kept", s->n_project, u = put(buf, len, u, "%s", s->project_kept[j] ? "on" : "off"))
         LIST("phase", s->n_phase, u = put(buf, len, u, "%s", s->train[j] ? "train" : "infer"))
+        if (s->n_keep) {
+            u = put(buf, len, u, "keep-ratios ");
+            for (int j = 0; j < s->n_keep; j++)
+                for (size_t k = 0; k < s->keep[j].n; k++)
+                    u = put(buf, len, u, "%s%.10g", k ? "," : j ? ";" : "", s->keep[j].v[k]);
+            u = put(buf, len, u, "\n");
+        }
+        LIST("tome-r", s->n_tome_r, u = put(buf, len, u, "%d", s->tome_r[j]))
+        LIST("ltp-thresholds", s->n_ltp, u = put(buf, len, u, "%.10g", s->ltp_threshold[j]))
 #undef LIST
     }
     return u;

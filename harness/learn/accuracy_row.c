@@ -36,18 +36,21 @@ double ptc_json_num(json_t *o, const char *path)
     return cur && json_is_number(cur) ? json_number_value(cur) : NAN;
 }
 
+/* the row's variant: the bench's family names; TopK, LTP and ToMe keep theirs */
 static const char *family(const char *v)
 {
     return strcmp(v, "baseline") == 0 ? "baseline"
            : strcmp(v, "C") == 0      ? "combine"
            : strcmp(v, "PFC") == 0 || strcmp(v, "PC") == 0 ? "combined"
+           : strcmp(v, "TopK") == 0 || strcmp(v, "LTP") == 0 || strcmp(v, "ToMe") == 0 ? v
                                                             : "prune";
 }
 
-/* "BERT", "P", "PF", "C L4", "PFC L4" */
+/* "BERT", "P", "PF", "C L4", "PFC L4", "TopK k0.7", "ToMe r8" */
 static void default_label(json_t *ev, char *out, size_t len)
 {
     const char *v = json_string_value(json_object_get(ev, "variant"));
+    const char *tag = json_string_value(json_object_get(ev, "token_options"));
     v = v ? v : "?";
     json_t *lc = json_object_get(ev, "lc");
     if (strcmp(v, "baseline") == 0)
@@ -55,7 +58,7 @@ static void default_label(json_t *ev, char *out, size_t len)
     else if (json_is_integer(lc))
         snprintf(out, len, "%s L%lld", v, (long long)json_integer_value(lc));
     else
-        snprintf(out, len, "%s", v);
+        snprintf(out, len, "%s%s%s", v, tag ? " " : "", tag ? tag : "");
 }
 
 static void set_copy(json_t *row, const char *key, json_t *from, const char *from_key)
@@ -93,14 +96,16 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
     const double seed = in->runj ? ptc_json_num(in->runj, "seed") : NAN;
     if (in->config_id)
         snprintf(cid, sizeof cid, "%s;phase=%s", in->config_id, infer ? "infer" : "train");
-    else
-        snprintf(cid, sizeof cid, "dataset=%s;model=%s;seq=%lld;%s-%s-p%.17g-lc%lld-m%lld;seed=%.0f;phase=%s",
+    else /* token variants: their tag after m (TopK's keep ratios, ToMe's r) */
+        snprintf(cid, sizeof cid, "dataset=%s;model=%s;seq=%lld;%s-%s-p%.17g-lc%lld-m%lld%s%.200s;seed=%.0f;phase=%s",
                  dataset ? dataset : "?", model ? model : "?",
                  (long long)ptc_json_num(ev, "max_len"), var,
                  json_is_string(json_object_get(ev, "rule")) ? json_string_value(json_object_get(ev, "rule")) : "none",
                  json_is_number(json_object_get(ev, "p")) ? ptc_json_num(ev, "p") : 0.0,
                  json_is_integer(json_object_get(ev, "lc")) ? (long long)ptc_json_num(ev, "lc") : 0,
                  json_is_integer(json_object_get(ev, "m")) ? (long long)ptc_json_num(ev, "m") : 0,
+                 json_is_string(json_object_get(ev, "token_options")) ? "-" : "",
+                 json_is_string(json_object_get(ev, "token_options")) ? json_string_value(json_object_get(ev, "token_options")) : "",
                  isnan(seed) ? 0.0 : seed, infer ? "infer" : "train");
     time_t now = time(NULL);
     struct tm tmv;
@@ -118,6 +123,10 @@ json_t *ptc_accuracy_row(const ptc_accuracy_row_in *in, bool infer)
     set_copy(row, "p", ev, "p");
     set_copy(row, "lc", ev, "lc");
     set_copy(row, "m", ev, "m");
+    if (json_is_string(json_object_get(ev, "token_options"))) { /* TopK, ToMe (other rows unchanged) */
+        set_copy(row, "keep_ratios", ev, "keep_ratios");
+        set_copy(row, "tome_r", ev, "tome_r");
+    }
     set_copy(row, "pad_mode", ev, "pad_mode");
     json_object_set_new(row, "project_kept", json_true());
     json_object_set_new(row, "model", json_string(in->model ? in->model : model ? model : "custom"));

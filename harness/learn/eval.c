@@ -7,6 +7,10 @@
  *   ptc eval --checkpoint F --data NAME|--test F --labels F [--vocab F] ...
  *   ptc predict --run DIR|--checkpoint F --vocab F --labels F --input F.tsv [--output F]
  *
+ * --variant, --p, --rule, --lc, --keep-ratios, --tome-r and --pad-mode set the
+ * variant at inference; their lists sweep (one point each, the config of a point
+ * is the library's: model/infer_config.c, include/ptc/infer.h).
+ *
  * With --run the training run's own options (run.json argv) are read first and
  * the command line is applied on top; the checkpoint defaults to DIR/best.safetensors.
  * Model shape options given on the command line must agree with the checkpoint
@@ -17,6 +21,7 @@
 
 #include "common/machine.h"
 
+#include "ptc/infer.h"
 #include "ptc/ops.h"
 
 #include <errno.h>
@@ -77,7 +82,7 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
         .usage = predict ? "ptc predict --run DIR | --checkpoint F --vocab F --labels F --input F.tsv\n"
                            "  output TSV: line, predicted index, predicted label, one logit per class"
                          : "ptc eval --run DIR | --checkpoint F [data options] [--split test|dev|train]\n"
-                           "  --variant/--p/--rule/--lc/--pad-mode apply at inference; lists sweep",
+                           "  --variant/--p/--rule/--lc/--keep-ratios/--tome-r/--pad-mode apply at inference; lists sweep",
         .groups = g,
         .n_groups = sizeof g / sizeof g[0],
         .others = others,
@@ -136,7 +141,8 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
     return 0;
 }
 
-/* Reads the checkpoint's config and checks it against the options, data and vocabulary. */
+/* Reads the checkpoint's config and checks it against the options (shape, when
+ * given), data and vocabulary (include/ptc/infer.h). */
 static int checkpoint_config(const eval_args *a, size_t vocab_size, size_t n_classes,
                              ptc_model_config *ck, char *err, size_t err_len)
 {
@@ -148,136 +154,63 @@ static int checkpoint_config(const eval_args *a, size_t vocab_size, size_t n_cla
     memset(&rep, 0, sizeof rep);
     if (ptc_checkpoint_config(a->checkpoint, PTC_VARIANT_BASELINE, ck, &rep, err, err_len) != PTC_OK)
         return -1;
+    ptc_model_config want;
     if (a->shape_given) {
         ptc_run_opts po = a->o;
         po.variant = "baseline";
         po.lc = po.m = 0;
-        ptc_model_config want;
         char sub[256];
         if (ptc_run_model_config(&po, vocab_size, n_classes, &want, sub, sizeof sub) != 0) {
             snprintf(err, err_len, "%s", sub);
             return -1;
         }
-        if (want.hidden != ck->hidden || want.n_layers != ck->n_layers ||
-            want.n_heads != ck->n_heads || want.ffn != ck->ffn) {
-            snprintf(err, err_len,
-                     "%s: config mismatch: the checkpoint is hidden %zu, layers %zu, heads %zu, ffn "
-                     "%zu; the options say %zu, %zu, %zu, %zu",
-                     a->checkpoint, ck->hidden, ck->n_layers, ck->n_heads, ck->ffn, want.hidden,
-                     want.n_layers, want.n_heads, want.ffn);
-            return -1;
-        }
     }
-    if (ck->n_classes != n_classes) {
-        snprintf(err, err_len, "%s: config mismatch: %zu classes, the data has %zu", a->checkpoint,
-                 ck->n_classes, n_classes);
-        return -1;
-    }
-    if (ck->vocab_size != vocab_size) {
-        snprintf(err, err_len, "%s: config mismatch: vocabulary of %zu, the tokenizer has %zu",
-                 a->checkpoint, ck->vocab_size, vocab_size);
-        return -1;
-    }
-    return 0;
+    return ptc_infer_check_checkpoint(a->checkpoint, ck, a->shape_given ? &want : NULL, vocab_size,
+                                      n_classes, err, err_len) == PTC_OK ? 0 : -1;
 }
 
-/* The model config of one point: the checkpoint's shape; the variant of
- * --variant, else the checkpoint's; p, rule and L_c of the point (0 / NULL: the
- * checkpoint's when it has them, else the variant's defaults). C and PFC need
- * the checkpoint's trained combining tensors, so they keep its m. */
-static int point_config(const eval_args *a, const ptc_model_config *ck, double p, const char *rule,
-                        size_t lc, eval_point *pt, char *err, size_t err_len)
-{
-    const ptc_variant_config *tv = &ck->variant;
-    ptc_run_opts po = a->o;
-    po.model = "bert-base"; /* max positions; the shape is the checkpoint's */
-    po.hidden = ck->hidden;
-    po.layers = ck->n_layers;
-    po.heads = ck->n_heads;
-    po.ffn = ck->ffn;
-    const char *trained = ptc_variant_name(tv);
-    po.variant = a->variant ? a->variant : strcmp(trained, "PC") == 0 ? "PFC" : trained;
-    po.rule = rule ? rule : !a->variant && ptc_variant_prunes(tv->variant) ? ptc_rule_name(tv->prune.rule) : NULL;
-    const bool tokens = ptc_variant_prunes_tokens(tv->variant); /* TopK, LTP: p is the keep ratio */
-    po.p = p > 0 ? p : ptc_variant_prunes(tv->variant) || tokens ? tv->prune.p : 0.9;
-    po.pad_mode = a->pad_mode ? a->pad_mode : tv->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware";
-    const bool c = strcmp(po.variant, "C") == 0 || strcmp(po.variant, "PFC") == 0;
-    const bool pr = strcmp(po.variant, "P") == 0 || strcmp(po.variant, "PF") == 0 ||
-                    strcmp(po.variant, "PFC") == 0 || strcmp(po.variant, "TopK") == 0;
-    if (strcmp(po.variant, "LTP") == 0 && tv->variant != PTC_VARIANT_TOKEN_LTP) {
-        snprintf(err, err_len, "%s: --variant LTP needs learned thresholds; this checkpoint was "
-                 "trained as %s", a->checkpoint, trained);
-        return -1;
-    }
-    if (c && !ptc_variant_combines(tv->variant)) {
-        snprintf(err, err_len,
-                 "%s: --variant %s needs trained combining tensors; this checkpoint was trained as %s",
-                 a->checkpoint, po.variant, trained);
-        return -1;
-    }
-    if (!c && a->lc_list.n) {
-        snprintf(err, err_len, "--lc applies to the C and PFC variants only");
-        return -1;
-    }
-    if (!pr && (a->p_list.n || a->rule_list)) {
-        snprintf(err, err_len, "--p/--rule apply to the P, PF and PFC variants only");
-        return -1;
-    }
-    po.lc = c ? (lc ? lc : tv->combine_layer) : 0;
-    po.m = c ? tv->n_comb : 0;
-    ptc_model_config want;
-    if (ptc_run_model_config(&po, ck->vocab_size, ck->n_classes, &want, err, err_len) != 0)
-        return -1;
-    pt->cfg = *ck;
-    if (tokens && want.variant.variant == tv->variant && p <= 0) /* the trained keep ratios */
-        want.variant.token = tv->token;
-    pt->cfg.variant = want.variant;
-    ptc_model_config_sync(&pt->cfg);
-    return ptc_model_config_check(&pt->cfg, err, err_len) == PTC_OK ? 0 : -1;
-}
-
-/* Every point of the sweep (p x rule x L_c), each checked before anything runs. */
-static int build_points(const eval_args *a, const ptc_model_config *ck, eval_point *pts,
+/* Every point of the sweep (p x rule x L_c x keep ratios x r; model/infer_config.c),
+ * each checked before anything runs. */
+static int build_points(const eval_args *a, const ptc_model_config *ck, ptc_model_config *pts,
                         size_t max, size_t *n, char *err, size_t err_len)
 {
     char rules[8][64];
-    int nr = 0;
-    if (a->rule_list) {
-        char sub[256] = "an empty item or more than 8";
-        nr = ptc_split_list(a->rule_list, ',', rules, 8);
-        ptc_prune_rule r;
-        for (int j = 0; j < nr; j++)
-            if (ptc_parse_rule(rules[j], &r, sub, sizeof sub) != 0)
-                nr = -1;
-        if (nr <= 0) {
-            snprintf(err, err_len, "--rule '%.200s': %s", a->rule_list, sub);
-            return -1;
-        }
+    const char *rule_names[8];
+    ptc_keep_ratios keep[16];
+    size_t tome_r[PTC_OPT_LIST_MAX], lcs[PTC_OPT_LIST_MAX];
+    int nr = 0, nk = 0;
+    if (a->rule_list && (nr = ptc_split_list(a->rule_list, ',', rules, 8)) <= 0) {
+        snprintf(err, err_len, "--rule '%.200s': an empty item or more than 8", a->rule_list);
+        return -1;
     }
-    const size_t np = a->p_list.n, nl = a->lc_list.n;
-    *n = 0;
-    for (size_t i = 0; i < (np ? np : 1); i++)
-        for (int j = 0; j < (nr ? nr : 1); j++)
-            for (size_t k = 0; k < (nl ? nl : 1); k++) {
-                if (*n == max) {
-                    snprintf(err, err_len, "at most %zu sweep point(s) here", max);
-                    return -1;
-                }
-                if (point_config(a, ck, np ? a->p_list.v[i] : 0, nr ? rules[j] : NULL,
-                                 nl ? (size_t)a->lc_list.v[k] : 0, &pts[*n], err, err_len) != 0)
-                    return -1;
-                (*n)++;
-            }
+    for (int j = 0; j < nr; j++)
+        rule_names[j] = rules[j];
+    if (a->keep_list && (nk = ptc_infer_parse_keep_ratios(a->keep_list, keep, 16, err, err_len)) < 0)
+        return -1;
+    for (size_t i = 0; i < a->tome_r_list.n; i++)
+        tome_r[i] = (size_t)a->tome_r_list.v[i];
+    for (size_t i = 0; i < a->lc_list.n; i++)
+        lcs[i] = (size_t)a->lc_list.v[i];
+    const ptc_infer_options o = {
+        .variant = a->variant, .p = a->p_list.v, .n_p = a->p_list.n,
+        .rules = rule_names, .n_rules = (size_t)nr, .lc = lcs, .n_lc = a->lc_list.n,
+        .keep = keep, .n_keep = (size_t)nk, .tome_r = tome_r, .n_tome_r = a->tome_r_list.n,
+        .pad_mode = a->pad_mode, .max_len = a->o.max_len,
+    };
+    if (ptc_infer_configs(ck, &o, pts, max, n, err, err_len) != PTC_OK)
+        return -1;
+    for (size_t i = 0; i < *n; i++)
+        ptc_warn_if_nothing_pruned(&pts[i]);
     return 0;
 }
 
 /* Initialises a model of the point's config and loads the checkpoint into it. */
-static int load_point(const eval_args *a, const ptc_ops *ops, const eval_point *pt, ptc_model *m,
+static int load_point(const eval_args *a, const ptc_ops *ops, const ptc_model_config *pt, ptc_model *m,
                       char *err, size_t err_len)
 {
     ptc_load_report rep;
     memset(&rep, 0, sizeof rep);
-    if (ptc_model_init(m, &pt->cfg, ops, a->o.seed, err, err_len) != PTC_OK)
+    if (ptc_model_init(m, pt, ops, a->o.seed, err, err_len) != PTC_OK)
         return -1;
     if (ptc_model_load_tensors(m, a->checkpoint, &rep, err, err_len) != PTC_OK) {
         ptc_model_free(m);
@@ -293,7 +226,7 @@ static int load_point(const eval_args *a, const ptc_ops *ops, const eval_point *
 }
 
 /* Evaluates one point and records it (stdout, JSON array, predictions, rows). */
-static int eval_point_run(const eval_args *a, const ptc_ops *ops, const eval_point *pt, size_t n_points,
+static int eval_point_run(const eval_args *a, const ptc_ops *ops, const ptc_model_config *pt, size_t n_points,
                           const ptc_dataset *ds, const ptc_split *s, int32_t pad_id, json_t *all,
                           char *err, size_t err_len)
 {
@@ -379,7 +312,7 @@ int ptc_eval_main(int argc, char **argv)
     int rc;
     ptc_dataset ds = {0};
     ptc_model_config ck;
-    eval_point *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
+    ptc_model_config *pts = calloc(EVAL_MAX_POINTS, sizeof *pts);
     size_t n_points = 0;
     json_t *all = json_array();
     const ptc_split *s = NULL;
@@ -472,7 +405,7 @@ int ptc_predict_main(int argc, char **argv)
     ptc_split sp = {0};
     ptc_eval_result r = {0};
     ptc_model_config ck;
-    eval_point pt[1];
+    ptc_model_config pt[1];
     if (eval_open(&S, argc, argv, true, &rc)) {
         if (predict_labels(a, &names, &n_classes, S.err, sizeof S.err) != 0 ||
             checkpoint_config(a, ptc_tokenizer_vocab_size(S.tok), n_classes, &ck, S.err, sizeof S.err) != 0 ||

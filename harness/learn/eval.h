@@ -13,16 +13,12 @@ typedef struct {
     const char *run, *checkpoint, *split, *json, *input, *output, *rows, *predictions;
     /* the variant at inference (NULL / empty: the checkpoint's) */
     const char *variant, *rule_list, *pad_mode;
-    ptc_opt_list p_list, lc_list;
+    const char *keep_list;              /* TopK: keep-ratio lists, ';' between points */
+    ptc_opt_list p_list, lc_list, tome_r_list;
     json_t *run_json; /* keeps the strings of the stored argv alive */
     bool shape_given;
     char trained[16]; /* the checkpoint's variant */
 } eval_args;
-
-/* One point of an inference sweep: the checkpoint's shape with a variant. */
-typedef struct {
-    ptc_model_config cfg;
-} eval_point;
 
 /* The metrics of one point as a ptc.eval/1 object (new reference); predictions:
  * the path of its predictions file, or NULL. */

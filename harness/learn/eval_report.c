@@ -14,10 +14,30 @@
 #include <string.h>
 #include <unistd.h>
 
-/* p: the key preservation ratio (P, PF, PFC) or the token keep ratio (TopK, LTP's unused p) */
-static bool uses_p(const ptc_variant_config *v)
+/* p: the key preservation ratio (P, PF, PFC) or TopK's keep ratio when every
+ * removing layer shares one (by layer: keep_ratios); 0 when none applies */
+static double point_p(const ptc_variant_config *v)
 {
-    return ptc_variant_prunes(v->variant) || v->variant == PTC_VARIANT_TOKEN_TOPK;
+    return ptc_variant_prunes(v->variant)                 ? v->prune.p
+           : v->variant == PTC_VARIANT_TOKEN_TOPK ? ptc_token_keep_uniform(v)
+                                                  : 0.0;
+}
+
+/* TopK's keep ratio of each removing layer, ToMe's r, their tag (ptc_token_options_tag) */
+static void token_json(json_t *o, const ptc_variant_config *v)
+{
+    json_t *keep = json_null();
+    if (v->variant == PTC_VARIANT_TOKEN_TOPK) {
+        keep = json_array();
+        for (size_t l = v->prune_first; l < v->n_layers; l++)
+            json_array_append_new(keep, json_real(ptc_token_keep_ratio(v, l)));
+    }
+    char tag[256];
+    ptc_token_options_tag(v, tag, sizeof tag);
+    json_object_set_new(o, "keep_ratios", keep);
+    json_object_set_new(o, "tome_r", v->variant == PTC_VARIANT_TOKEN_TOME
+                                         ? json_integer((json_int_t)v->token.merge_r) : json_null());
+    json_object_set_new(o, "token_options", tag[0] ? json_string(tag) : json_null());
 }
 
 json_t *ptc_eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_model *m,
@@ -44,9 +64,10 @@ json_t *ptc_eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc
     json_object_set_new(o, "docs", json_integer((json_int_t)r->n));
     json_object_set_new(o, "variant", json_string(ptc_variant_name(v)));
     json_object_set_new(o, "rule", ptc_variant_prunes(v->variant) ? json_string(ptc_rule_name(v->prune.rule)) : json_null());
-    json_object_set_new(o, "p", uses_p(v) ? json_real(v->prune.p) : json_null());
+    json_object_set_new(o, "p", point_p(v) > 0 ? json_real(point_p(v)) : json_null());
     json_object_set_new(o, "lc", ptc_variant_combines(v->variant) ? json_integer((json_int_t)v->combine_layer) : json_null());
     json_object_set_new(o, "m", ptc_variant_combines(v->variant) ? json_integer((json_int_t)v->n_comb) : json_null());
+    token_json(o, v);
     json_object_set_new(o, "pad_mode", json_string(v->pad_mode == PTC_PAD_PADDED ? "padded" : "length-aware"));
     json_object_set_new(o, "hidden", json_integer((json_int_t)m->cfg.hidden));
     json_object_set_new(o, "layers", json_integer((json_int_t)m->cfg.n_layers));
@@ -80,7 +101,8 @@ json_t *ptc_eval_json(const ptc_eval_result *r, const ptc_dataset *ds, const ptc
 }
 
 /* The predictions file of a point: PATH itself for a single point, else PATH with
- * ".<variant>-<rule>-p<p>-lc<L>" before its extension. */
+ * ".<variant>-<rule>-p<p>-lc<L>" (token variants: "-<tag>" after it) before its
+ * extension. */
 void ptc_eval_predictions_path(const char *path, const ptc_model_config *cfg, bool sweep, char *out,
                              size_t len)
 {
@@ -91,9 +113,13 @@ void ptc_eval_predictions_path(const char *path, const ptc_model_config *cfg, bo
     const ptc_variant_config *v = &cfg->variant;
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
-    snprintf(out, len, "%.*s.%s-%s-p%g-lc%zu%s", (int)stem, path, ptc_variant_name(v),
-             ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "none", uses_p(v) ? v->prune.p : 1.0,
-             ptc_variant_combines(v->variant) ? v->combine_layer : 0, path + stem);
+    char tag[256] = "-";
+    if (ptc_token_options_tag(v, tag + 1, sizeof tag - 1) == 0)
+        tag[0] = '\0';
+    snprintf(out, len, "%.*s.%s-%s-p%g-lc%zu%s%s", (int)stem, path, ptc_variant_name(v),
+             ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "none",
+             point_p(v) > 0 ? point_p(v) : 1.0, ptc_variant_combines(v->variant) ? v->combine_layer : 0,
+             tag, path + stem);
 }
 
 /* Per-document predictions, TSV: doc (0-based index in the split), label, predicted. */
@@ -122,12 +148,19 @@ void ptc_eval_print(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_m
 {
     const ptc_variant_config *v = &m->cfg.variant;
     if (!full) {
-        printf("%-8s %-6s p %-5g L_c %-2zu  accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  keys",
+        char tag[256];
+        ptc_token_options_tag(v, tag, sizeof tag);
+        printf("%-8s %-6s p %-5g L_c %-2zu%s%s  accuracy %.4f  macro-F1 %.4f  micro-F1 %.4f  keys",
                ptc_variant_name(v), ptc_variant_prunes(v->variant) ? ptc_rule_name(v->prune.rule) : "-",
-               uses_p(v) ? v->prune.p : 1.0, ptc_variant_combines(v->variant) ? v->combine_layer : 0,
-               r->accuracy, r->macro_f1, r->micro_f1);
+               point_p(v) > 0 ? point_p(v) : 1.0, ptc_variant_combines(v->variant) ? v->combine_layer : 0,
+               tag[0] ? " " : "", tag, r->accuracy, r->macro_f1, r->micro_f1);
         for (size_t k = 0; k < r->n_steps; k++)
             printf(" %.1f", r->keys_mean[k]);
+        if (ptc_variant_prunes_tokens(v->variant)) {
+            printf("  tokens");
+            for (size_t k = 0; k < r->n_steps; k++)
+                printf(" %.1f", r->tokens_mean[k]);
+        }
         printf("  %.2f ms/batch  %.2f MiB act\n", 1e3 * r->batch_time_median,
                r->act_bytes_per_batch / 1048576.0);
         return;
@@ -153,6 +186,14 @@ void ptc_eval_print(const ptc_eval_result *r, const ptc_dataset *ds, const ptc_m
         else
             printf("L%zu %.1f%s", step->layer, r->keys_mean[k],
                    step->comb_only ? " (m tokens)" : step->keys_pruned ? " (pruned)" : "");
+    }
+    if (ptc_variant_prunes_tokens(v->variant)) {
+        char tag[256];
+        ptc_token_options_tag(v, tag, sizeof tag);
+        printf("\ntokens (query rows) per sample, first batch, by layer (%s%s%s):\n  ", ptc_variant_name(v),
+               tag[0] ? " " : "", tag);
+        for (size_t k = 0; k < r->n_steps; k++)
+            printf("%sL%zu %.1f", k ? " | " : "", k + 1, r->tokens_mean[k]);
     }
     printf("\nspeed: %.1f docs/s, %.0f tokens/s, %.2f ms per batch of %zu (median), %s, %d threads\n",
            (double)r->n / r->seconds, (double)r->tokens / r->seconds, 1e3 * r->batch_time_median,

@@ -101,6 +101,9 @@ static int add_config(exp_config *c, size_t *n, const ptc_run_opts *o, const cha
         fprintf(stderr, "ptc experiment: %s: %s\n", x.label, err);
         return -1;
     }
+    char tag[64]; /* TopK's keep ratios, ToMe's r: in the label, not the id (ids stay resumable) */
+    if (ptc_token_options_tag(&cfg.variant, tag, sizeof tag) > 0)
+        snprintf(x.label + strlen(x.label), sizeof x.label - strlen(x.label), " %s", tag);
     for (size_t i = 0; i < *n; i++)
         if (strcmp(c[i].id, x.id) == 0)
             return 0;

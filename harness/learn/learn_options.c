@@ -157,10 +157,12 @@ int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const ch
 /* ---- eval and predict (eval.c) ---------------------------------------------------- */
 #define E(field) offsetof(eval_args, field)
 #define EVAL_VARIANT_ROWS                                                                              \
-    {"variant", PTC_OPT_VARIANT, E(variant), "NAME", "variant at inference (the checkpoint's): P/PF on any, C/PFC on a combining one"}, \
-    {"p", PTC_OPT_DOUBLES, E(p_list), "LIST", "p at inference, in (0, 1]; a list sweeps", NULL, 0, 1, true}, \
+    {"variant", PTC_OPT_VARIANT, E(variant), "NAME", "variant at inference (the checkpoint's): P/PF/TopK/ToMe on any, C/PFC on a combining one, LTP on an LTP one"}, \
+    {"p", PTC_OPT_DOUBLES, E(p_list), "LIST", "p at inference, in (0, 1] (TopK: keep ratio of every removing layer); a list sweeps", NULL, 0, 1, true}, \
     {"rule", PTC_OPT_STR, E(rule_list), "LIST", "pruning rules at inference: topk clamp within; a list sweeps"}, \
     {"lc", PTC_OPT_SIZES, E(lc_list), "LIST", "L_c at inference (C, PFC); a list sweeps", NULL, 1, 0}, \
+    {"keep-ratios", PTC_OPT_STR, E(keep_list), "LISTS", "TopK keep ratios at inference by removing layer (2..L-1, the last repeats); ';' between lists sweeps: 0.9,0.8;0.7"}, \
+    {"tome-r", PTC_OPT_SIZES, E(tome_r_list), "LIST", "ToMe r at inference (tokens merged away per merging layer); a list sweeps", NULL, 1, 0}, \
     {"pad-mode", PTC_OPT_PAD, E(pad_mode), "MODE", "length-aware padded (the checkpoint's)"}
 const ptc_option ptc_eval_rows[] = {
     {"run", PTC_OPT_STR, E(run), "DIR", "a `ptc train` run folder: its options, best.safetensors"},

@@ -121,6 +121,9 @@ int ptc_run_opts_check(const ptc_run_opts *o, const ptc_opt_seen *seen, const ch
  * 0, or -1 with a reason. */
 int ptc_run_opts_from_argv(ptc_run_opts *o, int argc, char **argv, char *err, size_t err_len);
 
+/* One warning line on stderr when a pruning variant's plan prunes nothing (PFC
+ * with L_c too early: it computes what C computes). */
+void ptc_warn_if_nothing_pruned(const ptc_model_config *cfg);
 /* Model config from the options (preset, shape overrides, variant) for a
  * dataset of n_classes and a vocabulary of vocab_size. */
 int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_classes,

@@ -44,7 +44,7 @@ static void set_given(size_t *field, size_t option)
  * what its unpruned counterpart does (PFC with L_c <= prune_first + 1 is C: the layer
  * that would use the first selection is the one the combining module replaces).
  * Legal, but almost never what a user meant: one warning line on stderr. */
-static void warn_if_nothing_pruned(const ptc_model_config *cfg)
+void ptc_warn_if_nothing_pruned(const ptc_model_config *cfg)
 {
     const ptc_variant_config *vc = &cfg->variant;
     if (!ptc_variant_prunes(vc->variant))
@@ -65,9 +65,8 @@ static void warn_if_nothing_pruned(const ptc_model_config *cfg)
  * other variants never read them (an experiment passes them to every one). */
 static void token_options(const ptc_run_opts *o, ptc_variant var, ptc_variant_config *vc)
 {
-    for (size_t l = vc->prune_first, i = 0; var == PTC_VARIANT_TOKEN_TOPK && o->keep_ratios.n &&
-                                            l <= PTC_MAX_LAYERS; l++, i++)
-        vc->token.keep[l] = o->keep_ratios.v[i < o->keep_ratios.n ? i : o->keep_ratios.n - 1];
+    if (var == PTC_VARIANT_TOKEN_TOPK)
+        ptc_token_set_keep_ratios(vc, o->keep_ratios.v, o->keep_ratios.n);
     if (o->ltp_temperature > 0)
         vc->token.temperature = o->ltp_temperature;
     if (o->ltp_lambda >= 0)
@@ -120,7 +119,7 @@ int ptc_run_model_config(const ptc_run_opts *o, size_t vocab_size, size_t n_clas
     }
     if (ptc_model_config_check(cfg, err, err_len) != PTC_OK)
         return -1;
-    warn_if_nothing_pruned(cfg);
+    ptc_warn_if_nothing_pruned(cfg);
     return 0;
 }
 

@@ -63,6 +63,9 @@ int ptc_paper_group(const json_t **rows, size_t n, pgroups *out);
 /* Statistics and the paper's numbers of every group. */
 void ptc_paper_compute(pgroups *gs);
 void ptc_paper_free(pgroups *gs);
+/* a token-reduction group (TopK, LTP, ToMe: issue 17): its p is TopK's keep ratio
+ * (its label says it), not the paper's p */
+bool ptc_paper_is_token(const pgroup *g);
 /* the BERT group of a dataset (sweep "train"), or NULL */
 const pgroup *ptc_paper_bert(const pgroups *gs, const char *dataset);
 /* "confirmed" / "not confirmed" / "within noise" / "" (no claim of the paper) */

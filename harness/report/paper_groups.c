@@ -200,10 +200,23 @@ static int dataset_rank(const char *d)
     return 6;
 }
 
+static bool label_is(const char *label, const char *variant)
+{
+    const size_t n = strlen(variant);
+    return strncmp(label, variant, n) == 0 && (label[n] == '\0' || label[n] == ' ');
+}
+
+bool ptc_paper_is_token(const pgroup *g)
+{
+    return label_is(g->label, "TopK") || label_is(g->label, "LTP") || label_is(g->label, "ToMe");
+}
+
+/* the paper's variants first, then TopK, LTP, ToMe */
 static int label_rank(const char *l)
 {
     return strcmp(l, "BERT") == 0 ? 0 : strcmp(l, "P") == 0 ? 1 : strcmp(l, "PF") == 0 ? 2
-           : strncmp(l, "C ", 2) == 0 ? 3 : 4;
+           : strncmp(l, "C ", 2) == 0 ? 3 : label_is(l, "TopK") ? 5 : label_is(l, "LTP") ? 6
+           : label_is(l, "ToMe") ? 7 : 4;
 }
 
 static int cmp_group(const void *pa, const void *pb)

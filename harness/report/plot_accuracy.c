@@ -49,7 +49,8 @@ void plot_bert_reference_end(FILE *gp, const pgroup *bert, const char *suffix)
 void plot_group_name(const pgroup *g, bool with_p, char *out, size_t len)
 {
     int k = snprintf(out, len, "%s", g->label);
-    if (with_p && !isnan(g->p) && strncmp(g->label, "C ", 2) != 0 && fabs(g->p - 0.9) > 1e-9 && k > 0)
+    if (with_p && !isnan(g->p) && strncmp(g->label, "C ", 2) != 0 && !ptc_paper_is_token(g) &&
+        fabs(g->p - 0.9) > 1e-9 && k > 0)
         k += snprintf(out + k, len - (size_t)k, " p %g", g->p);
     if (g->m >= 0 && g->m != 8 && k > 0)
         k += snprintf(out + k, len - (size_t)k, " m %ld", g->m);

@@ -126,10 +126,11 @@ static void paper_caption(ptc_rtable *t, const pgroups *gs)
 }
 
 /* ---- table 2 ------------------------------------------------------------------------------------ */
+/* trained with p 0.9 and m 8 (token variants: at any keep ratio, in their label) */
 static bool paper_setting(const pgroup *g)
 {
-    return strcmp(g->sweep, "train") == 0 && (isnan(g->p) || fabs(g->p - 0.9) < 1e-9) &&
-           (g->m < 0 || g->m == 8);
+    return strcmp(g->sweep, "train") == 0 &&
+           (isnan(g->p) || fabs(g->p - 0.9) < 1e-9 || ptc_paper_is_token(g)) && (g->m < 0 || g->m == 8);
 }
 
 static int build_table2(ptc_rtable *t, const pgroups *gs, bool paper)

@@ -169,7 +169,7 @@ typedef struct ptc_model {
     size_t param_sizes[PTC_NUM_PARAM_TENSORS];
     size_t n_params;
     float *params_memory;  ptc_params params;   /* n_params floats */
-    float *grads_memory;   ptc_params grads;    /* allocated by ptc_model_plan(training) */
+    float *grads_memory;   ptc_params grads;    /* allocated by zero-grad or ptc_model_backward */
     float *adam_m, *adam_v;                     /* allocated by the first AdamW step */
     uint64_t adam_t;                            /* AdamW steps taken */
     /* activations */
@@ -273,6 +273,15 @@ float ptc_adamw_lr(const ptc_adamw_config *a, size_t step);
 /* One AdamW update of every parameter with learning rate lr (bias-corrected
  * moments; allocates the moment slabs on the first call). */
 int ptc_model_adamw_step(ptc_model *m, const ptc_adamw_config *a, float lr, char *err, size_t err_len);
+/* The training step's second half: backward of the last training forward with
+ * each tensor's AdamW update applied as soon as its gradient is final, equal
+ * bit for bit to ptc_model_zero_grad + ptc_model_backward +
+ * ptc_model_adamw_step, without the gradient slab (m->grads is neither needed
+ * nor touched; one group of tensors' gradients lives in the training arena at
+ * a time). One batch per update: gradient accumulation over batches takes the
+ * separate calls. Refused (nothing updated) without a training forward. */
+int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, char *err,
+                             size_t err_len);
 
 /* ---- checkpoints (model/safetensors.c) ----------------------------------------------------------
  * Hugging Face BERT names: bert.embeddings.{word,position,token_type}_embeddings.weight,

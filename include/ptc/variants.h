@@ -402,6 +402,17 @@ typedef struct ptc_variant_config {
 } ptc_variant_config;
 
 void ptc_variant_config_default(ptc_variant_config *cfg, ptc_variant variant);
+/* TopK's keep ratios: removing layer prune_first + i keeps ratios[i], the last
+ * ratio repeats over the layers after (variants/token_prune.c). */
+void ptc_token_set_keep_ratios(ptc_variant_config *cfg, const double *ratios, size_t n);
+/* TopK's keep ratio of removing layer `layer`: keep[layer], else prune.p. */
+double ptc_token_keep_ratio(const ptc_variant_config *cfg, size_t layer);
+/* TopK's keep ratio when every removing layer shares one, else 0. */
+double ptc_token_keep_uniform(const ptc_variant_config *cfg);
+/* The settings of a token variant as a short tag for labels and file names:
+ * TopK "k0.7" (one ratio) or "k0.9,0.8,0.7" (by removing layer), ToMe "r8",
+ * else "" (LTP's thresholds are tensors). Returns the length it needed. */
+size_t ptc_token_options_tag(const ptc_variant_config *cfg, char *buf, size_t len);
 int ptc_variant_config_check(const ptc_variant_config *cfg, char *err, size_t err_len);
 
 typedef enum ptc_step_kind { PTC_STEP_ENCODER = 0, PTC_STEP_COMBINE = 1 } ptc_step_kind;
@@ -595,6 +606,12 @@ typedef struct ptc_encoder_stack_grads {
     ptc_encoder_grads *layers;    /* (n_layers) */
     ptc_combine_grads *combine;   /* NULL unless C/PFC */
     float *token_threshold;       /* LTP: (n_layers); NULL otherwise */
+    /* Optional (NULL: none): called before the backward of each plan step (done
+     * false; it may re-point that step's gradients, layers[step->layer - 1] or
+     * *combine) and after it (done true: they are final), so a caller can
+     * update the step's weights at once and keep one step's gradients alive */
+    void (*on_step)(void *ctx, const ptc_step *step, bool done);
+    void *ctx;
 } ptc_encoder_stack_grads;
 
 /* BERT's embeddings of one sample's rows [0, rows) (variants/embed.c):
@@ -635,6 +652,11 @@ int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
                               const float *x, const ptc_train_noise *noise,
                               void *arena, size_t arena_bytes, ptc_encoder_result *res,
                               char *err, size_t err_len);
+/* Where ptc_encoder_forward_train of (batch, n_text) in this arena keeps its
+ * input x: a caller that writes x there saves the copy (as act[0] of
+ * ptc_encoder_arena_split for inference). NULL when cfg is invalid. */
+float *ptc_encoder_train_input(const ptc_variant_config *cfg, size_t batch, size_t n_text,
+                               size_t ffn, void *arena);
 /* Bytes of saved activations the last ptc_encoder_forward_train wrote (rows
  * actually kept, not the capacity). */
 size_t ptc_encoder_saved_bytes(const void *arena);

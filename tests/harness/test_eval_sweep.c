@@ -12,6 +12,15 @@
  *   eval_inference_refused C/PFC on a checkpoint without combining tensors, a p
  *                          outside (0, 1], --lc with PF: one-line errors, nothing run
  *   predict_variant        predict --variant PF --p 0.5 runs (and a sweep is refused)
+ *   eval_token_sweep       TopK and ToMe at inference on the same BERT checkpoint
+ *                          (issue 17): --keep-ratios '0.9,0.5;0.7' and --tome-r 2,8
+ *                          give two points each whose query rows per layer shrink
+ *                          after layer 2 as asked (fewer at r 8 than at r 2); rows
+ *                          labelled "TopK k0.9,0.5", "TopK k0.7", "ToMe r2", "ToMe r8"
+ *                          with distinct config ids and the keep ratios by layer;
+ *                          predict --variant ToMe --tome-r 4 runs; LTP on a
+ *                          checkpoint without thresholds, --keep-ratios with PF,
+ *                          --tome-r with TopK, a ratio past 1: one-line errors
  */
 #include "../ptc_test.h"
 #include "harness_util.h"
@@ -148,5 +157,103 @@ PTC_TEST(predict_variant)
     char *a3[] = {"predict", "--run", dir, "--input", in, "--variant", "C", NULL};
     rc = ptc_test_run_captured(ptc_predict_main, a3, buf, sizeof buf);
     ptc_check(ctx, rc != 0 && strstr(buf, "combining"), "predict C refused: rc %d: '%s'", rc, buf);
+    ptc_test_rm_rf(dir);
+}
+
+/* the kept rows per layer (tokens_mean) of point k of a sweep JSON into t[4] */
+static bool point_tokens(json_t *all, size_t k, double t[4])
+{
+    json_t *toks = json_object_get(json_array_get(all, k), "tokens_mean");
+    for (size_t s = 0; s < 4; s++)
+        t[s] = json_number_value(json_array_get(toks, s));
+    return json_array_size(toks) == 4;
+}
+
+/* the labels of the rows file into labels[n] and their distinct config ids */
+static size_t row_labels(const char *path, char labels[][64], size_t max, bool *ids_distinct)
+{
+    FILE *f = fopen(path, "r");
+    char line[16384], ids[8][512];
+    size_t n = 0;
+    *ids_distinct = true;
+    while (f && n < max && fgets(line, sizeof line, f)) {
+        json_t *row = json_loads(line, 0, NULL);
+        snprintf(labels[n], 64, "%s", json_string_value(json_object_get(row, "label")) ?: "?");
+        snprintf(ids[n], sizeof ids[n], "%s", json_string_value(json_object_get(row, "config_id")) ?: "?");
+        for (size_t i = 0; i < n; i++)
+            *ids_distinct &= strcmp(ids[i], ids[n]) != 0;
+        json_decref(row);
+        n++;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+PTC_TEST(eval_token_sweep)
+{
+    char dir[512], json[600], rows[600], in[600], buf[8192], labels[8][64];
+    ptc_test_tmp_dir(dir, sizeof dir, "token-sweep");
+    if (!train_baseline(ctx, dir))
+        return;
+    snprintf(json, sizeof json, "%s/sweep.json", dir);
+    snprintf(rows, sizeof rows, "%s/rows.jsonl", dir);
+    char *a1[] = {"eval", "--run", dir, "--variant", "TopK", "--keep-ratios", "0.9,0.5;0.7",
+                  "--json", json, "--rows", rows, "--threads", "1", NULL};
+    int rc = ptc_test_run_io(ptc_eval_main, a1, NULL, 0, buf, sizeof buf);
+    if (!ptc_check(ctx, rc == 0, "eval TopK sweep: rc %d: %s", rc, buf))
+        return;
+    json_t *all = json_load_file(json, 0, NULL);
+    double t0[4], t1[4];
+    if (ptc_check(ctx, json_array_size(all) == 2 && point_tokens(all, 0, t0) && point_tokens(all, 1, t1),
+                  "TopK: 2 points of 4 layers")) {
+        ptc_check(ctx, t0[1] == t0[0] && t0[2] < t0[1] && t0[3] < t0[2] && t0[3] < 0.6 * t0[2] + 1,
+                  "k0.9,0.5: %.2f %.2f %.2f %.2f", t0[0], t0[1], t0[2], t0[3]);
+        ptc_check(ctx, t1[2] < t0[2] && t1[3] < t1[2] && t1[3] > t0[3],
+                  "k0.7: %.2f %.2f %.2f %.2f", t1[0], t1[1], t1[2], t1[3]);
+        json_t *k = json_object_get(json_array_get(all, 0), "keep_ratios");
+        ptc_check(ctx, json_array_size(k) == 2 && json_number_value(json_array_get(k, 1)) == 0.5,
+                  "keep_ratios by removing layer");
+    }
+    json_decref(all);
+    char *a2[] = {"eval", "--run", dir, "--variant", "ToMe", "--tome-r", "2,8", "--json", json,
+                  "--rows", rows, "--threads", "1", NULL};
+    rc = ptc_test_run_io(ptc_eval_main, a2, NULL, 0, buf, sizeof buf);
+    all = json_load_file(json, 0, NULL);
+    if (ptc_check(ctx, rc == 0 && json_array_size(all) == 2 && point_tokens(all, 0, t0) &&
+                       point_tokens(all, 1, t1), "eval ToMe sweep: rc %d: %s", rc, buf))
+        ptc_check(ctx, t0[2] < t0[1] && t1[2] < t0[2] && t1[3] < t0[3],
+                  "r 2 then 8: last layer %.2f then %.2f rows", t0[3], t1[3]);
+    json_decref(all);
+    bool distinct;
+    const size_t n = row_labels(rows, labels, 8, &distinct);
+    ptc_check(ctx, n == 4 && strcmp(labels[0], "TopK k0.9,0.5") == 0 && strcmp(labels[1], "TopK k0.7") == 0 &&
+                   strcmp(labels[2], "ToMe r2") == 0 && strcmp(labels[3], "ToMe r8") == 0 && distinct,
+              "rows: %zu, labels '%s' '%s' '%s' '%s', ids distinct %d", n, labels[0], labels[1],
+              labels[2], labels[3], distinct);
+    snprintf(in, sizeof in, "%s/in.tsv", dir);
+    FILE *f = fopen(in, "w");
+    fputs("filler1 core2x0 filler7 filler3 filler9 filler2 filler4 filler8\n", f);
+    fclose(f);
+    char outp[600];
+    snprintf(outp, sizeof outp, "%s/out.tsv", dir);
+    char *a3[] = {"predict", "--run", dir, "--input", in, "--output", outp, "--variant", "ToMe",
+                  "--tome-r", "4", NULL};
+    rc = ptc_test_run_captured(ptc_predict_main, a3, buf, sizeof buf);
+    ptc_check(ctx, rc == 0 && count_lines(outp) == 2, "predict ToMe: rc %d: '%.200s'", rc, buf);
+    static const char *const refused[][5] = {
+        {"--variant", "LTP", NULL, NULL, "learned thresholds"},
+        {"--variant", "PF", "--keep-ratios", "0.8", "TopK"},
+        {"--variant", "TopK", "--tome-r", "4", "ToMe"},
+        {"--variant", "TopK", "--keep-ratios", "0.9;1.5", "(0, 1]"},
+    };
+    for (size_t k = 0; k < sizeof refused / sizeof *refused; k++) {
+        char *argv[] = {"eval", "--run", dir, "--rows", rows, "--threads", "1", (char *)refused[k][0],
+                        (char *)refused[k][1], (char *)refused[k][2], (char *)refused[k][3], NULL};
+        rc = ptc_test_run_io(ptc_eval_main, argv, NULL, 0, buf, sizeof buf);
+        ptc_check(ctx, rc != 0 && strstr(buf, refused[k][4]) && strchr(buf, '\n') == buf + strlen(buf) - 1,
+                  "%s %s: rc %d: '%s'", refused[k][1], refused[k][2] ? refused[k][2] : "", rc, buf);
+    }
+    ptc_check(ctx, count_lines(rows) == 4, "refused runs wrote no rows: %zu lines", count_lines(rows));
     ptc_test_rm_rf(dir);
 }
