@@ -18,6 +18,7 @@
  * must agree with the data and vocabulary.
  */
 #include "learn/eval.h"
+#include "cluster/lock.h" /* ptc_run_lock_held: a run still training */
 
 #include "common/machine.h"
 
@@ -113,6 +114,10 @@ static int parse_args(eval_args *a, int argc, char **argv, const char *prog, boo
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
+        char who[200];
+        if (ptc_run_lock_held(a->run, who, sizeof who)) /* readers take no lock: say what is read */
+            fprintf(stderr, "%s: note: %s is still training (%s): its best checkpoint so far is read\n",
+                    prog, a->run, who);
     }
     ptc_opts_parse(&spec, argc, argv, 1, &seen); /* parsed once already: cannot fail */
     if (ptc_run_opts_check(&a->o, &seen, prog) != 0)

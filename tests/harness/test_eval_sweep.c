@@ -6,7 +6,8 @@
  *                          keys per step are all positive (the old count printed
  *                          a total then zeros), equal to the query rows in layer 1
  *                          and 2, fewer at p 0.7 than at 0.9 in the last layer; the
- *                          baseline point keeps every key in every step; --rows
+ *                          baseline point keeps every key in every step (and eval
+ *                          notes a run whose lock is held: still training); --rows
  *                          gets one row per point with its predictions file (one
  *                          line per test document)
  *   eval_inference_refused C/PFC on a checkpoint without combining tensors, a p
@@ -25,6 +26,7 @@
 #include "../ptc_test.h"
 #include "harness_util.h"
 #include "learn/train.h"
+#include "cluster/lock.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -96,9 +98,15 @@ PTC_TEST(eval_inference_sweep)
     ptc_check(ctx, last[1] < last[0], "p 0.7 keeps fewer keys (%.2f) than p 0.9 (%.2f)", last[1], last[0]);
     json_decref(all);
     ptc_check(ctx, count_lines(rows) == 2, "rows: %zu lines", count_lines(rows));
-    /* the baseline point keeps every key in every step */
+    /* the baseline point keeps every key in every step; evaluated while the run's
+     * lock is held (a training still running), eval says so and still evaluates */
+    char lock_err[256];
+    const int lock_fd = ptc_run_lock(dir, lock_err, sizeof lock_err);
+    ptc_check(ctx, lock_fd >= 0, "lock %s: %s", dir, lock_err);
     char *a2[] = {"eval", "--run", dir, "--json", json, "--threads", "1", NULL};
     rc = ptc_test_run_io(ptc_eval_main, a2, NULL, 0, buf, sizeof buf);
+    ptc_run_unlock(lock_fd);
+    ptc_check(ctx, strstr(buf, "is still training (pid ") != NULL, "no note of the held lock: %s", buf);
     json_t *b = json_load_file(json, 0, NULL);
     json_t *keys = json_object_get(b, "keys_mean"), *toks = json_object_get(b, "tokens_mean");
     ptc_check(ctx, rc == 0 && json_array_size(keys) == 4, "baseline eval: rc %d", rc);
