@@ -228,6 +228,24 @@ static int apply_named_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char *
     return 1;
 }
 
+static bool in_unit_interval(double x) { return x > 0 && x <= 1; }
+static bool finite_non_negative(double x) { return x >= 0 && isfinite(x); }
+
+/* A list of numbers into out (*n_out: their count) when `ok` accepts each; else
+ * "WHAT: X <refused>". PTC_OK, or an error after a message. */
+static int number_dim(ptc_sweep_opts *o, const char *val, double *out, int *n_out, bool (*ok)(double),
+                      const char *what, const char *refused, char *err, size_t len)
+{
+    const int n = ptc_sweep_parse_doubles(val, out, PTC_SWEEP_MAX_LIST, what, err, len);
+    if (n < 0)
+        return PTC_EINVAL;
+    for (int i = 0; i < n; i++)
+        if (!ok(out[i]))
+            return ptc_opt_fail(err, len, "%s: %g %s", what, out[i], refused);
+    *n_out = DIM(n);
+    return PTC_OK;
+}
+
 /* A sweep dimension given by numbers (p, lc, m, threads, seq, batch, the token
  * variants' keep-ratios, tome-r, ltp-thresholds), models or ISAs
  * into section s. PTC_OK, PTC_EINVAL after a message, or 1 when key is none of them. */
@@ -259,24 +277,14 @@ static int apply_number_dim(ptc_sweep_opts *o, ptc_sweep_section *s, const char 
         return PTC_OK;
     }
     if (strcmp(key, "p") == 0) {
-        if ((n = ptc_sweep_parse_doubles(val, s->p, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            if (!(s->p[i] > 0 && s->p[i] <= 1))
-                return ptc_opt_fail(err, len, "--p: %g is outside (0, 1]", s->p[i]);
-        s->n_p = DIM(n);
+        return number_dim(o, val, s->p, &s->n_p, in_unit_interval, what, "is outside (0, 1]", err, len);
     } else if (strcmp(key, "keep-ratios") == 0) {
         if ((n = ptc_infer_parse_keep_ratios(val, s->keep, PTC_SWEEP_MAX_KEEP, err, len)) < 0)
             return PTC_EINVAL;
         s->n_keep = DIM(n);
     } else if (strcmp(key, "ltp-thresholds") == 0) {
-        if ((n = ptc_sweep_parse_doubles(val, s->ltp_threshold, PTC_SWEEP_MAX_LIST, what, err, len)) < 0)
-            return PTC_EINVAL;
-        for (int i = 0; i < n; i++)
-            if (!(s->ltp_threshold[i] >= 0 && isfinite(s->ltp_threshold[i])))
-                return ptc_opt_fail(err, len, "--ltp-thresholds: %g is not a finite number >= 0",
-                                    s->ltp_threshold[i]);
-        s->n_ltp = DIM(n);
+        return number_dim(o, val, s->ltp_threshold, &s->n_ltp, finite_non_negative, what,
+                          "is not a finite number >= 0", err, len);
     } else if (strcmp(key, "model") == 0) {
         if ((n = ptc_sweep_parse_models(val, s->model, PTC_SWEEP_MAX_MODELS, err, len)) < 0)
             return PTC_EINVAL;

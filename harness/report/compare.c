@@ -19,14 +19,13 @@
  * Output: a table of matched pairs (time A and B as median ± sd, time B/A, whether
  * their min..max ranges overlap, the p-value of a two-sided Mann-Whitney U test on the
  * raw repetitions time_s.reps of the two rows, as Google Benchmark's compare.py does
- * (ptc/stats.h; a warning note below 9 repetitions a side), speedups and their
+ * (ptc_cell_utest, ptc/stats.h; a warning note below 9 repetitions a side), speedups and their
  * ratio, memory B/A), notes listing
  * the rows present on one side only, and the gate violations. Exit 0; 1 when a gate
  * fails, nothing matches, or input is unreadable; 2 for bad usage (a bad --fail-if).
  * When a side has several rows with one key, the last one read is used (noted).
  */
 #include "report/report.h"
-#include "ptc/stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -382,46 +381,6 @@ static size_t table_setup(ptc_rtable *t, side sides[2], const json_t **pa, const
     return c0;
 }
 
-/* ---- the U test's cell -------------------------------------------------------------------- */
-
-/* compare.py tests from this many repetitions a side and calls fewer than
- * UTEST_OPTIMAL_REPS unreliable. */
-#define UTEST_MIN_REPS 2
-#define UTEST_OPTIMAL_REPS 9
-
-/* The raw repetitions of row (time_s.reps) into a new array; their count (0: none). */
-static size_t row_reps(const json_t *row, double **out)
-{
-    const json_t *reps = ptc_row_get(row, "time_s.reps");
-    const size_t n = json_is_array(reps) ? json_array_size(reps) : 0;
-    *out = n ? malloc(n * sizeof **out) : NULL;
-    if (!*out)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        (*out)[i] = json_number_value(json_array_get(reps, i));
-    return n;
-}
-
-/* The U test's p-value of a pair into its cell; counts the pairs with too few
- * repetitions for the test (*few_min) or for a reliable one (*few_optimal). */
-static void cell_utest(ptc_rtable *t, size_t r, size_t c, const json_t *a, const json_t *b,
-                       size_t *few_min, size_t *few_optimal)
-{
-    double *x, *y, u, p;
-    const size_t nx = row_reps(a, &x), ny = row_reps(b, &y);
-    const size_t n = nx < ny ? nx : ny;
-    if (n < UTEST_MIN_REPS) {
-        (*few_min)++;
-    } else if (ptc_mann_whitney_u(x, nx, y, ny, &u, &p) == 0) {
-        char text[64], csv[40];
-        snprintf(text, sizeof text, "%.4f%s", p, n < UTEST_OPTIMAL_REPS ? " (few reps)" : "");
-        ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(p, csv, sizeof csv), NULL, NULL, NULL);
-        *few_optimal += n < UTEST_OPTIMAL_REPS;
-    }
-    free(x);
-    free(y);
-}
-
 /* One table row per pair, and a FAIL note per --fail-if gate a pair meets;
  * returns the count of those. */
 static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, size_t npairs,
@@ -450,7 +409,7 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
             ptc_rtable_set(t, r, c, o, o, NULL, NULL, NULL);
         }
         c++;
-        cell_utest(t, r, c++, pa[i], pb[i], &few_min, &few_optimal);
+        ptc_cell_utest(t, r, c++, pa[i], pb[i], &few_min, &few_optimal);
         ptc_cell_speedup(t, r, c++, pa[i]);
         ptc_cell_speedup(t, r, c++, pb[i]);
         for (metric_t m = M_SPEEDUP; m <= M_MEMORY; m++, c++)
@@ -472,11 +431,11 @@ static size_t fill_pairs(ptc_rtable *t, const json_t **pa, const json_t **pb, si
     if (few_optimal)
         ptc_rtable_note(t, "warning: U test on fewer than %d repetitions a side in %zu pair%s: "
                         "its p-value is unreliable (compare.py asks for %d or more; --reps)",
-                        UTEST_OPTIMAL_REPS, few_optimal, few_optimal == 1 ? "" : "s",
-                        UTEST_OPTIMAL_REPS);
+                        PTC_UTEST_OPTIMAL_REPS, few_optimal, few_optimal == 1 ? "" : "s",
+                        PTC_UTEST_OPTIMAL_REPS);
     if (few_min)
         ptc_rtable_note(t, "%zu pair%s without a U test (fewer than %d repetitions a side)",
-                        few_min, few_min == 1 ? "" : "s", UTEST_MIN_REPS);
+                        few_min, few_min == 1 ? "" : "s", PTC_UTEST_MIN_REPS);
     return violations;
 }
 

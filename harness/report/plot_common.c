@@ -412,28 +412,6 @@ bool plot_render(plot_ctx *pc, const char *name)
     return true;
 }
 
-static void skip_note(plot_ctx *pc, const char *name, const char *why_fmt, va_list ap)
-{
-    printf("skipped %s: ", name);
-    vprintf(why_fmt, ap);
-    putchar('\n');
-    pc->skipped++;
-}
-
-static void plot_skip(plot_ctx *pc, const char *name, const char *why_fmt, ...)
-{
-    va_list ap;
-    va_start(ap, why_fmt);
-    skip_note(pc, name, why_fmt, ap);
-    va_end(ap);
-}
-
-static void open_files(plot_ctx *pc, const char *name, FILE **dat, FILE **gp)
-{
-    *dat = ptc_plot_open(pc->dir, name, "dat");
-    *gp = ptc_plot_open(pc->dir, name, "gp");
-}
-
 bool plot_begin(plot_ctx *pc, const char *name, bool drawable, FILE **dat, FILE **gp,
                 const char *why_fmt, ...)
 {
@@ -441,11 +419,15 @@ bool plot_begin(plot_ctx *pc, const char *name, bool drawable, FILE **dat, FILE 
     if (!drawable) {
         va_list ap;
         va_start(ap, why_fmt);
-        skip_note(pc, name, why_fmt, ap);
+        printf("skipped %s: ", name);
+        vprintf(why_fmt, ap);
+        putchar('\n');
         va_end(ap);
+        pc->skipped++;
         return false;
     }
-    open_files(pc, name, dat, gp);
+    *dat = ptc_plot_open(pc->dir, name, "dat");
+    *gp = ptc_plot_open(pc->dir, name, "gp");
     return true;
 }
 
@@ -562,10 +544,8 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
     j->rows = malloc((nall + 1) * sizeof *j->rows);
     memcpy(j->rows, all, nall * sizeof *j->rows);
     j->n = keep_with(j->rows, nall, spec->need);
-    if (j->n == 0 || (spec->one_x && distinct_values(j->rows, j->n, spec->x) < 2)) {
-        plot_skip(pc, j->name, "%s", j->n ? spec->one_x : spec->no_rows);
-        return false;
-    }
+    if (j->n == 0 || (spec->one_x && distinct_values(j->rows, j->n, spec->x) < 2))
+        return plot_begin(pc, j->name, false, &j->dat, &j->gp, "%s", j->n ? spec->one_x : spec->no_rows);
     j->ns = spec->make(j->rows, j->n, spec->x, &j->s, j->dims);
     if (spec->baseline_ref) { /* BERT's series out of s, into ref */
         j->ref = calloc(j->ns + 1, sizeof *j->ref);
@@ -586,13 +566,11 @@ bool plot_prepare(plot_ctx *pc, plot_job *j, const plot_spec *spec, const json_t
             printf("note: %s: %zu series with a single %s left out\n", j->name, dropped,
                    spec->x);
     }
-    if (j->ns == 0) {
-        plot_skip(pc, j->name, "no series other than BERT has two or more values of %s", spec->x);
-        return false;
-    }
+    if (j->ns == 0)
+        return plot_begin(pc, j->name, false, &j->dat, &j->gp,
+                          "no series other than BERT has two or more values of %s", spec->x);
     plot_caption(j->rows, j->n, spec->x, j->dims, j->cap, sizeof j->cap);
-    open_files(pc, j->name, &j->dat, &j->gp);
-    j->opened = true;
+    j->opened = plot_begin(pc, j->name, true, &j->dat, &j->gp, "%s", "");
     return j->dat && j->gp;
 }
 

@@ -116,6 +116,14 @@ void ptc_cell_num(ptc_rtable *t, size_t r, size_t c, const json_t *row, const ch
                   const char *fmt);
 /* a dimension's value (see ptc_dim_value_text) */
 void ptc_cell_dim(ptc_rtable *t, size_t r, size_t c, const json_t *row, const char *field);
+/* `ptc compare`'s cell: the p-value of the two-sided Mann-Whitney U test (ptc/stats.h, as
+ * Google Benchmark's compare.py) on the raw repetitions time_s.reps of rows a and b,
+ * "(few reps)" below PTC_UTEST_OPTIMAL_REPS a side; counts the pairs with too few
+ * repetitions for a test (*few_min: the cell stays n/a) or for a reliable one (*few_optimal). */
+#define PTC_UTEST_MIN_REPS 2
+#define PTC_UTEST_OPTIMAL_REPS 9
+void ptc_cell_utest(ptc_rtable *t, size_t r, size_t c, const json_t *a, const json_t *b,
+                    size_t *few_min, size_t *few_optimal);
 /* time unit for a set of rows: 1 (s), 1e-3 (ms) or 1e-6 (us), from the largest median;
  * *name gets "s", "ms" or "µs". */
 double ptc_time_unit(const json_t *const *rows, size_t n, const char **name);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "report/report.h"
 #include "common/rows.h"
+#include "ptc/stats.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -454,3 +455,35 @@ double ptc_time_unit(const json_t *const *rows, size_t n, const char **name)
     return 1e-6;
 }
 
+/* The raw repetitions of row (time_s.reps) into a new array; their count (0: none). */
+static size_t row_reps(const json_t *row, double **out)
+{
+    const json_t *reps = ptc_row_get(row, "time_s.reps");
+    const size_t n = json_is_array(reps) ? json_array_size(reps) : 0;
+    *out = n ? malloc(n * sizeof **out) : NULL;
+    if (!*out)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = json_number_value(json_array_get(reps, i));
+    return n;
+}
+
+/* The U test's p-value of a pair into its cell; counts the pairs with too few
+ * repetitions for the test (*few_min) or for a reliable one (*few_optimal). */
+void ptc_cell_utest(ptc_rtable *t, size_t r, size_t c, const json_t *a, const json_t *b,
+                    size_t *few_min, size_t *few_optimal)
+{
+    double *x, *y, u, p;
+    const size_t nx = row_reps(a, &x), ny = row_reps(b, &y);
+    const size_t n = nx < ny ? nx : ny;
+    if (n < PTC_UTEST_MIN_REPS) {
+        (*few_min)++;
+    } else if (ptc_mann_whitney_u(x, nx, y, ny, &u, &p) == 0) {
+        char text[64], csv[40];
+        snprintf(text, sizeof text, "%.4f%s", p, n < PTC_UTEST_OPTIMAL_REPS ? " (few reps)" : "");
+        ptc_rtable_set(t, r, c, text, ptc_fmt_double_exact(p, csv, sizeof csv), NULL, NULL, NULL);
+        *few_optimal += n < PTC_UTEST_OPTIMAL_REPS;
+    }
+    free(x);
+    free(y);
+}

@@ -8,6 +8,9 @@
  *                    systems: diff 0, p 1; 8 of 100 documents better: diff 0.08, an
  *                    interval around it excluding 0, p < 0.05; same seed, same result
  *   stats_ratio      geometric mean and t-interval of log ratios; one seed: delta method
+ *   stats_describe   {3, 1, 2, 10}: mean 4, sd sqrt(50/3), cv sd / 4, min 1, max 10, median
+ *                    2.5 (the input left unsorted); one value: sd and cv 0; none: all 0;
+ *                    ptc_median of odd and even counts
  */
 #include "../ptc_test.h"
 #include "ptc/stats.h"
@@ -16,6 +19,25 @@
 #include <string.h>
 
 #define NEAR(x, y, tol) (fabs((x) - (y)) <= (tol))
+
+PTC_TEST(stats_describe)
+{
+    const double x[] = {3, 1, 2, 10};
+    ptc_sample_desc d;
+    ptc_check(ctx, ptc_describe(x, 4, &d) == 0, "describe failed");
+    const double sd = sqrt(50.0 / 3.0);
+    ptc_check(ctx, d.n == 4 && NEAR(d.mean, 4, 1e-12) && NEAR(d.sd, sd, 1e-12) && NEAR(d.cv, sd / 4, 1e-12),
+              "mean %g sd %g cv %g", d.mean, d.sd, d.cv);
+    ptc_check(ctx, d.min == 1 && d.max == 10 && d.median == 2.5, "min %g max %g median %g", d.min, d.max,
+              d.median);
+    ptc_check(ctx, x[0] == 3 && x[1] == 1 && x[3] == 10, "input modified");
+    ptc_describe(x + 3, 1, &d);
+    ptc_check(ctx, d.n == 1 && d.mean == 10 && d.sd == 0 && d.cv == 0 && d.median == 10, "one value");
+    ptc_describe(x, 0, &d);
+    ptc_check(ctx, d.n == 0 && d.mean == 0 && d.median == 0 && d.max == 0, "no value");
+    ptc_check(ctx, ptc_median(x, 3) == 2 && ptc_median(x, 4) == 2.5 && ptc_median(x, 0) == 0,
+              "median %g / %g", ptc_median(x, 3), ptc_median(x, 4));
+}
 
 PTC_TEST(stats_mcnemar)
 {
