@@ -12,6 +12,7 @@ for i in 1 2; do
 done
 wait
 OUT=results/accuracy/2026-12-bbc6
-build/ptc merge /work/exp/bbc6 --out $OUT
+# /work/exp/bbc6-extra: the seed-3 rows (and predictions) of PF p 0.9 and PFC L5 from ../2026-12-bbc6-methods
+build/ptc merge /work/exp/bbc6 /work/exp/bbc6-extra --out $OUT
 for k in table2 tests table4 table5 table6; do build/ptc table --kind $k --paper $OUT; done
 build/ptc plot $OUT --out $OUT/plots
