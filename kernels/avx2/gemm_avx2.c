@@ -19,7 +19,7 @@
  *             A micro-panels (6 x 384 floats = 9 KiB each) stream from L2;
  *   MC = 120: the packed A block is 120 x 384 floats = 180 KiB of L2;
  *   NC = 3072: the packed B panel is 384 x 3072 floats = 4.5 MiB of L3.
- * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_6x_avx2,
+ * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
@@ -158,40 +158,12 @@ static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
     }
 }
 
-/* ---- packing A (no transpose) by 8x8 register transposes -----------------------
- * op(A) = A is stored by rows, the A micro-panel wants k-major columns of MR: read
- * 8 k values from each of up to 8 rows, transpose in registers, store 8 panel rows. */
-
-
-/* ptc_gemm_pack_a_fn for MR = 6: full panels of op(A) = A by 8x8 transposes;
- * partial panels and op(A) = A^T (already contiguous along MR) use the generic packer. */
-static void pack_a_6x_avx2(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
-                  size_t kc, size_t mr, float *dst)
-{
-    if (ta != PTC_NO_TRANS || mr != MR) {
-        ptc_gemm_pack_a_generic(ta, a, lda, i0, mc, p0, kc, mr, dst);
-        return;
-    }
-    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-        if (mc - ir < MR) {
-            ptc_gemm_pack_a_generic(ta, a, lda, i0 + ir, mc - ir, p0, kc, MR, dst);
-            continue;
-        }
-        const float *src = a + (i0 + ir) * lda + p0;
-        size_t q = 0;
-        for (; q + 8 <= kc; q += 8)
-            pack_8_columns(src + q, lda, 6, dst + q * MR, MR);
-        for (; q < kc; q++)
-            for (size_t r = 0; r < MR; r++)
-                dst[q * MR + r] = src[r * lda + q];
-    }
-}
 
 static const ptc_gemm_desc gemm_6x16_avx2 = {
     .name = "6x16_avx2",
     .mr = MR, .nr = NR,
     .kc_l1_pct = 75, .mc_l2_pct = 18, .nc_max = 3072, /* Zen 4: KC 384, MC 120 */
-    .pack_a = pack_a_6x_avx2,
+    .pack_a = pack_a_by_8x8,
     .pack_b = pack_b_by_8x8,
     .ukernel = ptc_sgemm_ukernel_6x16_avx2,
 };

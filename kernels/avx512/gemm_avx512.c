@@ -30,7 +30,7 @@
  *              (KC 192/256/384 x MC 140/280/420 measured within noise here.)
  *   MC = 140:  the packed A block is 140 x 256 floats = 140 KiB of L2;
  *   NC = 3072: the packed B panel is 256 x 3072 floats = 3 MiB of L3.
- * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_14x_avx512,
+ * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
  */
@@ -119,36 +119,6 @@ ukernel_14x32(size_t kc, const float *restrict a, const float *restrict b, float
 #undef PTC_STORE_ROW
 }
 
-/* ---- packing A (no transpose) by 8x8 register transposes -----------------------
- * op(A) = A is stored by rows, the A micro-panel wants k-major columns of MR: read
- * 8 k values from each of up to 8 rows, transpose in registers, store 8 panel rows. */
-
-
-/* ptc_gemm_pack_a_fn for MR = 14: full panels of op(A) = A by 8x8 transposes;
- * partial panels and op(A) = A^T (already contiguous along MR) use the generic packer. */
-static void pack_a_14x_avx512(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc, size_t p0,
-                  size_t kc, size_t mr, float *dst)
-{
-    if (ta != PTC_NO_TRANS || mr != MR) {
-        ptc_gemm_pack_a_generic(ta, a, lda, i0, mc, p0, kc, mr, dst);
-        return;
-    }
-    for (size_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-        if (mc - ir < MR) {
-            ptc_gemm_pack_a_generic(ta, a, lda, i0 + ir, mc - ir, p0, kc, MR, dst);
-            continue;
-        }
-        const float *src = a + (i0 + ir) * lda + p0;
-        size_t q = 0;
-        for (; q + 8 <= kc; q += 8) {
-            pack_8_columns(src + 8 * lda + q, lda, 6, dst + q * MR + 8, MR); /* rows 8..13 first: */
-            pack_8_columns(src + q, lda, 8, dst + q * MR, MR);              /* rows 0..7 fix their spill */
-        }
-        for (; q < kc; q++)
-            for (size_t r = 0; r < MR; r++)
-                dst[q * MR + r] = src[r * lda + q];
-    }
-}
 
 /* Split 512-bit FMA (Zen 4): a k step takes 14 cycles of FMA; 8 steps ahead
  * covers an L2 hit. Two full-width units finish a step in 7: 16 steps ahead. */
@@ -172,7 +142,7 @@ static void ukernel_14x32_full(size_t kc, const float *restrict a, const float *
     {                                                                                    \
         .name = "14x32_avx512_" suffix, .mr = MR, .nr = NR,                              \
         .kc_l1_pct = 100, .mc_l2_pct = 14, .nc_max = 3072,                               \
-        .pack_a = pack_a_14x_avx512, .pack_b = pack_b_by_8x8, .ukernel = kernel,         \
+        .pack_a = pack_a_by_8x8, .pack_b = pack_b_by_8x8, .ukernel = kernel,         \
     }
 static const ptc_gemm_desc gemm_14x32_split = GEMM_14X32_DESC("split", ukernel_14x32_split);
 static const ptc_gemm_desc gemm_14x32_full = GEMM_14X32_DESC("full", ukernel_14x32_full);

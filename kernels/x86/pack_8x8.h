@@ -4,7 +4,7 @@
  * Shared by the AVX2 and AVX-512 sgemm packers (both are built with AVX2 enabled):
  * op(A) = A is stored by rows, an A micro-panel wants k-major columns of MR, so 8
  * k values are read from each of up to 8 rows, transposed in registers, and
- * stored as 8 panel rows. Reads exactly 8 floats of each of `rows` rows.
+ * stored as 8 panel rows (pack_a_by_8x8). Reads exactly 8 floats of each of `rows` rows.
  * op(B) = B^T (the encoder's x W^T) is the same problem with NR in place of MR:
  * pack_b_by_8x8.
  */
@@ -63,6 +63,37 @@ static inline void pack_8_columns(const float *src, size_t ld, size_t rows, floa
             _mm256_storeu_ps(dst + q * stride, x[q]);
         _mm_storeu_ps(dst + 7 * stride, _mm256_castps256_ps128(x[7]));
         _mm_storel_pi((__m64 *)(dst + 7 * stride + 4), _mm256_extractf128_ps(x[7], 1));
+    }
+}
+
+/* ptc_gemm_pack_a_fn for MR = 8 j + 6 or 8 j (6, 8, 14, ...): full panels of op(A) = A
+ * by 8x8 transposes, row groups of 8 and at most one (the last) of 6; partial panels
+ * and op(A) = A^T (already contiguous along MR) use the generic packer. The 6-row
+ * group goes first: its stores spill 2 floats into the next panel row, which the
+ * 8-row groups (or the next q) then overwrite. */
+static inline void pack_a_by_8x8(ptc_trans ta, const float *a, size_t lda, size_t i0, size_t mc,
+                                 size_t p0, size_t kc, size_t mr, float *dst)
+{
+    if (ta != PTC_NO_TRANS || (mr % 8 != 0 && mr % 8 != 6)) {
+        ptc_gemm_pack_a_generic(ta, a, lda, i0, mc, p0, kc, mr, dst);
+        return;
+    }
+    for (size_t ir = 0; ir < mc; ir += mr, dst += mr * kc) {
+        if (mc - ir < mr) {
+            ptc_gemm_pack_a_generic(ta, a, lda, i0 + ir, mc - ir, p0, kc, mr, dst);
+            continue;
+        }
+        const float *src = a + (i0 + ir) * lda + p0;
+        size_t q = 0;
+        for (; q + 8 <= kc; q += 8)
+            for (size_t r0 = (mr + 7) / 8 * 8; r0 > 0;) {
+                r0 -= 8;
+                pack_8_columns(src + r0 * lda + q, lda, mr - r0 < 8 ? mr - r0 : 8,
+                               dst + q * mr + r0, mr);
+            }
+        for (; q < kc; q++)
+            for (size_t r = 0; r < mr; r++)
+                dst[q * mr + r] = src[r * lda + q];
     }
 }
 
