@@ -162,8 +162,19 @@ void ptc_cpu_set_caches(const ptc_cpu_caches *caches)
         cache_override = (ptc_cpu_caches){0, 0, 0};
 }
 
+static int fma512_overridden;
+static ptc_fma512_class fma512_override;
+
+void ptc_cpu_set_fma512_class(const ptc_fma512_class *cls)
+{
+    fma512_overridden = cls != NULL;
+    fma512_override = cls ? *cls : PTC_FMA512_NONE;
+}
+
 ptc_fma512_class ptc_cpu_fma512_class(void)
 {
+    if (fma512_overridden)
+        return fma512_override;
     static volatile int done;
     static volatile ptc_fma512_class cls;
     if (!done) {

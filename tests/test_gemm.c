@@ -261,6 +261,37 @@ PTC_KERNEL_TEST(gemm_blocking_other_caches)
               "ptc_cpu_set_caches(NULL) did not restore the detected sizes");
 }
 
+/* Both AVX-512 tiles whatever this CPU is (ptc_cpu_set_fma512_class): the split-FMA
+ * (Zen 4) and full-width (Intel) choices each pass tile edges, k past KC and the
+ * thread check; detection is restored after. Other tables ignore the class. */
+PTC_KERNEL_TEST(gemm_fma512_classes)
+{
+    static const ptc_fma512_class classes[] = {PTC_FMA512_SPLIT, PTC_FMA512_FULL};
+    const ptc_fma512_class detected = ptc_cpu_fma512_class();
+    uint64_t case_no = 0;
+    for (size_t ci = 0; ci < 2; ci++) {
+        ptc_cpu_set_fma512_class(&classes[ci]);
+        ptc_check(ctx, ptc_cpu_fma512_class() == classes[ci],
+                  "ptc_cpu_set_fma512_class was not applied");
+        bool ok = true;
+        for (int t = 0; t < 4 && ok; t++) {
+            gemm_case gc = {
+                .ta = t & 1 ? PTC_TRANS : PTC_NO_TRANS, .tb = t & 2 ? PTC_TRANS : PTC_NO_TRANS,
+                .m = 29, .n = 65, .k = ctx->quick ? 37 : 300,
+                .alpha = t == 3 ? -0.5f : 1.0f, .beta = t == 1 ? 0.0f : 0.7f,
+                .pad = (size_t)t, .misalign = 1 + (size_t)t,
+            };
+            gc.nan_c = gc.beta == 0.0f;
+            ok = gemm_check_case(ctx, &gc, ctx->seed + 2700 + case_no++);
+        }
+        if (ok)
+            check_threads_bit_identical(ctx, 43, 97, ctx->quick ? 37 : 300, ctx->seed + 2800 + ci);
+    }
+    ptc_cpu_set_fma512_class(NULL);
+    ptc_check(ctx, ptc_cpu_fma512_class() == detected,
+              "ptc_cpu_set_fma512_class(NULL) did not restore detection");
+}
+
 /* m x n x k in every layout: bit-identical results for 1 and 2 threads, and on
  * each thread of a parallel region. */
 static void check_threads_bit_identical(ptc_test_ctx *ctx, size_t m, size_t n, size_t k,

@@ -50,6 +50,11 @@ void ptc_cpu_set_caches(const ptc_cpu_caches *caches);
 typedef enum { PTC_FMA512_NONE, PTC_FMA512_SPLIT, PTC_FMA512_FULL } ptc_fma512_class;
 ptc_fma512_class ptc_cpu_fma512_class(void);
 
+/* Overrides what ptc_cpu_fma512_class() returns (the AVX-512 sgemm picks its tile
+ * by it); NULL restores detection. For tests, which run both choices on any
+ * AVX-512 CPU; call it before kernels run, not concurrently. */
+void ptc_cpu_set_fma512_class(const ptc_fma512_class *cls);
+
 /* Writes the names of the features in `mask`, space separated, into buf. */
 void ptc_cpu_feature_string(uint32_t mask, char *buf, unsigned long len);
 

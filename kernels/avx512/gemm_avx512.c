@@ -147,19 +147,23 @@ static void ukernel_14x32_full(size_t kc, const float *restrict a, const float *
 static const ptc_gemm_desc gemm_14x32_split = GEMM_14X32_DESC("split", ukernel_14x32_split);
 static const ptc_gemm_desc gemm_14x32_full = GEMM_14X32_DESC("full", ukernel_14x32_full);
 
+/* The one place the AVX-512 tile is chosen, by how the CPU runs a 512-bit FMA. */
+static const ptc_gemm_desc *gemm_desc(void)
+{
+    return ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full;
+}
+
 void ptc_sgemm_avx512(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc)
 {
-    const ptc_gemm_desc *d =
-        ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full;
-    ptc_gemm_drive(d, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    ptc_gemm_drive(gemm_desc(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* linear: bias in the first store of each tile, GELU after its last (gemm_driver.h) */
 void ptc_linear_avx512(size_t rows, size_t in, size_t out, const float *x, size_t ldx,
                       const float *w, const float *bias, ptc_act act, float *y, size_t ldy)
 {
-    ptc_gemm_drive_linear(ptc_cpu_fma512_class() == PTC_FMA512_SPLIT ? &gemm_14x32_split : &gemm_14x32_full, act == PTC_ACT_GELU ? ptc_gelu_fwd_avx512 : NULL,
+    ptc_gemm_drive_linear(gemm_desc(), act == PTC_ACT_GELU ? ptc_gelu_fwd_avx512 : NULL,
                           rows, in, out, x, ldx, w, bias, y, ldy);
 }
