@@ -34,6 +34,16 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Sleeps `seconds` without using the CPU. OpenBLAS's worker threads keep spinning
+ * for a while after they start and after each call (its THREAD_TIMEOUT, about 2^28
+ * cycles) before they sleep; a case measured in that window shares a core with
+ * them (the first 2-thread ptc case ran at 75 GFLOP/s, below 1-thread speed). */
+static void let_openblas_threads_sleep(void)
+{
+    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -213,6 +223,7 @@ int main(int argc, char **argv)
     omp_set_num_threads(threads);
     openblas_set_num_threads(threads);
     printf("threads %d, reps %d (noisy where the machine is shared)\n", threads, reps);
+    let_openblas_threads_sleep();
 
     static const size_t shapes[][3] = {{512, 768, 768}, {512, 3072, 768}, {512, 768, 3072}};
     const size_t most = 512 * 3072;
@@ -237,6 +248,7 @@ int main(int argc, char **argv)
             }
             g.who = PEER_OPENBLAS;
             bench_gemm(&g, "OpenBLAS", reps);
+            let_openblas_threads_sleep();
             g.who = PEER_ONEDNN;
             bench_gemm(&g, "oneDNN", reps);
         }
