@@ -36,8 +36,12 @@
  * {1to16} embedded-broadcast memory operand instead of vbroadcastss; KC 128..768;
  * MC 518 (one A block for 512 rows) with B micro-panels packed just before their
  * first use; software prefetch of the packing sources; row-group-major 8x8
- * packing (packing alone 30% faster, whole sgemm unchanged). Packing takes 4-10%
+ * packing (packing alone 10-45% faster, whole sgemm unchanged). Packing takes 4-10%
  * of the time at these shapes, the micro-kernel the rest (perf, cpu-clock).
+ * oneDNN 2.6, 5-10% faster here, runs NN partly through its AVX-512 no-copy
+ * kernel (no packing at all) and NT through its AVX2 copy-based kernel, whose
+ * copies take 9% of its NT time (perf with ONEDNN_JIT_PROFILE=2): a no-copy path
+ * for NN is the lead left open.
  * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
