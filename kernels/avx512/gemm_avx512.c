@@ -40,8 +40,10 @@
  * of the time at these shapes, the micro-kernel the rest (perf, cpu-clock).
  * oneDNN 2.6, 5-10% faster here, runs NN partly through its AVX-512 no-copy
  * kernel (no packing at all) and NT through its AVX2 copy-based kernel, whose
- * copies take 9% of its NT time (perf with ONEDNN_JIT_PROFILE=2): a no-copy path
- * for NN is the lead left open.
+ * copies take 9% of its NT time (perf with ONEDNN_JIT_PROFILE=2). Reading
+ * untransposed B in place (no B packing, the same arithmetic) left NN unchanged
+ * (107.2 vs 107.1 GFLOP/s at 512x768x768), so packing time alone does not
+ * explain the gap; where it goes is open.
  * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
