@@ -44,8 +44,9 @@
  * untransposed B in place (no B packing, the same arithmetic) left NN unchanged
  * (107.2 vs 107.1 GFLOP/s at 512x768x768). The micro-kernel alone runs at 115.5
  * GFLOP/s, 98.6% of peak (KC 256, its A panels from L2, C tiles of a 512x768 C,
- * 6000 calls, best of 5): the loss is around it, in packing (4-10% of the time,
- * timed alone) and in the first reads of each packed or in-place B micro-panel.
+ * 6000 calls, best of 5): the loss is around it: packing (4-10% of the time,
+ * timed alone) and, not measured apart, cache misses where a B micro-panel or a
+ * C tile is first used in a real sgemm.
  * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
  * driver's generic C routines. Threading: see the driver.
