@@ -7,7 +7,8 @@
  *
  * Design ("queries in lanes", see kernels/attention_common.h):
  *   - Query block: QB = 16 rows = 2 ymm per head-dim column. The block is packed
- *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block.
+ *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block, in 8x8
+ *     blocks transposed through registers (pack_rows_transposed_avx2).
  *   - Key tiles of up to 48 ACTIVE kept keys (masked keys are dropped while the
  *     tile is built, so fully masked tiles are skipped); K and V rows are read in
  *     place through one row pointer per key (kv_rows gather, nothing copied).
@@ -22,7 +23,8 @@
  *     once per tile (times alpha: the rescale), then per key: 2 loads of p and
  *     6 broadcasts of v_t[c]. Any d works (c is a scalar index; the last 1..5
  *     columns use the same kernel with fewer columns).
- *   - End of block: o[i][c] = ot[c][i] / l[i] (0 when l = 0), lse = m + log l.
+ *   - End of block: o[i][c] = ot[c][i] / l[i] (0 when l = 0), 8x8 blocks of ot
+ *     transposed through registers; lse = m + log l.
  *   - Head dims above DMAX = 256 run in column chunks: scores accumulate over
  *     chunks of d (qt repacked per tile), and the output is produced in chunks
  *     of 256 columns, recomputing the softmax for each (correct for any d).
@@ -99,6 +101,32 @@ static void pv_tile_avx2(size_t ocn, float *ot, const float *p, const float *con
     }
 }
 
+/* o[i0 + i][oc0 + c] = ot[c][i] / l[i] (0 when l[i] = 0) for i < nq, c < ocn:
+ * 8x8 blocks of ot transposed through registers, the ragged edges in plain C. */
+static void write_output_avx2(const ptc_attention_args *args, size_t i0, size_t nq, size_t oc0,
+                              size_t ocn, const float *ot, const float *l)
+{
+    float inv[QB];
+    for (size_t i = 0; i < nq; i++)
+        inv[i] = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+    const size_t full_rows = nq / 8 * 8, full_cols = ocn / 8 * 8;
+    for (size_t ib = 0; ib < full_rows; ib += 8)
+        for (size_t c = 0; c < full_cols; c += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_load_ps(ot + (c + (size_t)k) * QB + ib);
+            transpose8x8_avx2(r);
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps(args->o + (i0 + ib + (size_t)k) * args->ldo + oc0 + c,
+                                 _mm256_mul_ps(r[k], _mm256_set1_ps(inv[ib + (size_t)k])));
+        }
+    for (size_t i = 0; i < nq; i++) {
+        float *o = args->o + (i0 + i) * args->ldo + oc0;
+        for (size_t c = i < full_rows ? full_cols : 0; c < ocn; c++)
+            o[c] = ot[c * QB + i] * inv[i];
+    }
+}
+
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -129,7 +157,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            ptc_attn_pack_generic(QB, args->q, args->ldq, i0, nq, 0, d, qt);
+            pack_rows_transposed_avx2(QB, args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -181,12 +209,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             }
             _mm256_store_ps(m, m0); _mm256_store_ps(m + 8, m1);
             _mm256_store_ps(l, l0); _mm256_store_ps(l + 8, l1);
-            for (size_t i = 0; i < nq; i++) {
-                float *o = args->o + (i0 + i) * args->ldo + oc0;
-                const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
-                for (size_t c = 0; c < ocn; c++)
-                    o[c] = ot[c * QB + i] * inv;
-            }
+            write_output_avx2(args, i0, nq, oc0, ocn, ot, l);
             oc0 += ocn;
         } while (oc0 < d);
 

@@ -70,6 +70,50 @@ ALWAYS_INLINE float hsum_avx2(__m256 x)
     return _mm_cvtss_f32(s);
 }
 
+/* r[0..8) = the transpose of the 8x8 block r[0..8): r[i][j] becomes r[j][i] */
+ALWAYS_INLINE void transpose8x8_avx2(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) { /* interleave rows pairwise */
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) { /* then pairs of pairs */
+        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int k = 0; k < 4; k++) { /* then the 128-bit halves of rows 0-3 and 4-7 */
+        r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+        r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+    }
+}
+
+/* The drivers' packing (ptc_attn_tile_ukernels.pack), with the same result as
+ * ptc_attn_pack_generic: xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < qb (0 for
+ * rows i >= nq), 8x8 blocks through registers and the ragged edges in plain C.
+ * Reads only x's rows i < nq, columns c0 .. c0 + dn. */
+static inline void pack_rows_transposed_avx2(size_t qb, const float *x, size_t ldx, size_t i0,
+                                             size_t nq, size_t c0, size_t dn, float *xt)
+{
+    const size_t full_rows = nq / 8 * 8, full_cols = dn / 8 * 8;
+    for (size_t ib = 0; ib < full_rows; ib += 8)
+        for (size_t c = 0; c < full_cols; c += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_loadu_ps(x + (i0 + ib + (size_t)k) * ldx + c0 + c);
+            transpose8x8_avx2(r);
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps(xt + (c + (size_t)k) * qb + ib, r[k]);
+        }
+    for (size_t i = 0; i < qb; i++) {
+        const float *row = i < nq ? x + (i0 + i) * ldx + c0 : NULL;
+        for (size_t c = i < full_rows ? full_cols : 0; c < dn; c++)
+            xt[c * qb + i] = row ? row[c] : 0.0f;
+    }
+}
+
 /* Score micro-kernel, 6 keys x 16 queries.
  * st[r][0..16) (+)= sum_{c < dn} qt[c][0..16) * k[r][c0 + c]   (r < 6)
  * `accumulate`: add to st (later chunks of a long head dim) instead of starting at 0.
@@ -125,9 +169,8 @@ static inline void scores_6x16_avx2(size_t dn, const float *qt, const float *con
     _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
 }
 
-/* The score tiles of the ISA-free drivers (kernels/attention_driver.h); the
- * packing is the driver's plain C one. */
+/* The score tiles of the ISA-free drivers (kernels/attention_driver.h). */
 static const ptc_attn_tile_ukernels attn_tile_avx2 = {
-    .qb = QB, .kr = KR, .dmax = DMAX, .pack = ptc_attn_pack_generic, .scores = scores_6x16_avx2};
+    .qb = QB, .kr = KR, .dmax = DMAX, .pack = pack_rows_transposed_avx2, .scores = scores_6x16_avx2};
 
 #endif /* PTC_KERNELS_AVX2_ATTENTION_AVX2_H */
