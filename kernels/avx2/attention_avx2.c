@@ -28,11 +28,14 @@
  *   - Head dims above DMAX = 256 run in column chunks: scores accumulate over
  *     chunks of d (qt repacked per tile), and the output is produced in chunks
  *     of 256 columns, recomputing the softmax for each (correct for any d).
- *   - exp: own polynomial (exp_avx2, below), range reduction by n = round(x/ln2)
- *     with a two-constant ln2, degree-7 polynomial (Cephes expf coefficients),
- *     2^n built in the exponent field. Measured over [-87.3, 88]: max relative
- *     error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
- *     x < -87.33 (incl. -INFINITY) gives exactly 0.
+ *   - exp: own polynomial (exp_avx2, attention_avx2.h), range reduction by
+ *     n = round(x/ln2) with a two-constant ln2, degree-7 polynomial (Cephes expf
+ *     coefficients), 2^n built in the exponent field. Measured over [-87.3, 88]:
+ *     max relative error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
+ *     x < -87.33 (incl. -INFINITY) gives exactly 0. The online softmax's
+ *     arguments are <= 0 and use exp_nonpos_avx2: the same polynomial without
+ *     the clamps and the underflow mask, n added into the exponent field
+ *     (4 vector ops fewer); x < -86.64 gives 2^-125 instead of 0.
  *   - importance: per query block, after the block's lse is known, a second pass
  *     over the key tiles adds sum_i w_i exp(s[i][j] - lse_i) into importance[j].
  *     With n_kv <= SAVED_KEYS pass 1's softmax writes its probabilities
@@ -182,14 +185,14 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 }
                 t0 = _mm256_max_ps(t0, m0);
                 t1 = _mm256_max_ps(t1, m1);
-                const __m256 alpha0 = exp_avx2(_mm256_sub_ps(m0, t0));
-                const __m256 alpha1 = exp_avx2(_mm256_sub_ps(m1, t1));
+                const __m256 alpha0 = exp_nonpos_avx2(_mm256_sub_ps(m0, t0));
+                const __m256 alpha1 = exp_nonpos_avx2(_mm256_sub_ps(m1, t1));
                 m0 = t0;
                 m1 = t1;
                 __m256 s0 = _mm256_setzero_ps(), s1 = s0;
                 for (size_t t = 0; t < n; t++) {
-                    const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), m0));
-                    const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), m1));
+                    const __m256 p0 = exp_nonpos_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), m0));
+                    const __m256 p1 = exp_nonpos_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), m1));
                     _mm256_store_ps(p + t * QB, p0);
                     _mm256_store_ps(p + t * QB + 8, p1);
                     s0 = _mm256_add_ps(s0, p0);

@@ -33,20 +33,17 @@ _Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers'
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
- * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
-ALWAYS_INLINE __m256 exp_avx2(__m256 x)
+/* exp(r) of the range reduction x = n ln2 + r, |r| <= ln2/2, n = round(x / ln2):
+ * two-constant ln2, degree-7 polynomial (Cephes expf coefficients); *t holds n in
+ * the low bits of its float (1.5 * 2^23 + n). Needs |x| well below 2^22. */
+ALWAYS_INLINE __m256 exp_reduced_avx2(__m256 x, __m256 *t)
 {
-    const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
-    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
     /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
     const __m256 magic = _mm256_set1_ps(12582912.0f);
-    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 n = _mm256_sub_ps(t, magic);
+    *t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 n = _mm256_sub_ps(*t, magic);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    /* exp(r), |r| <= ln2/2 */
     __m256 y = _mm256_set1_ps(1.9875691500e-4f);
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
@@ -54,12 +51,38 @@ ALWAYS_INLINE __m256 exp_avx2(__m256 x)
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    return _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+}
+
+/* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
+ * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
+ALWAYS_INLINE __m256 exp_avx2(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 t;
+    __m256 y = exp_reduced_avx2(x, &t);
     /* 2^n: the low bits of t hold n (mod 2^9), and n + 127 is in [1, 254] */
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t),
                                                          _mm256_set1_epi32(127)), 23);
     y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
     return _mm256_andnot_ps(underflow, y);
+}
+
+/* exp(x) for 8 floats x <= 0 (the softmax's s - max), cheaper than exp_avx2 (no
+ * upper clamp, no underflow mask, 2^n added into the exponent field by an integer
+ * add): max 7.4e-8 relative error for -86.64 <= x <= 0; below -86.64 = -125 ln2
+ * (and -INFINITY) it gives exp(-86.64) ~ 2^-125 instead of 0 (the result stays a
+ * normal float), negligible beside the softmax's largest term 1. */
+ALWAYS_INLINE __m256 exp_nonpos_avx2(__m256 x)
+{
+    x = _mm256_max_ps(x, _mm256_set1_ps(-86.643f));
+    __m256 t;
+    const __m256 y = exp_reduced_avx2(x, &t);
+    /* y * 2^n with n in [-125, 0] and y in [0.7, 1.42]: add n to y's exponent */
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), e));
 }
 
 ALWAYS_INLINE float hsum_avx2(__m256 x)
