@@ -16,6 +16,13 @@ show them beside ptc's encoder rows: label "PyTorch", variant "baseline", level
 
 Timing: one warm-up forward, then --reps forwards, each timed alone (seconds per
 forward); the row keeps every repetition. Pin it yourself (taskset) as for ptc.
+Threads: each (seq, threads) point runs in a child process whose OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS are set to the thread count before torch is
+imported: Debian's PyTorch calls OpenBLAS, whose own thread pool ignores
+torch.set_num_threads (a "1 thread" run used every allowed CPU before this). The row
+records the CPU seconds per wall second of the timed forwards (`peer.cpu_per_wall`);
+a point whose figure exceeds its thread count by more than 10% is marked
+`"status": "error"` with the reason, so no table shows it as a 1-thread figure.
 Exit 0; 1 when PyTorch is missing or a run fails; 2 for bad usage.
 """
 import argparse
@@ -79,6 +86,7 @@ def time_stats(reps):
 
 
 def measure(torch, seq, threads, reps):
+    """seconds per forward, and the CPU seconds per wall second of the timed ones"""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     layer = torch.nn.TransformerEncoderLayer(d_model=768, nhead=12, dim_feedforward=3072,
@@ -89,11 +97,35 @@ def measure(torch, seq, threads, reps):
     times = []
     with torch.no_grad():
         model(x)
+        cpu0 = time.process_time()
         for _ in range(reps):
             t0 = time.perf_counter()
             model(x)
             times.append(time.perf_counter() - t0)
-    return times
+        cpu = time.process_time() - cpu0
+    return times, cpu / sum(times)
+
+
+def measure_in_child(seq, threads, reps):
+    """runs measure() in a fresh interpreter whose thread pools are sized before torch loads"""
+    env = dict(os.environ)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
+                            f"{seq},{threads},{reps}"], env=env, capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(child.stderr.strip().splitlines()[-1] if child.stderr.strip()
+                           else f"child exited {child.returncode}")
+    result = json.loads(child.stdout)
+    return result["times"], result["cpu_per_wall"]
+
+
+def child_main(spec):
+    import torch
+    seq, threads, reps = (int(v) for v in spec.split(","))
+    times, cpu_per_wall = measure(torch, seq, threads, reps)
+    print(json.dumps({"times": times, "cpu_per_wall": cpu_per_wall}))
+    return 0
 
 
 def main():
@@ -102,7 +134,10 @@ def main():
     ap.add_argument("--seqs", default="128,512")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return child_main(args.child)
     try:
         seqs = [int(s) for s in args.seqs.split(",")]
         thread_counts = [int(t) for t in args.threads.split(",")]
@@ -130,7 +165,12 @@ def main():
     with open(path, "a") as out:
         for seq in seqs:
             for threads in thread_counts:
-                times = measure(torch, seq, threads, args.reps)
+                try:
+                    times, cpu_per_wall = measure_in_child(seq, threads, args.reps)
+                except (RuntimeError, ValueError, KeyError) as e:
+                    print(f"bench_peers: seq {seq} threads {threads}: {e}", file=sys.stderr)
+                    return 1
+                oversubscribed = cpu_per_wall > 1.1 * threads
                 flops = encoder_flops(seq)
                 config_id = (f"level=encoder;model=bert-base;hidden=768;layers=12;heads=12;"
                              f"ffn=3072;seq={seq};batch=1;pad=length-aware;isa={isa};"
@@ -138,7 +178,8 @@ def main():
                 stats = time_stats(times)
                 row = {
                     "schema": "ptc.row/1", "run": run, "config_id": config_id,
-                    "status": "ok", "level": "encoder", "variant": "baseline",
+                    "status": "error" if oversubscribed else "ok",
+                    "level": "encoder", "variant": "baseline",
                     "label": "PyTorch", "rule": None, "p": None, "lc": None, "m": None,
                     "pad_mode": "length-aware", "project_kept": True, "model": "bert-base",
                     "hidden": 768, "layers": 12, "heads": 12, "ffn": 3072, "seq": seq,
@@ -147,15 +188,21 @@ def main():
                     "time_s": stats, "flops": flops,
                     "gflops": flops["total"] / stats["median"] / 1e9,
                     "peer": {"name": "pytorch", "version": torch.__version__,
-                             "module": "nn.TransformerEncoder (post-LN, exact GELU)"},
+                             "module": "nn.TransformerEncoder (post-LN, exact GELU)",
+                             "cpu_per_wall": round(cpu_per_wall, 3)},
                     "commit": commit,
                     "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
+                if oversubscribed:
+                    row["error"] = (f"{cpu_per_wall:.2f} CPU seconds per second with "
+                                    f"{threads} thread(s): PyTorch ran more threads than asked")
                 out.write(json.dumps(row, separators=(",", ":")) + "\n")
                 out.flush()
                 print(f"PyTorch {torch.__version__} {isa} seq {seq} threads {threads}: "
                       f"{stats['median'] * 1e3:.1f} ms (min {stats['min'] * 1e3:.1f}, "
-                      f"max {stats['max'] * 1e3:.1f}, {len(times)} reps)")
+                      f"max {stats['max'] * 1e3:.1f}, {len(times)} reps, "
+                      f"{cpu_per_wall:.2f} CPU s per s)"
+                      + (" OVERSUBSCRIBED: row marked error" if oversubscribed else ""))
     print(f"bench_peers: rows in {path}")
     return 0
 

@@ -221,6 +221,8 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1
     check_output "ptc table shows the PyTorch rows" '\| PyTorch \|' \
         "$NATIVE/ptc" table "$peers_dir"/*/*/rows.jsonl
+    check_output "bench_peers.py rows record the CPU seconds per wall second of a 1-thread child" \
+        '"status":"ok".*"cpu_per_wall":(0\.[0-9]+|1\.0[0-9]*)[,}]' cat "$peers_dir"/*/*/rows.jsonl
     check "bench_peers.py refuses bad --seqs" 2 \
         /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs x
     rm -rf "$peers_dir"
