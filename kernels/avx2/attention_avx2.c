@@ -45,9 +45,13 @@
  *     key's sum stays an 8-lane vector over all query blocks, reduced across
  *     lanes once at the end; past it the scores are computed again and reduced
  *     per block (a horizontal sum per key).
+ *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
+ *     (list_key_tiles) and reused by every query block; past it they are rebuilt
+ *     per block.
  *
- * Memory: stack only (~86 KiB: qt and ot 16 KiB each, scores 3 KiB, tile 1.2 KiB,
- * saved probabilities 32 KiB and tile maxima 0.7 KiB, per-key sums 16 KiB);
+ * Memory: stack only (~99 KiB: qt and ot 16 KiB each, scores 3 KiB, key tiles
+ * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
+ * per-key sums 16 KiB);
  * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -130,6 +134,31 @@ static void write_output_avx2(const ptc_attention_args *args, size_t i0, size_t 
     }
 }
 
+/* Fills list with all the key tiles of the head when n_kv <= SAVED_KEYS (at most
+ * SAVED_TILES of them) and returns how many; 0 (not listed) past that. */
+static size_t list_key_tiles(const ptc_attention_args *args, ptc_attn_key_tile *list)
+{
+    size_t n = 0, next = 0;
+    if (args->n_kv > SAVED_KEYS)
+        return 0;
+    while (n < SAVED_TILES && ptc_attn_next_key_tile(args, &next, TILE, KR, &list[n]))
+        n++;
+    return n;
+}
+
+/* The next key tile of a pass over the head's keys (*pos = 0 at the start): the
+ * listed one when the head's tiles are listed (n_listed > 0), else built into *buf
+ * (*pos is then the next kept key). NULL past the last. */
+static inline const ptc_attn_key_tile *next_key_tile(const ptc_attention_args *args,
+                                                     const ptc_attn_key_tile *listed,
+                                                     size_t n_listed, size_t *pos,
+                                                     ptc_attn_key_tile *buf)
+{
+    if (n_listed > 0)
+        return *pos < n_listed ? &listed[(*pos)++] : NULL;
+    return ptc_attn_next_key_tile(args, pos, TILE, KR, buf) ? buf : NULL;
+}
+
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -141,6 +170,10 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     float st[TILE * QB] __attribute__((aligned(32)));
     float m[QB] __attribute__((aligned(32))), l[QB] __attribute__((aligned(32)));
     ptc_attn_key_tile tile;
+    /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
+     * SAVED_TILES, all but the last full), else rebuilt for every query block */
+    ptc_attn_key_tile listed[SAVED_TILES];
+    const size_t n_listed = list_key_tiles(args, listed);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
@@ -171,10 +204,10 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0;
             if (oc0 == 0)
                 slots = tiles = 0;
-            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-                const size_t n = tile.n;
-                ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, tile.bias, args->scale, qt, st);
+            for (const ptc_attn_key_tile *kt; (kt = next_key_tile(args, listed, n_listed, &next, &tile));) {
+                const size_t n = kt->n;
+                ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
+                                   n, kt->bias, args->scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
                 float *p = save && oc0 == 0 ? saved + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
@@ -200,12 +233,12 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 }
                 l0 = _mm256_fmadd_ps(l0, alpha0, s0);
                 l1 = _mm256_fmadd_ps(l1, alpha1, s1);
-                pv_tile_avx2(ocn, ot, p, tile.v, oc0, n, alpha0, alpha1);
+                pv_tile_avx2(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
                     _mm256_store_ps(saved_max + tiles * QB, m0);
                     _mm256_store_ps(saved_max + tiles * QB + 8, m1);
                     for (size_t t = 0; t < n; t++)
-                        key_of_slot[slots + t] = tile.kept[t];
+                        key_of_slot[slots + t] = kt->kept[t];
                     slots += n;
                     tile_end[tiles++] = slots;
                 }
