@@ -46,8 +46,8 @@
  *     lanes once at the end; past it the scores are computed again and reduced
  *     per block (a horizontal sum per key).
  *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
- *     (list_key_tiles) and reused by every query block; past it they are rebuilt
- *     per block.
+ *     (ptc_attn_list_key_tiles) and reused by every query block; past it they
+ *     are rebuilt per block.
  *
  * Memory: stack only (~99 KiB: qt and ot 16 KiB each, scores 3 KiB, key tiles
  * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
@@ -134,31 +134,6 @@ static void write_output_avx2(const ptc_attention_args *args, size_t i0, size_t 
     }
 }
 
-/* Fills list with all the key tiles of the head when n_kv <= SAVED_KEYS (at most
- * SAVED_TILES of them) and returns how many; 0 (not listed) past that. */
-static size_t list_key_tiles(const ptc_attention_args *args, ptc_attn_key_tile *list)
-{
-    size_t n = 0, next = 0;
-    if (args->n_kv > SAVED_KEYS)
-        return 0;
-    while (n < SAVED_TILES && ptc_attn_next_key_tile(args, &next, TILE, KR, &list[n]))
-        n++;
-    return n;
-}
-
-/* The next key tile of a pass over the head's keys (*pos = 0 at the start): the
- * listed one when the head's tiles are listed (n_listed > 0), else built into *buf
- * (*pos is then the next kept key). NULL past the last. */
-static inline const ptc_attn_key_tile *next_key_tile(const ptc_attention_args *args,
-                                                     const ptc_attn_key_tile *listed,
-                                                     size_t n_listed, size_t *pos,
-                                                     ptc_attn_key_tile *buf)
-{
-    if (n_listed > 0)
-        return *pos < n_listed ? &listed[(*pos)++] : NULL;
-    return ptc_attn_next_key_tile(args, pos, TILE, KR, buf) ? buf : NULL;
-}
-
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -173,7 +148,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
      * SAVED_TILES, all but the last full), else rebuilt for every query block */
     ptc_attn_key_tile listed[SAVED_TILES];
-    const size_t n_listed = list_key_tiles(args, listed);
+    const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
@@ -204,7 +179,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             size_t next = 0;
             if (oc0 == 0)
                 slots = tiles = 0;
-            for (const ptc_attn_key_tile *kt; (kt = next_key_tile(args, listed, n_listed, &next, &tile));) {
+            const ptc_attn_key_tile *kt;
+            while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
                 const size_t n = kt->n;
                 ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
                                    n, kt->bias, args->scale, qt, st);
