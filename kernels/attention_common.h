@@ -18,8 +18,8 @@
  *     reductions per query row;
  *   - the output accumulator is kept transposed, Ot[c][i] (d x QB), and is
  *     transposed into o at the end of the block.
- * This header holds the key-tile builder and the final lse rule; nothing here
- * touches a vector register.
+ * This header holds the key-tile builder (and the list of a head's tiles, built
+ * once) and the final lse rule; nothing here touches a vector register.
  */
 #ifndef PTC_KERNELS_ATTENTION_COMMON_H
 #define PTC_KERNELS_ATTENTION_COMMON_H
@@ -74,6 +74,40 @@ static inline size_t ptc_attn_next_key_tile(const ptc_attention_args *args, size
         tile->kept[t] = tile->kept[n - 1];
     }
     return n;
+}
+
+/*
+ * Fills `list` with all the key tiles of the head (as ptc_attn_next_key_tile builds
+ * them) when n_kv <= max_keys, and returns how many: at most
+ * ceil(max_keys / capacity), all but the last full, so `list` needs that many
+ * entries. Returns 0 past max_keys: the tiles are then built pass by pass
+ * (ptc_attn_tile_next). Lets a kernel build its tiles once per head, not once per
+ * query block.
+ */
+static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, size_t max_keys,
+                                             size_t capacity, size_t pad_to,
+                                             ptc_attn_key_tile *list)
+{
+    size_t n = 0, next = 0;
+    if (args->n_kv > max_keys)
+        return 0;
+    while (ptc_attn_next_key_tile(args, &next, capacity, pad_to, &list[n]))
+        n++;
+    return n;
+}
+
+/* The next key tile of a pass over the head's keys (*pos = 0 at the start): the
+ * listed one when the head's tiles are listed (n_listed > 0), else built into *buf
+ * (*pos is then the next kept key). NULL past the last. */
+static inline const ptc_attn_key_tile *ptc_attn_tile_next(const ptc_attention_args *args,
+                                                         const ptc_attn_key_tile *listed,
+                                                         size_t n_listed, size_t *pos,
+                                                         size_t capacity, size_t pad_to,
+                                                         ptc_attn_key_tile *buf)
+{
+    if (n_listed > 0)
+        return *pos < n_listed ? &listed[(*pos)++] : NULL;
+    return ptc_attn_next_key_tile(args, pos, capacity, pad_to, buf) ? buf : NULL;
 }
 
 /* lse of a query row from its running max and sum, as the ref computes it */

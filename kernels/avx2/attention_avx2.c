@@ -7,7 +7,8 @@
  *
  * Design ("queries in lanes", see kernels/attention_common.h):
  *   - Query block: QB = 16 rows = 2 ymm per head-dim column. The block is packed
- *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block.
+ *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block, in 8x8
+ *     blocks transposed through registers (pack_rows_transposed_avx2).
  *   - Key tiles of up to 48 ACTIVE kept keys (masked keys are dropped while the
  *     tile is built, so fully masked tiles are skipped); K and V rows are read in
  *     place through one row pointer per key (kv_rows gather, nothing copied).
@@ -22,24 +23,35 @@
  *     once per tile (times alpha: the rescale), then per key: 2 loads of p and
  *     6 broadcasts of v_t[c]. Any d works (c is a scalar index; the last 1..5
  *     columns use the same kernel with fewer columns).
- *   - End of block: o[i][c] = ot[c][i] / l[i] (0 when l = 0), lse = m + log l.
+ *   - End of block: o[i][c] = ot[c][i] / l[i] (0 when l = 0), 8x8 blocks of ot
+ *     transposed through registers; lse = m + log l.
  *   - Head dims above DMAX = 256 run in column chunks: scores accumulate over
  *     chunks of d (qt repacked per tile), and the output is produced in chunks
  *     of 256 columns, recomputing the softmax for each (correct for any d).
- *   - exp: own polynomial (exp_avx2, below), range reduction by n = round(x/ln2)
- *     with a two-constant ln2, degree-7 polynomial (Cephes expf coefficients),
- *     2^n built in the exponent field. Measured over [-87.3, 88]: max relative
- *     error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
- *     x < -87.33 (incl. -INFINITY) gives exactly 0.
+ *   - exp: own polynomial (exp_avx2, attention_avx2.h), range reduction by
+ *     n = round(x/ln2) with a two-constant ln2, degree-7 polynomial (Cephes expf
+ *     coefficients), 2^n built in the exponent field. Measured over [-87.3, 88]:
+ *     max relative error 7.4e-8 vs exact exp, 1.2e-7 vs glibc expf (1 ulp);
+ *     x < -87.33 (incl. -INFINITY) gives exactly 0. The online softmax's
+ *     arguments are <= 0 and use exp_nonpos_avx2: the same polynomial without
+ *     the clamps and the underflow mask, n added into the exponent field
+ *     (4 vector ops fewer); x < -86.64 gives 2^-125 instead of 0.
  *   - importance: per query block, after the block's lse is known, a second pass
  *     over the key tiles adds sum_i w_i exp(s[i][j] - lse_i) into importance[j].
- *     With n_kv <= SAVED_KEYS the scores s are pass 1's (kept in `saved`: no second
- *     q k^T) and each key's sum stays an 8-lane vector over all query blocks,
- *     reduced across lanes once at the end; past it the scores are computed again
- *     and reduced per block (a horizontal sum per key).
+ *     With n_kv <= SAVED_KEYS pass 1's softmax writes its probabilities
+ *     p = exp(s - m_T) (m_T: the running max after the key's tile T) into `saved`
+ *     and keeps m_T per tile; pass 2 is then exp(s - lse) = p * exp(m_T - lse):
+ *     no second q k^T and one exp per tile instead of one per key, and each
+ *     key's sum stays an 8-lane vector over all query blocks, reduced across
+ *     lanes once at the end; past it the scores are computed again and reduced
+ *     per block (a horizontal sum per key).
+ *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
+ *     (ptc_attn_list_key_tiles) and reused by every query block; past it they
+ *     are rebuilt per block.
  *
- * Memory: stack only (~85 KiB: qt and ot 16 KiB each, scores 3 KiB, tile 1.2 KiB,
- * saved scores 32 KiB, per-key sums 16 KiB);
+ * Memory: stack only (~99 KiB: qt and ot 16 KiB each, scores 3 KiB, key tiles
+ * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
+ * per-key sums 16 KiB);
  * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -96,6 +108,32 @@ static void pv_tile_avx2(size_t ocn, float *ot, const float *p, const float *con
     }
 }
 
+/* o[i0 + i][oc0 + c] = ot[c][i] / l[i] (0 when l[i] = 0) for i < nq, c < ocn:
+ * 8x8 blocks of ot transposed through registers, the ragged edges in plain C. */
+static void write_output_avx2(const ptc_attention_args *args, size_t i0, size_t nq, size_t oc0,
+                              size_t ocn, const float *ot, const float *l)
+{
+    float inv[QB];
+    for (size_t i = 0; i < nq; i++)
+        inv[i] = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+    const size_t full_rows = nq / 8 * 8, full_cols = ocn / 8 * 8;
+    for (size_t ib = 0; ib < full_rows; ib += 8)
+        for (size_t c = 0; c < full_cols; c += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_load_ps(ot + (c + (size_t)k) * QB + ib);
+            transpose8x8_avx2(r);
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps(args->o + (i0 + ib + (size_t)k) * args->ldo + oc0 + c,
+                                 _mm256_mul_ps(r[k], _mm256_set1_ps(inv[ib + (size_t)k])));
+        }
+    for (size_t i = 0; i < nq; i++) {
+        float *o = args->o + (i0 + i) * args->ldo + oc0;
+        for (size_t c = i < full_rows ? full_cols : 0; c < ocn; c++)
+            o[c] = ot[c * QB + i] * inv[i];
+    }
+}
+
 /* The fused attention (and, when importance != NULL, its column sums). */
 static void attend_avx2(const ptc_attention_args *args, const float *query_weight,
                         float *importance)
@@ -107,22 +145,30 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     float st[TILE * QB] __attribute__((aligned(32)));
     float m[QB] __attribute__((aligned(32))), l[QB] __attribute__((aligned(32)));
     ptc_attn_key_tile tile;
-    /* importance with n_kv <= SAVED_KEYS: the pass-1 scores of the block are kept
-     * so pass 2 needs no second q k^T (same scores, same results) */
+    /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
+     * SAVED_TILES, all but the last full), else rebuilt for every query block */
+    ptc_attn_key_tile listed[SAVED_TILES];
+    const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
+    /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
+     * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
+     * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
+     * second q k^T and one exp per tile: exp(s - lse) = p * exp(m_T - lse) */
     float saved[SAVED_KEYS * QB] __attribute__((aligned(32)));
+    float saved_max[SAVED_TILES * QB] __attribute__((aligned(32)));
+    size_t tile_end[SAVED_TILES]; /* slot past each saved tile's last key */
     const bool save = importance && args->n_kv <= SAVED_KEYS;
-    /* with saved scores, importance is summed in vectors per key slot (the tiles'
-     * order) over all query blocks, and reduced across lanes once at the end */
+    /* with saved probabilities, importance is summed in vectors per key slot (the
+     * tiles' order) over all query blocks, and reduced across lanes once at the end */
     float key_acc[SAVED_KEYS * 8] __attribute__((aligned(32)));
     int32_t key_of_slot[SAVED_KEYS];
-    size_t slots = 0;
+    size_t slots = 0, tiles = 0;
     if (save)
         memset(key_acc, 0, args->n_kv * 8 * sizeof(float));
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
         if (resident)
-            ptc_attn_pack_generic(QB, args->q, args->ldq, i0, nq, 0, d, qt);
+            pack_rows_transposed_avx2(QB, args->q, args->ldq, i0, nq, 0, d, qt);
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -130,15 +176,16 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
             __m256 l0 = _mm256_setzero_ps(), l1 = l0;
             memset(ot, 0, ocn * QB * sizeof(float));
-            size_t next = 0, saved_keys = 0;
-            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-                const size_t n = tile.n;
-                ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, tile.bias, args->scale, qt, st);
-                if (save && oc0 == 0) {
-                    memcpy(saved + saved_keys * QB, st, n * QB * sizeof(float));
-                    saved_keys += n;
-                }
+            size_t next = 0;
+            if (oc0 == 0)
+                slots = tiles = 0;
+            const ptc_attn_key_tile *kt;
+            while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
+                const size_t n = kt->n;
+                ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
+                                   n, kt->bias, args->scale, qt, st);
+                /* where p goes: `saved` (pass 1 of importance) or over the scores */
+                float *p = save && oc0 == 0 ? saved + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
                 for (size_t t = 1; t < n; t++) {
@@ -147,31 +194,34 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 }
                 t0 = _mm256_max_ps(t0, m0);
                 t1 = _mm256_max_ps(t1, m1);
-                const __m256 alpha0 = exp_avx2(_mm256_sub_ps(m0, t0));
-                const __m256 alpha1 = exp_avx2(_mm256_sub_ps(m1, t1));
+                const __m256 alpha0 = exp_nonpos_avx2(_mm256_sub_ps(m0, t0));
+                const __m256 alpha1 = exp_nonpos_avx2(_mm256_sub_ps(m1, t1));
                 m0 = t0;
                 m1 = t1;
                 __m256 s0 = _mm256_setzero_ps(), s1 = s0;
                 for (size_t t = 0; t < n; t++) {
-                    const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), m0));
-                    const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), m1));
-                    _mm256_store_ps(st + t * QB, p0);
-                    _mm256_store_ps(st + t * QB + 8, p1);
+                    const __m256 p0 = exp_nonpos_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), m0));
+                    const __m256 p1 = exp_nonpos_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), m1));
+                    _mm256_store_ps(p + t * QB, p0);
+                    _mm256_store_ps(p + t * QB + 8, p1);
                     s0 = _mm256_add_ps(s0, p0);
                     s1 = _mm256_add_ps(s1, p1);
                 }
                 l0 = _mm256_fmadd_ps(l0, alpha0, s0);
                 l1 = _mm256_fmadd_ps(l1, alpha1, s1);
-                pv_tile_avx2(ocn, ot, st, tile.v, oc0, n, alpha0, alpha1);
+                pv_tile_avx2(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
+                if (p != st) {
+                    _mm256_store_ps(saved_max + tiles * QB, m0);
+                    _mm256_store_ps(saved_max + tiles * QB + 8, m1);
+                    for (size_t t = 0; t < n; t++)
+                        key_of_slot[slots + t] = kt->kept[t];
+                    slots += n;
+                    tile_end[tiles++] = slots;
+                }
             }
             _mm256_store_ps(m, m0); _mm256_store_ps(m + 8, m1);
             _mm256_store_ps(l, l0); _mm256_store_ps(l + 8, l1);
-            for (size_t i = 0; i < nq; i++) {
-                float *o = args->o + (i0 + i) * args->ldo + oc0;
-                const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
-                for (size_t c = 0; c < ocn; c++)
-                    o[c] = ot[c * QB + i] * inv;
-            }
+            write_output_avx2(args, i0, nq, oc0, ocn, ot, l);
             oc0 += ocn;
         } while (oc0 < d);
 
@@ -193,21 +243,23 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         }
         const __m256 lse0 = _mm256_load_ps(lse), lse1 = _mm256_load_ps(lse + 8);
         const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
-        size_t next = 0, saved_keys = 0;
-        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            if (save) { /* pass 1's scores; sums stay in key_acc */
-                const float *sc = saved + saved_keys * QB;
-                for (size_t t = 0; t < tile.n; t++) {
-                    const size_t slot = saved_keys + t;
-                    const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(sc + t * QB), lse0));
-                    const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(sc + t * QB + 8), lse1));
+        if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
+            for (size_t T = 0, slot = 0; T < tiles; T++) {
+                const float *mt = saved_max + T * QB;
+                const __m256 c0 = _mm256_mul_ps(w0, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt), lse0)));
+                const __m256 c1 = _mm256_mul_ps(w1, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt + 8), lse1)));
+                for (; slot < tile_end[T]; slot++) {
+                    const float *p = saved + slot * QB;
                     float *acc = key_acc + slot * 8;
-                    _mm256_store_ps(acc, _mm256_add_ps(_mm256_load_ps(acc), _mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1))));
-                    key_of_slot[slot] = tile.kept[t];
+                    const __m256 wp = _mm256_fmadd_ps(_mm256_load_ps(p), c0,
+                                                      _mm256_mul_ps(_mm256_load_ps(p + 8), c1));
+                    _mm256_store_ps(acc, _mm256_add_ps(_mm256_load_ps(acc), wp));
                 }
-                saved_keys += tile.n;
-                continue;
             }
+            continue;
+        }
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
             ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
                                tile.n, tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
@@ -216,10 +268,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 importance[tile.kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
             }
         }
-        if (save)
-            slots = saved_keys;
     }
-    for (size_t slot = 0; slot < slots; slot++)
+    for (size_t slot = 0; save && slot < slots; slot++)
         importance[key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(key_acc + slot * 8));
 }
 

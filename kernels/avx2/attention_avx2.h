@@ -24,13 +24,35 @@ enum {
     KR = 6,                   /* keys per score micro-kernel */
     CR = 6,                   /* head-dim columns per P x V micro-kernel */
     TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
-    SAVED_KEYS = 512,         /* importance: scores of up to this many keys kept per block */
+    SAVED_KEYS = 512,         /* importance: probabilities of up to this many keys kept per block */
+    SAVED_TILES = (SAVED_KEYS + TILE - 1) / TILE, /* key tiles of those (all but the last full) */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
 
 _Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* exp(r) of the range reduction x = n ln2 + r, |r| <= ln2/2, n = round(x / ln2):
+ * two-constant ln2, degree-7 polynomial (Cephes expf coefficients); *t holds n in
+ * the low bits of its float (1.5 * 2^23 + n). Needs |x| well below 2^22. */
+ALWAYS_INLINE __m256 exp_reduced_avx2(__m256 x, __m256 *t)
+{
+    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    *t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 n = _mm256_sub_ps(*t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    return _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+}
 
 /* exp(x) for 8 floats: max 7.4e-8 relative error for -87.33 <= x <= 88;
  * x < -87.33 (and -INFINITY) gives 0, x > 88 is clamped to 88. */
@@ -39,26 +61,29 @@ ALWAYS_INLINE __m256 exp_avx2(__m256 x)
     const __m256 lo = _mm256_set1_ps(-87.336544f), hi = _mm256_set1_ps(88.0f);
     const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
     x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
-    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    /* exp(r), |r| <= ln2/2 */
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    __m256 t;
+    __m256 y = exp_reduced_avx2(x, &t);
     /* 2^n: the low bits of t hold n (mod 2^9), and n + 127 is in [1, 254] */
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t),
                                                          _mm256_set1_epi32(127)), 23);
     y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
     return _mm256_andnot_ps(underflow, y);
+}
+
+/* exp(x) for 8 floats x <= 0 (the softmax's s - max), cheaper than exp_avx2 (no
+ * upper clamp, no underflow mask, 2^n added into the exponent field by an integer
+ * add): max 7.5e-8 relative error (measured against double exp) for
+ * -86.64 <= x <= 0; below -86.64 = -125 ln2 (and -INFINITY) it gives 2^-125
+ * ~ 2.4e-38 instead of 0 (the result stays a normal float), negligible beside
+ * the softmax's largest term 1. */
+ALWAYS_INLINE __m256 exp_nonpos_avx2(__m256 x)
+{
+    x = _mm256_max_ps(x, _mm256_set1_ps(-86.643f));
+    __m256 t;
+    const __m256 y = exp_reduced_avx2(x, &t);
+    /* y * 2^n with n in [-125, 0] and y in [0.7, 1.42]: add n to y's exponent */
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), e));
 }
 
 ALWAYS_INLINE float hsum_avx2(__m256 x)
@@ -67,6 +92,50 @@ ALWAYS_INLINE float hsum_avx2(__m256 x)
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+
+/* r[0..8) = the transpose of the 8x8 block r[0..8): r[i][j] becomes r[j][i] */
+ALWAYS_INLINE void transpose8x8_avx2(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) { /* interleave rows pairwise */
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) { /* then pairs of pairs */
+        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int k = 0; k < 4; k++) { /* then the 128-bit halves of rows 0-3 and 4-7 */
+        r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+        r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+    }
+}
+
+/* The drivers' packing (ptc_attn_tile_ukernels.pack), with the same result as
+ * ptc_attn_pack_generic: xt[c][i] = x[i0 + i][c0 + c] for c < dn, i < qb (0 for
+ * rows i >= nq), 8x8 blocks through registers and the ragged edges in plain C.
+ * Reads only x's rows i < nq, columns c0 .. c0 + dn. */
+static inline void pack_rows_transposed_avx2(size_t qb, const float *x, size_t ldx, size_t i0,
+                                             size_t nq, size_t c0, size_t dn, float *xt)
+{
+    const size_t full_rows = nq / 8 * 8, full_cols = dn / 8 * 8;
+    for (size_t ib = 0; ib < full_rows; ib += 8)
+        for (size_t c = 0; c < full_cols; c += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_loadu_ps(x + (i0 + ib + (size_t)k) * ldx + c0 + c);
+            transpose8x8_avx2(r);
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps(xt + (c + (size_t)k) * qb + ib, r[k]);
+        }
+    for (size_t i = 0; i < qb; i++) {
+        const float *row = i < nq ? x + (i0 + i) * ldx + c0 : NULL;
+        for (size_t c = i < full_rows ? full_cols : 0; c < dn; c++)
+            xt[c * qb + i] = row ? row[c] : 0.0f;
+    }
 }
 
 /* Score micro-kernel, 6 keys x 16 queries.
@@ -124,9 +193,8 @@ static inline void scores_6x16_avx2(size_t dn, const float *qt, const float *con
     _mm256_store_ps(st + 5 * QB, a50); _mm256_store_ps(st + 5 * QB + 8, a51);
 }
 
-/* The score tiles of the ISA-free drivers (kernels/attention_driver.h); the
- * packing is the driver's plain C one. */
+/* The score tiles of the ISA-free drivers (kernels/attention_driver.h). */
 static const ptc_attn_tile_ukernels attn_tile_avx2 = {
-    .qb = QB, .kr = KR, .dmax = DMAX, .pack = ptc_attn_pack_generic, .scores = scores_6x16_avx2};
+    .qb = QB, .kr = KR, .dmax = DMAX, .pack = pack_rows_transposed_avx2, .scores = scores_6x16_avx2};
 
 #endif /* PTC_KERNELS_AVX2_ATTENTION_AVX2_H */

@@ -36,13 +36,16 @@
  *     for any d, the fast path covers d <= 192.
  *
  * Importance: pass 2 per query block adds w_i exp(s - lse_i) over the block's rows.
- * With n_kv <= SAVED_KEYS (BERT's 512) the scores s are pass 1's (kept in `saved`:
- * no second q k^T) and each key's sum stays a 16-lane vector over all query blocks,
- * reduced across lanes once at the end; past it the scores are computed again and
- * reduced per block. (Cost at n = 512, d = 64: ~1.15x plain attention, was ~1.55x.)
+ * With n_kv <= SAVED_KEYS (BERT's 512) pass 1's softmax writes its probabilities
+ * p = exp(s - m_T) (m_T: the running max after the key's tile T) into `saved` and
+ * keeps m_T per tile; pass 2 is then p * exp(m_T - lse): no second q k^T and one
+ * exp per tile instead of one per key; each key's sum stays a 16-lane vector over
+ * all query blocks, reduced across lanes once at the end; past it the scores are
+ * computed again and reduced per block.
  *
- * Memory: stack only (~155 KiB: packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, tile 1.2 KiB, saved scores 64 KiB, per-key sums 32 KiB). Reads only the rows of q, k, v named by the
+ * Memory: stack only (~157 KiB: packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, tile 1.2 KiB, saved probabilities 64 KiB and tile maxima 1.4 KiB,
+ * per-key sums 32 KiB). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -137,15 +140,19 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     float st[TILE * QB] __attribute__((aligned(64)));
     float m[QB] __attribute__((aligned(64))), l[QB] __attribute__((aligned(64)));
     ptc_attn_key_tile tile;
-    /* importance with n_kv <= SAVED_KEYS: the pass-1 scores of the block are kept
-     * so pass 2 needs no second q k^T (same scores, same results) */
+    /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
+     * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
+     * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
+     * second q k^T and one exp per tile: exp(s - lse) = p * exp(m_T - lse) */
     float saved[SAVED_KEYS * QB] __attribute__((aligned(64)));
+    float saved_max[SAVED_TILES * QB] __attribute__((aligned(64)));
+    size_t tile_end[SAVED_TILES]; /* slot past each saved tile's last key */
     const bool save = importance && args->n_kv <= SAVED_KEYS;
-    /* with saved scores, importance is summed in vectors per key slot (the tiles'
-     * order) over all query blocks, and reduced across lanes once at the end */
+    /* with saved probabilities, importance is summed in vectors per key slot (the
+     * tiles' order) over all query blocks, and reduced across lanes once at the end */
     float key_acc[SAVED_KEYS * W] __attribute__((aligned(64)));
     int32_t key_of_slot[SAVED_KEYS];
-    size_t slots = 0;
+    size_t slots = 0, tiles = 0;
     if (save)
         memset(key_acc, 0, args->n_kv * W * sizeof(float));
 
@@ -160,15 +167,15 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
             __m512 l0 = _mm512_setzero_ps(), l1 = l0;
             memset(ot, 0, ocn * QB * sizeof(float));
-            size_t next = 0, saved_keys = 0;
+            size_t next = 0;
+            if (oc0 == 0)
+                slots = tiles = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
                 ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
                                    tile.n, tile.bias, args->scale, qt, st);
-                if (save && oc0 == 0) {
-                    memcpy(saved + saved_keys * QB, st, n * QB * sizeof(float));
-                    saved_keys += n;
-                }
+                /* where p goes: `saved` (pass 1 of importance) or over the scores */
+                float *p = save && oc0 == 0 ? saved + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m512 t0 = _mm512_load_ps(st), t1 = _mm512_load_ps(st + W);
                 for (size_t t = 1; t < n; t++) {
@@ -185,14 +192,22 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 for (size_t t = 0; t < n; t++) {
                     const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), m0));
                     const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), m1));
-                    _mm512_store_ps(st + t * QB, p0);
-                    _mm512_store_ps(st + t * QB + W, p1);
+                    _mm512_store_ps(p + t * QB, p0);
+                    _mm512_store_ps(p + t * QB + W, p1);
                     s0 = _mm512_add_ps(s0, p0);
                     s1 = _mm512_add_ps(s1, p1);
                 }
                 l0 = _mm512_fmadd_ps(l0, alpha0, s0);
                 l1 = _mm512_fmadd_ps(l1, alpha1, s1);
-                pv_tile_avx512(ocn, ot, st, tile.v, oc0, n, alpha0, alpha1);
+                pv_tile_avx512(ocn, ot, p, tile.v, oc0, n, alpha0, alpha1);
+                if (p != st) {
+                    _mm512_store_ps(saved_max + tiles * QB, m0);
+                    _mm512_store_ps(saved_max + tiles * QB + W, m1);
+                    for (size_t t = 0; t < n; t++)
+                        key_of_slot[slots + t] = tile.kept[t];
+                    slots += n;
+                    tile_end[tiles++] = slots;
+                }
             }
             _mm512_store_ps(m, m0); _mm512_store_ps(m + W, m1);
             _mm512_store_ps(l, l0); _mm512_store_ps(l + W, l1);
@@ -223,21 +238,23 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         }
         const __m512 lse0 = _mm512_load_ps(lse), lse1 = _mm512_load_ps(lse + W);
         const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + W);
-        size_t next = 0, saved_keys = 0;
-        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            if (save) { /* pass 1's scores; sums stay in key_acc */
-                const float *sc = saved + saved_keys * QB;
-                for (size_t t = 0; t < tile.n; t++) {
-                    const size_t slot = saved_keys + t;
-                    const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(sc + t * QB), lse0));
-                    const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(sc + t * QB + W), lse1));
+        if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
+            for (size_t T = 0, slot = 0; T < tiles; T++) {
+                const float *mt = saved_max + T * QB;
+                const __m512 c0 = _mm512_mul_ps(w0, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt), lse0)));
+                const __m512 c1 = _mm512_mul_ps(w1, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt + W), lse1)));
+                for (; slot < tile_end[T]; slot++) {
+                    const float *p = saved + slot * QB;
                     float *acc = key_acc + slot * W;
-                    _mm512_store_ps(acc, _mm512_add_ps(_mm512_load_ps(acc), _mm512_fmadd_ps(p0, w0, _mm512_mul_ps(p1, w1))));
-                    key_of_slot[slot] = tile.kept[t];
+                    const __m512 wp = _mm512_fmadd_ps(_mm512_load_ps(p), c0,
+                                                      _mm512_mul_ps(_mm512_load_ps(p + W), c1));
+                    _mm512_store_ps(acc, _mm512_add_ps(_mm512_load_ps(acc), wp));
                 }
-                saved_keys += tile.n;
-                continue;
             }
+            continue;
+        }
+        size_t next = 0;
+        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
             ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
                                tile.n, tile.bias, args->scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
@@ -247,10 +264,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                     _mm512_fmadd_ps(p0, w0, _mm512_mul_ps(p1, w1)));
             }
         }
-        if (save)
-            slots = saved_keys;
     }
-    for (size_t slot = 0; slot < slots; slot++)
+    for (size_t slot = 0; save && slot < slots; slot++)
         importance[key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(key_acc + slot * W));
 }
 

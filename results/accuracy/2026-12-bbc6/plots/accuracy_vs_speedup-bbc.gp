@@ -21,7 +21,7 @@ set ylabel 'test accuracy % (95% CI over seeds)'
 set logscale x 2
 set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08
 set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb 'black' dt 2 lw 1.2
-set xrange [0.4801:28.35]
+set xrange [0.4976:28.35]
 set object 1 rectangle from graph 0, first 94.2617 to graph 1, first 95.551 fc rgb '#f0f0f0' fillstyle solid 1.0 noborder behind
 plot 'accuracy_vs_speedup-bbc.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars lc rgb '#0072B2' dt 1 pt 7 lw 1.5 pointsize 1.3 title "P", \
      'accuracy_vs_speedup-bbc.dat' index 1 using 1:4:2:3:5:6 with xyerrorbars lc rgb '#D55E00' dt 1 pt 5 lw 1.5 pointsize 1.3 title "PF p 0.95", \

@@ -22,7 +22,7 @@ set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08
 set y2label 'ratio vs BERT (training step)'
 set ytics nomirror
 set y2tics
-set y2range [*<0.9:1.1<*<1.54]
+set y2range [*<0.9:1.1<*<1.59]
 plot 'table4_p.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb '#0072B2' dt 1 pt 7 lw 2 title 'accuracy (trained)', \
      'table4_p.dat' index 2 using 1:2 with linespoints lc rgb '#009E73' dt 1 pt 9 lw 1.5 title 'accuracy (paper, GPU)', \
      'table4_p.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines lc rgb '#CC79A7' dt 1 pt 11 lw 1.5 title 'speedup (train step)', \

@@ -23,7 +23,7 @@ set logscale x 2
 set y2label 'ratio vs BERT (training step)'
 set ytics nomirror
 set y2tics
-set y2range [*<0.9:1.1<*<2.01]
+set y2range [*<0.9:1.1<*<2.05]
 plot 'table6_m.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb '#0072B2' dt 1 pt 7 lw 2 title 'accuracy (trained)', \
      'table6_m.dat' index 0 using 1:5:6:7 axes x1y2 with yerrorlines lc rgb '#CC79A7' dt 1 pt 11 lw 1.5 title 'speedup (train step)', \
      'table6_m.dat' index 0 using 1:8 axes x1y2 with linespoints lc rgb '#E69F00' dt 1 pt 13 lw 1.5 title 'memory (train arena)', \
