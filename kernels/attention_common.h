@@ -88,10 +88,14 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
                                              size_t capacity, size_t pad_to,
                                              ptc_attn_key_tile *list)
 {
+    const size_t max_tiles = (max_keys + capacity - 1) / capacity;
     size_t n = 0, next = 0;
     if (args->n_kv > max_keys)
         return 0;
-    while (ptc_attn_next_key_tile(args, &next, capacity, pad_to, &list[n]))
+    /* stops at max_tiles: the call that finds no key left writes tile->n = 0 into its
+     * argument, which must not be list[max_tiles] (past the end) when every listed
+     * tile is full; max_tiles full tiles hold every key of a head of <= max_keys */
+    while (n < max_tiles && ptc_attn_next_key_tile(args, &next, capacity, pad_to, &list[n]))
         n++;
     return n;
 }
