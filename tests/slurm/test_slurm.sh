@@ -211,12 +211,15 @@ fi
 # Slurm may set a requeued task's begin time again when its old step has finished
 # (now + a delay), after requeue()'s update: a pending task waiting for its begin
 # time is made eligible again on every poll, so the wait below is for work, not a timer.
+# squeue that fails (slurmctld slow to answer on a loaded machine) prints nothing: its
+# exit status, not an empty listing, says whether the queue was read.
 jobs_done() {
-    local id reason
+    local id reason queue
     squeue -h -t PD -j "$bench_job,$exp_job" -o '%i %r' 2>/dev/null | while read -r id reason; do
         [ "$reason" = BeginTime ] && scontrol update JobId="$id" StartTime=now 2>/dev/null
     done
-    [ -z "$(squeue -h -j "$bench_job,$exp_job" 2>/dev/null)" ]
+    queue=$(squeue -h -j "$bench_job,$exp_job" 2>/dev/null) || return 1
+    [ -z "$queue" ]
 }
 wait_for "both arrays to finish" 150 jobs_done || bad "the arrays did not finish: $(squeue -h | head -3 | tr '\n' ';')"
 
@@ -256,6 +259,10 @@ check "ptc table --kind accuracy reads the merged experiment" \
     quiet "$PTC" table --kind accuracy "$S/merged-exp"
 if [ "$failed" -ne 0 ]; then
     echo "# logs: $S/slurm/logs/, $S/slurmctld.log, $S/slurmd.log (PTC_SLURM_KEEP=1 keeps them)"
+    scontrol -o show job "$bench_job" 2>&1 | grep -o 'JobId=[^ ]*\|ArrayTaskId=[^ ]*\|JobState=[^ ]*\|Reason=[^ ]*\|Restarts=[^ ]*\|ExitCode=[^ ]*' |
+        paste -sd' ' | sed 's/^/# bench job: /'
+    grep -i 'requeue\|_1(' "$S/slurmctld.log" 2>/dev/null | tail -8 | sed 's/^/# slurmctld: /'
+    "$PTC" status "$S/results" 2>&1 | sed 's/^/# status: /' | head -8
     tail -3 "$S"/slurm/logs/*.out 2>/dev/null | tail -30
 fi
 echo "$passed passed, $failed failed"
