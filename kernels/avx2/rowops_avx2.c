@@ -11,13 +11,15 @@
  * goes through the same SLEEF call and the same arithmetic as the body.
  *
  * Math: SLEEF's 1.0-ulp vector functions (Sleef_expf8_u10avx2, Sleef_erff8_u10avx2,
- * Sleef_tanhf8_u10avx2). LayerNorm statistics are accumulated in double like the
+ * Sleef_tanhf8_u10avx2); GELU and its derivative from one expf and a polynomial
+ * (kernels/gelu_erfc.h), not from erff. LayerNorm statistics are accumulated in double like the
  * spec (two 4-double accumulators per vector). Differences from ref: lane-wise
  * summation order (softmax sum, LayerNorm sums), FMA contraction, SLEEF vs libm.
  *
  * Threading: single-threaded, no allocation.
  */
 #include "../fused_rows.h"
+#include "../gelu_erfc.h"
 #include "avx2.h"
 
 #include <immintrin.h>
@@ -292,22 +294,43 @@ void ptc_layernorm_bwd_avx2(size_t rows, size_t cols, const float *dy, size_t ld
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
+/* GELU's parts (kernels/gelu_erfc.h): *e = exp(-x^2 / 2) and the return value
+ * 1 + erf(x / sqrt 2), from erfc(|x| / sqrt 2) = e R(t) */
+static inline __m256 gelu_one_plus_erf8(__m256 x, __m256 *e)
+{
+    const __m256 z = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x),
+                                   _mm256_set1_ps(PTC_GELU_SQRT1_2));
+    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                   _mm256_fmadd_ps(_mm256_set1_ps(PTC_GELU_P), z, _mm256_set1_ps(1.0f)));
+    __m256 r = _mm256_fmadd_ps(_mm256_set1_ps(PTC_GELU_C9), t, _mm256_set1_ps(PTC_GELU_C8));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C7));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C6));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C5));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C4));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C3));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C2));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C1));
+    r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(PTC_GELU_C0));
+    *e = Sleef_expf8_u10avx2(_mm256_mul_ps(_mm256_mul_ps(x, x), _mm256_set1_ps(-0.5f)));
+    const __m256 erfc = _mm256_mul_ps(*e, r);
+    const __m256 nonneg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+    return _mm256_blendv_ps(erfc, _mm256_sub_ps(_mm256_set1_ps(2.0f), erfc), nonneg);
+}
+
+/* gelu(x) = x / 2 (1 + erf(x / sqrt 2)) */
 static inline __m256 gelu8(__m256 x)
 {
-    const __m256 e = Sleef_erff8_u10avx2(_mm256_mul_ps(x, _mm256_set1_ps((float)M_SQRT1_2)));
-    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
-                         _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    __m256 e;
+    const __m256 s = gelu_one_plus_erf8(x, &e);
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), s);
 }
 
 /* gelu'(x) = Phi(x) + x * phi(x) */
 static inline __m256 gelu_grad8(__m256 x)
 {
-    const __m256 cdf = _mm256_mul_ps(
-        _mm256_set1_ps(0.5f),
-        _mm256_add_ps(_mm256_set1_ps(1.0f),
-                      Sleef_erff8_u10avx2(_mm256_mul_ps(x, _mm256_set1_ps((float)M_SQRT1_2)))));
-    const __m256 e = Sleef_expf8_u10avx2(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), x), x));
-    const __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(0.3989422804014327f), e);
+    __m256 e;
+    const __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), gelu_one_plus_erf8(x, &e));
+    const __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(PTC_GELU_INV_SQRT_2PI), e);
     return _mm256_fmadd_ps(x, pdf, cdf);
 }
 

@@ -12,13 +12,15 @@
  * (_mm512_reduce_add_ps/_pd, _mm512_reduce_max_ps).
  *
  * Math: SLEEF's 1.0-ulp vector functions (Sleef_expf16_u10avx512f,
- * Sleef_erff16_u10avx512f, Sleef_tanhf16_u10avx512f). LayerNorm statistics are
+ * Sleef_erff16_u10avx512f, Sleef_tanhf16_u10avx512f); GELU and its derivative from
+ * one expf and a polynomial (kernels/gelu_erfc.h), not from erff. LayerNorm statistics are
  * accumulated in double like the spec (two 8-double halves per vector).
  * Differences from ref: lane-wise summation order, FMA, SLEEF vs libm.
  *
  * Threading: single-threaded, no allocation.
  */
 #include "../fused_rows.h"
+#include "../gelu_erfc.h"
 #include "avx512.h"
 
 #include <immintrin.h>
@@ -247,23 +249,43 @@ void ptc_layernorm_bwd_avx512(size_t rows, size_t cols, const float *dy, size_t 
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
+/* GELU's parts (kernels/gelu_erfc.h): *e = exp(-x^2 / 2) and the return value
+ * 1 + erf(x / sqrt 2), from erfc(|x| / sqrt 2) = e R(t) */
+static inline __m512 gelu_one_plus_erf16(__m512 x, __m512 *e)
+{
+    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(PTC_GELU_SQRT1_2));
+    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                   _mm512_fmadd_ps(_mm512_set1_ps(PTC_GELU_P), z, _mm512_set1_ps(1.0f)));
+    __m512 r = _mm512_fmadd_ps(_mm512_set1_ps(PTC_GELU_C9), t, _mm512_set1_ps(PTC_GELU_C8));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C7));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C6));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C5));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C4));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C3));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C2));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C1));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(PTC_GELU_C0));
+    *e = Sleef_expf16_u10avx512f(_mm512_mul_ps(_mm512_mul_ps(x, x), _mm512_set1_ps(-0.5f)));
+    const __m512 erfc = _mm512_mul_ps(*e, r);
+    const __mmask16 nonneg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+    return _mm512_mask_sub_ps(erfc, nonneg, _mm512_set1_ps(2.0f), erfc);
+}
+
+/* gelu(x) = x / 2 (1 + erf(x / sqrt 2)) */
 static inline __m512 gelu16(__m512 x)
 {
-    const __m512 e = Sleef_erff16_u10avx512f(_mm512_mul_ps(x, _mm512_set1_ps((float)M_SQRT1_2)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
-                         _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    __m512 e;
+    const __m512 s = gelu_one_plus_erf16(x, &e);
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), s);
 }
 
 /* gelu'(x) = Phi(x) + x * phi(x) */
 static inline __m512 gelu_grad16(__m512 x)
 {
-    const __m512 cdf = _mm512_mul_ps(
-        _mm512_set1_ps(0.5f),
-        _mm512_add_ps(_mm512_set1_ps(1.0f),
-                      Sleef_erff16_u10avx512f(_mm512_mul_ps(x, _mm512_set1_ps((float)M_SQRT1_2)))));
-    const __m512 e =
-        Sleef_expf16_u10avx512f(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), x), x));
-    return _mm512_fmadd_ps(x, _mm512_mul_ps(_mm512_set1_ps(0.3989422804014327f), e), cdf);
+    __m512 e;
+    const __m512 cdf = _mm512_mul_ps(_mm512_set1_ps(0.5f), gelu_one_plus_erf16(x, &e));
+    const __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(PTC_GELU_INV_SQRT_2PI), e);
+    return _mm512_fmadd_ps(x, pdf, cdf);
 }
 
 /* y[i] = f(x[i]) for i < n; the tail is f on a masked (zero-filled) vector */

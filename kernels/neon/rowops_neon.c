@@ -11,13 +11,15 @@
  * copied back. Horizontal reductions: vaddvq_f32 / vmaxvq_f32 / vaddvq_f64.
  *
  * Math: SLEEF's 1.0-ulp vector functions (Sleef_expf4_u10advsimd,
- * Sleef_erff4_u10advsimd, Sleef_tanhf4_u10advsimd). LayerNorm statistics are
+ * Sleef_erff4_u10advsimd, Sleef_tanhf4_u10advsimd); GELU and its derivative from
+ * one expf and a polynomial (kernels/gelu_erfc.h), not from erff. LayerNorm statistics are
  * accumulated in double like the spec. Differences from ref: lane-wise
  * summation order, FMA, SLEEF vs libm.
  *
  * Threading: single-threaded, no allocation.
  */
 #include "../fused_rows.h"
+#include "../gelu_erfc.h"
 #include "neon.h"
 
 #include <arm_neon.h>
@@ -238,20 +240,42 @@ void ptc_layernorm_bwd_neon(size_t rows, size_t cols, const float *dy, size_t ld
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
+/* GELU's parts (kernels/gelu_erfc.h): *e = exp(-x^2 / 2) and the return value
+ * 1 + erf(x / sqrt 2), from erfc(|x| / sqrt 2) = e R(t) */
+static inline float32x4_t gelu_one_plus_erf4(float32x4_t x, float32x4_t *e)
+{
+    const float32x4_t z = vmulq_n_f32(vabsq_f32(x), PTC_GELU_SQRT1_2);
+    const float32x4_t t =
+        vdivq_f32(vdupq_n_f32(1.0f), vfmaq_n_f32(vdupq_n_f32(1.0f), z, PTC_GELU_P));
+    float32x4_t r = vfmaq_n_f32(vdupq_n_f32(PTC_GELU_C8), t, PTC_GELU_C9);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C7), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C6), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C5), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C4), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C3), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C2), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C1), r, t);
+    r = vfmaq_f32(vdupq_n_f32(PTC_GELU_C0), r, t);
+    *e = Sleef_expf4_u10advsimd(vmulq_n_f32(vmulq_f32(x, x), -0.5f));
+    const float32x4_t erfc = vmulq_f32(*e, r);
+    const uint32x4_t nonneg = vcgeq_f32(x, vdupq_n_f32(0.0f));
+    return vbslq_f32(nonneg, vsubq_f32(vdupq_n_f32(2.0f), erfc), erfc);
+}
+
+/* gelu(x) = x / 2 (1 + erf(x / sqrt 2)) */
 static inline float32x4_t gelu4(float32x4_t x)
 {
-    const float32x4_t e = Sleef_erff4_u10advsimd(vmulq_n_f32(x, (float)M_SQRT1_2));
-    return vmulq_f32(vmulq_n_f32(x, 0.5f), vaddq_f32(vdupq_n_f32(1.0f), e));
+    float32x4_t e;
+    const float32x4_t s = gelu_one_plus_erf4(x, &e);
+    return vmulq_f32(vmulq_n_f32(x, 0.5f), s);
 }
 
 /* gelu'(x) = Phi(x) + x * phi(x) */
 static inline float32x4_t gelu_grad4(float32x4_t x)
 {
-    const float32x4_t cdf = vmulq_n_f32(
-        vaddq_f32(vdupq_n_f32(1.0f), Sleef_erff4_u10advsimd(vmulq_n_f32(x, (float)M_SQRT1_2))),
-        0.5f);
-    const float32x4_t e = Sleef_expf4_u10advsimd(vmulq_f32(vmulq_n_f32(x, -0.5f), x));
-    return vfmaq_f32(cdf, x, vmulq_n_f32(e, 0.3989422804014327f));
+    float32x4_t e;
+    const float32x4_t cdf = vmulq_n_f32(gelu_one_plus_erf4(x, &e), 0.5f);
+    return vfmaq_f32(cdf, x, vmulq_n_f32(e, PTC_GELU_INV_SQRT_2PI));
 }
 
 /* y[i] = f(x[i]) for i < n; the tail is f on a zero-padded stack vector */
