@@ -172,6 +172,9 @@ typedef struct ptc_ops {
      *   dgamma[c] += sum_r dy*xhat, dbeta[c] += sum_r dy (each may be NULL).
      * gelu_fwd: y = 0.5 x (1 + erf(x / sqrt 2)); gelu_bwd: dx = dy * gelu'(x).
      *   Finite x only (gelu(-inf) is NaN in this form). gelu_bwd: dx may equal dy.
+     *   Accuracy: gelu_fwd within 5 eps of |x| + |gelu(x)|, gelu_bwd within 5 eps of the
+     *   scale in tests/test_rowops.c; ref uses libm's erff, the SIMD tables one expf and an
+     *   erfc polynomial (kernels/gelu_erfc.h).
      * vexp / verf / vtanh: element-wise. y may equal x in all element-wise ops. */
     void (*softmax_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
                          const float *bias, float *y, size_t ldy);
