@@ -83,6 +83,18 @@ if [ -n "$rows_file" ] && [ -w /dev/full ]; then
         "$NATIVE/ptc" table "$robust_tmp/nul.jsonl"
     check "a rows line starting with NUL fails --strict" 1 "$NATIVE/ptc" table --strict "$robust_tmp/nul.jsonl"
 fi
+# a group whose configurations together need more memory than is available (they are
+# timed interleaved) is refused with its reason in every row, before it allocates
+PTC_BENCH_MEM_AVAILABLE_MB=1 "$NATIVE/ptc" bench --level kernel --model bert-tiny --seq 32 \
+    --variant baseline,prune --reps 2 --min-time 0.01 --no-calibrate --out "$robust_tmp/mem" \
+    >/dev/null 2>&1
+mem_rows=$(cat "$robust_tmp"/mem/*/*/rows.jsonl 2>/dev/null)
+if [ "$(printf '%s\n' "$mem_rows" | grep '"status":"error"' | grep -c 'MB together.*MB is available')" -eq 2 ]; then
+    robust_pass "bench: a group that does not fit in available memory is refused in each row"
+else
+    robust_fail "bench: a group that does not fit in available memory is refused in each row" \
+        "$(printf '%s' "$mem_rows" | head -c 300)"
+fi
 calibrate_out=$("$NATIVE/ptc" calibrate --quick --out /proc/self/ptc-results 2>&1)
 if [ $? -ne 0 ] && ! printf '%s' "$calibrate_out" | grep -q 'peak FMA'; then
     robust_pass "calibrate --out <unwritable folder> fails before measuring"

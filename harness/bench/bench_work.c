@@ -537,6 +537,50 @@ static int fail_group(int fd, const ptc_bench_ctx *ctx, const ptc_sweep_config *
 
 /* ---- the group ---------------------------------------------------------------------------------- */
 
+/* Bytes the kernel says can still be allocated (MemAvailable), or -1 when unknown.
+ * PTC_BENCH_MEM_AVAILABLE_MB replaces the reading (tests). */
+static double memory_available(void)
+{
+    const char *v = getenv("PTC_BENCH_MEM_AVAILABLE_MB");
+    if (v && *v)
+        return atof(v) * 1048576.0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1.0;
+    char line[256];
+    double kb = -1.0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb < 0.0 ? -1.0 : kb * 1024.0;
+}
+
+/* A group keeps the workloads of all its configurations alive together (they are
+ * timed interleaved), so it needs about the sum of their probed peaks. 0 when
+ * that fits in what is available (or either is unknown); else -1 with a message:
+ * a group the kernel's OOM killer would end mid-run (taking other processes'
+ * memory with it) is refused before it allocates. */
+static int group_fits_memory(const probe_result *probes, size_t n, char *msg, size_t len)
+{
+    double need = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!probes[i].ok)
+            return 0;
+        need += (double)probes[i].peak_rss;
+    }
+    const double available = memory_available();
+    if (n < 2 || available < 0.0 || need <= available)
+        return 0;
+    snprintf(msg, len,
+             "the group's %zu configurations need about %.0f MB together (they are timed "
+             "interleaved, each keeping its workspace), %.0f MB is available: run fewer "
+             "variants per ptc bench or a smaller batch",
+             n, need / 1048576.0, available / 1048576.0);
+    return -1;
+}
+
+
 int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *configs, size_t n,
                         const bool *write, int group_index, int out_fd)
 {
@@ -555,6 +599,11 @@ int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *config
     for (size_t i = 0; i < n; i++) {
         probes[i] = probe_rss(ctx, &configs[i]);
         send_progress(&sink, "memory", i + 1, n);
+    }
+    char too_big[400];
+    if (group_fits_memory(probes, n, too_big, sizeof too_big) != 0) {
+        free(names);
+        return fail_group(out_fd, ctx, configs, n, write, too_big, probes, w, case_of);
     }
 
     /* 2. shared weights, one workload per configuration */
