@@ -580,7 +580,6 @@ static int group_fits_memory(const probe_result *probes, size_t n, char *msg, si
     return -1;
 }
 
-
 int ptc_bench_run_group(const ptc_bench_ctx *ctx, const ptc_sweep_config *configs, size_t n,
                         const bool *write, int group_index, int out_fd)
 {

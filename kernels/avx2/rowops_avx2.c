@@ -12,8 +12,8 @@
  *
  * Math: SLEEF's 1.0-ulp vector functions (Sleef_expf8_u10avx2, Sleef_erff8_u10avx2,
  * Sleef_tanhf8_u10avx2); GELU and its derivative from one expf and a polynomial
- * (kernels/gelu_erfc.h), not from erff. LayerNorm statistics are accumulated in double like the
- * spec (two 4-double accumulators per vector). Differences from ref: lane-wise
+ * (kernels/gelu_erfc.h), not from erff. LayerNorm statistics are accumulated in
+ * double like the spec (two 4-double accumulators per vector). Differences from ref: lane-wise
  * summation order (softmax sum, LayerNorm sums), FMA contraction, SLEEF vs libm.
  *
  * Threading: single-threaded, no allocation.
