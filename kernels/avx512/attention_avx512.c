@@ -43,15 +43,24 @@
  * all query blocks, reduced across lanes once at the end; past it the scores are
  * computed again and reduced per block.
  *
- * Memory: stack only (~157 KiB: packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, tile 1.2 KiB, saved probabilities 64 KiB and tile maxima 1.4 KiB,
- * per-key sums 32 KiB). Reads only the rows of q, k, v named by the
+ * Key tiles: with n_kv <= SAVED_KEYS the head's tiles are built once
+ * (ptc_attn_list_key_tiles) and reused by every query block, their K and V rows
+ * copied dense into one heap buffer per call (ptc_attn_copy_listed_rows: rows
+ * strided by a multiple of 1 KiB overflow a few L1 sets and the L1 TLB); past it
+ * they are rebuilt per block and read in place.
+ *
+ * Memory: ~170 KiB of stack (packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, tiles 1.2 KiB each, 12 of them, saved probabilities 64 KiB and
+ * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS a heap
+ * copy of the kept K and V rows (2 n_kv d floats, freed before return; without
+ * it the rows are read in place). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
 #include "avx512.h"
 #include "attention_avx512.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* o[i0 + i][oc0 + c] = ot[c][i] * inv_l[i] for i < nq, c < ocn: each output row is
@@ -140,6 +149,12 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     float st[TILE * QB] __attribute__((aligned(64)));
     float m[QB] __attribute__((aligned(64))), l[QB] __attribute__((aligned(64)));
     ptc_attn_key_tile tile;
+    /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
+     * SAVED_TILES, all but the last full), else rebuilt for every query block; the
+     * listed tiles' K and V rows copied dense (NULL: read in place) */
+    ptc_attn_key_tile listed[SAVED_TILES];
+    const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
+    float *const kv_copy = ptc_attn_copy_listed_rows(listed, n_listed, KR, d);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
@@ -170,10 +185,11 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             size_t next = 0;
             if (oc0 == 0)
                 slots = tiles = 0;
-            while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-                const size_t n = tile.n;
-                ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                                   tile.n, tile.bias, args->scale, qt, st);
+            const ptc_attn_key_tile *kt;
+            while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
+                const size_t n = kt->n;
+                ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, kt->k,
+                                   n, kt->bias, args->scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
                 float *p = save && oc0 == 0 ? saved + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
@@ -199,12 +215,12 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 }
                 l0 = _mm512_fmadd_ps(l0, alpha0, s0);
                 l1 = _mm512_fmadd_ps(l1, alpha1, s1);
-                pv_tile_avx512(ocn, ot, p, tile.v, oc0, n, alpha0, alpha1);
+                pv_tile_avx512(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
                     _mm512_store_ps(saved_max + tiles * QB, m0);
                     _mm512_store_ps(saved_max + tiles * QB + W, m1);
                     for (size_t t = 0; t < n; t++)
-                        key_of_slot[slots + t] = tile.kept[t];
+                        key_of_slot[slots + t] = kt->kept[t];
                     slots += n;
                     tile_end[tiles++] = slots;
                 }
@@ -267,6 +283,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     }
     for (size_t slot = 0; save && slot < slots; slot++)
         importance[key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(key_acc + slot * W));
+    free(kv_copy);
 }
 
 void ptc_attention_avx512(const ptc_attention_args *args)
