@@ -153,7 +153,11 @@ typedef struct ptc_ops {
      *   importance[j] = sum_i w_i * p[i][j]  for every kept key j (length n_kv),
      *   w_i = query_weight ? query_weight[i] : 1/n_q
      * (the column mean of the attention probabilities: the pruning score of the
-     * paper), computed without materialising the (n_q, n_kv) matrix. */
+     * paper), computed without materialising the (n_q, n_kv) matrix.
+     * Memory: nothing of size (n_q, n_kv); the x86 tables copy the kept K and V
+     * rows dense for the call (2 n_kv d floats from the heap, freed before return,
+     * n_kv <= 512; rows are read in place when the copy cannot be had), with no
+     * effect on the results. */
     void (*attention)(const ptc_attention_args *args);
     void (*attention_importance)(const ptc_attention_args *args,
                                  const float *query_weight, float *importance);
