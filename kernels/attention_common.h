@@ -104,24 +104,34 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
 
 /* Most floats ptc_attn_copy_listed_rows copies (16 MiB): 512 keys of d <= 4096. */
 #define PTC_ATTN_COPY_MAX_FLOATS ((size_t)1 << 22)
+/* Row strides (bytes) from which it copies: closer rows share pages and spread over the L1 sets. */
+#define PTC_ATTN_COPY_MIN_STRIDE 1024
 
 /*
- * Copies the K and V rows of the listed tiles (list[0 .. n_tiles), d floats per row)
- * into one new buffer, tile after tile (the tile's K rows, then its V rows, dense),
- * and points the tiles' k and v at the copies (the padding entries up to a multiple
- * of pad_to, as ptc_attn_next_key_tile pads, at the tile's last key). Returns
- * the buffer, to free() once the head is done, or NULL with the tiles unchanged
- * when the copy would exceed PTC_ATTN_COPY_MAX_FLOATS or cannot be allocated.
+ * Copies the K and V rows of the listed tiles (list[0 .. n_tiles) of args's head,
+ * d floats per row) into one new buffer, tile after tile (the tile's K rows, then
+ * its V rows, dense), and points the tiles' k and v at the copies (the padding
+ * entries up to a multiple of pad_to, as ptc_attn_next_key_tile pads, at the
+ * tile's last key). Returns the buffer, to free() once the head is done, or NULL
+ * with the tiles unchanged: when k and v rows are both less than
+ * PTC_ATTN_COPY_MIN_STRIDE bytes apart (nothing to gain), when the copy would
+ * exceed PTC_ATTN_COPY_MAX_FLOATS, or when it cannot be allocated.
  * The values and their order are unchanged, so results are bit-identical.
  * Why: at leading dimensions that are multiples of 1 KiB (BERT's 768 and 2304
  * floats) every key row starts in the same few L1 sets and on a page of its own;
  * a tile of 48 strided rows (x2 for K and V) overflows those sets and the L1 TLB.
  * Measured on Zen 3 (AVX2, 1 thread, n 512, d 64, rows 9 KiB apart as in BERT's
- * fused QKV): one head 36-40 GFLOP/s read in place, 47-49 with the copy.
+ * fused QKV): one head 36-40 GFLOP/s read in place, 47-49 with the copy; with
+ * rows d floats apart the copy only costs (2-5%), hence the stride rule.
  */
-static inline float *ptc_attn_copy_listed_rows(ptc_attn_key_tile *list, size_t n_tiles,
-                                               size_t pad_to, size_t d)
+static inline float *ptc_attn_copy_listed_rows(const ptc_attention_args *args,
+                                               ptc_attn_key_tile *list, size_t n_tiles,
+                                               size_t pad_to)
 {
+    const size_t d = args->d;
+    const size_t stride = (args->ldk > args->ldv ? args->ldk : args->ldv) * sizeof(float);
+    if (stride < PTC_ATTN_COPY_MIN_STRIDE)
+        return NULL;
     size_t keys = 0;
     for (size_t T = 0; T < n_tiles; T++)
         keys += list[T].n;

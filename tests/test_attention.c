@@ -257,18 +257,22 @@ PTC_KERNEL_TEST(attention_near_overflow)
         run_case(ctx, &cases[s], ++salt);
 }
 
-/* leading dimensions larger than d (NaN padding must not leak) and misaligned pointers */
+/* leading dimensions larger than d (NaN padding must not leak) and misaligned pointers;
+ * the last stride is BERT's fused QKV row (2304 floats, 9 KiB), where the x86 kernels
+ * copy the kept K and V rows dense (ptc_attn_copy_listed_rows), the others read in place */
 PTC_KERNEL_TEST(attention_strides)
 {
     static const size_t full_dims[] = {1, 16, 40, 64, 129};
     static const size_t quick_dims[] = {3, 16};
     const size_t *dims = ctx->quick ? quick_dims : full_dims;
     const size_t n_dims = ctx->quick ? 2 : 5;
+    const size_t wide_ld = 2304;
     uint64_t salt = 4000;
     for (size_t di = 0; di < n_dims; di++)
-        for (size_t pad = 1; pad <= 9; pad += 4) {
-            attn_case cs = attn_stride_case(ctx->quick, dims[di], pad, di);
-            cs.weights = pad == 5;
+        for (size_t pad = 1; pad <= 13; pad += 4) {
+            const size_t row_pad = pad == 13 ? wide_ld - dims[di] : pad;
+            attn_case cs = attn_stride_case(ctx->quick, dims[di], row_pad, di);
+            cs.weights = pad == 5 || pad == 13;
             run_case(ctx, &cs, ++salt);
         }
 }

@@ -154,7 +154,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     ptc_attn_key_tile listed[SAVED_TILES];
     const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
     /* their K and V rows copied dense (NULL: read in place) */
-    float *const kv_copy = ptc_attn_copy_listed_rows(listed, n_listed, KR, d);
+    float *const kv_copy = ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
