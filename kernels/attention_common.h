@@ -11,15 +11,18 @@
  *     the tile builder below walks the kept-key list, skips keys whose bias is
  *     -INFINITY (so fully masked key tiles cost nothing and never reach the
  *     softmax), and records one row pointer per key into k and v: pruned or
- *     masked keys are never copied, and K/V rows are read in place
- *     (a key's value is broadcast, so no transposition of K is needed);
+ *     masked keys are never copied, and K/V rows are read in place (a key's
+ *     value is broadcast, so no transposition of K is needed), or, in the x86
+ *     kernels when a head's tiles are listed once and its rows lie >= 1 KiB
+ *     apart, from one dense copy of the kept rows (ptc_attn_copy_listed_rows);
  *   - scores St[t][i] (tile x QB) then have one vector per key, so the online
  *     softmax (running max, running sum, rescale) is vertical: no horizontal
  *     reductions per query row;
  *   - the output accumulator is kept transposed, Ot[c][i] (d x QB), and is
  *     transposed into o at the end of the block.
  * This header holds the key-tile builder (and the list of a head's tiles, built
- * once) and the final lse rule; nothing here touches a vector register.
+ * once, and the dense copy of their rows) and the final lse rule; nothing here
+ * touches a vector register.
  */
 #ifndef PTC_KERNELS_ATTENTION_COMMON_H
 #define PTC_KERNELS_ATTENTION_COMMON_H
