@@ -155,9 +155,9 @@ typedef struct ptc_ops {
      * (the column mean of the attention probabilities: the pruning score of the
      * paper), computed without materialising the (n_q, n_kv) matrix.
      * Memory: nothing of size (n_q, n_kv); the x86 tables copy the kept K and V
-     * rows dense for the call (2 n_kv d floats from the heap, freed before return,
-     * n_kv <= 512; rows are read in place when the copy cannot be had), with no
-     * effect on the results. */
+     * rows dense for the call when they lie >= 1 KiB apart and n_kv <= 512
+     * (2 n_kv d floats from the heap, freed before return; rows are read in place
+     * otherwise or when the copy cannot be had), with no effect on the results. */
     void (*attention)(const ptc_attention_args *args);
     void (*attention_importance)(const ptc_attention_args *args,
                                  const float *query_weight, float *importance);
