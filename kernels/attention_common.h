@@ -124,8 +124,8 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
  * floats) every key row starts in the same few L1 sets and on a page of its own;
  * a tile of 48 strided rows (x2 for K and V) overflows those sets and the L1 TLB.
  * Measured on Zen 3 (AVX2, 1 thread, n 512, d 64, rows 9 KiB apart as in BERT's
- * fused QKV): one head 36-40 GFLOP/s read in place, 47-49 with the copy; with
- * rows d floats apart the copy only costs (2-5%), hence the stride rule.
+ * fused QKV): one head 36-40 GFLOP/s read in place, 47-49 with the copy. With
+ * rows d floats apart it gains nothing and costs 2-5%, hence the stride rule.
  */
 static inline float *ptc_attn_copy_listed_rows(const ptc_attention_args *args,
                                                ptc_attn_key_tile *list, size_t n_tiles,

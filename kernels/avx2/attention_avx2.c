@@ -46,15 +46,17 @@
  *     lanes once at the end; past it the scores are computed again and reduced
  *     per block (a horizontal sum per key).
  *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
- *     (ptc_attn_list_key_tiles) and reused by every query block, and their K and V
- *     rows are copied dense into one heap buffer per call (ptc_attn_copy_listed_rows:
- *     rows strided by a multiple of 1 KiB overflow a few L1 sets and the L1 TLB);
- *     past it they are rebuilt per block and read in place.
+ *     (ptc_attn_list_key_tiles) and reused by every query block, and when K or V
+ *     rows lie >= 1 KiB apart they are copied dense into one heap buffer per call
+ *     (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a
+ *     few L1 sets and the L1 TLB); past it they are rebuilt per block and read in
+ *     place.
  *
  * Memory: ~99 KiB of stack (qt and ot 16 KiB each, scores 3 KiB, key tiles
  * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
- * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS a heap copy of the kept K and
- * V rows (2 n_kv d floats, freed before return; without it the rows are read in place);
+ * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS and rows >= 1 KiB apart a heap
+ * copy of the kept K and V rows (2 n_kv d floats, freed before return; without it
+ * the rows are read in place);
  * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */

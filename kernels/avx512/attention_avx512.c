@@ -45,14 +45,14 @@
  *
  * Key tiles: with n_kv <= SAVED_KEYS the head's tiles are built once
  * (ptc_attn_list_key_tiles) and reused by every query block, their K and V rows
- * copied dense into one heap buffer per call (ptc_attn_copy_listed_rows: rows
- * strided by a multiple of 1 KiB overflow a few L1 sets and the L1 TLB); past it
- * they are rebuilt per block and read in place.
+ * copied dense into one heap buffer per call when they lie >= 1 KiB apart
+ * (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a few
+ * L1 sets and the L1 TLB); past it they are rebuilt per block and read in place.
  *
  * Memory: ~170 KiB of stack (packed queries and output accumulator 24 KiB each,
  * scores 6 KiB, tiles 1.2 KiB each, 12 of them, saved probabilities 64 KiB and
- * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS a heap
- * copy of the kept K and V rows (2 n_kv d floats, freed before return; without
+ * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
+ * >= 1 KiB apart a heap copy of the kept K and V rows (2 n_kv d floats, freed before return; without
  * it the rows are read in place). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
