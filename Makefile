@@ -250,7 +250,8 @@ bench-layouts: deps
 
 # PyTorch (Debian python3-torch, benchmark-only) on the bert-base encoder shapes
 bench-peers: deps
-	/usr/bin/python3 scripts/bench_peers.py --out results
+	@$(MAKE) --no-print-directory $(PTC)
+	/usr/bin/python3 scripts/bench_peers.py --out results --ptc $(PTC)
 
 # sgemm and fused attention GFLOP/s per ISA and threads, OpenBLAS beside them
 bench-kernels: deps

@@ -65,7 +65,13 @@ static int cmd_info(int argc, char **argv)
     char features[160];
     ptc_cpu_feature_string(ptc_cpu_features(), features, sizeof features);
 
-    printf("cpu:      %s\n", m.cpu_model);
+    char slug[200];
+    ptc_machine_slug(&m, slug, sizeof slug);
+    if (m.x86_family > 0)
+        printf("cpu:      %s (x86 family %d, model %d)\n", m.cpu_model, m.x86_family, m.x86_model);
+    else
+        printf("cpu:      %s\n", m.cpu_model);
+    printf("slug:     %s (results/%s/, its calibration and kernel results)\n", slug, slug);
     printf("topology: %u package(s), %u core(s), %u hardware thread(s) (from %s)\n",
            m.packages, m.cores, m.pus, m.source);
     printf("caches:\n");

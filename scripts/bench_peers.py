@@ -6,13 +6,13 @@ ptc imports it) running nn.TransformerEncoder with the bert-base shape (hidden 7
 12 layers, 12 heads, FFN 3072), post-LN, exact GELU, dropout off, inference
 (no_grad), batch 1, at n = 128 and 512, with 1 and 2 threads, and writes one
 ptc.row/1 row per configuration (harness/SCHEMA.md) to
-results/<cpu-slug>/<date>-peers-torch/rows.jsonl, so `ptc table` and `ptc compare`
+results/<cpu-slug>/<date>-peers-torch/rows.jsonl (the slug `ptc info` prints), so `ptc table` and `ptc compare`
 show them beside ptc's encoder rows: label "PyTorch", variant "baseline", level
 "encoder", isa the vector ISA PyTorch's kernels use here and pad_mode
 "length-aware" (batch 1 at full length has no padding either way), so the default
 `ptc compare PTC_RUN PEERS_RUN` key pairs them with ptc's BERT rows of that ISA.
 
-    bench_peers.py [--out DIR] [--seqs 128,512] [--threads 1,2] [--reps N]
+    bench_peers.py [--out DIR] [--seqs 128,512] [--threads 1,2] [--reps N] [--ptc build/ptc]
 
 Timing: one warm-up forward, then --reps forwards, each timed alone (seconds per
 forward); the row keeps every repetition. Pin it yourself (taskset) as for ptc.
@@ -47,8 +47,18 @@ def cpu_model():
     return "unknown"
 
 
-def slug(text):
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+def cpu_slug(ptc):
+    """the results folder name of this CPU, as ptc names it (`ptc info`'s slug line), so
+    PyTorch's rows land beside ptc's: the rule (model name, x86 family and model) lives in
+    harness/common/machine.c only"""
+    try:
+        out = subprocess.run([ptc, "info"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise SystemExit(f"bench_peers: cannot run '{ptc} info' ({e}): build it with make")
+    for line in out.splitlines():
+        if line.startswith("slug:"):
+            return line.split()[1]
+    raise SystemExit(f"bench_peers: '{ptc} info' printed no slug line")
 
 
 def ptc_commit():
@@ -134,6 +144,7 @@ def main():
     ap.add_argument("--seqs", default="128,512")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--ptc", default="build/ptc", help="the ptc program whose `info` names the folder")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -155,9 +166,10 @@ def main():
         return 1
 
     cpu = cpu_model()
+    slug = cpu_slug(args.ptc)
     now = datetime.datetime.now(datetime.timezone.utc)
     run = now.strftime("%Y%m%d-%H%M%S") + "-peers-torch"
-    folder = os.path.join(args.out, slug(cpu), run)
+    folder = os.path.join(args.out, slug, run)
     os.makedirs(folder, exist_ok=True)
     isa = torch_isa(torch)
     commit = ptc_commit()
@@ -184,7 +196,7 @@ def main():
                     "pad_mode": "length-aware", "project_kept": True, "model": "bert-base",
                     "hidden": 768, "layers": 12, "heads": 12, "ffn": 3072, "seq": seq,
                     "batch": 1, "isa": isa, "threads": threads, "cpu": cpu,
-                    "cpu_slug": slug(cpu), "binding": "none", "binding_verified": False,
+                    "cpu_slug": slug, "binding": "none", "binding_verified": False,
                     "time_s": stats, "flops": flops,
                     "gflops": flops["total"] / stats["median"] / 1e9,
                     "peer": {"name": "pytorch", "version": torch.__version__,

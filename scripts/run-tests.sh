@@ -218,9 +218,14 @@ fi
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     peers_dir=$(mktemp -d)
     check "bench_peers.py writes PyTorch rows (seq 8, 1 rep)" 0 \
-        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1 --ptc "$NATIVE/ptc"
+    peers_slug=$("$NATIVE/ptc" info | awk '/^slug:/ {print $2}')
+    check "bench_peers.py writes under ptc info's slug ($peers_slug)" 0 \
+        test -s "$(ls -d "$peers_dir/$peers_slug"/*-peers-torch 2>/dev/null | head -1)/rows.jsonl"
+    check "bench_peers.py without a ptc program: a one-line error, exit 1" 1 \
+        /usr/bin/python3 scripts/bench_peers.py --out "$peers_dir" --seqs 8 --threads 1 --reps 1 --ptc /nonexistent/ptc
     check_output "ptc table shows the PyTorch rows" '\| PyTorch \|' \
-        "$NATIVE/ptc" table "$peers_dir"/*/*/rows.jsonl
+        "$NATIVE/ptc" table "$peers_dir/$peers_slug"/*/rows.jsonl
     check_output "bench_peers.py rows record the CPU seconds per wall second of a 1-thread child" \
         '"status":"ok".*"cpu_per_wall":(0\.[0-9]+|1\.0[0-9]*)[,}]' cat "$peers_dir"/*/*/rows.jsonl
     check "bench_peers.py refuses bad --seqs" 2 \

@@ -52,6 +52,10 @@ static json_t *context_json(const ptc_sweep_opts *o, const ptc_machine *m, const
     json_t *cpu = json_object();
     json_object_set_new(cpu, "model", json_string(m->cpu_model));
     json_object_set_new(cpu, "slug", json_string(ctx->id.cpu_slug));
+    if (m->x86_family > 0) {
+        json_object_set_new(cpu, "x86_family", json_integer(m->x86_family));
+        json_object_set_new(cpu, "x86_model", json_integer(m->x86_model));
+    }
     json_object_set_new(cpu, "packages", json_integer(m->packages));
     json_object_set_new(cpu, "cores", json_integer(m->cores));
     json_object_set_new(cpu, "hardware_threads", json_integer(m->pus));

@@ -4,7 +4,8 @@
  * hwloc path: the topology's Package objects give the CPUModel info string and
  * the cache objects give sizes. procfs path (no hwloc, e.g. the aarch64 cross
  * build): "model name" (x86) or "CPU part" (Arm) from /proc/cpuinfo, counts from
- * sysconf, cache sizes from /sys/devices/system/cpu/cpu0/cache.
+ * sysconf, cache sizes from /sys/devices/system/cpu/cpu0/cache. Both paths take
+ * the x86 family and model numbers from /proc/cpuinfo.
  */
 #include "common/machine.h"
 
@@ -46,6 +47,42 @@ static void model_from_procfs(ptc_machine *m)
         }
     }
     fclose(f);
+}
+
+/* "cpu family : 25" and "model : 1" of the first processor (x86 only; Arm's
+ * /proc/cpuinfo has neither, so both stay -1). */
+static void family_model_from_procfs(ptc_machine *m)
+{
+    m->x86_family = -1;
+    m->x86_model = -1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f) && (m->x86_family < 0 || m->x86_model < 0)) {
+        const char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        char key[32];
+        size_t k = (size_t)(colon - line);
+        while (k > 0 && isspace((unsigned char)line[k - 1]))
+            k--;
+        if (k >= sizeof key)
+            continue;
+        memcpy(key, line, k);
+        key[k] = '\0';
+        char *end;
+        const long v = strtol(colon + 1, &end, 10);
+        if (end == colon + 1 || v < 0 || v > 4095)
+            continue;
+        if (strcmp(key, "cpu family") == 0 && m->x86_family < 0)
+            m->x86_family = (int)v;
+        else if (strcmp(key, "model") == 0 && m->x86_model < 0)
+            m->x86_model = (int)v;
+    }
+    fclose(f);
+    if (m->x86_family < 0 || m->x86_model < 0)
+        m->x86_family = m->x86_model = -1;
 }
 
 #if PTC_WITH_HWLOC
@@ -132,13 +169,17 @@ static int describe_procfs(ptc_machine *m)
 int ptc_machine_describe(ptc_machine *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
+    int rc = -1;
 #if PTC_WITH_HWLOC
-    if (describe_hwloc(m, err, errlen) == 0)
-        return 0;
-    memset(m, 0, sizeof *m);
+    rc = describe_hwloc(m, err, errlen);
+    if (rc != 0)
+        memset(m, 0, sizeof *m);
 #endif
     (void)err, (void)errlen;
-    return describe_procfs(m);
+    if (rc != 0)
+        rc = describe_procfs(m);
+    family_model_from_procfs(m);
+    return rc;
 }
 
 void ptc_machine_slug(const ptc_machine *m, char *out, size_t len)
@@ -158,4 +199,10 @@ void ptc_machine_slug(const ptc_machine *m, char *out, size_t len)
     if (o == 0 && len > 8)
         o = (size_t)snprintf(out, len, "unknown");
     out[o < len ? o : len - 1] = '\0';
+    if (m->x86_family > 0 && m->x86_model >= 0 && o < len) { /* 0: a zeroed, undescribed struct */
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, "-f%d-m%d", m->x86_family, m->x86_model);
+        if (o + strlen(suffix) < len)
+            memcpy(out + o, suffix, strlen(suffix) + 1);
+    }
 }
