@@ -28,8 +28,10 @@
 #define PTC_KERNELS_ATTENTION_COMMON_H
 
 #include "ptc/ops.h"
+#include "scratch.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -112,13 +114,14 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
 
 /*
  * Copies the K and V rows of the listed tiles (list[0 .. n_tiles) of args's head,
- * d floats per row) into one new buffer, tile after tile (the tile's K rows, then
+ * d floats per row) into the calling thread's PTC_SCRATCH_ATTENTION_ROWS buffer
+ * (kernels/scratch.h: kept between calls), tile after tile (the tile's K rows, then
  * its V rows, dense), and points the tiles' k and v at the copies (the padding
  * entries up to a multiple of pad_to, as ptc_attn_next_key_tile pads, at the
- * tile's last key). Returns the buffer, to free() once the head is done, or NULL
- * with the tiles unchanged: when k and v rows are both less than
- * PTC_ATTN_COPY_MIN_STRIDE bytes apart (nothing to gain), when the copy would
- * exceed PTC_ATTN_COPY_MAX_FLOATS, or when it cannot be allocated.
+ * tile's last key). Returns true, or false with the tiles unchanged: when k and v
+ * rows are both less than PTC_ATTN_COPY_MIN_STRIDE bytes apart (nothing to gain),
+ * when the copy would exceed PTC_ATTN_COPY_MAX_FLOATS, or when the buffer cannot be
+ * had. The copy is valid until the thread's next call of this function.
  * The values and their order are unchanged, so results are bit-identical.
  * Why: at leading dimensions that are multiples of 1 KiB (BERT's 768 and 2304
  * floats) every key row starts in the same few L1 sets and on a page of its own;
@@ -127,23 +130,22 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
  * fused QKV): one head 36-40 GFLOP/s read in place, 47-49 with the copy. With
  * rows d floats apart it gains nothing and costs 2-5%, hence the stride rule.
  */
-static inline float *ptc_attn_copy_listed_rows(const ptc_attention_args *args,
-                                               ptc_attn_key_tile *list, size_t n_tiles,
-                                               size_t pad_to)
+static inline bool ptc_attn_copy_listed_rows(const ptc_attention_args *args,
+                                             ptc_attn_key_tile *list, size_t n_tiles,
+                                             size_t pad_to)
 {
     const size_t d = args->d;
     const size_t stride = (args->ldk > args->ldv ? args->ldk : args->ldv) * sizeof(float);
     if (stride < PTC_ATTN_COPY_MIN_STRIDE)
-        return NULL;
+        return false;
     size_t keys = 0;
     for (size_t T = 0; T < n_tiles; T++)
         keys += list[T].n;
     if (keys == 0 || d == 0 || d > PTC_ATTN_COPY_MAX_FLOATS / (2 * keys))
-        return NULL;
-    const size_t bytes = (2 * keys * d * sizeof(float) + 63) / 64 * 64;
-    float *copy = aligned_alloc(64, bytes);
+        return false;
+    float *const copy = ptc_scratch_get(PTC_SCRATCH_ATTENTION_ROWS, 2 * keys * d);
     if (!copy)
-        return NULL;
+        return false;
     float *at = copy;
     for (size_t T = 0; T < n_tiles; T++) {
         ptc_attn_key_tile *tile = &list[T];
@@ -161,7 +163,7 @@ static inline float *ptc_attn_copy_listed_rows(const ptc_attention_args *args,
         }
         at += 2 * n * d;
     }
-    return copy;
+    return true;
 }
 
 /* The next key tile of a pass over the head's keys (*pos = 0 at the start): the

@@ -30,6 +30,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Largest query block and head-dim chunk of any ISA (the drivers' stack buffers). */
 #define PTC_ATTN_QB_MAX 32
@@ -106,6 +107,54 @@ PTC_ATTN_INLINE void ptc_attn_tile_dots(const ptc_attn_tile_ukernels *u, const f
     } while (c0 < d);
 }
 
+/* Heads of at most this many kept keys have their tiles listed once in the backward
+ * (ceil(512 / 48) = 11 tiles, ~13 KiB of stack) and may be staged (below). */
+#define PTC_ATTN_BWD_LIST_KEYS 512
+#define PTC_ATTN_BWD_LIST_TILES ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_TILE_MAX - 1) / PTC_ATTN_TILE_MAX)
+
+/* Dense staging of the backward's row-wise operands, for heads whose rows lie
+ * >= PTC_ATTN_COPY_MIN_STRIDE bytes apart (training's q, k, v, dq, dk, dv: 768
+ * floats, 3 KiB): the accumulators of dk and dv, one row per listed key in tile
+ * order (written to the kept rows once, at the end), and per query block its dq
+ * accumulator and copies of its q and dO rows (qb rows each, written back / read
+ * once per block). Every row is d floats, so a tile's rows no longer fall into the
+ * few L1 sets that rows a multiple of 1 KiB apart share. Each element sees the same
+ * operations in the same order: results are bit-identical. */
+typedef struct ptc_attn_bwd_stage {
+    float *dk, *dv;        /* (keys, d) each, listed-key order */
+    float *dq, *q, *dout;  /* (qb, d) each, the current block's rows */
+} ptc_attn_bwd_stage;
+
+/* The stage of a head whose `keys` active kept keys are listed, in the calling
+ * thread's PTC_SCRATCH_ATTENTION_STAGE buffer (kernels/scratch.h), its dk and dv
+ * rows zeroed; false (then everything runs in place) when every row is closer than
+ * the stride rule, past PTC_ATTN_COPY_MAX_FLOATS floats, or without the buffer. */
+static inline bool ptc_attn_bwd_stage_get(const ptc_attention_bwd_args *args, size_t keys,
+                                          size_t qb, ptc_attn_bwd_stage *st)
+{
+    const ptc_attention_args *fwd = &args->fwd;
+    const size_t d = fwd->d;
+    const size_t lds[] = {fwd->ldq, args->lddout, args->lddq, args->lddk, args->lddv};
+    size_t widest = 0;
+    for (size_t i = 0; i < sizeof lds / sizeof lds[0]; i++)
+        widest = lds[i] > widest ? lds[i] : widest;
+    if (widest * sizeof(float) < PTC_ATTN_COPY_MIN_STRIDE || keys == 0 || d == 0 ||
+        d > PTC_ATTN_COPY_MAX_FLOATS / (2 * keys + 3 * qb))
+        return false;
+    /* each part starts on a 64-byte line */
+    const size_t key_part = (keys * d + 15) / 16 * 16, block_part = (qb * d + 15) / 16 * 16;
+    float *buf = ptc_scratch_get(PTC_SCRATCH_ATTENTION_STAGE, 2 * key_part + 3 * block_part);
+    if (!buf)
+        return false;
+    st->dk = buf;
+    st->dv = st->dk + key_part;
+    st->dq = st->dv + key_part;
+    st->q = st->dq + block_part;
+    st->dout = st->q + block_part;
+    memset(st->dk, 0, 2 * key_part * sizeof(float));
+    return true;
+}
+
 /* The attention backward of ops.h (ptc_attention_bwd_args), flash-attention style.
  * Per block of qb query rows:
  *   - q and dO of the block are packed transposed (once when d <= dmax, else chunk
@@ -118,9 +167,15 @@ PTC_ATTN_INLINE void ptc_attn_tile_dots(const ptc_attn_tile_ukernels *u, const f
  *     dk_t += sum_i ds[t][i] q_i (the kept keys' rows, in place across blocks),
  *     dq_i += sum_t ds[t][i] k_t (the block's rows, in place).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
- * Nothing of size (n_q, n_kv) exists. Stack: ~76 KiB (qt and dot 32 KiB each,
- * st and dpt 6 KiB each, row pointers and the tile ~3 KiB). Deterministic (fixed
- * order), single-threaded. */
+ * With n_kv <= PTC_ATTN_BWD_LIST_KEYS the key tiles are built once for the head;
+ * then K and V rows >= 1 KiB apart are read from a dense copy
+ * (ptc_attn_copy_listed_rows) and the row operands of the rank updates are staged
+ * dense (ptc_attn_bwd_stage); bit-identical either way.
+ * Nothing of size (n_q, n_kv) exists. Stack: ~89 KiB (qt and dot 32 KiB each,
+ * st and dpt 6 KiB each, the listed tiles ~13 KiB, row pointers and a tile ~3 KiB);
+ * per-thread scratch when staged (kernels/scratch.h, kept between calls): 2 n_kv d
+ * floats of K and V and 2 n_kv d + 3 qb d of the stage (in place without them).
+ * Deterministic (fixed order), single-threaded. */
 PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
                                              const ptc_attention_bwd_args *args)
 {
@@ -137,6 +192,17 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
     const float *qrow[PTC_ATTN_QB_MAX], *dorow[PTC_ATTN_QB_MAX];
     float *dqrow[PTC_ATTN_QB_MAX], *dkrow[PTC_ATTN_TILE_MAX], *dvrow[PTC_ATTN_TILE_MAX];
     ptc_attn_key_tile tile;
+    /* the head's key tiles, built once when n_kv <= PTC_ATTN_BWD_LIST_KEYS (else per
+     * block), their K and V rows copied dense at wide strides (NULL: read in place) */
+    ptc_attn_key_tile listed[PTC_ATTN_BWD_LIST_TILES];
+    const size_t n_listed =
+        ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_TILE_MAX, tu->kr, listed);
+    ptc_attn_copy_listed_rows(fwd, listed, n_listed, tu->kr);
+    size_t listed_keys = 0;
+    for (size_t T = 0; T < n_listed; T++)
+        listed_keys += listed[T].n;
+    ptc_attn_bwd_stage stage;
+    const bool staged = n_listed > 0 && ptc_attn_bwd_stage_get(args, listed_keys, qb, &stage);
 
     /* dk, dv: the rows of every kept key start at 0 (masked keys stay so) */
     for (size_t j = 0; j < fwd->n_kv; j++) {
@@ -153,7 +219,15 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
             delta[i] = live ? u->dot(d, args->dout + (i0 + i) * args->lddout,
                                      fwd->o + (i0 + i) * fwd->ldo)
                             : 0.0f;
-            if (i < nq) {
+            if (i >= nq)
+                continue;
+            if (staged) {
+                memcpy(stage.q + i * d, fwd->q + (i0 + i) * fwd->ldq, d * sizeof(float));
+                memcpy(stage.dout + i * d, args->dout + (i0 + i) * args->lddout, d * sizeof(float));
+                qrow[i] = stage.q + i * d;
+                dorow[i] = stage.dout + i * d;
+                dqrow[i] = stage.dq + i * d;
+            } else {
                 qrow[i] = fwd->q + (i0 + i) * fwd->ldq;
                 dorow[i] = args->dout + (i0 + i) * args->lddout;
                 dqrow[i] = args->dq + (i0 + i) * args->lddq;
@@ -164,25 +238,44 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
             tu->pack(qb, fwd->q, fwd->ldq, i0, nq, 0, d, qt);
             tu->pack(qb, args->dout, args->lddout, i0, nq, 0, d, dot);
         }
-        size_t next = 0;
-        while (ptc_attn_next_key_tile(fwd, &next, PTC_ATTN_TILE_MAX, tu->kr, &tile)) {
-            const size_t n = tile.n;
-            ptc_attn_tile_dots(tu, fwd->q, fwd->ldq, d, resident, i0, nq, tile.k, n, tile.bias,
+        size_t next = 0, slot = 0; /* slot: the stage row of the tile's first key */
+        const ptc_attn_key_tile *kt;
+        while ((kt = ptc_attn_tile_next(fwd, listed, n_listed, &next, PTC_ATTN_TILE_MAX, tu->kr,
+                                        &tile))) {
+            const size_t n = kt->n;
+            ptc_attn_tile_dots(tu, fwd->q, fwd->ldq, d, resident, i0, nq, kt->k, n, kt->bias,
                                fwd->scale, qt, st);
-            ptc_attn_tile_dots(tu, args->dout, args->lddout, d, resident, i0, nq, tile.v, n, NULL,
+            ptc_attn_tile_dots(tu, args->dout, args->lddout, d, resident, i0, nq, kt->v, n, NULL,
                                1.0f, dot, dpt);
             u->softmax_grad(n, st, dpt, lse, delta, fwd->scale); /* p into st, ds into dpt */
             for (size_t t = 0; t < n; t++) {
-                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[tile.kept[t]]
-                                                : (size_t)tile.kept[t];
+                if (staged) {
+                    dkrow[t] = stage.dk + (slot + t) * d;
+                    dvrow[t] = stage.dv + (slot + t) * d;
+                    continue;
+                }
+                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[kt->kept[t]]
+                                                : (size_t)kt->kept[t];
                 dkrow[t] = args->dk + row * args->lddk;
                 dvrow[t] = args->dv + row * args->lddv;
             }
+            slot += n;
             u->update_rows(n, d, dvrow, st, qb, 1, nq, dorow);   /* dv_t += p[t] dO */
             u->update_rows(n, d, dkrow, dpt, qb, 1, nq, qrow);   /* dk_t += ds[t] q */
-            u->update_rows(nq, d, dqrow, dpt, 1, qb, n, tile.k); /* dq_i += ds[.][i] k */
+            u->update_rows(nq, d, dqrow, dpt, 1, qb, n, kt->k); /* dq_i += ds[.][i] k */
         }
+        if (staged)
+            for (size_t i = 0; i < nq; i++)
+                memcpy(args->dq + (i0 + i) * args->lddq, stage.dq + i * d, d * sizeof(float));
     }
+    if (staged) /* the staged dk and dv rows to the kept keys' rows */
+        for (size_t T = 0, slot = 0; T < n_listed; T++)
+            for (size_t t = 0; t < listed[T].n; t++, slot++) {
+                const size_t j = (size_t)listed[T].kept[t];
+                const size_t row = fwd->kv_rows ? (size_t)fwd->kv_rows[j] : j;
+                memcpy(args->dk + row * args->lddk, stage.dk + slot * d, d * sizeof(float));
+                memcpy(args->dv + row * args->lddv, stage.dv + slot * d, d * sizeof(float));
+            }
 }
 
 #endif /* PTC_KERNELS_ATTENTION_DRIVER_H */

@@ -27,105 +27,21 @@
  * operations in the same order for any thread count: bit-identical results.
  *
  * Memory: packing buffers are per thread, 64-byte aligned, grown on demand and
- * kept (no allocation in steady state). A thread's buffer is freed when the
- * thread exits (pthread key destructor); what is left at process exit is freed
- * by a destructor. Reads of A and B stay inside the described m x k / k x n
- * (or transposed) elements; writes of C stay inside m x n.
+ * kept (no allocation in steady state): the PTC_SCRATCH_GEMM slot of
+ * kernels/scratch.h, freed when the thread exits or at process exit. Reads of A
+ * and B stay inside the described m x k / k x n (or transposed) elements; writes
+ * of C stay inside m x n.
  */
 #include "gemm_driver.h"
+#include "scratch.h"
 
 #include "ptc/cpu.h"
 
 #include <omp.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- per-thread packing workspace ------------------------------------------ */
-
-typedef struct gemm_workspace {
-    float *mem;                  /* 64-byte aligned */
-    size_t floats;
-    struct gemm_workspace *prev, *next;
-    int linked;
-} gemm_workspace;
-
-static _Thread_local gemm_workspace tl_workspace;
-static gemm_workspace *workspace_list; /* every thread's workspace that holds memory */
-static pthread_mutex_t workspace_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_key_t workspace_key;
-static pthread_once_t workspace_key_once = PTHREAD_ONCE_INIT;
-
-static void workspace_release(gemm_workspace *w) /* caller holds workspace_lock */
-{
-    free(w->mem);
-    w->mem = NULL;
-    w->floats = 0;
-    if (w->linked) {
-        if (w->prev)
-            w->prev->next = w->next;
-        else
-            workspace_list = w->next;
-        if (w->next)
-            w->next->prev = w->prev;
-        w->prev = w->next = NULL;
-        w->linked = 0;
-    }
-}
-
-static void workspace_thread_exit(void *w)
-{
-    pthread_mutex_lock(&workspace_lock);
-    workspace_release(w);
-    pthread_mutex_unlock(&workspace_lock);
-}
-
-static void workspace_make_key(void)
-{
-    if (pthread_key_create(&workspace_key, workspace_thread_exit) != 0) {
-        fprintf(stderr, "ptc sgemm: pthread_key_create failed\n");
-        abort();
-    }
-}
-
-__attribute__((destructor)) static void workspace_free_all(void)
-{
-    pthread_mutex_lock(&workspace_lock);
-    while (workspace_list)
-        workspace_release(workspace_list);
-    pthread_mutex_unlock(&workspace_lock);
-}
-
-/* The calling thread's workspace, at least `floats` long. */
-static float *workspace_get(size_t floats)
-{
-    gemm_workspace *w = &tl_workspace;
-    if (w->floats >= floats)
-        return w->mem;
-    pthread_once(&workspace_key_once, workspace_make_key);
-    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    pthread_mutex_lock(&workspace_lock);
-    free(w->mem);
-    w->mem = aligned_alloc(64, bytes);
-    if (!w->mem) {
-        fprintf(stderr, "ptc sgemm: out of memory (%zu bytes of packing buffer)\n", bytes);
-        abort();
-    }
-    w->floats = bytes / sizeof(float);
-    if (!w->linked) {
-        w->prev = NULL;
-        w->next = workspace_list;
-        if (workspace_list)
-            workspace_list->prev = w;
-        workspace_list = w;
-        w->linked = 1;
-    }
-    pthread_mutex_unlock(&workspace_lock);
-    pthread_setspecific(workspace_key, w);
-    return w->mem;
-}
 
 /* ---- generic packing ----------------------------------------------------------- */
 
@@ -239,7 +155,13 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
     const size_t kc_max = g->kc_step;
     /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
     const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
-    float *a_pack = workspace_get(a_floats + round_up(nc_max, nr) * kc_max);
+    const size_t pack_floats = a_floats + round_up(nc_max, nr) * kc_max;
+    float *a_pack = ptc_scratch_get(PTC_SCRATCH_GEMM, pack_floats);
+    if (!a_pack) {
+        fprintf(stderr, "ptc sgemm: out of memory (%zu bytes of packing buffer)\n",
+                pack_floats * sizeof(float));
+        abort();
+    }
     float *b_pack = a_pack + a_floats;
     ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
     ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;

@@ -399,19 +399,26 @@ PTC_KERNEL_TEST(attention_backward_near_overflow)
 }
 
 /* leading dimensions larger than d (NaN padding must not leak or be written) and
- * misaligned pointers */
+ * misaligned pointers; the last case per d has training's leading dimension, 768
+ * floats (3 KiB), where the vector tables stage the row operands dense
+ * (ptc_attn_bwd_stage, kernels/attention_driver.h): with masked keys and dead rows,
+ * so the staged dk, dv, dq must reach exactly the rows they belong to */
 PTC_KERNEL_TEST(attention_backward_strides)
 {
     static const size_t full_dims[] = {1, 16, 33, 64, 129};
     static const size_t quick_dims[] = {3, 16};
     const size_t *dims = ctx->quick ? quick_dims : full_dims;
     const size_t n_dims = ctx->quick ? 2 : 5;
+    static const size_t small_pads[] = {1, 5, 9};
+    const size_t training_ld = 768;
     uint64_t salt = 4000;
     for (size_t di = 0; di < n_dims; di++)
-        for (size_t pad = 1; pad <= 9; pad += 4) {
+        for (size_t s = 0; s <= 3; s++) {
+            const bool wide = s == 3;
+            const size_t pad = wide ? training_ld - dims[di] : small_pads[s];
             attn_case cs = attn_stride_case(ctx->quick, dims[di], pad, di);
-            cs.mask = pad == 5 ? MASK_RANDOM : MASK_NONE;
-            run_case(ctx, &cs, pad == 9, ++salt);
+            cs.mask = pad == 5 || wide ? MASK_RANDOM : MASK_NONE;
+            run_case(ctx, &cs, pad == 9 || wide, ++salt);
         }
 }
 

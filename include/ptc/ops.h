@@ -8,7 +8,8 @@
  *     whole attention outputs).
  *   - Layout is row-major everywhere. A matrix argument `x` with leading dimension
  *     `ldx` holds element (r, c) at x[r*ldx + c]; ldx >= number of columns.
- *   - Kernels never allocate on the heap in their hot path and never read or write
+ *   - Kernels never allocate on the heap in their hot path (scratch that some need
+ *     is per thread, allocated once and kept: kernels/scratch.h) and never read or write
  *     outside the rows and columns described by their arguments (no over-read of
  *     inputs past the last element, no write past the last output element).
  *   - Kernels are single-threaded, except `sgemm`, which splits its output over
@@ -95,8 +96,12 @@ typedef struct ptc_attention_args {
  * columns above is read back or written (masked lanes, no read-modify-write past d),
  * so calls for different heads may run concurrently on the column slices
  * [h*d, h*d + d) of shared (n, H) buffers. Deterministic (a fixed summation order
- * per table), single-threaded, no heap, no scratch from the caller; the forward's
- * lse is its `lse` output (ptc_attention_args).
+ * per table), single-threaded, no scratch from the caller; the forward's lse is its
+ * `lse` output (ptc_attention_args). Scratch: with n_kv <= 512 and rows >= 1 KiB
+ * apart (training's 768-float rows) the vector tables stage the kept K and V rows
+ * and the row operands of their rank updates in dense per-thread buffers (4 n_kv d +
+ * 3 x 16..32 d floats, kept between calls; in place when they cannot be had),
+ * bit-identically.
  */
 typedef struct ptc_attention_bwd_args {
     ptc_attention_args fwd; /* the forward's arguments, with its o and lse (inputs here) */
@@ -156,8 +161,9 @@ typedef struct ptc_ops {
      * paper), computed without materialising the (n_q, n_kv) matrix.
      * Memory: nothing of size (n_q, n_kv); the x86 tables copy the kept K and V
      * rows dense for the call when they lie >= 1 KiB apart and n_kv <= 512
-     * (2 n_kv d floats from the heap, freed before return; rows are read in place
-     * otherwise or when the copy cannot be had), with no effect on the results. */
+     * (2 n_kv d floats of per-thread scratch, kept between calls; rows are read in
+     * place otherwise or when the scratch cannot be had), with no effect on the
+     * results. */
     void (*attention)(const ptc_attention_args *args);
     void (*attention_importance)(const ptc_attention_args *args,
                                  const float *query_weight, float *importance);

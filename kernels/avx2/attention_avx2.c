@@ -47,16 +47,16 @@
  *     per block (a horizontal sum per key).
  *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
  *     (ptc_attn_list_key_tiles) and reused by every query block, and when K or V
- *     rows lie >= 1 KiB apart they are copied dense into one heap buffer per call
- *     (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a
- *     few L1 sets and the L1 TLB); past it they are rebuilt per block and read in
- *     place.
+ *     rows lie >= 1 KiB apart they are copied dense into the thread's scratch
+ *     buffer (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB
+ *     overflow a few L1 sets and the L1 TLB); past it they are rebuilt per block
+ *     and read in place.
  *
  * Memory: ~99 KiB of stack (qt and ot 16 KiB each, scores 3 KiB, key tiles
  * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
- * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS and rows >= 1 KiB apart a heap
- * copy of the kept K and V rows (2 n_kv d floats, freed before return; without it
- * the rows are read in place);
+ * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS and rows >= 1 KiB apart a
+ * copy of the kept K and V rows (2 n_kv d floats in the thread's scratch buffer,
+ * kernels/scratch.h, kept for the next call; without it the rows are read in place);
  * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
  * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -155,8 +155,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
      * SAVED_TILES, all but the last full), else rebuilt for every query block */
     ptc_attn_key_tile listed[SAVED_TILES];
     const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
-    /* their K and V rows copied dense (NULL: read in place) */
-    float *const kv_copy = ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
+    /* their K and V rows copied dense when they lie far apart (else read in place) */
+    ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
@@ -279,7 +279,6 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     }
     for (size_t slot = 0; save && slot < slots; slot++)
         importance[key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(key_acc + slot * 8));
-    free(kv_copy);
 }
 
 void ptc_attention_avx2(const ptc_attention_args *args)

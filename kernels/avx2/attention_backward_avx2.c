@@ -18,15 +18,18 @@
  *       dpt = dP^T (tile x 16) by the same micro-kernel (dO, v, unscaled),
  *       vertically: p = exp(st - lse), ds = scale * p * (dpt - D),
  *       then three rank updates with head-dim columns in lanes (update_rows_avx2):
- *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (in place in the
- *       kept rows of dv, dk) and dq_i += sum_t ds[t][i] k_t (in place in dq).
+ *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (in the kept rows
+ *       of dv, dk) and dq_i += sum_t ds[t][i] k_t (in dq); in place, or in the
+ *       driver's dense stage when rows lie >= 1 KiB apart (ptc_attn_bwd_stage).
  *   - Rank-update micro-kernel: 6 output rows x 16 columns (12 ymm accumulators),
  *     per step 2 loads of the input row and 6 broadcasts; full 16-column chunks use
  *     plain loads and stores, the last 1..15 columns vmaskmov (never touching
  *     memory past d).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
  *
- * Memory: stack only (the driver's ~76 KiB: its buffers are sized for every ISA).
+ * Memory: the driver's (ptc_attn_backward_drive): ~89 KiB of stack, sized for every
+ * ISA, and with n_kv <= 512 and rows >= 1 KiB apart a copy of the kept K and V
+ * rows and a dense stage of the row operands in per-thread scratch (kept).
  * Reads only the rows of q, k, v, o, dO named by the
  * arguments; writes only dq[0..n_q)[0..d) and the kept rows of dk, dv.
  * Deterministic (fixed order), single-threaded.

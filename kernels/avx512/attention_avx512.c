@@ -45,15 +45,16 @@
  *
  * Key tiles: with n_kv <= SAVED_KEYS the head's tiles are built once
  * (ptc_attn_list_key_tiles) and reused by every query block, their K and V rows
- * copied dense into one heap buffer per call when they lie >= 1 KiB apart
+ * copied dense into the thread's scratch buffer when they lie >= 1 KiB apart
  * (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a few
  * L1 sets and the L1 TLB); past it they are rebuilt per block and read in place.
  *
  * Memory: ~170 KiB of stack (packed queries and output accumulator 24 KiB each,
  * scores 6 KiB, tiles 1.2 KiB each, 12 of them, saved probabilities 64 KiB and
  * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
- * >= 1 KiB apart a heap copy of the kept K and V rows (2 n_kv d floats, freed before return; without
- * it the rows are read in place). Reads only the rows of q, k, v named by the
+ * >= 1 KiB apart a copy of the kept K and V rows (2 n_kv d floats in the thread's
+ * scratch buffer, kernels/scratch.h, kept for the next call; without it the rows
+ * are read in place). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -151,10 +152,11 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     ptc_attn_key_tile tile;
     /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
      * SAVED_TILES, all but the last full), else rebuilt for every query block; the
-     * listed tiles' K and V rows copied dense (NULL: read in place) */
+     * listed tiles' K and V rows copied dense when they lie far apart (else read
+     * in place) */
     ptc_attn_key_tile listed[SAVED_TILES];
     const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
-    float *const kv_copy = ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
+    ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
      * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
@@ -283,7 +285,6 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     }
     for (size_t slot = 0; save && slot < slots; slot++)
         importance[key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(key_acc + slot * W));
-    free(kv_copy);
 }
 
 void ptc_attention_avx512(const ptc_attention_args *args)

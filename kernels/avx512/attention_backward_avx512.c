@@ -20,15 +20,18 @@
  *       vertically: p = exp(st - lse), ds = scale * p * (dpt - D)  (no reductions),
  *       then three rank updates with head-dim columns in lanes (update_rows_avx512):
  *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (rows of the kept
- *       keys, accumulated in place in dv, dk across query blocks) and
- *       dq_i += sum_t ds[t][i] k_t (rows of the block, in place in dq).
+ *       keys, accumulated in dv, dk across query blocks) and
+ *       dq_i += sum_t ds[t][i] k_t (rows of the block, in dq); in place, or in
+ *       the driver's dense stage when rows lie >= 1 KiB apart (ptc_attn_bwd_stage).
  *   - Rank-update micro-kernel: 6 output rows x 64 columns (24 zmm accumulators),
  *     per step 4 masked loads of the input row and 6 broadcasts of coefficients;
  *     columns past d are masked lanes (loads and stores never touch them).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
  * Nothing of size (n_q, n_kv) exists: per block, two tiles of 48 x 32 floats.
  *
- * Memory: stack only (the driver's ~76 KiB: its buffers are sized for every ISA).
+ * Memory: the driver's (ptc_attn_backward_drive): ~89 KiB of stack, sized for every
+ * ISA, and with n_kv <= 512 and rows >= 1 KiB apart a copy of the kept K and V
+ * rows and a dense stage of the row operands in per-thread scratch (kept).
  * Reads only the rows of q, k, v, o, dO named by the
  * arguments (masked loads); writes only dq[0..n_q)[0..d) and the kept rows of dk,
  * dv. Deterministic (fixed order), single-threaded.

@@ -17,8 +17,9 @@
  *       dpt = dP^T (tile x 16) by the same micro-kernel (dO, v, unscaled),
  *       vertically: p = exp(st - lse), ds = scale * p * (dpt - D),
  *       then three rank updates with head-dim columns in lanes (update_rows_neon):
- *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (in place in the
- *       kept rows of dv, dk) and dq_i += sum_t ds[t][i] k_t (in place in dq).
+ *       dv_t += sum_i p[t][i] dO_i, dk_t += sum_i ds[t][i] q_i (in the kept rows
+ *       of dv, dk) and dq_i += sum_t ds[t][i] k_t (in dq); in place, or in the
+ *       driver's dense stage when rows lie >= 1 KiB apart (ptc_attn_bwd_stage).
  *   - Rank-update micro-kernel: 6 output rows x 16 columns (24 accumulators), per
  *     step 4 loads of the input row and 6 vfmaq_n_f32 per vector; the last
  *     1..3 groups of 4 columns use the same kernel with fewer vectors, and the last
@@ -26,8 +27,9 @@
  *     or written).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
  *
- * Memory: stack only (the driver's ~76 KiB). Reads only the rows of q, k, v, o, dO named by the
- * arguments; writes only dq[0..n_q)[0..d) and the kept rows of dk, dv.
+ * Memory: the driver's (~89 KiB of stack; per-thread scratch for staging at wide
+ * strides). Reads only the rows of q, k, v, o, dO named by the arguments; writes
+ * only dq[0..n_q)[0..d) and the kept rows of dk, dv.
  * Deterministic (fixed order), single-threaded.
  */
 #include "neon.h"
