@@ -193,7 +193,7 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
     float *dqrow[PTC_ATTN_QB_MAX], *dkrow[PTC_ATTN_TILE_MAX], *dvrow[PTC_ATTN_TILE_MAX];
     ptc_attn_key_tile tile;
     /* the head's key tiles, built once when n_kv <= PTC_ATTN_BWD_LIST_KEYS (else per
-     * block), their K and V rows copied dense at wide strides (NULL: read in place) */
+     * block), their K and V rows copied dense at wide strides (else read in place) */
     ptc_attn_key_tile listed[PTC_ATTN_BWD_LIST_TILES];
     const size_t n_listed =
         ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_TILE_MAX, tu->kr, listed);
