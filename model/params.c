@@ -82,10 +82,13 @@ void ptc_model_init_tensor(ptc_model *m, size_t t, uint64_t seed)
         for (size_t i = 0; i < n; i++)
             p[i] = 1.0f;
         break;
-    case INIT_NORMAL:
+    case INIT_NORMAL: { /* each value depends on (seed, t, i) alone: any thread count gives the same */
+        const float std = m->cfg.init_std;
+#pragma omp parallel for schedule(static) if (n >= 65536)
         for (size_t i = 0; i < n; i++)
-            p[i] = m->cfg.init_std * normal_at(seed, t, i);
+            p[i] = std * normal_at(seed, t, i);
         break;
+    }
     case INIT_LTP: { /* theta_l rises linearly to threshold_init over the removing layers */
         const ptc_variant_config *v = &m->cfg.variant;
         size_t removing = 0, i = 0;
