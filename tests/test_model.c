@@ -16,6 +16,8 @@
  *                           both pad modes; logits and gradients agree with the ref
  *                           table.
  *   model_threads           logits and gradients bit-identical for 1 and 2 threads.
+ *   model_init_threads      the initial weights (filled in parallel) bit-identical for 1
+ *                           and 2 threads, and a different seed gives different ones.
  *   model_fused_adamw       (every table) the fused backward + AdamW (2 threads) gives the
  *                           weights and moments of zero-grad + backward + AdamW (1
  *                           thread) bit for bit over steps with dropout, for every
@@ -289,6 +291,41 @@ PTC_KERNEL_TEST(model_threads)
         free(grads[1]);
         ptc_model_free(&m);
     }
+}
+
+PTC_TEST(model_init_threads)
+{
+    char err[256];
+    ptc_model_config cfg;
+    tm_config(&cfg, 0, 2);
+    cfg.vocab_size = 8192; /* word embeddings 8192 x 16 = 2^17 values: filled in parallel */
+    ptc_model_config_sync(&cfg);
+    const int saved = omp_get_max_threads();
+    ptc_model m[3];
+    const uint64_t seeds[3] = {71, 71, 72};
+    for (int t = 0; t < 3; t++) {
+        omp_set_num_threads(t == 1 ? 2 : 1);
+        if (!ptc_check(ctx, ptc_model_init(&m[t], &cfg, ctx->ref, seeds[t], err, sizeof err) == PTC_OK,
+                       "init: %s", err)) {
+            omp_set_num_threads(saved);
+            for (int u = 0; u < t; u++)
+                ptc_model_free(&m[u]);
+            return;
+        }
+    }
+    omp_set_num_threads(saved);
+    size_t largest = 0;
+    for (int t = 0; t < PTC_NUM_PARAM_TENSORS; t++)
+        largest = m[0].param_sizes[t] > largest ? m[0].param_sizes[t] : largest;
+    ptc_check(ctx, largest >= 65536, "largest tensor %zu values: the parallel fill is not exercised",
+              largest);
+    const size_t bytes = m[0].n_params * sizeof(float);
+    ptc_check(ctx, memcmp(m[0].params_memory, m[1].params_memory, bytes) == 0,
+              "initial weights differ between 1 and 2 threads");
+    ptc_check(ctx, memcmp(m[0].params_memory, m[2].params_memory, bytes) != 0,
+              "seeds 71 and 72 give the same initial weights");
+    for (int t = 0; t < 3; t++)
+        ptc_model_free(&m[t]);
 }
 
 PTC_KERNEL_TEST(model_fused_adamw)
