@@ -5,11 +5,13 @@
  * the cache objects give sizes. procfs path (no hwloc, e.g. the aarch64 cross
  * build): "model name" (x86) or "CPU part" (Arm) from /proc/cpuinfo, counts from
  * sysconf, cache sizes from /sys/devices/system/cpu/cpu0/cache. Both paths take
- * the x86 family and model numbers from /proc/cpuinfo.
+ * the x86 family and model numbers from /proc/cpuinfo, in the same single pass
+ * that reads the model name when hwloc has none (read_cpuinfo).
  */
 #include "common/machine.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,40 +31,30 @@ static void set_model(ptc_machine *m, const char *model)
         m->cpu_model[--n] = '\0';
 }
 
-static void model_from_procfs(ptc_machine *m)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    set_model(m, NULL);
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (!colon)
-            continue;
-        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0) {
-            colon[strcspn(colon, "\n")] = '\0';
-            set_model(m, colon + 1);
-            break;
-        }
-    }
-    fclose(f);
-}
-
-/* "cpu family : 25" and "model : 1" of the first processor (x86 only; Arm's
- * /proc/cpuinfo has neither, so both stay -1). */
-static void family_model_from_procfs(ptc_machine *m)
+/* One pass over /proc/cpuinfo for the first processor: the x86 "cpu family : 25" and
+ * "model : 1" (Arm's /proc/cpuinfo has neither: both stay -1) and, when `name` is
+ * set, the model name ("model name" on x86, "Model" on Arm; "unknown" without one). */
+static void read_cpuinfo(ptc_machine *m, bool name)
 {
     m->x86_family = -1;
     m->x86_model = -1;
+    if (name)
+        set_model(m, NULL);
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
     if (!f)
         return;
-    while (fgets(line, sizeof line, f) && (m->x86_family < 0 || m->x86_model < 0)) {
-        const char *colon = strchr(line, ':');
+    bool need_name = name;
+    while ((need_name || m->x86_family < 0 || m->x86_model < 0) && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
         if (!colon)
             continue;
+        if (need_name && (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0)) {
+            colon[strcspn(colon, "\n")] = '\0';
+            set_model(m, colon + 1);
+            need_name = false;
+            continue;
+        }
         char key[32];
         size_t k = (size_t)(colon - line);
         while (k > 0 && isspace((unsigned char)line[k - 1]))
@@ -103,8 +95,7 @@ static int describe_hwloc(ptc_machine *m, char *err, size_t errlen)
     const char *model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
     if (model)
         set_model(m, model);
-    else
-        model_from_procfs(m);
+    read_cpuinfo(m, !model);
     m->packages = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
     m->cores = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
     m->pus = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
@@ -154,7 +145,7 @@ static size_t sysfs_cache_size(int level, const char *kind)
 
 static int describe_procfs(ptc_machine *m)
 {
-    model_from_procfs(m);
+    read_cpuinfo(m, true);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     m->packages = 1;
     m->pus = n > 0 ? (unsigned)n : 1;
@@ -169,17 +160,13 @@ static int describe_procfs(ptc_machine *m)
 int ptc_machine_describe(ptc_machine *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    int rc = -1;
 #if PTC_WITH_HWLOC
-    rc = describe_hwloc(m, err, errlen);
-    if (rc != 0)
-        memset(m, 0, sizeof *m);
+    if (describe_hwloc(m, err, errlen) == 0)
+        return 0;
+    memset(m, 0, sizeof *m);
 #endif
     (void)err, (void)errlen;
-    if (rc != 0)
-        rc = describe_procfs(m);
-    family_model_from_procfs(m);
-    return rc;
+    return describe_procfs(m);
 }
 
 void ptc_machine_slug(const ptc_machine *m, char *out, size_t len)
