@@ -107,6 +107,15 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
     return n;
 }
 
+/* Active keys in the listed tiles list[0 .. n_tiles). */
+static inline size_t ptc_attn_listed_keys(const ptc_attn_key_tile *list, size_t n_tiles)
+{
+    size_t keys = 0;
+    for (size_t T = 0; T < n_tiles; T++)
+        keys += list[T].n;
+    return keys;
+}
+
 /* Most floats ptc_attn_copy_listed_rows copies (16 MiB): 512 keys of d <= 4096. */
 #define PTC_ATTN_COPY_MAX_FLOATS ((size_t)1 << 22)
 /* Row strides (bytes) from which it copies: closer rows share pages and spread over the L1 sets. */
@@ -138,9 +147,7 @@ static inline bool ptc_attn_copy_listed_rows(const ptc_attention_args *args,
     const size_t stride = (args->ldk > args->ldv ? args->ldk : args->ldv) * sizeof(float);
     if (stride < PTC_ATTN_COPY_MIN_STRIDE)
         return false;
-    size_t keys = 0;
-    for (size_t T = 0; T < n_tiles; T++)
-        keys += list[T].n;
+    const size_t keys = ptc_attn_listed_keys(list, n_tiles);
     if (keys == 0 || d == 0 || d > PTC_ATTN_COPY_MAX_FLOATS / (2 * keys))
         return false;
     float *const copy = ptc_scratch_get(PTC_SCRATCH_ATTENTION_ROWS, 2 * keys * d);

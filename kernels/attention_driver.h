@@ -198,11 +198,10 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
     const size_t n_listed =
         ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_TILE_MAX, tu->kr, listed);
     ptc_attn_copy_listed_rows(fwd, listed, n_listed, tu->kr);
-    size_t listed_keys = 0;
-    for (size_t T = 0; T < n_listed; T++)
-        listed_keys += listed[T].n;
     ptc_attn_bwd_stage stage;
-    const bool staged = n_listed > 0 && ptc_attn_bwd_stage_get(args, listed_keys, qb, &stage);
+    const bool staged =
+        n_listed > 0 &&
+        ptc_attn_bwd_stage_get(args, ptc_attn_listed_keys(listed, n_listed), qb, &stage);
 
     /* dk, dv: the rows of every kept key start at 0 (masked keys stay so) */
     for (size_t j = 0; j < fwd->n_kv; j++) {
