@@ -6,6 +6,11 @@
  *   deterministic  PFC (training-mode Gumbel noise in the module) with 1 and 2
  *                  OpenMP threads, and twice with the same seed: bit-identical
  *                  outputs, kept lists and assignments.
+ *   row_ops_threads  the row-wise ops split over threads (GELU forward and
+ *                  backward, residual + LayerNorm, LayerNorm; variants/common.c)
+ *                  with 1, 2 and 3 threads, on blocks large enough to be split, odd
+ *                  column counts and padded row strides: bit-identical to one call
+ *                  of the table's op; nothing written outside the rows.
  *   plan_driver    baseline, P (topk), PF (clamp), C and PFC: outputs finite, the
  *                  shapes the plan promises (m tokens after combining), and the
  *                  accounting ordered as the method implies (P/PF attend fewer
@@ -26,6 +31,7 @@
  */
 #include "ptc_test.h"
 #include "ptc/variants.h"
+#include "../variants/internal.h"
 
 #include <math.h>
 #include <omp.h>
@@ -166,6 +172,85 @@ static float *make_text(size_t batch, size_t n_text, size_t hidden, uint64_t see
     ptc_rng rng = ptc_rng_seeded(seed);
     ptc_rng_fill(&rng, x, batch * n_text * hidden, -1.0f, 1.0f);
     return x;
+}
+
+/* Each row-wise helper of variants/common.c with `threads` threads against one call
+ * of the table's op on the same inputs (rows x cols, row stride ld >= cols). */
+static void row_ops_case(ptc_test_ctx *ctx, size_t rows, size_t cols, size_t ld, int threads,
+                         uint64_t seed)
+{
+    const ptc_ops *ops = ctx->ops;
+    const size_t n = rows * ld;
+    float *x = ptc_test_alloc(n, 1), *res = ptc_test_alloc(n, 3), *dy = ptc_test_alloc(n, 0);
+    float *gamma = ptc_test_alloc(cols, 0), *beta = ptc_test_alloc(cols, 0);
+    float *want = ptc_test_alloc(n, 0), *got = ptc_test_alloc(n, 0);
+    float *want_sum = ptc_test_alloc(n, 0), *got_sum = ptc_test_alloc(n, 0);
+    float *want_stat = ptc_test_alloc(2 * rows, 0), *got_stat = ptc_test_alloc(2 * rows, 0);
+    ptc_rng rng = ptc_rng_seeded(seed);
+    ptc_rng_fill(&rng, x, n, -4.0f, 4.0f);
+    ptc_rng_fill(&rng, res, n, -1.0f, 1.0f);
+    ptc_rng_fill(&rng, dy, n, -1.0f, 1.0f);
+    ptc_rng_fill(&rng, gamma, cols, 0.5f, 1.5f);
+    ptc_rng_fill(&rng, beta, cols, -0.5f, 0.5f);
+    const int saved = omp_get_max_threads();
+    char what[96];
+    const size_t bytes = n * sizeof(float), stat_bytes = 2 * rows * sizeof(float);
+#define PTC_SAME(label, a, b, nbytes)                                                         \
+    do {                                                                                     \
+        snprintf(what, sizeof what, "%s, %zu x %zu (ld %zu), %d threads", label, rows, cols, \
+                 ld, threads);                                                              \
+        ptc_check(ctx, memcmp(a, b, nbytes) == 0, "%s: differs from one call of the op",    \
+                  what);                                                                    \
+    } while (0)
+    /* GELU forward and backward: x, y contiguous (rows * cols floats) */
+    memcpy(want, x, bytes), memcpy(got, x, bytes);
+    ops->gelu_fwd(rows * cols, x, want);
+    omp_set_num_threads(threads);
+    ptc_gelu_rows(ops, rows, cols, x, got);
+    omp_set_num_threads(saved);
+    PTC_SAME("gelu_fwd", want, got, bytes);
+    memcpy(want, dy, bytes), memcpy(got, dy, bytes);
+    ops->gelu_bwd(rows * cols, x, want, want); /* dx in place over dy, as the layer calls it */
+    omp_set_num_threads(threads);
+    ptc_gelu_bwd_rows(ops, rows, cols, x, got, got);
+    omp_set_num_threads(saved);
+    PTC_SAME("gelu_bwd", want, got, bytes);
+    /* residual + LayerNorm with the sum and statistics kept, stride ld */
+    memcpy(want, dy, bytes), memcpy(got, dy, bytes);
+    memcpy(want_sum, dy, bytes), memcpy(got_sum, dy, bytes);
+    ops->residual_layernorm(rows, cols, x, ld, res, ld, gamma, beta, 1e-5f, want, ld, want_sum, ld,
+                            want_stat, want_stat + rows);
+    omp_set_num_threads(threads);
+    ptc_residual_layernorm_rows(ops, rows, cols, x, ld, res, ld, gamma, beta, 1e-5f, got, ld,
+                                got_sum, ld, got_stat, got_stat + rows);
+    omp_set_num_threads(saved);
+    PTC_SAME("residual_layernorm y", want, got, bytes);
+    PTC_SAME("residual_layernorm sum", want_sum, got_sum, bytes);
+    PTC_SAME("residual_layernorm mean, rstd", want_stat, got_stat, stat_bytes);
+    /* LayerNorm, stride ld */
+    memcpy(want, dy, bytes), memcpy(got, dy, bytes);
+    ops->layernorm_fwd(rows, cols, x, ld, gamma, beta, 1e-5f, want, ld, want_stat, want_stat + rows);
+    omp_set_num_threads(threads);
+    ptc_layernorm_rows(ops, rows, cols, x, ld, gamma, beta, 1e-5f, got, ld, got_stat,
+                       got_stat + rows);
+    omp_set_num_threads(saved);
+    PTC_SAME("layernorm_fwd y", want, got, bytes);
+    PTC_SAME("layernorm_fwd mean, rstd", want_stat, got_stat, stat_bytes);
+#undef PTC_SAME
+    float *bufs[] = {x, res, dy, gamma, beta, want, got, want_sum, got_sum, want_stat, got_stat};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        ptc_test_free(ctx, bufs[i]);
+}
+
+PTC_KERNEL_TEST(variants_row_ops_threads)
+{
+    /* 101 x 1031 = 104k floats: split over 3 threads (>= 32k floats each), ranges
+     * that start mid-vector; 1 thread and a small block are the one-call path */
+    for (int threads = 1; threads <= 3; threads++) {
+        row_ops_case(ctx, 101, 1031, 1031, threads, ctx->seed + 40 + (uint64_t)threads);
+        row_ops_case(ctx, 101, 1031, 1040, threads, ctx->seed + 50 + (uint64_t)threads);
+    }
+    row_ops_case(ctx, 7, 33, 35, 2, ctx->seed + 60);
 }
 
 PTC_KERNEL_TEST(variants_deterministic_threads)

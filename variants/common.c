@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "ptc/sys.h"
 
+#include <omp.h>
 #include <string.h>
 
 int ptc_tokens_check(const ptc_tokens *tok, char *err, size_t err_len)
@@ -48,6 +49,117 @@ void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 {
     /* the bias enters in the GEMM's first store of each tile (ops->linear) */
     ops->linear(rows, in, out, x, ldx, w, b, PTC_ACT_NONE, y, ldy);
+}
+
+/* ---- row-wise ops over threads ----------------------------------------------------
+ * The ops table's row-wise kernels are single-threaded (include/ptc/ops.h); these
+ * split their rows into one contiguous range per thread. Each output row depends on
+ * its own input row alone and every element of a row goes through the same vector
+ * code wherever the range starts (the SIMD tables' tails use the same function,
+ * masked), so the results are those of one call, bit for bit, for any thread count. */
+
+/* At least this many floats per thread (below it, waking a thread costs more) */
+enum { ROWS_MIN_FLOATS_PER_THREAD = 1 << 15 };
+
+typedef void (*rows_fn)(const void *ctx, size_t r0, size_t r1);
+
+/* fn(ctx, r0, r1) over [0, rows) in per-thread ranges; on the calling thread alone
+ * inside a parallel region or when the work is small */
+static void rows_parallel(size_t rows, size_t cols, rows_fn fn, const void *ctx)
+{
+    int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    while (threads > 1 && (rows < (size_t)threads ||
+                           rows * cols / (size_t)threads < ROWS_MIN_FLOATS_PER_THREAD))
+        threads--;
+    if (threads <= 1) {
+        fn(ctx, 0, rows);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        fn(ctx, rows * t / nt, rows * (t + 1) / nt);
+    }
+}
+
+typedef struct gelu_job {
+    const ptc_ops *ops;
+    size_t cols;
+    const float *x, *dy;
+    float *y;
+} gelu_job;
+
+static void gelu_fwd_range(const void *ctx, size_t r0, size_t r1)
+{
+    const gelu_job *j = ctx;
+    j->ops->gelu_fwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->y + r0 * j->cols);
+}
+
+static void gelu_bwd_range(const void *ctx, size_t r0, size_t r1)
+{
+    const gelu_job *j = ctx;
+    j->ops->gelu_bwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->dy + r0 * j->cols,
+                     j->y + r0 * j->cols);
+}
+
+void ptc_gelu_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x, float *y)
+{
+    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .y = y};
+    rows_parallel(rows, cols, gelu_fwd_range, &j);
+}
+
+void ptc_gelu_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
+                       const float *dy, float *dx)
+{
+    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .dy = dy, .y = dx};
+    rows_parallel(rows, cols, gelu_bwd_range, &j);
+}
+
+typedef struct norm_job {
+    const ptc_ops *ops;
+    size_t cols;
+    const float *x, *res, *gamma, *beta;
+    size_t ldx, ldr, ldy, lds;
+    float eps;
+    float *y, *sum, *mean, *rstd;
+} norm_job;
+
+static void residual_layernorm_range(const void *ctx, size_t r0, size_t r1)
+{
+    const norm_job *j = ctx;
+    j->ops->residual_layernorm(r1 - r0, j->cols, j->x + r0 * j->ldx, j->ldx,
+                               j->res + r0 * j->ldr, j->ldr, j->gamma, j->beta, j->eps,
+                               j->y + r0 * j->ldy, j->ldy, j->sum ? j->sum + r0 * j->lds : NULL,
+                               j->lds, j->mean ? j->mean + r0 : NULL,
+                               j->rstd ? j->rstd + r0 : NULL);
+}
+
+static void layernorm_range(const void *ctx, size_t r0, size_t r1)
+{
+    const norm_job *j = ctx;
+    j->ops->layernorm_fwd(r1 - r0, j->cols, j->x + r0 * j->ldx, j->ldx, j->gamma, j->beta,
+                          j->eps, j->y + r0 * j->ldy, j->ldy, j->mean ? j->mean + r0 : NULL,
+                          j->rstd ? j->rstd + r0 : NULL);
+}
+
+void ptc_residual_layernorm_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
+                                 size_t ldx, const float *res, size_t ldr, const float *gamma,
+                                 const float *beta, float eps, float *y, size_t ldy, float *sum,
+                                 size_t lds, float *mean, float *rstd)
+{
+    const norm_job j = {.ops = ops, .cols = cols, .x = x, .ldx = ldx, .res = res, .ldr = ldr,
+                        .gamma = gamma, .beta = beta, .eps = eps, .y = y, .ldy = ldy,
+                        .sum = sum, .lds = lds, .mean = mean, .rstd = rstd};
+    rows_parallel(rows, cols, residual_layernorm_range, &j);
+}
+
+void ptc_layernorm_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x, size_t ldx,
+                        const float *gamma, const float *beta, float eps, float *y, size_t ldy,
+                        float *mean, float *rstd)
+{
+    const norm_job j = {.ops = ops, .cols = cols, .x = x, .ldx = ldx, .gamma = gamma,
+                        .beta = beta, .eps = eps, .y = y, .ldy = ldy, .mean = mean, .rstd = rstd};
+    rows_parallel(rows, cols, layernorm_range, &j);
 }
 
 double ptc_op_clock(void)

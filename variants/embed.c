@@ -19,7 +19,7 @@ void ptc_embed_forward(const ptc_ops *ops, const ptc_embed_weights *w, size_t hi
         for (size_t c = 0; c < H; c++)
             sum[i * H + c] = we[c] + pe[c] + te[c];
     }
-    ops->layernorm_fwd(rows, H, sum, H, w->ln_gamma, w->ln_beta, w->ln_eps, x, H, mean, rstd);
+    ptc_layernorm_rows(ops, rows, H, sum, H, w->ln_gamma, w->ln_beta, w->ln_eps, x, H, mean, rstd);
     if (drop)
         ptc_dropout(drop->p, drop->seed, drop->site, drop->sample, 0, rows, H, x, H);
 }

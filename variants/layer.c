@@ -108,9 +108,10 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
                             hidden);
             /* x1 = LN1(x + attn), the sum kept only for training (fused: one pass) */
             t0 = ptc_op_tick(times);
-            ops->residual_layernorm(n, hidden, xr, hidden, yr, hidden, w->ln1_gamma, w->ln1_beta,
-                                    w->ln_eps, x1, hidden, sv ? res1 : NULL, hidden,
-                                    sv ? sv->mean1 + row : NULL, sv ? sv->rstd1 + row : NULL);
+            ptc_residual_layernorm_rows(ops, n, hidden, xr, hidden, yr, hidden, w->ln1_gamma,
+                                        w->ln1_beta, w->ln_eps, x1, hidden, sv ? res1 : NULL,
+                                        hidden, sv ? sv->mean1 + row : NULL,
+                                        sv ? sv->rstd1 + row : NULL);
             ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             /* y = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) (GELU in the GEMM's store,
              * ops->linear with PTC_ACT_GELU, measured no faster here: not used) */
@@ -118,7 +119,7 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
             ptc_linear(ops, n, hidden, ffn, x1, hidden, w->w1, w->b1, u, ffn);
             ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             t0 = ptc_op_tick(times);
-            ops->gelu_fwd(n * ffn, u, ws.inner);
+            ptc_gelu_rows(ops, n, ffn, u, ws.inner);
             ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
             t0 = ptc_op_tick(times);
             ptc_linear(ops, n, ffn, hidden, ws.inner, ffn, w->w2, w->b2, res2, hidden);
@@ -127,9 +128,10 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
                 ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, res2,
                             hidden);
             t0 = ptc_op_tick(times);
-            ops->residual_layernorm(n, hidden, res2, hidden, x1, hidden, w->ln2_gamma, w->ln2_beta,
-                                    w->ln_eps, yr, hidden, sv ? res2 : NULL, hidden,
-                                    sv ? sv->mean2 + row : NULL, sv ? sv->rstd2 + row : NULL);
+            ptc_residual_layernorm_rows(ops, n, hidden, res2, hidden, x1, hidden, w->ln2_gamma,
+                                        w->ln2_beta, w->ln_eps, yr, hidden, sv ? res2 : NULL,
+                                        hidden, sv ? sv->mean2 + row : NULL,
+                                        sv ? sv->rstd2 + row : NULL);
             ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             lin += ptc_linear_flops(n, hidden, ffn, w->b1 != NULL) +
                    ptc_linear_flops(n, ffn, hidden, w->b2 != NULL);
@@ -176,12 +178,13 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
             memcpy(sc->t2, sc->t1, n * row_bytes); /* d x1 through the residual */
             ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, sc->t1,
                         hidden);
-            ops->gelu_fwd(n * ffn, u, sc->g);
+            ptc_gelu_rows(ops, n, ffn, u, sc->g);
             ptc_linear_backward(ops, n, ffn, hidden, sc->g, ffn, w->w2, sc->t1, hidden, g->w2, g->b2,
                                 sc->du, ffn, false);
-            ops->gelu_bwd(n * ffn, u, sc->du, sc->du);
-            ops->layernorm_fwd(n, hidden, sv->res1 + off, hidden, w->ln1_gamma, w->ln1_beta, w->ln_eps,
-                               sc->gather, hidden, NULL, NULL); /* x1 again, bit for bit */
+            ptc_gelu_bwd_rows(ops, n, ffn, u, sc->du, sc->du);
+            /* x1 again, bit for bit */
+            ptc_layernorm_rows(ops, n, hidden, sv->res1 + off, hidden, w->ln1_gamma, w->ln1_beta,
+                               w->ln_eps, sc->gather, hidden, NULL, NULL);
             ptc_linear_backward(ops, n, hidden, ffn, sc->gather, hidden, w->w1, sc->du, ffn, g->w1,
                                 g->b1, sc->t2, hidden, true);
             /* LN1: res1 = x + dropout(attn) */
