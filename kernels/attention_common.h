@@ -37,8 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* capacity of a key tile (active keys), for every ISA */
-#define PTC_ATTN_TILE_MAX 48
+/* capacity of a key tile (active keys): the largest tile of any ISA's forward
+ * (AVX2: 96; AVX-512 and NEON: 48) and of the backward (PTC_ATTN_BWD_TILE) */
+#define PTC_ATTN_TILE_MAX 96
 
 /* One tile of active (not masked) kept keys, in kept-key order. */
 typedef struct ptc_attn_key_tile {

@@ -107,10 +107,13 @@ PTC_ATTN_INLINE void ptc_attn_tile_dots(const ptc_attn_tile_ukernels *u, const f
     } while (c0 < d);
 }
 
+/* Active keys per tile of the backward, every ISA (96, the AVX2 forward's, measured
+ * no faster there) */
+#define PTC_ATTN_BWD_TILE 48
 /* Heads of at most this many kept keys have their tiles listed once in the backward
- * (ceil(512 / 48) = 11 tiles, ~13 KiB of stack) and may be staged (below). */
+ * (ceil(512 / 48) = 11 tiles, ~25 KiB of stack) and may be staged (below). */
 #define PTC_ATTN_BWD_LIST_KEYS 512
-#define PTC_ATTN_BWD_LIST_TILES ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_TILE_MAX - 1) / PTC_ATTN_TILE_MAX)
+#define PTC_ATTN_BWD_LIST_TILES ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_BWD_TILE - 1) / PTC_ATTN_BWD_TILE)
 
 /* Dense staging of the backward's row-wise operands, for heads whose rows lie
  * >= PTC_ATTN_COPY_MIN_STRIDE bytes apart (training's q, k, v, dq, dk, dv: 768
@@ -171,8 +174,8 @@ static inline bool ptc_attn_bwd_stage_get(const ptc_attention_bwd_args *args, si
  * then K and V rows >= 1 KiB apart are read from a dense copy
  * (ptc_attn_copy_listed_rows) and the row operands of the rank updates are staged
  * dense (ptc_attn_bwd_stage); bit-identical either way.
- * Nothing of size (n_q, n_kv) exists. Stack: ~89 KiB (qt and dot 32 KiB each,
- * st and dpt 6 KiB each, the listed tiles ~13 KiB, row pointers and a tile ~3 KiB);
+ * Nothing of size (n_q, n_kv) exists. Stack: ~101 KiB (qt and dot 32 KiB each,
+ * st and dpt 6 KiB each, the listed tiles ~25 KiB, row pointers and a tile ~3 KiB);
  * per-thread scratch when staged (kernels/scratch.h, kept between calls): 2 n_kv d
  * floats of K and V and 2 n_kv d + 3 qb d of the stage (in place without them).
  * Deterministic (fixed order), single-threaded. */
@@ -185,18 +188,18 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
     const bool resident = d <= tu->dmax;
     float qt[PTC_ATTN_DMAX_MAX * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
     float dot[PTC_ATTN_DMAX_MAX * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
-    float st[PTC_ATTN_TILE_MAX * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
-    float dpt[PTC_ATTN_TILE_MAX * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
+    float st[PTC_ATTN_BWD_TILE * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
+    float dpt[PTC_ATTN_BWD_TILE * PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
     float lse[PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
     float delta[PTC_ATTN_QB_MAX] __attribute__((aligned(64)));
     const float *qrow[PTC_ATTN_QB_MAX], *dorow[PTC_ATTN_QB_MAX];
-    float *dqrow[PTC_ATTN_QB_MAX], *dkrow[PTC_ATTN_TILE_MAX], *dvrow[PTC_ATTN_TILE_MAX];
+    float *dqrow[PTC_ATTN_QB_MAX], *dkrow[PTC_ATTN_BWD_TILE], *dvrow[PTC_ATTN_BWD_TILE];
     ptc_attn_key_tile tile;
     /* the head's key tiles, built once when n_kv <= PTC_ATTN_BWD_LIST_KEYS (else per
      * block), their K and V rows copied dense at wide strides (else read in place) */
     ptc_attn_key_tile listed[PTC_ATTN_BWD_LIST_TILES];
     const size_t n_listed =
-        ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_TILE_MAX, tu->kr, listed);
+        ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_BWD_TILE, tu->kr, listed);
     ptc_attn_copy_listed_rows(fwd, listed, n_listed, tu->kr);
     ptc_attn_bwd_stage stage;
     const bool staged =
@@ -239,7 +242,7 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
         }
         size_t next = 0, slot = 0; /* slot: the stage row of the tile's first key */
         const ptc_attn_key_tile *kt;
-        while ((kt = ptc_attn_tile_next(fwd, listed, n_listed, &next, PTC_ATTN_TILE_MAX, tu->kr,
+        while ((kt = ptc_attn_tile_next(fwd, listed, n_listed, &next, PTC_ATTN_BWD_TILE, tu->kr,
                                         &tile))) {
             const size_t n = kt->n;
             ptc_attn_tile_dots(tu, fwd->q, fwd->ldq, d, resident, i0, nq, kt->k, n, kt->bias,

@@ -9,7 +9,7 @@
  *   - Query block: QB = 16 rows = 2 ymm per head-dim column. The block is packed
  *     transposed, qt[c][i] (d x 16, zero rows past n_q), once per block, in 8x8
  *     blocks transposed through registers (pack_rows_transposed_avx2).
- *   - Key tiles of up to 48 ACTIVE kept keys (masked keys are dropped while the
+ *   - Key tiles of up to 96 ACTIVE kept keys (masked keys are dropped while the
  *     tile is built, so fully masked tiles are skipped); K and V rows are read in
  *     place through one row pointer per key (kv_rows gather, nothing copied).
  *   - Scores: micro-kernel 6 keys x 16 queries = 12 ymm accumulators; per head-dim
@@ -52,8 +52,8 @@
  *     overflow a few L1 sets and the L1 TLB); past it they are rebuilt per block
  *     and read in place.
  *
- * Memory: ~99 KiB of stack (qt and ot 16 KiB each, scores 3 KiB, key tiles
- * 1.1 KiB each, 12 of them, saved probabilities 32 KiB and tile maxima 0.7 KiB,
+ * Memory: ~103 KiB of stack (qt and ot 16 KiB each, scores 6 KiB, key tiles
+ * 2.3 KiB each, 7 of them, saved probabilities 32 KiB and tile maxima 0.4 KiB,
  * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS and rows >= 1 KiB apart a
  * copy of the kept K and V rows (2 n_kv d floats in the thread's scratch buffer,
  * kernels/scratch.h, kept for the next call; without it the rows are read in place);
@@ -79,6 +79,7 @@ ALWAYS_INLINE void pv_cols_avx2(const int cols, float *ot, const float *p,
         a0[c] = _mm256_mul_ps(_mm256_load_ps(ot + c * QB), alpha0);
         a1[c] = _mm256_mul_ps(_mm256_load_ps(ot + c * QB + 8), alpha1);
     }
+#pragma GCC unroll 2 /* two keys per loop trip: less loop overhead beside 12 FMAs */
     for (size_t t = 0; t < n; t++) {
         const __m256 p0 = _mm256_load_ps(p + t * QB), p1 = _mm256_load_ps(p + t * QB + 8);
         const float *vt = v[t] + voff;

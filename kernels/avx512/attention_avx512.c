@@ -49,8 +49,8 @@
  * (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a few
  * L1 sets and the L1 TLB); past it they are rebuilt per block and read in place.
  *
- * Memory: ~170 KiB of stack (packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, tiles 1.2 KiB each, 12 of them, saved probabilities 64 KiB and
+ * Memory: ~184 KiB of stack (packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, tiles 2.3 KiB each (sized for AVX2's 96 keys), 12 of them, saved probabilities 64 KiB and
  * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
  * >= 1 KiB apart a copy of the kept K and V rows (2 n_kv d floats in the thread's
  * scratch buffer, kernels/scratch.h, kept for the next call; without it the rows

@@ -26,13 +26,14 @@ enum {
     QB = 32,                  /* query rows per block (2 zmm) */
     KR = 12,                  /* keys per score micro-kernel (24 accumulators) */
     CR = 12,                  /* head-dim columns per P x V micro-kernel (24 accumulators) */
-    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    TILE = 48,                /* active keys per tile (a multiple of KR) */
     SAVED_KEYS = 512,         /* importance: probabilities of up to this many keys kept per block */
     SAVED_TILES = (SAVED_KEYS + TILE - 1) / TILE, /* key tiles of those (all but the last full) */
     DMAX = 192,               /* head-dim columns held in qt / ot at once */
 };
 
 _Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
+_Static_assert(TILE <= PTC_ATTN_TILE_MAX && TILE % KR == 0, "tiles of whole micro-kernels");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 

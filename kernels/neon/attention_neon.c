@@ -26,7 +26,7 @@
  *   - Head dims above DMAX = 256 run in chunks (scores accumulate over d chunks,
  *     the output in 256-column chunks with the softmax recomputed).
  *
- * Memory: stack only (~37 KiB). Reads only the rows of q, k, v named by the
+ * Memory: stack only (~38 KiB). Reads only the rows of q, k, v named by the
  * arguments (4-wide loads only where 4 columns remain), writes only o[0..n_q)[0..d),
  * lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */

@@ -24,11 +24,12 @@ enum {
     QB = 16,                  /* query rows per block (4 q-registers) */
     KR = 4,                   /* keys per score micro-kernel */
     CR = 4,                   /* head-dim columns per P x V micro-kernel */
-    TILE = PTC_ATTN_TILE_MAX, /* active keys per tile (48, a multiple of KR) */
+    TILE = 48,                /* active keys per tile (a multiple of KR) */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
 
 _Static_assert(QB <= PTC_ATTN_QB_MAX && DMAX <= PTC_ATTN_DMAX_MAX, "the drivers' buffers");
+_Static_assert(TILE <= PTC_ATTN_TILE_MAX && TILE % KR == 0, "tiles of whole micro-kernels");
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
