@@ -255,6 +255,8 @@ PTC_KERNEL_TEST(gemm_blocking_other_caches)
             break;
     }
     check_threads_bit_identical(ctx, 97, 613, 203, ctx->seed + 2600);
+    if (!ctx->quick) /* more rows than columns of tiles: row splits as well */
+        check_threads_bit_identical(ctx, 301, 613, 203, ctx->seed + 2601);
     ptc_cpu_set_caches(NULL);
     const ptc_cpu_caches back = ptc_cpu_cache_sizes();
     ptc_check(ctx, back.l1d == detected.l1d && back.l2 == detected.l2 && back.l3 == detected.l3,
@@ -317,12 +319,17 @@ static void check_threads_bit_identical(ptc_test_ctx *ctx, size_t m, size_t n, s
         memcpy(c2, c_init, m * n * sizeof(float));
         omp_set_num_threads(1);
         ctx->ops->sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.7f, c1, n);
-        omp_set_num_threads(2);
-        ctx->ops->sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.7f, c2, n);
-        omp_set_num_threads(saved);
-        ptc_check(ctx, memcmp(c1, c2, m * n * sizeof(float)) == 0,
-                  "sgemm %s%s %zux%zux%zu: 1 and 2 threads differ", trans_name(ta),
-                  trans_name(tb), m, n, k);
+        /* 2, 3 and 4 threads: grids of 2x1 ... 1x4 rectangles, whichever the grid
+         * chooser takes for the shape */
+        for (int nt = 2; nt <= 4; nt++) {
+            memcpy(c2, c_init, m * n * sizeof(float));
+            omp_set_num_threads(nt);
+            ctx->ops->sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.7f, c2, n);
+            omp_set_num_threads(saved);
+            ptc_check(ctx, memcmp(c1, c2, m * n * sizeof(float)) == 0,
+                      "sgemm %s%s %zux%zux%zu: 1 and %d threads differ", trans_name(ta),
+                      trans_name(tb), m, n, k, nt);
+        }
         for (int th = 0; th < threads; th++)
             memcpy(c_in[th], c_init, m * n * sizeof(float));
         int team = 0;
@@ -352,4 +359,9 @@ PTC_KERNEL_TEST(gemm_threads_bit_identical)
 {
     check_threads_bit_identical(ctx, ctx->quick ? 61 : 203, ctx->quick ? 67 : 301,
                                 ctx->quick ? 270 : 650, ctx->seed + 3000);
+    /* tall (a row split for any tile) and wide (a column split) */
+    check_threads_bit_identical(ctx, ctx->quick ? 130 : 517, 37, ctx->quick ? 70 : 300,
+                                ctx->seed + 3001);
+    check_threads_bit_identical(ctx, 9, ctx->quick ? 400 : 1300, ctx->quick ? 70 : 300,
+                                ctx->seed + 3002);
 }
