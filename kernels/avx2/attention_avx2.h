@@ -73,17 +73,32 @@ ALWAYS_INLINE __m256 exp_avx2(__m256 x)
     return _mm256_andnot_ps(underflow, y);
 }
 
-/* exp(x) for 8 floats x <= 0 (the softmax's s - max), cheaper than exp_avx2 (no
- * upper clamp, no underflow mask, 2^n added into the exponent field by an integer
- * add): max 7.5e-8 relative error (measured against double exp) for
- * -86.64 <= x <= 0; below -86.64 = -125 ln2 (and -INFINITY) it gives 2^-125
- * ~ 2.4e-38 instead of 0 (the result stays a normal float), negligible beside
- * the softmax's largest term 1. */
+/* exp(x) for 8 floats x <= 0 (the online softmax's s - max, whose largest term is
+ * 1 and whose sum is >= 1), cheaper than exp_avx2: no upper clamp, no underflow
+ * mask, 2^n added into the exponent field by an integer add; one-constant ln2
+ * (r = x - n ln2 rounded once: its error grows with n) and a degree-6 polynomial
+ * (near-minimax relative error 1.9e-9 on |r| <= ln2/2, fitted for this kernel).
+ * Measured against double exp over every third float of [-86.64, 0]: max absolute
+ * error 5.3e-8 (the scale that matters beside the term 1), max relative error
+ * 1.0e-7 for x >= -10, 1.24e-7 for x >= -20, 3.1e-7 down to -86.64 (where exp is
+ * < 2e-38). Below -86.64 = -125 ln2 (and -INFINITY) it gives 2^-125 ~ 2.4e-38
+ * instead of 0 (the result stays a normal float). Two vector ops fewer than the
+ * two-constant, degree-7 form of exp_avx2: the attention forward measured 1.03x
+ * faster on Zen 3 (n 512, d 64). */
 ALWAYS_INLINE __m256 exp_nonpos_avx2(__m256 x)
 {
     x = _mm256_max_ps(x, _mm256_set1_ps(-86.643f));
-    __m256 t;
-    const __m256 y = exp_reduced_avx2(x, &t);
+    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 r = _mm256_fnmadd_ps(_mm256_sub_ps(t, magic), _mm256_set1_ps(0.693147182f), x);
+    __m256 y = _mm256_set1_ps(1.3836845756e-3f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3748158067e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1668225080e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666419804e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.9999991059e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
     /* y * 2^n with n in [-125, 0] and y in [0.7, 1.42]: add n to y's exponent */
     const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), e));
