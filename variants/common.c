@@ -85,33 +85,33 @@ static void rows_parallel(size_t rows, size_t cols, rows_fn fn, const void *ctx)
 typedef struct gelu_job {
     const ptc_ops *ops;
     size_t cols;
-    const float *x, *dy;
-    float *y;
+    const float *x, *dy; /* dy: the backward's only */
+    float *out;          /* y (forward) or dx (backward) */
 } gelu_job;
 
 static void gelu_fwd_range(const void *ctx, size_t r0, size_t r1)
 {
     const gelu_job *j = ctx;
-    j->ops->gelu_fwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->y + r0 * j->cols);
+    j->ops->gelu_fwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->out + r0 * j->cols);
 }
 
 static void gelu_bwd_range(const void *ctx, size_t r0, size_t r1)
 {
     const gelu_job *j = ctx;
     j->ops->gelu_bwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->dy + r0 * j->cols,
-                     j->y + r0 * j->cols);
+                     j->out + r0 * j->cols);
 }
 
 void ptc_gelu_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x, float *y)
 {
-    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .y = y};
+    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .out = y};
     rows_parallel(rows, cols, gelu_fwd_range, &j);
 }
 
 void ptc_gelu_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
                        const float *dy, float *dx)
 {
-    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .dy = dy, .y = dx};
+    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .dy = dy, .out = dx};
     rows_parallel(rows, cols, gelu_bwd_range, &j);
 }
 
