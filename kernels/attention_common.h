@@ -117,6 +117,15 @@ static inline size_t ptc_attn_listed_keys(const ptc_attn_key_tile *list, size_t 
     return keys;
 }
 
+/* The online softmax's exp (exp_nonpos_<isa>: x <= 0, whose largest term is 1):
+ * x = n ln2 + r with n = round(x / ln2) and ln2 rounded to float (one constant),
+ * exp(r) ~ this degree-6 polynomial, highest degree first (near-minimax relative
+ * error 1.9e-9 on |r| <= ln2/2; scripts/fit_exp_softmax.py derives it and checks the
+ * float32 error: 5.3e-8 absolute, relative 1.0e-7 for x >= -10 and 3.1e-7 at -86.6). */
+#define PTC_ATTN_EXP_LN2 0.693147182f
+static const float ptc_attn_exp_poly[7] = {1.3836848084e-3f, 8.3748158067e-3f, 4.1668225080e-2f,
+                                           1.6666419804e-1f, 4.9999991059e-1f, 1.0f, 1.0f};
+
 /* Most floats ptc_attn_copy_listed_rows copies (16 MiB): 512 keys of d <= 4096. */
 #define PTC_ATTN_COPY_MAX_FLOATS ((size_t)1 << 22)
 /* Row strides (bytes) from which it copies: closer rows share pages and spread over the L1 sets. */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""scripts/fit_exp_softmax.py — derives the polynomial of exp_nonpos_avx2
-(kernels/avx2/attention_avx2.h), the exp of the AVX2 attention's online softmax, and
-checks its error in float32.
+"""scripts/fit_exp_softmax.py — derives the polynomial of the fused attention's online
+softmax exp (ptc_attn_exp_poly in kernels/attention_common.h, used by exp_nonpos_avx2
+and exp_nonpos_avx512) and checks its error in float32.
 
     /usr/bin/python3 scripts/fit_exp_softmax.py      (the standard library only)
 

@@ -92,14 +92,11 @@ ALWAYS_INLINE __m256 exp_nonpos_avx2(__m256 x)
     /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
     const __m256 magic = _mm256_set1_ps(12582912.0f);
     const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 r = _mm256_fnmadd_ps(_mm256_sub_ps(t, magic), _mm256_set1_ps(0.693147182f), x);
-    __m256 y = _mm256_set1_ps(1.3836848084e-3f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3748158067e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1668225080e-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666419804e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.9999991059e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.0f));
+    const __m256 r =
+        _mm256_fnmadd_ps(_mm256_sub_ps(t, magic), _mm256_set1_ps(PTC_ATTN_EXP_LN2), x);
+    __m256 y = _mm256_set1_ps(ptc_attn_exp_poly[0]);
+    for (int k = 1; k < 7; k++)
+        y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(ptc_attn_exp_poly[k]));
     /* y * 2^n with n in [-125, 0] and y in [0.7, 1.42]: add n to y's exponent */
     const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y), e));
