@@ -14,7 +14,12 @@
  *     place through one row pointer per key (kv_rows gather, nothing copied).
  *   - Scores: micro-kernel 6 keys x 16 queries = 12 ymm accumulators; per head-dim
  *     column c it loads 2 vectors of qt and broadcasts k_r[c] for 6 keys (12 FMA,
- *     8 loads). st[t][i] = scale * dot + bias[t] (one vector pair per key).
+ *     8 loads). st[t][i] = scale * dot + bias[t] (one vector pair per key). When
+ *     qt holds all of d, the scale is multiplied into qt once per block, so the
+ *     micro-kernel stores the dot product as it is (no bias: key_bias NULL) or
+ *     adds the bias: per block d*QB/8 multiplies instead of 2 FMAs per key.
+ *     With a power-of-two scale (1/sqrt(d) for d = 4^k, e.g. 64) the scores are
+ *     the same bits.
  *   - Online softmax per tile, vertical over keys: tile max, running max m,
  *     alpha = exp(m_old - m_new), p = exp(s - m_new), l = alpha*l + sum p.
  *     No horizontal reduction is needed: each lane is one query row.
@@ -178,8 +183,15 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
-        if (resident)
+        if (resident) {
             pack_rows_transposed_avx2(QB, args->q, args->ldq, i0, nq, 0, d, qt);
+            const __m256 sc = _mm256_set1_ps(args->scale);
+            for (size_t c = 0; c < d * QB; c += 8)
+                _mm256_store_ps(qt + c, _mm256_mul_ps(_mm256_load_ps(qt + c), sc));
+        }
+        /* the scale is in qt when resident (scores = (scale q) . k + bias) */
+        const float tile_scale = resident ? 1.0f : args->scale;
+        const bool biased = !resident || args->key_bias;
 
         size_t oc0 = 0;
         do { /* output columns [oc0, oc0 + ocn): one chunk unless d > DMAX */
@@ -194,7 +206,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
                 const size_t n = kt->n;
                 ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
-                                   n, kt->bias, args->scale, qt, st);
+                                   n, biased ? kt->bias : NULL, tile_scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
                 float *p = save && oc0 == 0 ? saved + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
@@ -272,7 +284,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
             ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, tile.bias, args->scale, qt, st);
+                               tile.n, biased ? tile.bias : NULL, tile_scale, qt, st);
             for (size_t t = 0; t < tile.n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));
