@@ -40,7 +40,7 @@
  *     x < -87.33 (incl. -INFINITY) gives exactly 0. The online softmax's
  *     arguments are <= 0 and use exp_nonpos_avx2: without the clamps and the
  *     underflow mask, n added into the exponent field, a one-constant ln2 and a
- *     degree-6 polynomial (6 vector ops fewer; max absolute error 5.3e-8 beside
+ *     degree-6 polynomial (5 vector ops fewer; max absolute error 5.3e-8 beside
  *     the softmax's largest term 1, relative 1.0e-7 for x >= -10); x < -86.64
  *     gives 2^-125 instead of 0.
  *   - importance: per query block, after the block's lse is known, a second pass
