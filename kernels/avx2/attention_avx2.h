@@ -36,15 +36,21 @@ _Static_assert(TILE <= PTC_ATTN_TILE_MAX && TILE % KR == 0, "tiles of whole micr
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* exp(r) of the range reduction x = n ln2 + r, |r| <= ln2/2, n = round(x / ln2):
- * two-constant ln2, degree-7 polynomial (Cephes expf coefficients); *t holds n in
- * the low bits of its float (1.5 * 2^23 + n). Needs |x| well below 2^22. */
-ALWAYS_INLINE __m256 exp_reduced_avx2(__m256 x, __m256 *t)
+/* n = round(x / ln2) as a float; *t = 1.5 * 2^23 + n holds n in the low bits of its
+ * float (adding 1.5 * 2^23 rounds to an integer there). Needs |x| well below 2^22. */
+ALWAYS_INLINE __m256 round_over_ln2_avx2(__m256 x, __m256 *t)
 {
-    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
     const __m256 magic = _mm256_set1_ps(12582912.0f);
     *t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 n = _mm256_sub_ps(*t, magic);
+    return _mm256_sub_ps(*t, magic);
+}
+
+/* exp(r) of the range reduction x = n ln2 + r, |r| <= ln2/2, n = round(x / ln2):
+ * two-constant ln2, degree-7 polynomial (Cephes expf coefficients); *t as
+ * round_over_ln2_avx2 leaves it. */
+ALWAYS_INLINE __m256 exp_reduced_avx2(__m256 x, __m256 *t)
+{
+    const __m256 n = round_over_ln2_avx2(x, t);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
     __m256 y = _mm256_set1_ps(1.9875691500e-4f);
@@ -89,11 +95,9 @@ ALWAYS_INLINE __m256 exp_avx2(__m256 x)
 ALWAYS_INLINE __m256 exp_nonpos_avx2(__m256 x)
 {
     x = _mm256_max_ps(x, _mm256_set1_ps(-86.643f));
-    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer in the low bits */
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
-    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    const __m256 r =
-        _mm256_fnmadd_ps(_mm256_sub_ps(t, magic), _mm256_set1_ps(PTC_ATTN_EXP_LN2), x);
+    __m256 t;
+    const __m256 n = round_over_ln2_avx2(x, &t);
+    const __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(PTC_ATTN_EXP_LN2), x);
     __m256 y = _mm256_set1_ps(ptc_attn_exp_poly[0]);
     for (int k = 1; k < 7; k++)
         y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(ptc_attn_exp_poly[k]));

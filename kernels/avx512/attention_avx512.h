@@ -37,6 +37,13 @@ _Static_assert(TILE <= PTC_ATTN_TILE_MAX && TILE % KR == 0, "tiles of whole micr
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* n = round(x / ln2), to nearest */
+ALWAYS_INLINE __m512 round_over_ln2_avx512(__m512 x)
+{
+    return _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
 /* exp(x) for 16 floats, max relative error 7.4e-8 on [-87.33, 88];
  * x < -87.33 (and -INFINITY) gives exactly 0; x > 88 is clamped to 88. */
 ALWAYS_INLINE __m512 exp_avx512(__m512 x)
@@ -44,8 +51,7 @@ ALWAYS_INLINE __m512 exp_avx512(__m512 x)
     const __m512 lo = _mm512_set1_ps(-87.336544f);
     const __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
     x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 n = round_over_ln2_avx512(x);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
     __m512 y = _mm512_set1_ps(1.9875691500e-4f);
@@ -68,8 +74,7 @@ ALWAYS_INLINE __m512 exp_avx512(__m512 x)
 ALWAYS_INLINE __m512 exp_nonpos_avx512(__m512 x)
 {
     x = _mm512_max_ps(x, _mm512_set1_ps(-86.643f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 n = round_over_ln2_avx512(x);
     const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(PTC_ATTN_EXP_LN2), x);
     __m512 y = _mm512_set1_ps(ptc_attn_exp_poly[0]);
     for (int k = 1; k < 7; k++)
