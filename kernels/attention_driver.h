@@ -113,7 +113,8 @@ PTC_ATTN_INLINE void ptc_attn_tile_dots(const ptc_attn_tile_ukernels *u, const f
 /* Heads of at most this many kept keys have their tiles listed once in the backward
  * (ceil(512 / 48) = 11 tiles, ~25 KiB of stack) and may be staged (below). */
 #define PTC_ATTN_BWD_LIST_KEYS 512
-#define PTC_ATTN_BWD_LIST_TILES ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_BWD_TILE - 1) / PTC_ATTN_BWD_TILE)
+#define PTC_ATTN_BWD_LIST_TILES \
+    ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_BWD_TILE - 1) / PTC_ATTN_BWD_TILE)
 
 /* Dense staging of the backward's row-wise operands, for heads whose rows lie
  * >= PTC_ATTN_COPY_MIN_STRIDE bytes apart (training's q, k, v, dq, dk, dv: 768

@@ -229,7 +229,8 @@ static void row_ops_case(ptc_test_ctx *ctx, size_t rows, size_t cols, size_t ld,
     PTC_SAME("residual_layernorm mean, rstd", want_stat, got_stat, stat_bytes);
     /* LayerNorm, stride ld */
     memcpy(want, dy, bytes), memcpy(got, dy, bytes);
-    ops->layernorm_fwd(rows, cols, x, ld, gamma, beta, 1e-5f, want, ld, want_stat, want_stat + rows);
+    ops->layernorm_fwd(rows, cols, x, ld, gamma, beta, 1e-5f, want, ld, want_stat,
+                       want_stat + rows);
     omp_set_num_threads(threads);
     ptc_layernorm_rows(ops, rows, cols, x, ld, gamma, beta, 1e-5f, got, ld, got_stat,
                        got_stat + rows);

@@ -148,15 +148,15 @@ int ptc_combine_run(const ptc_ops *ops, const ptc_combine_weights *w, size_t hid
         float *mean_c = sv ? sv->mc + b * m : NULL, *rstd_c = sv ? sv->rc + b * m : NULL;
         float *mean_e = sv ? sv->me + b * n_text : NULL, *rstd_e = sv ? sv->re + b * n_text : NULL;
 
-        ptc_layernorm_rows(ops, m, hidden, c_raw, hidden, w->ln_c_gamma, w->ln_c_beta, w->ln_eps,
-                           ws.c, hidden, mean_c, rstd_c);
+        ptc_layernorm_rows(ops, m, hidden, c_raw, hidden, w->ln_c_gamma, w->ln_c_beta,
+                           w->ln_eps, ws.c, hidden, mean_c, rstd_c);
         ptc_linear(ops, m, hidden, hidden, ws.c, hidden, w->wq, w->bq, ws.qc, hidden);
         for (size_t i = 0; i < m; i++)
             ws.cnt[i] = 0.0f;
         memset(ws.es, 0, m * hidden * sizeof(float));
         if (len > 0) {
-            ptc_layernorm_rows(ops, len, hidden, xb, hidden, w->ln_e_gamma, w->ln_e_beta, w->ln_eps,
-                               ws.e, hidden, mean_e, rstd_e);
+            ptc_layernorm_rows(ops, len, hidden, xb, hidden, w->ln_e_gamma, w->ln_e_beta,
+                               w->ln_eps, ws.e, hidden, mean_e, rstd_e);
             /* qk = qc Wk (Wk stored [out, in]: qk[i][in] = sum_out qc[i][out] Wk[out][in]) */
             ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, m, hidden, hidden, 1.0f, ws.qc, hidden,
                        w->wk, hidden, 0.0f, ws.qk, hidden);

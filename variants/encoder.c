@@ -594,8 +594,9 @@ static const float *step_input(const ptc_ops *ops, const ptc_encoder_stack *stac
         for (int run = 0; run < 2; run++) {
             const size_t off = b * sample + runs[run][0] * hidden;
             if (runs[run][1])
-                ptc_layernorm_rows(ops, runs[run][1], hidden, sv->res2 + off, hidden, w->ln2_gamma,
-                                   w->ln2_beta, w->ln_eps, t->xre + off, hidden, NULL, NULL);
+                ptc_layernorm_rows(ops, runs[run][1], hidden, sv->res2 + off, hidden,
+                                   w->ln2_gamma, w->ln2_beta, w->ln_eps, t->xre + off, hidden,
+                                   NULL, NULL);
         }
     }
     return t->xre;

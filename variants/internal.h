@@ -1,8 +1,8 @@
 /*
  * variants/internal.h — helpers shared by the variants/ sources (not installed).
  *
- * Files and what they use (no cycle): common.c (checks, linear, accounting)
- * uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
+ * Files and what they use (no cycle): common.c (checks, linear, row ops over
+ * threads, accounting) uses nothing; mhsa.c, prune.c, combine.c use common.c; layer.c uses mhsa.c;
  * workspace.c (the shared workspace plan) uses layer.c, prune.c, combine.c;
  * plan.c (the layer rules) uses prune.c and mhsa.c defaults; token_prune.c
  * (whole-token removal: TopK, LTP) uses prune.c; token_merge.c (ToMe) uses

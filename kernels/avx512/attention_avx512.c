@@ -53,8 +53,8 @@
  * L1 sets and the L1 TLB); past it they are rebuilt per block and read in place.
  *
  * Memory: ~184 KiB of stack (packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, tiles 2.3 KiB each (sized for AVX2's 96 keys), 12 of them, saved probabilities 64 KiB and
- * tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
+ * scores 6 KiB, tiles 2.3 KiB each (sized for AVX2's 96 keys), 12 of them, saved
+ * probabilities 64 KiB and tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
  * >= 1 KiB apart a copy of the kept K and V rows (2 n_kv d floats in the thread's
  * scratch buffer, kernels/scratch.h, kept for the next call; without it the rows
  * are read in place). Reads only the rows of q, k, v named by the
@@ -211,8 +211,9 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 m1 = t1;
                 __m512 s0 = _mm512_setzero_ps(), s1 = s0;
                 for (size_t t = 0; t < n; t++) {
-                    const __m512 p0 = exp_nonpos_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), m0));
-                    const __m512 p1 = exp_nonpos_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), m1));
+                    const float *s = st + t * QB;
+                    const __m512 p0 = exp_nonpos_avx512(_mm512_sub_ps(_mm512_load_ps(s), m0));
+                    const __m512 p1 = exp_nonpos_avx512(_mm512_sub_ps(_mm512_load_ps(s + W), m1));
                     _mm512_store_ps(p + t * QB, p0);
                     _mm512_store_ps(p + t * QB + W, p1);
                     s0 = _mm512_add_ps(s0, p0);
