@@ -21,8 +21,8 @@
  *   - the output accumulator is kept transposed, Ot[c][i] (d x QB), and is
  *     transposed into o at the end of the block.
  * This header holds the key-tile builder (and the list of a head's tiles, built
- * once, and the dense copy of their rows) and the final lse rule; nothing here
- * touches a vector register.
+ * once, and the dense copy of their rows), the online softmax's polynomial and
+ * the final lse rule; nothing here touches a vector register.
  */
 #ifndef PTC_KERNELS_ATTENTION_COMMON_H
 #define PTC_KERNELS_ATTENTION_COMMON_H
@@ -108,6 +108,37 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
     return n;
 }
 
+/* Most kept keys whose tiles ptc_attn_list_head_tiles lists (about 3 MiB of
+ * tiles at 48 keys per tile); longer heads build their tiles per pass. */
+#define PTC_ATTN_LIST_MAX_KEYS ((size_t)1 << 16)
+
+/*
+ * All the key tiles of args's head (as ptc_attn_list_key_tiles lists them), in the
+ * calling thread's PTC_SCRATCH_ATTENTION_TILES buffer (kernels/scratch.h: kept
+ * between calls, valid until the thread's next call of this function). Sets
+ * *n_tiles and returns the list; returns NULL with *n_tiles = 0 when the head has
+ * more than PTC_ATTN_LIST_MAX_KEYS kept keys or the buffer cannot be had (the
+ * caller then builds its tiles pass by pass: ptc_attn_tile_next). For the forward
+ * kernels, which walk the same tiles once per query block.
+ */
+static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_args *args,
+                                                          size_t capacity, size_t pad_to,
+                                                          size_t *n_tiles)
+{
+    *n_tiles = 0;
+    if (args->n_kv > PTC_ATTN_LIST_MAX_KEYS)
+        return NULL;
+    const size_t max_tiles = (args->n_kv + capacity - 1) / capacity;
+    const size_t tile_floats = (sizeof(ptc_attn_key_tile) + sizeof(float) - 1) / sizeof(float);
+    ptc_attn_key_tile *list =
+        (ptc_attn_key_tile *)ptc_scratch_get(PTC_SCRATCH_ATTENTION_TILES,
+                                             (max_tiles > 0 ? max_tiles : 1) * tile_floats);
+    if (!list)
+        return NULL;
+    *n_tiles = ptc_attn_list_key_tiles(args, args->n_kv, capacity, pad_to, list);
+    return list;
+}
+
 /* Active keys in the listed tiles list[0 .. n_tiles). */
 static inline size_t ptc_attn_listed_keys(const ptc_attn_key_tile *list, size_t n_tiles)
 {
@@ -126,7 +157,7 @@ static inline size_t ptc_attn_listed_keys(const ptc_attn_key_tile *list, size_t 
 static const float ptc_attn_exp_poly[7] = {1.3836848084e-3f, 8.3748158067e-3f, 4.1668225080e-2f,
                                            1.6666419804e-1f, 4.9999991059e-1f, 1.0f, 1.0f};
 
-/* Most floats ptc_attn_copy_listed_rows copies (16 MiB): 512 keys of d <= 4096. */
+/* Most floats ptc_attn_copy_listed_rows copies (16 MiB): 512 keys of d 4096, 32768 of d 64. */
 #define PTC_ATTN_COPY_MAX_FLOATS ((size_t)1 << 22)
 /* Row strides (bytes) from which it copies: closer rows share pages and spread over the L1 sets. */
 #define PTC_ATTN_COPY_MIN_STRIDE 1024

@@ -259,7 +259,8 @@ PTC_KERNEL_TEST(attention_near_overflow)
 
 /* leading dimensions larger than d (NaN padding must not leak) and misaligned pointers;
  * the last stride is BERT's fused QKV row (2304 floats, 9 KiB), where the x86 kernels
- * copy the kept K and V rows dense (ptc_attn_copy_listed_rows), the others read in place */
+ * copy the kept K and V rows dense (ptc_attn_copy_listed_rows), the others read in
+ * place; then that stride past 512 keys, and a head longer than the forwards list */
 PTC_KERNEL_TEST(attention_strides)
 {
     static const size_t full_dims[] = {1, 16, 40, 64, 129};
@@ -277,4 +278,21 @@ PTC_KERNEL_TEST(attention_strides)
             cs.weights = pad == 5 || wide;
             run_case(ctx, &cs, ++salt);
         }
+    /* past 512 keys at that stride: the x86 forwards list the head's tiles once (in
+     * scratch) and copy their rows dense for any length, importance then computes
+     * the scores again over the listed tiles; masked and shuffled keys */
+    attn_case cs = attn_plain(ctx->quick ? 9 : 40, ctx->quick ? 700 : 1100, ctx->quick ? 16 : 64);
+    cs.pad = wide_ld - cs.d;
+    cs.kv = KV_SHUFFLED;
+    cs.bias = true;
+    cs.mask = MASK_RANDOM;
+    cs.weights = true;
+    run_case(ctx, &cs, ++salt);
+    /* more keys than the forwards list at once (PTC_ATTN_LIST_MAX_KEYS = 65536 in
+     * kernels/attention_common.h): tiles built per query block */
+    cs = attn_plain(3, ((size_t)1 << 16) + 1, 2);
+    cs.pad = 3;
+    cs.bias = true;
+    cs.mask = MASK_RANDOM;
+    run_case(ctx, &cs, ++salt);
 }

@@ -52,20 +52,24 @@
  *     key's sum stays an 8-lane vector over all query blocks, reduced across
  *     lanes once at the end; past it the scores are computed again and reduced
  *     per block (a horizontal sum per key).
- *   - Key tiles: with n_kv <= SAVED_KEYS all of the head's tiles are built once
- *     (ptc_attn_list_key_tiles) and reused by every query block, and when K or V
- *     rows lie >= 1 KiB apart they are copied dense into the thread's scratch
+ *   - Key tiles: all of the head's tiles are built once (ptc_attn_list_head_tiles,
+ *     in the thread's scratch, up to PTC_ATTN_LIST_MAX_KEYS = 65536 keys) and
+ *     reused by every query block (and by importance's second pass), and when K
+ *     or V rows lie >= 1 KiB apart they are copied dense into the thread's scratch
  *     buffer (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB
- *     overflow a few L1 sets and the L1 TLB); past it they are rebuilt per block
- *     and read in place.
+ *     overflow a few L1 sets and the L1 TLB); longer heads have their tiles
+ *     rebuilt per block and read in place. Rows 9 KiB apart (BERT's fused QKV),
+ *     n 1024 to 4096, d 64, Zen 3, 1 thread: 60-64 GFLOP/s when only heads of
+ *     <= 512 keys were listed and copied, 80 now, as at n 512.
  *
- * Memory: ~103 KiB of stack (qt and ot 16 KiB each, scores 6 KiB, key tiles
- * 2.3 KiB each, 7 of them, saved probabilities 32 KiB and tile maxima 0.4 KiB,
- * per-key sums 16 KiB), and with n_kv <= SAVED_KEYS and rows >= 1 KiB apart a
- * copy of the kept K and V rows (2 n_kv d floats in the thread's scratch buffer,
- * kernels/scratch.h, kept for the next call; without it the rows are read in place);
- * reads only the rows of q, k, v named by the arguments, writes only o[0..n_q)
- * [0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
+ * Memory: ~92 KiB of stack (qt and ot 16 KiB each, scores 6 KiB, one key tile
+ * 2.3 KiB, saved probabilities 32 KiB and tile maxima 0.4 KiB, per-key sums
+ * 16 KiB); in the thread's scratch buffers (kernels/scratch.h, kept for the next
+ * call) the head's key tiles (2.3 KiB per 96 keys) and, with rows >= 1 KiB apart,
+ * a copy of the kept K and V rows (2 n_kv d floats, up to
+ * PTC_ATTN_COPY_MAX_FLOATS; without it the rows are read in place); reads only
+ * the rows of q, k, v named by the arguments, writes only o[0..n_q)[0..d),
+ * lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
 #include "avx2.h"
 #include "attention_avx2.h"
@@ -159,10 +163,10 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     float st[TILE * QB] __attribute__((aligned(32)));
     float m[QB] __attribute__((aligned(32))), l[QB] __attribute__((aligned(32)));
     ptc_attn_key_tile tile;
-    /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
-     * SAVED_TILES, all but the last full), else rebuilt for every query block */
-    ptc_attn_key_tile listed[SAVED_TILES];
-    const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
+    /* the head's key tiles, built once (in the thread's scratch: up to
+     * PTC_ATTN_LIST_MAX_KEYS keys), else rebuilt for every query block */
+    size_t n_listed;
+    ptc_attn_key_tile *const listed = ptc_attn_list_head_tiles(args, TILE, KR, &n_listed);
     /* their K and V rows copied dense when they lie far apart (else read in place) */
     ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
@@ -282,13 +286,14 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             continue;
         }
         size_t next = 0;
-        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, biased ? tile.bias : NULL, tile_scale, qt, st);
-            for (size_t t = 0; t < tile.n; t++) {
+        const ptc_attn_key_tile *kt;
+        while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
+            ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
+                               kt->n, biased ? kt->bias : NULL, tile_scale, qt, st);
+            for (size_t t = 0; t < kt->n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));
-                importance[tile.kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
+                importance[kt->kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
             }
         }
     }

@@ -46,18 +46,21 @@
  * all query blocks, reduced across lanes once at the end; past it the scores are
  * computed again and reduced per block.
  *
- * Key tiles: with n_kv <= SAVED_KEYS the head's tiles are built once
- * (ptc_attn_list_key_tiles) and reused by every query block, their K and V rows
- * copied dense into the thread's scratch buffer when they lie >= 1 KiB apart
+ * Key tiles: the head's tiles are built once (ptc_attn_list_head_tiles, in the
+ * thread's scratch, up to PTC_ATTN_LIST_MAX_KEYS = 65536 keys) and reused by every
+ * query block (and by importance's second pass), their K and V rows copied dense
+ * into the thread's scratch buffer when they lie >= 1 KiB apart
  * (ptc_attn_copy_listed_rows: rows strided by a multiple of 1 KiB overflow a few
- * L1 sets and the L1 TLB); past it they are rebuilt per block and read in place.
+ * L1 sets and the L1 TLB); longer heads have their tiles rebuilt per block and
+ * read in place.
  *
- * Memory: ~184 KiB of stack (packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, tiles 2.3 KiB each (sized for AVX2's 96 keys), 12 of them, saved
- * probabilities 64 KiB and tile maxima 1.4 KiB, per-key sums 32 KiB), and with n_kv <= SAVED_KEYS and rows
- * >= 1 KiB apart a copy of the kept K and V rows (2 n_kv d floats in the thread's
- * scratch buffer, kernels/scratch.h, kept for the next call; without it the rows
- * are read in place). Reads only the rows of q, k, v named by the
+ * Memory: ~157 KiB of stack (packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, one tile 2.3 KiB (sized for AVX2's 96 keys), saved probabilities
+ * 64 KiB and tile maxima 1.4 KiB, per-key sums 32 KiB); in the thread's scratch
+ * buffers (kernels/scratch.h, kept for the next call) the head's key tiles
+ * (2.3 KiB per 48 keys) and, with rows >= 1 KiB apart, a copy of the kept K and V
+ * rows (2 n_kv d floats, up to PTC_ATTN_COPY_MAX_FLOATS; without it the rows are
+ * read in place). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
  * only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -153,12 +156,11 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     float st[TILE * QB] __attribute__((aligned(64)));
     float m[QB] __attribute__((aligned(64))), l[QB] __attribute__((aligned(64)));
     ptc_attn_key_tile tile;
-    /* the head's key tiles, built once when they fit (n_kv <= SAVED_KEYS: at most
-     * SAVED_TILES, all but the last full), else rebuilt for every query block; the
-     * listed tiles' K and V rows copied dense when they lie far apart (else read
-     * in place) */
-    ptc_attn_key_tile listed[SAVED_TILES];
-    const size_t n_listed = ptc_attn_list_key_tiles(args, SAVED_KEYS, TILE, KR, listed);
+    /* the head's key tiles, built once (in the thread's scratch: up to
+     * PTC_ATTN_LIST_MAX_KEYS keys), else rebuilt for every query block; the listed
+     * tiles' K and V rows copied dense when they lie far apart (else read in place) */
+    size_t n_listed;
+    ptc_attn_key_tile *const listed = ptc_attn_list_head_tiles(args, TILE, KR, &n_listed);
     ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
     /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
      * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
@@ -276,13 +278,14 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             continue;
         }
         size_t next = 0;
-        while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
-            ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, tile.bias, args->scale, qt, st);
-            for (size_t t = 0; t < tile.n; t++) {
+        const ptc_attn_key_tile *kt;
+        while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
+            ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, kt->k,
+                               kt->n, kt->bias, args->scale, qt, st);
+            for (size_t t = 0; t < kt->n; t++) {
                 const __m512 p0 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB), lse0));
                 const __m512 p1 = exp_avx512(_mm512_sub_ps(_mm512_load_ps(st + t * QB + W), lse1));
-                importance[tile.kept[t]] += _mm512_reduce_add_ps(
+                importance[kt->kept[t]] += _mm512_reduce_add_ps(
                     _mm512_fmadd_ps(p0, w0, _mm512_mul_ps(p1, w1)));
             }
         }
