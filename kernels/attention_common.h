@@ -119,7 +119,7 @@ static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, siz
  * *n_tiles and returns the list; returns NULL with *n_tiles = 0 when the head has
  * more than PTC_ATTN_LIST_MAX_KEYS kept keys or the buffer cannot be had (the
  * caller then builds its tiles pass by pass: ptc_attn_tile_next). For the forward
- * kernels, which walk the same tiles once per query block.
+ * and backward kernels, which walk the same tiles once per query block.
  */
 static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_args *args,
                                                           size_t capacity, size_t pad_to,

@@ -110,11 +110,6 @@ PTC_ATTN_INLINE void ptc_attn_tile_dots(const ptc_attn_tile_ukernels *u, const f
 /* Active keys per tile of the backward, every ISA (96, the AVX2 forward's, measured
  * no faster there) */
 #define PTC_ATTN_BWD_TILE 48
-/* Heads of at most this many kept keys have their tiles listed once in the backward
- * (ceil(512 / 48) = 11 tiles, ~25 KiB of stack) and may be staged (below). */
-#define PTC_ATTN_BWD_LIST_KEYS 512
-#define PTC_ATTN_BWD_LIST_TILES \
-    ((PTC_ATTN_BWD_LIST_KEYS + PTC_ATTN_BWD_TILE - 1) / PTC_ATTN_BWD_TILE)
 
 /* Dense staging of the backward's row-wise operands, for heads whose rows lie
  * >= PTC_ATTN_COPY_MIN_STRIDE bytes apart (training's q, k, v, dq, dk, dv: 768
@@ -171,14 +166,15 @@ static inline bool ptc_attn_bwd_stage_get(const ptc_attention_bwd_args *args, si
  *     dk_t += sum_i ds[t][i] q_i (the kept keys' rows, in place across blocks),
  *     dq_i += sum_t ds[t][i] k_t (the block's rows, in place).
  * The rows of dk and dv of every kept key are zeroed first (masked keys stay 0).
- * With n_kv <= PTC_ATTN_BWD_LIST_KEYS the key tiles are built once for the head;
- * then K and V rows >= 1 KiB apart are read from a dense copy
- * (ptc_attn_copy_listed_rows) and the row operands of the rank updates are staged
- * dense (ptc_attn_bwd_stage); bit-identical either way.
- * Nothing of size (n_q, n_kv) exists. Stack: ~101 KiB (qt and dot 32 KiB each,
- * st and dpt 6 KiB each, the listed tiles ~25 KiB, row pointers and a tile ~3 KiB);
- * per-thread scratch when staged (kernels/scratch.h, kept between calls): 2 n_kv d
- * floats of K and V and 2 n_kv d + 3 qb d of the stage (in place without them).
+ * The key tiles are built once for the head (ptc_attn_list_head_tiles: up to
+ * PTC_ATTN_LIST_MAX_KEYS keys, else per block); then K and V rows >= 1 KiB apart
+ * are read from a dense copy (ptc_attn_copy_listed_rows) and the row operands of
+ * the rank updates are staged dense (ptc_attn_bwd_stage); bit-identical either way.
+ * Nothing of size (n_q, n_kv) exists. Stack: ~76 KiB (qt and dot 32 KiB each,
+ * st and dpt 6 KiB each, row pointers and a tile ~3 KiB); per-thread scratch
+ * (kernels/scratch.h, kept between calls): the listed tiles (2.3 KiB per 48
+ * keys), and when staged 2 n_kv d floats of K and V and 2 n_kv d + 3 qb d of the
+ * stage (in place without them).
  * Deterministic (fixed order), single-threaded. */
 PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
                                              const ptc_attention_bwd_args *args)
@@ -196,13 +192,13 @@ PTC_ATTN_INLINE void ptc_attn_backward_drive(const ptc_attn_bwd_ukernels *u,
     const float *qrow[PTC_ATTN_QB_MAX], *dorow[PTC_ATTN_QB_MAX];
     float *dqrow[PTC_ATTN_QB_MAX], *dkrow[PTC_ATTN_BWD_TILE], *dvrow[PTC_ATTN_BWD_TILE];
     ptc_attn_key_tile tile;
-    /* the head's key tiles, built once when n_kv <= PTC_ATTN_BWD_LIST_KEYS (else per
-     * block), their K and V rows copied dense at wide strides (else read in place) */
-    ptc_attn_key_tile listed[PTC_ATTN_BWD_LIST_TILES];
-    const size_t n_listed =
-        ptc_attn_list_key_tiles(fwd, PTC_ATTN_BWD_LIST_KEYS, PTC_ATTN_BWD_TILE, tu->kr, listed);
+    /* the head's key tiles, built once (else per block), their K and V rows copied
+     * dense at wide strides (else read in place) */
+    size_t n_listed;
+    ptc_attn_key_tile *const listed =
+        ptc_attn_list_head_tiles(fwd, PTC_ATTN_BWD_TILE, tu->kr, &n_listed);
     ptc_attn_copy_listed_rows(fwd, listed, n_listed, tu->kr);
-    ptc_attn_bwd_stage stage;
+    ptc_attn_bwd_stage stage = {0}; /* set by ptc_attn_bwd_stage_get when staged */
     const bool staged =
         n_listed > 0 &&
         ptc_attn_bwd_stage_get(args, ptc_attn_listed_keys(listed, n_listed), qb, &stage);

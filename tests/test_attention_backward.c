@@ -50,17 +50,6 @@ typedef struct bwd_inputs {
     size_t n_dead;         /* rows whose lse was set to -INFINITY by the test */
 } bwd_inputs;
 
-static bool kept_row(const attn_data *a, size_t r, size_t *j_out)
-{
-    for (size_t j = 0; j < a->cs.n_kv; j++)
-        if (attn_key_row(a, j) == r) {
-            if (j_out)
-                *j_out = j;
-            return true;
-        }
-    return false;
-}
-
 static void make_inputs(ptc_test_ctx *ctx, bwd_inputs *in, const attn_case *cs, bool dead_rows,
                         uint64_t seed)
 {
@@ -164,17 +153,23 @@ static void check_untouched(ptc_test_ctx *ctx, const char *what, const attn_data
                             const float *x, size_t rows, size_t ld, bool kept_rows,
                             const char *desc)
 {
+    bool *kept = calloc(rows + 1, sizeof *kept); /* rows that are some key's row */
+    for (size_t j = 0; j < a->cs.n_kv; j++)
+        if (attn_key_row(a, j) < rows)
+            kept[attn_key_row(a, j)] = true;
     for (size_t r = 0; r < rows; r++) {
-        const bool written = !kept_rows || kept_row(a, r, NULL);
+        const bool written = !kept_rows || kept[r];
         for (size_t c = 0; c < ld; c++) {
             const bool inside = written && c < a->cs.d;
             if (!inside && !isnan(x[r * ld + c])) {
                 ptc_check(ctx, false, "%s: row %zu col %zu written (%g) outside the output [%s]",
                           what, r, c, x[r * ld + c], desc);
+                free(kept);
                 return;
             }
         }
     }
+    free(kept);
 }
 
 /* NMSE of got vs want, normalised by max(sum want^2, 1e-2 sum mag^2) when mag is
@@ -420,6 +415,21 @@ PTC_KERNEL_TEST(attention_backward_strides)
             cs.mask = pad == 5 || wide ? MASK_RANDOM : MASK_NONE;
             run_case(ctx, &cs, pad == 9 || wide, ++salt);
         }
+    /* past 512 keys at that stride (tiles listed once, rows copied and staged dense
+     * for any length), shuffled and masked keys, dead query rows */
+    attn_case cs = attn_plain(ctx->quick ? 9 : 40, ctx->quick ? 700 : 1100, ctx->quick ? 16 : 64);
+    cs.pad = training_ld - cs.d;
+    cs.kv = KV_SHUFFLED;
+    cs.bias = true;
+    cs.mask = MASK_RANDOM;
+    run_case(ctx, &cs, true, ++salt);
+    /* more keys than the kernels list at once (PTC_ATTN_LIST_MAX_KEYS = 65536 in
+     * kernels/attention_common.h): tiles built per query block, rows in place */
+    cs = attn_plain(3, ((size_t)1 << 16) + 1, 2);
+    cs.pad = 3;
+    cs.bias = true;
+    cs.mask = MASK_RANDOM;
+    run_case(ctx, &cs, false, ++salt);
 }
 
 /* L = sum_i dO_i . o_i from the table's own forward, in double */
