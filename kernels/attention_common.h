@@ -139,6 +139,53 @@ static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_ar
     return list;
 }
 
+/* Most floats ptc_attn_saved_get takes (16 MiB): with 16-row query blocks and
+ * 8-lane sums about 160k keys, with 32-row blocks and 16-lane sums about 85k. */
+#define PTC_ATTN_SAVED_MAX_FLOATS ((size_t)1 << 22)
+
+/*
+ * The importance forward's pass-1 state for one head (the x86 kernels): pass 1's
+ * softmax writes each query block's probabilities p[slot] = exp(s - m_T) (slot:
+ * the key's place in tile order, m_T: the running max after the key's tile T)
+ * into `p` and m_T into `tile_max`, so pass 2 takes exp(s - lse) = p exp(m_T - lse)
+ * with no second q k^T and one exp per tile; each slot's weighted sum stays a
+ * w-lane vector in key_acc over all query blocks, reduced across lanes once.
+ */
+typedef struct ptc_attn_saved {
+    float *p;             /* (keys, qb): the current block's probabilities, per slot */
+    float *tile_max;      /* (tiles, qb): the running max after each tile */
+    float *key_acc;       /* (keys, w): per-slot importance sums, zeroed here */
+    int32_t *key_of_slot; /* (keys): the kept-key index j of each slot */
+    size_t *tile_end;     /* (tiles): the slot past each tile's last key */
+} ptc_attn_saved;
+
+/* The state for a head of up to n_kv active keys in tiles of `capacity`, in the
+ * calling thread's PTC_SCRATCH_ATTENTION_SAVED buffer (kernels/scratch.h), its
+ * key_acc zeroed; false (the caller then computes the scores again in pass 2)
+ * past PTC_ATTN_SAVED_MAX_FLOATS or without the buffer. */
+static inline bool ptc_attn_saved_get(size_t n_kv, size_t capacity, size_t qb, size_t w,
+                                      ptc_attn_saved *s)
+{
+    const size_t tiles = (n_kv + capacity - 1) / capacity;
+    /* each part starts on a 64-byte line */
+    const size_t p_part = (n_kv * qb + 15) / 16 * 16, max_part = (tiles * qb + 15) / 16 * 16;
+    const size_t acc_part = (n_kv * w + 15) / 16 * 16, key_part = (n_kv + 15) / 16 * 16;
+    const size_t end_part = (tiles * sizeof(size_t) / sizeof(float) + 15) / 16 * 16;
+    if (n_kv > PTC_ATTN_SAVED_MAX_FLOATS / (qb + w + 3))
+        return false;
+    float *buf = ptc_scratch_get(PTC_SCRATCH_ATTENTION_SAVED,
+                                 p_part + max_part + acc_part + key_part + end_part + 16);
+    if (!buf)
+        return false;
+    s->p = buf;
+    s->tile_max = s->p + p_part;
+    s->key_acc = s->tile_max + max_part;
+    s->key_of_slot = (int32_t *)(s->key_acc + acc_part);
+    s->tile_end = (size_t *)(void *)(s->key_acc + acc_part + key_part);
+    memset(s->key_acc, 0, n_kv * w * sizeof(float));
+    return true;
+}
+
 /* Active keys in the listed tiles list[0 .. n_tiles). */
 static inline size_t ptc_attn_listed_keys(const ptc_attn_key_tile *list, size_t n_tiles)
 {

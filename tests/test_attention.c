@@ -165,9 +165,9 @@ PTC_KERNEL_TEST(attention_head_dims)
         }
 }
 
-/* Key counts around the ISA kernels' saved-scores limit (512 keys: importance from
- * pass 1's scores in per-key vector sums) and past it (scores computed again),
- * with shuffled and masked keys, several query blocks, weights and without. */
+/* Key counts around 512 (BERT's length; the x86 kernels' former limit of importance
+ * from pass 1's probabilities, now saved for any length up to ~82k keys), with
+ * shuffled and masked keys, several query blocks, weights and without. */
 PTC_KERNEL_TEST(attention_importance_key_counts)
 {
     static const size_t counts[] = {511, 512, 513, 700};
@@ -289,10 +289,15 @@ PTC_KERNEL_TEST(attention_strides)
     cs.weights = true;
     run_case(ctx, &cs, ++salt);
     /* more keys than the forwards list at once (PTC_ATTN_LIST_MAX_KEYS = 65536 in
-     * kernels/attention_common.h): tiles built per query block */
-    cs = attn_plain(3, ((size_t)1 << 16) + 1, 2);
-    cs.pad = 3;
-    cs.bias = true;
-    cs.mask = MASK_RANDOM;
-    run_case(ctx, &cs, ++salt);
+     * kernels/attention_common.h): tiles built per query block; then more than
+     * importance saves probabilities for (PTC_ATTN_SAVED_MAX_FLOATS / (QB + W + 3):
+     * ~155k keys on AVX2, ~82k on AVX-512): pass 2 computes the scores again */
+    static const size_t long_heads[] = {((size_t)1 << 16) + 1, 200001};
+    for (size_t h = 0; h < 2; h++) {
+        cs = attn_plain(3, long_heads[h], 2);
+        cs.pad = 3;
+        cs.bias = true;
+        cs.mask = MASK_RANDOM;
+        run_case(ctx, &cs, ++salt);
+    }
 }

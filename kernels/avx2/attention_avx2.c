@@ -45,13 +45,15 @@
  *     gives 2^-125 instead of 0.
  *   - importance: per query block, after the block's lse is known, a second pass
  *     over the key tiles adds sum_i w_i exp(s[i][j] - lse_i) into importance[j].
- *     With n_kv <= SAVED_KEYS pass 1's softmax writes its probabilities
- *     p = exp(s - m_T) (m_T: the running max after the key's tile T) into `saved`
- *     and keeps m_T per tile; pass 2 is then exp(s - lse) = p * exp(m_T - lse):
- *     no second q k^T and one exp per tile instead of one per key, and each
- *     key's sum stays an 8-lane vector over all query blocks, reduced across
- *     lanes once at the end; past it the scores are computed again and reduced
- *     per block (a horizontal sum per key).
+ *     Pass 1's softmax writes its probabilities p = exp(s - m_T) (m_T: the
+ *     running max after the key's tile T) into the thread's scratch
+ *     (ptc_attn_saved) and keeps m_T per tile; pass 2 is then exp(s - lse) =
+ *     p * exp(m_T - lse): no second q k^T and one exp per tile instead of one
+ *     per key, and each key's sum stays an 8-lane vector over all query blocks,
+ *     reduced across lanes once at the end. Past PTC_ATTN_SAVED_MAX_FLOATS (~155k
+ *     keys) the scores are computed again and reduced per block (a horizontal
+ *     sum per key): importance then costs ~1.6x attention, ~1.0-1.06x saved
+ *     (Zen 3, n 513 to 4096; the limit was 512 keys).
  *   - Key tiles: all of the head's tiles are built once (ptc_attn_list_head_tiles,
  *     in the thread's scratch, up to PTC_ATTN_LIST_MAX_KEYS = 65536 keys) and
  *     reused by every query block (and by importance's second pass), and when K
@@ -62,11 +64,11 @@
  *     n 1024 to 4096, d 64, Zen 3, 1 thread: 60-64 GFLOP/s when only heads of
  *     <= 512 keys were listed and copied, 80 now, as at n 512.
  *
- * Memory: ~92 KiB of stack (qt and ot 16 KiB each, scores 6 KiB, one key tile
- * 2.3 KiB, saved probabilities 32 KiB and tile maxima 0.4 KiB, per-key sums
- * 16 KiB); in the thread's scratch buffers (kernels/scratch.h, kept for the next
- * call) the head's key tiles (2.3 KiB per 96 keys) and, with rows >= 1 KiB apart,
- * a copy of the kept K and V rows (2 n_kv d floats, up to
+ * Memory: ~42 KiB of stack (qt and ot 16 KiB each, scores 6 KiB, one key tile
+ * 2.3 KiB); in the thread's scratch buffers (kernels/scratch.h, kept for the next
+ * call) the head's key tiles (2.3 KiB per 96 keys), with importance the saved
+ * probabilities and per-key sums (~100 bytes per key) and, with rows >= 1 KiB
+ * apart, a copy of the kept K and V rows (2 n_kv d floats, up to
  * PTC_ATTN_COPY_MAX_FLOATS; without it the rows are read in place); reads only
  * the rows of q, k, v named by the arguments, writes only o[0..n_q)[0..d),
  * lse[0..n_q) and importance[0..n_kv). Single-threaded.
@@ -169,21 +171,12 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
     ptc_attn_key_tile *const listed = ptc_attn_list_head_tiles(args, TILE, KR, &n_listed);
     /* their K and V rows copied dense when they lie far apart (else read in place) */
     ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
-    /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
-     * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
-     * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
-     * second q k^T and one exp per tile: exp(s - lse) = p * exp(m_T - lse) */
-    float saved[SAVED_KEYS * QB] __attribute__((aligned(32)));
-    float saved_max[SAVED_TILES * QB] __attribute__((aligned(32)));
-    size_t tile_end[SAVED_TILES]; /* slot past each saved tile's last key */
-    const bool save = importance && args->n_kv <= SAVED_KEYS;
-    /* with saved probabilities, importance is summed in vectors per key slot (the
-     * tiles' order) over all query blocks, and reduced across lanes once at the end */
-    float key_acc[SAVED_KEYS * 8] __attribute__((aligned(32)));
-    int32_t key_of_slot[SAVED_KEYS];
+    /* importance: pass 1 keeps the block's probabilities and the running max per
+     * tile, so pass 2 needs no second q k^T (ptc_attn_saved, in the thread's
+     * scratch; without it pass 2 computes the scores again) */
+    ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
+    const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, 8, &saved);
     size_t slots = 0, tiles = 0;
-    if (save)
-        memset(key_acc, 0, args->n_kv * 8 * sizeof(float));
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -212,7 +205,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
                                    n, biased ? kt->bias : NULL, tile_scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
-                float *p = save && oc0 == 0 ? saved + slots * QB : st;
+                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
                 for (size_t t = 1; t < n; t++) {
@@ -238,12 +231,12 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 l1 = _mm256_fmadd_ps(l1, alpha1, s1);
                 pv_tile_avx2(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
-                    _mm256_store_ps(saved_max + tiles * QB, m0);
-                    _mm256_store_ps(saved_max + tiles * QB + 8, m1);
+                    _mm256_store_ps(saved.tile_max + tiles * QB, m0);
+                    _mm256_store_ps(saved.tile_max + tiles * QB + 8, m1);
                     for (size_t t = 0; t < n; t++)
-                        key_of_slot[slots + t] = kt->kept[t];
+                        saved.key_of_slot[slots + t] = kt->kept[t];
                     slots += n;
-                    tile_end[tiles++] = slots;
+                    saved.tile_end[tiles++] = slots;
                 }
             }
             _mm256_store_ps(m, m0); _mm256_store_ps(m + 8, m1);
@@ -272,12 +265,12 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
             for (size_t T = 0, slot = 0; T < tiles; T++) {
-                const float *mt = saved_max + T * QB;
+                const float *mt = saved.tile_max + T * QB;
                 const __m256 c0 = _mm256_mul_ps(w0, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt), lse0)));
                 const __m256 c1 = _mm256_mul_ps(w1, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt + 8), lse1)));
-                for (; slot < tile_end[T]; slot++) {
-                    const float *p = saved + slot * QB;
-                    float *acc = key_acc + slot * 8;
+                for (; slot < saved.tile_end[T]; slot++) {
+                    const float *p = saved.p + slot * QB;
+                    float *acc = saved.key_acc + slot * 8;
                     const __m256 wp = _mm256_fmadd_ps(_mm256_load_ps(p), c0,
                                                       _mm256_mul_ps(_mm256_load_ps(p + 8), c1));
                     _mm256_store_ps(acc, _mm256_add_ps(_mm256_load_ps(acc), wp));
@@ -298,7 +291,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         }
     }
     for (size_t slot = 0; save && slot < slots; slot++)
-        importance[key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(key_acc + slot * 8));
+        importance[saved.key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(saved.key_acc + slot * 8));
 }
 
 void ptc_attention_avx2(const ptc_attention_args *args)

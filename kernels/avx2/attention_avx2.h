@@ -26,8 +26,6 @@ enum {
     TILE = 96,                /* active keys per tile of the forward (a multiple of KR; 48
                                * measured 2% slower on Zen 3: the P x V accumulators are
                                * loaded, rescaled and stored once per tile) */
-    SAVED_KEYS = 512,         /* importance: probabilities of up to this many keys kept per block */
-    SAVED_TILES = (SAVED_KEYS + TILE - 1) / TILE, /* key tiles of those (all but the last full) */
     DMAX = 256,               /* head-dim columns held in qt / ot at once */
 };
 

@@ -39,12 +39,13 @@
  *     for any d, the fast path covers d <= 192.
  *
  * Importance: pass 2 per query block adds w_i exp(s - lse_i) over the block's rows.
- * With n_kv <= SAVED_KEYS (BERT's 512) pass 1's softmax writes its probabilities
- * p = exp(s - m_T) (m_T: the running max after the key's tile T) into `saved` and
- * keeps m_T per tile; pass 2 is then p * exp(m_T - lse): no second q k^T and one
- * exp per tile instead of one per key; each key's sum stays a 16-lane vector over
- * all query blocks, reduced across lanes once at the end; past it the scores are
- * computed again and reduced per block.
+ * Pass 1's softmax writes its probabilities p = exp(s - m_T) (m_T: the running max
+ * after the key's tile T) into the thread's scratch (ptc_attn_saved) and keeps m_T
+ * per tile; pass 2 is then p * exp(m_T - lse): no second q k^T and one exp per
+ * tile instead of one per key; each key's sum stays a 16-lane vector over all
+ * query blocks, reduced across lanes once at the end. Past
+ * PTC_ATTN_SAVED_MAX_FLOATS (~82k keys) the scores are computed again and reduced
+ * per block.
  *
  * Key tiles: the head's tiles are built once (ptc_attn_list_head_tiles, in the
  * thread's scratch, up to PTC_ATTN_LIST_MAX_KEYS = 65536 keys) and reused by every
@@ -54,11 +55,11 @@
  * L1 sets and the L1 TLB); longer heads have their tiles rebuilt per block and
  * read in place.
  *
- * Memory: ~157 KiB of stack (packed queries and output accumulator 24 KiB each,
- * scores 6 KiB, one tile 2.3 KiB (sized for AVX2's 96 keys), saved probabilities
- * 64 KiB and tile maxima 1.4 KiB, per-key sums 32 KiB); in the thread's scratch
- * buffers (kernels/scratch.h, kept for the next call) the head's key tiles
- * (2.3 KiB per 48 keys) and, with rows >= 1 KiB apart, a copy of the kept K and V
+ * Memory: ~58 KiB of stack (packed queries and output accumulator 24 KiB each,
+ * scores 6 KiB, one tile 2.3 KiB (sized for AVX2's 96 keys)); in the thread's
+ * scratch buffers (kernels/scratch.h, kept for the next call) the head's key tiles
+ * (2.3 KiB per 48 keys), with importance the saved probabilities and per-key sums
+ * (~200 bytes per key) and, with rows >= 1 KiB apart, a copy of the kept K and V
  * rows (2 n_kv d floats, up to PTC_ATTN_COPY_MAX_FLOATS; without it the rows are
  * read in place). Reads only the rows of q, k, v named by the
  * arguments (masked loads never touch memory past a row's d columns); writes
@@ -162,21 +163,12 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
     size_t n_listed;
     ptc_attn_key_tile *const listed = ptc_attn_list_head_tiles(args, TILE, KR, &n_listed);
     ptc_attn_copy_listed_rows(args, listed, n_listed, KR);
-    /* importance with n_kv <= SAVED_KEYS: pass 1 keeps the block's probabilities
-     * p[t] = exp(s[t] - m_T) (m_T: the running max after the key's tile T, written
-     * by the softmax straight into `saved`) and m_T per tile, so pass 2 needs no
-     * second q k^T and one exp per tile: exp(s - lse) = p * exp(m_T - lse) */
-    float saved[SAVED_KEYS * QB] __attribute__((aligned(64)));
-    float saved_max[SAVED_TILES * QB] __attribute__((aligned(64)));
-    size_t tile_end[SAVED_TILES]; /* slot past each saved tile's last key */
-    const bool save = importance && args->n_kv <= SAVED_KEYS;
-    /* with saved probabilities, importance is summed in vectors per key slot (the
-     * tiles' order) over all query blocks, and reduced across lanes once at the end */
-    float key_acc[SAVED_KEYS * W] __attribute__((aligned(64)));
-    int32_t key_of_slot[SAVED_KEYS];
+    /* importance: pass 1 keeps the block's probabilities and the running max per
+     * tile, so pass 2 needs no second q k^T (ptc_attn_saved, in the thread's
+     * scratch; without it pass 2 computes the scores again) */
+    ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
+    const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, W, &saved);
     size_t slots = 0, tiles = 0;
-    if (save)
-        memset(key_acc, 0, args->n_kv * W * sizeof(float));
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -198,7 +190,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, kt->k,
                                    n, kt->bias, args->scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
-                float *p = save && oc0 == 0 ? saved + slots * QB : st;
+                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m512 t0 = _mm512_load_ps(st), t1 = _mm512_load_ps(st + W);
                 for (size_t t = 1; t < n; t++) {
@@ -225,12 +217,12 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 l1 = _mm512_fmadd_ps(l1, alpha1, s1);
                 pv_tile_avx512(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
-                    _mm512_store_ps(saved_max + tiles * QB, m0);
-                    _mm512_store_ps(saved_max + tiles * QB + W, m1);
+                    _mm512_store_ps(saved.tile_max + tiles * QB, m0);
+                    _mm512_store_ps(saved.tile_max + tiles * QB + W, m1);
                     for (size_t t = 0; t < n; t++)
-                        key_of_slot[slots + t] = kt->kept[t];
+                        saved.key_of_slot[slots + t] = kt->kept[t];
                     slots += n;
-                    tile_end[tiles++] = slots;
+                    saved.tile_end[tiles++] = slots;
                 }
             }
             _mm512_store_ps(m, m0); _mm512_store_ps(m + W, m1);
@@ -264,12 +256,12 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + W);
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
             for (size_t T = 0, slot = 0; T < tiles; T++) {
-                const float *mt = saved_max + T * QB;
+                const float *mt = saved.tile_max + T * QB;
                 const __m512 c0 = _mm512_mul_ps(w0, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt), lse0)));
                 const __m512 c1 = _mm512_mul_ps(w1, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt + W), lse1)));
-                for (; slot < tile_end[T]; slot++) {
-                    const float *p = saved + slot * QB;
-                    float *acc = key_acc + slot * W;
+                for (; slot < saved.tile_end[T]; slot++) {
+                    const float *p = saved.p + slot * QB;
+                    float *acc = saved.key_acc + slot * W;
                     const __m512 wp = _mm512_fmadd_ps(_mm512_load_ps(p), c0,
                                                       _mm512_mul_ps(_mm512_load_ps(p + W), c1));
                     _mm512_store_ps(acc, _mm512_add_ps(_mm512_load_ps(acc), wp));
@@ -291,7 +283,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         }
     }
     for (size_t slot = 0; save && slot < slots; slot++)
-        importance[key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(key_acc + slot * W));
+        importance[saved.key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(saved.key_acc + slot * W));
 }
 
 void ptc_attention_avx512(const ptc_attention_args *args)

@@ -27,8 +27,6 @@ enum {
     KR = 12,                  /* keys per score micro-kernel (24 accumulators) */
     CR = 12,                  /* head-dim columns per P x V micro-kernel (24 accumulators) */
     TILE = 48,                /* active keys per tile (a multiple of KR) */
-    SAVED_KEYS = 512,         /* importance: probabilities of up to this many keys kept per block */
-    SAVED_TILES = (SAVED_KEYS + TILE - 1) / TILE, /* key tiles of those (all but the last full) */
     DMAX = 192,               /* head-dim columns held in qt / ot at once */
 };
 
