@@ -139,12 +139,12 @@ static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_ar
     return list;
 }
 
-/* Most floats ptc_attn_saved_get takes (16 MiB): with 16-row query blocks and
- * 8-lane sums about 160k keys, with 32-row blocks and 16-lane sums about 85k. */
+/* Most floats ptc_attn_saved_get takes (16 MiB): keys up to 4M / (qb + w + 3),
+ * ~155k on AVX2 (16 rows, 8 lanes), ~82k on AVX-512 (32, 16), ~180k on NEON (16, 4). */
 #define PTC_ATTN_SAVED_MAX_FLOATS ((size_t)1 << 22)
 
 /*
- * The importance forward's pass-1 state for one head (the x86 kernels): pass 1's
+ * The importance forward's pass-1 state for one head (every ISA's kernel): pass 1's
  * softmax writes each query block's probabilities p[slot] = exp(s - m_T) (slot:
  * the key's place in tile order, m_T: the running max after the key's tile T)
  * into `p` and m_T into `tile_max`, so pass 2 takes exp(s - lse) = p exp(m_T - lse)

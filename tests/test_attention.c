@@ -166,8 +166,8 @@ PTC_KERNEL_TEST(attention_head_dims)
 }
 
 /* Key counts around 512 (BERT's length; the x86 kernels' former limit of importance
- * from pass 1's probabilities, now saved for any length up to ~82k keys), with
- * shuffled and masked keys, several query blocks, weights and without. */
+ * from pass 1's probabilities, which every ISA now saves up to ~82k keys or more),
+ * with shuffled and masked keys, several query blocks, weights and without. */
 PTC_KERNEL_TEST(attention_importance_key_counts)
 {
     static const size_t counts[] = {511, 512, 513, 700};
@@ -291,7 +291,8 @@ PTC_KERNEL_TEST(attention_strides)
     /* more keys than the forwards list at once (PTC_ATTN_LIST_MAX_KEYS = 65536 in
      * kernels/attention_common.h): tiles built per query block; then more than
      * importance saves probabilities for (PTC_ATTN_SAVED_MAX_FLOATS / (QB + W + 3):
-     * ~155k keys on AVX2, ~82k on AVX-512): pass 2 computes the scores again */
+     * ~155k keys on AVX2, ~82k on AVX-512, ~180k on NEON): pass 2 computes the
+     * scores again */
     static const size_t long_heads[] = {((size_t)1 << 16) + 1, 200001};
     for (size_t h = 0; h < 2; h++) {
         cs = attn_plain(3, long_heads[h], 2);

@@ -18,7 +18,14 @@
  *   - P x V: transposed accumulator ot[c][i]; micro-kernel 4 head-dim columns x
  *     16 queries = 16 accumulators: per key one vld1q_f32 of v_t[c..c+4) and 4
  *     vectors of p, 16 vfmaq_laneq_f32. The last 1..3 columns use vfmaq_n_f32.
- *   - importance: per key, the column of w * exp(s - lse) is summed with vaddvq_f32.
+ *   - importance: as on x86, pass 1's softmax writes its probabilities
+ *     p = exp(s - m_T) (m_T: the running max after the key's tile T) into the
+ *     thread's scratch (ptc_attn_saved) and keeps m_T per tile; pass 2 adds
+ *     w p exp(m_T - lse) into a 4-lane sum per key, reduced with vaddvq_f32 once at
+ *     the end: no second q k^T (under qemu, a work proxy, not a speed: importance
+ *     1.56x the instructions' time of attention before, 1.02x now). Past
+ *     PTC_ATTN_SAVED_MAX_FLOATS (~180k keys) the scores are computed again and
+ *     each key's column of w exp(s - lse) summed per block.
  *   - exp: n = round(x / ln2) (vrndnq_f32), two-constant ln2, degree-7 polynomial
  *     (Cephes expf coefficients), 2^n built in the exponent field; measured max
  *     relative error 7.4e-8 vs exact exp, 1.2e-7 vs expf;
@@ -26,7 +33,8 @@
  *   - Head dims above DMAX = 256 run in chunks (scores accumulate over d chunks,
  *     the output in 256-column chunks with the softmax recomputed).
  *
- * Memory: stack only (~38 KiB). Reads only the rows of q, k, v named by the
+ * Memory: ~38 KiB of stack; with importance the saved probabilities and per-key
+ * sums in the thread's scratch (kernels/scratch.h, ~84 bytes per key). Reads only the rows of q, k, v named by the
  * arguments (4-wide loads only where 4 columns remain), writes only o[0..n_q)[0..d),
  * lse[0..n_q) and importance[0..n_kv). Single-threaded.
  */
@@ -92,6 +100,12 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
     float st[TILE * QB] __attribute__((aligned(16)));
     float m[QB] __attribute__((aligned(16))), l[QB] __attribute__((aligned(16)));
     ptc_attn_key_tile tile;
+    /* importance: pass 1 keeps the block's probabilities and the running max per
+     * tile, so pass 2 needs no second q k^T (ptc_attn_saved, in the thread's
+     * scratch; without it pass 2 computes the scores again) */
+    ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
+    const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, 4, &saved);
+    size_t slots = 0, tiles = 0;
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -108,10 +122,15 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             }
             memset(ot, 0, ocn * QB * sizeof(float));
             size_t next = 0;
+            if (oc0 == 0)
+                slots = tiles = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
                 ptc_attn_tile_dots(&attn_tile_neon, args->q, args->ldq, d, resident, i0, nq, tile.k,
-                               tile.n, tile.bias, args->scale, qt, st);
+                                   tile.n, tile.bias, args->scale, qt, st);
+                /* where p goes: the saved probabilities (pass 1 of importance) or over
+                 * the scores */
+                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 float32x4_t alpha[4];
                 for (int q = 0; q < 4; q++) {
@@ -122,18 +141,26 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
                     mx[q] = tm;
                     float32x4_t s = vdupq_n_f32(0.0f);
                     for (size_t t = 0; t < n; t++) {
-                        float *pt = st + t * QB + 4 * q;
-                        const float32x4_t p = exp_neon(vsubq_f32(vld1q_f32(pt), tm));
-                        vst1q_f32(pt, p);
-                        s = vaddq_f32(s, p);
+                        const float32x4_t pr =
+                            exp_neon(vsubq_f32(vld1q_f32(st + t * QB + 4 * q), tm));
+                        vst1q_f32(p + t * QB + 4 * q, pr);
+                        s = vaddq_f32(s, pr);
                     }
                     sum[q] = vfmaq_f32(s, sum[q], alpha[q]);
                 }
                 size_t c = 0;
                 for (; c + CR <= ocn; c += CR)
-                    pv_4x16_neon(ot + c * QB, st, tile.v, oc0 + c, n, alpha);
+                    pv_4x16_neon(ot + c * QB, p, tile.v, oc0 + c, n, alpha);
                 if (c < ocn)
-                    pv_tail_neon(ocn - c, ot + c * QB, st, tile.v, oc0 + c, n, alpha);
+                    pv_tail_neon(ocn - c, ot + c * QB, p, tile.v, oc0 + c, n, alpha);
+                if (p != st) {
+                    for (int q = 0; q < 4; q++)
+                        vst1q_f32(saved.tile_max + tiles * QB + 4 * q, mx[q]);
+                    for (size_t t = 0; t < n; t++)
+                        saved.key_of_slot[slots + t] = tile.kept[t];
+                    slots += n;
+                    saved.tile_end[tiles++] = slots;
+                }
             }
             for (int q = 0; q < 4; q++) {
                 vst1q_f32(m + 4 * q, mx[q]);
@@ -169,6 +196,22 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             lsev[q] = vld1q_f32(lse + 4 * q);
             wv[q] = vld1q_f32(w + 4 * q);
         }
+        if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
+            for (size_t T = 0, slot = 0; T < tiles; T++) {
+                float32x4_t cq[4]; /* w exp(m_T - lse) */
+                for (int q = 0; q < 4; q++)
+                    cq[q] = vmulq_f32(wv[q], exp_neon(vsubq_f32(
+                                                 vld1q_f32(saved.tile_max + T * QB + 4 * q), lsev[q])));
+                for (; slot < saved.tile_end[T]; slot++) {
+                    const float *pt = saved.p + slot * QB;
+                    float32x4_t acc = vld1q_f32(saved.key_acc + slot * 4);
+                    for (int q = 0; q < 4; q++)
+                        acc = vfmaq_f32(acc, vld1q_f32(pt + 4 * q), cq[q]);
+                    vst1q_f32(saved.key_acc + slot * 4, acc);
+                }
+            }
+            continue;
+        }
         size_t next = 0;
         while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
             ptc_attn_tile_dots(&attn_tile_neon, args->q, args->ldq, d, resident, i0, nq, tile.k,
@@ -182,6 +225,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             }
         }
     }
+    for (size_t slot = 0; save && slot < slots; slot++)
+        importance[saved.key_of_slot[slot]] += vaddvq_f32(vld1q_f32(saved.key_acc + slot * 4));
 }
 
 void ptc_attention_neon(const ptc_attention_args *args)
