@@ -166,15 +166,15 @@ typedef struct ptc_attn_saved {
 static inline bool ptc_attn_saved_get(size_t n_kv, size_t capacity, size_t qb, size_t w,
                                       ptc_attn_saved *s)
 {
+    if (n_kv > PTC_ATTN_SAVED_MAX_FLOATS / (qb + w + 3))
+        return false;
     const size_t tiles = (n_kv + capacity - 1) / capacity;
     /* each part starts on a 64-byte line */
     const size_t p_part = (n_kv * qb + 15) / 16 * 16, max_part = (tiles * qb + 15) / 16 * 16;
     const size_t acc_part = (n_kv * w + 15) / 16 * 16, key_part = (n_kv + 15) / 16 * 16;
     const size_t end_part = (tiles * sizeof(size_t) / sizeof(float) + 15) / 16 * 16;
-    if (n_kv > PTC_ATTN_SAVED_MAX_FLOATS / (qb + w + 3))
-        return false;
-    float *buf = ptc_scratch_get(PTC_SCRATCH_ATTENTION_SAVED,
-                                 p_part + max_part + acc_part + key_part + end_part + 16);
+    const size_t total = p_part + max_part + acc_part + key_part + end_part;
+    float *buf = ptc_scratch_get(PTC_SCRATCH_ATTENTION_SAVED, total > 0 ? total : 16);
     if (!buf)
         return false;
     s->p = buf;

@@ -170,7 +170,7 @@ static inline bool ptc_attn_bwd_stage_get(const ptc_attention_bwd_args *args, si
  * PTC_ATTN_LIST_MAX_KEYS keys, else per block); then K and V rows >= 1 KiB apart
  * are read from a dense copy (ptc_attn_copy_listed_rows) and the row operands of
  * the rank updates are staged dense (ptc_attn_bwd_stage); bit-identical either way.
- * Nothing of size (n_q, n_kv) exists. Stack: ~76 KiB (qt and dot 32 KiB each,
+ * Nothing of size (n_q, n_kv) exists. Stack: ~81 KiB (qt and dot 32 KiB each,
  * st and dpt 6 KiB each, row pointers and a tile ~3 KiB); per-thread scratch
  * (kernels/scratch.h, kept between calls): the listed tiles (2.3 KiB per 48
  * keys), and when staged 2 n_kv d floats of K and V and 2 n_kv d + 3 qb d of the
