@@ -100,7 +100,11 @@ static void run_case(ptc_test_ctx *ctx, const attn_case *cs, uint64_t salt)
     attn_unpad(o1, a.ldo, nq, d, got1);
     attn_unpad(o2, a.ldo, nq, d, got2);
 
-    const double nmse_bound = cs->overflow ? 5e-9 : 1e-10;
+    /* float sums over n_kv keys drift as a random walk, NMSE ~ n_kv eps^2 (eps^2 =
+     * 3.6e-15): past 10k keys the bound grows with n_kv (x3 margin; heads of 65537
+     * and 200001 keys: 6.6e-10, 2.0e-9), below it stays 1e-10 */
+    const double drift = 1e-14 * (double)nkv;
+    const double nmse_bound = cs->overflow ? 5e-9 : (drift > 1e-10 ? drift : 1e-10);
     const bool all_masked = cs->mask == MASK_ALL || nkv == 0;
     snprintf(what, sizeof what, "attention o vs %s [%s]", is_ref ? "oracle" : "ref", buf);
     if (all_masked)
