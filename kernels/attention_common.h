@@ -84,42 +84,19 @@ static inline size_t ptc_attn_next_key_tile(const ptc_attention_args *args, size
     return n;
 }
 
-/*
- * Fills `list` with all the key tiles of the head (as ptc_attn_next_key_tile builds
- * them) when n_kv <= max_keys, and returns how many: at most
- * ceil(max_keys / capacity), all but the last full, so `list` needs that many
- * entries. Returns 0 past max_keys: the tiles are then built pass by pass
- * (ptc_attn_tile_next). Lets a kernel build its tiles once per head, not once per
- * query block.
- */
-static inline size_t ptc_attn_list_key_tiles(const ptc_attention_args *args, size_t max_keys,
-                                             size_t capacity, size_t pad_to,
-                                             ptc_attn_key_tile *list)
-{
-    const size_t max_tiles = (max_keys + capacity - 1) / capacity;
-    size_t n = 0, next = 0;
-    if (args->n_kv > max_keys)
-        return 0;
-    /* stops at max_tiles: the call that finds no key left writes tile->n = 0 into its
-     * argument, which must not be list[max_tiles] (past the end) when every listed
-     * tile is full; max_tiles full tiles hold every key of a head of <= max_keys */
-    while (n < max_tiles && ptc_attn_next_key_tile(args, &next, capacity, pad_to, &list[n]))
-        n++;
-    return n;
-}
-
 /* Most kept keys whose tiles ptc_attn_list_head_tiles lists (about 3 MiB of
  * tiles at 48 keys per tile); longer heads build their tiles per pass. */
 #define PTC_ATTN_LIST_MAX_KEYS ((size_t)1 << 16)
 
 /*
- * All the key tiles of args's head (as ptc_attn_list_key_tiles lists them), in the
- * calling thread's PTC_SCRATCH_ATTENTION_TILES buffer (kernels/scratch.h: kept
- * between calls, valid until the thread's next call of this function). Sets
- * *n_tiles and returns the list; returns NULL with *n_tiles = 0 when the head has
- * more than PTC_ATTN_LIST_MAX_KEYS kept keys or the buffer cannot be had (the
- * caller then builds its tiles pass by pass: ptc_attn_tile_next). For the forward
- * and backward kernels, which walk the same tiles once per query block.
+ * All the key tiles of args's head, as ptc_attn_next_key_tile builds them one after
+ * the other (all but the last full), in the calling thread's
+ * PTC_SCRATCH_ATTENTION_TILES buffer (kernels/scratch.h: kept between calls, valid
+ * until the thread's next call of this function). Sets *n_tiles and returns the
+ * list; returns NULL with *n_tiles = 0 when the head has more than
+ * PTC_ATTN_LIST_MAX_KEYS kept keys or the buffer cannot be had (the caller then
+ * builds its tiles pass by pass: ptc_attn_tile_next). Lets the forward and backward
+ * kernels build a head's tiles once, not once per query block.
  */
 static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_args *args,
                                                           size_t capacity, size_t pad_to,
@@ -135,7 +112,13 @@ static inline ptc_attn_key_tile *ptc_attn_list_head_tiles(const ptc_attention_ar
                                              (max_tiles > 0 ? max_tiles : 1) * tile_floats);
     if (!list)
         return NULL;
-    *n_tiles = ptc_attn_list_key_tiles(args, args->n_kv, capacity, pad_to, list);
+    /* stops at max_tiles: the call that finds no key left writes tile->n = 0 into its
+     * argument, which must not be list[max_tiles] (past the end) when every listed
+     * tile is full; max_tiles full tiles hold every key of the head */
+    size_t n = 0, next = 0;
+    while (n < max_tiles && ptc_attn_next_key_tile(args, &next, capacity, pad_to, &list[n]))
+        n++;
+    *n_tiles = n;
     return list;
 }
 
