@@ -78,6 +78,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # -fno-semantic-interposition keeps GCC's inlining as without -fPIC (checked: the same
 # instructions but for GOT loads and padding), so the kernels and the math are unchanged
 $(LIB_OBJ): CFLAGS += -fPIC -fno-semantic-interposition
+# AdamW's loop vectorizes its sqrtf only without errno (the values are the same: not -ffast-math)
+$(BUILD)/obj/model/params.o: CFLAGS += -fno-math-errno
 # they are rebuilt when the compiler or its flags change (lib.flags is rewritten only then)
 $(BUILD)/lib.flags: FORCE
 	@mkdir -p $(@D)
