@@ -2,7 +2,8 @@
  * tests/perf/bench_layouts.c — ptc-bench-layouts: sgemm in every layout the encoder
  * and training call (NN, NT = x W^T, TN) at the three BERT-base shapes, ptc's tables
  * beside OpenBLAS (cblas_sgemm) and oneDNN (dnnl_sgemm); attention against
- * attention_importance (12 heads, n = 512, d = 64) per table; the fused
+ * attention_importance (12 heads of d = 64 in the fused QKV layout, n = 512 and
+ * 2048) per table; the fused
  * epilogues (linear with bias + GELU, residual_layernorm) against their unfused
  * compositions; Q, K, V of 512 rows by three linears (768 -> 768 each) against one
  * over the packed (2304, 768) weight (ptc_mhsa_options.fused_qkv).
@@ -253,13 +254,19 @@ int main(int argc, char **argv)
             bench_gemm(&g, "oneDNN", reps);
         }
 
-    float *qkv = random_floats(512 * 3 * 768, 4), *o = random_floats(512 * 768, 5);
-    float *imp = random_floats(512, 6);
+    /* BERT's length and a long document's (past 512 keys the kernels list their tiles,
+     * copy the rows and save importance's probabilities in scratch) */
+    static const size_t attention_lengths[] = {512, 2048};
+    const size_t longest = 2048;
+    float *qkv = random_floats(longest * 3 * 768, 4), *o = random_floats(longest * 768, 5);
+    float *imp = random_floats(longest, 6);
     for (size_t t = 0; t < n_tables; t++) {
         if (!ptc_ops_supported(tables[t]) || !strcmp(tables[t]->name, "ref"))
             continue;
-        bench_attention(tables[t], 0, 512, 64, reps, qkv, o, imp);
-        bench_attention(tables[t], 1, 512, 64, reps, qkv, o, imp);
+        for (size_t i = 0; i < sizeof attention_lengths / sizeof attention_lengths[0]; i++) {
+            bench_attention(tables[t], 0, attention_lengths[i], 64, reps, qkv, o, imp);
+            bench_attention(tables[t], 1, attention_lengths[i], 64, reps, qkv, o, imp);
+        }
     }
     /* fused epilogues: FFN up-projection with bias + GELU; residual + LayerNorm */
     float *w = random_floats(3072 * 768, 7), *y = random_floats(512 * 3072, 8);
