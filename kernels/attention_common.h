@@ -140,6 +140,7 @@ typedef struct ptc_attn_saved {
     float *key_acc;       /* (keys, w): per-slot importance sums, zeroed here */
     int32_t *key_of_slot; /* (keys): the kept-key index j of each slot */
     size_t *tile_end;     /* (tiles): the slot past each tile's last key */
+    size_t slots, tiles;  /* slots and tiles filled in the current query block */
 } ptc_attn_saved;
 
 /* The state for a head of up to n_kv active keys in tiles of `capacity`, in the
@@ -166,7 +167,18 @@ static inline bool ptc_attn_saved_get(size_t n_kv, size_t capacity, size_t qb, s
     s->key_of_slot = (int32_t *)(s->key_acc + acc_part);
     s->tile_end = (size_t *)(void *)(s->key_acc + acc_part + key_part);
     memset(s->key_acc, 0, n_kv * w * sizeof(float));
+    s->slots = s->tiles = 0;
     return true;
+}
+
+/* Closes the saved tile kt (its probabilities written at p + slots * qb, its running
+ * max at tile_max + tiles * qb): its keys take the next slots. */
+static inline void ptc_attn_saved_add_tile(ptc_attn_saved *s, const ptc_attn_key_tile *kt)
+{
+    for (size_t t = 0; t < kt->n; t++)
+        s->key_of_slot[s->slots + t] = kt->kept[t];
+    s->slots += kt->n;
+    s->tile_end[s->tiles++] = s->slots;
 }
 
 /* Active keys in the listed tiles list[0 .. n_tiles). */

@@ -176,7 +176,6 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
      * scratch; without it pass 2 computes the scores again) */
     ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
     const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, 8, &saved);
-    size_t slots = 0, tiles = 0;
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -198,14 +197,14 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             memset(ot, 0, ocn * QB * sizeof(float));
             size_t next = 0;
             if (oc0 == 0)
-                slots = tiles = 0;
+                saved.slots = saved.tiles = 0;
             const ptc_attn_key_tile *kt;
             while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
                 const size_t n = kt->n;
                 ptc_attn_tile_dots(&attn_tile_avx2, args->q, args->ldq, d, resident, i0, nq, kt->k,
                                    n, biased ? kt->bias : NULL, tile_scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
-                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
+                float *p = save && oc0 == 0 ? saved.p + saved.slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m256 t0 = _mm256_load_ps(st), t1 = _mm256_load_ps(st + 8);
                 for (size_t t = 1; t < n; t++) {
@@ -231,12 +230,9 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
                 l1 = _mm256_fmadd_ps(l1, alpha1, s1);
                 pv_tile_avx2(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
-                    _mm256_store_ps(saved.tile_max + tiles * QB, m0);
-                    _mm256_store_ps(saved.tile_max + tiles * QB + 8, m1);
-                    for (size_t t = 0; t < n; t++)
-                        saved.key_of_slot[slots + t] = kt->kept[t];
-                    slots += n;
-                    saved.tile_end[tiles++] = slots;
+                    _mm256_store_ps(saved.tile_max + saved.tiles * QB, m0);
+                    _mm256_store_ps(saved.tile_max + saved.tiles * QB + 8, m1);
+                    ptc_attn_saved_add_tile(&saved, kt);
                 }
             }
             _mm256_store_ps(m, m0); _mm256_store_ps(m + 8, m1);
@@ -264,7 +260,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
         const __m256 lse0 = _mm256_load_ps(lse), lse1 = _mm256_load_ps(lse + 8);
         const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
-            for (size_t T = 0, slot = 0; T < tiles; T++) {
+            for (size_t T = 0, slot = 0; T < saved.tiles; T++) {
                 const float *mt = saved.tile_max + T * QB;
                 const __m256 c0 = _mm256_mul_ps(w0, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt), lse0)));
                 const __m256 c1 = _mm256_mul_ps(w1, exp_avx2(_mm256_sub_ps(_mm256_load_ps(mt + 8), lse1)));
@@ -290,7 +286,7 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             }
         }
     }
-    for (size_t slot = 0; save && slot < slots; slot++)
+    for (size_t slot = 0; save && slot < saved.slots; slot++)
         importance[saved.key_of_slot[slot]] += hsum_avx2(_mm256_load_ps(saved.key_acc + slot * 8));
 }
 

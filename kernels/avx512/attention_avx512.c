@@ -168,7 +168,6 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
      * scratch; without it pass 2 computes the scores again) */
     ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
     const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, W, &saved);
-    size_t slots = 0, tiles = 0;
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -183,14 +182,14 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             memset(ot, 0, ocn * QB * sizeof(float));
             size_t next = 0;
             if (oc0 == 0)
-                slots = tiles = 0;
+                saved.slots = saved.tiles = 0;
             const ptc_attn_key_tile *kt;
             while ((kt = ptc_attn_tile_next(args, listed, n_listed, &next, TILE, KR, &tile))) {
                 const size_t n = kt->n;
                 ptc_attn_tile_dots(&attn_tile_avx512, args->q, args->ldq, d, resident, i0, nq, kt->k,
                                    n, kt->bias, args->scale, qt, st);
                 /* where p goes: `saved` (pass 1 of importance) or over the scores */
-                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
+                float *p = save && oc0 == 0 ? saved.p + saved.slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 __m512 t0 = _mm512_load_ps(st), t1 = _mm512_load_ps(st + W);
                 for (size_t t = 1; t < n; t++) {
@@ -217,12 +216,9 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
                 l1 = _mm512_fmadd_ps(l1, alpha1, s1);
                 pv_tile_avx512(ocn, ot, p, kt->v, oc0, n, alpha0, alpha1);
                 if (p != st) {
-                    _mm512_store_ps(saved.tile_max + tiles * QB, m0);
-                    _mm512_store_ps(saved.tile_max + tiles * QB + W, m1);
-                    for (size_t t = 0; t < n; t++)
-                        saved.key_of_slot[slots + t] = kt->kept[t];
-                    slots += n;
-                    saved.tile_end[tiles++] = slots;
+                    _mm512_store_ps(saved.tile_max + saved.tiles * QB, m0);
+                    _mm512_store_ps(saved.tile_max + saved.tiles * QB + W, m1);
+                    ptc_attn_saved_add_tile(&saved, kt);
                 }
             }
             _mm512_store_ps(m, m0); _mm512_store_ps(m + W, m1);
@@ -255,7 +251,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         const __m512 lse0 = _mm512_load_ps(lse), lse1 = _mm512_load_ps(lse + W);
         const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + W);
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
-            for (size_t T = 0, slot = 0; T < tiles; T++) {
+            for (size_t T = 0, slot = 0; T < saved.tiles; T++) {
                 const float *mt = saved.tile_max + T * QB;
                 const __m512 c0 = _mm512_mul_ps(w0, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt), lse0)));
                 const __m512 c1 = _mm512_mul_ps(w1, exp_avx512(_mm512_sub_ps(_mm512_load_ps(mt + W), lse1)));
@@ -282,7 +278,7 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
             }
         }
     }
-    for (size_t slot = 0; save && slot < slots; slot++)
+    for (size_t slot = 0; save && slot < saved.slots; slot++)
         importance[saved.key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(saved.key_acc + slot * W));
 }
 

@@ -105,7 +105,6 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
      * scratch; without it pass 2 computes the scores again) */
     ptc_attn_saved saved = {0}; /* set by ptc_attn_saved_get when save */
     const bool save = importance && ptc_attn_saved_get(args->n_kv, TILE, QB, 4, &saved);
-    size_t slots = 0, tiles = 0;
 
     for (size_t i0 = 0; i0 < args->n_q; i0 += QB) {
         const size_t nq = args->n_q - i0 < QB ? args->n_q - i0 : QB;
@@ -123,14 +122,14 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             memset(ot, 0, ocn * QB * sizeof(float));
             size_t next = 0;
             if (oc0 == 0)
-                slots = tiles = 0;
+                saved.slots = saved.tiles = 0;
             while (ptc_attn_next_key_tile(args, &next, TILE, KR, &tile)) {
                 const size_t n = tile.n;
                 ptc_attn_tile_dots(&attn_tile_neon, args->q, args->ldq, d, resident, i0, nq, tile.k,
                                    tile.n, tile.bias, args->scale, qt, st);
                 /* where p goes: the saved probabilities (pass 1 of importance) or over
                  * the scores */
-                float *p = save && oc0 == 0 ? saved.p + slots * QB : st;
+                float *p = save && oc0 == 0 ? saved.p + saved.slots * QB : st;
                 /* online softmax over the tile, one lane per query row */
                 float32x4_t alpha[4];
                 for (int q = 0; q < 4; q++) {
@@ -155,11 +154,8 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
                     pv_tail_neon(ocn - c, ot + c * QB, p, tile.v, oc0 + c, n, alpha);
                 if (p != st) {
                     for (int q = 0; q < 4; q++)
-                        vst1q_f32(saved.tile_max + tiles * QB + 4 * q, mx[q]);
-                    for (size_t t = 0; t < n; t++)
-                        saved.key_of_slot[slots + t] = tile.kept[t];
-                    slots += n;
-                    saved.tile_end[tiles++] = slots;
+                        vst1q_f32(saved.tile_max + saved.tiles * QB + 4 * q, mx[q]);
+                    ptc_attn_saved_add_tile(&saved, &tile);
                 }
             }
             for (int q = 0; q < 4; q++) {
@@ -197,7 +193,7 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             wv[q] = vld1q_f32(w + 4 * q);
         }
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
-            for (size_t T = 0, slot = 0; T < tiles; T++) {
+            for (size_t T = 0, slot = 0; T < saved.tiles; T++) {
                 float32x4_t cq[4]; /* w exp(m_T - lse) */
                 for (int q = 0; q < 4; q++)
                     cq[q] = vmulq_f32(wv[q], exp_neon(vsubq_f32(
@@ -225,7 +221,7 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
             }
         }
     }
-    for (size_t slot = 0; save && slot < slots; slot++)
+    for (size_t slot = 0; save && slot < saved.slots; slot++)
         importance[saved.key_of_slot[slot]] += vaddvq_f32(vld1q_f32(saved.key_acc + slot * 4));
 }
 
