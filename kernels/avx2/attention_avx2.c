@@ -282,7 +282,8 @@ static void attend_avx2(const ptc_attention_args *args, const float *query_weigh
             for (size_t t = 0; t < kt->n; t++) {
                 const __m256 p0 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB), lse0));
                 const __m256 p1 = exp_avx2(_mm256_sub_ps(_mm256_load_ps(st + t * QB + 8), lse1));
-                importance[kt->kept[t]] += hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
+                importance[kt->kept[t]] +=
+                    hsum_avx2(_mm256_fmadd_ps(p0, w0, _mm256_mul_ps(p1, w1)));
             }
         }
     }

@@ -279,7 +279,8 @@ static void attend_avx512(const ptc_attention_args *args, const float *query_wei
         }
     }
     for (size_t slot = 0; save && slot < saved.slots; slot++)
-        importance[saved.key_of_slot[slot]] += _mm512_reduce_add_ps(_mm512_load_ps(saved.key_acc + slot * W));
+        importance[saved.key_of_slot[slot]] +=
+            _mm512_reduce_add_ps(_mm512_load_ps(saved.key_acc + slot * W));
 }
 
 void ptc_attention_avx512(const ptc_attention_args *args)

@@ -34,9 +34,10 @@
  *     the output in 256-column chunks with the softmax recomputed).
  *
  * Memory: ~38 KiB of stack; with importance the saved probabilities and per-key
- * sums in the thread's scratch (kernels/scratch.h, ~84 bytes per key). Reads only the rows of q, k, v named by the
- * arguments (4-wide loads only where 4 columns remain), writes only o[0..n_q)[0..d),
- * lse[0..n_q) and importance[0..n_kv). Single-threaded.
+ * sums in the thread's scratch (kernels/scratch.h, ~84 bytes per key). Reads only
+ * the rows of q, k, v named by the arguments (4-wide loads only where 4 columns
+ * remain), writes only o[0..n_q)[0..d), lse[0..n_q) and importance[0..n_kv).
+ * Single-threaded.
  */
 #include "neon.h"
 #include "attention_neon.h"
@@ -194,10 +195,10 @@ static void attend_neon(const ptc_attention_args *args, const float *query_weigh
         }
         if (save) { /* pass 1's probabilities, rescaled per tile; sums stay in key_acc */
             for (size_t T = 0, slot = 0; T < saved.tiles; T++) {
+                const float *mt = saved.tile_max + T * QB;
                 float32x4_t cq[4]; /* w exp(m_T - lse) */
                 for (int q = 0; q < 4; q++)
-                    cq[q] = vmulq_f32(wv[q], exp_neon(vsubq_f32(
-                                                 vld1q_f32(saved.tile_max + T * QB + 4 * q), lsev[q])));
+                    cq[q] = vmulq_f32(wv[q], exp_neon(vsubq_f32(vld1q_f32(mt + 4 * q), lsev[q])));
                 for (; slot < saved.tile_end[T]; slot++) {
                     const float *pt = saved.p + slot * QB;
                     float32x4_t acc = vld1q_f32(saved.key_acc + slot * 4);
