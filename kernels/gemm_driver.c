@@ -20,16 +20,20 @@
  *
  * Threading: outside an OpenMP parallel region the output is cut into a
  * tm x tn grid of rectangles (whole MR x NR tiles; tm * tn = threads), one per
- * thread; each thread packs what its rectangle needs and runs the loops above
- * on it. Inside a parallel region everything runs on the calling thread. The k
+ * thread, the grid chosen by a cost model (rectangle_cost); each thread packs its
+ * own A blocks and runs the loops above on its rectangle, and the tm threads of a
+ * grid column pack each B panel together, a share each, into buffers they all
+ * read (gemm_share: two buffers in turn, one barrier per panel), as BLIS does.
+ * Inside a parallel region everything runs on the calling thread. The k
  * blocking depends on k alone and the micro-kernel computes every element the
  * same way wherever tile borders fall, so every C element gets the same
  * operations in the same order for any thread count: bit-identical results.
  *
  * Memory: packing buffers are per thread, 64-byte aligned, grown on demand and
  * kept (no allocation in steady state): the PTC_SCRATCH_GEMM slot of
- * kernels/scratch.h, freed when the thread exits or at process exit. Reads of A
- * and B stay inside the described m x k / k x n (or transposed) elements; writes
+ * kernels/scratch.h, and the shared B panels in the calling thread's
+ * PTC_SCRATCH_GEMM_SHARED slot, freed when the thread exits or at process exit.
+ * Reads of A and B stay inside the described m x k / k x n (or transposed) elements; writes
  * of C stay inside m x n.
  */
 #include "gemm_driver.h"
@@ -143,36 +147,68 @@ typedef struct gemm_problem {
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
 
-/* C rows [i0, i1) x cols [j0, j1) of problem `g`, on the calling thread. */
-static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1)
+/* How the threads of one call share packed B: the output is cut into a tm x tn grid
+ * of rectangles; the tm threads of one grid column (its `members`) need the same B
+ * panels, so each packs its share of a panel's micro-panels into one of two
+ * buffers the column shares, and all wait at a barrier before any reads it.
+ * Two buffers, used in turn: a thread packs panel t+1 while others still read
+ * panel t, and nobody packs panel t+2 before everyone passed barrier t+1, that is
+ * finished reading panel t. members == 1: the thread packs its own B, no barrier. */
+typedef struct gemm_share {
+    int members, rank;   /* threads of this grid column; this thread's index among them */
+    float *b_panels[2];  /* the column's two B panel buffers (members > 1) */
+    size_t jc_blocks;    /* NC blocks every thread steps through: the widest column's */
+} gemm_share;
+
+/* C rows [i0, i1) x cols [j0, j1) of problem `g`, on the calling thread; `share`
+ * says with whom it packs B (members > 1: every thread of the team calls this with
+ * the same jc_blocks and the same k, so all meet the same barriers). */
+static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j0, size_t j1,
+                           const gemm_share *share)
 {
     const ptc_gemm_desc *d = g->d;
-    if (i0 >= i1 || j0 >= j1)
+    const bool shared = share->members > 1;
+    if (!shared && (i0 >= i1 || j0 >= j1))
         return;
     const size_t mr = d->mr, nr = d->nr;
-    const size_t mc_max = min_size(g->mc, round_up(i1 - i0, mr));
-    const size_t nc_max = min_size(g->nc, round_up(j1 - j0, nr));
+    const size_t mc_max = min_size(g->mc, round_up(i1 > i0 ? i1 - i0 : 1, mr));
+    const size_t nc_max = min_size(g->nc, round_up(j1 > j0 ? j1 - j0 : 1, nr));
     const size_t kc_max = g->kc_step;
     /* panels are whole MR x kc / kc x NR even where MC or NC is no multiple of them */
     const size_t a_floats = round_up(round_up(mc_max, mr) * kc_max, 16); /* B stays 64-byte aligned */
-    const size_t pack_floats = a_floats + round_up(nc_max, nr) * kc_max;
+    const size_t pack_floats = a_floats + (shared ? 0 : round_up(nc_max, nr) * kc_max);
     float *a_pack = ptc_scratch_get(PTC_SCRATCH_GEMM, pack_floats);
     if (!a_pack) {
         fprintf(stderr, "ptc sgemm: out of memory (%zu bytes of packing buffer)\n",
                 pack_floats * sizeof(float));
         abort();
     }
-    float *b_pack = a_pack + a_floats;
     ptc_gemm_pack_a_fn pack_a = d->pack_a ? d->pack_a : ptc_gemm_pack_a_generic;
     ptc_gemm_pack_b_fn pack_b = d->pack_b ? d->pack_b : ptc_gemm_pack_b_generic;
 
-    for (size_t jc = j0; jc < j1; jc += g->nc) {
-        const size_t nc = min_size(g->nc, j1 - jc);
-        for (size_t pc = 0; pc < g->k; pc += kc_max) {
+    size_t panel_index = 0;
+    for (size_t jb = 0; jb < share->jc_blocks; jb++) {
+        const size_t jc = j0 + jb * g->nc;
+        const bool columns_here = jc < j1;
+        const size_t nc = columns_here ? min_size(g->nc, j1 - jc) : 0;
+        for (size_t pc = 0; pc < g->k; pc += kc_max, panel_index++) {
             const size_t kc = min_size(kc_max, g->k - pc);
             const float beta = pc == 0 ? g->beta : 1.0f;
             const bool bias_now = pc == 0 && g->bias, act_now = pc + kc >= g->k && g->act;
-            pack_b(g->tb, g->b, g->ldb, pc, kc, jc, nc, nr, b_pack);
+            float *b_pack = shared ? share->b_panels[panel_index % 2] : a_pack + a_floats;
+            if (columns_here) { /* this thread's share of the panel's micro-panels */
+                const size_t panels = (nc + nr - 1) / nr;
+                const size_t first = panels * (size_t)share->rank / (size_t)share->members;
+                const size_t last = panels * (size_t)(share->rank + 1) / (size_t)share->members;
+                if (first < last)
+                    pack_b(g->tb, g->b, g->ldb, pc, kc, jc + first * nr,
+                           min_size(nc, last * nr) - first * nr, nr, b_pack + first * nr * kc);
+            }
+            if (shared) {
+#pragma omp barrier
+            }
+            if (!columns_here)
+                continue;
             for (size_t ic = i0; ic < i1; ic += g->mc) {
                 const size_t mc = min_size(g->mc, i1 - ic);
                 pack_a(g->ta, g->a, g->lda, ic, mc, pc, kc, mr, a_pack);
@@ -220,36 +256,43 @@ ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2,
 
 /* ---- splitting the output over threads --------------------------------------- */
 
-/* Rough per-thread time (in FMA-lane units) of a rectangle of rows x cols:
- * the multiply-adds plus the packing copies it needs. */
-static double rectangle_cost(const gemm_problem *g, size_t rows, size_t cols)
+/* Rough per-thread time (in FMA-lane units) of a rectangle of rows x cols in a
+ * grid of tm rows: the multiply-adds plus the packing copies it needs: its A once
+ * per NC block, and its column's B, of which it packs a tm-th (shared) but streams
+ * all; B is charged (1 + 1/tm) / 2 of its packing, the weight that picks the faster
+ * grid of every BERT shape measured on 2 threads (Zen 3: a grid of rows wins by
+ * 1-2% where m >= n, one of columns by 1.5-3% where n >= 4m, where packing alone
+ * would pick rows). */
+static double rectangle_cost(const gemm_problem *g, size_t rows, size_t cols, int tm)
 {
     const double k = (double)g->k;
     const double compute = (double)round_up(rows, g->d->mr) * (double)round_up(cols, g->d->nr) * k;
     const double n_blocks = (double)((cols + g->nc - 1) / g->nc);
-    const double packing = (double)rows * k * n_blocks + (double)cols * k;
+    const double b_weight = (1.0 + 1.0 / tm) / 2.0;
+    const double packing = (double)rows * k * n_blocks + (double)cols * k * b_weight;
     return compute / 16.0 + 2.0 * packing; /* ~16 FMA lanes per cycle vs ~0.5 float copied */
 }
 
-/* The tm x tn grid (tm * tn == threads) with the smallest largest rectangle cost. */
-static void choose_grid(const gemm_problem *g, int threads, int *tm_out, int *tn_out)
+/* The tm x tn grid (tm * tn == threads) with the smallest largest rectangle cost,
+ * and that rectangle's columns (the widest grid column). */
+static void choose_grid(const gemm_problem *g, int threads, int *tm_out, int *tn_out,
+                        size_t *cols_out)
 {
     const size_t m_tiles = (g->m + g->d->mr - 1) / g->d->mr;
     const size_t n_tiles = (g->n + g->d->nr - 1) / g->d->nr;
     double best = -1.0;
-    *tm_out = threads;
-    *tn_out = 1;
     for (int tm = 1; tm <= threads; tm++) {
         if (threads % tm)
             continue;
         const int tn = threads / tm;
         const size_t rows = min_size(g->m, (m_tiles + tm - 1) / tm * g->d->mr);
         const size_t cols = min_size(g->n, (n_tiles + tn - 1) / tn * g->d->nr);
-        const double cost = rectangle_cost(g, rows, cols);
+        const double cost = rectangle_cost(g, rows, cols, tm);
         if (best < 0.0 || cost < best) {
             best = cost;
             *tm_out = tm;
             *tn_out = tn;
+            *cols_out = cols;
         }
     }
 }
@@ -262,14 +305,21 @@ static void split_range(size_t len, size_t tile, int part, int parts, size_t *lo
     *hi = min_size(len, tiles * (size_t)(part + 1) / (size_t)parts * tile);
 }
 
-static void gemm_thread_part(const gemm_problem *g, int thread, int threads)
+/* Thread `thread` of a tm x tn grid: its rectangle, B shared with its grid column
+ * through `b_panels` (2 buffers of `panel_floats` per grid column). */
+static void gemm_thread_part(const gemm_problem *g, int thread, int tm, int tn, size_t widest,
+                             float *b_panels, size_t panel_floats)
 {
-    int tm, tn;
-    choose_grid(g, threads, &tm, &tn);
+    const int row = thread / tn, column = thread % tn;
     size_t i0, i1, j0, j1;
-    split_range(g->m, g->d->mr, thread / tn, tm, &i0, &i1);
-    split_range(g->n, g->d->nr, thread % tn, tn, &j0, &j1);
-    gemm_rectangle(g, i0, i1, j0, j1);
+    split_range(g->m, g->d->mr, row, tm, &i0, &i1);
+    split_range(g->n, g->d->nr, column, tn, &j0, &j1);
+    gemm_share share = { .members = tm, .rank = row, .jc_blocks = (widest + g->nc - 1) / g->nc };
+    if (b_panels) {
+        share.b_panels[0] = b_panels + (size_t)column * 2 * panel_floats;
+        share.b_panels[1] = share.b_panels[0] + panel_floats;
+    }
+    gemm_rectangle(g, i0, i1, j0, j1, &share);
 }
 
 /* C = beta * C (beta == 0: zeros, C not read). */
@@ -305,11 +355,35 @@ static void gemm_run(gemm_problem g)
     while (threads > 1 && (flops / threads < 2e6 || tiles < threads))
         threads--;
     if (threads <= 1) {
-        gemm_rectangle(&g, 0, m, 0, n);
+        const gemm_share alone = { .members = 1, .jc_blocks = (n + g.nc - 1) / g.nc };
+        gemm_rectangle(&g, 0, m, 0, n, &alone);
         return;
     }
+    int tm = threads, tn = 1;
+    size_t widest = n;
+    choose_grid(&g, threads, &tm, &tn, &widest);
+    /* the grid columns' shared B panels, in the calling thread's scratch */
+    const size_t panel_floats =
+        round_up(round_up(min_size(g.nc, round_up(widest, d->nr)), d->nr) * g.kc_step, 16);
+    float *b_panels = NULL;
+    if (tm > 1) {
+        b_panels = ptc_scratch_get(PTC_SCRATCH_GEMM_SHARED, (size_t)tn * 2 * panel_floats);
+        if (!b_panels) {
+            fprintf(stderr, "ptc sgemm: out of memory (%zu bytes of shared B panels)\n",
+                    (size_t)tn * 2 * panel_floats * sizeof(float));
+            abort();
+        }
+    }
 #pragma omp parallel num_threads(threads)
-    gemm_thread_part(&g, omp_get_thread_num(), omp_get_num_threads());
+    {
+        /* a team smaller than asked for (omp_get_num_threads) would miss barriers */
+        if (omp_get_num_threads() == threads)
+            gemm_thread_part(&g, omp_get_thread_num(), tm, tn, widest, b_panels, panel_floats);
+        else if (omp_get_thread_num() == 0) {
+            const gemm_share alone = { .members = 1, .jc_blocks = (n + g.nc - 1) / g.nc };
+            gemm_rectangle(&g, 0, m, 0, n, &alone);
+        }
+    }
 }
 
 void ptc_gemm_drive(const ptc_gemm_desc *d, ptc_trans ta, ptc_trans tb, size_t m, size_t n,

@@ -257,6 +257,11 @@ PTC_KERNEL_TEST(gemm_blocking_other_caches)
     check_threads_bit_identical(ctx, 97, 613, 203, ctx->seed + 2600);
     if (!ctx->quick) /* more rows than columns of tiles: row splits as well */
         check_threads_bit_identical(ctx, 301, 613, 203, ctx->seed + 2601);
+    /* grids with rows (tall: 2x1 ... 4x1; square: 2x2 on 4 threads) whose threads
+     * pack B panels together: 7 KC blocks and 2 NC blocks per grid column cycle the
+     * two shared buffers many times */
+    check_threads_bit_identical(ctx, 613, 97, 203, ctx->seed + 2602);
+    check_threads_bit_identical(ctx, 613, 613, 203, ctx->seed + 2603);
     ptc_cpu_set_caches(NULL);
     const ptc_cpu_caches back = ptc_cpu_cache_sizes();
     ptc_check(ctx, back.l1d == detected.l1d && back.l2 == detected.l2 && back.l3 == detected.l3,
