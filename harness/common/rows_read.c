@@ -79,7 +79,13 @@ static int load_file(ptc_rowset *set, const char *path, const ptc_load_opts *o)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    int lineno = 0, rc = 0;
+    int lineno = 0, rc = 0, rows_here = 0;
+    /* A file whose first lines are all no rows (a calibration.json or a log named by
+     * a glob) gets one message, not one per line: the first lines' reasons wait
+     * until a row shows the file is a rows file (or the file ends). */
+    enum { NOT_ROWS_AFTER = 3 };
+    struct { int line; char reason[300]; } held[NOT_ROWS_AFTER];
+    int n_held = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (blank(line, (size_t)len))
@@ -101,18 +107,37 @@ static int load_file(ptc_rowset *set, const char *path, const ptc_load_opts *o)
         if (reason[0]) {
             json_decref(obj);
             set->malformed++;
-            fprintf(diag_of(o), "%s:%d: %s%s\n", path, lineno, reason,
-                    o && o->strict ? "" : " (line skipped)");
             if (o && o->strict) {
+                fprintf(diag_of(o), "%s:%d: %s\n", path, lineno, reason);
                 fprintf(stderr, "%s: refusing %s: malformed line %d (--strict)\n", prog_of(o),
                         path, lineno);
                 rc = -1;
                 break;
             }
+            if (rows_here > 0) {
+                fprintf(diag_of(o), "%s:%d: %s (line skipped)\n", path, lineno, reason);
+                continue;
+            }
+            held[n_held].line = lineno;
+            snprintf(held[n_held].reason, sizeof held[n_held].reason, "%s", reason);
+            if (++n_held == NOT_ROWS_AFTER) {
+                fprintf(diag_of(o), "%s: not a rows file (JSON Lines of %s): its first %d lines "
+                        "are none (line %d: %s); file skipped\n", path, PTC_ROW_SCHEMA,
+                        NOT_ROWS_AFTER, held[0].line, held[0].reason);
+                n_held = 0;
+                break;
+            }
             continue;
         }
+        for (int h = 0; h < n_held; h++) /* a rows file after all: its bad first lines */
+            fprintf(diag_of(o), "%s:%d: %s (line skipped)\n", path, held[h].line,
+                    held[h].reason);
+        n_held = 0;
+        rows_here++;
         push_row(set, obj, name, lineno);
     }
+    for (int h = 0; h < n_held; h++) /* a short file without rows */
+        fprintf(diag_of(o), "%s:%d: %s (line skipped)\n", path, held[h].line, held[h].reason);
     if (rc == 0 && ferror(f)) {
         fprintf(stderr, "%s: error reading %s: %s\n", prog_of(o), path, strerror(errno));
         rc = -1;

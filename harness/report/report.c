@@ -283,7 +283,7 @@ void ptc_note_excluded(ptc_rtable *t, const ptc_rowset *set)
         ptc_rtable_note(t, "%zu row%s with status \"error\" excluded (first: %s)", set->errors,
                         set->errors == 1 ? "" : "s", set->first_error[0] ? set->first_error : "?");
     if (set->malformed)
-        ptc_rtable_note(t, "%zu malformed line%s skipped (reported as file:line on stderr)",
+        ptc_rtable_note(t, "%zu malformed line%s skipped (reported on stderr)",
                         set->malformed, set->malformed == 1 ? "" : "s");
 }
 

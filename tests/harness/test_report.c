@@ -331,6 +331,40 @@ PTC_TEST(report_table_folding_and_filters)
     run_free(&r);
 }
 
+/* A file that is no rows (a calibration.json named by a glob beside the rows) is one
+ * message and skipped; a file whose first line is bad but which then has rows keeps
+ * them, that line reported as file:line. */
+PTC_TEST(report_table_not_rows_file)
+{
+    char dir[400], calib[512], late[512];
+    ptc_test_tmp_dir(dir, sizeof dir, "not-rows");
+    ptc_test_rm_rf(dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    ptc_check(ctx, system(cmd) == 0, "mkdir %s", dir);
+    snprintf(calib, sizeof calib, "%s/calibration.json", dir);
+    snprintf(late, sizeof late, "%s/late.jsonl", dir);
+    FILE *f = fopen(calib, "w");
+    if (!ptc_check(ctx, f != NULL, "cannot write %s", calib))
+        return;
+    fputs("{\n  \"schema\": \"ptc.calibration/1\",\n  \"cpu\": \"x\",\n  \"a\": 1,\n"
+          "  \"b\": 2\n}\n", f);
+    fclose(f);
+    /* line 1 bad, then the fixture's first good row */
+    snprintf(cmd, sizeof cmd, "(echo 'not json'; head -1 '" ROWS_BAD "') > '%s'", late);
+    ptc_check(ctx, system(cmd) == 0, "cannot write %s", late);
+    run_result r = run_cmd(ptc_table_main, "table", ROWS_MAIN, calib, late, "--kind", "raw", NULL);
+    ptc_check(ctx, r.rc == 0, "rc %d: %s", r.rc, r.err);
+    ptc_check(ctx, strstr(r.err, "calibration.json: not a rows file") != NULL &&
+                   count_str(r.err, "calibration.json") == 1,
+              "the calibration file in one message:\n%s", r.err);
+    ptc_check(ctx, strstr(r.err, "late.jsonl:1: malformed JSON") != NULL &&
+                   !strstr(r.err, "late.jsonl: not a rows file"),
+              "the late file's bad line 1:\n%s", r.err);
+    run_free(&r);
+    ptc_test_rm_rf(dir);
+}
+
 PTC_TEST(report_table_malformed_and_errors)
 {
     run_result r = run_cmd(ptc_table_main, "table", ROWS_BAD, "--kind", "raw", NULL);
