@@ -22,6 +22,7 @@
  */
 #include "internal.h"
 
+#include <omp.h>
 #include <string.h>
 
 void ptc_model_stack_grads(ptc_model *m, ptc_encoder_grads *layers, ptc_combine_grads *comb,
@@ -97,16 +98,21 @@ typedef struct fused {
     ptc_combine_grads *combine;
     float *threshold;           /* LTP: (L) after the group area and the head's; else NULL */
     bool visited[PTC_MAX_LAYERS]; /* layers whose weights a step used */
+    ptc_op_times *times;        /* per-op time (NULL: not timed) */
 } fused;
 
+/* AdamW of tensors [first, last], part `part` of `div` of each (per-op time:
+ * optimizer) */
 static void apply_group(fused *f, size_t first, size_t last, size_t part, size_t div,
                         const ptc_params *view)
 {
+    const double t0 = ptc_op_tick(f->times);
     for (size_t t = first; t <= last; t++) {
         const size_t count = f->m->param_sizes[t] / div;
         if (count)
             ptc_adamw_apply(f->m, &f->run, t, part * count, count, ((float *const *)view)[t]);
     }
+    ptc_op_tock(f->times, PTC_OPCAT_OPTIMIZER, t0);
 }
 
 /* The encoder's hook: a step's gradients into the zeroed scratch before its
@@ -166,10 +172,17 @@ static void apply_embed(fused *f, const ptc_params *view, size_t rows, const flo
     const size_t H = m->cfg.hidden, word = PTC_TENSOR(word_emb);
     apply_group(f, PTC_TENSOR(pos_emb), PTC_TENSOR(emb_ln_b), 0, 1, view);
     apply_group(f, PTC_TENSOR(comb_tokens), PTC_TENSOR(comb_tokens), 0, 1, view);
-    for (size_t id = 0; id < m->cfg.vocab_size; id++) {
+    const double t0 = ptc_op_tick(f->times);
+    /* the vocabulary's rows over the threads (each row on its own: any split
+     * gives the same bits) */
+    const long vocab = (long)m->cfg.vocab_size;
+#pragma omp parallel for schedule(static) if (vocab * (long)H >= 65536 && !omp_in_parallel())
+    for (long id = 0; id < vocab; id++) {
         const int32_t r = A->word_slot[id];
-        ptc_adamw_apply(m, &f->run, word, id * H, H, r >= 0 ? view->word_emb + (size_t)r * H : zeros);
+        ptc_adamw_apply(m, &f->run, word, (size_t)id * H, H,
+                        r >= 0 ? view->word_emb + (size_t)r * H : zeros);
     }
+    ptc_op_tock(f->times, PTC_OPCAT_OPTIMIZER, t0);
     for (size_t r = 0; r < rows; r++)
         A->word_slot[A->word_rows[r]] = -1;
 }
@@ -268,7 +281,8 @@ int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, 
     if (check_ready(m, err, err_len) != PTC_OK)
         return PTC_EINVAL;
     ptc_model_acts *A = m->acts;
-    fused f = {.m = m};
+    fused f = {.m = m, .times = m->cfg.variant.mhsa.times};
+    const ptc_op_span span = ptc_op_span_begin(f.times); /* classifier, embeddings: other */
     if (ptc_adamw_begin(m, a, lr, &f.run, err, err_len) != PTC_OK)
         return PTC_EINVAL;
     const size_t H = m->cfg.hidden, C = m->cfg.n_classes;
@@ -294,10 +308,12 @@ int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, 
         m->adam_t--; /* refused before its first step: no update happened */
         return PTC_EINVAL;
     }
+    double t0 = ptc_op_tick(f.times);
     ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_w), 0, C * H, gw);
     ptc_adamw_apply(m, &f.run, PTC_TENSOR(cls_b), 0, C, gb);
     if (f.threshold)
         ptc_adamw_apply(m, &f.run, PTC_TENSOR(ltp_threshold), 0, L_thr, f.threshold);
+    ptc_op_tock(f.times, PTC_OPCAT_OPTIMIZER, t0);
     /* a layer no step used (the one the combining module replaces): gradient 0 */
     for (size_t l = 0; l < m->cfg.n_layers; l++)
         if (!f.visited[l]) {
@@ -317,5 +333,6 @@ int ptc_model_backward_adamw(ptc_model *m, const ptc_adamw_config *a, float lr, 
     memset(A->grad, 0, (used + rows * H) * sizeof(float));
     embed_backward(m, &v, A->word_ids);
     apply_embed(&f, &v, rows, zeros);
+    ptc_op_span_end(f.times, span);
     return PTC_OK;
 }

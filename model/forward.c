@@ -382,6 +382,9 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
     m->backward_ready = false;
     ptc_model_acts *A = m->acts;
     const ptc_model_config *cfg = &m->cfg;
+    /* per-op time when cfg->variant.mhsa.times is set: embeddings, pooling and the
+     * classifier go to other */
+    const ptc_op_span span = ptc_op_span_begin(cfg->variant.mhsa.times);
     const size_t B = in->batch, n = in->n;
     const float p = opt->dropout ? cfg->dropout : 0.0f;
     A->train_dropout = p;
@@ -413,5 +416,6 @@ int ptc_model_forward_train(ptc_model *m, const ptc_batch *in, const ptc_train_o
     m->backward_ready = in->labels != NULL;
     if (loss)
         *loss = l;
+    ptc_op_span_end(cfg->variant.mhsa.times, span);
     return PTC_OK;
 }

@@ -26,6 +26,13 @@
  *                           weights and moments of zero-grad + backward + AdamW (1
  *                           thread) bit for bit over steps with dropout, for every
  *                           variant and both pad modes, with no gradient slab.
+ *   model_train_op_time     (every table) per-op time of training steps (forward, backward,
+ *                           AdamW; baseline, PF, PFC): the steps' weights and moments bit for
+ *                           bit those of untimed steps (timed on 2 threads, untimed on 1, with
+ *                           5000 embedding rows whose AdamW forks); every category
+ *                           non-negative, their sum within the step's wall time and most of
+ *                           it; the categories each variant runs (optimizer included) are
+ *                           non-zero, the others zero.
  *   model_grad_scratch      the fused step's gradient scratch of bert-base at batch 8 x
  *                           512 is one group (an encoder layer): under a tenth of the
  *                           parameters.
@@ -448,6 +455,81 @@ PTC_KERNEL_TEST(model_fused_adamw)
             ptc_model_free(&sep);
             ptc_model_free(&fus);
         }
+}
+
+/* A wall-clock interval (the test's own clock: ptc_op_clock). */
+static double since(double t0) { return ptc_op_clock() - t0; }
+
+PTC_KERNEL_TEST(model_train_op_time)
+{
+    char err[256];
+    const size_t batch = 3, n = 12;
+    static const int which[] = {TM_BASELINE, TM_PRUNE_CLAMP, TM_PFC};
+    const int saved = omp_get_max_threads();
+    for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
+        ptc_model_config cfg;
+        tm_config(&cfg, which[w], 4); /* PFC: selections in layers 2-3, the module at 4 */
+        cfg.dropout = 0.1f;
+        cfg.vocab_size = 5000; /* 5000 x 16 embedding rows: their AdamW forks */
+        ptc_model plain, timed;
+        ptc_model_init(&plain, &cfg, ctx->ops, 91, err, sizeof err);
+        ptc_model_init(&timed, &cfg, ctx->ops, 91, err, sizeof err);
+        ptc_model_plan(&plain, batch, n, true, err, sizeof err);
+        ptc_model_plan(&timed, batch, n, true, err, sizeof err);
+        ptc_op_times t;
+        timed.cfg.variant.mhsa.times = &t;
+        ptc_adamw_config a;
+        ptc_adamw_config_default(&a);
+        const char *name = tm_variant_names[which[w]];
+        double wall = 0;
+        for (size_t step = 0; step < 2; step++) {
+            tm_batch tb;
+            tm_batch_random(&tb, batch, n, cfg.vocab_size, cfg.n_classes, 90 + step);
+            ptc_train_options opt;
+            ptc_train_options_default(&opt, 95 + step);
+            float loss[2];
+            omp_set_num_threads(1);
+            ptc_check(ctx, ptc_model_forward_train(&plain, &tb.b, &opt, &loss[0], err, sizeof err) == PTC_OK &&
+                           ptc_model_backward_adamw(&plain, &a, 1e-3f, err, sizeof err) == PTC_OK,
+                      "%s: untimed step: %s", name, err);
+            omp_set_num_threads(2);
+            /* the categories are the step's own time: nearly all of its wall time; a
+             * preemption between the two clocks can break that once: the last step counts */
+            memset(&t, 0, sizeof t);
+            const double t0 = ptc_op_clock();
+            ptc_check(ctx, ptc_model_forward_train(&timed, &tb.b, &opt, &loss[1], err, sizeof err) == PTC_OK &&
+                           ptc_model_backward_adamw(&timed, &a, 1e-3f, err, sizeof err) == PTC_OK,
+                      "%s: timed step: %s", name, err);
+            wall = since(t0);
+            ptc_check(ctx, loss[0] == loss[1], "%s: the timed step's loss differs", name);
+        }
+        omp_set_num_threads(saved);
+        const size_t bytes = plain.n_params * sizeof(float);
+        ptc_check(ctx, memcmp(plain.params_memory, timed.params_memory, bytes) == 0 &&
+                       memcmp(plain.adam_m, timed.adam_m, bytes) == 0 &&
+                       memcmp(plain.adam_v, timed.adam_v, bytes) == 0,
+                  "%s: timed steps on 2 threads differ from untimed ones on 1", name);
+        double sum = 0;
+        for (int k = 0; k < PTC_OPCAT_COUNT; k++) {
+            ptc_check(ctx, t.s[k] >= 0 && isfinite(t.s[k]), "%s: %s time %g", name,
+                      ptc_op_category_name(k), t.s[k]);
+            sum += t.s[k];
+        }
+        ptc_check(ctx, sum <= wall + 1e-6 && sum >= 0.5 * wall,
+                  "%s: categories sum to %g s, the step took %g s", name, sum, wall);
+        const bool prunes = which[w] != TM_BASELINE, combines = which[w] == TM_PFC;
+        const struct { ptc_op_category k; bool ran; } expect[] = {
+            {PTC_OPCAT_LINEAR, true}, {PTC_OPCAT_ATTENTION, true}, {PTC_OPCAT_SCORING, prunes},
+            {PTC_OPCAT_SELECTION, prunes}, {PTC_OPCAT_COMBINING, combines},
+            {PTC_OPCAT_NORM, true}, {PTC_OPCAT_ACTIVATION, true}, {PTC_OPCAT_OPTIMIZER, true},
+            {PTC_OPCAT_OTHER, true}};
+        for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++)
+            ptc_check(ctx, (t.s[expect[e].k] > 0) == expect[e].ran, "%s: %s time %g (%s expected)",
+                      name, ptc_op_category_name(expect[e].k), t.s[expect[e].k],
+                      expect[e].ran ? "some" : "none");
+        ptc_model_free(&plain);
+        ptc_model_free(&timed);
+    }
 }
 
 PTC_TEST(model_grad_scratch)

@@ -23,6 +23,8 @@
  *   train_arena_per_layer  a plain encoder layer adds to the training arena its saved
  *                  tensors (Q, K, V, context, two residual sums, the FFN pre-activation,
  *                  statistics) but not its output, which backward recomputes.
+ *   dropout_threads  ptc_dropout split over 1, 2 and 3 threads: its definition
+ *                  (hash below p: 0, else x / (1 - p)) bit for bit, padding untouched.
  *   op_time        per-op time (cfg->mhsa.times) of baseline, PF and PFC: the
  *                  output bit-identical to the untimed forward; every category
  *                  non-negative, their sum within the forward's wall time (and
@@ -252,6 +254,46 @@ PTC_KERNEL_TEST(variants_row_ops_threads)
         row_ops_case(ctx, 101, 1031, 1040, threads, ctx->seed + 50 + (uint64_t)threads);
     }
     row_ops_case(ctx, 7, 33, 35, 2, ctx->seed + 60);
+}
+
+/* ptc_dropout over 1, 2 and 3 threads (101 x 1031 in rows of 1040: split past 32k
+ * floats per thread): every element is 0 where its hash is below p and x / (1 - p)
+ * elsewhere, the same bits for every thread count, the padding untouched. */
+PTC_TEST(variants_dropout_threads)
+{
+    const size_t rows = 101, cols = 1031, ld = 1040, row0 = 7, b = 2;
+    const float p = 0.25f;
+    const uint64_t seed = 1234, site = 9;
+    float *x = ptc_test_alloc(rows * ld, 0), *want = ptc_test_alloc(rows * ld, 1);
+    float *got = ptc_test_alloc(rows * ld, 2);
+    ptc_rng rng = ptc_rng_seeded(ctx->seed + 70);
+    ptc_rng_fill(&rng, x, rows * ld, -1.0f, 1.0f);
+    size_t dropped = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ld; c++) {
+            const size_t i = r * ld + c;
+            const bool drop = c < cols && ptc_hash_u01(seed, site, b, (row0 + r) * cols + c) < p;
+            want[i] = c >= cols ? x[i] : drop ? 0.0f : x[i] * (1.0f / (1.0f - p));
+            dropped += drop;
+        }
+    ptc_check(ctx, dropped > rows * cols / 5 && dropped < rows * cols * 3 / 10,
+              "%zu of %zu dropped at p %g", dropped, rows * cols, (double)p);
+    const int saved = omp_get_max_threads();
+    for (int threads = 1; threads <= 3; threads++) {
+        memcpy(got, x, rows * ld * sizeof(float));
+        omp_set_num_threads(threads);
+        ptc_dropout(p, seed, site, b, row0, rows, cols, got, ld);
+        omp_set_num_threads(saved);
+        ptc_check(ctx, memcmp(got, want, rows * ld * sizeof(float)) == 0,
+                  "dropout on %d thread%s differs from its definition", threads,
+                  threads == 1 ? "" : "s");
+    }
+    memcpy(got, x, rows * ld * sizeof(float));
+    ptc_dropout(0.0f, seed, site, b, row0, rows, cols, got, ld);
+    ptc_check(ctx, memcmp(got, x, rows * ld * sizeof(float)) == 0, "dropout at p 0 changed x");
+    ptc_test_free(ctx, x);
+    ptc_test_free(ctx, want);
+    ptc_test_free(ctx, got);
 }
 
 PTC_KERNEL_TEST(variants_deterministic_threads)
@@ -602,7 +644,7 @@ PTC_KERNEL_TEST(variants_op_time)
         const struct { ptc_op_category k; bool ran; } expect[] = {
             {PTC_OPCAT_LINEAR, true}, {PTC_OPCAT_ATTENTION, true}, {PTC_OPCAT_SCORING, prunes},
             {PTC_OPCAT_SELECTION, prunes}, {PTC_OPCAT_COMBINING, combines},
-            {PTC_OPCAT_NORM, true}, {PTC_OPCAT_ACTIVATION, true}};
+            {PTC_OPCAT_NORM, true}, {PTC_OPCAT_ACTIVATION, true}, {PTC_OPCAT_OPTIMIZER, false}};
         for (size_t e = 0; e < sizeof expect / sizeof expect[0]; e++)
             ptc_check(ctx, (t.s[expect[e].k] > 0) == expect[e].ran, "%s: %s time %g (%s expected)",
                       vs[i].name, ptc_op_category_name(expect[e].k), t.s[expect[e].k],

@@ -170,7 +170,8 @@ double ptc_op_clock(void)
 const char *ptc_op_category_name(int category)
 {
     static const char *const names[PTC_OPCAT_COUNT] = {
-        "linear", "attention", "scoring", "selection", "combining", "norm", "activation", "other"};
+        "linear", "attention", "scoring", "selection", "combining", "norm", "activation",
+        "optimizer", "other"};
     return category >= 0 && category < PTC_OPCAT_COUNT ? names[category] : NULL;
 }
 
@@ -261,15 +262,32 @@ double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
     return hash_u01(seed, a, b, c);
 }
 
+typedef struct dropout_job {
+    float p, keep_scale;
+    uint64_t seed, site;
+    size_t b, row0, cols, ldx;
+    float *x;
+} dropout_job;
+
+static void dropout_range(const void *ctx, size_t r0, size_t r1)
+{
+    const dropout_job *j = ctx;
+    for (size_t r = r0; r < r1; r++) {
+        float *x = j->x + r * j->ldx;
+        for (size_t c = 0; c < j->cols; c++) {
+            const double u = hash_u01(j->seed, j->site, j->b, (j->row0 + r) * j->cols + c);
+            x[c] = u < (double)j->p ? 0.0f : x[c] * j->keep_scale;
+        }
+    }
+}
+
+/* Rows split over the threads (rows_parallel): each element's mask is a hash of
+ * its position, so every split gives the same bits. */
 void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
                  size_t cols, float *x, size_t ldx)
 {
     if (p <= 0.0f)
         return;
-    const float keep_scale = 1.0f / (1.0f - p);
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) {
-            const double u = hash_u01(seed, site, b, (row0 + r) * cols + c);
-            x[r * ldx + c] = u < (double)p ? 0.0f : x[r * ldx + c] * keep_scale;
-        }
+    const dropout_job job = {p, 1.0f / (1.0f - p), seed, site, b, row0, cols, ldx, x};
+    rows_parallel(rows, cols, dropout_range, &job);
 }

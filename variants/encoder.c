@@ -650,6 +650,7 @@ int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
                               char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
+    const ptc_op_span span = ptc_op_span_begin(cfg->mhsa.times); /* checks, copies: other */
     ptc_variant_plan plan;
     if (forward_check(cfg, stack, tok_in, &plan, err, err_len) != PTC_OK)
         return PTC_EINVAL;
@@ -685,6 +686,7 @@ int ptc_encoder_forward_train(const ptc_ops *ops, const ptc_variant_config *cfg,
         return rc;
     t.hdr->saved_bytes = saved_bytes(cfg, &plan, &tok, &t, stack->ffn);
     t.hdr->ready = true;
+    ptc_op_span_end(cfg->mhsa.times, span);
     return PTC_OK;
 }
 
@@ -699,6 +701,8 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
                          const float *dout, float *dx, void *arena, size_t arena_bytes,
                          char *err, size_t err_len)
 {
+    ptc_op_times *const times = cfg->mhsa.times;
+    const ptc_op_span span = ptc_op_span_begin(times); /* checks, token backward: other */
     const train_header *h = arena;
     if (!arena || !h->ready)
         return ptc_fail(err, err_len, "encoder backward: no training forward in this arena");
@@ -727,7 +731,7 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
     for (size_t s = plan.n_steps; s-- > 0;) {
         const ptc_step *step = &plan.steps[s];
         const ptc_step_train train = {t.saves[s], h->noise.dropout, h->noise.seed, s,
-                                      h->noise.soft_assign, h->noise.frozen_token_scores};
+                                      h->noise.soft_assign, h->noise.frozen_token_scores, times};
         const ptc_token_save *ts = &t.layer[s].tokens;
         /* ToMe: the layers after the first merge used proportional attention */
         for (size_t q = 0; q < s && step->kind == PTC_STEP_ENCODER; q++)
@@ -746,17 +750,21 @@ int ptc_encoder_backward(const ptc_ops *ops, const ptc_variant_config *cfg,
         if (grads->on_step)
             grads->on_step(grads->ctx, step, false);
         const float *x = step_input(ops, stack, &plan, &t, s ? &toks[s - 1] : NULL, s, H);
-        if (step->kind == PTC_STEP_COMBINE)
+        if (step->kind == PTC_STEP_COMBINE) {
+            const double t0 = ptc_op_tick(times);
             ptc_combine_backward(ops, stack->combine, grads->combine, H, &toks[s], x,
                                  t.grad[cur], t.grad[!cur], &copt, &train, &t.sc);
-        else
+            ptc_op_tock(times, PTC_OPCAT_COMBINING, t0);
+        } else {
             ptc_layer_backward(ops, &stack->layers[step->layer - 1], &grads->layers[step->layer - 1],
                                H, cfg->n_heads, stack->ffn, &toks[s], x, t.grad[cur],
                                t.grad[!cur], &train, &t.sc);
+        }
         if (grads->on_step)
             grads->on_step(grads->ctx, step, true);
         cur = !cur;
     }
     memcpy(dx, t.grad[cur], h->batch * (h->n_text + m) * H * sizeof(float));
+    ptc_op_span_end(times, span);
     return PTC_OK;
 }

@@ -63,34 +63,6 @@ static inline ptc_stat3 ptc_stat_end(const ptc_stat_acc *s)
     return r;
 }
 
-/* ---- per-op time (ptc_op_times, include/ptc/variants.h) ----------------------------------
- * t0 = ptc_op_tick(times); op(...); ptc_op_tock(times, PTC_OPCAT_..., t0);
- * with times == NULL neither reads the clock. A public forward brackets its work
- * with ptc_op_span_begin/end, which puts the time no category took into other. */
-static inline double ptc_op_tick(const ptc_op_times *t) { return t ? ptc_op_clock() : 0.0; }
-static inline void ptc_op_tock(ptc_op_times *t, ptc_op_category c, double t0)
-{
-    if (t)
-        t->s[c] += ptc_op_clock() - t0;
-}
-typedef struct ptc_op_span { double t0, sum0; } ptc_op_span;
-static inline ptc_op_span ptc_op_span_begin(const ptc_op_times *t)
-{
-    ptc_op_span s = {0.0, 0.0};
-    if (t) {
-        s.sum0 = ptc_op_times_sum(t);
-        s.t0 = ptc_op_clock();
-    }
-    return s;
-}
-static inline void ptc_op_span_end(ptc_op_times *t, ptc_op_span s)
-{
-    if (!t)
-        return;
-    const double rest = (ptc_op_clock() - s.t0) - (ptc_op_times_sum(t) - s.sum0);
-    t->s[PTC_OPCAT_OTHER] += rest > 0.0 ? rest : 0.0;
-}
-
 /* Real text length of sample b. */
 static inline size_t ptc_tok_len(const ptc_tokens *tok, size_t b)
 {
@@ -216,6 +188,7 @@ typedef struct ptc_step_train {
     size_t step;             /* 0-based plan step (dropout sites, Gumbel seed) */
     bool soft_assign;
     bool frozen_token_scores; /* LTP: reuse the saved importance (test hook) */
+    ptc_op_times *times;     /* the backward's per-op time (NULL: not timed) */
 } ptc_step_train;
 
 /* Backward scratch, shared by every step (capacity of the first step). */
@@ -239,7 +212,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
 void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
                        size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
                        const float *dy, float *dx, const ptc_mhsa_save *save,
-                       const ptc_bwd_scratch *sc);
+                       const ptc_bwd_scratch *sc, ptc_op_times *times /* NULL: not timed */);
 int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidden, size_t n_heads,
                   size_t ffn, const ptc_tokens *tok, const float *x, float *y,
                   ptc_prune_state *state, const ptc_mhsa_options *opt, void *workspace,

@@ -161,6 +161,8 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
     const size_t n_rows = ptc_tok_rows(tok), sample = n_rows * hidden;
     const size_t row_bytes = hidden * sizeof(float);
     const float p = train->dropout;
+    ptc_op_times *const times = train->times;
+    double t0;
     for (size_t b = 0; b < tok->batch; b++) {
         memset(dx + b * sample, 0, sample * sizeof(float));
         const ptc_seen_rows s = ptc_seen_of(tok, b);
@@ -172,29 +174,44 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
             const size_t off = b * sample + at * hidden, row = b * n_rows + at;
             const float *u = sv->u + row * ffn;
             /* LN2: res2 = x1 + dropout(W2 gelu(u) + b2) */
+            t0 = ptc_op_tick(times);
             ops->layernorm_bwd(n, hidden, dy + off, hidden, sv->res2 + off, hidden, w->ln2_gamma,
                                sv->mean2 + row, sv->rstd2 + row, sc->t1, hidden, g->ln2_gamma,
                                g->ln2_beta);
+            ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             memcpy(sc->t2, sc->t1, n * row_bytes); /* d x1 through the residual */
             ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, sc->t1,
                         hidden);
+            t0 = ptc_op_tick(times);
             ptc_gelu_rows(ops, n, ffn, u, sc->g);
+            ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
+            t0 = ptc_op_tick(times);
             ptc_linear_backward(ops, n, ffn, hidden, sc->g, ffn, w->w2, sc->t1, hidden, g->w2, g->b2,
                                 sc->du, ffn, false);
+            ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
+            t0 = ptc_op_tick(times);
             ptc_gelu_bwd_rows(ops, n, ffn, u, sc->du, sc->du);
+            ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
             /* x1 again, bit for bit */
+            t0 = ptc_op_tick(times);
             ptc_layernorm_rows(ops, n, hidden, sv->res1 + off, hidden, w->ln1_gamma, w->ln1_beta,
                                w->ln_eps, sc->gather, hidden, NULL, NULL);
+            ptc_op_tock(times, PTC_OPCAT_NORM, t0);
+            t0 = ptc_op_tick(times);
             ptc_linear_backward(ops, n, hidden, ffn, sc->gather, hidden, w->w1, sc->du, ffn, g->w1,
                                 g->b1, sc->t2, hidden, true);
+            ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             /* LN1: res1 = x + dropout(attn) */
+            t0 = ptc_op_tick(times);
             ops->layernorm_bwd(n, hidden, sc->t2, hidden, sv->res1 + off, hidden, w->ln1_gamma,
                                sv->mean1 + row, sv->rstd1 + row, dx + off, hidden, g->ln1_gamma,
                                g->ln1_beta);
+            ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             memcpy(sc->dattn + off, dx + off, n * row_bytes);
             ptc_dropout(p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden,
                         sc->dattn + off, hidden);
         }
     }
-    ptc_mhsa_backward(ops, &w->attn, &g->attn, hidden, n_heads, tok, x, sc->dattn, dx, &sv->attn, sc);
+    ptc_mhsa_backward(ops, &w->attn, &g->attn, hidden, n_heads, tok, x, sc->dattn, dx, &sv->attn,
+                      sc, times);
 }

@@ -362,7 +362,7 @@ int ptc_mhsa_run(const ptc_ops *ops, const ptc_mhsa_weights *w, size_t hidden, s
 void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_mhsa_grads *g,
                        size_t hidden, size_t n_heads, const ptc_tokens *tok, const float *x,
                        const float *dy, float *dx, const ptc_mhsa_save *save,
-                       const ptc_bwd_scratch *sc)
+                       const ptc_bwd_scratch *sc, ptc_op_times *times)
 {
     const size_t batch = tok->batch, n_rows = ptc_tok_rows(tok), d = hidden / n_heads;
     const size_t sample = n_rows * hidden, row_bytes = hidden * sizeof(float);
@@ -371,11 +371,13 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
         const ptc_seen_rows s = ptc_seen_of(tok, b);
         const float *dyb = dy + b * sample, *ctx = save->ctx + b * sample;
         float *dctx = sc->dctx + b * sample;
+        const double t0 = ptc_op_tick(times);
         ptc_linear_backward(ops, s.n_first, hidden, hidden, ctx, hidden, w->wo, dyb, hidden,
                             g->wo, g->bo, dctx, hidden, false);
         ptc_linear_backward(ops, s.n_second, hidden, hidden, ctx + s.n_first * hidden, hidden,
                             w->wo, dyb + s.second_at * hidden, hidden, g->wo, g->bo,
                             dctx + s.n_first * hidden, hidden, false);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         memset(sc->dk + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
         memset(sc->dv + b * sample, 0, (size_t)save->n_src[b] * row_bytes);
         attn_work += (double)ptc_tok_active(tok, b) * (double)n_rows * (double)hidden;
@@ -383,6 +385,7 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
 
     const float scale = 1.0f / sqrtf((float)d);
     const long n_pairs = (long)(batch * n_heads);
+    double t0 = ptc_op_tick(times);
 #pragma omp parallel for schedule(static) if (n_pairs > 1 && attn_work > 2e5)
     for (long pair = 0; pair < n_pairs; pair++) {
         const size_t b = (size_t)pair / n_heads, h = (size_t)pair % n_heads;
@@ -412,6 +415,7 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
         };
         ops->attention_backward(&args);
     }
+    ptc_op_tock(times, PTC_OPCAT_ATTENTION, t0);
 
     for (size_t b = 0; b < batch; b++) {
         const ptc_seen_rows s = ptc_seen_of(tok, b);
@@ -425,8 +429,10 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
             memcpy(sc->gather + s.n_first * hidden, xb + s.second_at * hidden, s.n_second * row_bytes);
             xa = sc->gather;
         }
+        t0 = ptc_op_tick(times);
         ptc_linear_backward(ops, n_act, hidden, hidden, xa, hidden, w->wq, sc->dq + b * sample,
                             hidden, g->wq, g->bq, sc->dsrc, hidden, false);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         for (size_t i = 0; i < n_act; i++) {
             float *dr = dxb + ptc_seen_to_row(&s, i) * hidden;
             const float *sr = sc->dsrc + i * hidden;
@@ -437,10 +443,12 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
         const size_t n_src = (size_t)save->n_src[b];
         const int32_t *src = save->src + b * n_rows;
         ops->gather_rows(n_src, hidden, xb, hidden, src, sc->gather, hidden);
+        t0 = ptc_op_tick(times);
         ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wk,
                             sc->dk + b * sample, hidden, g->wk, g->bk, sc->dsrc, hidden, false);
         ptc_linear_backward(ops, n_src, hidden, hidden, sc->gather, hidden, w->wv,
                             sc->dv + b * sample, hidden, g->wv, g->bv, sc->dsrc, hidden, true);
+        ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
         ops->segment_sum_rows(n_src, hidden, sc->dsrc, hidden, src, dxb, hidden);
     }
 }

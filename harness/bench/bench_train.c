@@ -1,7 +1,9 @@
 /*
  * harness/bench/bench_train.c — one training step of the classifier as the
  * timed unit of `ptc bench --phase train` (contract: bench_train.h).
- * Everything is allocated in create; a step allocates nothing.
+ * Everything is allocated in create; a step allocates nothing. The model's
+ * variant config carries the encoder level's per-op time (vcfg->mhsa.times), so
+ * each step adds its forward's, backward's and AdamW's time by op there.
  */
 #include "bench/bench_train.h"
 
@@ -101,7 +103,10 @@ int ptc_train_work_stats(ptc_train_work *t, ptc_layer_stats *total, size_t *aren
         kept_theta[l] = theta[l];
         theta[l] = 0.0f;
     }
+    ptc_op_times *const times = t->model.cfg.variant.mhsa.times; /* not a step: untimed */
+    t->model.cfg.variant.mhsa.times = NULL;
     const int rc = ptc_model_forward(&t->model, &t->batch, NULL, total, err, err_len);
+    t->model.cfg.variant.mhsa.times = times;
     for (size_t l = 0; l < n_theta; l++)
         theta[l] = kept_theta[l];
     if (rc != PTC_OK)

@@ -16,8 +16,9 @@
 
 typedef struct ptc_train_work ptc_train_work;
 
-/* The model (vcfg: the variant as the encoder level sets it up), its training
- * plan and a random batch. NULL with a message on failure. */
+/* The model (vcfg: the variant as the encoder level sets it up, its mhsa.times,
+ * when set, receiving each step's per-op time), its training plan and a random
+ * batch. NULL with a message on failure. */
 ptc_train_work *ptc_train_work_create(const ptc_sweep_config *c, const ptc_variant_config *vcfg,
                                       const ptc_ops *ops, uint64_t seed, char *err, size_t err_len);
 /* One training step (the timed unit). 0, or -1 with a message. */

@@ -314,16 +314,16 @@ static json_t *stats3_array(const workload *w, int which)
     return a;
 }
 
-/* op_time_s: the per-op time per forward of the median repetition (the one whose wall
- * time per forward is the median; the lower middle of an even count), so the
- * categories and the total come from the same runs and add up; null for training
- * steps. Medians taken per category would not add up under noise: a preemption
+/* op_time_s: the per-op time per forward (training: per step) of the median
+ * repetition (the one whose wall time per forward is the median; the lower middle
+ * of an even count), so the categories and the total come from the same runs and
+ * add up. Medians taken per category would not add up under noise: a preemption
  * lands in one category of one repetition. */
 static json_t *op_time_object(const workload *w, int reps)
 {
     const size_t n = w->n_op_runs < w->op_runs_cap ? w->n_op_runs : w->op_runs_cap;
     const size_t use = reps > 0 && (size_t)reps < n ? (size_t)reps : n;
-    if (w->train || use == 0)
+    if (use == 0)
         return json_null();
     const op_run *run[use]; /* the newest `use` runs, sorted by wall time */
     for (size_t i = 0; i < use; i++) {

@@ -360,12 +360,12 @@ static int setup_encoder(workload *w, size_t m, bool comb, uint64_t seed)
         ptc_token_set_keep_ratios(&w->vcfg, c->keep.v, c->keep.n);
     if (c->has_tome_r)
         w->vcfg.token.merge_r = (size_t)c->tome_r;
-    if (c->train) { /* a training step is not timed by op */
+    w->vcfg.mhsa.times = &w->times; /* the workload does not move after set-up */
+    if (c->train) { /* its model times its steps by op into w->times too */
         w->train = ptc_train_work_create(c, &w->vcfg, w->ops, seed, w->err, sizeof w->err);
         w->rc = w->train ? PTC_OK : PTC_EINVAL;
         return w->train ? 0 : -1;
     }
-    w->vcfg.mhsa.times = &w->times; /* the workload does not move after set-up */
     w->vcfg.mhsa.fused_qkv = w->mw->fused_qkv;
     w->stack = w->mw->stack; /* LTP: the configuration's fixed threshold at every layer */
     for (size_t l = 0; l <= PTC_MAX_LAYERS; l++)

@@ -1,10 +1,11 @@
 /*
  * harness/report/table_ops.c — `ptc table --kind ops`: where each variant's forward
- * spends its time, from the rows' `op_time_s` (harness/SCHEMA.md): one line per
- * configuration, the forward's time (op_time_s.total) and the share of it, in %, of
- * each category (linear, attention, scoring, selection, combining, norm, activation,
- * other), then the pruning overhead (scoring + selection) and what no category took
- * (the benchmark loop's own time). Rows without op_time_s (training steps, rows
+ * (or training step) spends its time, from the rows' `op_time_s`
+ * (harness/SCHEMA.md): one line per configuration, the forward's or step's time
+ * (op_time_s.total) and the share of it, in %, of each category (linear, attention,
+ * scoring, selection, combining, norm, activation, optimizer (only when a row is a
+ * training step), other), then the pruning overhead (scoring + selection) and what
+ * no category took (the benchmark loop's own time). Rows without op_time_s (rows
  * written before the field existed) are left out and counted in a note. Pure
  * function of the rows; keys, sorting and caption as the other kinds (ptc_table_head).
  */
@@ -52,18 +53,29 @@ int ptc_table_build_ops(ptc_rtable *t, const json_t **rows, size_t *pn)
     *pn = n;
     if (n == 0) {
         fprintf(stderr, "ptc table: --kind ops: no selected row has op_time_s (per-op time: "
-                        "ptc bench rows of the inference phase)\n");
+                        "ptc bench rows written since it exists)\n");
         return -1;
+    }
+    /* training steps: the optimizer's column, and "step" for the time */
+    bool train = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *phase = json_string_value(json_object_get(rows[i], "phase"));
+        train = train || (phase && strcmp(phase, "train") == 0);
     }
     const char *keys[32];
     const size_t nk = ptc_table_head(t, rows, n, "label",
-                                     "Time per op: share of the forward's time (%)", keys);
+                                     train ? "Time per op: share of the forward's or training "
+                                             "step's time (%)"
+                                           : "Time per op: share of the forward's time (%)",
+                                     keys);
     const char *unit_name;
     const double unit = ptc_time_unit(rows, n, &unit_name);
     char title[64];
-    snprintf(title, sizeof title, "forward %s", unit_name);
+    snprintf(title, sizeof title, "%s %s", train ? "time" : "forward", unit_name);
     ptc_rtable_col(t, title, true, "op_total_s", NULL, NULL, NULL);
     for (int k = 0; k < PTC_OPCAT_COUNT; k++) {
+        if (k == PTC_OPCAT_OPTIMIZER && !train)
+            continue;
         char csv[48];
         snprintf(csv, sizeof csv, "share_%s", ptc_op_category_name(k));
         ptc_rtable_col(t, ptc_op_category_name(k), true, csv, NULL, NULL, NULL);
@@ -84,7 +96,11 @@ int ptc_table_build_ops(ptc_rtable *t, const json_t **rows, size_t *pn)
         bool all = true;
         for (int k = 0; k < PTC_OPCAT_COUNT; k++) {
             double share = 0;
-            const bool have = share_of(rows[i], ptc_op_category_name(k), &share);
+            bool have = share_of(rows[i], ptc_op_category_name(k), &share);
+            if (k == PTC_OPCAT_OPTIMIZER && !train)
+                continue;
+            if (k == PTC_OPCAT_OPTIMIZER && !have) /* an inference row of before the field */
+                have = true, share = 0;
             cell_share(t, r, c++, have, share);
             all = all && have;
             sum += share;
@@ -94,12 +110,15 @@ int ptc_table_build_ops(ptc_rtable *t, const json_t **rows, size_t *pn)
         cell_share(t, r, c++, all, pruning);
         cell_share(t, r, c++, all, 1.0 - sum);
     }
-    ptc_rtable_note(t, "shares of op_time_s.total, the wall time per forward of the median "
-                       "repetition (harness/SCHEMA.md)");
+    ptc_rtable_note(t, "shares of op_time_s.total, the wall time per forward%s of the median "
+                       "repetition (harness/SCHEMA.md)", train ? " or training step" : "");
+    if (train)
+        ptc_rtable_note(t, "training steps: forward, backward and AdamW (optimizer), each op's "
+                           "backward in its category");
     ptc_rtable_note(t, "scoring is the attention of a layer that scores, fused with its "
                        "importance sums (one kernel): its attention is included");
     if (left_out)
-        ptc_rtable_note(t, "%zu row%s without op_time_s left out (training steps or older rows)",
-                        left_out, left_out == 1 ? "" : "s");
+        ptc_rtable_note(t, "%zu row%s without op_time_s left out (older rows)", left_out,
+                        left_out == 1 ? "" : "s");
     return 0;
 }

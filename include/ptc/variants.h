@@ -128,11 +128,17 @@ void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b);
  *   combining   the token combining module, whole
  *   norm        the residual adds with LayerNorm
  *   activation  GELU
+ *   optimizer   AdamW (training steps only: ptc_model_backward_adamw)
  *   other       the rest of a timed public forward: row gathers, index lists,
  *               zeroed pad rows, dropout (its wall time minus the categories above)
  * The categories of one call of a public forward (ptc_mhsa_forward,
  * ptc_encoder_layer_forward, ptc_combine_forward, ptc_encoder_forward) sum to its
- * wall time. */
+ * wall time. A training step (ptc_encoder_forward_train, ptc_encoder_backward and
+ * the model's around them) adds its backward into the same categories: linear the
+ * projections' input and weight gradients, attention ops->attention_backward, norm
+ * the LayerNorm backward (and the recomputed LayerNorm), activation GELU's backward
+ * (and the recomputed GELU), combining the module's backward; other the rest
+ * (dropout masks, gathers, zeroing, the classifier and the embeddings). */
 typedef enum ptc_op_category {
     PTC_OPCAT_LINEAR = 0,
     PTC_OPCAT_ATTENTION,
@@ -141,6 +147,7 @@ typedef enum ptc_op_category {
     PTC_OPCAT_COMBINING,
     PTC_OPCAT_NORM,
     PTC_OPCAT_ACTIVATION,
+    PTC_OPCAT_OPTIMIZER,
     PTC_OPCAT_OTHER,
     PTC_OPCAT_COUNT
 } ptc_op_category;
@@ -148,10 +155,38 @@ typedef enum ptc_op_category {
 typedef struct ptc_op_times { double s[PTC_OPCAT_COUNT]; } ptc_op_times;
 
 /* "linear", "attention", "scoring", "selection", "combining", "norm", "activation",
- * "other"; NULL outside the range. */
+ * "optimizer", "other"; NULL outside the range. */
 const char *ptc_op_category_name(int category);
 double ptc_op_times_sum(const ptc_op_times *t);
 double ptc_op_clock(void); /* the clock of the per-op time: monotonic seconds */
+
+/* t0 = ptc_op_tick(times); op(...); ptc_op_tock(times, PTC_OPCAT_..., t0);
+ * with times == NULL neither reads the clock. A public function brackets its work
+ * with ptc_op_span_begin/end, which puts the time no category took into other
+ * (spans nest: an inner span's other is a category to the outer one). */
+static inline double ptc_op_tick(const ptc_op_times *t) { return t ? ptc_op_clock() : 0.0; }
+static inline void ptc_op_tock(ptc_op_times *t, ptc_op_category c, double t0)
+{
+    if (t)
+        t->s[c] += ptc_op_clock() - t0;
+}
+typedef struct ptc_op_span { double t0, sum0; } ptc_op_span;
+static inline ptc_op_span ptc_op_span_begin(const ptc_op_times *t)
+{
+    ptc_op_span s = {0.0, 0.0};
+    if (t) {
+        s.sum0 = ptc_op_times_sum(t);
+        s.t0 = ptc_op_clock();
+    }
+    return s;
+}
+static inline void ptc_op_span_end(ptc_op_times *t, ptc_op_span s)
+{
+    if (!t)
+        return;
+    const double rest = (ptc_op_clock() - s.t0) - (ptc_op_times_sum(t) - s.sum0);
+    t->s[PTC_OPCAT_OTHER] += rest > 0.0 ? rest : 0.0;
+}
 
 /* ---- fuzzy token pruning ------------------------------------------------------------ */
 typedef enum ptc_prune_rule {
