@@ -259,10 +259,19 @@ PTC_KERNEL_TEST(variants_row_ops_threads)
 /* ptc_dropout over 1, 2 and 3 threads (101 x 1031 in rows of 1040: split past 32k
  * floats per thread): every element is 0 where its hash is below p and x / (1 - p)
  * elsewhere, the same bits for every thread count, the padding untouched. */
+static void dropout_case(ptc_test_ctx *ctx, float p, double lo_frac, double hi_frac);
+
 PTC_TEST(variants_dropout_threads)
 {
+    dropout_case(ctx, 0.25f, 0.2, 0.3);
+    dropout_case(ctx, 0.1f, 0.08, 0.12); /* the models' dropout */
+    dropout_case(ctx, 0.9f, 0.88, 0.92);
+    dropout_case(ctx, 3e-6f, 0.0, 0.0001); /* a bound of a few draws in 2^53 */
+}
+
+static void dropout_case(ptc_test_ctx *ctx, float p, double lo_frac, double hi_frac)
+{
     const size_t rows = 101, cols = 1031, ld = 1040, row0 = 7, b = 2;
-    const float p = 0.25f;
     const uint64_t seed = 1234, site = 9;
     float *x = ptc_test_alloc(rows * ld, 0), *want = ptc_test_alloc(rows * ld, 1);
     float *got = ptc_test_alloc(rows * ld, 2);
@@ -276,7 +285,8 @@ PTC_TEST(variants_dropout_threads)
             want[i] = c >= cols ? x[i] : drop ? 0.0f : x[i] * (1.0f / (1.0f - p));
             dropped += drop;
         }
-    ptc_check(ctx, dropped > rows * cols / 5 && dropped < rows * cols * 3 / 10,
+    ptc_check(ctx, dropped >= lo_frac * (double)(rows * cols) &&
+                   dropped <= hi_frac * (double)(rows * cols),
               "%zu of %zu dropped at p %g", dropped, rows * cols, (double)p);
     const int saved = omp_get_max_threads();
     for (int threads = 1; threads <= 3; threads++) {
@@ -285,7 +295,7 @@ PTC_TEST(variants_dropout_threads)
         ptc_dropout(p, seed, site, b, row0, rows, cols, got, ld);
         omp_set_num_threads(saved);
         ptc_check(ctx, memcmp(got, want, rows * ld * sizeof(float)) == 0,
-                  "dropout on %d thread%s differs from its definition", threads,
+                  "dropout p %g on %d thread%s differs from its definition", (double)p, threads,
                   threads == 1 ? "" : "s");
     }
     memcpy(got, x, rows * ld * sizeof(float));

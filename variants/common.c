@@ -247,37 +247,61 @@ static inline uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* inlined into the dropout loop: one call per element costs as much as the hash */
-static inline double hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+/* The hash of (seed, a, b, c) in two steps: a prefix of (seed, a, b), then the 53-bit
+ * draw k of position c; its uniform is u = (k + 0.5) 2^-53, in (0, 1). */
+static inline uint64_t hash_prefix(uint64_t seed, uint64_t a, uint64_t b)
 {
     uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
     z = mix64(z ^ (a * 0xD1B54A32D192ED03ull));
-    z = mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
-    z = mix64(z ^ (c * 0xABC98388FB8FAC03ull));
-    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    return mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
+}
+static inline uint64_t hash_draw(uint64_t prefix, uint64_t c)
+{
+    return mix64(prefix ^ (c * 0xABC98388FB8FAC03ull)) >> 11;
+}
+static inline double draw_u01(uint64_t k)
+{
+    return ((double)k + 0.5) * (1.0 / 9007199254740992.0);
 }
 
 double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
-    return hash_u01(seed, a, b, c);
+    return draw_u01(hash_draw(hash_prefix(seed, a, b), c));
+}
+
+/* The draws k with draw_u01(k) < p are exactly those below the returned bound
+ * (draw_u01 is non-decreasing in k): the least k in [0, 2^53] whose u is >= p, by
+ * bisection. Dropout then compares integers, with the same masks as u < p. */
+static uint64_t draws_below(double p)
+{
+    uint64_t lo = 0, hi = 1ull << 53;
+    while (lo < hi) {
+        const uint64_t mid = lo + (hi - lo) / 2;
+        if (draw_u01(mid) < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 typedef struct dropout_job {
-    float p, keep_scale;
-    uint64_t seed, site;
-    size_t b, row0, cols, ldx;
+    uint64_t prefix, bound; /* hash_prefix(seed, site, b); draws below bound are dropped */
+    float keep_scale;
+    size_t row0, cols, ldx;
     float *x;
 } dropout_job;
 
 static void dropout_range(const void *ctx, size_t r0, size_t r1)
 {
     const dropout_job *j = ctx;
+    const uint64_t prefix = j->prefix, bound = j->bound;
+    const float keep_scale = j->keep_scale;
     for (size_t r = r0; r < r1; r++) {
         float *x = j->x + r * j->ldx;
-        for (size_t c = 0; c < j->cols; c++) {
-            const double u = hash_u01(j->seed, j->site, j->b, (j->row0 + r) * j->cols + c);
-            x[c] = u < (double)j->p ? 0.0f : x[c] * j->keep_scale;
-        }
+        const uint64_t first = (j->row0 + r) * j->cols;
+        for (size_t c = 0; c < j->cols; c++)
+            x[c] = hash_draw(prefix, first + c) < bound ? 0.0f : x[c] * keep_scale;
     }
 }
 
@@ -288,6 +312,7 @@ void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, s
 {
     if (p <= 0.0f)
         return;
-    const dropout_job job = {p, 1.0f / (1.0f - p), seed, site, b, row0, cols, ldx, x};
+    const dropout_job job = {hash_prefix(seed, site, b), draws_below((double)p),
+                             1.0f / (1.0f - p), row0, cols, ldx, x};
     rows_parallel(rows, cols, dropout_range, &job);
 }
