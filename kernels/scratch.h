@@ -20,7 +20,7 @@
 
 typedef enum ptc_scratch_slot {
     PTC_SCRATCH_GEMM,            /* sgemm's packed A block and B panel (kernels/gemm_driver.c) */
-    PTC_SCRATCH_GEMM_SHARED,     /* sgemm's B panels shared by its threads (kernels/gemm_driver.c) */
+    PTC_SCRATCH_GEMM_SHARED,     /* sgemm's B panels its threads share (kernels/gemm_driver.c) */
     PTC_SCRATCH_ATTENTION_ROWS,  /* attention's dense copy of the kept K and V rows (attention_common.h) */
     PTC_SCRATCH_ATTENTION_TILES, /* attention's list of a head's key tiles (attention_common.h) */
     PTC_SCRATCH_ATTENTION_SAVED, /* importance's saved probabilities (attention_common.h) */

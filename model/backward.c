@@ -202,7 +202,8 @@ static void head_backward(ptc_model *m, float *gw, float *gb)
     ptc_linear_backward(m->ops, B, H, C, A->pooled_in, H, m->params.cls_w, A->dlogits, C, gw, gb,
                         A->dpooled, H, false);
     for (size_t b = 0; b < B; b++)
-        ptc_dropout(A->train_dropout, A->train_seed, PTC_SITE_CLS, b, 0, 1, H, A->dpooled + b * H, H);
+        ptc_dropout(m->ops, A->train_dropout, A->train_seed, PTC_SITE_CLS, b, 0, 1, H,
+                    A->dpooled + b * H, H);
     /* mean pooling over the final real tokens (or the m combination tokens) */
     const size_t Rf = A->enc_out_rows;
     memset(A->dout, 0, B * Rf * H * sizeof(float));

@@ -212,7 +212,7 @@ static float classify(ptc_model *m, size_t B, bool with_labels, float p, uint64_
     const size_t H = m->cfg.hidden, C = m->cfg.n_classes;
     memcpy(A->pooled_in, A->pooled, B * H * sizeof(float));
     for (size_t b = 0; b < B; b++)
-        ptc_dropout(p, seed, PTC_SITE_CLS, b, 0, 1, H, A->pooled_in + b * H, H);
+        ptc_dropout(m->ops, p, seed, PTC_SITE_CLS, b, 0, 1, H, A->pooled_in + b * H, H);
     ptc_linear(m->ops, B, H, C, A->pooled_in, H, m->params.cls_w, m->params.cls_b, A->logits, C);
     double total = 0.0;
     for (size_t b = 0; b < B; b++) {

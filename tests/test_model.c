@@ -489,7 +489,8 @@ PTC_KERNEL_TEST(model_train_op_time)
             ptc_train_options_default(&opt, 95 + step);
             float loss[2];
             omp_set_num_threads(1);
-            ptc_check(ctx, ptc_model_forward_train(&plain, &tb.b, &opt, &loss[0], err, sizeof err) == PTC_OK &&
+            ptc_check(ctx, ptc_model_forward_train(&plain, &tb.b, &opt, &loss[0], err,
+                                                   sizeof err) == PTC_OK &&
                            ptc_model_backward_adamw(&plain, &a, 1e-3f, err, sizeof err) == PTC_OK,
                       "%s: untimed step: %s", name, err);
             omp_set_num_threads(2);
@@ -497,7 +498,8 @@ PTC_KERNEL_TEST(model_train_op_time)
              * preemption between the two clocks can break that once: the last step counts */
             memset(&t, 0, sizeof t);
             const double t0 = ptc_op_clock();
-            ptc_check(ctx, ptc_model_forward_train(&timed, &tb.b, &opt, &loss[1], err, sizeof err) == PTC_OK &&
+            ptc_check(ctx, ptc_model_forward_train(&timed, &tb.b, &opt, &loss[1], err,
+                                                   sizeof err) == PTC_OK &&
                            ptc_model_backward_adamw(&timed, &a, 1e-3f, err, sizeof err) == PTC_OK,
                       "%s: timed step: %s", name, err);
             wall = since(t0);

@@ -1,6 +1,6 @@
 /*
  * tests/test_rowops.c — softmax_rows, layernorm_fwd/bwd, gelu_fwd/bwd, vexp,
- * verf, vtanh.
+ * verf, vtanh, dropout_rows (exact: its integer hash, bit for bit).
  *
  * Every table is compared with an independent double-precision oracle written
  * here (for ref this tests the spec itself), and every non-ref table also with
@@ -766,4 +766,51 @@ PTC_KERNEL_TEST(rowops_gelu_gradcheck)
     ptc_test_free(ctx, x);
     ptc_test_free(ctx, dy);
     ptc_test_free(ctx, dx);
+}
+
+/* dropout_rows on every table: bit for bit the mask of its definition
+ * (ptc_dropout_draw(prefix, first + r * cols + c) < bound: 0, else x * keep_scale),
+ * computed here element by element, at lengths 1..2W+1 and more (vector bodies and
+ * scalar tails), rows of ldx > cols whose padding (a sentinel) survives, buffers in
+ * guard zones, first indices near 2^40, and bounds 0 (nothing dropped), 2^52 (about
+ * half) and 2^53 (everything). */
+PTC_KERNEL_TEST(rowops_dropout_rows)
+{
+    size_t len[64];
+    const size_t n_len = test_lengths(ctx, len);
+    static const uint64_t bounds[] = {0, 1ull << 52, 1ull << 53, 900719925474099ull /* p 0.1 */};
+    const size_t rows = 3;
+    for (size_t li = 0; li < n_len; li++)
+        for (size_t bi = 0; bi < sizeof bounds / sizeof *bounds; bi++) {
+            const size_t cols = len[li], ld = cols + 3;
+            const uint64_t prefix = 0x9E3779B97F4A7C15ull * (li + 1) ^ bi;
+            const uint64_t first = bi == 3 ? (1ull << 40) + 12345 : li * 7;
+            const float keep = bi == 3 ? 1.0f / 0.9f : 1.25f;
+            float *x = mat_alloc(rows, cols, ld, li % 3);
+            float *want = malloc(rows * ld * sizeof(float));
+            ptc_rng rng = ptc_rng_seeded(ctx->seed + 0xd0 + li);
+            size_t dropped = 0;
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < ld && r * ld + c < (rows - 1) * ld + cols; c++) {
+                    float *e = &x[r * ld + c];
+                    *e = c < cols ? ptc_rng_uniform(&rng, -2.0f, 2.0f) : SENTINEL;
+                    const bool drop = c < cols &&
+                                      ptc_dropout_draw(prefix, first + r * cols + c) < bounds[bi];
+                    want[r * ld + c] = c >= cols ? SENTINEL : drop ? 0.0f : *e * keep;
+                    dropped += drop;
+                }
+            ctx->ops->dropout_rows(rows, cols, x, ld, prefix, first, bounds[bi], keep);
+            bool same = true;
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < ld && r * ld + c < (rows - 1) * ld + cols; c++)
+                    same = same && memcmp(&x[r * ld + c], &want[r * ld + c], sizeof(float)) == 0;
+            ptc_check(ctx, same, "dropout_rows cols %zu bound %llu: differs from its definition",
+                      cols, (unsigned long long)bounds[bi]);
+            if (bi == 0 || bi == 2)
+                ptc_check(ctx, dropped == (bi == 0 ? 0 : rows * cols),
+                          "bound %llu: %zu of %zu dropped", (unsigned long long)bounds[bi],
+                          dropped, rows * cols);
+            free(want);
+            ptc_test_free(ctx, x);
+        }
 }

@@ -23,7 +23,7 @@
  *   train_arena_per_layer  a plain encoder layer adds to the training arena its saved
  *                  tensors (Q, K, V, context, two residual sums, the FFN pre-activation,
  *                  statistics) but not its output, which backward recomputes.
- *   dropout_threads  ptc_dropout split over 1, 2 and 3 threads: its definition
+ *   dropout_threads  (every table) ptc_dropout split over 1, 2 and 3 threads: its definition
  *                  (hash below p: 0, else x / (1 - p)) bit for bit, padding untouched.
  *   op_time        per-op time (cfg->mhsa.times) of baseline, PF and PFC: the
  *                  output bit-identical to the untimed forward; every category
@@ -261,7 +261,7 @@ PTC_KERNEL_TEST(variants_row_ops_threads)
  * elsewhere, the same bits for every thread count, the padding untouched. */
 static void dropout_case(ptc_test_ctx *ctx, float p, double lo_frac, double hi_frac);
 
-PTC_TEST(variants_dropout_threads)
+PTC_KERNEL_TEST(variants_dropout_threads)
 {
     dropout_case(ctx, 0.25f, 0.2, 0.3);
     dropout_case(ctx, 0.1f, 0.08, 0.12); /* the models' dropout */
@@ -292,14 +292,14 @@ static void dropout_case(ptc_test_ctx *ctx, float p, double lo_frac, double hi_f
     for (int threads = 1; threads <= 3; threads++) {
         memcpy(got, x, rows * ld * sizeof(float));
         omp_set_num_threads(threads);
-        ptc_dropout(p, seed, site, b, row0, rows, cols, got, ld);
+        ptc_dropout(ctx->ops, p, seed, site, b, row0, rows, cols, got, ld);
         omp_set_num_threads(saved);
         ptc_check(ctx, memcmp(got, want, rows * ld * sizeof(float)) == 0,
                   "dropout p %g on %d thread%s differs from its definition", (double)p, threads,
                   threads == 1 ? "" : "s");
     }
     memcpy(got, x, rows * ld * sizeof(float));
-    ptc_dropout(0.0f, seed, site, b, row0, rows, cols, got, ld);
+    ptc_dropout(ctx->ops, 0.0f, seed, site, b, row0, rows, cols, got, ld);
     ptc_check(ctx, memcmp(got, x, rows * ld * sizeof(float)) == 0, "dropout at p 0 changed x");
     ptc_test_free(ctx, x);
     ptc_test_free(ctx, want);

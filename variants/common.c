@@ -240,24 +240,14 @@ void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 }
 
 /* ---- noise ------------------------------------------------------------------------------ */
-static inline uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* The hash of (seed, a, b, c) in two steps: a prefix of (seed, a, b), then the 53-bit
- * draw k of position c; its uniform is u = (k + 0.5) 2^-53, in (0, 1). */
+ * draw of position c (ptc_dropout_draw, include/ptc/ops.h); its uniform is
+ * u = (draw + 0.5) 2^-53, in (0, 1). */
 static inline uint64_t hash_prefix(uint64_t seed, uint64_t a, uint64_t b)
 {
-    uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull);
-    z = mix64(z ^ (a * 0xD1B54A32D192ED03ull));
-    return mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
-}
-static inline uint64_t hash_draw(uint64_t prefix, uint64_t c)
-{
-    return mix64(prefix ^ (c * 0xABC98388FB8FAC03ull)) >> 11;
+    uint64_t z = ptc_mix64(seed + 0x9E3779B97F4A7C15ull);
+    z = ptc_mix64(z ^ (a * 0xD1B54A32D192ED03ull));
+    return ptc_mix64(z ^ (b * 0x8CB92BA72F3D8DD7ull));
 }
 static inline double draw_u01(uint64_t k)
 {
@@ -266,7 +256,7 @@ static inline double draw_u01(uint64_t k)
 
 double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
-    return draw_u01(hash_draw(hash_prefix(seed, a, b), c));
+    return draw_u01(ptc_dropout_draw(hash_prefix(seed, a, b), c));
 }
 
 /* The draws k with draw_u01(k) < p are exactly those below the returned bound
@@ -286,6 +276,7 @@ static uint64_t draws_below(double p)
 }
 
 typedef struct dropout_job {
+    const ptc_ops *ops;
     uint64_t prefix, bound; /* hash_prefix(seed, site, b); draws below bound are dropped */
     float keep_scale;
     size_t row0, cols, ldx;
@@ -295,24 +286,18 @@ typedef struct dropout_job {
 static void dropout_range(const void *ctx, size_t r0, size_t r1)
 {
     const dropout_job *j = ctx;
-    const uint64_t prefix = j->prefix, bound = j->bound;
-    const float keep_scale = j->keep_scale;
-    for (size_t r = r0; r < r1; r++) {
-        float *x = j->x + r * j->ldx;
-        const uint64_t first = (j->row0 + r) * j->cols;
-        for (size_t c = 0; c < j->cols; c++)
-            x[c] = hash_draw(prefix, first + c) < bound ? 0.0f : x[c] * keep_scale;
-    }
+    j->ops->dropout_rows(r1 - r0, j->cols, j->x + r0 * j->ldx, j->ldx, j->prefix,
+                         (j->row0 + r0) * j->cols, j->bound, j->keep_scale);
 }
 
 /* Rows split over the threads (rows_parallel): each element's mask is a hash of
  * its position, so every split gives the same bits. */
-void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
-                 size_t cols, float *x, size_t ldx)
+void ptc_dropout(const ptc_ops *ops, float p, uint64_t seed, uint64_t site, size_t b,
+                 size_t row0, size_t rows, size_t cols, float *x, size_t ldx)
 {
     if (p <= 0.0f)
         return;
-    const dropout_job job = {hash_prefix(seed, site, b), draws_below((double)p),
+    const dropout_job job = {ops, hash_prefix(seed, site, b), draws_below((double)p),
                              1.0f / (1.0f - p), row0, cols, ldx, x};
     rows_parallel(rows, cols, dropout_range, &job);
 }

@@ -21,7 +21,7 @@ void ptc_embed_forward(const ptc_ops *ops, const ptc_embed_weights *w, size_t hi
     }
     ptc_layernorm_rows(ops, rows, H, sum, H, w->ln_gamma, w->ln_beta, w->ln_eps, x, H, mean, rstd);
     if (drop)
-        ptc_dropout(drop->p, drop->seed, drop->site, drop->sample, 0, rows, H, x, H);
+        ptc_dropout(ops, drop->p, drop->seed, drop->site, drop->sample, 0, rows, H, x, H);
 }
 
 void ptc_embed_backward(const ptc_ops *ops, const ptc_embed_weights *w, const ptc_embed_grads *g,
@@ -31,7 +31,7 @@ void ptc_embed_backward(const ptc_ops *ops, const ptc_embed_weights *w, const pt
 {
     const size_t H = hidden;
     if (drop)
-        ptc_dropout(drop->p, drop->seed, drop->site, drop->sample, 0, rows, H, dx, H);
+        ptc_dropout(ops, drop->p, drop->seed, drop->site, drop->sample, 0, rows, H, dx, H);
     ops->layernorm_bwd(rows, H, dx, H, sum, H, w->ln_gamma, mean, rstd, dsum, H, g->ln_gamma,
                        g->ln_beta);
     ops->segment_sum_rows(rows, H, dsum, H, ids, g->word, H);

@@ -104,8 +104,8 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
             float *res1 = sv ? sv->res1 + off : ws.res, *x1 = sv ? ws.res : yr;
             float *u = sv ? sv->u + row * ffn : ws.inner, *res2 = sv ? sv->res2 + off : ws.res;
             if (sv)
-                ptc_dropout(p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden, yr,
-                            hidden);
+                ptc_dropout(ops, p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n,
+                            hidden, yr, hidden);
             /* x1 = LN1(x + attn), the sum kept only for training (fused: one pass) */
             t0 = ptc_op_tick(times);
             ptc_residual_layernorm_rows(ops, n, hidden, xr, hidden, yr, hidden, w->ln1_gamma,
@@ -125,8 +125,8 @@ int ptc_layer_run(const ptc_ops *ops, const ptc_encoder_weights *w, size_t hidde
             ptc_linear(ops, n, ffn, hidden, ws.inner, ffn, w->w2, w->b2, res2, hidden);
             ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             if (sv)
-                ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, res2,
-                            hidden);
+                ptc_dropout(ops, p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n,
+                            hidden, res2, hidden);
             t0 = ptc_op_tick(times);
             ptc_residual_layernorm_rows(ops, n, hidden, res2, hidden, x1, hidden, w->ln2_gamma,
                                         w->ln2_beta, w->ln_eps, yr, hidden, sv ? res2 : NULL,
@@ -180,8 +180,8 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
                                g->ln2_beta);
             ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             memcpy(sc->t2, sc->t1, n * row_bytes); /* d x1 through the residual */
-            ptc_dropout(p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden, sc->t1,
-                        hidden);
+            ptc_dropout(ops, p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden,
+                        sc->t1, hidden);
             t0 = ptc_op_tick(times);
             ptc_gelu_rows(ops, n, ffn, u, sc->g);
             ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
@@ -208,7 +208,7 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
                                g->ln1_beta);
             ptc_op_tock(times, PTC_OPCAT_NORM, t0);
             memcpy(sc->dattn + off, dx + off, n * row_bytes);
-            ptc_dropout(p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden,
+            ptc_dropout(ops, p, train->seed, PTC_SITE_ATTN + 2 * train->step, b, at, n, hidden,
                         sc->dattn + off, hidden);
         }
     }

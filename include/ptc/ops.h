@@ -200,6 +200,13 @@ typedef struct ptc_ops {
     void (*vexp)(size_t n, const float *x, float *y);
     void (*verf)(size_t n, const float *x, float *y);
     void (*vtanh)(size_t n, const float *x, float *y);
+    /* dropout_rows: x[r][c] = 0 where ptc_dropout_draw(prefix, first + r * cols + c) <
+     *   bound, else x[r][c] * keep_scale, for r < rows, c < cols (leading dimension
+     *   ldx; the rest of each row untouched). An integer hash per element: the same
+     *   bits on every table. ptc_dropout (include/ptc/variants.h) makes prefix and
+     *   bound from its seed, site, sample and p. */
+    void (*dropout_rows)(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
+                         uint64_t first, uint64_t bound, float keep_scale);
 
     /* ---- token ops (pruning and token combining) ---------------------------
      * gather_rows: dst[i] = src[rows[i]] for i < n_idx (cols floats each); every
@@ -217,6 +224,25 @@ typedef struct ptc_ops {
     void (*segment_sum_rows)(size_t n, size_t cols, const float *src, size_t lds,
                              const int32_t *segment, float *dst, size_t ldd);
 } ptc_ops;
+
+/* ---- the hash of dropout_rows (and of ptc_hash_u01) ----------------------------
+ * ptc_mix64: splitmix64's finalizer. ptc_dropout_draw: the 53-bit draw of position
+ * `index` under `prefix`; its uniform is (draw + 0.5) 2^-53. The SIMD tables compute
+ * the same integers lane by lane. */
+enum { PTC_DROPOUT_DRAW_SHIFT = 11 };
+#define PTC_MIX64_C1 0xBF58476D1CE4E5B9ull
+#define PTC_MIX64_C2 0x94D049BB133111EBull
+#define PTC_DROPOUT_INDEX_MUL 0xABC98388FB8FAC03ull
+static inline uint64_t ptc_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * PTC_MIX64_C1;
+    z = (z ^ (z >> 27)) * PTC_MIX64_C2;
+    return z ^ (z >> 31);
+}
+static inline uint64_t ptc_dropout_draw(uint64_t prefix, uint64_t index)
+{
+    return ptc_mix64(prefix ^ (index * PTC_DROPOUT_INDEX_MUL)) >> PTC_DROPOUT_DRAW_SHIFT;
+}
 
 /* ---- dispatch (kernels/dispatch.c) ----------------------------------------- */
 

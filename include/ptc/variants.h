@@ -606,9 +606,11 @@ void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 double ptc_hash_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 /* Hidden dropout of rows [row0, row0 + rows) of sample b at site `site`: x[r][c]
  * becomes 0 when ptc_hash_u01(seed, site, b, (row0 + r) * cols + c) < p, else
- * x / (1 - p). Its backward is the same call on the gradient. p = 0: nothing. */
-void ptc_dropout(float p, uint64_t seed, uint64_t site, size_t b, size_t row0, size_t rows,
-                 size_t cols, float *x, size_t ldx);
+ * x / (1 - p). Its backward is the same call on the gradient. p = 0: nothing.
+ * Through ops->dropout_rows (the same masks on every table), rows split over the
+ * threads. */
+void ptc_dropout(const ptc_ops *ops, float p, uint64_t seed, uint64_t site, size_t b,
+                 size_t row0, size_t rows, size_t cols, float *x, size_t ldx);
 /* Dropout sites of ptc_dropout used by the encoder (the model adds its own below 16):
  * step s (0-based) of the plan: attention output 16 + 2 s, FFN output 17 + 2 s;
  * the combining module's Gumbel noise 5000 + s. */

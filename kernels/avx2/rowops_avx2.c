@@ -376,3 +376,64 @@ void ptc_residual_layernorm_avx2(size_t rows, size_t cols, const float *x, size_
     ptc_residual_layernorm_drive(ptc_layernorm_fwd_avx2, rows, cols, x, ldx, res, ldr, gamma,
                                  beta, eps, y, ldy, sum, lds, mean, rstd);
 }
+
+/* ---- dropout_rows: the hash of ptc_dropout_draw, four 64-bit lanes at a time ---- */
+
+/* a * k mod 2^64 per 64-bit lane from 32-bit multiplies (AVX2 has no 64-bit one):
+ * lo(a) lo(k) + ((hi(a) lo(k) + lo(a) hi(k)) << 32); k_lo, k_hi: k and k >> 32 */
+static inline __m256i mul64_avx2(__m256i a, __m256i k_lo, __m256i k_hi)
+{
+    const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), k_lo),
+                                           _mm256_mul_epu32(a, k_hi));
+    return _mm256_add_epi64(_mm256_mul_epu32(a, k_lo), _mm256_slli_epi64(cross, 32));
+}
+
+/* ptc_mix64 per lane */
+static inline __m256i mix64_avx2(__m256i z)
+{
+    const __m256i c1 = _mm256_set1_epi64x((long long)PTC_MIX64_C1);
+    const __m256i c1_hi = _mm256_set1_epi64x((long long)(PTC_MIX64_C1 >> 32));
+    const __m256i c2 = _mm256_set1_epi64x((long long)PTC_MIX64_C2);
+    const __m256i c2_hi = _mm256_set1_epi64x((long long)(PTC_MIX64_C2 >> 32));
+    z = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), c1, c1_hi);
+    z = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), c2, c2_hi);
+    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+}
+
+/* x: (rows, cols) in rows of ldx. Eight elements per step: lanes A hold the indices
+ * of elements {0, 1, 4, 5}, B of {2, 3, 6, 7}, so one shuffle of the two masks' low
+ * dwords lines them up as elements 0..7; index * PTC_DROPOUT_INDEX_MUL advances by
+ * 8 times it per step. The last cols % 8 elements: the scalar hash. */
+void ptc_dropout_rows_avx2(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
+                           uint64_t first, uint64_t bound, float keep_scale)
+{
+    const uint64_t M = PTC_DROPOUT_INDEX_MUL;
+    const __m256i pre = _mm256_set1_epi64x((long long)prefix);
+    const __m256i bnd = _mm256_set1_epi64x((long long)bound); /* bound <= 2^53: signed compare */
+    const __m256i step = _mm256_set1_epi64x((long long)(8 * M));
+    const __m256 scale = _mm256_set1_ps(keep_scale);
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * ldx;
+        const uint64_t i0 = first + r * cols;
+        __m256i ta = _mm256_set_epi64x((long long)((i0 + 5) * M), (long long)((i0 + 4) * M),
+                                       (long long)((i0 + 1) * M), (long long)(i0 * M));
+        __m256i tb = _mm256_set_epi64x((long long)((i0 + 7) * M), (long long)((i0 + 6) * M),
+                                       (long long)((i0 + 3) * M), (long long)((i0 + 2) * M));
+        size_t c = 0;
+        for (; c + 8 <= cols; c += 8) {
+            const __m256i ka = _mm256_srli_epi64(mix64_avx2(_mm256_xor_si256(pre, ta)),
+                                                 PTC_DROPOUT_DRAW_SHIFT);
+            const __m256i kb = _mm256_srli_epi64(mix64_avx2(_mm256_xor_si256(pre, tb)),
+                                                 PTC_DROPOUT_DRAW_SHIFT);
+            const __m256 drop = _mm256_shuffle_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi64(bnd, ka)),
+                                                  _mm256_castsi256_ps(_mm256_cmpgt_epi64(bnd, kb)),
+                                                  _MM_SHUFFLE(2, 0, 2, 0));
+            _mm256_storeu_ps(xr + c, _mm256_andnot_ps(drop, _mm256_mul_ps(_mm256_loadu_ps(xr + c),
+                                                                          scale)));
+            ta = _mm256_add_epi64(ta, step);
+            tb = _mm256_add_epi64(tb, step);
+        }
+        for (; c < cols; c++)
+            xr[c] = ptc_dropout_draw(prefix, i0 + c) < bound ? 0.0f : xr[c] * keep_scale;
+    }
+}

@@ -39,6 +39,7 @@ const ptc_ops ptc_ops_avx2 = {
     .vexp = ptc_vexp_avx2,
     .verf = ptc_verf_avx2,
     .vtanh = ptc_vtanh_avx2,
+    .dropout_rows = ptc_dropout_rows_avx2,
 
 
     /* token ops family */

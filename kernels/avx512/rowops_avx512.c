@@ -339,3 +339,51 @@ void ptc_residual_layernorm_avx512(size_t rows, size_t cols, const float *x, siz
     ptc_residual_layernorm_drive(ptc_layernorm_fwd_avx512, rows, cols, x, ldx, res, ldr, gamma,
                                  beta, eps, y, ldy, sum, lds, mean, rstd);
 }
+
+/* ---- dropout_rows: the hash of ptc_dropout_draw, eight 64-bit lanes at a time ---- */
+
+/* ptc_mix64 per lane (AVX512DQ's 64-bit multiply) */
+static inline __m512i mix64_avx512(__m512i z)
+{
+    const __m512i c1 = _mm512_set1_epi64((long long)PTC_MIX64_C1);
+    const __m512i c2 = _mm512_set1_epi64((long long)PTC_MIX64_C2);
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), c1);
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), c2);
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/* x: (rows, cols) in rows of ldx. Sixteen elements per step: lanes A hold elements
+ * 0..7, B 8..15; index * PTC_DROPOUT_INDEX_MUL advances by 16 times it per step.
+ * The last cols % 16 elements: the scalar hash. */
+void ptc_dropout_rows_avx512(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
+                             uint64_t first, uint64_t bound, float keep_scale)
+{
+    const uint64_t M = PTC_DROPOUT_INDEX_MUL;
+    const __m512i pre = _mm512_set1_epi64((long long)prefix);
+    const __m512i bnd = _mm512_set1_epi64((long long)bound);
+    const __m512i step = _mm512_set1_epi64((long long)(16 * M));
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512 scale = _mm512_set1_ps(keep_scale);
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * ldx;
+        const uint64_t i0 = first + r * cols;
+        __m512i ta = _mm512_mullo_epi64(_mm512_add_epi64(_mm512_set1_epi64((long long)i0), lane),
+                                        _mm512_set1_epi64((long long)M));
+        __m512i tb = _mm512_add_epi64(ta, _mm512_set1_epi64((long long)(8 * M)));
+        size_t c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            const __m512i ka = _mm512_srli_epi64(mix64_avx512(_mm512_xor_si512(pre, ta)),
+                                                 PTC_DROPOUT_DRAW_SHIFT);
+            const __m512i kb = _mm512_srli_epi64(mix64_avx512(_mm512_xor_si512(pre, tb)),
+                                                 PTC_DROPOUT_DRAW_SHIFT);
+            const __mmask16 drop = (__mmask16)(_mm512_cmplt_epu64_mask(ka, bnd) |
+                                               ((unsigned)_mm512_cmplt_epu64_mask(kb, bnd) << 8));
+            _mm512_storeu_ps(xr + c, _mm512_maskz_mul_ps((__mmask16)~drop,
+                                                         _mm512_loadu_ps(xr + c), scale));
+            ta = _mm512_add_epi64(ta, step);
+            tb = _mm512_add_epi64(tb, step);
+        }
+        for (; c < cols; c++)
+            xr[c] = ptc_dropout_draw(prefix, i0 + c) < bound ? 0.0f : xr[c] * keep_scale;
+    }
+}

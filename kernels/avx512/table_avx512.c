@@ -39,6 +39,7 @@ const ptc_ops ptc_ops_avx512 = {
     .vexp = ptc_vexp_avx512,
     .verf = ptc_verf_avx512,
     .vtanh = ptc_vtanh_avx512,
+    .dropout_rows = ptc_dropout_rows_avx512,
 
 
     /* token ops family */

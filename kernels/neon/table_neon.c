@@ -39,6 +39,7 @@ const ptc_ops ptc_ops_neon = {
     .vexp = ptc_vexp_neon,
     .verf = ptc_verf_neon,
     .vtanh = ptc_vtanh_neon,
+    .dropout_rows = ptc_dropout_rows_ref, /* no 64-bit vector multiply: the scalar hash */
 
 
     /* token ops family */

@@ -40,6 +40,8 @@ void ptc_gelu_bwd_ref(size_t n, const float *x, const float *dy, float *dx);
 void ptc_vexp_ref(size_t n, const float *x, float *y);
 void ptc_verf_ref(size_t n, const float *x, float *y);
 void ptc_vtanh_ref(size_t n, const float *x, float *y);
+void ptc_dropout_rows_ref(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
+                          uint64_t first, uint64_t bound, float keep_scale);
 
 void ptc_gather_rows_ref(size_t n_idx, size_t cols, const float *src, size_t lds,
                          const int32_t *rows, float *dst, size_t ldd);

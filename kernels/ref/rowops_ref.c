@@ -3,7 +3,8 @@
  *
  * softmax over rows with an optional additive column bias, LayerNorm forward and
  * backward (biased variance, statistics accumulated in double), GELU in its erf
- * form, and libm's expf/erff/tanhf element-wise. Contracts: include/ptc/ops.h.
+ * form, libm's expf/erff/tanhf element-wise, and dropout's hashed mask. Contracts:
+ * include/ptc/ops.h.
  */
 #include "../fused_rows.h"
 #include "ref.h"
@@ -126,6 +127,17 @@ void ptc_vtanh_ref(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = tanhf(x[i]);
+}
+
+void ptc_dropout_rows_ref(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
+                          uint64_t first, uint64_t bound, float keep_scale)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * ldx;
+        const uint64_t row_first = first + r * cols;
+        for (size_t c = 0; c < cols; c++)
+            xr[c] = ptc_dropout_draw(prefix, row_first + c) < bound ? 0.0f : xr[c] * keep_scale;
+    }
 }
 
 /* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */

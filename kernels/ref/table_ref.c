@@ -21,6 +21,7 @@ const ptc_ops ptc_ops_ref = {
     .vexp = ptc_vexp_ref,
     .verf = ptc_verf_ref,
     .vtanh = ptc_vtanh_ref,
+    .dropout_rows = ptc_dropout_rows_ref,
     .gather_rows = ptc_gather_rows_ref,
     .col_sum = ptc_col_sum_ref,
     .col_argmax = ptc_col_argmax_ref,
