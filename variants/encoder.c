@@ -293,12 +293,15 @@ static int run_steps(const ptc_ops *ops, const ptc_variant_config *cfg, const pt
             rc = ptc_layer_run(ops, &stack->layers[step->layer - 1], hidden, cfg->n_heads,
                                stack->ffn, &tok, in, out, step->comb_only ? NULL : &state, &opt,
                                e->workspace, e->workspace_bytes, st, tr, err, err_len);
+            const double t0 = ptc_op_tick(times); /* the token methods' choice: selection */
             if (rc == PTC_OK && cfg->variant == PTC_VARIANT_TOKEN_TOME && step->token_remove) {
                 rc = merge_step(cfg, &tok, e, &state, out, tr, st, res, &hash, err, err_len);
                 merged = true;
+                ptc_op_tock(times, PTC_OPCAT_SELECTION, t0);
             } else if (rc == PTC_OK && step->token_score) {
                 rc = token_step(cfg, stack, step, &tok, e, &state, out, tr, st, res, &hash,
                                 err, err_len);
+                ptc_op_tock(times, PTC_OPCAT_SELECTION, t0);
             }
             if (rc == PTC_OK && step->select) {
                 const double t0 = ptc_op_tick(times);

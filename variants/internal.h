@@ -246,7 +246,9 @@ void ptc_token_expand(const ptc_tokens *tok, size_t hidden, const int32_t *keep,
 double ptc_token_soft_mask(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
                            const float *score, float theta, float *mask, float *y);
 /* variants/token_merge.c (ToMe) */
-size_t ptc_token_merge_scratch_bytes(size_t rows);
+size_t ptc_token_merge_scratch_bytes(size_t rows, size_t hidden);
+/* ToMe's part of the workspace: the merged rows y, then the matching's scratch */
+size_t ptc_token_merge_workspace_need(const ptc_tokens *tok, size_t hidden);
 size_t ptc_token_merge(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
                        const float *x, const float *size, int32_t *dest, float *weight,
                        int32_t *count, float *y, float *size_out, void *scratch, double *flops);

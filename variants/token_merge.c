@@ -28,11 +28,73 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
-/* Scratch bytes of ptc_token_merge for rows per sample. */
-size_t ptc_token_merge_scratch_bytes(size_t rows)
+/* B rows per step of the matching's dot products */
+enum { MATCH_B = 8 };
+
+/* Scratch bytes of ptc_token_merge for rows per sample of `hidden` floats: per row
+ * a norm, a sort key, a best match and a similarity, and the B rows transposed
+ * ((rows / 2) x hidden floats). */
+size_t ptc_token_merge_scratch_bytes(size_t rows, size_t hidden)
 {
-    return rows * (sizeof(double) + sizeof(uint64_t) + sizeof(int32_t) + sizeof(float)) + 64;
+    return rows * (sizeof(double) + sizeof(uint64_t) + sizeof(int32_t) + sizeof(float)) +
+           (rows / 2 + MATCH_B) * hidden * sizeof(float) + 128;
+}
+
+size_t ptc_token_merge_workspace_need(const ptc_tokens *tok, size_t hidden)
+{
+    const size_t rows = ptc_tok_rows(tok);
+    const size_t y = (tok->batch * rows * hidden * sizeof(float) + 63) & ~(size_t)63;
+    return y + ptc_token_merge_scratch_bytes(rows, hidden);
+}
+
+/* dot[k] = sum_c xa[c] bt[c][j0 + k] in double for k < nb (<= MATCH_B), c in
+ * increasing order, over the B rows transposed (bt: hidden x n_bt floats): every
+ * sum gets the products and additions of a one-pair loop over c in its order (a
+ * multiply, then an add: no fused multiply-add on x86-64's baseline; aarch64 fuses
+ * both alike), but MATCH_B of them advance together from contiguous floats instead
+ * of one chain of dependent additions: SSE2 (x86-64's baseline) two doubles per
+ * register, elsewhere plain C the compiler vectorizes. Same bits (the test keeps
+ * the one-pair loop as its oracle). */
+static void dots_with_b(const float *xa, const float *bt, size_t n_bt, size_t hidden, size_t j0,
+                        size_t nb, double *dot)
+{
+    const float *col = bt + j0;
+    if (nb == MATCH_B) {
+#if defined(__SSE2__)
+        __m128d s0 = _mm_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+        for (size_t c = 0; c < hidden; c++, col += n_bt) {
+            const __m128d a = _mm_set1_pd((double)xa[c]);
+            const __m128 f0 = _mm_loadu_ps(col), f1 = _mm_loadu_ps(col + 4);
+            s0 = _mm_add_pd(s0, _mm_mul_pd(a, _mm_cvtps_pd(f0)));
+            s1 = _mm_add_pd(s1, _mm_mul_pd(a, _mm_cvtps_pd(_mm_movehl_ps(f0, f0))));
+            s2 = _mm_add_pd(s2, _mm_mul_pd(a, _mm_cvtps_pd(f1)));
+            s3 = _mm_add_pd(s3, _mm_mul_pd(a, _mm_cvtps_pd(_mm_movehl_ps(f1, f1))));
+        }
+        _mm_storeu_pd(dot, s0);
+        _mm_storeu_pd(dot + 2, s1);
+        _mm_storeu_pd(dot + 4, s2);
+        _mm_storeu_pd(dot + 6, s3);
+#else
+        double s[MATCH_B] = {0.0};
+        for (size_t c = 0; c < hidden; c++, col += n_bt) {
+            const double ac = (double)xa[c];
+            for (size_t k = 0; k < MATCH_B; k++)
+                s[k] += ac * (double)col[k];
+        }
+        memcpy(dot, s, sizeof s);
+#endif
+        return;
+    }
+    for (size_t k = 0; k < nb; k++) {
+        double s = 0.0;
+        for (size_t c = 0; c < hidden; c++)
+            s += (double)xa[c] * (double)bt[c * n_bt + j0 + k];
+        dot[k] = s;
+    }
 }
 
 /* The matching of one sample (len real rows of x, stride hidden): dest[r] for
@@ -46,6 +108,11 @@ static size_t match_sample(size_t len, size_t hidden, size_t r_want, const float
     int32_t *best = (int32_t *)(order + len);
     float *sim = (float *)(best + len);
     const size_t n_a = (len + 1) / 2, n_b = len / 2;
+    /* the B rows (1, 3, 5, ...) transposed: bt[c][j] = x[(2 j + 1)][c] */
+    float *bt = (float *)(((uintptr_t)(sim + len) + 63) & ~(uintptr_t)63);
+    for (size_t j = 0; j < n_b; j++)
+        for (size_t c = 0; c < hidden; c++)
+            bt[c * n_b + j] = x[(2 * j + 1) * hidden + c];
     const size_t r = n_b == 0 ? 0 : (r_want < n_a - 1 ? r_want : n_a - 1);
     for (size_t i = 0; i < len; i++) {
         double s = 0.0;
@@ -57,14 +124,18 @@ static size_t match_sample(size_t len, size_t hidden, size_t r_want, const float
     size_t n_order = 0;
     for (size_t a = 2; a < len && r > 0; a += 2) { /* A without [CLS] */
         double top = -INFINITY;
-        for (size_t b = 1; b < len; b += 2) {
-            double s = 0.0;
-            for (size_t c = 0; c < hidden; c++)
-                s += (double)x[a * hidden + c] * (double)x[b * hidden + c];
-            s /= norm[a] * norm[b];
-            if (s > top) {
-                top = s;
-                best[a] = (int32_t)b;
+        const float *xa = x + a * hidden;
+        for (size_t j0 = 0; j0 < n_b; j0 += MATCH_B) {
+            double dot[MATCH_B];
+            const size_t nb = n_b - j0 < MATCH_B ? n_b - j0 : MATCH_B;
+            dots_with_b(xa, bt, n_b, hidden, j0, nb, dot);
+            for (size_t k = 0; k < nb; k++) { /* in row order: ties go to the lower row */
+                const size_t b = 2 * (j0 + k) + 1;
+                const double s = dot[k] / (norm[a] * norm[b]);
+                if (s > top) {
+                    top = s;
+                    best[a] = (int32_t)b;
+                }
             }
         }
         sim[a] = (float)top;
@@ -99,7 +170,7 @@ static size_t match_sample(size_t len, size_t hidden, size_t r_want, const float
  *   y[dest_i] = sum_i size_i x_i / sum_i size_i,  size_out[dest] = sum_i size_i,
  * rows [count_b, n_out) zero with size 1. dest (batch, n_rows; -1 for pads),
  * weight (batch, n_rows: size_i / size_out[dest_i]) and count (batch) are
- * written for backward. scratch: ptc_token_merge_scratch_bytes(n_rows).
+ * written for backward. scratch: ptc_token_merge_scratch_bytes(n_rows, hidden).
  * Returns n_out; flops of matching and averaging are added to *flops. */
 size_t ptc_token_merge(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
                        const float *x, const float *size, int32_t *dest, float *weight,

@@ -1,7 +1,8 @@
 /*
  * variants/workspace.c — the one workspace every forward shares: its size is
- * the largest need of MHSA + selection, the encoder layer and the combining
- * module at the shapes of `dims` (each file plans its own part in count mode).
+ * the largest need of MHSA + selection, the encoder layer, ToMe's merge and the
+ * combining module at the shapes of `dims` (each file plans its own part in count
+ * mode).
  * Contract: ptc_workspace_bytes in include/ptc/variants.h.
  */
 #include "internal.h"
@@ -24,6 +25,9 @@ size_t ptc_workspace_bytes(const ptc_dims *dims, char *err, size_t err_len)
     const size_t sel = ptc_select_workspace_need(&tok, dims->n_heads);
     if (sel > need)
         need = sel;
+    const size_t merge = ptc_token_merge_workspace_need(&tok, dims->hidden); /* ToMe */
+    if (merge > need)
+        need = merge;
     if (dims->n_comb > 0) {
         const size_t comb = ptc_combine_workspace_need(&tok, dims->hidden);
         if (comb > need)

@@ -124,7 +124,9 @@ void ptc_stats_accumulate(ptc_layer_stats *a, const ptc_layer_stats *b);
  *   scoring     ops->attention_importance: the attention of a layer that scores,
  *               fused with the importance column sums (one kernel, so this is that
  *               layer's attention and its scoring together)
- *   selection   ptc_prune_select (quartiles, per-head sorts, kept lists)
+ *   selection   ptc_prune_select (quartiles, per-head sorts, kept lists), and the
+ *               token methods' choice of tokens between layers: TopK's ranking and
+ *               removal, LTP's threshold mask, ToMe's matching and merge
  *   combining   the token combining module, whole
  *   norm        the residual adds with LayerNorm
  *   activation  GELU
