@@ -6,8 +6,9 @@
  *   deterministic  PFC (training-mode Gumbel noise in the module) with 1 and 2
  *                  OpenMP threads, and twice with the same seed: bit-identical
  *                  outputs, kept lists and assignments.
- *   row_ops_threads  the row-wise ops split over threads (GELU forward and
- *                  backward, residual + LayerNorm, LayerNorm; variants/common.c)
+ *   row_ops_threads  the row-wise ops split over threads (GELU forward, GELU's
+ *                  value and gradient in one pass (the bits of gelu_fwd and gelu_bwd),
+ *                  residual + LayerNorm, LayerNorm; variants/common.c)
  *                  with 1, 2 and 3 threads, on blocks large enough to be split, odd
  *                  column counts and padded row strides: bit-identical to one call
  *                  of the table's op; nothing written outside the rows.
@@ -211,12 +212,16 @@ static void row_ops_case(ptc_test_ctx *ctx, size_t rows, size_t cols, size_t ld,
     ptc_gelu_rows(ops, rows, cols, x, got);
     omp_set_num_threads(saved);
     PTC_SAME("gelu_fwd", want, got, bytes);
+    /* GELU's value and gradient in one pass (ops->gelu_fwd_bwd, dx in place over dy as
+     * the layer's backward calls it): the bits of gelu_fwd and gelu_bwd */
     memcpy(want, dy, bytes), memcpy(got, dy, bytes);
-    ops->gelu_bwd(rows * cols, x, want, want); /* dx in place over dy, as the layer calls it */
+    ops->gelu_fwd(rows * cols, x, want_sum);
+    ops->gelu_bwd(rows * cols, x, want, want);
     omp_set_num_threads(threads);
-    ptc_gelu_bwd_rows(ops, rows, cols, x, got, got);
+    ptc_gelu_fwd_bwd_rows(ops, rows, cols, x, got, got_sum, got);
     omp_set_num_threads(saved);
-    PTC_SAME("gelu_bwd", want, got, bytes);
+    PTC_SAME("gelu_fwd_bwd y", want_sum, got_sum, bytes);
+    PTC_SAME("gelu_fwd_bwd dx", want, got, bytes);
     /* residual + LayerNorm with the sum and statistics kept, stride ld */
     memcpy(want, dy, bytes), memcpy(got, dy, bytes);
     memcpy(want_sum, dy, bytes), memcpy(got_sum, dy, bytes);

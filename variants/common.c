@@ -85,8 +85,8 @@ static void rows_parallel(size_t rows, size_t cols, rows_fn fn, const void *ctx)
 typedef struct gelu_job {
     const ptc_ops *ops;
     size_t cols;
-    const float *x, *dy; /* dy: the backward's only */
-    float *out;          /* y (forward) or dx (backward) */
+    const float *x;
+    float *out;
 } gelu_job;
 
 static void gelu_fwd_range(const void *ctx, size_t r0, size_t r1)
@@ -95,24 +95,31 @@ static void gelu_fwd_range(const void *ctx, size_t r0, size_t r1)
     j->ops->gelu_fwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->out + r0 * j->cols);
 }
 
-static void gelu_bwd_range(const void *ctx, size_t r0, size_t r1)
-{
-    const gelu_job *j = ctx;
-    j->ops->gelu_bwd((r1 - r0) * j->cols, j->x + r0 * j->cols, j->dy + r0 * j->cols,
-                     j->out + r0 * j->cols);
-}
-
 void ptc_gelu_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x, float *y)
 {
     const gelu_job j = {.ops = ops, .cols = cols, .x = x, .out = y};
     rows_parallel(rows, cols, gelu_fwd_range, &j);
 }
 
-void ptc_gelu_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
-                       const float *dy, float *dx)
+typedef struct gelu_fwd_bwd_job {
+    const ptc_ops *ops;
+    size_t cols;
+    const float *x, *dy;
+    float *y, *dx;
+} gelu_fwd_bwd_job;
+
+static void gelu_fwd_bwd_range(const void *ctx, size_t r0, size_t r1)
 {
-    const gelu_job j = {.ops = ops, .cols = cols, .x = x, .dy = dy, .out = dx};
-    rows_parallel(rows, cols, gelu_bwd_range, &j);
+    const gelu_fwd_bwd_job *j = ctx;
+    const size_t at = r0 * j->cols;
+    j->ops->gelu_fwd_bwd((r1 - r0) * j->cols, j->x + at, j->dy + at, j->y + at, j->dx + at);
+}
+
+void ptc_gelu_fwd_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
+                           const float *dy, float *y, float *dx)
+{
+    const gelu_fwd_bwd_job j = {ops, cols, x, dy, y, dx};
+    rows_parallel(rows, cols, gelu_fwd_bwd_range, &j);
 }
 
 typedef struct norm_job {
@@ -229,7 +236,8 @@ void ptc_linear_backward(const ptc_ops *ops, size_t rows, size_t in, size_t out,
 {
     if (rows == 0)
         return;
-    ops->sgemm(PTC_TRANS, PTC_NO_TRANS, out, in, rows, 1.0f, dy, lddy, x, ldx, 1.0f, dw, in);
+    if (dw)
+        ops->sgemm(PTC_TRANS, PTC_NO_TRANS, out, in, rows, 1.0f, dy, lddy, x, ldx, 1.0f, dw, in);
     if (db)
         for (size_t r = 0; r < rows; r++)
             for (size_t c = 0; c < out; c++)

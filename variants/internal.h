@@ -117,10 +117,10 @@ size_t ptc_combine_workspace_need(const ptc_tokens *tok, size_t hidden);
 /* The row-wise ops of the ops table on (rows, cols) blocks, rows split over the
  * OpenMP threads outside a parallel region (variants/common.c): the same arguments
  * and results, bit for bit, as one call of ops->gelu_fwd (x, y contiguous, rows *
- * cols floats), ops->gelu_bwd, ops->residual_layernorm and ops->layernorm_fwd. */
+ * cols floats), ops->gelu_fwd_bwd, ops->residual_layernorm and ops->layernorm_fwd. */
 void ptc_gelu_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x, float *y);
-void ptc_gelu_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
-                       const float *dy, float *dx);
+void ptc_gelu_fwd_bwd_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
+                           const float *dy, float *y, float *dx);
 void ptc_residual_layernorm_rows(const ptc_ops *ops, size_t rows, size_t cols, const float *x,
                                  size_t ldx, const float *res, size_t ldr, const float *gamma,
                                  const float *beta, float eps, float *y, size_t ldy, float *sum,

@@ -182,16 +182,20 @@ void ptc_layer_backward(const ptc_ops *ops, const ptc_encoder_weights *w, const 
             memcpy(sc->t2, sc->t1, n * row_bytes); /* d x1 through the residual */
             ptc_dropout(ops, p, train->seed, PTC_SITE_FFN + 2 * train->step, b, at, n, hidden,
                         sc->t1, hidden);
+            /* the FFN's second linear: its input gradient first, then GELU's value
+             * (recomputed) and gradient in one pass, then the weight gradients from
+             * the value: the same operations as value, weights, input, gradient */
             t0 = ptc_op_tick(times);
-            ptc_gelu_rows(ops, n, ffn, u, sc->g);
-            ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
-            t0 = ptc_op_tick(times);
-            ptc_linear_backward(ops, n, ffn, hidden, sc->g, ffn, w->w2, sc->t1, hidden, g->w2, g->b2,
+            ptc_linear_backward(ops, n, ffn, hidden, NULL, ffn, w->w2, sc->t1, hidden, NULL, NULL,
                                 sc->du, ffn, false);
             ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             t0 = ptc_op_tick(times);
-            ptc_gelu_bwd_rows(ops, n, ffn, u, sc->du, sc->du);
+            ptc_gelu_fwd_bwd_rows(ops, n, ffn, u, sc->du, sc->g, sc->du);
             ptc_op_tock(times, PTC_OPCAT_ACTIVATION, t0);
+            t0 = ptc_op_tick(times);
+            ptc_linear_backward(ops, n, ffn, hidden, sc->g, ffn, w->w2, sc->t1, hidden, g->w2,
+                                g->b2, NULL, ffn, false);
+            ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
             /* x1 again, bit for bit */
             t0 = ptc_op_tick(times);
             ptc_layernorm_rows(ops, n, hidden, sv->res1 + off, hidden, w->ln1_gamma, w->ln1_beta,

@@ -197,6 +197,10 @@ typedef struct ptc_ops {
                           float *dx, size_t lddx, float *dgamma, float *dbeta);
     void (*gelu_fwd)(size_t n, const float *x, float *y);
     void (*gelu_bwd)(size_t n, const float *x, const float *dy, float *dx);
+    /* gelu_fwd_bwd: gelu_fwd(n, x, y) and gelu_bwd(n, x, dy, dx) in one pass, the same
+     *   bits as the two calls (training's backward: the recomputed activation and the
+     *   gradient share their erf and exp). dx may equal dy; y overlaps nothing else. */
+    void (*gelu_fwd_bwd)(size_t n, const float *x, const float *dy, float *y, float *dx);
     void (*vexp)(size_t n, const float *x, float *y);
     void (*verf)(size_t n, const float *x, float *y);
     void (*vtanh)(size_t n, const float *x, float *y);

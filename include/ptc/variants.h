@@ -595,7 +595,7 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
  * is bit-identical for any thread count. */
 
 /* The linear layer y = x W^T + b on `rows` rows, W (out, in) [out, in], b may
- * be NULL; its backward: dW += dy^T x, db += colsum(dy) (db may be NULL),
+ * be NULL; its backward: dW += dy^T x, db += colsum(dy) (dW and db may be NULL),
  * dx = dy W (+= when accumulate; dx may be NULL). */
 void ptc_linear(const ptc_ops *ops, size_t rows, size_t in, size_t out,
                 const float *x, size_t ldx, const float *w, const float *b,

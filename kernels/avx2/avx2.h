@@ -38,6 +38,7 @@ void ptc_layernorm_bwd_avx2(size_t rows, size_t cols, const float *dy, size_t ld
                             float *dx, size_t lddx, float *dgamma, float *dbeta);
 void ptc_gelu_fwd_avx2(size_t n, const float *x, float *y);
 void ptc_gelu_bwd_avx2(size_t n, const float *x, const float *dy, float *dx);
+void ptc_gelu_fwd_bwd_avx2(size_t n, const float *x, const float *dy, float *y, float *dx);
 void ptc_vexp_avx2(size_t n, const float *x, float *y);
 void ptc_verf_avx2(size_t n, const float *x, float *y);
 void ptc_vtanh_avx2(size_t n, const float *x, float *y);

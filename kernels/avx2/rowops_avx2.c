@@ -367,6 +367,24 @@ void ptc_gelu_bwd_avx2(size_t n, const float *x, const float *dy, float *dx)
     }
 }
 
+/* x, dy, y, dx: (n). gelu8 and gelu_grad8 inline the same gelu_one_plus_erf8 of the
+ * same x: the compiler computes it once; the bits are those of the two ops. */
+void ptc_gelu_fwd_bwd_avx2(size_t n, const float *x, const float *dy, float *y, float *dx)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const __m256 v = _mm256_loadu_ps(x + i), d = _mm256_loadu_ps(dy + i);
+        _mm256_storeu_ps(y + i, gelu8(v));
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(d, gelu_grad8(v)));
+    }
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        const __m256 v = _mm256_maskload_ps(x + i, m), d = _mm256_maskload_ps(dy + i, m);
+        _mm256_maskstore_ps(y + i, m, gelu8(v));
+        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(d, gelu_grad8(v)));
+    }
+}
+
 /* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
 void ptc_residual_layernorm_avx2(size_t rows, size_t cols, const float *x, size_t ldx,
                                   const float *res, size_t ldr, const float *gamma,

@@ -36,6 +36,7 @@ const ptc_ops ptc_ops_avx2 = {
     .layernorm_bwd = ptc_layernorm_bwd_avx2,
     .gelu_fwd = ptc_gelu_fwd_avx2,
     .gelu_bwd = ptc_gelu_bwd_avx2,
+    .gelu_fwd_bwd = ptc_gelu_fwd_bwd_avx2,
     .vexp = ptc_vexp_avx2,
     .verf = ptc_verf_avx2,
     .vtanh = ptc_vtanh_avx2,

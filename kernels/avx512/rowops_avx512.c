@@ -330,6 +330,24 @@ void ptc_gelu_bwd_avx512(size_t n, const float *x, const float *dy, float *dx)
     }
 }
 
+/* x, dy, y, dx: (n). gelu16 and gelu_grad16 inline the same gelu_one_plus_erf16 of
+ * the same x: the compiler computes it once; the bits are those of the two ops. */
+void ptc_gelu_fwd_bwd_avx512(size_t n, const float *x, const float *dy, float *y, float *dx)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const __m512 v = _mm512_loadu_ps(x + i), d = _mm512_loadu_ps(dy + i);
+        _mm512_storeu_ps(y + i, gelu16(v));
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(d, gelu_grad16(v)));
+    }
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i), d = _mm512_maskz_loadu_ps(m, dy + i);
+        _mm512_mask_storeu_ps(y + i, m, gelu16(v));
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(d, gelu_grad16(v)));
+    }
+}
+
 /* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
 void ptc_residual_layernorm_avx512(size_t rows, size_t cols, const float *x, size_t ldx,
                                   const float *res, size_t ldr, const float *gamma,

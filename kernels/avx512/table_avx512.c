@@ -36,6 +36,7 @@ const ptc_ops ptc_ops_avx512 = {
     .layernorm_bwd = ptc_layernorm_bwd_avx512,
     .gelu_fwd = ptc_gelu_fwd_avx512,
     .gelu_bwd = ptc_gelu_bwd_avx512,
+    .gelu_fwd_bwd = ptc_gelu_fwd_bwd_avx512,
     .vexp = ptc_vexp_avx512,
     .verf = ptc_verf_avx512,
     .vtanh = ptc_vtanh_avx512,

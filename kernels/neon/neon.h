@@ -38,6 +38,7 @@ void ptc_layernorm_bwd_neon(size_t rows, size_t cols, const float *dy, size_t ld
                             float *dx, size_t lddx, float *dgamma, float *dbeta);
 void ptc_gelu_fwd_neon(size_t n, const float *x, float *y);
 void ptc_gelu_bwd_neon(size_t n, const float *x, const float *dy, float *dx);
+void ptc_gelu_fwd_bwd_neon(size_t n, const float *x, const float *dy, float *y, float *dx);
 void ptc_vexp_neon(size_t n, const float *x, float *y);
 void ptc_verf_neon(size_t n, const float *x, float *y);
 void ptc_vtanh_neon(size_t n, const float *x, float *y);

@@ -307,6 +307,24 @@ void ptc_gelu_bwd_neon(size_t n, const float *x, const float *dy, float *dx)
                                 gelu_grad4(load_partial(x + i, n - i, 0.0f))));
 }
 
+/* x, dy, y, dx: (n). gelu4 and gelu_grad4 inline the same gelu_one_plus_erf4 of the
+ * same x: the compiler computes it once; the bits are those of the two ops. */
+void ptc_gelu_fwd_bwd_neon(size_t n, const float *x, const float *dy, float *y, float *dx)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const float32x4_t v = vld1q_f32(x + i), d = vld1q_f32(dy + i);
+        vst1q_f32(y + i, gelu4(v));
+        vst1q_f32(dx + i, vmulq_f32(d, gelu_grad4(v)));
+    }
+    if (i < n) {
+        const float32x4_t v = load_partial(x + i, n - i, 0.0f);
+        const float32x4_t d = load_partial(dy + i, n - i, 0.0f);
+        store_partial(y + i, n - i, gelu4(v));
+        store_partial(dx + i, n - i, vmulq_f32(d, gelu_grad4(v)));
+    }
+}
+
 /* residual_layernorm: x + res, then this table's layernorm_fwd (kernels/fused_rows.c) */
 void ptc_residual_layernorm_neon(size_t rows, size_t cols, const float *x, size_t ldx,
                                   const float *res, size_t ldr, const float *gamma,

@@ -36,6 +36,7 @@ const ptc_ops ptc_ops_neon = {
     .layernorm_bwd = ptc_layernorm_bwd_neon,
     .gelu_fwd = ptc_gelu_fwd_neon,
     .gelu_bwd = ptc_gelu_bwd_neon,
+    .gelu_fwd_bwd = ptc_gelu_fwd_bwd_neon,
     .vexp = ptc_vexp_neon,
     .verf = ptc_verf_neon,
     .vtanh = ptc_vtanh_neon,

@@ -37,6 +37,7 @@ void ptc_layernorm_bwd_ref(size_t rows, size_t cols, const float *dy, size_t ldd
                            float *dx, size_t lddx, float *dgamma, float *dbeta);
 void ptc_gelu_fwd_ref(size_t n, const float *x, float *y);
 void ptc_gelu_bwd_ref(size_t n, const float *x, const float *dy, float *dx);
+void ptc_gelu_fwd_bwd_ref(size_t n, const float *x, const float *dy, float *y, float *dx);
 void ptc_vexp_ref(size_t n, const float *x, float *y);
 void ptc_verf_ref(size_t n, const float *x, float *y);
 void ptc_vtanh_ref(size_t n, const float *x, float *y);

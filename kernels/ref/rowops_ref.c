@@ -111,6 +111,12 @@ void ptc_gelu_bwd_ref(size_t n, const float *x, const float *dy, float *dx)
     }
 }
 
+void ptc_gelu_fwd_bwd_ref(size_t n, const float *x, const float *dy, float *y, float *dx)
+{
+    ptc_gelu_fwd_ref(n, x, y);
+    ptc_gelu_bwd_ref(n, x, dy, dx);
+}
+
 void ptc_vexp_ref(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)

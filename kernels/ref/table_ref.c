@@ -18,6 +18,7 @@ const ptc_ops ptc_ops_ref = {
     .layernorm_bwd = ptc_layernorm_bwd_ref,
     .gelu_fwd = ptc_gelu_fwd_ref,
     .gelu_bwd = ptc_gelu_bwd_ref,
+    .gelu_fwd_bwd = ptc_gelu_fwd_bwd_ref,
     .vexp = ptc_vexp_ref,
     .verf = ptc_verf_ref,
     .vtanh = ptc_vtanh_ref,
