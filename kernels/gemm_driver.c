@@ -160,6 +160,12 @@ typedef struct gemm_share {
     size_t jc_blocks;    /* NC blocks every thread steps through: the widest column's */
 } gemm_share;
 
+/* A thread that packs its own B over columns [0, n): no barrier */
+static gemm_share share_alone(const gemm_problem *g)
+{
+    return (gemm_share){.members = 1, .jc_blocks = (g->n + g->nc - 1) / g->nc};
+}
+
 /* C rows [i0, i1) x cols [j0, j1) of problem `g`, on the calling thread; `share`
  * says with whom it packs B (members > 1: every thread of the team calls this with
  * the same jc_blocks and the same k, so all meet the same barriers). */
@@ -355,16 +361,16 @@ static void gemm_run(gemm_problem g)
     while (threads > 1 && (flops / threads < 2e6 || tiles < threads))
         threads--;
     if (threads <= 1) {
-        const gemm_share alone = { .members = 1, .jc_blocks = (n + g.nc - 1) / g.nc };
+        const gemm_share alone = share_alone(&g);
         gemm_rectangle(&g, 0, m, 0, n, &alone);
         return;
     }
     int tm = threads, tn = 1;
     size_t widest = n;
     choose_grid(&g, threads, &tm, &tn, &widest);
-    /* the grid columns' shared B panels, in the calling thread's scratch */
-    const size_t panel_floats =
-        round_up(round_up(min_size(g.nc, round_up(widest, d->nr)), d->nr) * g.kc_step, 16);
+    /* the grid columns' shared B panels (NC is a multiple of NR), in the calling
+     * thread's scratch */
+    const size_t panel_floats = round_up(min_size(g.nc, round_up(widest, d->nr)) * g.kc_step, 16);
     float *b_panels = NULL;
     if (tm > 1) {
         b_panels = ptc_scratch_get(PTC_SCRATCH_GEMM_SHARED, (size_t)tn * 2 * panel_floats);
@@ -380,7 +386,7 @@ static void gemm_run(gemm_problem g)
         if (omp_get_num_threads() == threads)
             gemm_thread_part(&g, omp_get_thread_num(), tm, tn, widest, b_panels, panel_floats);
         else if (omp_get_thread_num() == 0) {
-            const gemm_share alone = { .members = 1, .jc_blocks = (n + g.nc - 1) / g.nc };
+            const gemm_share alone = share_alone(&g);
             gemm_rectangle(&g, 0, m, 0, n, &alone);
         }
     }

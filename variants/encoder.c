@@ -206,7 +206,7 @@ static int merge_step(const ptc_variant_config *cfg, ptc_tokens *tok,
     int32_t *dest = save ? save->dest : e->token_keep, *count = save ? save->count : e->token_count;
     float *weight = save ? save->weight : e->token_weight;
     float *y = e->workspace; /* then the matching's scratch */
-    char *scratch = (char *)e->workspace + ((tok->batch * rows * H * sizeof(float) + 63) & ~(size_t)63);
+    char *scratch = (char *)e->workspace + ptc_token_merge_rows_bytes(tok, H);
     double flops = 0.0;
     const size_t n_out = ptc_token_merge(cfg, tok, H, out, e->token_size, dest, weight, count, y,
                                          e->token_log_size, scratch, &flops);

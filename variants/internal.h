@@ -247,7 +247,9 @@ double ptc_token_soft_mask(const ptc_variant_config *cfg, const ptc_tokens *tok,
                            const float *score, float theta, float *mask, float *y);
 /* variants/token_merge.c (ToMe) */
 size_t ptc_token_merge_scratch_bytes(size_t rows, size_t hidden);
-/* ToMe's part of the workspace: the merged rows y, then the matching's scratch */
+/* ToMe's part of the workspace: the merged rows y (ptc_token_merge_rows_bytes, 64-byte
+ * multiple), then the matching's scratch */
+size_t ptc_token_merge_rows_bytes(const ptc_tokens *tok, size_t hidden);
 size_t ptc_token_merge_workspace_need(const ptc_tokens *tok, size_t hidden);
 size_t ptc_token_merge(const ptc_variant_config *cfg, const ptc_tokens *tok, size_t hidden,
                        const float *x, const float *size, int32_t *dest, float *weight,

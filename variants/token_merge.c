@@ -44,27 +44,31 @@ size_t ptc_token_merge_scratch_bytes(size_t rows, size_t hidden)
            (rows / 2 + MATCH_B) * hidden * sizeof(float) + 128;
 }
 
+size_t ptc_token_merge_rows_bytes(const ptc_tokens *tok, size_t hidden)
+{
+    return (tok->batch * ptc_tok_rows(tok) * hidden * sizeof(float) + 63) & ~(size_t)63;
+}
+
 size_t ptc_token_merge_workspace_need(const ptc_tokens *tok, size_t hidden)
 {
-    const size_t rows = ptc_tok_rows(tok);
-    const size_t y = (tok->batch * rows * hidden * sizeof(float) + 63) & ~(size_t)63;
-    return y + ptc_token_merge_scratch_bytes(rows, hidden);
+    return ptc_token_merge_rows_bytes(tok, hidden) +
+           ptc_token_merge_scratch_bytes(ptc_tok_rows(tok), hidden);
 }
 
 /* dot[k] = sum_c xa[c] bt[c][j0 + k] in double for k < nb (<= MATCH_B), c in
  * increasing order, over the B rows transposed (bt: hidden x n_bt floats): every
  * sum gets the products and additions of a one-pair loop over c in its order (a
  * multiply, then an add: no fused multiply-add on x86-64's baseline; aarch64 fuses
- * both alike), but MATCH_B of them advance together from contiguous floats instead
- * of one chain of dependent additions: SSE2 (x86-64's baseline) two doubles per
- * register, elsewhere plain C the compiler vectorizes. Same bits (the test keeps
+ * both alike), but up to MATCH_B of them advance together from contiguous floats
+ * instead of one chain of dependent additions: a full group in SSE2 (x86-64's
+ * baseline) two doubles per register, otherwise plain C the compiler vectorizes. Same bits (the test keeps
  * the one-pair loop as its oracle). */
 static void dots_with_b(const float *xa, const float *bt, size_t n_bt, size_t hidden, size_t j0,
                         size_t nb, double *dot)
 {
     const float *col = bt + j0;
-    if (nb == MATCH_B) {
 #if defined(__SSE2__)
+    if (nb == MATCH_B) {
         __m128d s0 = _mm_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
         for (size_t c = 0; c < hidden; c++, col += n_bt) {
             const __m128d a = _mm_set1_pd((double)xa[c]);
@@ -78,23 +82,16 @@ static void dots_with_b(const float *xa, const float *bt, size_t n_bt, size_t hi
         _mm_storeu_pd(dot + 2, s1);
         _mm_storeu_pd(dot + 4, s2);
         _mm_storeu_pd(dot + 6, s3);
-#else
-        double s[MATCH_B] = {0.0};
-        for (size_t c = 0; c < hidden; c++, col += n_bt) {
-            const double ac = (double)xa[c];
-            for (size_t k = 0; k < MATCH_B; k++)
-                s[k] += ac * (double)col[k];
-        }
-        memcpy(dot, s, sizeof s);
-#endif
         return;
     }
-    for (size_t k = 0; k < nb; k++) {
-        double s = 0.0;
-        for (size_t c = 0; c < hidden; c++)
-            s += (double)xa[c] * (double)bt[c * n_bt + j0 + k];
-        dot[k] = s;
+#endif
+    double s[MATCH_B] = {0.0};
+    for (size_t c = 0; c < hidden; c++, col += n_bt) {
+        const double ac = (double)xa[c];
+        for (size_t k = 0; k < nb; k++)
+            s[k] += ac * (double)col[k];
     }
+    memcpy(dot, s, nb * sizeof *s);
 }
 
 /* The matching of one sample (len real rows of x, stride hidden): dest[r] for
@@ -108,12 +105,12 @@ static size_t match_sample(size_t len, size_t hidden, size_t r_want, const float
     int32_t *best = (int32_t *)(order + len);
     float *sim = (float *)(best + len);
     const size_t n_a = (len + 1) / 2, n_b = len / 2;
-    /* the B rows (1, 3, 5, ...) transposed: bt[c][j] = x[(2 j + 1)][c] */
+    const size_t r = n_b == 0 ? 0 : (r_want < n_a - 1 ? r_want : n_a - 1);
+    /* the B rows (1, 3, 5, ...) transposed, when anything merges: bt[c][j] = x[2 j + 1][c] */
     float *bt = (float *)(((uintptr_t)(sim + len) + 63) & ~(uintptr_t)63);
-    for (size_t j = 0; j < n_b; j++)
+    for (size_t j = 0; r > 0 && j < n_b; j++)
         for (size_t c = 0; c < hidden; c++)
             bt[c * n_b + j] = x[(2 * j + 1) * hidden + c];
-    const size_t r = n_b == 0 ? 0 : (r_want < n_a - 1 ? r_want : n_a - 1);
     for (size_t i = 0; i < len; i++) {
         double s = 0.0;
         for (size_t c = 0; c < hidden; c++)

@@ -180,18 +180,18 @@ void bench_work_once(workload *w)
                                         &inference, w->arena, w->arena_bytes, &w->steps[0], w->err,
                                         sizeof w->err);
         } else if (c->variant == PTC_VARIANT_PRUNE) {
-            double t0 = ptc_op_clock();
+            double t0 = ptc_op_tick(&w->times);
             memcpy(w->state_mem, w->state_saved, w->state_bytes);
             w->state = w->state_saved_struct;
-            w->times.s[PTC_OPCAT_OTHER] += ptc_op_clock() - t0;
+            ptc_op_tock(&w->times, PTC_OPCAT_OTHER, t0);
             w->rc = ptc_encoder_layer_forward(w->ops, &w->mw->layers[0], h, heads, ffn, &w->tok, w->x,
                                               w->y, &w->state, &w->mopt, w->arena, w->arena_bytes,
                                               &w->steps[0], w->err, sizeof w->err);
-            t0 = ptc_op_clock();
+            t0 = ptc_op_tick(&w->times);
             if (w->rc == PTC_OK)
                 w->rc = ptc_prune_select(&w->vcfg.prune, &w->tok, &w->state, w->arena,
                                          w->arena_bytes, &w->steps[0], w->err, sizeof w->err);
-            w->times.s[PTC_OPCAT_SELECTION] += ptc_op_clock() - t0;
+            ptc_op_tock(&w->times, PTC_OPCAT_SELECTION, t0);
         } else {
             w->rc = ptc_encoder_layer_forward(w->ops, &w->mw->layers[0], h, heads, ffn, &w->tok, w->x,
                                               w->y, NULL, &w->mopt, w->arena, w->arena_bytes,
@@ -200,7 +200,7 @@ void bench_work_once(workload *w)
         break;
     case PTC_LEVEL_KERNEL: {
         const size_t n = (size_t)c->seq;
-        const double t0 = ptc_op_clock();
+        const double t0 = ptc_op_tick(&w->times);
         for (size_t b = 0; b < (size_t)c->batch; b++) {
             if (c->threads == 1) {
                 kernel_rows(w, b, 0, n);
@@ -212,7 +212,7 @@ void bench_work_once(workload *w)
                 }
             }
         }
-        w->times.s[PTC_OPCAT_ATTENTION] += ptc_op_clock() - t0;
+        ptc_op_tock(&w->times, PTC_OPCAT_ATTENTION, t0);
         w->rc = PTC_OK;
         break;
     }

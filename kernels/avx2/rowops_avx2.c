@@ -21,6 +21,7 @@
 #include "../fused_rows.h"
 #include "../gelu_erfc.h"
 #include "avx2.h"
+#include "../ref/ref.h" /* the scalar dropout_rows, for the last cols % 8 */
 
 #include <immintrin.h>
 #include <math.h>
@@ -421,7 +422,7 @@ static inline __m256i mix64_avx2(__m256i z)
 /* x: (rows, cols) in rows of ldx. Eight elements per step: lanes A hold the indices
  * of elements {0, 1, 4, 5}, B of {2, 3, 6, 7}, so one shuffle of the two masks' low
  * dwords lines them up as elements 0..7; index * PTC_DROPOUT_INDEX_MUL advances by
- * 8 times it per step. The last cols % 8 elements: the scalar hash. */
+ * 8 times it per step. The last cols % 8 elements: the ref kernel. */
 void ptc_dropout_rows_avx2(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
                            uint64_t first, uint64_t bound, float keep_scale)
 {
@@ -451,7 +452,6 @@ void ptc_dropout_rows_avx2(size_t rows, size_t cols, float *x, size_t ldx, uint6
             ta = _mm256_add_epi64(ta, step);
             tb = _mm256_add_epi64(tb, step);
         }
-        for (; c < cols; c++)
-            xr[c] = ptc_dropout_draw(prefix, i0 + c) < bound ? 0.0f : xr[c] * keep_scale;
+        ptc_dropout_rows_ref(1, cols - c, xr + c, ldx, prefix, i0 + c, bound, keep_scale);
     }
 }

@@ -43,7 +43,7 @@ void ptc_vexp_avx512(size_t n, const float *x, float *y);
 void ptc_verf_avx512(size_t n, const float *x, float *y);
 void ptc_vtanh_avx512(size_t n, const float *x, float *y);
 void ptc_dropout_rows_avx512(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
-                          uint64_t first, uint64_t bound, float keep_scale);
+                             uint64_t first, uint64_t bound, float keep_scale);
 
 
 /* token ops family */

@@ -22,6 +22,7 @@
 #include "../fused_rows.h"
 #include "../gelu_erfc.h"
 #include "avx512.h"
+#include "../ref/ref.h" /* the scalar dropout_rows, for the last cols % 16 */
 
 #include <immintrin.h>
 #include <math.h>
@@ -372,7 +373,7 @@ static inline __m512i mix64_avx512(__m512i z)
 
 /* x: (rows, cols) in rows of ldx. Sixteen elements per step: lanes A hold elements
  * 0..7, B 8..15; index * PTC_DROPOUT_INDEX_MUL advances by 16 times it per step.
- * The last cols % 16 elements: the scalar hash. */
+ * The last cols % 16 elements: the ref kernel. */
 void ptc_dropout_rows_avx512(size_t rows, size_t cols, float *x, size_t ldx, uint64_t prefix,
                              uint64_t first, uint64_t bound, float keep_scale)
 {
@@ -401,7 +402,6 @@ void ptc_dropout_rows_avx512(size_t rows, size_t cols, float *x, size_t ldx, uin
             ta = _mm512_add_epi64(ta, step);
             tb = _mm512_add_epi64(tb, step);
         }
-        for (; c < cols; c++)
-            xr[c] = ptc_dropout_draw(prefix, i0 + c) < bound ? 0.0f : xr[c] * keep_scale;
+        ptc_dropout_rows_ref(1, cols - c, xr + c, ldx, prefix, i0 + c, bound, keep_scale);
     }
 }
