@@ -39,9 +39,7 @@ void ptc_embed_backward(const ptc_ops *ops, const ptc_embed_weights *w, const pt
         ops->segment_sum_rows(rows, H, dsum, H, types, g->type, H);
     else
         for (size_t i = 0; i < rows; i++)
-            for (size_t c = 0; c < H; c++)
-                g->type[c] += dsum[i * H + c];
+            ptc_add_row(H, dsum + i * H, g->type);
     for (size_t i = 0; i < rows; i++)
-        for (size_t c = 0; c < H; c++)
-            g->pos[i * H + c] += dsum[i * H + c];
+        ptc_add_row(H, dsum + i * H, g->pos + i * H);
 }

@@ -433,12 +433,8 @@ void ptc_mhsa_backward(const ptc_ops *ops, const ptc_mhsa_weights *w, const ptc_
         ptc_linear_backward(ops, n_act, hidden, hidden, xa, hidden, w->wq, sc->dq + b * sample,
                             hidden, g->wq, g->bq, sc->dsrc, hidden, false);
         ptc_op_tock(times, PTC_OPCAT_LINEAR, t0);
-        for (size_t i = 0; i < n_act; i++) {
-            float *dr = dxb + ptc_seen_to_row(&s, i) * hidden;
-            const float *sr = sc->dsrc + i * hidden;
-            for (size_t c = 0; c < hidden; c++)
-                dr[c] += sr[c];
-        }
+        for (size_t i = 0; i < n_act; i++)
+            ptc_add_row(hidden, sc->dsrc + i * hidden, dxb + ptc_seen_to_row(&s, i) * hidden);
         /* K and V from their source rows */
         const size_t n_src = (size_t)save->n_src[b];
         const int32_t *src = save->src + b * n_rows;

@@ -594,6 +594,9 @@ int ptc_encoder_forward(const ptc_ops *ops, const ptc_variant_config *cfg,
  * Gradients accumulate (+=) into the caller's slabs in a fixed order, so a step
  * is bit-identical for any thread count. */
 
+/* dst[c] += src[c] for c < n (src and dst do not overlap). */
+void ptc_add_row(size_t n, const float *src, float *dst);
+
 /* The linear layer y = x W^T + b on `rows` rows, W (out, in) [out, in], b may
  * be NULL; its backward: dW += dy^T x, db += colsum(dy) (dW and db may be NULL),
  * dx = dy W (+= when accumulate; dx may be NULL). */
