@@ -110,22 +110,39 @@ ALWAYS_INLINE void pv_cols_avx2(const int cols, float *ot, const float *p,
     }
 }
 
+/* pv_cols_avx2 with 1..6 columns given at run time (each count its own inlined kernel) */
+static void pv_cols_any_avx2(size_t cols, float *ot, const float *p, const float *const *v,
+                             size_t voff, size_t n, __m256 alpha0, __m256 alpha1)
+{
+    switch (cols) {
+    case 6: pv_cols_avx2(6, ot, p, v, voff, n, alpha0, alpha1); break;
+    case 5: pv_cols_avx2(5, ot, p, v, voff, n, alpha0, alpha1); break;
+    case 4: pv_cols_avx2(4, ot, p, v, voff, n, alpha0, alpha1); break;
+    case 3: pv_cols_avx2(3, ot, p, v, voff, n, alpha0, alpha1); break;
+    case 2: pv_cols_avx2(2, ot, p, v, voff, n, alpha0, alpha1); break;
+    case 1: pv_cols_avx2(1, ot, p, v, voff, n, alpha0, alpha1); break;
+    default: break;
+    }
+}
+
 /* ot (ocn x 16) = alpha * ot + P (n x 16)^T-weighted value rows, columns
- * [voff, voff + ocn) of each value row. */
+ * [voff, voff + ocn) of each value row. Groups of CR = 6 columns; a last group of 1
+ * to 3 (2 or 4 to 6 FMA chains per key: latency-bound at 4 cycles) is merged with
+ * the group before it and the two cut in halves (7 -> 4 + 3, 8 -> 4 + 4, 9 -> 5 + 4):
+ * d = 32 runs 6 6 6 6 4 4 instead of 6 6 6 6 6 2. Each column's sum over the keys
+ * is the same whichever group holds it. */
 static void pv_tile_avx2(size_t ocn, float *ot, const float *p, const float *const *v,
                          size_t voff, size_t n, __m256 alpha0, __m256 alpha1)
 {
+    const size_t rest = ocn % CR;
+    const size_t split = ocn > CR && rest > 0 && rest <= 3 ? CR + rest : rest;
     size_t c = 0;
-    for (; c + CR <= ocn; c += CR)
+    for (; c + split < ocn; c += CR)
         pv_cols_avx2(CR, ot + c * QB, p, v, voff + c, n, alpha0, alpha1);
-    switch (ocn - c) {
-    case 5: pv_cols_avx2(5, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
-    case 4: pv_cols_avx2(4, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
-    case 3: pv_cols_avx2(3, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
-    case 2: pv_cols_avx2(2, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
-    case 1: pv_cols_avx2(1, ot + c * QB, p, v, voff + c, n, alpha0, alpha1); break;
-    default: break;
-    }
+    const size_t first = split > CR ? (split + 1) / 2 : split;
+    pv_cols_any_avx2(first, ot + c * QB, p, v, voff + c, n, alpha0, alpha1);
+    c += first;
+    pv_cols_any_avx2(ocn - c, ot + c * QB, p, v, voff + c, n, alpha0, alpha1);
 }
 
 /* o[i0 + i][oc0 + c] = ot[c][i] / l[i] (0 when l[i] = 0) for i < nq, c < ocn:
