@@ -40,6 +40,17 @@ typedef void (*ptc_gemm_ukernel_fn)(size_t kc, const float *a_panel, const float
                                     float *c, size_t ldc, size_t m_eff, size_t n_eff,
                                     float alpha, float beta);
 
+/* The micro-kernel's contract with op(A) = A read in place instead of packed: row r
+ * of the tile is a + r*lda (r < m_eff), its k columns a[r*lda + q] for q < kc; the
+ * same products summed in the same order as ukernel on the packed panel (the same
+ * bits). Rows at or past m_eff are never read. */
+typedef void (*ptc_gemm_ukernel_a_rows_fn)(size_t kc, const float *a, size_t lda,
+                                           const float *b_panel, float *c, size_t ldc,
+                                           size_t m_eff, size_t n_eff, float alpha, float beta);
+
+/* The longest k block (KC) of any descriptor */
+#define PTC_GEMM_KC_MAX 1024
+
 /* Packs op(A) rows [i0, i0+mc) x cols [p0, p0+kc) into ceil(mc/MR) A micro-panels
  * at dst (zero-padded to MR rows). `a`, `lda`, `ta` describe A as passed to sgemm. */
 typedef void (*ptc_gemm_pack_a_fn)(ptc_trans ta, const float *a, size_t lda, size_t i0,
@@ -58,12 +69,15 @@ typedef struct ptc_gemm_desc {
     unsigned mc_l2_pct;      /* MC: the packed A block (MC x KC) fills this % of L2 */
     size_t nc_max;           /* NC: the packed B panel (KC x NC) fits half of L3, NC <= this */
     ptc_gemm_ukernel_fn ukernel;
+    /* NULL, or ukernel reading op(A) = A in place: used where packing A costs more
+     * than it saves (ptc_gemm_drive: each A block serves few B micro-panels) */
+    ptc_gemm_ukernel_a_rows_fn ukernel_a_rows;
     ptc_gemm_pack_a_fn pack_a; /* NULL: ptc_gemm_pack_a_generic */
     ptc_gemm_pack_b_fn pack_b; /* NULL: ptc_gemm_pack_b_generic */
 } ptc_gemm_desc;
 
 /* The block sizes of `d` on a CPU with caches `caches` (bytes): KC a multiple of 8
- * in [32, 1024], MC a multiple of MR, NC a multiple of NR, none below one tile.
+ * in [32, PTC_GEMM_KC_MAX], MC a multiple of MR, NC a multiple of NR, none below one tile.
  * Only KC changes results (where k is cut); it depends on L1d and k alone. */
 typedef struct ptc_gemm_blocks { size_t kc, mc, nc; } ptc_gemm_blocks;
 ptc_gemm_blocks ptc_gemm_blocking(const ptc_gemm_desc *d, size_t l1d, size_t l2, size_t l3);

@@ -370,3 +370,57 @@ PTC_KERNEL_TEST(gemm_threads_bit_identical)
     check_threads_bit_identical(ctx, 9, ctx->quick ? 400 : 1300, ctx->quick ? 70 : 300,
                                 ctx->seed + 3002);
 }
+
+/* A product's columns do not depend on how many columns it has: the first n columns of
+ * a product 1100 columns wide equal, bit for bit, the product with those n columns
+ * alone. Narrow products read op(A) = A in place where a table has that kernel
+ * (gemm_driver.c, a_in_place_pays: AVX2), wide ones pack it, so this compares the
+ * two paths: NN and NT, 1 thread, tail rows (m % MR != 0), two k blocks, a leading
+ * dimension past the row and a misaligned A. */
+PTC_KERNEL_TEST(gemm_narrow_equals_wide_columns)
+{
+    enum { WIDE = 1100 };
+    const size_t m = ctx->quick ? 61 : 127, k = 700, lda = k + 3;
+    static const size_t narrow[] = {16, 100, 128, 509};
+    ptc_rng rng = ptc_rng_seeded(ctx->seed + 3100);
+    float *a = ptc_test_alloc(m * lda, 1), *b = ptc_test_alloc(k * WIDE, 0);
+    float *b_narrow = ptc_test_alloc(k * WIDE, 2), *c_init = ptc_test_alloc(m * WIDE, 0);
+    float *c_wide = ptc_test_alloc(m * WIDE, 0), *c_narrow = ptc_test_alloc(m * WIDE, 3);
+    ptc_rng_fill(&rng, a, m * lda, -1.0f, 1.0f);
+    ptc_rng_fill(&rng, b, k * WIDE, -1.0f, 1.0f);
+    ptc_rng_fill(&rng, c_init, m * WIDE, -1.0f, 1.0f);
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    for (int t = 0; t < 2; t++) {
+        const ptc_trans tb = t ? PTC_TRANS : PTC_NO_TRANS;
+        memcpy(c_wide, c_init, m * WIDE * sizeof(float));
+        ctx->ops->sgemm(PTC_NO_TRANS, tb, m, WIDE, k, 0.5f, a, lda, b, tb ? k : WIDE, 0.7f,
+                        c_wide, WIDE);
+        for (size_t i = 0; i < sizeof narrow / sizeof *narrow; i++) {
+            const size_t n = narrow[i];
+            /* op(B)'s first n columns: B's first n columns (NN), B^T's first n rows (NT) */
+            for (size_t p = 0; p < k; p++)
+                for (size_t j = 0; j < n; j++)
+                    if (tb)
+                        b_narrow[j * k + p] = b[j * k + p];
+                    else
+                        b_narrow[p * n + j] = b[p * WIDE + j];
+            for (size_t r = 0; r < m; r++)
+                memcpy(c_narrow + r * n, c_init + r * WIDE, n * sizeof(float));
+            ctx->ops->sgemm(PTC_NO_TRANS, tb, m, n, k, 0.5f, a, lda, b_narrow, tb ? k : n, 0.7f,
+                            c_narrow, n);
+            bool same = true;
+            for (size_t r = 0; r < m && same; r++)
+                same = memcmp(c_narrow + r * n, c_wide + r * WIDE, n * sizeof(float)) == 0;
+            ptc_check(ctx, same, "sgemm N%s %zux%zux%zu: not the first %zu columns of %zux%dx%zu",
+                      trans_name(tb), m, n, k, n, m, (int)WIDE, k);
+        }
+    }
+    omp_set_num_threads(saved);
+    ptc_test_free(ctx, a);
+    ptc_test_free(ctx, b);
+    ptc_test_free(ctx, b_narrow);
+    ptc_test_free(ctx, c_init);
+    ptc_test_free(ctx, c_wide);
+    ptc_test_free(ctx, c_narrow);
+}

@@ -21,7 +21,9 @@
  *   NC = 3072: the packed B panel is 384 x 3072 floats = 4.5 MiB of L3.
  * Packing: op(A) = A and op(B) = B^T by 8x8 register transposes (pack_a_by_8x8,
  * pack_b_by_8x8), the rest by the
- * driver's generic C routines. Threading: see the driver.
+ * driver's generic C routines; where few B micro-panels share an A block the driver
+ * skips A's packing and runs ptc_sgemm_ukernel_6x16_a_rows_avx2, the same k loop
+ * broadcasting from the six rows of A in place. Threading: see the driver.
  */
 #include "../x86/pack_8x8.h"
 #include "avx2.h"
@@ -43,55 +45,94 @@ static inline __m256i column_mask(size_t n_eff, size_t col0)
     return _mm256_cmpgt_epi32(limit, lane); /* lane < n_eff - col0 */
 }
 
+/* c (m_eff x n_eff of a 6x16 tile, ldc) = alpha * acc + beta * c, computed as
+ * t = alpha*acc, then (beta != 0 only) t = fma(beta, c, t); acc[2r + h] holds row r,
+ * columns 8h .. 8h+7. */
+static inline __attribute__((always_inline)) void store_tile_6x16(float *c, size_t ldc,
+                                                                  size_t m_eff, size_t n_eff,
+                                                                  float alpha, float beta,
+                                                                  const __m256 acc[2 * MR])
+{
+    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    if (n_eff == NR) {
+        for (size_t i = 0; i < m_eff; i++) {
+            float *ci = c + i * ldc;
+            __m256 t0 = _mm256_mul_ps(valpha, acc[2 * i]), t1 = _mm256_mul_ps(valpha, acc[2 * i + 1]);
+            if (beta != 0.0f) {
+                t0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci), t0);
+                t1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci + 8), t1);
+            }
+            _mm256_storeu_ps(ci, t0);
+            _mm256_storeu_ps(ci + 8, t1);
+        }
+        return;
+    }
+    const __m256i mask0 = column_mask(n_eff, 0), mask1 = column_mask(n_eff, 8);
+    for (size_t i = 0; i < m_eff; i++) {
+        float *ci = c + i * ldc;
+        __m256 t0 = _mm256_mul_ps(valpha, acc[2 * i]), t1 = _mm256_mul_ps(valpha, acc[2 * i + 1]);
+        if (beta != 0.0f) {
+            t0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci, mask0), t0);
+            t1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci + 8, mask1), t1);
+        }
+        _mm256_maskstore_ps(ci, mask0, t0);
+        _mm256_maskstore_ps(ci + 8, mask1, t1);
+    }
+}
+
+/* fetch the C tile while the k loop runs (it is read or written at the end) */
+static inline __attribute__((always_inline)) void prefetch_tile(const float *c, size_t ldc,
+                                                                size_t m_eff, size_t n_eff)
+{
+    for (size_t i = 0; i < m_eff; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
+    }
+}
+
+/* The k loops are inline asm: with intrinsics gcc 12 rotates the 12 accumulators
+ * through the stack (15 live ymm of 16 leaves it no slack). The accumulators are
+ * pinned in registers (operands), ymm13 holds the broadcast of A and ymm14/ymm15
+ * the B row. One step: c_r += a[r] * b[0..15], rows r = 0..5 in order; the two
+ * kernels differ only in where a[r] is read from. */
+#define PTC_B_ROW(q)                                                                   \
+    "vmovaps " #q "*64(%[b]), %%ymm14\n\t"                                             \
+    "vmovaps " #q "*64+32(%[b]), %%ymm15\n\t"
+#define PTC_ROW_FMA(a_operand, lo, hi)                                                 \
+    "vbroadcastss " a_operand ", %%ymm13\n\t"                                          \
+    "vfmadd231ps %%ymm14, %%ymm13, %[" #lo "]\n\t"                                     \
+    "vfmadd231ps %%ymm15, %%ymm13, %[" #hi "]\n\t"
+#define PTC_ACCUMULATORS                                                               \
+    [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),                \
+    [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),                \
+    [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+#define PTC_DECLARE_ACCUMULATORS                                                       \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                       \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();                       \
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();                       \
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();                       \
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                       \
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps()
+#define PTC_ACCUMULATOR_ARRAY {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51}
+
+/* packed A: step q reads a[q*6 + r] */
+#define PTC_K_STEP(q)                                                                  \
+    PTC_B_ROW(q)                                                                       \
+    PTC_ROW_FMA(#q "*24+0(%[a])", c00, c01)                                            \
+    PTC_ROW_FMA(#q "*24+4(%[a])", c10, c11)                                            \
+    PTC_ROW_FMA(#q "*24+8(%[a])", c20, c21)                                            \
+    PTC_ROW_FMA(#q "*24+12(%[a])", c30, c31)                                           \
+    PTC_ROW_FMA(#q "*24+16(%[a])", c40, c41)                                           \
+    PTC_ROW_FMA(#q "*24+20(%[a])", c50, c51)
+
 /* c (m_eff x n_eff of a 6x16 tile, ldc) = alpha * A_panel(6 x kc) * B_panel(kc x 16) + beta * c */
 static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
                                         const float *restrict b, float *c, size_t ldc,
                                         size_t m_eff, size_t n_eff, float alpha, float beta)
 {
     _Static_assert(MR == 6 && NR == 16, "the asm below hard-codes 6x16 strides");
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-
-    /* The k loop is inline asm: with intrinsics gcc 12 rotates the 12
-     * accumulators through the stack (15 live ymm of 16 leaves it no slack).
-     * Here the accumulators are pinned in registers (operands), ymm13 holds the
-     * broadcast of A and ymm14/ymm15 the B row. One step: c_r += a[r] * b[0..15]. */
-#define PTC_K_STEP(q)                                                                  \
-    "vmovaps " #q "*64(%[b]), %%ymm14\n\t"                                             \
-    "vmovaps " #q "*64+32(%[b]), %%ymm15\n\t"                                          \
-    "vbroadcastss " #q "*24+0(%[a]), %%ymm13\n\t"                                      \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c00]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c01]\n\t"                                         \
-    "vbroadcastss " #q "*24+4(%[a]), %%ymm13\n\t"                                      \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c10]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c11]\n\t"                                         \
-    "vbroadcastss " #q "*24+8(%[a]), %%ymm13\n\t"                                      \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c20]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c21]\n\t"                                         \
-    "vbroadcastss " #q "*24+12(%[a]), %%ymm13\n\t"                                     \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c30]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c31]\n\t"                                         \
-    "vbroadcastss " #q "*24+16(%[a]), %%ymm13\n\t"                                     \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c40]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c41]\n\t"                                         \
-    "vbroadcastss " #q "*24+20(%[a]), %%ymm13\n\t"                                     \
-    "vfmadd231ps %%ymm14, %%ymm13, %[c50]\n\t"                                         \
-    "vfmadd231ps %%ymm15, %%ymm13, %[c51]\n\t"
-#define PTC_ACCUMULATORS                                                               \
-    [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),                \
-    [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),                \
-    [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
-
-    /* fetch the C tile while the k loop runs (it is read or written at the end) */
-    for (size_t i = 0; i < m_eff; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + n_eff - 1), _MM_HINT_T0);
-    }
-
+    PTC_DECLARE_ACCUMULATORS;
+    prefetch_tile(c, ldc, m_eff, n_eff);
     size_t q = 0;
     for (; q + 4 <= kc; q += 4) {
         __asm__("prefetcht0 8*24(%[a])\n\t"
@@ -111,53 +152,72 @@ static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
                 :
                 : "xmm13", "xmm14", "xmm15", "memory");
     }
-#undef PTC_ACCUMULATORS
-#undef PTC_K_STEP
-
-    /* store: t = alpha*acc; beta != 0: t = fma(beta, c, t) */
-    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
-    if (n_eff == NR) {
-#define PTC_STORE_ROW(i, lo, hi)                                                       \
-    do {                                                                               \
-        float *ci = c + (i) * ldc;                                                     \
-        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
-        if (beta != 0.0f) {                                                            \
-            t0 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci), t0);                      \
-            t1 = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(ci + 8), t1);                  \
-        }                                                                              \
-        _mm256_storeu_ps(ci, t0);                                                      \
-        _mm256_storeu_ps(ci + 8, t1);                                                  \
-    } while (0)
-        PTC_STORE_ROW(0, c00, c01);
-        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
-        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
-        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
-        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
-        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
-#undef PTC_STORE_ROW
-    } else {
-        const __m256i mask0 = column_mask(n_eff, 0), mask1 = column_mask(n_eff, 8);
-#define PTC_STORE_ROW(i, lo, hi)                                                       \
-    do {                                                                               \
-        float *ci = c + (i) * ldc;                                                     \
-        __m256 t0 = _mm256_mul_ps(valpha, lo), t1 = _mm256_mul_ps(valpha, hi);         \
-        if (beta != 0.0f) {                                                            \
-            t0 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci, mask0), t0);            \
-            t1 = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(ci + 8, mask1), t1);        \
-        }                                                                              \
-        _mm256_maskstore_ps(ci, mask0, t0);                                            \
-        _mm256_maskstore_ps(ci + 8, mask1, t1);                                        \
-    } while (0)
-        PTC_STORE_ROW(0, c00, c01);
-        if (m_eff > 1) PTC_STORE_ROW(1, c10, c11);
-        if (m_eff > 2) PTC_STORE_ROW(2, c20, c21);
-        if (m_eff > 3) PTC_STORE_ROW(3, c30, c31);
-        if (m_eff > 4) PTC_STORE_ROW(4, c40, c41);
-        if (m_eff > 5) PTC_STORE_ROW(5, c50, c51);
-#undef PTC_STORE_ROW
-    }
+    const __m256 acc[2 * MR] = PTC_ACCUMULATOR_ARRAY;
+    store_tile_6x16(c, ldc, m_eff, n_eff, alpha, beta, acc);
 }
 
+/* A read in place: step q reads row r at a0 + r*lda + q (rows 3..5 from a3 = a0 + 3 lda;
+ * lda in bytes here) */
+#define PTC_K_STEP_ROWS(q)                                                             \
+    PTC_B_ROW(q)                                                                       \
+    PTC_ROW_FMA(#q "*4(%[a0])", c00, c01)                                              \
+    PTC_ROW_FMA(#q "*4(%[a0],%[lda],1)", c10, c11)                                     \
+    PTC_ROW_FMA(#q "*4(%[a0],%[lda],2)", c20, c21)                                     \
+    PTC_ROW_FMA(#q "*4(%[a3])", c30, c31)                                              \
+    PTC_ROW_FMA(#q "*4(%[a3],%[lda],1)", c40, c41)                                     \
+    PTC_ROW_FMA(#q "*4(%[a3],%[lda],2)", c50, c51)
+
+/* The same tile with op(A) = A read where it lies: rows a + r*lda (r < m_eff), k
+ * columns [0, kc); the products and sums of ptc_sgemm_ukernel_6x16_avx2 on the
+ * packed panel of the same rows, in the same order (the same bits). A tile of
+ * fewer than 6 rows is packed (zero rows below) and handed to that kernel. */
+static void ptc_sgemm_ukernel_6x16_a_rows_avx2(size_t kc, const float *a, size_t lda,
+                                               const float *restrict b, float *c, size_t ldc,
+                                               size_t m_eff, size_t n_eff, float alpha,
+                                               float beta)
+{
+    if (m_eff < MR) {
+        float panel[MR * PTC_GEMM_KC_MAX] __attribute__((aligned(64)));
+        ptc_gemm_pack_a_generic(PTC_NO_TRANS, a, lda, 0, m_eff, 0, kc, MR, panel);
+        ptc_sgemm_ukernel_6x16_avx2(kc, panel, b, c, ldc, m_eff, n_eff, alpha, beta);
+        return;
+    }
+    PTC_DECLARE_ACCUMULATORS;
+    prefetch_tile(c, ldc, m_eff, n_eff);
+    const float *a0 = a;
+    const float *a3; /* a0 + 3 lda, set in each asm block (30 operands at most) */
+    const size_t lda_bytes = lda * sizeof(float);
+#define PTC_ROW3 "lea (%[a0],%[lda],2), %[a3]\n\t" "add %[lda], %[a3]\n\t"
+    size_t q = 0;
+    for (; q + 4 <= kc; q += 4) {
+        __asm__(PTC_ROW3
+                PTC_K_STEP_ROWS(0) PTC_K_STEP_ROWS(1) PTC_K_STEP_ROWS(2) PTC_K_STEP_ROWS(3)
+                "add $16, %[a0]\n\t"
+                "add $4*64, %[b]\n\t"
+                : PTC_ACCUMULATORS, [a0] "+r"(a0), [b] "+r"(b), [a3] "=&r"(a3)
+                : [lda] "r"(lda_bytes)
+                : "xmm13", "xmm14", "xmm15", "memory");
+    }
+    for (; q < kc; q++) {
+        __asm__(PTC_ROW3
+                PTC_K_STEP_ROWS(0)
+                "add $4, %[a0]\n\t"
+                "add $64, %[b]\n\t"
+                : PTC_ACCUMULATORS, [a0] "+r"(a0), [b] "+r"(b), [a3] "=&r"(a3)
+                : [lda] "r"(lda_bytes)
+                : "xmm13", "xmm14", "xmm15", "memory");
+    }
+#undef PTC_ROW3
+    const __m256 acc[2 * MR] = PTC_ACCUMULATOR_ARRAY;
+    store_tile_6x16(c, ldc, m_eff, n_eff, alpha, beta, acc);
+}
+#undef PTC_K_STEP_ROWS
+#undef PTC_K_STEP
+#undef PTC_ACCUMULATOR_ARRAY
+#undef PTC_DECLARE_ACCUMULATORS
+#undef PTC_ACCUMULATORS
+#undef PTC_ROW_FMA
+#undef PTC_B_ROW
 
 static const ptc_gemm_desc gemm_6x16_avx2 = {
     .name = "6x16_avx2",
@@ -166,6 +226,7 @@ static const ptc_gemm_desc gemm_6x16_avx2 = {
     .pack_a = pack_a_by_8x8,
     .pack_b = pack_b_by_8x8,
     .ukernel = ptc_sgemm_ukernel_6x16_avx2,
+    .ukernel_a_rows = ptc_sgemm_ukernel_6x16_a_rows_avx2,
 };
 
 void ptc_sgemm_avx2(ptc_trans ta, ptc_trans tb, size_t m, size_t n, size_t k, float alpha,
