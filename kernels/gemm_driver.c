@@ -222,6 +222,8 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
                 const size_t mc = min_size(g->mc, i1 - ic);
                 if (!g->a_in_place)
                     pack_a(g->ta, g->a, g->lda, ic, mc, pc, kc, mr, a_pack);
+                else if (mc % mr) /* in place but for a last micro-panel of fewer rows */
+                    pack_a(g->ta, g->a, g->lda, ic + mc / mr * mr, mc % mr, pc, kc, mr, a_pack);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const float *b_panel = b_pack + jr * kc;
                     const size_t n_eff = min_size(nr, nc - jr);
@@ -233,12 +235,12 @@ static void gemm_rectangle(const gemm_problem *g, size_t i0, size_t i1, size_t j
                                 memcpy(c_tile + r * g->ldc, g->bias + jc + jr,
                                        n_eff * sizeof(float));
                         const float tile_beta = bias_now ? 1.0f : beta;
-                        if (g->a_in_place)
+                        if (g->a_in_place && m_eff == mr)
                             d->ukernel_a_rows(kc, g->a + (ic + ir) * g->lda + pc, g->lda, b_panel,
-                                              c_tile, g->ldc, m_eff, n_eff, g->alpha, tile_beta);
+                                              c_tile, g->ldc, n_eff, g->alpha, tile_beta);
                         else
-                            d->ukernel(kc, a_pack + ir * kc, b_panel, c_tile, g->ldc, m_eff,
-                                       n_eff, g->alpha, tile_beta);
+                            d->ukernel(kc, g->a_in_place ? a_pack : a_pack + ir * kc, b_panel,
+                                       c_tile, g->ldc, m_eff, n_eff, g->alpha, tile_beta);
                         if (act_now)
                             for (size_t r = 0; r < m_eff; r++)
                                 g->act(n_eff, c_tile + r * g->ldc, c_tile + r * g->ldc);

@@ -40,13 +40,13 @@ typedef void (*ptc_gemm_ukernel_fn)(size_t kc, const float *a_panel, const float
                                     float *c, size_t ldc, size_t m_eff, size_t n_eff,
                                     float alpha, float beta);
 
-/* The micro-kernel's contract with op(A) = A read in place instead of packed: row r
- * of the tile is a + r*lda (r < m_eff), its k columns a[r*lda + q] for q < kc; the
- * same products summed in the same order as ukernel on the packed panel (the same
- * bits). Rows at or past m_eff are never read. */
+/* The micro-kernel's contract for a whole MR-row tile with op(A) = A read in place
+ * instead of packed: row r of the tile is a + r*lda (r < MR), its k columns
+ * a[r*lda + q] for q < kc; the same products summed in the same order as ukernel on
+ * the packed panel with m_eff = MR (the same bits). */
 typedef void (*ptc_gemm_ukernel_a_rows_fn)(size_t kc, const float *a, size_t lda,
                                            const float *b_panel, float *c, size_t ldc,
-                                           size_t m_eff, size_t n_eff, float alpha, float beta);
+                                           size_t n_eff, float alpha, float beta);
 
 /* The longest k block (KC) of any descriptor */
 #define PTC_GEMM_KC_MAX 1024
@@ -69,8 +69,9 @@ typedef struct ptc_gemm_desc {
     unsigned mc_l2_pct;      /* MC: the packed A block (MC x KC) fills this % of L2 */
     size_t nc_max;           /* NC: the packed B panel (KC x NC) fits half of L3, NC <= this */
     ptc_gemm_ukernel_fn ukernel;
-    /* NULL, or ukernel reading op(A) = A in place: used where packing A costs more
-     * than it saves (ptc_gemm_drive: each A block serves few B micro-panels) */
+    /* NULL, or ukernel reading op(A) = A in place on whole tiles: used where packing A
+     * costs more than it saves (ptc_gemm_drive: each A block serves few B
+     * micro-panels; a block's last micro-panel of fewer than MR rows is packed) */
     ptc_gemm_ukernel_a_rows_fn ukernel_a_rows;
     ptc_gemm_pack_a_fn pack_a; /* NULL: ptc_gemm_pack_a_generic */
     ptc_gemm_pack_b_fn pack_b; /* NULL: ptc_gemm_pack_b_generic */

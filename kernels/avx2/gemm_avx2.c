@@ -167,21 +167,14 @@ static void ptc_sgemm_ukernel_6x16_avx2(size_t kc, const float *restrict a,
     PTC_ROW_FMA(#q "*4(%[a3],%[lda],1)", c40, c41)                                     \
     PTC_ROW_FMA(#q "*4(%[a3],%[lda],2)", c50, c51)
 
-/* The same tile with op(A) = A read where it lies: rows a + r*lda (r < m_eff), k
- * columns [0, kc); the products and sums of ptc_sgemm_ukernel_6x16_avx2 on the
- * packed panel of the same rows, in the same order (the same bits). A tile of
- * fewer than 6 rows is packed (zero rows below) and handed to that kernel. */
+/* A whole tile (6 rows) with op(A) = A read where it lies: rows a + r*lda, k columns
+ * [0, kc); the products and sums of ptc_sgemm_ukernel_6x16_avx2 on the packed panel
+ * of the same rows, in the same order (the same bits). */
 static void ptc_sgemm_ukernel_6x16_a_rows_avx2(size_t kc, const float *a, size_t lda,
                                                const float *restrict b, float *c, size_t ldc,
-                                               size_t m_eff, size_t n_eff, float alpha,
-                                               float beta)
+                                               size_t n_eff, float alpha, float beta)
 {
-    if (m_eff < MR) {
-        float panel[MR * PTC_GEMM_KC_MAX] __attribute__((aligned(64)));
-        ptc_gemm_pack_a_generic(PTC_NO_TRANS, a, lda, 0, m_eff, 0, kc, MR, panel);
-        ptc_sgemm_ukernel_6x16_avx2(kc, panel, b, c, ldc, m_eff, n_eff, alpha, beta);
-        return;
-    }
+    const size_t m_eff = MR;
     PTC_DECLARE_ACCUMULATORS;
     prefetch_tile(c, ldc, m_eff, n_eff);
     const float *a0 = a;
