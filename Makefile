@@ -5,7 +5,7 @@
 #   make test-sanitize   the native tests under AddressSanitizer + UBSan
 #   make fuzz            libFuzzer targets of every parser, FUZZ_SECONDS (60) each
 #   make bench           the main job: default sweep -> results/ tables, plots/
-#   make bench-kernels   sgemm and attention GFLOP/s per ISA (OpenBLAS as the peer)
+#   make bench-kernels   sgemm (NN, NT) and attention GFLOP/s per ISA (OpenBLAS, oneDNN as peers)
 #   make bench-layouts   sgemm NN/NT/TN at BERT shapes beside OpenBLAS and oneDNN;
 #                        attention vs attention_importance (THREADS=1 by default)
 #   make bench-peers     PyTorch's encoder at ptc's shapes -> ptc.row/1 rows in results/
@@ -165,11 +165,11 @@ $(TESTS): $(TEST_OBJ) $(LIB)
 $(HARNESS_TESTS): $(HARNESS_TEST_OBJ) $(HARNESS_LIB_OBJ) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS)
 
-# ---- kernel benchmark: OpenBLAS is linked into this program only, as the peer ----
+# ---- kernel benchmark: OpenBLAS and oneDNN are linked into this program only, as peers ----
 BENCH_KERNELS := $(BUILD)/ptc-bench-kernels
 ifeq ($(WITH_BENCHMARK),1)
 $(BENCH_KERNELS): $(BENCH_KERNELS_C:%.c=$(BUILD)/obj/%.o) $(filter-out $(BUILD)/obj/harness/main.o,$(HARNESS_OBJ)) $(LIB)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PTC_LDLIBS) -lopenblas -ldnnl
 else
 $(BENCH_KERNELS):
 	$(error $(BENCH_KERNELS) needs Google Benchmark: build with WITH_BENCHMARK=1)

@@ -5,16 +5,18 @@
  * For every ops table the CPU supports (or the one given by --isa) and every
  * thread count (--threads, default 1,2) it times, through Google Benchmark
  * (harness/bench/gbench.h):
- *   sgemm      C (M, N) = A (M, K) B (K, N) at the BERT-base shapes
- *              512x768x768, 512x3072x768, 512x768x3072 (M x N x K), 2MNK flops;
- *              threads via omp_set_num_threads (ops->sgemm splits over OpenMP).
+ *   sgemm      C (M, N) = A (M, K) B (K, N) (NN) and A B^T with B stored (N, K)
+ *              (NT: the encoder's x W^T; its shape reads "... NT") at the BERT-base
+ *              shapes 512x768x768, 512x3072x768, 512x768x3072 (M x N x K), 2MNK
+ *              flops; threads via omp_set_num_threads (ops->sgemm splits over OpenMP).
  *   attention  ops->attention, one head, n queries x n keys, d = 64, 4 n^2 d flops,
  *              n = 128 .. 4096; the op is single-threaded, so T threads each run
  *              it on their own 1/T of the query rows (same keys).
- * and the peer, OpenBLAS cblas_sgemm (openblas_set_num_threads), on the same
- * shapes in the same run (OpenBLAS is linked into this program only). Each
- * figure is also a % of the measured peak FMA rate (include/ptc/peak.h) of that
- * table's ISA at that thread count (of the best ISA for ref and OpenBLAS).
+ * and the peers, OpenBLAS cblas_sgemm (openblas_set_num_threads) and oneDNN
+ * dnnl_sgemm (OpenMP threads), on the same shapes and layouts in the same run (both
+ * are linked into this program only). Each figure is also a % of the measured peak
+ * FMA rate (include/ptc/peak.h) of that table's ISA at that thread count (of the
+ * best ISA for ref and the peers).
  *
  * Not re-measured by default (said in the output's notes):
  *   - a table entry that is the same function as one measured before (tables
@@ -39,6 +41,7 @@
 #include "ptc/ops.h"
 
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -75,23 +78,42 @@ static void attention_rows(const bench_case *bc, size_t row0, size_t row1)
 /* Thread count for the next calls of the case's op. */
 static void set_threads(const bench_case *bc)
 {
-    if (bc->ops)
-        omp_set_num_threads(bc->threads);
-    else
+    if (bc->peer == PEER_OPENBLAS)
         openblas_set_num_threads(bc->threads);
+    else /* ptc and oneDNN: OpenMP */
+        omp_set_num_threads(bc->threads);
+}
+
+/* C = A op(B), row-major: B (K, N), ldb N (NN), or B stored (N, K), ldb K (NT) */
+static void sgemm_once(const bench_case *bc)
+{
+    const buffers *b = bc->buf;
+    const bool nt = bc->tb == PTC_TRANS;
+    const size_t ldb = nt ? bc->k : bc->n;
+    switch (bc->peer) {
+    case PEER_OPENBLAS:
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, nt ? CblasTrans : CblasNoTrans, (int)bc->m,
+                    (int)bc->n, (int)bc->k, 1.0f, b->a, (int)bc->k, b->b, (int)ldb, 0.0f, b->c,
+                    (int)bc->n);
+        break;
+    case PEER_ONEDNN:
+        dnnl_sgemm('N', nt ? 'T' : 'N', (dnnl_dim_t)bc->m, (dnnl_dim_t)bc->n, (dnnl_dim_t)bc->k,
+                   1.0f, b->a, (dnnl_dim_t)bc->k, b->b, (dnnl_dim_t)ldb, 0.0f, b->c,
+                   (dnnl_dim_t)bc->n);
+        break;
+    case PEER_NONE:
+        bc->ops->sgemm(PTC_NO_TRANS, bc->tb, bc->m, bc->n, bc->k, 1.0f, b->a, bc->k, b->b, ldb,
+                       0.0f, b->c, bc->n);
+        break;
+    }
 }
 
 /* One call of the case's work (one benchmark iteration). */
 static void call_once(const bench_case *bc)
 {
     const buffers *b = bc->buf;
-    if (!bc->ops) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bc->m, (int)bc->n,
-                    (int)bc->k, 1.0f, b->a, (int)bc->k, b->b, (int)bc->n, 0.0f, b->c,
-                    (int)bc->n);
-    } else if (bc->op == OP_SGEMM) {
-        bc->ops->sgemm(PTC_NO_TRANS, PTC_NO_TRANS, bc->m, bc->n, bc->k, 1.0f, b->a, bc->k,
-                       b->b, bc->n, 0.0f, b->c, bc->n);
+    if (bc->op == OP_SGEMM) {
+        sgemm_once(bc);
     } else if (bc->threads == 1) {
         attention_rows(bc, 0, bc->seq);
     } else {
@@ -141,7 +163,7 @@ static double load_average(void)
 
 /* What the command line gives; parse_options turns it into `options`. */
 typedef struct cli_options {
-    bool quick, no_dedup, ref_full, no_openblas, gbench_console;
+    bool quick, no_dedup, ref_full, no_openblas, no_onednn, gbench_console;
     const char *isa, *out;
     ptc_opt_list threads;
     double min_time_s, case_budget_s;
@@ -161,6 +183,7 @@ static const ptc_option kernel_rows[] = {
     {"no-dedup", PTC_OPT_FLAG, O(no_dedup), NULL, "also time table entries that are a kernel timed before"},
     {"ref-full", PTC_OPT_FLAG, O(ref_full), NULL, "time the ref table at every shape and thread count"},
     {"no-openblas", PTC_OPT_FLAG, O(no_openblas), NULL, "skip the OpenBLAS peer"},
+    {"no-onednn", PTC_OPT_FLAG, O(no_onednn), NULL, "skip the oneDNN peer"},
     {"gbench-console", PTC_OPT_FLAG, O(gbench_console), NULL, "also print Google Benchmark's console table"},
     {NULL},
 };
@@ -179,7 +202,7 @@ static options parse_options(int argc, char **argv)
         exit(2);
     }
     options o = {.quick = c.quick, .dedup = !c.no_dedup, .ref_full = c.ref_full,
-                 .openblas = !c.no_openblas, .gbench_console = c.gbench_console, .isa = c.isa,
+                 .openblas = !c.no_openblas, .onednn = !c.no_onednn, .gbench_console = c.gbench_console, .isa = c.isa,
                  .out = c.out, .n_threads = (int)c.threads.n, .min_time_s = c.min_time_s,
                  .reps = c.reps, .case_budget_s = c.case_budget_s};
     for (size_t i = 0; i < c.threads.n; i++)
@@ -317,6 +340,15 @@ static void alloc_buffers(const options *opt, buffers *buf)
     buf->lse = alloc_floats(max_seq, &seed);
 }
 
+/* An sgemm case of shape g, NN or (nt) NT; its shape string names NT only. */
+static void set_sgemm_case(bench_case *bc, sgemm_shape g, bool nt)
+{
+    bc->m = g.m, bc->n = g.n, bc->k = g.k;
+    bc->tb = nt ? PTC_TRANS : PTC_NO_TRANS;
+    bc->flops = 2.0 * bc->m * bc->n * bc->k;
+    snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu%s", bc->m, bc->n, bc->k, nt ? " NT" : "");
+}
+
 /* The cases into cases[MAX_CASES]; returns their count. */
 static int build_cases(const options *opt_in, const ptc_ops *const *tables, size_t n_tables,
                        buffers *buffer, bench_case *cases)
@@ -326,8 +358,8 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
     size_t n_sgemm, n_lengths;
     const size_t *lengths;
     shape_lists(opt_in, &n_sgemm, &lengths, &n_lengths);
-    /* the cases: ptc tables (ref first), then OpenBLAS last (its worker threads
-     * spin after a call and would steal cores from the cases after it) */
+    /* the cases: ptc tables (ref first), then oneDNN, then OpenBLAS last (its worker
+     * threads spin after a call and would steal cores from the cases after it) */
     int n_cases = 0;
     bool ref_limited = false, deduped = false;
     for (size_t ti = 0; ti < n_tables; ti++) {
@@ -352,7 +384,8 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
                     ref_limited = true;
                     continue;
                 }
-                const size_t n_shapes = op == OP_SGEMM ? n_sgemm : n_lengths;
+                /* sgemm: every shape in NN, then in NT */
+                const size_t n_shapes = op == OP_SGEMM ? 2 * n_sgemm : n_lengths;
                 for (size_t s = 0; s < n_shapes; s++) {
                     bench_case *bc = &cases[n_cases];
                     *bc = (bench_case){.op = (op_kind)op, .impl = ops->name, .ops = ops,
@@ -362,9 +395,7 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
                             ref_limited = true;
                             continue;
                         }
-                        bc->m = sgemm_shapes[s].m, bc->n = sgemm_shapes[s].n, bc->k = sgemm_shapes[s].k;
-                        bc->flops = 2.0 * bc->m * bc->n * bc->k;
-                        snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
+                        set_sgemm_case(bc, sgemm_shapes[s % n_sgemm], s >= n_sgemm);
                     } else {
                         if (limit && lengths[s] > 1024) {
                             ref_limited = true;
@@ -380,18 +411,21 @@ static int build_cases(const options *opt_in, const ptc_ops *const *tables, size
             }
         }
     }
-    if (opt.openblas)
+    static const struct { peer_kind peer; const char *name; } peers[] = {
+        {PEER_ONEDNN, "onednn"}, {PEER_OPENBLAS, "openblas"}};
+    for (size_t p = 0; p < sizeof peers / sizeof peers[0]; p++) {
+        if (!(peers[p].peer == PEER_OPENBLAS ? opt.openblas : opt.onednn))
+            continue;
         for (int t = 0; t < opt.n_threads; t++)
-            for (size_t s = 0; s < n_sgemm; s++) {
+            for (size_t s = 0; s < 2 * n_sgemm; s++) {
                 bench_case *bc = &cases[n_cases];
-                *bc = (bench_case){.op = OP_SGEMM, .impl = "openblas", .threads = opt.threads[t],
-                                   .buf = bufp, .m = sgemm_shapes[s].m, .n = sgemm_shapes[s].n,
-                                   .k = sgemm_shapes[s].k};
-                bc->flops = 2.0 * bc->m * bc->n * bc->k;
-                snprintf(bc->shape, sizeof bc->shape, "%zux%zux%zu", bc->m, bc->n, bc->k);
+                *bc = (bench_case){.op = OP_SGEMM, .impl = peers[p].name, .peer = peers[p].peer,
+                                   .threads = opt.threads[t], .buf = bufp};
+                set_sgemm_case(bc, sgemm_shapes[s % n_sgemm], s >= n_sgemm);
                 if (n_cases + 1 < MAX_CASES)
                     n_cases++;
             }
+    }
     if (ref_limited)
         bk_add_note("ref table (the scalar specification) timed at 1 thread, sgemm 512x768x768 and "
                  "attention n <= 1024 only (--ref-full times all)");
@@ -533,7 +567,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "ptc-bench-kernels: %s [%s], tables:", cpu, features);
     for (size_t i = 0; i < n_tables; i++)
         fprintf(stderr, " %s", tables[i]->name);
-    fprintf(stderr, "%s; load average %.2f\n", opt.openblas ? " + openblas" : "", load_start);
+    fprintf(stderr, "%s%s; load average %.2f\n", opt.onednn ? " + onednn" : "",
+            opt.openblas ? " + openblas" : "", load_start);
 
     peaks pk;
     measure_peaks(&opt, load_start, &pk);
@@ -552,9 +587,19 @@ int main(int argc, char **argv)
     if (run_rc != 0)
         fprintf(stderr, "ptc-bench-kernels: %s\n", ptc_gbench_error(suite));
 
-    char openblas_config[256];
-    snprintf(openblas_config, sizeof openblas_config, "%s", openblas_get_config());
-    openblas_config[strcspn(openblas_config, "\n")] = '\0';
+    /* the peers as they describe themselves */
+    char peer_config[384] = "", part[256];
+    if (opt.onednn) {
+        const dnnl_version_t *v = dnnl_version();
+        snprintf(part, sizeof part, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch,
+                 v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other threading");
+        strcat(peer_config, part);
+    }
+    if (opt.openblas) {
+        snprintf(part, sizeof part, "%s%s", *peer_config ? "; " : "", openblas_get_config());
+        part[strcspn(part, "\n")] = '\0';
+        strcat(peer_config, part);
+    }
 #ifdef PTC_BUILD_FLAGS
     const char *flags = PTC_BUILD_FLAGS;
 #else
@@ -562,7 +607,7 @@ int main(int argc, char **argv)
 #endif
     const run_context rc_ctx = {.opt = &opt, .pk = &pk, .tables = tables, .n_tables = n_tables,
                                 .cpu = cpu, .slug = slug, .features = features, .commit = commit,
-                                .date = date, .flags = flags, .peer = openblas_config,
+                                .date = date, .flags = flags, .peer = peer_config,
                                 .load_start = load_start, .load_end = load_average(),
                                 .elapsed = ptc_now() - t_start};
     print_summary(&rc_ctx, suite, cases, n_cases);

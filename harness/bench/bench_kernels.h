@@ -20,7 +20,7 @@
 #define ATTN_D 64
 
 typedef struct options {
-    bool quick, dedup, ref_full, openblas, gbench_console;
+    bool quick, dedup, ref_full, openblas, onednn, gbench_console;
     const char *isa;  /* NULL: every supported table */
     const char *out;
     int threads[MAX_THREAD_COUNTS];
@@ -40,13 +40,18 @@ typedef struct buffers {
 
 typedef enum { OP_SGEMM, OP_ATTENTION } op_kind;
 
+/* Who computes a case: a ptc table, or a benchmark-only peer library */
+typedef enum { PEER_NONE, PEER_OPENBLAS, PEER_ONEDNN } peer_kind;
+
 /* One timed case (the gbench user pointer). */
 typedef struct bench_case {
     op_kind op;
-    const char *impl;     /* table name, or "openblas" */
-    const ptc_ops *ops;   /* NULL for openblas */
+    const char *impl;     /* table name, "openblas" or "onednn" */
+    const ptc_ops *ops;   /* NULL for a peer */
+    peer_kind peer;
     int threads;
     size_t m, n, k;       /* sgemm */
+    ptc_trans tb;         /* sgemm: C = A B (NN) or A B^T (NT, the encoder's x W^T) */
     size_t seq;           /* attention: n queries = n keys */
     const buffers *buf;
     double flops;

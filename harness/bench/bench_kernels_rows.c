@@ -84,7 +84,7 @@ static json_t *context_json(const run_context *r)
     json_object_set_new(c, "tables", t);
     json_object_set_new(c, "compiler", json_string("gcc " __VERSION__));
     json_object_set_new(c, "flags", json_string(r->flags));
-    json_object_set_new(c, "peer", json_string(opt->openblas ? r->peer : "none"));
+    json_object_set_new(c, "peer", json_string(*r->peer ? r->peer : "none"));
     json_object_set_new(c, "git_commit", json_string(r->commit));
     json_object_set_new(c, "date", json_string(r->date));
     json_object_set_new(c, "quick", json_boolean(opt->quick));
@@ -126,8 +126,10 @@ static json_t *case_row(const run_context *r, const bench_case *bc, const ptc_gb
     json_t *o = json_object();
     json_object_set_new(o, "cpu", json_string(r->cpu));
     json_object_set_new(o, "impl", json_string(bc->impl));
-    /* the ISA label: a ptc table's name; OpenBLAS picks its own kernels */
-    json_object_set_new(o, "isa", json_string(bc->ops ? bc->impl : "openblas-dispatch"));
+    /* the ISA label: a ptc table's name; the peers pick their own kernels */
+    json_object_set_new(o, "isa", json_string(bc->ops                  ? bc->impl
+                                              : bc->peer == PEER_ONEDNN ? "onednn-dispatch"
+                                                                        : "openblas-dispatch"));
     json_object_set_new(o, "op", json_string(bc->op == OP_SGEMM ? "sgemm" : "attention"));
     json_object_set_new(o, "threads", json_integer(bc->threads));
     json_object_set_new(o, "shape", json_string(bc->shape));
@@ -199,8 +201,9 @@ static void write_markdown(FILE *fm, const run_context *r, const json_t *rows)
     fprintf(fm, "\nTriad bandwidth:");
     for (int t = 0; t < opt->n_threads; t++)
         fprintf(fm, " %dt %.1f GB/s;", opt->threads[t], r->pk->triad_gbps[t]);
-    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and OpenBLAS) at the "
-                "same thread count. Peer: %s.\n",
+    fprintf(fm, "\n%% of peak: against the peak of the row's ISA (of %s for ref and the peers) at "
+                "the same thread count. sgemm C = A B, NT: C = A B^T (the encoder's x W^T). "
+                "Peers: %s.\n",
             r->pk->best ? r->pk->best : "none", r->peer);
     for (int k = 0; k < notes.count; k++)
         fprintf(fm, "\n- %s", notes.items[k]);
