@@ -358,7 +358,9 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
  * vs in place alternated in one process, median GFLOP/s: n = 128 (the accuracy runs'
  * hidden size) +5 to +11% (256x128x128 NN 78.7 -> 85.8, 4096x128x512 NT 71.6 ->
  * 75.2), n = 384 to 768 level (+-1%), n = 2304 and 3072 1.5 to 2.7% slower. The
- * same bits either way. */
+ * same bits either way. op(A) = A^T (the weight gradients' TN) is kept packed: a
+ * kernel reading it in place (six floats of one row of A per k step, rows lda apart)
+ * measured 5 to 40% slower at every TN shape tried, n = 128 included. */
 static bool a_in_place_pays(const gemm_problem *g, size_t cols)
 {
     enum { MAX_B_PANELS = 32 };
