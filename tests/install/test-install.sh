@@ -117,7 +117,7 @@ expect_completion "bert-tiny" ptc eval --model bert-t
 expect_completion "avx512 avx2" ptc bench kernels --isa av
 expect_completion "kernels" ptc bench k
 expect_completion "--quick" ptc bench kernels --qu
-expect_completion "--no-dedup --no-openblas" ptc-bench-kernels --no-
+expect_completion "--no-dedup --no-onednn --no-openblas" ptc-bench-kernels --no-
 expect_completion "--version" ptc --vers
 
 # ---- DESTDIR: the same tree staged under DESTDIR, the .pc keeps PREFIX ----------------------------------
